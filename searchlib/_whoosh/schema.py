@@ -1,0 +1,152 @@
+"""The Whoosh schema, the text analyzer, and conversion between Articles and Whoosh documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import analysis, columns, fields
+
+from searchlib.models import Article, Entity, EntityKind
+
+FORMAT_VERSION = 1
+"""Bumped whenever the schema or the stored layout changes incompatibly."""
+
+STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
+ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=1, cachesize=100_000)
+"""Lower-cases, drops stop words and stems; used for title, body and entity text."""
+
+ENTITY_SEP = "\x1f"
+KIND_FIELDS = {EntityKind.PERSON: "person", EntityKind.ORG: "org", EntityKind.PLACE: "place"}
+
+
+def build_schema() -> fields.Schema:
+    """Fields of a searchlib index; body text lives in a column, not in stored fields."""
+    keyword = dict(lowercase=False, commas=True, scorable=True)
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True),
+        date=fields.NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
+        title=fields.TEXT(analyzer=ANALYZER, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
+        entity_text=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
+        entity=fields.KEYWORD(**keyword),
+        person=fields.KEYWORD(**keyword),
+        org=fields.KEYWORD(**keyword),
+        place=fields.KEYWORD(**keyword),
+        source=fields.ID(),
+        meta=fields.STORED(),
+        body_text=fields.COLUMN(columns.VarBytesColumn()),
+        facets=fields.COLUMN(columns.VarBytesColumn()),
+    )
+
+
+def schema_signature(schema: fields.Schema) -> list[str]:
+    """Field names and types, to tell whether an index on disk matches this code."""
+    return sorted(f"{name}:{type(field).__name__}" for name, field in schema.items())
+
+
+def date_key(day: dt.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def key_date(key: int) -> dt.date:
+    return dt.date(key // 10_000, key // 100 % 100, key % 100)
+
+
+def entity_key(name: str) -> str:
+    """Exact, case-insensitive form of an entity name as indexed (commas cannot occur)."""
+    return " ".join(name.replace(",", " ").split()).casefold()
+
+
+def checksum(article: Article) -> str:
+    """Digest of every field, so an unchanged re-ingest can be skipped."""
+    payload = json.dumps(
+        [
+            article.date.isoformat(),
+            article.title,
+            article.body,
+            article.source,
+            article.url,
+            None if article.entities is None else [[e.name, e.kind.value] for e in article.entities],
+        ],
+        ensure_ascii=False,
+    )
+    return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _safe(text: str) -> str:
+    """Whoosh rejects lone surrogates; replace them rather than lose the article."""
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
+def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> dict[str, Any]:
+    """The Whoosh document for ``article`` with its final ``entities``."""
+    by_kind: dict[str, list[str]] = {name: [] for name in KIND_FIELDS.values()}
+    for ent in entities:
+        field = KIND_FIELDS.get(ent.kind)
+        if field:
+            by_kind[field].append(entity_key(ent.name))
+    title, body = _safe(article.title), _safe(article.body)
+    meta = {
+        "date": article.date.isoformat(),
+        "title": title,
+        "source": article.source,
+        "url": article.url,
+        "entities": [[e.name, e.kind.value] for e in entities],
+        "checksum": digest,
+    }
+    names = [_safe(e.name) for e in entities]
+    doc: dict[str, Any] = {
+        "id": _safe(article.id),
+        "date": date_key(article.date),
+        "title": title,
+        "body": body,
+        "entity_text": "\n".join(names),
+        "entity": ",".join(entity_key(n) for n in names),
+        "meta": meta,
+        "body_text": body.encode("utf-8"),
+        "facets": ENTITY_SEP.join([article.source or "", *names]).encode("utf-8"),
+    }
+    for field, keys in by_kind.items():
+        doc[field] = ",".join(keys)
+    return doc
+
+
+def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
+    """Rebuild the Article stored for a document."""
+    return Article(
+        id=doc_id,
+        date=dt.date.fromisoformat(meta["date"]),
+        title=meta["title"],
+        body=body.decode("utf-8"),
+        entities=tuple(Entity(name, EntityKind(kind)) for name, kind in meta["entities"]),
+        source=meta["source"],
+        url=meta["url"],
+    )
+
+
+def decode_facets(raw: bytes) -> tuple[str, list[str]]:
+    """(source, entity names) from a document's facets column value."""
+    source, *names = raw.decode("utf-8").split(ENTITY_SEP)
+    return source, names
+
+
+def tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """(stemmed term, start char, end char) for each indexed token of ``text``."""
+    for tok in ANALYZER(text, chars=True, positions=False, mode="index"):
+        yield tok.text, tok.startchar, tok.endchar
+
+
+def analyze(text: str) -> list[str]:
+    """The indexed terms of ``text``, as the query side must produce them."""
+    return [tok.text for tok in ANALYZER(text, mode="query")]
+
+
+def lower_words(text: str) -> Iterator[tuple[str, int, int]]:
+    """Unstemmed lower-case tokens with their character offsets (for prefix highlighting)."""
+    tokenizer = analysis.RegexTokenizer()
+    for tok in tokenizer(text, chars=True, positions=False):
+        yield tok.text.lower(), tok.startchar, tok.endchar

@@ -1,0 +1,260 @@
+"""Searchlib query ASTs translated to Whoosh queries; ranked search, counts and facets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.searching import Searcher
+
+from searchlib import query as q
+from searchlib._whoosh import schema as sch
+from searchlib.models import Article, DateBucket, FacetCount, Facets, Sort
+
+TEXT_FIELDS = ("title", "body", "entity_text")
+KEYWORD_FIELDS = ("entity", "person", "org", "place")
+
+
+@attrs.frozen
+class Weights:
+    """Field boosts and BM25 parameters (see ``searchlib.SearchConfig``)."""
+
+    title: float
+    body: float
+    entities: float
+    k1: float
+    b: float
+
+
+@attrs.frozen
+class Filters:
+    """Typed filters that restrict matches without affecting scores."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    entities: tuple[str, ...] = ()
+    source: str | None = None
+
+    def to_query(self) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if self.date_from is not None or self.date_to is not None:
+            parts.append(_date_range(self.date_from, self.date_to))
+        parts.extend(wq.Term("entity", sch.entity_key(name)) for name in self.entities)
+        if self.source is not None:
+            parts.append(wq.Term("source", self.source.casefold().strip()))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _date_range(start: dt.date | None, end: dt.date | None) -> wq.Query:
+    return wq.NumericRange(
+        "date",
+        None if start is None else sch.date_key(start),
+        None if end is None else sch.date_key(end),
+        constantscore=True,
+    )
+
+
+def _boosts(weights: Weights) -> dict[str, float]:
+    return {"title": weights.title, "body": weights.body, "entity_text": weights.entities}
+
+
+def _text_query(node: q.Term | q.Phrase, weights: Weights) -> wq.Query | None:
+    field = node.field
+    if field in KEYWORD_FIELDS:
+        return wq.Term(field, sch.entity_key(node.text)) if node.text.strip() else None
+    if field == "source":
+        return wq.Term("source", node.text.casefold().strip()) if node.text.strip() else None
+    if field == "id":
+        return wq.Term("id", node.text.strip())
+    terms = sch.analyze(node.text)
+    if not terms:
+        return None
+    fields = (field,) if field else TEXT_FIELDS
+    boosts = _boosts(weights)
+    subs: list[wq.Query] = []
+    for name in fields:
+        boost = boosts[name] if field is None else 1.0
+        if len(terms) == 1:
+            subs.append(wq.Term(name, terms[0], boost=boost))
+        else:
+            subs.append(wq.Phrase(name, terms, boost=boost))
+    return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def _prefix_query(node: q.Prefix, weights: Weights) -> wq.Query:
+    field = node.field
+    if field in KEYWORD_FIELDS:
+        return wq.Prefix(field, sch.entity_key(node.text))
+    if field in ("source", "id"):
+        return wq.Prefix(field, node.text.casefold() if field == "source" else node.text)
+    lower = node.text.lower()
+    stems = {lower, *sch.analyze(lower)}
+    fields = (field,) if field else TEXT_FIELDS
+    boosts = _boosts(weights)
+    subs = [
+        wq.Prefix(name, stem, boost=boosts[name] if field is None else 1.0) for name in fields for stem in sorted(stems)
+    ]
+    return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def to_whoosh(node: q.Node, weights: Weights) -> wq.Query:
+    """The Whoosh query for ``node``; words that analyze to nothing (stop words) are dropped."""
+    return _translate(node, weights) or wq.NullQuery
+
+
+def _translate(node: q.Node, weights: Weights) -> wq.Query | None:
+    if isinstance(node, (q.Term, q.Phrase)):
+        return _text_query(node, weights)
+    if isinstance(node, q.Prefix):
+        return _prefix_query(node, weights)
+    if isinstance(node, q.DateRange):
+        return _date_range(node.start, node.end)
+    if isinstance(node, q.MatchAll):
+        return wq.Every()
+    if isinstance(node, q.Not):
+        child = _translate(node.child, weights)
+        return None if child is None else wq.Not(child)
+    children = [c for c in (_translate(child, weights) for child in node.children) if c is not None]
+    if not children:
+        return None
+    if isinstance(node, q.Or):
+        return children[0] if len(children) == 1 else wq.Or(children)
+    if all(isinstance(c, wq.Not) for c in children):
+        children.insert(0, wq.Every())
+    return children[0] if len(children) == 1 else wq.And(children)
+
+
+def _top_level(query: wq.Query) -> wq.Query:
+    """A lone ``NOT x`` matches everything but x."""
+    return wq.And([wq.Every(), query]) if isinstance(query, wq.Not) else query
+
+
+@attrs.frozen
+class RawHit:
+    docnum: int
+    score: float
+    article: Article
+
+
+@attrs.frozen
+class RawResults:
+    total: int
+    hits: tuple[RawHit, ...]
+    facets: Facets | None
+
+
+def scorer(weights: Weights) -> scoring.WeightingModel:
+    return scoring.BM25F(B=weights.b, K1=weights.k1)
+
+
+def search(
+    searcher: Searcher,
+    node: q.Node,
+    filters: Filters,
+    *,
+    weights: Weights,
+    sort: Sort,
+    offset: int,
+    limit: int,
+    facets: FacetRequest | None,
+) -> RawResults:
+    """Rank, count and (if asked) facet the matches of ``node`` within ``filters``."""
+    main = _top_level(to_whoosh(node, weights))
+    filter_q = filters.to_query()
+    combined = main if filter_q is None else wq.And([main, filter_q])
+    if main is wq.NullQuery:
+        return RawResults(0, (), _facets([], searcher, facets) if facets else None)
+    matched = list(searcher.docs_for_query(combined))
+    total = len(matched)
+    hits: list[tuple[int, float]] = []
+    if total and limit:
+        wanted = offset + limit
+        if sort is Sort.SCORE:
+            res = searcher.search(main, limit=wanted, filter=filter_q)
+            hits = [(int(d), float(s)) for s, d in res.top_n]
+        else:
+            dates = searcher.reader().column_reader("date")
+            keyed = ((int(dates[d]), d) for d in matched)
+            chosen = (heapq.nlargest if sort is Sort.NEWEST else heapq.nsmallest)(wanted, keyed)
+            hits = [(d, 0.0) for _, d in chosen]
+    page = hits[offset : offset + limit]
+    articles = load_articles(searcher, [d for d, _ in page])
+    raw_hits = tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True))
+    return RawResults(total, raw_hits, _facets(matched, searcher, facets) if facets else None)
+
+
+@attrs.frozen
+class FacetRequest:
+    bucket: DateBucket
+    size: int
+
+
+def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
+    """The stored articles of ``docnums`` (body from its column, the rest from stored fields)."""
+    if not docnums:
+        return []
+    bodies = searcher.reader().column_reader("body_text")
+    out = []
+    for docnum in docnums:
+        stored: dict[str, Any] = searcher.stored_fields(docnum)
+        out.append(sch.to_article(stored["id"], stored["meta"], bodies[docnum]))
+    return out
+
+
+def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -> Facets:
+    reader = searcher.reader()
+    dates = reader.column_reader("date")
+    meta = reader.column_reader("facets")
+    date_counts: Counter[str] = Counter()
+    entity_counts: Counter[str] = Counter()
+    source_counts: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for docnum in matched:
+        date_counts[request.bucket.label(sch.key_date(int(dates[docnum])))] += 1
+        source, names = sch.decode_facets(meta[docnum])
+        if source:
+            source_counts[source] += 1
+        for name in names:
+            key = name.casefold()
+            display.setdefault(key, name)
+            entity_counts[key] += 1
+
+    def top(counter: Counter[str], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[: request.size]
+        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
+
+    return Facets(
+        entities=top(entity_counts, display),
+        dates=tuple(FacetCount(k, n) for k, n in sorted(date_counts.items())),
+        sources=top(source_counts),
+        date_bucket=request.bucket,
+    )
+
+
+def get_article(searcher: Searcher, doc_id: str) -> Article | None:
+    docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    return load_articles(searcher, [int(docnum)])[0]
+
+
+def all_dates(searcher: Searcher) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last article dates in the index."""
+    reader = searcher.reader()
+    if reader.doc_count() == 0:
+        return None, None
+    dates = reader.column_reader("date")
+    keys = [int(dates[d]) for d in reader.all_doc_ids()]
+    return sch.key_date(min(keys)), sch.key_date(max(keys))
+
+
+def entity_count(searcher: Searcher) -> int:
+    return sum(1 for _ in searcher.reader().lexicon("entity"))

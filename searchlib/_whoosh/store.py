@@ -1,0 +1,261 @@
+"""Opening, creating, writing and reading Whoosh indexes, with errors translated at the boundary."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import EmptyIndexError, Index, LockError
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
+
+from searchlib._whoosh import schema as sch
+from searchlib.errors import (
+    IncompatibleIndexError,
+    IndexClosedError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    StorageError,
+)
+from searchlib.models import Article, Entity
+
+MARKER = "searchlib.json"
+HOLDER = "WRITER.json"
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def translate_os_errors(operation: str, path: Path | None) -> Iterator[None]:
+    """Turn an ``OSError`` raised by Whoosh or the OS into a ``StorageError`` naming what failed."""
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        where = exc.filename or path or "<memory>"
+        hint = " (disk full)" if exc.errno == errno.ENOSPC else ""
+        raise StorageError(f"{operation} failed on {where}: {reason}{hint}", path=path, operation=operation) from exc
+
+
+def _holder_info(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        info = json.loads((path / HOLDER).read_text("utf-8"))
+        return f"pid {info['pid']} on {info['host']} since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class Backend:
+    """One Whoosh index, on disk or in memory, and a cached searcher that follows commits."""
+
+    def __init__(self, ix: Index, path: Path | None) -> None:
+        self._ix: Index | None = ix
+        self.path = path
+        self._searcher: Searcher | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path | None, *, overwrite: bool = False) -> Backend:
+        schema = sch.build_schema()
+        if path is None:
+            return cls(RamStorage().create_index(schema), None)
+        with translate_os_errors("create index", path):
+            if (path / MARKER).exists() or whoosh_index.exists_in(str(path)):
+                if not overwrite:
+                    raise IndexExistsError(
+                        f"an index already exists at {path} (pass overwrite=True to replace it)", path=path
+                    )
+                shutil.rmtree(path)
+            path.mkdir(parents=True, exist_ok=True)
+            ix = FileStorage(str(path)).create_index(schema)
+            marker = {"format": sch.FORMAT_VERSION, "schema": sch.schema_signature(schema)}
+            tmp = path / (MARKER + ".tmp")
+            tmp.write_text(json.dumps(marker, indent=2) + "\n", "utf-8")
+            os.replace(tmp, path / MARKER)
+        return cls(ix, path)
+
+    @classmethod
+    def open(cls, path: Path) -> Backend:
+        if not path.is_dir():
+            raise IndexNotFoundError(f"no index at {path}: the directory does not exist", path=path)
+        with translate_os_errors("open index", path):
+            marker_path = path / MARKER
+            if not marker_path.exists():
+                if whoosh_index.exists_in(str(path)):
+                    raise IncompatibleIndexError(
+                        f"{path} holds a Whoosh index that searchlib did not build; rebuild it with searchlib",
+                        path=path,
+                    )
+                raise IndexNotFoundError(f"no searchlib index at {path}", path=path)
+            try:
+                marker = json.loads(marker_path.read_text("utf-8"))
+                version = marker["format"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise IncompatibleIndexError(f"{marker_path} is unreadable: {exc}", path=path) from exc
+            if version != sch.FORMAT_VERSION:
+                raise IncompatibleIndexError(
+                    f"{path} was built with index format {version}; this searchlib reads format "
+                    f"{sch.FORMAT_VERSION}. Rebuild the index.",
+                    path=path,
+                )
+            try:
+                ix = FileStorage(str(path)).open_index()
+            except EmptyIndexError as exc:
+                raise IndexNotFoundError(f"{path} has no committed index data", path=path) from exc
+            if sch.schema_signature(ix.schema) != sch.schema_signature(sch.build_schema()):
+                raise IncompatibleIndexError(
+                    f"{path} has a different schema than this searchlib expects; rebuild the index", path=path
+                )
+        return cls(ix, path)
+
+    @property
+    def ix(self) -> Index:
+        if self._ix is None:
+            raise IndexClosedError("the index is closed", path=self.path)
+        return self._ix
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    # --- reading ------------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """A searcher at the latest commit, reused between queries while nothing changed."""
+        with translate_os_errors("read index", self.path):
+            if self._searcher is None:
+                self._searcher = self.ix.searcher()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def run(self, operation: str, fn: Callable[[Searcher], T]) -> T:
+        """Call ``fn`` with a current searcher, translating OS errors."""
+        searcher = self.searcher()
+        with translate_os_errors(operation, self.path):
+            return fn(searcher)
+
+    def size_bytes(self) -> int:
+        if self.path is None:
+            storage = self.ix.storage
+            return sum(storage.file_length(name) for name in storage.list())
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
+    def generation(self) -> int:
+        return int(self.ix.latest_generation())
+
+    # --- writing ------------------------------------------------------------------------
+
+    def writer(self, *, timeout: float) -> BackendWriter:
+        with translate_os_errors("open writer", self.path):
+            try:
+                raw = self.ix.writer(timeout=timeout) if timeout > 0 else self.ix.writer()
+            except LockError:
+                holder = _holder_info(self.path)
+                who = f"held by {holder}" if holder else "held by another writer"
+                waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
+                raise IndexLockedError(
+                    f"the index at {self.path or '<memory>'} is locked for writing ({who}){waited}; "
+                    "pass a timeout to wait for it",
+                    path=self.path,
+                    holder=holder,
+                ) from None
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                (self.path / HOLDER).write_text(json.dumps(info), "utf-8")
+        return BackendWriter(self, raw)
+
+
+class BackendWriter:
+    """A Whoosh SegmentWriter with upsert semantics: one copy per id, the latest wins."""
+
+    def __init__(self, backend: Backend, raw: writing.SegmentWriter) -> None:
+        self.backend = backend
+        self.raw = raw
+        self._new: dict[str, int] = {}  # id -> docnum inside the new segment
+        self._reader = raw.reader()
+        self.closed = False
+
+    def _existing_docnum(self, doc_id: str) -> int | None:
+        try:
+            docnum = self._reader.first_id("id", doc_id)
+        except TermNotFound:
+            return None
+        if docnum is None or self._reader.is_deleted(docnum):
+            return None
+        return int(docnum)
+
+    def stored_checksum(self, doc_id: str) -> str | None:
+        """The checksum of the committed or pending article with ``doc_id``, if any."""
+        if doc_id in self._new:
+            return None  # replaced in this writer: always rewrite
+        docnum = self._existing_docnum(doc_id)
+        if docnum is None:
+            return None
+        meta: dict[str, Any] = self._reader.stored_fields(docnum)["meta"]
+        return str(meta["checksum"])
+
+    def contains(self, doc_id: str) -> bool:
+        return doc_id in self._new or self._existing_docnum(doc_id) is not None
+
+    def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
+        doc = sch.to_document(article, entities, digest)
+        doc_id = doc["id"]
+        with translate_os_errors("add document", self.backend.path):
+            self._forget_pending(doc_id)
+            self.raw.delete_by_term("id", doc_id)
+            self._new[doc_id] = self.raw.docnum - self.raw.docbase
+            self.raw.add_document(**doc)
+
+    def delete(self, doc_id: str) -> bool:
+        with translate_os_errors("delete document", self.backend.path):
+            pending = self._forget_pending(doc_id)
+            return bool(self.raw.delete_by_term("id", doc_id)) or pending
+
+    def _forget_pending(self, doc_id: str) -> bool:
+        local = self._new.pop(doc_id, None)
+        if local is None:
+            return False
+        self.raw.newsegment.delete_document(local)
+        return True
+
+    def commit(self, *, optimize: bool = False) -> None:
+        self.closed = True
+        with translate_os_errors("commit", self.backend.path):
+            self._reader.close()
+            self.raw.commit(optimize=optimize)
+        self._release_holder()
+
+    def cancel(self) -> None:
+        self.closed = True
+        try:
+            with translate_os_errors("cancel", self.backend.path):
+                self._reader.close()
+                self.raw.cancel()
+        finally:
+            self._release_holder()
+
+    def _release_holder(self) -> None:
+        path = self.backend.path
+        if path is not None:
+            with contextlib.suppress(OSError):
+                (path / HOLDER).unlink()

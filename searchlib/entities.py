@@ -1,0 +1,235 @@
+"""Named-entity extraction: a pluggable interface and a rule-based default that needs no model.
+
+The default, :class:`RuleExtractor`, finds runs of capitalised words in news text and cleans
+them the way a reader would: titles ("Defense Minister") and demonyms ("Belgian") are cut
+off, possessives ("Israel's") are stripped, sentence-initial common words ("The", "He") are
+dropped, acronyms (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to
+the full name the article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer
+and context rules; ``EntityKind.OTHER`` when they cannot tell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from searchlib._gazetteer import COMMON_CAPS, DEMONYMS, GENERIC, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
+from searchlib.models import Entity, EntityKind
+
+__all__ = ["EntityExtractor", "NoExtractor", "RuleExtractor"]
+
+
+@runtime_checkable
+class EntityExtractor(Protocol):
+    """Anything with ``extract(text) -> entities`` can tag articles at index time."""
+
+    def extract(self, text: str) -> Sequence[Entity]:
+        """The entities named in ``text``, each once, in order of first mention."""
+        ...
+
+
+@attrs.frozen
+class NoExtractor:
+    """Extracts nothing: for corpora whose entities are all given in the input."""
+
+    def extract(self, text: str) -> Sequence[Entity]:
+        return ()
+
+
+_TOKEN = re.compile(
+    r"(?:[A-Z]\.){2,}"  # U.S., U.N.
+    r"|[^\W\d_](?:[\w’'\-]*[^\W_])?(?:['’]s?)?"  # words, possessives, hyphenated names
+    r"|\d[\d,.]*"
+    r"|[^\w\s]",
+    re.UNICODE,
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+|\n+")
+_PARTICLES = frozenset({"de", "van", "der", "von", "al", "bin", "da", "di", "du", "la", "le", "el", "ibn", "den", "ter"})
+_CONNECTORS = frozenset({"of", "and", "for"})
+_PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
+_PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
+_DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
+_PLACE_ACRONYMS = frozenset({"US", "UK", "UAE", "USA", "DRC"})
+
+
+def _is_cap(tok: str) -> bool:
+    return tok[:1].isupper()
+
+
+def _is_acronym(word: str) -> bool:
+    letters = word.replace(".", "")
+    return 2 <= len(letters) <= 7 and letters.isupper() and letters.isalpha()
+
+
+def _strip_possessive(tok: str) -> tuple[str, bool]:
+    for suffix in ("'s", "’s", "’", "'"):
+        if tok.endswith(suffix) and len(tok) > len(suffix) + 1:
+            return tok[: -len(suffix)], True
+    return tok, False
+
+
+@attrs.frozen
+class _Mention:
+    words: tuple[str, ...]
+    sentence_initial: bool
+    titled: bool  # preceded by a title such as "Minister" or "Mr"
+    prev: str  # the lower-cased word before the mention
+    next: str  # the lower-cased word after the mention
+
+
+def _runs(sentence: str) -> list[_Mention]:
+    """Maximal runs of capitalised words (with name particles) in one sentence."""
+    toks = _TOKEN.findall(sentence)
+    mentions: list[_Mention] = []
+    run: list[str] = []
+    start = 0
+    titled = False
+
+    def close(end: int) -> None:
+        nonlocal run, titled
+        if run:
+            prev = toks[start - 1].lower() if start > 0 else ""
+            nxt = toks[end].lower() if end < len(toks) else ""
+            mentions.append(_Mention(tuple(run), start == 0 or _all_common(toks[:start]), titled, prev, nxt))
+        run, titled = [], False
+
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        word, possessive = _strip_possessive(tok)
+        lower = word.lower()
+        if word in _DOTTED or (_is_cap(word) and word[0].isalpha()):
+            next_word = toks[i + 1] if i + 1 < len(toks) else ""
+            is_title = (word in TITLES or lower in TITLES) and next_word not in ORG_WORDS
+            if is_title or (word in DEMONYMS and not run):
+                close(i)
+                titled = is_title
+                i += 1
+                continue
+            if not run:
+                start = i
+            run.append(_DOTTED.get(word, word))
+            if possessive:
+                close(i + 1)
+        elif run and (lower in _PARTICLES or lower in _CONNECTORS) and i + 1 < len(toks) and _is_cap(toks[i + 1]):
+            run.append(lower)
+        else:
+            keep_title = titled and not run
+            close(i)
+            titled = keep_title and tok in {",", "."}
+        i += 1
+    close(len(toks))
+    return mentions
+
+
+def _all_common(toks: Sequence[str]) -> bool:
+    """True when every token before a run is a sentence opener (quote marks, 'The')."""
+    return all(not t[0].isalnum() or t in COMMON_CAPS for t in toks)
+
+
+def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """'Egypt and Qatar' is two entities; 'Bank of England' is one."""
+    if not any(w in _CONNECTORS for w in words):
+        return [words]
+    if words[-1] in ORG_WORDS or any(w in ORG_WORDS or w in PLACE_WORDS for w in words[:-1]):
+        return [words]
+    parts: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for w in words:
+        if w in _CONNECTORS:
+            parts.append(tuple(current))
+            current = []
+        else:
+            current.append(w)
+    parts.append(tuple(current))
+    return [p for p in parts if p]
+
+
+def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
+    """Drop leading sentence openers and trailing particles; reject generic single words."""
+    w = list(words)
+    while w and (w[0] in COMMON_CAPS or w[0].lower() in _PARTICLES and len(w) > 1 and w[0].islower()):
+        w.pop(0)
+    while w and (w[-1] in _PARTICLES or w[-1] in _CONNECTORS):
+        w.pop()
+    if not w:
+        return ()
+    if len(w) == 1:
+        single = w[0]
+        if len(single) < 2 or single in GENERIC or single in ORG_WORDS or single in PLACE_WORDS or single in DEMONYMS:
+            return ()
+        if single.endswith(("ians", "ians'", "eans", "ese")) or single.isdigit():
+            return ()
+    return tuple(w)
+
+
+def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
+    name = " ".join(words)
+    last = words[-1]
+    if len(words) == 1 and _is_acronym(last):
+        return EntityKind.PLACE if last in _PLACE_ACRONYMS else EntityKind.ORG
+    if name in PLACES:
+        return EntityKind.PLACE
+    if last in ORG_WORDS or any(_is_acronym(w) for w in words[:-1]) and last in ORG_WORDS:
+        return EntityKind.ORG
+    if last in PLACE_WORDS or mention.next in _PLACE_FOLLOWERS:
+        return EntityKind.PLACE
+    if mention.titled:
+        return EntityKind.PERSON
+    if len(words) >= 2 and all(w[:1].isupper() or w in _PARTICLES for w in words):
+        return EntityKind.PERSON
+    if len(words) == 1 and mention.prev in _PLACE_PREPS:
+        return EntityKind.PLACE
+    return EntityKind.OTHER
+
+
+@attrs.frozen
+class RuleExtractor:
+    """The default extractor: capitalisation, gazetteer and context rules tuned on news text."""
+
+    min_mentions: int = 1
+    """Single-word names that only ever open a sentence are kept only with this many mentions."""
+
+    def extract(self, text: str) -> Sequence[Entity]:
+        found: dict[str, Entity] = {}
+        persons: list[tuple[str, ...]] = []
+        singles: list[tuple[tuple[str, ...], _Mention]] = []
+        mid_sentence: set[str] = set()
+        candidates: list[tuple[tuple[str, ...], _Mention]] = []
+        for sentence in _SENTENCE_BREAK.split(text):
+            for mention in _runs(sentence):
+                for part in _split_connectors(mention.words):
+                    words = _clean(part, mention.sentence_initial)
+                    if words:
+                        candidates.append((words, mention))
+                        if not mention.sentence_initial or words != part:
+                            mid_sentence.add(" ".join(words))
+        for words, mention in candidates:
+            kind = _kind(words, mention)
+            if kind is EntityKind.PERSON and len(words) >= 2:
+                persons.append(words)
+        for words, mention in candidates:
+            name = " ".join(words)
+            full = _resolve_surname(words, persons)
+            if full is not None:
+                name, kind = " ".join(full), EntityKind.PERSON
+            else:
+                if mention.sentence_initial and len(words) == 1 and name not in mid_sentence and name not in PLACES:
+                    if not _is_acronym(name):
+                        singles.append((words, mention))
+                        continue
+                kind = _kind(words, mention)
+            key = name.casefold()
+            previous = found.get(key)
+            if previous is None or previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER:
+                found[key] = Entity(name, kind)
+        return tuple(found.values())
+
+
+def _resolve_surname(words: tuple[str, ...], persons: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """'Gallant' or 'De Sutter' -> the longer person name ending with those words, if one."""
+    matches = {p for p in persons if len(p) > len(words) and p[-len(words) :] == words}
+    return matches.pop() if len(matches) == 1 else None

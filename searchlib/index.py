@@ -1,0 +1,403 @@
+"""The Index facade: create, open, write, ingest, search, facet and inspect a searchlib index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import attrs
+
+from searchlib import query as q
+from searchlib._whoosh import schema as sch
+from searchlib._whoosh import search as ws
+from searchlib._whoosh.store import Backend, BackendWriter
+from searchlib.entities import EntityExtractor, RuleExtractor
+from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
+from searchlib.highlight import HighlightOptions, Matcher, select_snippets
+from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.models import Article, DateBucket, Entity, Facets, Hit, IndexStats, Results, Sort
+
+__all__ = ["DEFAULT_ROOT", "Index", "Ranking", "Writer"]
+
+DEFAULT_ROOT = Path("indexes")
+"""Where the CLI keeps indexes when given a bare name."""
+
+MAX_LIMIT = 10_000
+"""Most hits one search returns (page deeper with ``offset``)."""
+
+DateLike = dt.date | str | None
+
+
+@attrs.frozen
+class Ranking:
+    """BM25F parameters and field weights. Derive variants with ``attrs.evolve``."""
+
+    title_boost: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
+    entity_boost: float = attrs.field(default=1.5, validator=attrs.validators.ge(0))
+    body_boost: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    k1: float = attrs.field(default=1.2, validator=attrs.validators.ge(0))
+    b: float = attrs.field(default=0.75, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+
+    def _weights(self) -> ws.Weights:
+        return ws.Weights(self.title_boost, self.body_boost, self.entity_boost, self.k1, self.b)
+
+
+def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        first, last = q.parse_date_bound(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return last if end else first
+
+
+class Writer:
+    """Adds, updates and deletes articles; nothing is visible until :meth:`commit`.
+
+    Use as a context manager: the block commits when it ends normally and cancels (writes
+    nothing) when it raises. The index's write lock is held from creation to commit/cancel.
+    """
+
+    def __init__(self, index: Index, raw: BackendWriter) -> None:
+        self._index = index
+        self._raw: BackendWriter | None = raw
+
+    def _writer(self) -> BackendWriter:
+        if self._raw is None:
+            raise IndexClosedError("this writer was already committed or cancelled", path=self._index.path)
+        return self._raw
+
+    def _entities(self, article: Article) -> tuple[Entity, ...]:
+        if article.entities is not None:
+            return article.entities
+        text = article.body if article.title in article.body else f"{article.title}\n\n{article.body}"
+        return tuple(self._index.extractor.extract(text))
+
+    def add(self, article: Article) -> None:
+        """Add ``article``, replacing any article with the same id (added earlier or in this writer)."""
+        self._write(article, force=True)
+
+    def add_many(self, articles: Iterable[Article]) -> int:
+        """Add each article in turn; returns how many were added."""
+        count = 0
+        for article in articles:
+            self.add(article)
+            count += 1
+        return count
+
+    def update(self, article: Article) -> None:
+        """Replace the article with ``article.id``; raises ``DocumentNotFoundError`` if there is none."""
+        if not self._writer().contains(article.id):
+            raise DocumentNotFoundError(article.id)
+        self.add(article)
+
+    def delete(self, doc_id: str) -> bool:
+        """Delete the article with ``doc_id``; returns whether there was one."""
+        return self._writer().delete(doc_id)
+
+    def _write(self, article: Article, *, force: bool) -> Literal["added", "updated", "unchanged"]:
+        raw = self._writer()
+        digest = sch.checksum(article)
+        existing = raw.stored_checksum(article.id)
+        if not force and existing == digest:
+            return "unchanged"
+        present = existing is not None or raw.contains(article.id)
+        raw.upsert(article, self._entities(article), digest)
+        return "updated" if present else "added"
+
+    def commit(self, *, optimize: bool = False) -> None:
+        """Make every change visible atomically; ``optimize`` merges all segments into one."""
+        raw = self._writer()
+        self._raw = None
+        raw.commit(optimize=optimize)
+
+    def cancel(self) -> None:
+        """Discard every change and release the lock."""
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            raw.cancel()
+
+    @property
+    def closed(self) -> bool:
+        return self._raw is None
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._raw is None:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
+
+class Index:
+    """A searchlib index on disk or in memory. Open with :meth:`open`, :meth:`create` or :meth:`in_memory`."""
+
+    def __init__(self, backend: Backend, *, extractor: EntityExtractor | None, ranking: Ranking | None) -> None:
+        self._backend = backend
+        self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
+        self.ranking: Ranking = ranking if ranking is not None else Ranking()
+
+    # --- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        extractor: EntityExtractor | None = None,
+        ranking: Ranking | None = None,
+    ) -> Index:
+        """Create a new, empty index in directory ``path`` (``overwrite`` replaces an existing one)."""
+        return cls(Backend.create(Path(path), overwrite=overwrite), extractor=extractor, ranking=ranking)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = False,
+        extractor: EntityExtractor | None = None,
+        ranking: Ranking | None = None,
+    ) -> Index:
+        """Open the index at ``path``; with ``create=True`` make one if none exists there."""
+        p = Path(path)
+        if create and not (p / "searchlib.json").exists():
+            return cls.create(p, extractor=extractor, ranking=ranking)
+        return cls(Backend.open(p), extractor=extractor, ranking=ranking)
+
+    @classmethod
+    def in_memory(cls, *, extractor: EntityExtractor | None = None, ranking: Ranking | None = None) -> Index:
+        """A new index that lives in memory only (for tests and throw-away work)."""
+        return cls(Backend.create(None), extractor=extractor, ranking=ranking)
+
+    @property
+    def path(self) -> Path | None:
+        """The index directory, or ``None`` in memory."""
+        return self._backend.path
+
+    def close(self) -> None:
+        """Release files and the cached searcher. Closing twice is harmless."""
+        self._backend.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return int(self._backend.run("count", lambda s: s.doc_count()))
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path) if self.path else '<memory>'!r})"
+
+    # --- writing ------------------------------------------------------------------------
+
+    def writer(self, *, timeout: float = 0.0) -> Writer:
+        """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
+        return Writer(self, self._backend.writer(timeout=timeout))
+
+    def add(self, *articles: Article) -> None:
+        """Add (or replace by id) ``articles`` in one commit."""
+        with self.writer() as w:
+            w.add_many(articles)
+
+    def delete(self, *ids: str) -> int:
+        """Delete the articles with ``ids`` in one commit; returns how many existed."""
+        with self.writer() as w:
+            return sum(w.delete(i) for i in ids)
+
+    def ingest(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[IngestProgress], None] | None = None,
+        commit_every: int | None = 10_000,
+        timeout: float = 0.0,
+    ) -> IngestReport:
+        """Read articles from files, directories or globs and index them.
+
+        Articles whose id and content are already in the index are skipped (``unchanged``),
+        so re-ingesting the same files is cheap and never duplicates. Bad records are
+        skipped and listed in the report; with ``strict=True`` the first one raises
+        :class:`IngestError` and the uncommitted batch is discarded. Changes are committed
+        every ``commit_every`` articles (``None``: once at the end).
+        """
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        started = time.perf_counter()
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        problems: list[IngestProblem] = []
+        skipped = read = 0
+        last: list[IngestProgress] = []
+
+        def track(event: IngestProgress) -> None:
+            last[:] = [event]
+            if progress is not None:
+                progress(event)
+
+        writer = self.writer(timeout=timeout)
+        pending = 0
+        try:
+            for record in read_articles(paths, progress=track):
+                if isinstance(record, IngestProblem):
+                    if strict:
+                        raise IngestError(record.reason, path=record.path, line=record.line)
+                    skipped += 1
+                    if len(problems) < IngestReport.MAX_PROBLEMS:
+                        problems.append(record)
+                    continue
+                read += 1
+                counts[writer._write(record, force=False)] += 1
+                pending += 1
+                if commit_every is not None and pending >= commit_every:
+                    writer.commit()
+                    writer, pending = self.writer(timeout=timeout), 0
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return IngestReport(
+            files=last[0].files_total if last else 0,
+            read=read,
+            added=counts["added"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            skipped=skipped,
+            problems=tuple(problems),
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- reading ------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> Article | None:
+        """The stored article with ``doc_id``, or ``None``."""
+        return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        sort: Sort = Sort.SCORE,
+        offset: int = 0,
+        limit: int = 10,
+        page: int | None = None,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
+        facets: bool = False,
+        facet_bucket: DateBucket = DateBucket.MONTH,
+        facet_size: int = 10,
+    ) -> Results:
+        """Rank the articles matching ``query`` (see README for the syntax) within the filters.
+
+        ``date_from``/``date_to`` take dates or ``YYYY[-MM[-DD]]`` strings (inclusive);
+        ``entities`` must all be present; ``page`` (1-based) overrides ``offset``. Hits carry
+        snippets unless ``highlight`` is ``None``; ``facets=True`` counts entities, dates and
+        sources over all matches.
+        """
+        node = q.parse(query)
+        if isinstance(entities, str):
+            raise TypeError("entities must be a sequence of names, not a string")
+        if not 0 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
+        if page is not None:
+            if page < 1:
+                raise ValueError("page numbers start at 1")
+            offset = (page - 1) * limit
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        filters = ws.Filters(
+            date_from=_bound(date_from, end=False, name="date_from"),
+            date_to=_bound(date_to, end=True, name="date_to"),
+            entities=tuple(entities),
+            source=source,
+        )
+        request = ws.FacetRequest(DateBucket(facet_bucket), facet_size) if facets else None
+        raw = self._backend.run(
+            "search",
+            lambda s: ws.search(
+                s,
+                node,
+                filters,
+                weights=self.ranking._weights(),
+                sort=Sort(sort),
+                offset=offset,
+                limit=limit,
+                facets=request,
+            ),
+        )
+        hits = tuple(
+            self._hit(offset + i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw.hits)
+        )
+        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
+
+    def _hit(self, rank: int, score: float, article: Article, node: q.Node, options: HighlightOptions | None) -> Hit:
+        if options is None:
+            return Hit(rank=rank, score=score, article=article)
+        body = select_snippets(article.body, Matcher.for_query(node, "body"), options)
+        title = select_snippets(
+            article.title, Matcher.for_query(node, "title"), HighlightOptions(1, max(len(article.title), 20))
+        )
+        return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title[0] if title else None)
+
+    def facets(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        bucket: DateBucket = DateBucket.MONTH,
+        size: int = 10,
+    ) -> Facets:
+        """Top entities, counts per date bucket and sources over every match of ``query``."""
+        results = self.search(
+            query,
+            date_from=date_from,
+            date_to=date_to,
+            entities=entities,
+            source=source,
+            limit=0,
+            highlight=None,
+            facets=True,
+            facet_bucket=bucket,
+            facet_size=size,
+        )
+        assert results.facets is not None
+        return results.facets
+
+    def stats(self) -> IndexStats:
+        """Document and segment counts, size on disk, date range and distinct entities."""
+
+        def collect(s: object) -> IndexStats:
+            searcher = self._backend.searcher()
+            first, last = ws.all_dates(searcher)
+            return IndexStats(
+                path=str(self.path) if self.path else None,
+                documents=searcher.doc_count(),
+                segments=len(searcher.reader().leaf_readers()),
+                size_bytes=self._backend.size_bytes(),
+                first_date=first,
+                last_date=last,
+                entities=ws.entity_count(searcher),
+                generation=self._backend.generation(),
+            )
+
+        return self._backend.run("stats", collect)
+

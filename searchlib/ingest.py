@@ -1,0 +1,361 @@
+"""Reading articles from files: the article text format, JSON Lines, directories, globs, ``.gz``.
+
+Readers stream (constant memory per file) and never raise for a bad record: they yield an
+:class:`IngestProblem` naming the file and line, and carry on with the next record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import gzip
+import json
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from searchlib.models import Article, Entity
+
+__all__ = [
+    "IngestProblem",
+    "IngestProgress",
+    "IngestReport",
+    "iter_files",
+    "parse_jsonl",
+    "parse_text",
+    "read_articles",
+]
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".article", ".articles"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+_HEADER = re.compile(r"^\s*date[ \t]+(\S+)[ \t]*(.*)$", re.DOTALL)
+_HEADER_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+
+
+@attrs.frozen
+class IngestProblem:
+    """A record that was skipped: where it is and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@attrs.frozen
+class IngestProgress:
+    """Passed to a progress callback as files are read."""
+
+    files_done: int
+    files_total: int
+    articles: int
+    bytes_done: int
+    bytes_total: int
+    path: str
+
+
+@attrs.frozen
+class IngestReport:
+    """What an ingest did. ``problems`` lists the first ``MAX_PROBLEMS``; ``skipped`` counts all."""
+
+    files: int
+    read: int
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    problems: tuple[IngestProblem, ...]
+    seconds: float
+
+    MAX_PROBLEMS = 1000
+
+    @property
+    def indexed(self) -> int:
+        """Articles written (added or updated)."""
+        return self.added + self.updated
+
+    def summary(self) -> str:
+        """One line in plain words."""
+        return (
+            f"{self.files} file(s), {self.read} article(s) read: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped in {self.seconds:.1f} s"
+        )
+
+
+Record = Article | IngestProblem
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _format_of(path: Path) -> str:
+    name = path.name[:-3] if path.suffix == ".gz" else path.name
+    return "jsonl" if Path(name).suffix.lower() in JSONL_SUFFIXES else "text"
+
+
+def _decode(raw: bytes, path: str, lineno: int) -> str | IngestProblem:
+    try:
+        text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        return IngestProblem(path, lineno, f"invalid UTF-8 at byte {exc.start} of the line")
+    if "\x00" in text:
+        return IngestProblem(path, lineno, f"NUL character at column {text.index(chr(0)) + 1}")
+    return text
+
+
+def _lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, bytes] | IngestProblem]:
+    """Numbered raw lines; a truncated or corrupt gzip ends the file with a problem."""
+    lineno = 0
+    try:
+        for lineno, raw in enumerate(stream, start=1):  # noqa: B007 - lineno used after the loop
+            yield lineno, raw
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        yield IngestProblem(path, lineno + 1, f"file is truncated or corrupt ({exc.__class__.__name__}: {exc})")
+
+
+def _normalise_body(lines: list[str]) -> str:
+    text = "\n".join(line.rstrip() for line in lines).strip()
+    return _BLANKS.sub("\n\n", text)
+
+
+def parse_text(stream: IO[bytes], path: str) -> Iterator[Record]:
+    """Articles in the text format: each starts on a line ``date YYYY-MM-DD <lead sentence>``."""
+    header_line = 0
+    date: dt.date | None = None
+    body: list[str] = []
+    bad: IngestProblem | None = None
+    preamble: int | None = None
+
+    def finish() -> Iterator[Record]:
+        if not header_line:
+            return
+        if bad is not None:
+            yield bad
+        elif date is None:  # pragma: no cover - a header always sets date or bad
+            return
+        else:
+            text = _normalise_body(body)
+            if not text:
+                yield IngestProblem(path, header_line, "article has an empty body")
+            else:
+                yield Article(date=date, body=text)
+
+    for item in _lines(stream, path):
+        if isinstance(item, IngestProblem):
+            bad = bad or item
+            break
+        lineno, raw = item
+        decoded = _decode(raw, path, lineno)
+        line = decoded if isinstance(decoded, str) else ""
+        match = _HEADER.match(line)
+        if match and _HEADER_DATE.fullmatch(match.group(1)):
+            yield from finish()
+            header_line, body, bad = lineno, [match.group(2)], None
+            try:
+                date = dt.date.fromisoformat(_pad_date(match.group(1)))
+            except ValueError:
+                date = None
+                bad = IngestProblem(path, lineno, f"impossible date {match.group(1)!r}")
+            continue
+        if isinstance(decoded, IngestProblem):
+            bad = bad or decoded
+            continue
+        if not header_line:
+            if line.strip() and preamble is None:
+                preamble = lineno
+            continue
+        body.append(line.rstrip("\r\n"))
+    yield from finish()
+    if preamble is not None:
+        yield IngestProblem(path, preamble, "text before the first 'date YYYY-MM-DD' line was skipped")
+
+
+def _pad_date(text: str) -> str:
+    year, month, day = text.split("-")
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def _str_field(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "id":
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{key!r} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _entities_field(value: Any) -> list[Entity] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"'entities' must be a list, not {type(value).__name__}")
+    out = []
+    for item in value:
+        if isinstance(item, str) and item.strip():
+            out.append(Entity(item))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"].strip():
+            out.append(Entity(item["name"], item.get("kind") or "other"))
+        else:
+            raise ValueError(f"'entities' items must be names or {{name, kind}} objects, not {item!r}")
+    return out
+
+
+def article_from_json(obj: Any) -> Article:
+    """An Article from a JSON object; ``ValueError`` says what is wrong with it."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    raw_date = obj.get("date")
+    if not isinstance(raw_date, str) or not raw_date.strip():
+        raise ValueError("missing 'date' (a string YYYY-MM-DD)")
+    try:
+        date = dt.date.fromisoformat(raw_date.strip()[:10])
+    except ValueError:
+        raise ValueError(f"impossible date {raw_date!r}") from None
+    body = _str_field(obj, "body") or _str_field(obj, "text")
+    if body is None or not body.strip():
+        raise ValueError("missing or empty 'body' (or 'text')")
+    fields: dict[str, Any] = {
+        "date": date,
+        "body": _normalise_body(body.split("\n")),
+        "entities": _entities_field(obj.get("entities")),
+        "source": _str_field(obj, "source"),
+        "url": _str_field(obj, "url"),
+    }
+    for key in ("id", "title"):
+        value = _str_field(obj, key)
+        if value is not None and value.strip():
+            fields[key] = value.strip()
+    try:
+        return Article(**fields)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def parse_jsonl(stream: IO[bytes], path: str) -> Iterator[Record]:
+    """Articles from JSON Lines: one object per line with ``date`` and ``body``/``text``."""
+    for item in _lines(stream, path):
+        if isinstance(item, IngestProblem):
+            yield item
+            return
+        lineno, raw = item
+        decoded = _decode(raw, path, lineno)
+        if isinstance(decoded, IngestProblem):
+            yield decoded
+            continue
+        if not decoded.strip():
+            continue
+        try:
+            obj = json.loads(decoded)
+        except json.JSONDecodeError as exc:
+            yield IngestProblem(path, lineno, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        except RecursionError:
+            yield IngestProblem(path, lineno, "JSON nested too deeply")
+            continue
+        try:
+            yield article_from_json(obj)
+        except ValueError as exc:
+            yield IngestProblem(path, lineno, str(exc))
+
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _is_input(path: Path) -> bool:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    suffix = Path(name).suffix.lower()
+    return suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | IngestProblem]:
+    """Files named by ``paths``: files as given, directories recursively, globs expanded.
+
+    Directories yield only files with a known suffix (``.txt``, ``.jsonl``, ``.json``,
+    ``.ndjson``, each optionally ``.gz``); symbolic links to directories are not followed.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        text = os.fspath(given)
+        if _GLOB_CHARS.search(text) and not Path(text).exists():
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                yield IngestProblem(text, None, "no files match this pattern")
+            candidates: Iterable[Path] = (Path(m) for m in matches)
+        else:
+            candidates = (Path(text),)
+        for path in candidates:
+            if path.is_dir():
+                yield from _walk(path, seen)
+            elif path.is_file():
+                key = os.path.realpath(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path
+            else:
+                yield IngestProblem(str(path), None, "no such file or directory")
+
+
+def _walk(root: Path, seen: set[str]) -> Iterator[Path | IngestProblem]:
+    def on_error(exc: OSError) -> None:
+        errors.append(IngestProblem(str(exc.filename or root), None, f"cannot read directory: {exc.strerror}"))
+
+    errors: list[IngestProblem] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if _is_input(path) and path.is_file():
+                key = os.path.realpath(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path
+        yield from errors
+        errors.clear()
+
+
+def read_articles(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    progress: Callable[[IngestProgress], None] | None = None,
+) -> Iterator[Record]:
+    """Every article (or problem) in ``paths``, in file order."""
+    found = list(iter_files(paths))
+    files = [f for f in found if isinstance(f, Path)]
+    yield from (p for p in found if isinstance(p, IngestProblem))
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(f.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    total_bytes, done_bytes, articles = sum(sizes), 0, 0
+    for number, (path, size) in enumerate(zip(files, sizes, strict=True), start=1):
+        name = str(path)
+        parser = parse_jsonl if _format_of(path) == "jsonl" else parse_text
+        try:
+            with _open_binary(path) as stream:
+                for record in parser(stream, name):
+                    if isinstance(record, Article):
+                        articles += 1
+                        if progress is not None and articles % 500 == 0:
+                            progress(IngestProgress(number - 1, len(files), articles, done_bytes, total_bytes, name))
+                    yield record
+        except OSError as exc:
+            yield IngestProblem(name, None, f"cannot read file: {exc.strerror or exc}")
+        done_bytes += size
+        if progress is not None:
+            progress(IngestProgress(number, len(files), articles, done_bytes, total_bytes, name))

@@ -1,0 +1,293 @@
+"""Searchlib's value types: frozen, validated attrs classes that outlive any searcher.
+
+Everything the public API returns is one of these; no Whoosh object ever leaves
+``searchlib._whoosh``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+
+import attrs
+
+__all__ = [
+    "Article",
+    "DateBucket",
+    "Entity",
+    "EntityKind",
+    "FacetCount",
+    "Facets",
+    "Hit",
+    "IndexStats",
+    "Results",
+    "Snippet",
+    "Sort",
+    "Span",
+    "derive_id",
+    "derive_title",
+]
+
+TITLE_MAX_CHARS = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s")
+_WS = re.compile(r"\s+")
+
+
+class EntityKind(enum.StrEnum):
+    """What an entity names. ``OTHER`` when the extractor cannot tell."""
+
+    PERSON = "person"
+    ORG = "org"
+    PLACE = "place"
+    OTHER = "other"
+
+
+class Sort(enum.StrEnum):
+    """Order of hits: by relevance, or by publication date."""
+
+    SCORE = "score"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+class DateBucket(enum.StrEnum):
+    """Granularity of date facets and timelines."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+    def label(self, day: dt.date) -> str:
+        """The bucket label of ``day``: ``2024-05-06``, ``2024-05`` or ``2024``."""
+        iso = day.isoformat()
+        return {DateBucket.DAY: iso, DateBucket.MONTH: iso[:7], DateBucket.YEAR: iso[:4]}[self]
+
+
+def _clean_name(value: str) -> str:
+    return _WS.sub(" ", value).strip()
+
+
+def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value:
+        raise ValueError(f"{attribute.name} must not be empty")
+
+
+@attrs.frozen
+class Entity:
+    """A named entity: its canonical name as shown and indexed, and its kind."""
+
+    name: str = attrs.field(converter=_clean_name, validator=_nonempty)
+    kind: EntityKind = attrs.field(default=EntityKind.OTHER, converter=EntityKind)
+
+    @property
+    def key(self) -> str:
+        """The case-folded form used for exact, case-insensitive matching."""
+        return self.name.casefold()
+
+
+def _to_entities(value: Sequence[Entity | str] | None) -> tuple[Entity, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise TypeError("entities must be a sequence of names, not a single string")
+    out: dict[str, Entity] = {}
+    for item in value:
+        ent = item if isinstance(item, Entity) else Entity(item)
+        out.setdefault(ent.key, ent)
+    return tuple(out.values())
+
+
+def derive_title(body: str, *, max_chars: int = TITLE_MAX_CHARS) -> str:
+    """The lead sentence of ``body``, shortened at a word boundary to ``max_chars``."""
+    first_para = body.strip().split("\n\n", 1)[0]
+    text = _WS.sub(" ", first_para).strip()
+    match = _SENTENCE_END.search(text)
+    if match:
+        text = text[: match.start()].strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1]
+    space = cut.rfind(" ")
+    if space > max_chars // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def derive_id(date: dt.date, body: str) -> str:
+    """A stable id from the content: the same article always gets the same id."""
+    normal = _WS.sub(" ", body).strip()
+    digest = hashlib.sha1(f"{date.isoformat()}\n{normal}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def _check_date(_inst: object, _attr: attrs.Attribute[dt.date], value: dt.date) -> None:
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise TypeError(f"date must be a datetime.date, not {type(value).__name__}")
+
+
+def _to_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value.strip())
+    return value
+
+
+def _check_text(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be str, not {type(value).__name__}")
+    if attribute.name == "body" and not value.strip():
+        raise ValueError("body must not be empty")
+
+
+def _optional_str(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected str or None, not {type(value).__name__}")
+    value = value.strip()
+    return value or None
+
+
+@attrs.frozen(kw_only=True)
+class Article:
+    """One news article. ``title`` and ``id`` are derived when not given.
+
+    ``entities`` is ``None`` when they are to be extracted at index time; a given
+    sequence (even empty) is kept as given.
+    """
+
+    date: dt.date = attrs.field(converter=_to_date, validator=_check_date)
+    body: str = attrs.field(validator=_check_text)
+    title: str = attrs.field(validator=_check_text)
+    id: str = attrs.field(validator=[_check_text, _nonempty])
+    entities: tuple[Entity, ...] | None = attrs.field(default=None, converter=_to_entities)
+    source: str | None = attrs.field(default=None, converter=_optional_str)
+    url: str | None = attrs.field(default=None, converter=_optional_str)
+
+    @title.default
+    def _title_default(self) -> str:
+        return derive_title(self.body)
+
+    @id.default
+    def _id_default(self) -> str:
+        return derive_id(self.date, self.body)
+
+    @property
+    def entity_names(self) -> tuple[str, ...]:
+        """The entity names, in order (empty when not yet extracted)."""
+        return tuple(e.name for e in self.entities or ())
+
+
+@attrs.frozen
+class Span:
+    """A half-open character range ``[start, end)`` of a match inside a snippet's text."""
+
+    start: int = attrs.field(validator=attrs.validators.ge(0))
+    end: int = attrs.field()
+
+    @end.validator
+    def _end_after_start(self, _attr: attrs.Attribute[int], value: int) -> None:
+        if value < self.start:
+            raise ValueError("span end must not precede its start")
+
+
+@attrs.frozen
+class Snippet:
+    """A passage of an article with the spans of query matches, relative to ``text``.
+
+    ``offset`` is where ``text`` starts in the field it came from; ``truncated_start`` /
+    ``truncated_end`` say whether text was cut before or after the passage.
+    """
+
+    text: str
+    spans: tuple[Span, ...] = attrs.field(default=())
+    field: str = "body"
+    offset: int = 0
+    truncated_start: bool = False
+    truncated_end: bool = False
+
+    @spans.validator
+    def _spans_inside(self, _attr: attrs.Attribute[tuple[Span, ...]], value: tuple[Span, ...]) -> None:
+        for span in value:
+            if span.end > len(self.text):
+                raise ValueError(f"span {span} is outside the snippet text")
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        """The matched substrings, in order."""
+        return tuple(self.text[s.start : s.end] for s in self.spans)
+
+
+@attrs.frozen
+class Hit:
+    """One ranked search result: the stored article, its score and highlighted snippets."""
+
+    rank: int
+    score: float
+    article: Article
+    snippets: tuple[Snippet, ...] = ()
+    title_snippet: Snippet | None = None
+
+
+@attrs.frozen
+class FacetCount:
+    """A facet value and the number of matching articles that have it."""
+
+    value: str
+    count: int
+
+
+@attrs.frozen
+class Facets:
+    """Counts over all matches of a query, not just the returned page."""
+
+    entities: tuple[FacetCount, ...] = ()
+    dates: tuple[FacetCount, ...] = ()
+    sources: tuple[FacetCount, ...] = ()
+    date_bucket: DateBucket = DateBucket.MONTH
+
+
+@attrs.frozen
+class Results:
+    """A page of hits, the total number of matches, and (if asked) facets."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+    offset: int
+    limit: int
+    facets: Facets | None = None
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    @property
+    def has_more(self) -> bool:
+        """Whether hits remain after this page."""
+        return self.offset + len(self.hits) < self.total
+
+    @property
+    def page(self) -> int:
+        """The 1-based page number of this page for its ``limit``."""
+        return self.offset // self.limit + 1 if self.limit else 1
+
+
+@attrs.frozen
+class IndexStats:
+    """Facts about an index."""
+
+    path: str | None
+    documents: int
+    segments: int
+    size_bytes: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    entities: int
+    generation: int

@@ -1,0 +1,53 @@
+"""Rendering snippets: plain text with markers, ANSI colour for terminals, escaped HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from searchlib.models import Snippet
+
+__all__ = ["ELLIPSIS", "render_ansi", "render_html", "render_plain"]
+
+ELLIPSIS = "…"
+ANSI_BOLD_YELLOW = "\x1b[1;33m"
+ANSI_RESET = "\x1b[0m"
+
+
+def _render(snippet: Snippet, before: str, after: str, escape: Callable[[str], str], ellipsis: bool) -> str:
+    parts: list[str] = []
+    if ellipsis and snippet.truncated_start:
+        parts.append(ELLIPSIS)
+    cursor = 0
+    text = snippet.text
+    for span in snippet.spans:
+        parts.append(escape(text[cursor : span.start]))
+        parts.append(before + escape(text[span.start : span.end]) + after)
+        cursor = span.end
+    parts.append(escape(text[cursor:]))
+    if ellipsis and snippet.truncated_end:
+        parts.append(ELLIPSIS)
+    return "".join(parts)
+
+
+def _flatten(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_plain(snippet: Snippet, *, before: str = "[", after: str = "]", ellipsis: bool = True) -> str:
+    """``…the [hostage] [talks] could…``: markers around matches, whitespace folded to one line."""
+    return _flatten(_render(snippet, before, after, str, ellipsis))
+
+
+def render_ansi(
+    snippet: Snippet, *, style: str = ANSI_BOLD_YELLOW, reset: str = ANSI_RESET, ellipsis: bool = True
+) -> str:
+    """Matches in bold yellow (or ``style``) for a terminal."""
+    return _flatten(_render(snippet, style, reset, str, ellipsis))
+
+
+def render_html(snippet: Snippet, *, tag: str = "mark", ellipsis: bool = True) -> str:
+    """HTML-escaped text with matches wrapped in ``<mark>`` (or ``tag``)."""
+    if not tag.isalnum():
+        raise ValueError(f"tag must be an element name, not {tag!r}")
+    return _render(snippet, f"<{tag}>", f"</{tag}>", lambda s: html.escape(s, quote=True), ellipsis)
