@@ -26,7 +26,7 @@ COMMON_CAPS = _words(
     According Asked Speaking Despite Instead Only Even Just Both Either Neither Each Every All
     Some Many Most More Much Few Several Such Other Another No Not Nothing None There Here
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday
-    January February March April June July August September October November December
+    January February March April May June July August September October November December
     Mr Mrs Ms Dr Sir Madam Yes Okay Oh Please Thanks Thank Let Lets Let's
     First Second Third One Two Three Four Five Six Seven Eight Nine Ten Hundreds Thousands Millions
     Asked Told Said Says Breaking Update Updated Despite Amid Following Unlike Like Once

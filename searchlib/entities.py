@@ -47,7 +47,9 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+|\n+")
-_PARTICLES = frozenset({"de", "van", "der", "von", "al", "bin", "da", "di", "du", "la", "le", "el", "ibn", "den", "ter"})
+_PARTICLES = frozenset(
+    {"de", "van", "der", "von", "al", "bin", "da", "di", "du", "la", "le", "el", "ibn", "den", "ter", "del", "della", "dos", "das", "do", "op", "y"}
+)
 _CONNECTORS = frozenset({"of", "and", "for"})
 _PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
 _PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
@@ -65,10 +67,20 @@ def _is_acronym(word: str) -> bool:
 
 
 def _strip_possessive(tok: str) -> tuple[str, bool]:
-    for suffix in ("'s", "’s", "’", "'"):
+    """``Israel's`` -> (Israel, True): the name ends here. ``Dockworkers'`` -> (Dockworkers, False)."""
+    for suffix in ("'s", "’s"):
         if tok.endswith(suffix) and len(tok) > len(suffix) + 1:
             return tok[: -len(suffix)], True
+    if tok.endswith(("'", "’")) and len(tok) > 2:
+        return tok[:-1], False
     return tok, False
+
+
+def _continues(toks: Sequence[str], i: int) -> bool:
+    """Whether a name goes on at ``toks[i]`` (after a particle like "van" or "der")."""
+    while i < len(toks) and toks[i].lower() in _PARTICLES and toks[i].islower():
+        i += 1
+    return i < len(toks) and _is_cap(toks[i])
 
 
 @attrs.frozen
@@ -114,7 +126,7 @@ def _runs(sentence: str) -> list[_Mention]:
             run.append(_DOTTED.get(word, word))
             if possessive:
                 close(i + 1)
-        elif run and (lower in _PARTICLES or lower in _CONNECTORS) and i + 1 < len(toks) and _is_cap(toks[i + 1]):
+        elif run and (lower in _PARTICLES or lower in _CONNECTORS) and _continues(toks, i + 1):
             run.append(lower)
         else:
             keep_title = titled and not run
@@ -231,5 +243,6 @@ class RuleExtractor:
 
 def _resolve_surname(words: tuple[str, ...], persons: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     """'Gallant' or 'De Sutter' -> the longer person name ending with those words, if one."""
-    matches = {p for p in persons if len(p) > len(words) and p[-len(words) :] == words}
+    folded = tuple(w.casefold() for w in words)
+    matches = {p for p in persons if len(p) > len(words) and tuple(w.casefold() for w in p[-len(words) :]) == folded}
     return matches.pop() if len(matches) == 1 else None

@@ -177,10 +177,14 @@ def select_snippets(
     return tuple(_snippet(text, start, end, spans, field) for start, end in chosen)
 
 
+def mark_all(text: str, matcher: Matcher, *, field: str = "body") -> Snippet:
+    """All of ``text`` as one snippet with every match marked."""
+    return _snippet(text, 0, len(text), matcher.spans(text), field)
+
+
 def highlight(text: str, query: str) -> Snippet:
     """All of ``text`` with the spans of every match of ``query`` (parsed like a search)."""
-    matcher = Matcher.for_query(q.parse(query), "body")
-    return _snippet(text, 0, len(text), matcher.spans(text), "body")
+    return mark_all(text, Matcher.for_query(q.parse(query), "body"))
 
 
 def best_snippets(text: str, query: str, *, snippets: int = 3, chars: int = 220) -> tuple[Snippet, ...]:

@@ -18,7 +18,7 @@ from searchlib._whoosh import search as ws
 from searchlib._whoosh.store import Backend, BackendWriter
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
-from searchlib.highlight import HighlightOptions, Matcher, select_snippets
+from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
 from searchlib.models import Article, DateBucket, Entity, Facets, Hit, IndexStats, Results, Sort
 
@@ -350,10 +350,8 @@ class Index:
         if options is None:
             return Hit(rank=rank, score=score, article=article)
         body = select_snippets(article.body, Matcher.for_query(node, "body"), options)
-        title = select_snippets(
-            article.title, Matcher.for_query(node, "title"), HighlightOptions(1, max(len(article.title), 20))
-        )
-        return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title[0] if title else None)
+        title = mark_all(article.title, Matcher.for_query(node, "title"), field="title")
+        return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
 
     def facets(
         self,

@@ -1,0 +1,209 @@
+"""The ``searchlib`` command: index, search, repl, stats, demo. A thin layer over the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import attrs
+
+from searchlib.display import format_facets, format_report, format_results, format_stats
+from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.index import DEFAULT_ROOT, Index
+from searchlib.ingest import IngestProgress
+from searchlib.models import DateBucket, Results, Sort
+from searchlib.repl import run_repl
+from searchlib.sample import sample_corpus_path
+
+__all__ = ["DEMO_QUERIES", "main", "resolve_index_path"]
+
+DEMO_QUERIES = ("wage talks", '"interest rates"', "entity:HRB date:2025-05", "water rationing date:[2025-06 TO *]")
+
+
+def resolve_index_path(name: str, root: Path = DEFAULT_ROOT) -> Path:
+    """A bare name (``news``) lives under ``indexes/``; anything path-like is used as given."""
+    if os.sep in name or "/" in name or name.startswith(".") or Path(name).is_absolute():
+        return Path(name)
+    return root / name
+
+
+def _color(stream: TextIO, flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc="indexing", file=sys.stderr)
+
+    def update(event: IngestProgress) -> None:
+        bar.total = event.bytes_total
+        bar.n = event.bytes_done
+        bar.set_postfix(files=f"{event.files_done}/{event.files_total}", articles=event.articles, refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
+    path = resolve_index_path(args.index)
+    if args.overwrite:
+        ix = Index.create(path, overwrite=True)
+    else:
+        ix = Index.open(path, create=True)
+    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
+    with ix:
+        try:
+            report = ix.ingest(
+                args.paths, strict=args.strict, progress=progress, commit_every=args.commit_every, timeout=args.wait
+            )
+        finally:
+            done()
+        out.write(format_report(report) + "\n")
+        out.write(f"index {path}: {len(ix)} articles\n")
+    return 0
+
+
+def _results_json(results: Results) -> str:
+    def encode(value: object) -> object:
+        if hasattr(value, "isoformat"):
+            return value.isoformat()  # type: ignore[no-any-return]
+        if isinstance(value, (set, frozenset)):
+            return sorted(value)
+        return str(value)
+
+    return json.dumps(attrs.asdict(results), default=encode, ensure_ascii=False, indent=2)
+
+
+def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        results = ix.search(
+            args.query,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            entities=args.entity or (),
+            source=args.source,
+            sort=Sort(args.sort),
+            limit=args.limit,
+            page=args.page,
+            facets=args.facets,
+            facet_bucket=DateBucket(args.bucket),
+        )
+    if args.json:
+        out.write(_results_json(results) + "\n")
+        return 0
+    out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    if results.facets is not None:
+        out.write("\n" + format_facets(results.facets) + "\n")
+    return 0
+
+
+def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
+    path = resolve_index_path(args.index)
+    with Index.open(path) as ix:
+        interactive = sys.stdin.isatty() and out is sys.stdout
+        if interactive:
+            try:
+                import readline  # noqa: F401 - enables line editing and history for input()
+            except ImportError:  # pragma: no cover - platforms without readline
+                pass
+        run_repl(ix, stdin=sys.stdin, stdout=out, color=_color(out, args.color), limit=args.limit, interactive=interactive)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        out.write(format_stats(ix.stats()) + "\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.root) / "demo"
+    color = _color(out, args.color)
+    with Index.create(path, overwrite=True) as ix:
+        report = ix.ingest(sample_corpus_path())
+        out.write(f"Built {path} from the sample corpus: {format_report(report)}\n")
+        for query in DEMO_QUERIES:
+            out.write(f"\n=== searchlib search demo '{query}'\n\n")
+            out.write(format_results(ix.search(query, limit=3), color=color) + "\n")
+        out.write("\n=== facets of 'strike'\n\n" + format_facets(ix.facets("strike", size=5)) + "\n")
+    out.write(f"\nTry it yourself: searchlib repl {path}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="searchlib", description="Index and search news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    index_help = "index directory, or a bare name under indexes/"
+
+    p = sub.add_parser("index", help="add articles from files, directories or globs to an index")
+    p.add_argument("index", help=index_help)
+    p.add_argument("paths", nargs="+", help="article text files, .jsonl files, directories or globs (.gz too)")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    p.add_argument("--overwrite", action="store_true", help="replace the index instead of adding to it")
+    p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    color = argparse.ArgumentParser(add_help=False)
+    color.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="ANSI colour")
+
+    p = sub.add_parser("search", parents=[color], help="run one query and print ranked, highlighted hits")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", help="query string (see README: query syntax)")
+    p.add_argument("-n", "--limit", type=int, default=10)
+    p.add_argument("--page", type=int, default=None)
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
+    p.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
+    p.add_argument("--source", metavar="NAME")
+    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value)
+    p.add_argument("--facets", action="store_true", help="also print facets over all matches")
+    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("repl", parents=[color], help="interactive queries")
+    p.add_argument("index", nargs="?", default="demo", help=index_help + " (default: demo)")
+    p.add_argument("-n", "--limit", type=int, default=5)
+    p.set_defaults(func=cmd_repl)
+
+    p = sub.add_parser("stats", help="facts about an index")
+    p.add_argument("index", help=index_help)
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("demo", parents=[color], help="index the bundled sample corpus and run example queries")
+    p.add_argument("--root", default=str(DEFAULT_ROOT), help="where to put the demo index (default: indexes/)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
+    args = build_parser().parse_args(argv)
+    stream = out if out is not None else sys.stdout
+    try:
+        return int(args.func(args, stream))
+    except QuerySyntaxError as exc:
+        print(f"searchlib: query error: {exc.reason} at position {exc.position}\n{exc.pointer()}", file=sys.stderr)
+        return 1
+    except (SearchlibError, ValueError) as exc:
+        print(f"searchlib: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("searchlib: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The interactive query loop. It uses only the public API and reads/writes the streams it is given."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import TextIO
+
+import attrs
+
+from searchlib.display import format_article, format_facets, format_results, format_stats
+from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.index import Index
+from searchlib.models import DateBucket, Results, Sort
+
+__all__ = ["HELP", "Session", "run_repl"]
+
+HELP = """\
+Type a query to search (e.g. hostage talks, "wage talks", entity:Hamas, date:2025-05).
+Commands:
+  :more                 next page of the last query        :prev   previous page
+  :limit N              hits per page (now {limit})
+  :date FROM [TO]       only articles in a date range, e.g. :date 2025-03 2025-05
+  :entity NAME          only articles naming NAME (repeat to add; :entity off clears)
+  :source NAME          only articles from NAME (:source off clears)
+  :sort score|newest|oldest
+  :filters              show the filters in force         :clear  remove all filters
+  :facets [day|month|year]  entities, dates and sources over all matches of the last query
+  :show N|ID            the whole article of hit N (or with id ID)
+  :stats                facts about the index
+  :help                 this text                          :quit   leave (or Ctrl-D)"""
+
+
+@attrs.frozen
+class Session:
+    """The REPL's state between lines: the last query, page, limit and filters."""
+
+    query: str | None = None
+    offset: int = 0
+    limit: int = 5
+    date_from: str | None = None
+    date_to: str | None = None
+    entities: tuple[str, ...] = ()
+    source: str | None = None
+    sort: Sort = Sort.SCORE
+    last: Results | None = None
+
+    def describe_filters(self) -> str:
+        parts = []
+        if self.date_from or self.date_to:
+            parts.append(f"date {self.date_from or '*'} to {self.date_to or '*'}")
+        parts.extend(f"entity {name!r}" for name in self.entities)
+        if self.source:
+            parts.append(f"source {self.source!r}")
+        if self.sort is not Sort.SCORE:
+            parts.append(f"sorted {self.sort.value}")
+        return "; ".join(parts) if parts else "no filters"
+
+
+class _Repl:
+    def __init__(self, index: Index, out: TextIO, color: bool, limit: int) -> None:
+        self.index = index
+        self.out = out
+        self.color = color
+        self.state = Session(limit=limit)
+        self.commands: dict[str, Callable[[list[str]], None]] = {
+            "more": self.more,
+            "next": self.more,
+            "prev": self.prev,
+            "limit": self.set_limit,
+            "date": self.set_date,
+            "entity": self.set_entity,
+            "source": self.set_source,
+            "sort": self.set_sort,
+            "filters": lambda _a: self.say(self.state.describe_filters()),
+            "clear": self.clear,
+            "facets": self.facets,
+            "show": self.show,
+            "stats": lambda _a: self.say(format_stats(self.index.stats())),
+            "help": lambda _a: self.say(HELP.format(limit=self.state.limit)),
+        }
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+
+    def handle(self, line: str) -> bool:
+        """Run one line; returns False when the user asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith(":"):
+            try:
+                name, *args = shlex.split(line[1:])
+            except ValueError as exc:
+                self.say(f"error: {exc}")
+                return True
+            if name in ("quit", "q", "exit"):
+                return False
+            command = self.commands.get(name)
+            if command is None:
+                self.say(f"unknown command :{name} (type :help)")
+                return True
+            try:
+                command(args)
+            except (SearchlibError, ValueError) as exc:
+                self.say(f"error: {exc}")
+            return True
+        self.state = attrs.evolve(self.state, query=line, offset=0)
+        self.run()
+        return True
+
+    def run(self) -> None:
+        s = self.state
+        if s.query is None:
+            self.say("no query yet: type one first")
+            return
+        try:
+            results = self.index.search(
+                s.query,
+                date_from=s.date_from,
+                date_to=s.date_to,
+                entities=s.entities,
+                source=s.source,
+                sort=s.sort,
+                offset=s.offset,
+                limit=s.limit,
+            )
+        except QuerySyntaxError as exc:
+            self.say(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
+            return
+        self.state = attrs.evolve(s, last=results)
+        self.say(format_results(results, color=self.color))
+
+    def more(self, _args: list[str]) -> None:
+        last = self.state.last
+        if last is None or not last.has_more:
+            self.say("no more hits")
+            return
+        self.state = attrs.evolve(self.state, offset=self.state.offset + self.state.limit)
+        self.run()
+
+    def prev(self, _args: list[str]) -> None:
+        if self.state.offset == 0:
+            self.say("already at the first page")
+            return
+        self.state = attrs.evolve(self.state, offset=max(0, self.state.offset - self.state.limit))
+        self.run()
+
+    def set_limit(self, args: list[str]) -> None:
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= 100:
+            raise ValueError("usage: :limit N (1 to 100)")
+        self.state = attrs.evolve(self.state, limit=int(args[0]), offset=0)
+        self.say(f"showing {args[0]} hits per page")
+
+    def set_date(self, args: list[str]) -> None:
+        if args == ["off"]:
+            self.state = attrs.evolve(self.state, date_from=None, date_to=None)
+        elif len(args) in (1, 2):
+            start, end = args[0], args[-1]
+            self.index.search("", date_from=start, date_to=end, limit=0, highlight=None)  # validates both
+            self.state = attrs.evolve(self.state, date_from=start, date_to=end, offset=0)
+        else:
+            raise ValueError("usage: :date FROM [TO] (YYYY, YYYY-MM or YYYY-MM-DD) or :date off")
+        self.rerun()
+
+    def set_entity(self, args: list[str]) -> None:
+        if not args:
+            raise ValueError('usage: :entity NAME (quote names with spaces: :entity "Yoav Gallant") or :entity off')
+        if args == ["off"]:
+            self.state = attrs.evolve(self.state, entities=())
+        else:
+            self.state = attrs.evolve(self.state, entities=(*self.state.entities, " ".join(args)), offset=0)
+        self.rerun()
+
+    def set_source(self, args: list[str]) -> None:
+        if not args:
+            raise ValueError("usage: :source NAME or :source off")
+        self.state = attrs.evolve(self.state, source=None if args == ["off"] else " ".join(args), offset=0)
+        self.rerun()
+
+    def set_sort(self, args: list[str]) -> None:
+        if len(args) != 1 or args[0] not in {s.value for s in Sort}:
+            raise ValueError("usage: :sort score|newest|oldest")
+        self.state = attrs.evolve(self.state, sort=Sort(args[0]), offset=0)
+        self.rerun()
+
+    def clear(self, _args: list[str]) -> None:
+        self.state = Session(query=self.state.query, limit=self.state.limit)
+        self.rerun()
+
+    def rerun(self) -> None:
+        self.say(f"filters: {self.state.describe_filters()}")
+        if self.state.query is not None:
+            self.run()
+
+    def facets(self, args: list[str]) -> None:
+        bucket = DateBucket(args[0]) if args else DateBucket.MONTH
+        s = self.state
+        facets = self.index.facets(
+            s.query or "", date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, bucket=bucket
+        )
+        self.say(format_facets(facets))
+
+    def show(self, args: list[str]) -> None:
+        if len(args) != 1:
+            raise ValueError("usage: :show N (a hit's rank) or :show ID")
+        wanted = args[0]
+        last = self.state.last
+        if wanted.isdigit() and last is not None:
+            for hit in last.hits:
+                if hit.rank == int(wanted):
+                    self.say(format_article(hit.article))
+                    return
+        article = self.index.get(wanted)
+        if article is None:
+            self.say(f"no hit {wanted} on this page and no article with that id")
+            return
+        self.say(format_article(article))
+
+
+def run_repl(
+    index: Index,
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    color: bool = False,
+    limit: int = 5,
+    prompt: str = "searchlib> ",
+    interactive: bool = False,
+) -> None:
+    """Read queries and commands from ``stdin`` until ``:quit`` or end of input.
+
+    With ``interactive=True`` the prompt is shown with ``input()`` (readline editing and
+    history where available); otherwise lines are read from ``stdin`` and the prompt is
+    written to ``stdout``.
+    """
+    repl = _Repl(index, stdout, color, limit)
+    stats = index.stats()
+    repl.say(f"searchlib: {stats.documents} articles in {stats.path or '<memory>'}. Type :help for commands.")
+    while True:
+        if interactive:
+            try:
+                line = input(prompt)
+            except EOFError:
+                repl.say("")
+                break
+        else:
+            stdout.write(prompt)
+            stdout.flush()
+            line = stdin.readline()
+            if not line:
+                repl.say("")
+                break
+        if not repl.handle(line):
+            break
