@@ -158,7 +158,7 @@ def parse_text(stream: IO[bytes], path: str) -> Iterator[Record]:
             break
         lineno, raw = item
         decoded = _decode(raw, path, lineno)
-        line = decoded if isinstance(decoded, str) else ""
+        line = decoded if isinstance(decoded, str) else raw.decode("utf-8", "replace")
         match = _HEADER.match(line)
         if match and _HEADER_DATE.fullmatch(match.group(1)):
             yield from finish()
@@ -168,6 +168,8 @@ def parse_text(stream: IO[bytes], path: str) -> Iterator[Record]:
             except ValueError:
                 date = None
                 bad = IngestProblem(path, lineno, f"impossible date {match.group(1)!r}")
+            if isinstance(decoded, IngestProblem):
+                bad = bad or decoded
             continue
         if isinstance(decoded, IngestProblem):
             bad = bad or decoded

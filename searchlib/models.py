@@ -133,6 +133,8 @@ def _to_date(value: dt.date | str) -> dt.date:
         return value.date()
     if isinstance(value, str):
         return dt.date.fromisoformat(value.strip())
+    if not isinstance(value, dt.date):
+        raise TypeError(f"date must be a datetime.date or an ISO string, not {type(value).__name__}")
     return value
 
 

@@ -259,7 +259,7 @@ class _Parser:
             if self.peek.kind == "AND":
                 tok = self.take()
                 if not self.starts_operand():
-                    raise self.error(f"expected a term after {tok.text}")
+                    raise self.error(f"expected a term after {tok.text}", tok.pos)
             elif not self.starts_operand():
                 break
             children.append(self.or_expr())
@@ -270,7 +270,7 @@ class _Parser:
         while self.peek.kind == "OR":
             tok = self.take()
             if not self.starts_operand():
-                raise self.error(f"expected a term after {tok.text}")
+                raise self.error(f"expected a term after {tok.text}", tok.pos)
             children.append(self.unary())
         return children[0] if len(children) == 1 else Or(tuple(children))
 
@@ -279,7 +279,7 @@ class _Parser:
         if tok.kind in ("NOT", "MINUS"):
             self.take()
             if not self.starts_operand():
-                raise self.error(f"expected a term after {tok.text}")
+                raise self.error(f"expected a term after {tok.text}", tok.pos)
             with self.nested(tok):
                 return Not(self.unary())
         if tok.kind == "PLUS":

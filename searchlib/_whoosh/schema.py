@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
-ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=1, cachesize=100_000)
+ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=2, cachesize=100_000)
 """Lower-cases, drops stop words and stems; used for title, body and entity text."""
 
 ENTITY_SEP = "\x1f"
@@ -28,7 +28,7 @@ def build_schema() -> fields.Schema:
     keyword = dict(lowercase=False, commas=True, scorable=True)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
-        date=fields.NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
+        date=fields.NUMERIC(numtype=int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
         title=fields.TEXT(analyzer=ANALYZER, stored=True, phrase=True),
         body=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
         entity_text=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
@@ -110,6 +110,8 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         "body_text": body.encode("utf-8"),
         "facets": ENTITY_SEP.join([article.source or "", *names]).encode("utf-8"),
     }
+    if article.source:
+        doc["source"] = _safe(article.source).casefold()
     for field, keys in by_kind.items():
         doc[field] = ",".join(keys)
     return doc

@@ -54,12 +54,9 @@ class Filters:
 
 
 def _date_range(start: dt.date | None, end: dt.date | None) -> wq.Query:
-    return wq.NumericRange(
-        "date",
-        None if start is None else sch.date_key(start),
-        None if end is None else sch.date_key(end),
-        constantscore=True,
-    )
+    low = sch.date_key(start or dt.date.min)
+    high = sch.date_key(end or dt.date.max)
+    return wq.NumericRange("date", low, high, constantscore=True)
 
 
 def _boosts(weights: Weights) -> dict[str, float]:

@@ -1,0 +1,69 @@
+"""Value types: validation at construction, derived titles and ids, frozen-ness."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+
+from searchlib import Article, DateBucket, Entity, EntityKind, Snippet, Span
+from searchlib.models import derive_id, derive_title
+
+
+def test_article_derives_title_and_stable_id() -> None:
+    a = Article(date="2024-05-06", body="Hamas warned of escalation. Talks could stall.\n\nMore text.")
+    b = Article(date=dt.date(2024, 5, 6), body="Hamas  warned of escalation. Talks could stall.\n\nMore text.")
+    assert a.title == "Hamas warned of escalation."
+    assert a.id == b.id == derive_id(dt.date(2024, 5, 6), a.body)
+    assert Article(date="2024-05-07", body=a.body).id != a.id
+
+
+def test_title_is_shortened_at_a_word_boundary() -> None:
+    body = "word " * 100
+    title = derive_title(body, max_chars=40)
+    assert len(title) <= 40 and title.endswith("…") and " wor…" not in title
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"date": "2024-02-30", "body": "x"}, ValueError),
+        ({"date": 20240506, "body": "x"}, TypeError),
+        ({"date": "2024-05-06", "body": "   "}, ValueError),
+        ({"date": "2024-05-06", "body": b"bytes"}, TypeError),
+        ({"date": "2024-05-06", "body": "x", "entities": "Hamas"}, TypeError),
+        ({"date": "2024-05-06", "body": "x", "id": ""}, ValueError),
+    ],
+)
+def test_article_rejects_bad_values(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        Article(**kwargs)  # type: ignore[arg-type]
+
+
+def test_entities_are_deduplicated_case_insensitively_and_kept_as_given() -> None:
+    a = Article(date="2024-05-06", body="x", entities=["Yoav  Gallant", "yoav gallant", Entity("IDF", "org")])
+    assert a.entities == (Entity("Yoav Gallant"), Entity("IDF", EntityKind.ORG))
+    assert Article(date="2024-05-06", body="x", entities=[]).entities == ()
+
+
+def test_values_are_frozen_and_evolve() -> None:
+    a = Article(date="2024-05-06", body="x", id="one")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        a.title = "y"  # type: ignore[misc]
+    assert attrs.evolve(a, title="y").title == "y"
+
+
+def test_span_and_snippet_validation() -> None:
+    with pytest.raises(ValueError):
+        Span(3, 2)
+    with pytest.raises(ValueError):
+        Snippet("abc", (Span(1, 5),))
+    assert Snippet("hostage talks", (Span(8, 13),)).matches == ("talks",)
+
+
+@pytest.mark.parametrize(
+    ("bucket", "label"), [(DateBucket.DAY, "2024-05-06"), (DateBucket.MONTH, "2024-05"), (DateBucket.YEAR, "2024")]
+)
+def test_date_bucket_labels(bucket: DateBucket, label: str) -> None:
+    assert bucket.label(dt.date(2024, 5, 6)) == label
