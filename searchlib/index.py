@@ -114,7 +114,7 @@ class Writer:
     def commit(self, *, optimize: bool = False) -> None:
         """Make every change visible atomically; ``optimize`` merges all segments into one."""
         raw = self._writer()
-        self._raw = None
+        self._raw = None  # committed or, if the commit fails, aborted: either way finished
         raw.commit(optimize=optimize)
 
     def cancel(self) -> None:

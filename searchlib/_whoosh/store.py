@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any, TypeVar
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.index import EmptyIndexError, Index, LockError
+from whoosh.index import EmptyIndexError, Index
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.filelock import try_for
 
 from searchlib._whoosh import schema as sch
 from searchlib.errors import (
@@ -58,6 +60,17 @@ def _holder_info(path: Path | None) -> str | None:
         return None
 
 
+class _RamStorage(RamStorage):  # type: ignore[misc]
+    """RamStorage whose spill-over temp folder is unique.
+
+    Whoosh names it ``<tmpdir>/MAIN.tmp`` for every in-memory index, so two in-memory writers
+    (in one process or several) delete each other's temporary files.
+    """
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
+
+
 class Backend:
     """One Whoosh index, on disk or in memory, and a cached searcher that follows commits."""
 
@@ -72,7 +85,7 @@ class Backend:
     def create(cls, path: Path | None, *, overwrite: bool = False) -> Backend:
         schema = sch.build_schema()
         if path is None:
-            return cls(RamStorage().create_index(schema), None)
+            return cls(_RamStorage().create_index(schema), None)
         with translate_os_errors("create index", path):
             if (path / MARKER).exists() or whoosh_index.exists_in(str(path)):
                 if not overwrite:
@@ -166,9 +179,10 @@ class Backend:
 
     def writer(self, *, timeout: float) -> BackendWriter:
         with translate_os_errors("open writer", self.path):
-            try:
-                raw = self.ix.writer(timeout=timeout) if timeout > 0 else self.ix.writer()
-            except LockError:
+            # Take the lock ourselves so that a failure while Whoosh sets up the new segment
+            # (a disk fault) cannot leave it held: Whoosh would keep it until the process dies.
+            lock = self.ix.lock("WRITELOCK")
+            if not try_for(lock.acquire, timeout=timeout, delay=0.05):
                 holder = _holder_info(self.path)
                 who = f"held by {holder}" if holder else "held by another writer"
                 waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
@@ -177,7 +191,13 @@ class Backend:
                     "pass a timeout to wait for it",
                     path=self.path,
                     holder=holder,
-                ) from None
+                )
+            try:
+                raw = writing.SegmentWriter(self.ix, _lk=False)
+            except BaseException:
+                lock.release()
+                raise
+            raw.writelock = lock
         if self.path is not None:
             with contextlib.suppress(OSError):
                 info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -239,20 +259,39 @@ class BackendWriter:
         return True
 
     def commit(self, *, optimize: bool = False) -> None:
+        """Write the new segment and the table of contents; on failure, abort and release the lock."""
         self.closed = True
-        with translate_os_errors("commit", self.backend.path):
-            self._reader.close()
-            self.raw.commit(optimize=optimize)
+        try:
+            with translate_os_errors("commit", self.backend.path):
+                self._reader.close()
+                self.raw.commit(optimize=optimize)
+        except BaseException:
+            self._abort()
+            raise
         self._release_holder()
 
     def cancel(self) -> None:
+        """Discard everything written by this writer and release the lock, whatever fails."""
         self.closed = True
-        try:
-            with translate_os_errors("cancel", self.backend.path):
-                self._reader.close()
+        self._abort()
+
+    def _abort(self) -> None:
+        # Whoosh's cancel() can itself fail after a disk fault (ENOSPC) and would then keep
+        # the lock; release the lock and temp files independently so the next writer works.
+        with contextlib.suppress(Exception):
+            self._reader.close()
+        if not self.raw.is_closed:
+            try:
                 self.raw.cancel()
-        finally:
-            self._release_holder()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self.raw._tempstorage.destroy()
+                lock = getattr(self.raw, "writelock", None)
+                if lock is not None:
+                    with contextlib.suppress(Exception):
+                        lock.release()
+                self.raw.is_closed = True
+        self._release_holder()
 
     def _release_holder(self) -> None:
         path = self.backend.path
