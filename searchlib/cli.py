@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -41,7 +42,7 @@ def _color(stream: TextIO, flag: bool | None) -> bool:
 def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | None, Callable[[], None]]:
     if not enabled:
         return None, lambda: None
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc="indexing", file=sys.stderr)
 
@@ -56,10 +57,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | Non
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
-    if args.overwrite:
-        ix = Index.create(path, overwrite=True)
-    else:
-        ix = Index.open(path, create=True)
+    ix = Index.create(path, overwrite=True) if args.overwrite else Index.open(path, create=True)
     progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
     with ix:
         try:
@@ -76,7 +74,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 def _results_json(results: Results) -> str:
     def encode(value: object) -> object:
         if hasattr(value, "isoformat"):
-            return value.isoformat()  # type: ignore[no-any-return]
+            return value.isoformat()
         if isinstance(value, (set, frozenset)):
             return sorted(value)
         return str(value)
@@ -112,11 +110,11 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(path) as ix:
         interactive = sys.stdin.isatty() and out is sys.stdout
         if interactive:
-            try:
-                import readline  # noqa: F401 - enables line editing and history for input()
-            except ImportError:  # pragma: no cover - platforms without readline
-                pass
-        run_repl(ix, stdin=sys.stdin, stdout=out, color=_color(out, args.color), limit=args.limit, interactive=interactive)
+            with contextlib.suppress(ImportError):  # line editing and history for input()
+                import readline  # noqa: F401
+        run_repl(
+            ix, stdin=sys.stdin, stdout=out, color=_color(out, args.color), limit=args.limit, interactive=interactive
+        )
     return 0
 
 

@@ -48,7 +48,30 @@ _TOKEN = re.compile(
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+|\n+")
 _PARTICLES = frozenset(
-    {"de", "van", "der", "von", "al", "bin", "da", "di", "du", "la", "le", "el", "ibn", "den", "ter", "del", "della", "dos", "das", "do", "op", "y"}
+    {
+        "de",
+        "van",
+        "der",
+        "von",
+        "al",
+        "bin",
+        "da",
+        "di",
+        "du",
+        "la",
+        "le",
+        "el",
+        "ibn",
+        "den",
+        "ter",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "do",
+        "op",
+        "y",
+    }
 )
 _CONNECTORS = frozenset({"of", "and", "for"})
 _PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
@@ -163,7 +186,7 @@ def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
     """Drop leading sentence openers and trailing particles; reject generic single words."""
     w = list(words)
-    while w and (w[0] in COMMON_CAPS or w[0].lower() in _PARTICLES and len(w) > 1 and w[0].islower()):
+    while w and (w[0] in COMMON_CAPS or (w[0].lower() in _PARTICLES and len(w) > 1 and w[0].islower())):
         w.pop(0)
     while w and (w[-1] in _PARTICLES or w[-1] in _CONNECTORS):
         w.pop()
@@ -185,7 +208,7 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.PLACE if last in _PLACE_ACRONYMS else EntityKind.ORG
     if name in PLACES:
         return EntityKind.PLACE
-    if last in ORG_WORDS or any(_is_acronym(w) for w in words[:-1]) and last in ORG_WORDS:
+    if last in ORG_WORDS or (any(_is_acronym(w) for w in words[:-1]) and last in ORG_WORDS):
         return EntityKind.ORG
     if last in PLACE_WORDS or mention.next in _PLACE_FOLLOWERS:
         return EntityKind.PLACE
@@ -202,13 +225,9 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
 class RuleExtractor:
     """The default extractor: capitalisation, gazetteer and context rules tuned on news text."""
 
-    min_mentions: int = 1
-    """Single-word names that only ever open a sentence are kept only with this many mentions."""
-
     def extract(self, text: str) -> Sequence[Entity]:
         found: dict[str, Entity] = {}
         persons: list[tuple[str, ...]] = []
-        singles: list[tuple[tuple[str, ...], _Mention]] = []
         mid_sentence: set[str] = set()
         candidates: list[tuple[tuple[str, ...], _Mention]] = []
         for sentence in _SENTENCE_BREAK.split(text):
@@ -229,14 +248,13 @@ class RuleExtractor:
             if full is not None:
                 name, kind = " ".join(full), EntityKind.PERSON
             else:
-                if mention.sentence_initial and len(words) == 1 and name not in mid_sentence and name not in PLACES:
-                    if not _is_acronym(name):
-                        singles.append((words, mention))
-                        continue
+                opener_only = mention.sentence_initial and name not in mid_sentence
+                if opener_only and len(words) == 1 and name not in PLACES and not _is_acronym(name):
+                    continue  # a capitalised word that only ever opens a sentence ("Officials")
                 kind = _kind(words, mention)
             key = name.casefold()
             previous = found.get(key)
-            if previous is None or previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER:
+            if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
                 found[key] = Entity(name, kind)
         return tuple(found.values())
 

@@ -78,7 +78,6 @@ class IndexProblem(SearchlibError):
         super().__init__(message)
 
 
-
 class IndexNotFoundError(IndexProblem):
     """There is no searchlib index at the path."""
 

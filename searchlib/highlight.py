@@ -84,12 +84,12 @@ class Matcher:
                         found.append((toks[i][1], toks[i + len(stems) - 1][2], index))
                 if len(found) > MAX_SPANS:
                     break
-        prefixes = [p.prefix for p in self.patterns if p.prefix]
+        prefixes = [p.prefix for p in self.patterns if p.prefix is not None]
         if prefixes:
             offset = len(words)
             for word, start, end in sch.lower_words(text):
                 for index, prefix in enumerate(prefixes):
-                    if word.startswith(prefix):  # type: ignore[arg-type]
+                    if prefix is not None and word.startswith(prefix):
                         found.append((start, end, offset + index))
                         break
         return _merge(found)

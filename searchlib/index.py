@@ -130,7 +130,9 @@ class Writer:
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._raw is None:
             return
         if exc_type is None:
@@ -341,9 +343,7 @@ class Index:
                 facets=request,
             ),
         )
-        hits = tuple(
-            self._hit(offset + i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw.hits)
-        )
+        hits = tuple(self._hit(offset + i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw.hits))
         return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
 
     def _hit(self, rank: int, score: float, article: Article, node: q.Node, options: HighlightOptions | None) -> Hit:
@@ -398,4 +398,3 @@ class Index:
             )
 
         return self._backend.run("stats", collect)
-

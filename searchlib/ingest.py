@@ -96,7 +96,7 @@ Record = Article | IngestProblem
 
 def _open_binary(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 
@@ -119,7 +119,7 @@ def _lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, bytes] | IngestP
     """Numbered raw lines; a truncated or corrupt gzip ends the file with a problem."""
     lineno = 0
     try:
-        for lineno, raw in enumerate(stream, start=1):  # noqa: B007 - lineno used after the loop
+        for lineno, raw in enumerate(stream, start=1):
             yield lineno, raw
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
         yield IngestProblem(path, lineno + 1, f"file is truncated or corrupt ({exc.__class__.__name__}: {exc})")

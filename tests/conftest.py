@@ -38,12 +38,18 @@ def small_index() -> Iterator[searchlib.Index]:
     """Three short articles on known dates, for exact assertions."""
     ix = searchlib.Index.in_memory()
     ix.add(
-        searchlib.Article(id="a", date=dt.date(2024, 5, 6), body="Hostage talks resumed in Cairo on Monday.",
-                          source="Wire"),
-        searchlib.Article(id="b", date=dt.date(2024, 6, 1), body="Talking points: the talks stalled over Rafah.",
-                          source="Herald"),
-        searchlib.Article(id="c", date=dt.date(2023, 1, 9), body="Dock workers went on strike in Gdansk.",
-                          entities=["Gdansk", "Baltic Dockworkers Federation"]),
+        searchlib.Article(
+            id="a", date=dt.date(2024, 5, 6), body="Hostage talks resumed in Cairo on Monday.", source="Wire"
+        ),
+        searchlib.Article(
+            id="b", date=dt.date(2024, 6, 1), body="Talking points: the talks stalled over Rafah.", source="Herald"
+        ),
+        searchlib.Article(
+            id="c",
+            date=dt.date(2023, 1, 9),
+            body="Dock workers went on strike in Gdansk.",
+            entities=["Gdansk", "Baltic Dockworkers Federation"],
+        ),
     )
     yield ix
     ix.close()

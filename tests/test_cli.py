@@ -71,6 +71,10 @@ def test_demo_and_module_entry_point(tmp_path: Path) -> None:
     assert code == 0 and "59 added" in text and "[wage] [talks]" in text.lower()
     proc = subprocess.run(
         [sys.executable, "-m", "searchlib", "repl", str(tmp_path / "demo")],
-        input="strike\n:quit\n", capture_output=True, text=True, timeout=60, check=False,
+        input="strike\n:quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0 and "match(es)" in proc.stdout

@@ -52,8 +52,22 @@ def test_example_article_entities(example_entities: dict[str, EntityKind], name:
 
 @pytest.mark.parametrize(
     "not_entity",
-    ["The", "He", "Israel’s", "Israel's", "Defense Minister Yoav Gallant", "Belgian", "Egyptian", "Sunday",
-     "Gallant", "De Sutter", "Agency", "Palestinians", "Vice Premier Petra De Sutter", "Egypt and Qatar"],
+    [
+        "The",
+        "He",
+        "Israel’s",
+        "Israel's",
+        "Defense Minister Yoav Gallant",
+        "Belgian",
+        "Egyptian",
+        "Sunday",
+        "Gallant",
+        "De Sutter",
+        "Agency",
+        "Palestinians",
+        "Vice Premier Petra De Sutter",
+        "Egypt and Qatar",
+    ],
 )
 def test_example_article_has_no_junk(example_entities: dict[str, EntityKind], not_entity: str) -> None:
     assert not_entity not in example_entities
@@ -79,8 +93,10 @@ def test_given_entities_are_kept_and_custom_extractors_plug_in() -> None:
 
     assert isinstance(Upper(), searchlib.EntityExtractor)
     ix = searchlib.Index.in_memory(extractor=Upper())
-    ix.add(Article(id="1", date="2024-01-01", body="ACME and NATO met."),
-           Article(id="2", date="2024-01-01", body="ACME met.", entities=["Given Name"]))
+    ix.add(
+        Article(id="1", date="2024-01-01", body="ACME and NATO met."),
+        Article(id="2", date="2024-01-01", body="ACME met.", entities=["Given Name"]),
+    )
     assert ix.get("1").entity_names == ("ACME", "NATO")  # type: ignore[union-attr]
     assert ix.get("2").entity_names == ("Given Name",)  # type: ignore[union-attr]
     ix2 = searchlib.Index.in_memory(extractor=NoExtractor())

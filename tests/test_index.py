@@ -95,7 +95,7 @@ def test_second_writer_is_told_who_holds_the_lock(tmp_path: Path) -> None:
         with pytest.raises(searchlib.IndexLockedError) as info:
             other.writer()
         assert info.value.holder is not None and "pid" in str(info.value)
-        with pytest.raises(searchlib.IndexLockedError, match="after waiting 0.2 s"):
+        with pytest.raises(searchlib.IndexLockedError, match=r"after waiting 0\.2 s"):
             other.writer(timeout=0.2)
     with other.writer() as w:  # released on commit
         w.add(art("1"))

@@ -53,13 +53,23 @@ def test_text_before_first_date_and_invalid_utf8_are_skipped_not_fatal() -> None
     articles = [r for r in records if isinstance(r, Article)]
     problems = [str(r) for r in records if isinstance(r, IngestProblem)]
     assert [a.body for a in articles] == ["Good one.", "Fine."]
-    assert problems == ["f.txt:3: invalid UTF-8 at byte 20 of the line", "f.txt:1: text before the first 'date YYYY-MM-DD' line was skipped"]
+    assert problems == [
+        "f.txt:3: invalid UTF-8 at byte 20 of the line",
+        "f.txt:1: text before the first 'date YYYY-MM-DD' line was skipped",
+    ]
 
 
 def test_jsonl_fields_and_problems() -> None:
     lines = [
-        {"id": "w1", "date": "2024-05-06", "title": "T", "body": "Body one.", "entities": ["Hamas"], "source": "S",
-         "url": "https://example.com/1"},
+        {
+            "id": "w1",
+            "date": "2024-05-06",
+            "title": "T",
+            "body": "Body one.",
+            "entities": ["Hamas"],
+            "source": "S",
+            "url": "https://example.com/1",
+        },
         {"date": "2024-05-07T10:00:00Z", "text": "Body two."},
         {"body": "no date"},
         {"date": "2024-05-08", "body": 5},
@@ -129,9 +139,13 @@ def test_progress_callback_sees_every_file(tmp_path: Path) -> None:
 
 
 _body = st.lists(
-    st.text(st.characters(codec="utf-8", exclude_characters="\x00\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
-            min_size=1, max_size=40).filter(lambda s: s.strip() and not s.lstrip().startswith("date")),
-    min_size=1, max_size=4,
+    st.text(
+        st.characters(codec="utf-8", exclude_characters="\x00\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: s.strip() and not s.lstrip().startswith("date")),
+    min_size=1,
+    max_size=4,
 )
 
 

@@ -44,7 +44,7 @@ def test_filters_facets_show_and_stats(corpus_index: Index) -> None:
 
 def test_errors_are_shown_and_the_session_carries_on(corpus_index: Index) -> None:
     text = session(corpus_index, '"unclosed', "date:[2025 TO]", ":limit zero", ":nope", ":show 99", "strike")
-    assert "query error: unclosed quote at position 0\n\"unclosed\n^" in text
+    assert 'query error: unclosed quote at position 0\n"unclosed\n^' in text
     assert "a date range looks like" in text
     assert "error: usage: :limit N" in text
     assert "unknown command :nope" in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 import searchlib
 from searchlib import Article, DateBucket, Index, Ranking, Sort
@@ -99,8 +99,9 @@ def test_facets_count_all_matches_not_just_the_page(corpus_index: Index) -> None
 def test_total_is_exact_with_filters(corpus_index: Index) -> None:
     everything = corpus_index.search("", limit=0)
     may = corpus_index.search("", date_from="2025-05", date_to="2025-05", limit=1)
-    manual = [a for a in (h.article for h in corpus_index.search("", limit=1000)) if a.date.month == 5
-              and a.date.year == 2025]
+    manual = [
+        a for a in (h.article for h in corpus_index.search("", limit=1000)) if a.date.month == 5 and a.date.year == 2025
+    ]
     assert may.total == len(manual) and 0 < may.total < everything.total
 
 
@@ -123,9 +124,13 @@ _days = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 
 
 @settings(max_examples=25)
-@given(days=st.lists(_days, min_size=1, max_size=15), bounds=st.tuples(st.one_of(st.none(), _days),
-                                                                        st.one_of(st.none(), _days)))
-def test_date_filters_agree_with_brute_force(days: list[dt.date], bounds: tuple[dt.date | None, dt.date | None]) -> None:
+@given(
+    days=st.lists(_days, min_size=1, max_size=15),
+    bounds=st.tuples(st.one_of(st.none(), _days), st.one_of(st.none(), _days)),
+)
+def test_date_filters_agree_with_brute_force(
+    days: list[dt.date], bounds: tuple[dt.date | None, dt.date | None]
+) -> None:
     """Whoosh's unsigned numeric ranges returned wrong documents; this pins the fix."""
     start, end = bounds
     ix = Index.in_memory(extractor=searchlib.NoExtractor())
