@@ -134,3 +134,22 @@ def test_disk_faults_become_storage_errors_and_keep_the_last_commit(
         assert [h.article.id for h in ix.search("")] == ["1"]
         ix.add(art("3", "Strike over."))  # the lock was released
         assert len(ix) == 2
+
+
+def test_commits_fsync_files_and_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        synced.clear()
+        ix.add(art("1"))
+    toc = [name for name in os.listdir(path) if name.endswith(".toc")]
+    assert str(path) in synced  # the directory, around the rename of the table of contents
+    assert any(s.endswith(".seg") or ".seg" in s for s in synced)  # the new segment's files
+    assert toc and not any(s.endswith(".toc") for s in synced[-1:])  # the last sync is the directory

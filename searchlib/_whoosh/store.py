@@ -60,6 +60,40 @@ def _holder_info(path: Path | None) -> str | None:
         return None
 
 
+def fsync_dir(path: str) -> None:
+    """Persist a directory's entries (new and renamed files) on POSIX systems."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DurableStorage(FileStorage):  # type: ignore[misc]
+    """A FileStorage that fsyncs every file it writes and its directory before a commit lands.
+
+    Whoosh commits by writing segment files, then a new table of contents under a temporary
+    name that it renames into place. Syncing each file on close and the directory around the
+    rename means an acknowledged commit survives a power loss, not only a crash.
+    """
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        chained = kwargs.pop("onclose", None)
+
+        def sync_then_close(sfile: Any) -> None:
+            if chained is not None:
+                chained(sfile)
+            sfile.file.flush()
+            os.fsync(sfile.file.fileno())
+
+        return super().create_file(name, excl=excl, mode=mode, onclose=sync_then_close, **kwargs)
+
+    def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
+        fsync_dir(self.folder)
+        super().rename_file(oldname, newname, safe=safe)
+        fsync_dir(self.folder)
+
+
 class _RamStorage(RamStorage):  # type: ignore[misc]
     """RamStorage whose spill-over temp folder is unique.
 
@@ -94,11 +128,15 @@ class Backend:
                     )
                 shutil.rmtree(path)
             path.mkdir(parents=True, exist_ok=True)
-            ix = FileStorage(str(path)).create_index(schema)
+            ix = DurableStorage(str(path)).create_index(schema)
             marker = {"format": sch.FORMAT_VERSION, "schema": sch.schema_signature(schema)}
             tmp = path / (MARKER + ".tmp")
-            tmp.write_text(json.dumps(marker, indent=2) + "\n", "utf-8")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(json.dumps(marker, indent=2) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, path / MARKER)
+            fsync_dir(str(path))
         return cls(ix, path)
 
     @classmethod
@@ -126,7 +164,7 @@ class Backend:
                     path=path,
                 )
             try:
-                ix = FileStorage(str(path)).open_index()
+                ix = DurableStorage(str(path)).open_index()
             except EmptyIndexError as exc:
                 raise IndexNotFoundError(f"{path} has no committed index data", path=path) from exc
             if sch.schema_signature(ix.schema) != sch.schema_signature(sch.build_schema()):
