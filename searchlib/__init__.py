@@ -7,6 +7,7 @@
 1
 """
 
+from searchlib.check import CheckReport, check_index
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import (
     DocumentNotFoundError,
@@ -46,6 +47,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Article",
+    "CheckReport",
     "DateBucket",
     "DocumentNotFoundError",
     "Entity",
@@ -80,6 +82,7 @@ __all__ = [
     "Writer",
     "__version__",
     "best_snippets",
+    "check_index",
     "highlight",
     "parse_query",
     "read_articles",

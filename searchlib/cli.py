@@ -13,6 +13,7 @@ from typing import TextIO
 
 import attrs
 
+from searchlib.check import check_index
 from searchlib.display import format_facets, format_report, format_results, format_stats
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
@@ -124,6 +125,12 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    report = check_index(resolve_index_path(args.index), repair=args.repair)
+    out.write(report.summary() + "\n")
+    return 0 if report.ok or report.repairs else 3
+
+
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.root) / "demo"
     color = _color(out, args.color)
@@ -179,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="facts about an index")
     p.add_argument("index", help=index_help)
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("check", help="verify an index: segments, counts, duplicate ids, orphan files, locks")
+    p.add_argument("index", help=index_help)
+    p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", parents=[color], help="index the bundled sample corpus and run example queries")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="where to put the demo index (default: indexes/)")

@@ -1,0 +1,117 @@
+"""Integrity check of an index on disk: segments, document counts, duplicate ids, orphans, locks."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from whoosh.index import TOC
+
+from searchlib._whoosh.store import HOLDER, Backend, translate_os_errors
+
+INDEX_NAME = "MAIN"
+
+
+def _segment_files(path: Path) -> tuple[set[str], set[str]]:
+    """(toc files, segment files) by Whoosh's own naming patterns."""
+    toc_pattern = TOC._pattern(INDEX_NAME)
+    seg_pattern = TOC._segment_pattern(INDEX_NAME)
+    tocs, segs = set(), set()
+    for entry in path.iterdir():
+        if toc_pattern.match(entry.name):
+            tocs.add(entry.name)
+        elif seg_pattern.match(entry.name):
+            segs.add(entry.name)
+    return tocs, segs
+
+
+def check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str, int]]:
+    """(problems, repairs done, counts) for the index at ``path``; raises if it cannot be opened."""
+    with translate_os_errors("check", path):
+        return _check(path, repair=repair)
+
+
+def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str, int]]:
+    problems: list[str] = []
+    repaired: list[str] = []
+    backend = Backend.open(path)
+    try:
+        ix = backend.ix
+        generation = int(ix.latest_generation())
+        segments = ix._segments()
+        live_ids = {seg.segment_id() for seg in segments}
+        counts = {"documents": 0, "segments": len(segments), "generation": generation}
+
+        # every segment opens and every stored document reads
+        ids: Counter[str] = Counter()
+        with ix.searcher() as searcher:
+            for reader in searcher.reader().leaf_readers():
+                segment_reader = reader[0]
+                for docnum in segment_reader.all_doc_ids():
+                    stored = segment_reader.stored_fields(docnum)
+                    ids[stored["id"]] += 1
+            counts["documents"] = searcher.doc_count()
+        duplicates = sorted(doc_id for doc_id, n in ids.items() if n > 1)
+        if duplicates:
+            shown = ", ".join(duplicates[:5]) + (" ..." if len(duplicates) > 5 else "")
+            problems.append(f"{len(duplicates)} id(s) have more than one copy: {shown}")
+
+        lock = ix.lock("WRITELOCK")
+        if not lock.acquire(blocking=False):
+            counts["locked"] = 1
+            return problems, repaired, counts  # a writer is active: its files are in flux
+        try:  # orphans and holder files, judged while no writer can start
+            tocs, segs = _segment_files(path)
+            current_toc = f"_{INDEX_NAME}_{generation}.toc"
+            orphans = sorted(t for t in tocs if t != current_toc)
+            orphans += sorted(s for s in segs if not any(s.startswith(live + ".") for live in live_ids))
+            orphans += sorted(p.name for p in path.iterdir() if p.name.endswith(".tmp"))
+            if orphans:
+                problems.append(
+                    f"{len(orphans)} orphan file(s) left by an interrupted write: " + ", ".join(orphans[:5])
+                )
+                if repair:
+                    _remove(path, orphans)
+                    repaired.append(f"removed {len(orphans)} orphan file(s)")
+            if (path / HOLDER).exists():
+                problems.append(f"a stale {HOLDER} from a writer that died; the lock itself is free")
+                if repair:
+                    with contextlib.suppress(OSError):
+                        (path / HOLDER).unlink()
+                    repaired.append(f"removed the stale {HOLDER}")
+        finally:
+            lock.release()
+        if duplicates and repair:
+            _dedupe(backend, duplicates)
+            repaired.append(f"kept the latest copy of {len(duplicates)} duplicated id(s)")
+        return problems, repaired, counts
+    finally:
+        backend.close()
+
+
+def _dedupe(backend: Backend, duplicates: list[str]) -> None:
+    """Keep the last-written copy (highest document number) of each duplicated id."""
+    writer = backend.writer(timeout=0.0)
+    try:
+        with backend.ix.searcher() as searcher:
+            for doc_id in duplicates:
+                docnums = sorted(searcher.document_numbers(id=doc_id))
+                for docnum in docnums[:-1]:
+                    writer.raw.delete_document(docnum)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _remove(path: Path, names: list[str]) -> None:
+    """Delete orphan files (the caller holds the write lock, so no writer is mid-commit)."""
+    for name in names:
+        target = path / name
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
