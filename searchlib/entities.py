@@ -74,6 +74,7 @@ _PARTICLES = frozenset(
     }
 )
 _CONNECTORS = frozenset({"of", "and", "for"})
+_JOINERS = _PARTICLES | _CONNECTORS
 _PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
 _PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
 _DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
@@ -131,31 +132,27 @@ def _runs(sentence: str) -> list[_Mention]:
             mentions.append(_Mention(tuple(run), start == 0 or _all_common(toks[:start]), titled, prev, nxt))
         run, titled = [], False
 
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        word, possessive = _strip_possessive(tok)
-        lower = word.lower()
-        if word in _DOTTED or (_is_cap(word) and word[0].isalpha()):
+    for i, tok in enumerate(toks):
+        first = tok[0]
+        if first.isupper():
+            word, possessive = _strip_possessive(tok)
             next_word = toks[i + 1] if i + 1 < len(toks) else ""
-            is_title = (word in TITLES or lower in TITLES) and next_word not in ORG_WORDS
+            is_title = word in TITLES and next_word not in ORG_WORDS
             if is_title or (word in DEMONYMS and not run):
                 close(i)
                 titled = is_title
-                i += 1
                 continue
             if not run:
                 start = i
             run.append(_DOTTED.get(word, word))
             if possessive:
                 close(i + 1)
-        elif run and (lower in _PARTICLES or lower in _CONNECTORS) and _continues(toks, i + 1):
-            run.append(lower)
-        else:
-            keep_title = titled and not run
+        elif run and first.islower() and tok in _JOINERS and _continues(toks, i + 1):
+            run.append(tok)
+        elif run:
             close(i)
-            titled = keep_title and tok in {",", "."}
-        i += 1
+        else:
+            titled = titled and tok in {",", "."}
     close(len(toks))
     return mentions
 
@@ -242,9 +239,10 @@ class RuleExtractor:
             kind = _kind(words, mention)
             if kind is EntityKind.PERSON and len(words) >= 2:
                 persons.append(words)
+        surnames = _surname_index(persons)
         for words, mention in candidates:
             name = " ".join(words)
-            full = _resolve_surname(words, persons)
+            full = surnames.get(tuple(w.casefold() for w in words))
             if full is not None:
                 name, kind = " ".join(full), EntityKind.PERSON
             else:
@@ -259,8 +257,12 @@ class RuleExtractor:
         return tuple(found.values())
 
 
-def _resolve_surname(words: tuple[str, ...], persons: list[tuple[str, ...]]) -> tuple[str, ...] | None:
-    """'Gallant' or 'De Sutter' -> the longer person name ending with those words, if one."""
-    folded = tuple(w.casefold() for w in words)
-    matches = {p for p in persons if len(p) > len(words) and tuple(w.casefold() for w in p[-len(words) :]) == folded}
-    return matches.pop() if len(matches) == 1 else None
+def _surname_index(persons: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...] | None]:
+    """Trailing words of each full name ('Gallant', 'De Sutter') -> that name, if unambiguous."""
+    index: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+    for person in set(persons):
+        folded = tuple(w.casefold() for w in person)
+        for k in range(1, len(person)):
+            key = folded[-k:]
+            index[key] = person if index.get(key, person) == person else None
+    return index

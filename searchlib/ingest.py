@@ -278,16 +278,17 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 def _is_input(path: Path) -> bool:
+    """Files a directory walk picks up (``.json`` only when named explicitly: it is often not JSONL)."""
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     suffix = Path(name).suffix.lower()
-    return suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES
+    return suffix in TEXT_SUFFIXES or (suffix in JSONL_SUFFIXES and suffix != ".json")
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | IngestProblem]:
     """Files named by ``paths``: files as given, directories recursively, globs expanded.
 
-    Directories yield only files with a known suffix (``.txt``, ``.jsonl``, ``.json``,
-    ``.ndjson``, each optionally ``.gz``); symbolic links to directories are not followed.
+    Directories yield only files with a known suffix (``.txt``, ``.jsonl``, ``.ndjson``, each
+    optionally ``.gz``); symbolic links to directories are not followed.
     """
     seen: set[str] = set()
     for given in paths:

@@ -176,3 +176,11 @@ def test_jsonl_round_trips(day: dt.date, body: str, title: str | None, source: s
     assert (article.date, article.id, article.source) == (day, "x1", source.strip() if source else None)
     assert article.title == (title.strip() if title else searchlib.models.derive_title(article.body))
     assert " ".join(article.body.split()) == " ".join(body.split())
+
+
+def test_directory_walk_skips_plain_json_but_explicit_json_is_read(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"articles": 3}\n')
+    (tmp_path / "feed.json").write_text(json.dumps({"date": "2024-01-01", "body": "A."}) + "\n")
+    assert list(searchlib.read_articles([tmp_path])) == []
+    [article] = list(searchlib.read_articles([tmp_path / "feed.json"]))
+    assert isinstance(article, Article) and article.body == "A."
