@@ -10,14 +10,21 @@ from typing import Any
 
 from whoosh import analysis, columns, fields
 
+from searchlib._whoosh.fastwrite import FastText, analyze_spans
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
-ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=2, cachesize=100_000)
+MINSIZE = 2
+ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=MINSIZE, cachesize=100_000)
 """Lower-cases, drops stop words and stems; used for title, body and entity text."""
+
+
+def _text(**kwargs: Any) -> FastText:
+    return FastText(analyzer=ANALYZER, stoplist=STOPLIST, minsize=MINSIZE, **kwargs)
+
 
 ENTITY_SEP = "\x1f"
 KIND_FIELDS = {EntityKind.PERSON: "person", EntityKind.ORG: "org", EntityKind.PLACE: "place"}
@@ -29,9 +36,9 @@ def build_schema() -> fields.Schema:
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         date=fields.NUMERIC(numtype=int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
-        title=fields.TEXT(analyzer=ANALYZER, stored=True, phrase=True),
-        body=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
-        entity_text=fields.TEXT(analyzer=ANALYZER, stored=False, phrase=True),
+        title=_text(stored=True),
+        body=_text(stored=False),
+        entity_text=_text(stored=False),
         entity=fields.KEYWORD(**keyword),
         person=fields.KEYWORD(**keyword),
         org=fields.KEYWORD(**keyword),
@@ -138,8 +145,7 @@ def decode_facets(raw: bytes) -> tuple[str, list[str]]:
 
 def tokens(text: str) -> Iterator[tuple[str, int, int]]:
     """(stemmed term, start char, end char) for each indexed token of ``text``."""
-    for tok in ANALYZER(text, chars=True, positions=False, mode="index"):
-        yield tok.text, tok.startchar, tok.endchar
+    return analyze_spans(text, STOPLIST, MINSIZE)
 
 
 def analyze(text: str) -> list[str]:

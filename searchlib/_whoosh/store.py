@@ -23,6 +23,7 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib.errors import (
     IncompatibleIndexError,
     IndexClosedError,
@@ -231,7 +232,7 @@ class Backend:
                     holder=holder,
                 )
             try:
-                raw = writing.SegmentWriter(self.ix, _lk=False)
+                raw = FastSegmentWriter(self.ix, _lk=False)
             except BaseException:
                 lock.release()
                 raise

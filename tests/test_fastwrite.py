@@ -1,0 +1,57 @@
+"""The one-pass indexer must write exactly the postings Whoosh's own analyzer chain would."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from whoosh import fields
+
+from searchlib._whoosh import schema as sch
+
+_words = st.sampled_from(
+    [
+        "the",
+        "Talks",
+        "talking",
+        "U.S.",
+        "a",
+        "of",
+        "Israel’s",
+        "it",
+        "US",
+        "x",
+        "3.5",
+        "co-op",
+        "naïve",
+        "ÉCOLE",
+        "rationing",
+        "stop",
+        "and",
+        "é",
+        "e.g.",
+        "ﬁnal",
+        "İstanbul",
+        "\u0130",
+        "ß",
+        "Σίσυφος",
+    ]
+)
+_text = st.one_of(
+    st.text(max_size=200),
+    st.lists(_words, max_size=40).map(" ".join),
+    st.lists(st.one_of(_words, st.text(max_size=5)), max_size=30).map(" ".join),
+)
+
+REFERENCE = fields.TEXT(analyzer=sch.ANALYZER, phrase=True)
+FAST = sch.build_schema()["body"]
+
+
+@given(_text)
+def test_fast_postings_equal_whoosh_postings(text: str) -> None:
+    assert sorted(FAST.index(text)) == sorted(REFERENCE.index(text))
+
+
+@given(_text)
+def test_highlight_tokens_equal_analyzer_tokens(text: str) -> None:
+    expected = [(t.text, t.startchar, t.endchar) for t in sch.ANALYZER(text, chars=True, mode="index")]
+    assert list(sch.tokens(text)) == expected
