@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -40,17 +42,6 @@ class Filters:
     date_to: dt.date | None = None
     entities: tuple[str, ...] = ()
     source: str | None = None
-
-    def to_query(self) -> wq.Query | None:
-        parts: list[wq.Query] = []
-        if self.date_from is not None or self.date_to is not None:
-            parts.append(_date_range(self.date_from, self.date_to))
-        parts.extend(wq.Term("entity", sch.entity_key(name)) for name in self.entities)
-        if self.source is not None:
-            parts.append(wq.Term("source", self.source.casefold().strip()))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
 def _date_range(start: dt.date | None, end: dt.date | None) -> wq.Query:
@@ -152,6 +143,72 @@ def scorer(weights: Weights) -> scoring.WeightingModel:
     return scoring.BM25F(B=weights.b, K1=weights.k1)
 
 
+class DateIndex:
+    """Every live document's date key, sorted, with its document number: date ranges by bisection.
+
+    Whoosh's ``NumericRange`` unions many range terms in Python (265 ms p50 at 100,000
+    articles); a bisection over this array answers the same filter in about a millisecond.
+    Built once per searcher (that is, per commit) and reused by every query.
+    """
+
+    def __init__(self, searcher: Searcher) -> None:
+        reader = searcher.reader()
+        dates = reader.column_reader("date")
+        pairs = sorted((int(dates[d]), d) for d in reader.all_doc_ids())
+        self.keys = [k for k, _ in pairs]
+        self.docs = [d for _, d in pairs]
+        self.by_doc = {d: k for k, d in pairs}
+
+    def between(self, start: dt.date | None, end: dt.date | None) -> set[int]:
+        lo = 0 if start is None else bisect.bisect_left(self.keys, sch.date_key(start))
+        hi = len(self.keys) if end is None else bisect.bisect_right(self.keys, sch.date_key(end))
+        return set(self.docs[lo:hi])
+
+
+_DATE_INDEXES: weakref.WeakKeyDictionary[Searcher, DateIndex] = weakref.WeakKeyDictionary()
+
+
+def date_index(searcher: Searcher) -> DateIndex:
+    found = _DATE_INDEXES.get(searcher)
+    if found is None:
+        found = _DATE_INDEXES[searcher] = DateIndex(searcher)
+    return found
+
+
+def _split_dates(node: q.Node) -> tuple[q.Node, list[q.DateRange]]:
+    """Pull date ranges that every match must satisfy out of ``node`` (to filter, not score)."""
+    if isinstance(node, q.DateRange):
+        return q.MatchAll(), [node]
+    if isinstance(node, q.And):
+        ranges = [c for c in node.children if isinstance(c, q.DateRange)]
+        rest = tuple(c for c in node.children if not isinstance(c, q.DateRange))
+        if ranges:
+            if not rest:
+                return q.MatchAll(), ranges
+            return (rest[0] if len(rest) == 1 else q.And(rest)), ranges
+    return node, []
+
+
+def _filter_docs(searcher: Searcher, filters: Filters, ranges: list[q.DateRange]) -> set[int] | None:
+    """Document numbers allowed by the typed filters and the query's top-level date ranges."""
+    starts = [r.start for r in ranges if r.start is not None]
+    ends = [r.end for r in ranges if r.end is not None]
+    if filters.date_from is not None:
+        starts.append(filters.date_from)
+    if filters.date_to is not None:
+        ends.append(filters.date_to)
+    allowed: set[int] | None = None
+    if starts or ends:
+        allowed = date_index(searcher).between(max(starts, default=None), min(ends, default=None))
+    keyword = [wq.Term("entity", sch.entity_key(name)) for name in filters.entities]
+    if filters.source is not None:
+        keyword.append(wq.Term("source", filters.source.casefold().strip()))
+    for term in keyword:
+        docs = set(searcher.docs_for_query(term))
+        allowed = docs if allowed is None else allowed & docs
+    return allowed
+
+
 def search(
     searcher: Searcher,
     node: q.Node,
@@ -164,24 +221,27 @@ def search(
     facets: FacetRequest | None,
 ) -> RawResults:
     """Rank, count and (if asked) facet the matches of ``node`` within ``filters``."""
+    node, ranges = _split_dates(node)
+    allowed = _filter_docs(searcher, filters, ranges)
     main = _top_level(to_whoosh(node, weights))
-    filter_q = filters.to_query()
-    combined = main if filter_q is None else wq.And([main, filter_q])
-    if main is wq.NullQuery:
+    if main is wq.NullQuery or allowed == set():
         return RawResults(0, (), _facets([], searcher, facets) if facets else None)
-    matched = list(searcher.docs_for_query(combined))
+    if isinstance(main, wq.Every):
+        matched = sorted(allowed) if allowed is not None else list(searcher.reader().all_doc_ids())
+    else:
+        matched = [d for d in searcher.docs_for_query(main) if allowed is None or d in allowed]
     total = len(matched)
     hits: list[tuple[int, float]] = []
     if total and limit:
         wanted = offset + limit
         if sort is Sort.SCORE:
-            res = searcher.search(main, limit=wanted, filter=filter_q)
+            res = searcher.search(main, limit=wanted, filter=allowed)
             hits = [(int(d), float(s)) for s, d in res.top_n]
         else:
-            dates = searcher.reader().column_reader("date")
-            keyed = ((int(dates[d]), d) for d in matched)
+            keys = date_index(searcher).by_doc
+            keyed = ((keys[d], -d if sort is Sort.NEWEST else d) for d in matched)
             chosen = (heapq.nlargest if sort is Sort.NEWEST else heapq.nsmallest)(wanted, keyed)
-            hits = [(d, 0.0) for _, d in chosen]
+            hits = [(abs(d), 0.0) for _, d in chosen]
     page = hits[offset : offset + limit]
     articles = load_articles(searcher, [d for d, _ in page])
     raw_hits = tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True))
