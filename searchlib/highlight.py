@@ -174,7 +174,13 @@ def select_snippets(
         chosen.append((start, end))
         remaining = [s for s in remaining if s[1] <= start or s[0] >= end]
     chosen.sort()
-    return tuple(_snippet(text, start, end, spans, field) for start, end in chosen)
+    merged: list[tuple[int, int]] = []
+    for start, end in chosen:  # windows widened around their matches may overlap: join them
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(_snippet(text, start, end, spans, field) for start, end in merged)
 
 
 def mark_all(text: str, matcher: Matcher, *, field: str = "body") -> Snippet:

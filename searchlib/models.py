@@ -66,8 +66,15 @@ class DateBucket(enum.StrEnum):
         return {DateBucket.DAY: iso, DateBucket.MONTH: iso[:7], DateBucket.YEAR: iso[:4]}[self]
 
 
+def valid_text(value: str) -> str:
+    """``value`` with lone surrogates (unencodable, e.g. from JSON ``\\ud800``) replaced by "?"."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _clean_name(value: str) -> str:
-    return _WS.sub(" ", value).strip()
+    return _WS.sub(" ", valid_text(value)).strip()
 
 
 def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -138,6 +145,10 @@ def _to_date(value: dt.date | str) -> dt.date:
     return value
 
 
+def _text(value: str) -> str:
+    return valid_text(value) if isinstance(value, str) else value
+
+
 def _check_text(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be str, not {type(value).__name__}")
@@ -150,7 +161,7 @@ def _optional_str(value: str | None) -> str | None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"expected str or None, not {type(value).__name__}")
-    value = value.strip()
+    value = valid_text(value).strip()
     return value or None
 
 
@@ -163,9 +174,9 @@ class Article:
     """
 
     date: dt.date = attrs.field(converter=_to_date, validator=_check_date)
-    body: str = attrs.field(validator=_check_text)
-    title: str = attrs.field(validator=_check_text)
-    id: str = attrs.field(validator=[_check_text, _nonempty])
+    body: str = attrs.field(converter=_text, validator=_check_text)
+    title: str = attrs.field(converter=_text, validator=_check_text)
+    id: str = attrs.field(converter=_text, validator=[_check_text, _nonempty])
     entities: tuple[Entity, ...] | None = attrs.field(default=None, converter=_to_entities)
     source: str | None = attrs.field(default=None, converter=_optional_str)
     url: str | None = attrs.field(default=None, converter=_optional_str)

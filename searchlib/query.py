@@ -227,6 +227,7 @@ class _Parser:
         self.i = 0
         self.terms = 0
         self.depth = 0
+        self.group_field: str | None = None  # inside title:( ... ), the field every word gets
 
     def error(self, reason: str, pos: int | None = None) -> QuerySyntaxError:
         return QuerySyntaxError(reason, query=self.query, position=self.peek.pos if pos is None else pos)
@@ -300,6 +301,7 @@ class _Parser:
                 raise self.error("unclosed '('", tok.pos)
             self.take()
             return node
+        field = field or self.group_field
         if tok.kind == "FIELD":
             if field is not None:
                 raise self.error("a field cannot be nested inside another field", tok.pos)
@@ -323,9 +325,12 @@ class _Parser:
         raise self.error(f"{tok.text} needs a term on its left", tok.pos)
 
     def field_group(self, field: str) -> Node:
-        """``title:(a OR b)``: parse the group with ``field`` applied to its words."""
-        node = self.and_expr()
-        return _with_field(node, field, self)
+        """``title:(a OR b)``: parse the group with ``field`` applied to every word in it."""
+        self.group_field = field
+        try:
+            return self.and_expr()
+        finally:
+            self.group_field = None
 
     def word(self, tok: _Tok, field: str | None) -> Node:
         text = tok.text
@@ -399,22 +404,6 @@ def _field_source(query: str, tok: _Tok) -> str:
     return query[tok.pos : end + 1]
 
 
-def _with_field(node: Node, field: str, parser: _Parser) -> Node:
-    if isinstance(node, Term):
-        return parser.date_value(node.text, 0) if field == "date" else Term(node.text, field)
-    if isinstance(node, Phrase):
-        return Phrase(node.text, field)
-    if isinstance(node, Prefix):
-        return Prefix(node.text, field)
-    if isinstance(node, And):
-        return And(tuple(_with_field(c, field, parser) for c in node.children))
-    if isinstance(node, Or):
-        return Or(tuple(_with_field(c, field, parser) for c in node.children))
-    if isinstance(node, Not):
-        return Not(_with_field(node.child, field, parser))
-    return node
-
-
 def parse(query: str) -> Node:
     """Parse ``query`` into an AST, or raise :class:`QuerySyntaxError` with a position."""
     if not isinstance(query, str):
@@ -425,6 +414,8 @@ def parse(query: str) -> Node:
         )
     if "\x00" in query:
         raise QuerySyntaxError("query contains a NUL character", query=query, position=query.index("\x00"))
+    if not query.isascii():  # lone surrogates cannot be encoded; one "?" each keeps positions
+        query = query.encode("utf-8", "replace").decode("utf-8")
     return _Parser(query).parse()
 
 

@@ -84,11 +84,6 @@ def checksum(article: Article) -> str:
     return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _safe(text: str) -> str:
-    """Whoosh rejects lone surrogates; replace them rather than lose the article."""
-    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
-
-
 def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> dict[str, Any]:
     """The Whoosh document for ``article`` with its final ``entities``."""
     by_kind: dict[str, list[str]] = {name: [] for name in KIND_FIELDS.values()}
@@ -96,7 +91,7 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         field = KIND_FIELDS.get(ent.kind)
         if field:
             by_kind[field].append(entity_key(ent.name))
-    title, body = _safe(article.title), _safe(article.body)
+    title, body = article.title, article.body
     meta = {
         "date": article.date.isoformat(),
         "title": title,
@@ -105,9 +100,9 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         "entities": [[e.name, e.kind.value] for e in entities],
         "checksum": digest,
     }
-    names = [_safe(e.name) for e in entities]
+    names = [e.name for e in entities]
     doc: dict[str, Any] = {
-        "id": _safe(article.id),
+        "id": article.id,
         "date": date_key(article.date),
         "title": title,
         "body": body,
@@ -118,7 +113,7 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         "facets": ENTITY_SEP.join([article.source or "", *names]).encode("utf-8"),
     }
     if article.source:
-        doc["source"] = _safe(article.source).casefold()
+        doc["source"] = article.source.casefold()
     for field, keys in by_kind.items():
         doc[field] = ",".join(keys)
     return doc

@@ -236,20 +236,20 @@ class Backend:
             except BaseException:
                 lock.release()
                 raise
-            raw.writelock = lock
         if self.path is not None:
             with contextlib.suppress(OSError):
                 info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
                 (self.path / HOLDER).write_text(json.dumps(info), "utf-8")
-        return BackendWriter(self, raw)
+        return BackendWriter(self, raw, lock)
 
 
 class BackendWriter:
     """A Whoosh SegmentWriter with upsert semantics: one copy per id, the latest wins."""
 
-    def __init__(self, backend: Backend, raw: writing.SegmentWriter) -> None:
+    def __init__(self, backend: Backend, raw: writing.SegmentWriter, lock: Any) -> None:
         self.backend = backend
         self.raw = raw
+        self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
         self._new: dict[str, int] = {}  # id -> docnum inside the new segment
         self._reader = raw.reader()
         self.closed = False
@@ -307,7 +307,7 @@ class BackendWriter:
         except BaseException:
             self._abort()
             raise
-        self._release_holder()
+        self._unlock()
 
     def cancel(self) -> None:
         """Discard everything written by this writer and release the lock, whatever fails."""
@@ -315,8 +315,8 @@ class BackendWriter:
         self._abort()
 
     def _abort(self) -> None:
-        # Whoosh's cancel() can itself fail after a disk fault (ENOSPC) and would then keep
-        # the lock; release the lock and temp files independently so the next writer works.
+        # Whoosh's cancel() can itself fail after a disk fault (ENOSPC); clean up what it
+        # could not and release the lock regardless, so the next writer works.
         with contextlib.suppress(Exception):
             self._reader.close()
         if not self.raw.is_closed:
@@ -325,12 +325,14 @@ class BackendWriter:
             except Exception:
                 with contextlib.suppress(Exception):
                     self.raw._tempstorage.destroy()
-                lock = getattr(self.raw, "writelock", None)
-                if lock is not None:
-                    with contextlib.suppress(Exception):
-                        lock.release()
                 self.raw.is_closed = True
+        self._unlock()
+
+    def _unlock(self) -> None:
+        """Remove the holder file, then release the lock (in that order: no race with the next holder)."""
         self._release_holder()
+        with contextlib.suppress(Exception):
+            self._lock.release()
 
     def _release_holder(self) -> None:
         path = self.backend.path
