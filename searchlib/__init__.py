@@ -34,13 +34,15 @@ from searchlib.models import (
     Facets,
     Hit,
     IndexStats,
+    RelatedEntity,
     Results,
     Snippet,
     Sort,
     Span,
+    Timeline,
 )
 from searchlib.query import parse as parse_query
-from searchlib.render import render_ansi, render_html, render_plain
+from searchlib.render import render_ansi, render_html, render_plain, render_sparkline
 from searchlib.sample import sample_corpus_path
 
 __version__ = "0.1.0"
@@ -72,6 +74,7 @@ __all__ = [
     "NoExtractor",
     "QuerySyntaxError",
     "Ranking",
+    "RelatedEntity",
     "Results",
     "RuleExtractor",
     "SearchlibError",
@@ -79,6 +82,7 @@ __all__ = [
     "Sort",
     "Span",
     "StorageError",
+    "Timeline",
     "Writer",
     "__version__",
     "best_snippets",
@@ -89,5 +93,6 @@ __all__ = [
     "render_ansi",
     "render_html",
     "render_plain",
+    "render_sparkline",
     "sample_corpus_path",
 ]

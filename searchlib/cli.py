@@ -14,7 +14,14 @@ from typing import TextIO
 import attrs
 
 from searchlib.check import check_index
-from searchlib.display import format_facets, format_report, format_results, format_stats
+from searchlib.display import (
+    format_facets,
+    format_related,
+    format_report,
+    format_results,
+    format_stats,
+    format_timeline,
+)
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress
@@ -119,6 +126,38 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        found = ix.related_entities(
+            args.query,
+            size=args.size,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            entities=args.entity or (),
+            source=args.source,
+        )
+    out.write(format_related(found) + "\n")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        found = ix.timeline(
+            args.query,
+            bucket=DateBucket(args.bucket),
+            date_from=args.date_from,
+            date_to=args.date_to,
+            entities=args.entity or (),
+            source=args.source,
+        )
+    out.write(format_timeline(found) + "\n")
+    if args.png:
+        from searchlib.plot import plot_timeline
+
+        out.write(f"wrote {plot_timeline(found, args.png)}\n")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         out.write(format_stats(ix.stats()) + "\n")
@@ -163,15 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     color = argparse.ArgumentParser(add_help=False)
     color.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="ANSI colour")
 
-    p = sub.add_parser("search", parents=[color], help="run one query and print ranked, highlighted hits")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
+    filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
+    filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
+    filters.add_argument("--source", metavar="NAME")
+
+    p = sub.add_parser("search", parents=[color, filters], help="run one query and print ranked, highlighted hits")
     p.add_argument("index", help=index_help)
     p.add_argument("query", help="query string (see README: query syntax)")
     p.add_argument("-n", "--limit", type=int, default=10)
     p.add_argument("--page", type=int, default=None)
-    p.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
-    p.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
-    p.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
-    p.add_argument("--source", metavar="NAME")
     p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value)
     p.add_argument("--facets", action="store_true", help="also print facets over all matches")
     p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
@@ -182,6 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", nargs="?", default="demo", help=index_help + " (default: demo)")
     p.add_argument("-n", "--limit", type=int, default=5)
     p.set_defaults(func=cmd_repl)
+
+    p = sub.add_parser("related", parents=[filters], help="entities that appear most with a query")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
+    p.add_argument("-n", "--size", type=int, default=10)
+    p.set_defaults(func=cmd_related)
+
+    p = sub.add_parser("timeline", parents=[filters], help="matches per day, month or year")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", help="query string")
+    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
+    p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
+    p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("stats", help="facts about an index")
     p.add_argument("index", help=index_help)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from searchlib.ingest import IngestReport
-from searchlib.models import Article, Facets, Hit, IndexStats, Results, Snippet
-from searchlib.render import render_ansi, render_plain
+from searchlib.models import Article, Facets, Hit, IndexStats, RelatedEntity, Results, Snippet, Timeline
+from searchlib.render import render_ansi, render_plain, render_sparkline
 
-__all__ = ["format_article", "format_facets", "format_hit", "format_report", "format_results", "format_stats"]
+__all__ = [
+    "format_article",
+    "format_facets",
+    "format_hit",
+    "format_related",
+    "format_report",
+    "format_results",
+    "format_stats",
+    "format_timeline",
+]
 
 MAX_ENTITIES_SHOWN = 6
 BAR_WIDTH = 30
@@ -113,4 +122,27 @@ def format_report(report: IngestReport, *, max_problems: int = 20) -> str:
         lines.append(f"  skipped {problem}")
     if report.skipped > max_problems:
         lines.append(f"  ... and {report.skipped - max_problems} more")
+    return "\n".join(lines)
+
+
+def format_timeline(timeline: Timeline) -> str:
+    """A sparkline over the whole span, then one bar per bucket."""
+    if not timeline.points:
+        return "No matches."
+    counts = [p.count for p in timeline.points]
+    first, last = timeline.points[0].value, timeline.points[-1].value
+    lines = [f"{first} {render_sparkline(counts)} {last}   ({timeline.total} articles, by {timeline.bucket.value})"]
+    top = max(counts)
+    width = max(len(p.value) for p in timeline.points)
+    lines += [f"  {p.value:<{width}}  {p.count:>5}  {_bar(p.count, top) if p.count else ''}" for p in timeline.points]
+    return "\n".join(lines)
+
+
+def format_related(related: tuple[RelatedEntity, ...]) -> str:
+    """Entity, matches naming it, articles naming it overall, and significance."""
+    if not related:
+        return "No related entities."
+    width = max(len(r.name) for r in related)
+    lines = [f"  {'entity':<{width}}  {'with':>5}  {'overall':>7}  significance"]
+    lines += [f"  {r.name:<{width}}  {r.count:>5}  {r.background:>7}  {r.score:10.2f}" for r in related]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from typing import Literal
 import attrs
 
 from searchlib import query as q
+from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.store import Backend, BackendWriter
@@ -20,7 +21,19 @@ from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
-from searchlib.models import Article, DateBucket, Entity, Facets, Hit, IndexStats, Results, Sort
+from searchlib.models import (
+    Article,
+    DateBucket,
+    Entity,
+    FacetCount,
+    Facets,
+    Hit,
+    IndexStats,
+    RelatedEntity,
+    Results,
+    Sort,
+    Timeline,
+)
 
 __all__ = ["DEFAULT_ROOT", "Index", "Ranking", "Writer"]
 
@@ -29,6 +42,9 @@ DEFAULT_ROOT = Path("indexes")
 
 MAX_LIMIT = 10_000
 """Most hits one search returns (page deeper with ``offset``)."""
+
+MAX_TIMELINE_DAYS = 40_000
+"""Timelines spanning more days than this list only their non-empty buckets."""
 
 DateLike = dt.date | str | None
 
@@ -55,6 +71,17 @@ def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     return last if end else first
+
+
+def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> ws.Filters:
+    if isinstance(entities, str):
+        raise TypeError("entities must be a sequence of names, not a string")
+    return ws.Filters(
+        date_from=_bound(date_from, end=False, name="date_from"),
+        date_to=_bound(date_to, end=True, name="date_to"),
+        entities=tuple(entities),
+        source=source,
+    )
 
 
 class Writer:
@@ -313,8 +340,6 @@ class Index:
         sources over all matches.
         """
         node = q.parse(query)
-        if isinstance(entities, str):
-            raise TypeError("entities must be a sequence of names, not a string")
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -323,12 +348,7 @@ class Index:
             offset = (page - 1) * limit
         if offset < 0:
             raise ValueError("offset must not be negative")
-        filters = ws.Filters(
-            date_from=_bound(date_from, end=False, name="date_from"),
-            date_to=_bound(date_to, end=True, name="date_to"),
-            entities=tuple(entities),
-            source=source,
-        )
+        filters = _filters(date_from, date_to, entities, source)
         request = ws.FacetRequest(DateBucket(facet_bucket), facet_size) if facets else None
         raw = self._backend.run(
             "search",
@@ -379,6 +399,67 @@ class Index:
         )
         assert results.facets is not None
         return results.facets
+
+    def related_entities(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        size: int = 10,
+        min_count: int = 1,
+    ) -> tuple[RelatedEntity, ...]:
+        """Entities that appear most, and most unusually, in the articles matching the query.
+
+        Ranked by significance against the whole archive (see :class:`RelatedEntity`); entities
+        named in the query or the filters are left out. ``min_count`` drops entities seen in
+        fewer matching articles.
+        """
+        node = q.parse(query)
+        filters = _filters(date_from, date_to, entities, source)
+        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
+        named |= {sch.entity_key(name) for name in filters.entities}
+
+        weights = self.ranking._weights()
+        rows = self._backend.run(
+            "related entities",
+            lambda s: wa.related(
+                s, ws.matching_docs(s, node, filters, weights), exclude=named, size=size, min_count=min_count
+            ),
+        )
+        return tuple(RelatedEntity(*row) for row in rows)
+
+    def timeline(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        bucket: DateBucket = DateBucket.MONTH,
+    ) -> Timeline:
+        """Matching articles per day, month or year, with empty buckets filled with zeros.
+
+        The timeline runs from ``date_from`` (or the first match) to ``date_to`` (or the last).
+        """
+        node = q.parse(query)
+        filters = _filters(date_from, date_to, entities, source)
+        bucket = DateBucket(bucket)
+
+        weights = self.ranking._weights()
+        counts = self._backend.run(
+            "timeline", lambda s: wa.date_counts(s, ws.matching_docs(s, node, filters, weights), bucket)
+        )
+        if not counts and (filters.date_from is None or filters.date_to is None):
+            return Timeline(query=query, bucket=bucket, points=())
+        keys = sorted(counts)
+        first = filters.date_from or q.parse_date_bound(keys[0])[0]
+        last = filters.date_to or q.parse_date_bound(keys[-1])[1]
+        labels = wa.bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
+        return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""

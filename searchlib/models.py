@@ -23,10 +23,12 @@ __all__ = [
     "Facets",
     "Hit",
     "IndexStats",
+    "RelatedEntity",
     "Results",
     "Snippet",
     "Sort",
     "Span",
+    "Timeline",
     "derive_id",
     "derive_title",
 ]
@@ -304,3 +306,36 @@ class IndexStats:
     last_date: dt.date | None
     entities: int
     generation: int
+
+
+@attrs.frozen
+class RelatedEntity:
+    """An entity that co-occurs with a query: how often, how often overall, and how significantly.
+
+    ``count`` is the number of matching articles naming it, ``background`` the number of
+    articles in the whole index naming it, ``score`` the JLH significance (0 when it is no more
+    common among the matches than in the archive).
+    """
+
+    name: str
+    count: int
+    background: int
+    score: float
+
+
+@attrs.frozen
+class Timeline:
+    """Matching articles per date bucket, zero-filled between the first and last bucket."""
+
+    query: str
+    bucket: DateBucket
+    points: tuple[FacetCount, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(p.count for p in self.points)
+
+    @property
+    def peak(self) -> FacetCount | None:
+        """The bucket with the most matches (the earliest on ties)."""
+        return max(self.points, key=lambda p: p.count, default=None)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from searchlib.models import Snippet
 
-__all__ = ["ELLIPSIS", "render_ansi", "render_html", "render_plain"]
+__all__ = ["ELLIPSIS", "render_ansi", "render_html", "render_plain", "render_sparkline"]
 
 ELLIPSIS = "…"
 ANSI_BOLD_YELLOW = "\x1b[1;33m"
@@ -51,3 +51,15 @@ def render_html(snippet: Snippet, *, tag: str = "mark", ellipsis: bool = True) -
     if not tag.isalnum():
         raise ValueError(f"tag must be an element name, not {tag!r}")
     return _render(snippet, f"<{tag}>", f"</{tag}>", lambda s: html.escape(s, quote=True), ellipsis)
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def render_sparkline(counts: Sequence[int]) -> str:
+    """One character per count, ``▁`` (zero or the least) to ``█`` (the most); a space for zero."""
+    top = max(counts, default=0)
+    if top <= 0:
+        return " " * len(counts)
+    steps = len(SPARK_BARS) - 1
+    return "".join(" " if c <= 0 else SPARK_BARS[round(c / top * steps)] for c in counts)

@@ -8,7 +8,14 @@ from typing import TextIO
 
 import attrs
 
-from searchlib.display import format_article, format_facets, format_results, format_stats
+from searchlib.display import (
+    format_article,
+    format_facets,
+    format_related,
+    format_results,
+    format_stats,
+    format_timeline,
+)
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import Index
 from searchlib.models import DateBucket, Results, Sort
@@ -26,6 +33,8 @@ Commands:
   :sort score|newest|oldest
   :filters              show the filters in force         :clear  remove all filters
   :facets [day|month|year]  entities, dates and sources over all matches of the last query
+  :related [QUERY]      entities appearing most (and most unusually) with the query
+  :timeline [day|month|year]  matches of the last query over time, with a sparkline
   :show N|ID            the whole article of hit N (or with id ID)
   :stats                facts about the index
   :help                 this text                          :quit   leave (or Ctrl-D)"""
@@ -76,6 +85,8 @@ class _Repl:
             "clear": self.clear,
             "facets": self.facets,
             "show": self.show,
+            "related": self.related,
+            "timeline": self.timeline,
             "stats": lambda _a: self.say(format_stats(self.index.stats())),
             "help": lambda _a: self.say(HELP.format(limit=self.state.limit)),
         }
@@ -200,6 +211,22 @@ class _Repl:
             s.query or "", date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, bucket=bucket
         )
         self.say(format_facets(facets))
+
+    def related(self, args: list[str]) -> None:
+        s = self.state
+        query = " ".join(args) if args else (s.query or "")
+        found = self.index.related_entities(
+            query, date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source
+        )
+        self.say(f"Related to {query or 'everything'!r} ({s.describe_filters()}):\n{format_related(found)}")
+
+    def timeline(self, args: list[str]) -> None:
+        bucket = DateBucket(args[0]) if args else DateBucket.MONTH
+        s = self.state
+        found = self.index.timeline(
+            s.query or "", date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, bucket=bucket
+        )
+        self.say(format_timeline(found))
 
     def show(self, args: list[str]) -> None:
         if len(args) != 1:

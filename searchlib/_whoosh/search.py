@@ -209,6 +209,27 @@ def _filter_docs(searcher: Searcher, filters: Filters, ranges: list[q.DateRange]
     return allowed
 
 
+def _prepare(
+    searcher: Searcher, node: q.Node, filters: Filters, weights: Weights
+) -> tuple[wq.Query, set[int] | None, list[int]]:
+    """(scoring query, allowed document numbers or None for all, every matching document number)."""
+    node, ranges = _split_dates(node)
+    allowed = _filter_docs(searcher, filters, ranges)
+    main = _top_level(to_whoosh(node, weights))
+    if main is wq.NullQuery or allowed == set():
+        return main, allowed, []
+    if isinstance(main, wq.Every):
+        matched = sorted(allowed) if allowed is not None else list(searcher.reader().all_doc_ids())
+    else:
+        matched = [d for d in searcher.docs_for_query(main) if allowed is None or d in allowed]
+    return main, allowed, matched
+
+
+def matching_docs(searcher: Searcher, node: q.Node, filters: Filters, weights: Weights) -> list[int]:
+    """Every document number matching ``node`` within ``filters`` (unranked)."""
+    return _prepare(searcher, node, filters, weights)[2]
+
+
 def search(
     searcher: Searcher,
     node: q.Node,
@@ -221,15 +242,7 @@ def search(
     facets: FacetRequest | None,
 ) -> RawResults:
     """Rank, count and (if asked) facet the matches of ``node`` within ``filters``."""
-    node, ranges = _split_dates(node)
-    allowed = _filter_docs(searcher, filters, ranges)
-    main = _top_level(to_whoosh(node, weights))
-    if main is wq.NullQuery or allowed == set():
-        return RawResults(0, (), _facets([], searcher, facets) if facets else None)
-    if isinstance(main, wq.Every):
-        matched = sorted(allowed) if allowed is not None else list(searcher.reader().all_doc_ids())
-    else:
-        matched = [d for d in searcher.docs_for_query(main) if allowed is None or d in allowed]
+    main, allowed, matched = _prepare(searcher, node, filters, weights)
     total = len(matched)
     hits: list[tuple[int, float]] = []
     if total and limit:

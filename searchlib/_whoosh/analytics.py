@@ -1,0 +1,75 @@
+"""News analytics over a set of matching documents: co-occurring entities and date counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Collection, Sequence
+
+from whoosh.searching import Searcher
+
+from searchlib._whoosh import schema as sch
+from searchlib.models import DateBucket
+
+
+def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str], dict[str, str]]:
+    """Documents per entity key among ``docs``, and a display name for each key."""
+    column = searcher.reader().column_reader("facets")
+    counts: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for docnum in docs:
+        _source, names = sch.decode_facets(column[docnum])
+        for name in names:
+            key = sch.entity_key(name)
+            display.setdefault(key, name)
+            counts[key] += 1
+    return counts, display
+
+
+def related(
+    searcher: Searcher, docs: Sequence[int], *, exclude: Collection[str], size: int, min_count: int
+) -> list[tuple[str, int, int, float]]:
+    """(name, foreground count, background count, JLH significance), most significant first.
+
+    The foreground is ``docs``; the background is the whole index. The JLH score of
+    Elasticsearch's significant terms, ``(fg% - bg%) * fg% / bg%``, favours entities that are
+    both frequent among the matches and unusually so compared with the archive.
+    """
+    if not docs:
+        return []
+    reader = searcher.reader()
+    total = max(reader.doc_count(), 1)
+    counts, display = entity_counts(searcher, docs)
+    out = []
+    for key, count in counts.items():
+        if key in exclude or count < min_count:
+            continue
+        background = max(int(reader.doc_frequency("entity", key)), count)
+        fg, bg = count / len(docs), background / total
+        score = (fg - bg) * (fg / bg) if fg > bg else 0.0
+        out.append((display[key], count, background, score))
+    out.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
+    return out[:size]
+
+
+def date_counts(searcher: Searcher, docs: Sequence[int], bucket: DateBucket) -> Counter[str]:
+    dates = searcher.reader().column_reader("date")
+    return Counter(bucket.label(sch.key_date(int(dates[d]))) for d in docs)
+
+
+def bucket_labels(first: dt.date, last: dt.date, bucket: DateBucket) -> list[str]:
+    """Every bucket label from ``first`` to ``last`` inclusive, in order (zero-filled timelines)."""
+    labels: list[str] = []
+    if bucket is DateBucket.DAY:
+        day = first
+        while day <= last:
+            labels.append(day.isoformat())
+            day += dt.timedelta(days=1)
+    elif bucket is DateBucket.MONTH:
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            labels.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    else:
+        labels = [f"{year:04d}" for year in range(first.year, last.year + 1)]
+    return labels
