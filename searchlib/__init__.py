@@ -28,6 +28,7 @@ from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_a
 from searchlib.models import (
     Article,
     DateBucket,
+    DuplicateGroup,
     Entity,
     EntityKind,
     FacetCount,
@@ -52,6 +53,7 @@ __all__ = [
     "CheckReport",
     "DateBucket",
     "DocumentNotFoundError",
+    "DuplicateGroup",
     "Entity",
     "EntityExtractor",
     "EntityKind",

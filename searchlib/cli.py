@@ -15,6 +15,7 @@ import attrs
 
 from searchlib.check import check_index
 from searchlib.display import (
+    format_duplicates,
     format_facets,
     format_related,
     format_report,
@@ -103,6 +104,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             page=args.page,
             facets=args.facets,
             facet_bucket=DateBucket(args.bucket),
+            collapse_duplicates=args.collapse,
         )
     if args.json:
         out.write(_results_json(results) + "\n")
@@ -137,6 +139,20 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             source=args.source,
         )
     out.write(format_related(found) + "\n")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        found = ix.duplicates(
+            args.query,
+            size=args.size,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            entities=args.entity or (),
+            source=args.source,
+        )
+    out.write(format_duplicates(found) + "\n")
     return 0
 
 
@@ -217,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--facets", action="store_true", help="also print facets over all matches")
     p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--collapse", action="store_true", help="one hit per group of near-duplicates")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("repl", parents=[color], help="interactive queries")
@@ -229,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
     p.add_argument("-n", "--size", type=int, default=10)
     p.set_defaults(func=cmd_related)
+
+    p = sub.add_parser("duplicates", parents=[filters], help="groups of near-duplicate articles")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", nargs="?", default="", help="only groups with an article matching this query")
+    p.add_argument("-n", "--size", type=int, default=20)
+    p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("timeline", parents=[filters], help="matches per day, month or year")
     p.add_argument("index", help=index_help)

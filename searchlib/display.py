@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from searchlib.ingest import IngestReport
-from searchlib.models import Article, Facets, Hit, IndexStats, RelatedEntity, Results, Snippet, Timeline
+from searchlib.models import Article, DuplicateGroup, Facets, Hit, IndexStats, RelatedEntity, Results, Snippet, Timeline
 from searchlib.render import render_ansi, render_plain, render_sparkline
 
 __all__ = [
     "format_article",
+    "format_duplicates",
     "format_facets",
     "format_hit",
     "format_related",
@@ -48,6 +49,8 @@ def format_hit(hit: Hit, *, color: bool = False) -> str:
         meta.append(f"entities: {shown}{more}")
     lines.append("     " + _dim(" | ".join(meta), color))
     lines.extend("     " + _render(snippet, color) for snippet in hit.snippets)
+    if hit.copies:
+        lines.append("     " + _dim(f"+{len(hit.copies)} near-duplicate(s): {', '.join(hit.copies)}", color))
     return "\n".join(lines)
 
 
@@ -146,3 +149,16 @@ def format_related(related: tuple[RelatedEntity, ...]) -> str:
     lines = [f"  {'entity':<{width}}  {'with':>5}  {'overall':>7}  significance"]
     lines += [f"  {r.name:<{width}}  {r.count:>5}  {r.background:>7}  {r.score:10.2f}" for r in related]
     return "\n".join(lines)
+
+
+def format_duplicates(groups: tuple[DuplicateGroup, ...]) -> str:
+    """Each group of copies: date, id, source and title of every member, oldest first."""
+    if not groups:
+        return "No near-duplicates."
+    blocks = []
+    for number, group in enumerate(groups, start=1):
+        lines = [f"{number}. {len(group.articles)} copies of: {group.original.title}"]
+        for a in group.articles:
+            lines.append(f"     {a.date.isoformat()}  {a.id}  {a.source or '-'}  {a.title[:70]}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -24,6 +24,7 @@ from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_a
 from searchlib.models import (
     Article,
     DateBucket,
+    DuplicateGroup,
     Entity,
     FacetCount,
     Facets,
@@ -331,13 +332,15 @@ class Index:
         facets: bool = False,
         facet_bucket: DateBucket = DateBucket.MONTH,
         facet_size: int = 10,
+        collapse_duplicates: bool = False,
     ) -> Results:
         """Rank the articles matching ``query`` (see README for the syntax) within the filters.
 
         ``date_from``/``date_to`` take dates or ``YYYY[-MM[-DD]]`` strings (inclusive);
         ``entities`` must all be present; ``page`` (1-based) overrides ``offset``. Hits carry
         snippets unless ``highlight`` is ``None``; ``facets=True`` counts entities, dates and
-        sources over all matches.
+        sources over all matches. ``collapse_duplicates=True`` returns one hit per group of
+        near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
         """
         node = q.parse(query)
         if not 0 <= limit <= MAX_LIMIT:
@@ -361,9 +364,13 @@ class Index:
                 offset=offset,
                 limit=limit,
                 facets=request,
+                collapse=collapse_duplicates,
             ),
         )
-        hits = tuple(self._hit(offset + i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw.hits))
+        hits = tuple(
+            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, node, highlight), copies=h.copies)
+            for i, h in enumerate(raw.hits)
+        )
         return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
 
     def _hit(self, rank: int, score: float, article: Article, node: q.Node, options: HighlightOptions | None) -> Hit:
@@ -430,6 +437,30 @@ class Index:
             ),
         )
         return tuple(RelatedEntity(*row) for row in rows)
+
+    def duplicates(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        size: int = 20,
+    ) -> tuple[DuplicateGroup, ...]:
+        """Groups of near-duplicate articles, largest first; with a query, groups with a member matching it.
+
+        Copies are detected when articles are added (see README: near-duplicates).
+        """
+        node = q.parse(query)
+        filters = _filters(date_from, date_to, entities, source)
+        weights = self.ranking._weights()
+        everything = isinstance(node, q.MatchAll) and filters == ws.Filters()
+        groups = self._backend.run(
+            "duplicates",
+            lambda s: ws.duplicate_groups(s, None if everything else ws.matching_docs(s, node, filters, weights), size),
+        )
+        return tuple(DuplicateGroup(tuple(g)) for g in groups)
 
     def timeline(
         self,

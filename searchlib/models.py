@@ -17,6 +17,7 @@ import attrs
 __all__ = [
     "Article",
     "DateBucket",
+    "DuplicateGroup",
     "Entity",
     "EntityKind",
     "FacetCount",
@@ -246,6 +247,8 @@ class Hit:
     article: Article
     snippets: tuple[Snippet, ...] = ()
     title_snippet: Snippet | None = None
+    copies: tuple[str, ...] = ()
+    """Ids of this article's near-duplicates, when the search collapsed them into this hit."""
 
 
 @attrs.frozen
@@ -339,3 +342,15 @@ class Timeline:
     def peak(self) -> FacetCount | None:
         """The bucket with the most matches (the earliest on ties)."""
         return max(self.points, key=lambda p: p.count, default=None)
+
+
+@attrs.frozen
+class DuplicateGroup:
+    """Articles detected as copies of one another (wire copies, light re-edits), oldest first."""
+
+    articles: tuple[Article, ...]
+
+    @property
+    def original(self) -> Article:
+        """The earliest article of the group."""
+        return self.articles[0]

@@ -10,6 +10,7 @@ import attrs
 
 from searchlib.display import (
     format_article,
+    format_duplicates,
     format_facets,
     format_related,
     format_results,
@@ -35,6 +36,8 @@ Commands:
   :facets [day|month|year]  entities, dates and sources over all matches of the last query
   :related [QUERY]      entities appearing most (and most unusually) with the query
   :timeline [day|month|year]  matches of the last query over time, with a sparkline
+  :dups [QUERY]         groups of near-duplicate articles (copies of one another)
+  :collapse on|off      show near-duplicates as one hit (now {collapse})
   :show N|ID            the whole article of hit N (or with id ID)
   :stats                facts about the index
   :help                 this text                          :quit   leave (or Ctrl-D)"""
@@ -52,6 +55,7 @@ class Session:
     entities: tuple[str, ...] = ()
     source: str | None = None
     sort: Sort = Sort.SCORE
+    collapse: bool = False
     last: Results | None = None
 
     def describe_filters(self) -> str:
@@ -63,6 +67,8 @@ class Session:
             parts.append(f"source {self.source!r}")
         if self.sort is not Sort.SCORE:
             parts.append(f"sorted {self.sort.value}")
+        if self.collapse:
+            parts.append("near-duplicates collapsed")
         return "; ".join(parts) if parts else "no filters"
 
 
@@ -86,9 +92,13 @@ class _Repl:
             "facets": self.facets,
             "show": self.show,
             "related": self.related,
+            "dups": self.dups,
+            "collapse": self.set_collapse,
             "timeline": self.timeline,
             "stats": lambda _a: self.say(format_stats(self.index.stats())),
-            "help": lambda _a: self.say(HELP.format(limit=self.state.limit)),
+            "help": lambda _a: self.say(
+                HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off")
+            ),
         }
 
     def say(self, text: str) -> None:
@@ -135,12 +145,16 @@ class _Repl:
                 sort=s.sort,
                 offset=s.offset,
                 limit=s.limit,
+                collapse_duplicates=s.collapse,
             )
         except QuerySyntaxError as exc:
             self.say(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
             return
         self.state = attrs.evolve(s, last=results)
         self.say(format_results(results, color=self.color))
+
+    def help(self, _args: list[str]) -> None:
+        self.say(HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off"))
 
     def more(self, _args: list[str]) -> None:
         last = self.state.last
@@ -196,7 +210,7 @@ class _Repl:
         self.rerun()
 
     def clear(self, _args: list[str]) -> None:
-        self.state = Session(query=self.state.query, limit=self.state.limit)
+        self.state = Session(query=self.state.query, limit=self.state.limit, collapse=self.state.collapse)
         self.rerun()
 
     def rerun(self) -> None:
@@ -219,6 +233,20 @@ class _Repl:
             query, date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source
         )
         self.say(f"Related to {query or 'everything'!r} ({s.describe_filters()}):\n{format_related(found)}")
+
+    def dups(self, args: list[str]) -> None:
+        s = self.state
+        query = " ".join(args) if args else (s.query or "")
+        found = self.index.duplicates(
+            query, date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, size=10
+        )
+        self.say(format_duplicates(found))
+
+    def set_collapse(self, args: list[str]) -> None:
+        if args not in (["on"], ["off"]):
+            raise ValueError("usage: :collapse on|off")
+        self.state = attrs.evolve(self.state, collapse=args == ["on"], offset=0)
+        self.rerun()
 
     def timeline(self, args: list[str]) -> None:
         bucket = DateBucket(args[0]) if args else DateBucket.MONTH

@@ -68,7 +68,7 @@ def test_bare_names_live_under_indexes() -> None:
 
 def test_demo_and_module_entry_point(tmp_path: Path) -> None:
     code, text = run("demo", "--root", str(tmp_path), "--no-color")
-    assert code == 0 and "59 added" in text and "[wage] [talks]" in text.lower()
+    assert code == 0 and "61 added" in text and "[wage] [talks]" in text.lower()
     proc = subprocess.run(
         [sys.executable, "-m", "searchlib", "repl", str(tmp_path / "demo")],
         input="strike\n:quit\n",

@@ -10,10 +10,11 @@ from typing import Any
 
 from whoosh import analysis, columns, fields
 
+from searchlib import dedup
 from searchlib._whoosh.fastwrite import FastText, analyze_spans
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
@@ -44,6 +45,9 @@ def build_schema() -> fields.Schema:
         org=fields.KEYWORD(**keyword),
         place=fields.KEYWORD(**keyword),
         source=fields.ID(),
+        dupkey=fields.KEYWORD(commas=True, lowercase=False),
+        group=fields.ID(sortable=True),
+        sketch=fields.COLUMN(columns.VarBytesColumn()),
         meta=fields.STORED(),
         body_text=fields.COLUMN(columns.VarBytesColumn()),
         facets=fields.COLUMN(columns.VarBytesColumn()),
@@ -84,8 +88,10 @@ def checksum(article: Article) -> str:
     return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> dict[str, Any]:
-    """The Whoosh document for ``article`` with its final ``entities``."""
+def to_document(
+    article: Article, entities: tuple[Entity, ...], digest: str, *, sketch: tuple[int, ...], group: str
+) -> dict[str, Any]:
+    """The Whoosh document for ``article`` with its final ``entities`` and near-duplicate group."""
     by_kind: dict[str, list[str]] = {name: [] for name in KIND_FIELDS.values()}
     for ent in entities:
         field = KIND_FIELDS.get(ent.kind)
@@ -99,6 +105,7 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         "url": article.url,
         "entities": [[e.name, e.kind.value] for e in entities],
         "checksum": digest,
+        "copy_of": None if group == article.id else group,
     }
     names = [e.name for e in entities]
     doc: dict[str, Any] = {
@@ -111,6 +118,9 @@ def to_document(article: Article, entities: tuple[Entity, ...], digest: str) -> 
         "meta": meta,
         "body_text": body.encode("utf-8"),
         "facets": ENTITY_SEP.join([article.source or "", *names]).encode("utf-8"),
+        "dupkey": ",".join(dedup.candidate_keys(sketch)),
+        "group": group,
+        "sketch": dedup.pack(sketch),
     }
     if article.source:
         doc["source"] = article.source.casefold()

@@ -130,6 +130,7 @@ class RawHit:
     docnum: int
     score: float
     article: Article
+    copies: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -240,25 +241,92 @@ def search(
     offset: int,
     limit: int,
     facets: FacetRequest | None,
+    collapse: bool = False,
 ) -> RawResults:
-    """Rank, count and (if asked) facet the matches of ``node`` within ``filters``."""
+    """Rank, count and (if asked) facet the matches of ``node`` within ``filters``.
+
+    With ``collapse``, near-duplicates count once and only the best-ranked copy is returned,
+    carrying the ids of the others.
+    """
     main, allowed, matched = _prepare(searcher, node, filters, weights)
-    total = len(matched)
+    groups = searcher.reader().column_reader("group") if collapse else None
+    total = len({groups[d] for d in matched}) if groups is not None else len(matched)
     hits: list[tuple[int, float]] = []
     if total and limit:
-        wanted = offset + limit
-        if sort is Sort.SCORE:
-            res = searcher.search(main, limit=wanted, filter=allowed)
-            hits = [(int(d), float(s)) for s, d in res.top_n]
-        else:
-            keys = date_index(searcher).by_doc
-            keyed = ((keys[d], -d if sort is Sort.NEWEST else d) for d in matched)
-            chosen = (heapq.nlargest if sort is Sort.NEWEST else heapq.nsmallest)(wanted, keyed)
-            hits = [(abs(d), 0.0) for _, d in chosen]
+        hits = _ranked(searcher, main, allowed, matched, sort, offset + limit, groups)
     page = hits[offset : offset + limit]
     articles = load_articles(searcher, [d for d, _ in page])
-    raw_hits = tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True))
+    raw_hits = tuple(
+        RawHit(d, s, a, _copies(searcher, groups[d], a.id) if groups is not None else ())
+        for (d, s), a in zip(page, articles, strict=True)
+    )
     return RawResults(total, raw_hits, _facets(matched, searcher, facets) if facets else None)
+
+
+def _ranked(
+    searcher: Searcher,
+    main: wq.Query,
+    allowed: set[int] | None,
+    matched: list[int],
+    sort: Sort,
+    wanted: int,
+    groups: Any,
+) -> list[tuple[int, float]]:
+    """The first ``wanted`` (docnum, score) in ``sort`` order, one per group when ``groups``."""
+    if sort is not Sort.SCORE:
+        keys = date_index(searcher).by_doc
+        newest = sort is Sort.NEWEST
+        keyed = ((keys[d], -d if newest else d) for d in matched)
+        if groups is None:
+            chosen = (heapq.nlargest if newest else heapq.nsmallest)(wanted, keyed)
+        else:
+            chosen = sorted(keyed, reverse=newest)
+        return _one_per_group([(abs(d), 0.0) for _, d in chosen], groups, wanted)
+    fetch = wanted if groups is None else wanted * 3
+    while True:
+        res = searcher.search(main, limit=fetch, filter=allowed)
+        ranked = [(int(d), float(s)) for s, d in res.top_n]
+        picked = _one_per_group(ranked, groups, wanted)
+        if len(picked) >= wanted or len(ranked) < fetch:
+            return picked
+        fetch *= 4
+
+
+def _one_per_group(ranked: list[tuple[int, float]], groups: Any, wanted: int) -> list[tuple[int, float]]:
+    if groups is None:
+        return ranked[:wanted]
+    seen: set[str] = set()
+    out = []
+    for docnum, score in ranked:
+        group = groups[docnum]
+        if group not in seen:
+            seen.add(group)
+            out.append((docnum, score))
+            if len(out) == wanted:
+                break
+    return out
+
+
+def _copies(searcher: Searcher, group: str, own_id: str) -> tuple[str, ...]:
+    """Ids of the other live members of a near-duplicate group."""
+    ids = (searcher.stored_fields(d)["id"] for d in searcher.document_numbers(group=group))
+    return tuple(sorted(i for i in ids if i != own_id))
+
+
+def duplicate_groups(searcher: Searcher, docs: list[int] | None, size: int) -> list[list[Article]]:
+    """Groups of near-duplicate articles (largest first); with ``docs``, only groups touching them."""
+    reader = searcher.reader()
+    wanted = None if docs is None else set(docs)
+    found: list[list[int]] = []
+    for term, info in reader.iter_field("group"):
+        if info.doc_frequency() < 2:
+            continue
+        members = [d for d in reader.postings("group", term).all_ids() if not reader.is_deleted(d)]
+        if len(members) > 1 and (wanted is None or not wanted.isdisjoint(members)):
+            found.append(members)
+    keys = date_index(searcher).by_doc
+    found.sort(key=lambda m: (-len(m), min(keys[d] for d in m)))
+    return [sorted(load_articles(searcher, m), key=lambda a: (a.date, a.id)) for m in found[:size]]
 
 
 @attrs.frozen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
+from searchlib import dedup
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib.errors import (
@@ -35,6 +37,8 @@ from searchlib.errors import (
 from searchlib.models import Article, Entity
 
 MARKER = "searchlib.json"
+MAX_COPY_CANDIDATES = 50
+"""Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
 HOLDER = "WRITER.json"
 T = TypeVar("T")
 
@@ -251,6 +255,9 @@ class BackendWriter:
         self.raw = raw
         self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
         self._new: dict[str, int] = {}  # id -> docnum inside the new segment
+        self._pending_sketches: dict[str, list[tuple[str, str, tuple[int, ...]]]] = {}
+        self._sketches: Any = None
+        self._groups: Any = None
         self._reader = raw.reader()
         self.closed = False
 
@@ -276,8 +283,42 @@ class BackendWriter:
     def contains(self, doc_id: str) -> bool:
         return doc_id in self._new or self._existing_docnum(doc_id) is not None
 
+    def _copy_group(self, doc_id: str, sketch: tuple[int, ...]) -> str:
+        """The near-duplicate group of a new article: its best match's group, or its own id."""
+        best_group, best = doc_id, dedup.THRESHOLD
+        reader = self._reader
+        for key in dedup.candidate_keys(sketch):
+            for other_id, group, other in self._pending_sketches.get(key, ()):
+                if other_id != doc_id and (sim := dedup.similarity(sketch, other)) >= best:
+                    best_group, best = group, sim + 1e-9
+            try:
+                docnums = reader.postings("dupkey", key).all_ids()
+            except TermNotFound:
+                continue
+            for docnum in itertools.islice(docnums, MAX_COPY_CANDIDATES):
+                if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
+                    continue
+                other = dedup.unpack(self._sketch_column()[docnum])
+                if (sim := dedup.similarity(sketch, other)) >= best:
+                    best_group, best = str(self._group_column()[docnum]), sim + 1e-9
+        return best_group
+
+    def _sketch_column(self) -> Any:
+        if self._sketches is None:
+            self._sketches = self._reader.column_reader("sketch")
+        return self._sketches
+
+    def _group_column(self) -> Any:
+        if self._groups is None:
+            self._groups = self._reader.column_reader("group")
+        return self._groups
+
     def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
-        doc = sch.to_document(article, entities, digest)
+        sketch = dedup.sketch(article.body)
+        group = self._copy_group(article.id, sketch)
+        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group)
+        for key in dedup.candidate_keys(sketch):
+            self._pending_sketches.setdefault(key, []).append((article.id, group, sketch))
         doc_id = doc["id"]
         with translate_os_errors("add document", self.backend.path):
             self._forget_pending(doc_id)

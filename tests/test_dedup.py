@@ -1,0 +1,77 @@
+"""Near-duplicate detection: sketches, index-time grouping, collapsed search, listing groups."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from searchlib import Article, Index, dedup
+from searchlib.cli import main
+from searchlib.repl import run_repl
+
+BODY = (Path(__file__).parent / "data" / "article-2024-05-06.txt").read_text("utf-8").split(" ", 3)[3]
+
+
+def test_sketch_similarity() -> None:
+    a = dedup.sketch(BODY)
+    assert a == dedup.sketch(BODY) and len(a) == dedup.SKETCH_SIZE and list(a) == sorted(a)
+    assert dedup.similarity(a, a) == 1.0
+    edited = BODY.replace("dangerous", "grave").replace("Hamas", "the group", 3) + " One more sentence here."
+    assert dedup.similarity(a, dedup.sketch(edited)) >= dedup.THRESHOLD
+    assert dedup.similarity(a, dedup.sketch(BODY[: len(BODY) // 2])) > 0.3  # half the text: a partial copy
+    unrelated = "Dock workers in Gdansk walked out over pay. " * 3 + "The port authority said talks would resume."
+    assert dedup.similarity(a, dedup.sketch(unrelated)) < 0.1
+    assert dedup.sketch("") == () and dedup.similarity((), a) == 0.0
+    assert dedup.similarity(dedup.sketch("Short note."), dedup.sketch("short NOTE")) == 1.0
+    assert dedup.unpack(dedup.pack(a)) == a
+
+
+@pytest.mark.parametrize("same_writer", [True, False])
+def test_copies_are_grouped_when_added(same_writer: bool) -> None:
+    ix = Index.in_memory()
+    original = Article(id="orig", date="2024-05-06", body=BODY)
+    copy = Article(id="copy", date="2024-05-07", body="Updated. " + BODY.replace("dangerous", "grave"), source="B")
+    other = Article(id="other", date="2024-05-07", body="Dock workers in Gdansk walked out over pay and hours today.")
+    if same_writer:
+        ix.add(original, copy, other)
+    else:
+        ix.add(original)
+        ix.add(copy, other)
+    [group] = ix.duplicates()
+    assert [a.id for a in group.articles] == ["orig", "copy"] and group.original.id == "orig"
+    collapsed = ix.search("Rafah", collapse_duplicates=True)
+    assert collapsed.total == 1 and ix.search("Rafah").total == 2
+    [hit] = collapsed.hits
+    assert set(hit.copies) | {hit.article.id} == {"orig", "copy"}
+    assert ix.duplicates("Gdansk") == () and len(ix.duplicates("Rafah")) == 1
+
+
+def test_collapse_pages_by_group_and_sorts_by_date() -> None:
+    ix = Index.in_memory()
+    ix.add(*(Article(id=f"c{n}", date=f"2024-05-0{n + 1}", body=BODY) for n in range(4)))
+    ix.add(
+        *(Article(id=f"u{n}", date=f"2024-06-0{n + 1}", body=f"Rafah news item number {n} {'x' * n}") for n in range(3))
+    )
+    everything = ix.search("rafah", collapse_duplicates=True, limit=10)
+    assert everything.total == 4 and len(everything.hits) == 4
+    newest = ix.search("rafah", collapse_duplicates=True, sort="newest", limit=2)  # type: ignore[arg-type]
+    assert [h.article.id for h in newest] == ["u2", "u1"] and newest.has_more
+    oldest = ix.search("", collapse_duplicates=True, sort="oldest", limit=1)  # type: ignore[arg-type]
+    assert oldest.hits[0].article.id == "c0" and len(oldest.hits[0].copies) == 3
+
+
+def test_sample_corpus_copies_from_repl_and_cli(corpus_index: Index, tmp_path: Path) -> None:
+    out = io.StringIO()
+    run_repl(corpus_index, stdin=io.StringIO(":dups\n:collapse on\nQuillbright commission\n"), stdout=out)
+    text = out.getvalue()
+    assert "1. 2 copies of: Porto" in text and "wire-0011" in text and "wire-0012" in text
+    assert "near-duplicate(s): " in text
+    index = tmp_path / "ix"
+    from searchlib import sample_corpus_path
+
+    assert main(["index", str(index), str(sample_corpus_path()), "-q"], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["duplicates", str(index), "Quillbright"], out=out) == 0
+    assert "wire-0012" in out.getvalue() and "wire-0011" not in out.getvalue()
