@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ from searchlib.display import (
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress
-from searchlib.models import DateBucket, Results, Sort
+from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
 
@@ -105,11 +106,15 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             facets=args.facets,
             facet_bucket=DateBucket(args.bucket),
             collapse_duplicates=args.collapse,
+            recency=Recency(args.now, half_life_days=args.recent) if args.recent else None,
         )
+        suggestion = ix.suggest(args.query) if results.total == 0 else None
     if args.json:
         out.write(_results_json(results) + "\n")
         return 0
     out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    if suggestion:
+        out.write(f"Did you mean: {suggestion}\n")
     if results.facets is not None:
         out.write("\n" + format_facets(results.facets) + "\n")
     return 0
@@ -139,6 +144,13 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             source=args.source,
         )
     out.write(format_related(found) + "\n")
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        results = ix.more_like_this(args.id, limit=args.limit)
+    out.write(format_results(results, color=_color(out, args.color)) + "\n")
     return 0
 
 
@@ -234,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--collapse", action="store_true", help="one hit per group of near-duplicates")
+    p.add_argument("--recent", type=float, metavar="DAYS", help="favour recent articles: half-life in days")
+    p.add_argument("--now", default=dt.date.today().isoformat(), metavar="DATE", help="reference date for --recent")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("repl", parents=[color], help="interactive queries")
@@ -246,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
     p.add_argument("-n", "--size", type=int, default=10)
     p.set_defaults(func=cmd_related)
+
+    p = sub.add_parser("similar", parents=[color], help="articles most like a given one (more like this)")
+    p.add_argument("index", help=index_help)
+    p.add_argument("id", help="the article's id (shown with every hit)")
+    p.add_argument("-n", "--limit", type=int, default=10)
+    p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("duplicates", parents=[filters], help="groups of near-duplicate articles")
     p.add_argument("index", help=index_help)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from searchlib.models import (
     Facets,
     Hit,
     IndexStats,
+    Recency,
     RelatedEntity,
     Results,
     Sort,
@@ -43,6 +45,9 @@ DEFAULT_ROOT = Path("indexes")
 
 MAX_LIMIT = 10_000
 """Most hits one search returns (page deeper with ``offset``)."""
+
+MLT_TERMS = 25
+"""Distinctive terms of an article used to find more like it."""
 
 MAX_TIMELINE_DAYS = 40_000
 """Timelines spanning more days than this list only their non-empty buckets."""
@@ -83,6 +88,14 @@ def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], so
         entities=tuple(entities),
         source=source,
     )
+
+
+def _key_words(text: str) -> list[str]:
+    """Longer words of ``text`` (for highlighting what more-like-this hits share with it)."""
+    counts: dict[str, int] = {}
+    for word in re.findall(r"[^\W\d_]{6,}", text.lower()):
+        counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: -counts[w])[:MLT_TERMS]
 
 
 class Writer:
@@ -333,6 +346,7 @@ class Index:
         facet_bucket: DateBucket = DateBucket.MONTH,
         facet_size: int = 10,
         collapse_duplicates: bool = False,
+        recency: Recency | None = None,
     ) -> Results:
         """Rank the articles matching ``query`` (see README for the syntax) within the filters.
 
@@ -341,6 +355,7 @@ class Index:
         snippets unless ``highlight`` is ``None``; ``facets=True`` counts entities, dates and
         sources over all matches. ``collapse_duplicates=True`` returns one hit per group of
         near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
+        ``recency`` decays relevance with age relative to a date you give (see :class:`Recency`).
         """
         node = q.parse(query)
         if not 0 <= limit <= MAX_LIMIT:
@@ -365,6 +380,7 @@ class Index:
                 limit=limit,
                 facets=request,
                 collapse=collapse_duplicates,
+                recency=recency,
             ),
         )
         hits = tuple(
@@ -379,6 +395,48 @@ class Index:
         body = select_snippets(article.body, Matcher.for_query(node, "body"), options)
         title = mark_all(article.title, Matcher.for_query(node, "title"), field="title")
         return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
+
+    def more_like_this(
+        self,
+        doc_id: str,
+        *,
+        limit: int = 10,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008
+    ) -> Results:
+        """Articles most similar to the one with ``doc_id`` (by its most distinctive body terms).
+
+        Its own near-duplicates are left out. Raises ``DocumentNotFoundError`` for an unknown id.
+        """
+        if not 0 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
+        raw = self._backend.run("more like this", lambda s: ws.more_like(s, doc_id, limit, MLT_TERMS))
+        if raw is None:
+            raise DocumentNotFoundError(doc_id)
+        source = self.get(doc_id)
+        node = q.Or(tuple(q.Term(t) for t in _key_words(source.body if source else ""))) if highlight else q.MatchAll()
+        hits = tuple(self._hit(i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw))
+        return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
+
+    def suggest(self, query: str) -> str | None:
+        """The query with misspelled words replaced by the closest indexed words, or ``None``.
+
+        Only words found nowhere in the index are replaced ("did you mean").
+        """
+        node = q.parse(query)
+        words = sorted(
+            {
+                leaf.text
+                for leaf in q.positive_leaves(node)
+                if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
+            }
+        )
+        fixes = self._backend.run("suggest", lambda s: ws.spelling_suggestions(s, words))
+        if not fixes:
+            return None
+        corrected = query
+        for wrong, right in fixes.items():
+            corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
+        return corrected if corrected != query else None
 
     def facets(
         self,

@@ -24,6 +24,7 @@ __all__ = [
     "Facets",
     "Hit",
     "IndexStats",
+    "Recency",
     "RelatedEntity",
     "Results",
     "Snippet",
@@ -354,3 +355,20 @@ class DuplicateGroup:
     def original(self) -> Article:
         """The earliest article of the group."""
         return self.articles[0]
+
+
+@attrs.frozen
+class Recency:
+    """Decay scores with age: an article ``half_life_days`` older than ``reference`` scores half.
+
+    Applied by re-ranking the best ``RECENCY_WINDOW`` matches by relevance, so a very recent but
+    barely relevant article cannot jump ahead of thousands of better ones.
+    """
+
+    reference: dt.date = attrs.field(converter=_to_date, validator=_check_date)
+    half_life_days: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
+
+    def factor(self, day: dt.date) -> float:
+        """The multiplier for an article dated ``day`` (1.0 at or after the reference date)."""
+        age = max(0, (self.reference - day).days)
+        return float(0.5 ** (age / self.half_life_days))

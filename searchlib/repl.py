@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shlex
 from collections.abc import Callable
 from typing import TextIO
@@ -19,7 +20,7 @@ from searchlib.display import (
 )
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import Index
-from searchlib.models import DateBucket, Results, Sort
+from searchlib.models import DateBucket, Recency, Results, Sort
 
 __all__ = ["HELP", "Session", "run_repl"]
 
@@ -38,6 +39,9 @@ Commands:
   :timeline [day|month|year]  matches of the last query over time, with a sparkline
   :dups [QUERY]         groups of near-duplicate articles (copies of one another)
   :collapse on|off      show near-duplicates as one hit (now {collapse})
+  :like N|ID            articles most like hit N (or the article with id ID)
+  :recent DAYS [DATE]   favour recent articles: scores halve every DAYS before DATE (default: today)
+  :recent off           plain relevance again
   :show N|ID            the whole article of hit N (or with id ID)
   :stats                facts about the index
   :help                 this text                          :quit   leave (or Ctrl-D)"""
@@ -56,6 +60,7 @@ class Session:
     source: str | None = None
     sort: Sort = Sort.SCORE
     collapse: bool = False
+    recency: Recency | None = None
     last: Results | None = None
 
     def describe_filters(self) -> str:
@@ -69,6 +74,8 @@ class Session:
             parts.append(f"sorted {self.sort.value}")
         if self.collapse:
             parts.append("near-duplicates collapsed")
+        if self.recency is not None:
+            parts.append(f"recency half-life {self.recency.half_life_days:g} days before {self.recency.reference}")
         return "; ".join(parts) if parts else "no filters"
 
 
@@ -93,6 +100,8 @@ class _Repl:
             "show": self.show,
             "related": self.related,
             "dups": self.dups,
+            "like": self.like,
+            "recent": self.set_recent,
             "collapse": self.set_collapse,
             "timeline": self.timeline,
             "stats": lambda _a: self.say(format_stats(self.index.stats())),
@@ -146,12 +155,17 @@ class _Repl:
                 offset=s.offset,
                 limit=s.limit,
                 collapse_duplicates=s.collapse,
+                recency=s.recency,
             )
         except QuerySyntaxError as exc:
             self.say(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
             return
         self.state = attrs.evolve(s, last=results)
         self.say(format_results(results, color=self.color))
+        if results.total == 0:
+            suggestion = self.index.suggest(s.query)
+            if suggestion:
+                self.say(f"Did you mean: {suggestion}")
 
     def help(self, _args: list[str]) -> None:
         self.say(HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off"))
@@ -256,19 +270,37 @@ class _Repl:
         )
         self.say(format_timeline(found))
 
-    def show(self, args: list[str]) -> None:
-        if len(args) != 1:
-            raise ValueError("usage: :show N (a hit's rank) or :show ID")
-        wanted = args[0]
+    def _article_id(self, wanted: str) -> str:
+        """A hit's rank on the current page, or an article id, as an id."""
         last = self.state.last
         if wanted.isdigit() and last is not None:
             for hit in last.hits:
                 if hit.rank == int(wanted):
-                    self.say(format_article(hit.article))
-                    return
-        article = self.index.get(wanted)
+                    return hit.article.id
+        return wanted
+
+    def like(self, args: list[str]) -> None:
+        if len(args) != 1:
+            raise ValueError("usage: :like N (a hit's rank) or :like ID")
+        results = self.index.more_like_this(self._article_id(args[0]), limit=self.state.limit)
+        self.say(format_results(results, color=self.color))
+
+    def set_recent(self, args: list[str]) -> None:
+        if args == ["off"]:
+            self.state = attrs.evolve(self.state, recency=None)
+        elif 1 <= len(args) <= 2:
+            reference = args[1] if len(args) == 2 else dt.date.today()
+            self.state = attrs.evolve(self.state, recency=Recency(reference, half_life_days=float(args[0])), offset=0)
+        else:
+            raise ValueError("usage: :recent DAYS [YYYY-MM-DD] or :recent off")
+        self.rerun()
+
+    def show(self, args: list[str]) -> None:
+        if len(args) != 1:
+            raise ValueError("usage: :show N (a hit's rank) or :show ID")
+        article = self.index.get(self._article_id(args[0]))
         if article is None:
-            self.say(f"no hit {wanted} on this page and no article with that id")
+            self.say(f"no hit {args[0]} on this page and no article with that id")
             return
         self.say(format_article(article))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -17,9 +18,11 @@ from whoosh.searching import Searcher
 
 from searchlib import query as q
 from searchlib._whoosh import schema as sch
-from searchlib.models import Article, DateBucket, FacetCount, Facets, Sort
+from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
 
 TEXT_FIELDS = ("title", "body", "entity_text")
+RECENCY_WINDOW = 200
+"""How many of the most relevant matches recency re-ranks."""
 KEYWORD_FIELDS = ("entity", "person", "org", "place")
 
 
@@ -242,6 +245,7 @@ def search(
     limit: int,
     facets: FacetRequest | None,
     collapse: bool = False,
+    recency: Recency | None = None,
 ) -> RawResults:
     """Rank, count and (if asked) facet the matches of ``node`` within ``filters``.
 
@@ -253,7 +257,7 @@ def search(
     total = len({groups[d] for d in matched}) if groups is not None else len(matched)
     hits: list[tuple[int, float]] = []
     if total and limit:
-        hits = _ranked(searcher, main, allowed, matched, sort, offset + limit, groups)
+        hits = _ranked(searcher, main, allowed, matched, sort, offset + limit, groups, recency)
     page = hits[offset : offset + limit]
     articles = load_articles(searcher, [d for d, _ in page])
     raw_hits = tuple(
@@ -271,6 +275,7 @@ def _ranked(
     sort: Sort,
     wanted: int,
     groups: Any,
+    recency: Recency | None = None,
 ) -> list[tuple[int, float]]:
     """The first ``wanted`` (docnum, score) in ``sort`` order, one per group when ``groups``."""
     if sort is not Sort.SCORE:
@@ -283,9 +288,15 @@ def _ranked(
             chosen = sorted(keyed, reverse=newest)
         return _one_per_group([(abs(d), 0.0) for _, d in chosen], groups, wanted)
     fetch = wanted if groups is None else wanted * 3
+    if recency is not None:
+        fetch = max(fetch, RECENCY_WINDOW)
     while True:
         res = searcher.search(main, limit=fetch, filter=allowed)
         ranked = [(int(d), float(s)) for s, d in res.top_n]
+        if recency is not None:
+            keys = date_index(searcher).by_doc
+            ranked = [(d, s * recency.factor(sch.key_date(keys[d]))) for d, s in ranked]
+            ranked.sort(key=lambda pair: (-pair[1], pair[0]))
         picked = _one_per_group(ranked, groups, wanted)
         if len(picked) >= wanted or len(ranked) < fetch:
             return picked
@@ -396,3 +407,67 @@ def all_dates(searcher: Searcher) -> tuple[dt.date | None, dt.date | None]:
 
 def entity_count(searcher: Searcher) -> int:
     return sum(1 for _ in searcher.reader().lexicon("entity"))
+
+
+def more_like(searcher: Searcher, doc_id: str, limit: int, numterms: int) -> list[RawHit] | None:
+    """Articles sharing the most distinctive terms of ``doc_id``'s body (its copies left out).
+
+    ``None`` when there is no article with that id.
+    """
+    docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    reader = searcher.reader()
+    body = bytes(reader.column_reader("body_text")[docnum]).decode("utf-8")
+    groups = reader.column_reader("group")
+    own_group = groups[docnum]
+    res = searcher.more_like(docnum, "body", text=body, top=limit * 2 + 5, numterms=numterms, normalize=True)
+    ranked = [(int(d), float(s)) for s, d in res.top_n if groups[d] != own_group][:limit]
+    articles = load_articles(searcher, [d for d, _ in ranked])
+    return [RawHit(d, s, a) for (d, s), a in zip(ranked, articles, strict=True)]
+
+
+def spelling_suggestions(searcher: Searcher, words: Sequence[str], *, maxdist: int = 2) -> dict[str, str]:
+    """For each word found nowhere in the index, the most common indexed word within ``maxdist`` edits.
+
+    Matching is done on stems, and the suggestion is shown as the surface form found in an
+    article that contains it, so "negotations" suggests "negotiations", not "negoti".
+    """
+    reader = searcher.reader()
+    out: dict[str, str] = {}
+    for word in words:
+        terms = sch.analyze(word)
+        if len(terms) != 1 or len(terms[0]) < 3:
+            continue
+        stem = terms[0]
+        if any(reader.doc_frequency(field, stem) for field in TEXT_FIELDS):
+            continue
+        candidates = list(reader.terms_within("body", stem, maxdist, prefix=1))
+        if not candidates:
+            continue
+        best = min(candidates, key=lambda t: (edit_distance(t, stem), -reader.doc_frequency("body", t), t))
+        surface = _surface_form(searcher, best, word.lower())
+        if surface:
+            out[word] = surface
+    return out
+
+
+def _surface_form(searcher: Searcher, stem: str, typed: str) -> str | None:
+    """The written form of ``stem`` (from a few articles containing it) closest to what was typed."""
+    reader = searcher.reader()
+    forms: set[str] = set()
+    for docnum in itertools.islice(reader.postings("body", stem).all_ids(), 5):
+        body = bytes(reader.column_reader("body_text")[docnum]).decode("utf-8")
+        forms.update(body[start:end].lower() for term, start, end in sch.tokens(body) if term == stem)
+    return min(forms, key=lambda f: (edit_distance(f, typed), f)) if forms else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
