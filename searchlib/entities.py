@@ -11,7 +11,7 @@ and context rules; ``EntityKind.OTHER`` when they cannot tell.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -19,7 +19,14 @@ import attrs
 from searchlib._gazetteer import COMMON_CAPS, DEMONYMS, GENERIC, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
 from searchlib.models import Entity, EntityKind
 
-__all__ = ["EntityExtractor", "NoExtractor", "RuleExtractor"]
+__all__ = [
+    "KNOWN_ALIASES",
+    "EntityExtractor",
+    "NoExtractor",
+    "RuleExtractor",
+    "acronym_definitions",
+    "fold_aliases",
+]
 
 
 @runtime_checkable
@@ -254,7 +261,86 @@ class RuleExtractor:
             previous = found.get(key)
             if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
                 found[key] = Entity(name, kind)
-        return tuple(found.values())
+        entities = tuple(found.values())
+        return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
+
+
+KNOWN_ALIASES = {
+    "us": "United States",
+    "usa": "United States",
+    "united states of america": "United States",
+    "america": "United States",
+    "uk": "United Kingdom",
+    "britain": "United Kingdom",
+    "great britain": "United Kingdom",
+    "un": "United Nations",
+    "eu": "European Union",
+}
+"""Alias (case-folded) -> canonical name, applied to every article."""
+
+_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&]{1,7})\)")
+_NAME_WORD = re.compile(r"[^\W\d_][\w’'\-]*")
+_INNER_WORDS = frozenset({"of", "and", "for", "the", "de", "du", "des", "la", "le", "del", "on", "&"})
+
+
+def acronym_definitions(text: str) -> dict[str, str]:
+    """Acronyms defined in ``text`` as "Long Name (LN)": ``{"ln": "Long Name"}``.
+
+    The long name is the run of capitalised words (with "of", "and", ...) right before the
+    bracket whose initials spell the acronym.
+    """
+    found: dict[str, str] = {}
+    for match in _ACRONYM.finditer(text):
+        acronym = match.group(1)
+        letters = [c for c in acronym.lower() if c.isalpha()]
+        words = _NAME_WORD.findall(text[max(0, match.start() - 200) : match.start()])
+        picked: list[str] = []
+        i = len(words) - 1
+        while i >= 0 and letters:
+            word = words[i].rstrip("'’")
+            if word.lower() in _INNER_WORDS and picked:
+                picked.append(word.lower())
+            elif word[:1].isupper() and word[0].lower() == letters[-1]:
+                picked.append(word)
+                letters.pop()
+            else:
+                break
+            i -= 1
+        while picked and picked[-1] in _INNER_WORDS:
+            picked.pop()
+        if not letters and len(picked) >= 2:
+            found[acronym.casefold()] = " ".join(reversed(picked))
+    return found
+
+
+def fold_aliases(entities: Sequence[Entity], aliases: Mapping[str, str]) -> tuple[Entity, ...]:
+    """Merge entities that are aliases of one canonical name into that name, in first-mention order.
+
+    ``aliases`` maps a case-folded alias to its canonical name; the alias is kept in
+    ``Entity.aliases`` so queries for either name find the article.
+    """
+    out: dict[str, Entity] = {}
+    for ent in entities:
+        canonical = aliases.get(ent.key)
+        if canonical is None or canonical.casefold() == ent.key:
+            target = out.get(ent.key)
+            out[ent.key] = ent if target is None else _merge(target, ent)
+            continue
+        folded = Entity(canonical, ent.kind, (ent.name, *ent.aliases))
+        key = folded.key
+        out[key] = folded if key not in out else _merge(out[key], folded)
+    return tuple(out.values())
+
+
+def _merge(into: Entity, other: Entity) -> Entity:
+    kind = into.kind if into.kind is not EntityKind.OTHER else other.kind
+    seen = {into.key}
+    aliases: list[str] = []
+    for name in (*into.aliases, *other.names):
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            aliases.append(name)
+    return Entity(into.name, kind, tuple(aliases))
 
 
 def _surname_index(persons: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...] | None]:

@@ -18,7 +18,7 @@ from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.store import Backend, BackendWriter
-from searchlib.entities import EntityExtractor, RuleExtractor
+from searchlib.entities import EntityExtractor, RuleExtractor, fold_aliases
 from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
@@ -115,10 +115,16 @@ class Writer:
         return self._raw
 
     def _entities(self, article: Article) -> tuple[Entity, ...]:
+        """Entities given in the input as given; else extracted, with aliases learned so far folded in."""
         if article.entities is not None:
             return article.entities
         text = article.body if article.title in article.body else f"{article.title}\n\n{article.body}"
-        return tuple(self._index.extractor.extract(text))
+        learned = self._index._aliases
+        entities = fold_aliases(self._index.extractor.extract(text), learned)
+        for ent in entities:
+            for alias in ent.aliases:
+                learned.setdefault(alias.casefold(), ent.name)
+        return entities
 
     def add(self, article: Article) -> None:
         """Add ``article``, replacing any article with the same id (added earlier or in this writer)."""
@@ -189,6 +195,7 @@ class Index:
         self._backend = backend
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
+        self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
 
     # --- opening ------------------------------------------------------------------------
 

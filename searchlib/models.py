@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -81,6 +81,12 @@ def _clean_name(value: str) -> str:
     return _WS.sub(" ", valid_text(value)).strip()
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError("aliases must be a sequence of names, not a single string")
+    return tuple(_clean_name(v) if isinstance(v, str) else v for v in value)
+
+
 def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value:
         raise ValueError(f"{attribute.name} must not be empty")
@@ -92,11 +98,23 @@ class Entity:
 
     name: str = attrs.field(converter=_clean_name, validator=_nonempty)
     kind: EntityKind = attrs.field(default=EntityKind.OTHER, converter=EntityKind)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    """Other names folded into this one ("HRB" for "Hanseatic Reserve Bank"); searchable too."""
+
+    @aliases.validator
+    def _aliases_are_names(self, _attr: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+        if any(not isinstance(a, str) or not a.strip() for a in value):
+            raise ValueError("aliases must be non-empty names")
 
     @property
     def key(self) -> str:
         """The case-folded form used for exact, case-insensitive matching."""
         return self.name.casefold()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and every alias."""
+        return (self.name, *self.aliases)
 
 
 def _to_entities(value: Sequence[Entity | str] | None) -> tuple[Entity, ...] | None:

@@ -12,18 +12,20 @@ from searchlib._whoosh import schema as sch
 from searchlib.models import DateBucket
 
 
-def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str], dict[str, str]]:
-    """Documents per entity key among ``docs``, and a display name for each key."""
+def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str], dict[str, str], dict[str, set[str]]]:
+    """Documents per entity key among ``docs``, a display name and the alias keys of each key."""
     column = searcher.reader().column_reader("facets")
     counts: Counter[str] = Counter()
     display: dict[str, str] = {}
+    aliases: dict[str, set[str]] = {}
     for docnum in docs:
-        _source, names = sch.decode_facets(column[docnum])
-        for name in names:
+        _source, entities = sch.decode_facets(column[docnum])
+        for name, *others in entities:
             key = sch.entity_key(name)
             display.setdefault(key, name)
+            aliases.setdefault(key, set()).update(sch.entity_key(o) for o in others)
             counts[key] += 1
-    return counts, display
+    return counts, display, aliases
 
 
 def related(
@@ -39,10 +41,10 @@ def related(
         return []
     reader = searcher.reader()
     total = max(reader.doc_count(), 1)
-    counts, display = entity_counts(searcher, docs)
+    counts, display, aliases = entity_counts(searcher, docs)
     out = []
     for key, count in counts.items():
-        if key in exclude or count < min_count:
+        if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
             continue
         background = max(int(reader.doc_frequency("entity", key)), count)
         fg, bg = count / len(docs), background / total

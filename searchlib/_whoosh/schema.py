@@ -14,7 +14,7 @@ from searchlib import dedup
 from searchlib._whoosh.fastwrite import FastText, analyze_spans
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
@@ -28,6 +28,7 @@ def _text(**kwargs: Any) -> FastText:
 
 
 ENTITY_SEP = "\x1f"
+ALIAS_SEP = "\x1e"
 KIND_FIELDS = {EntityKind.PERSON: "person", EntityKind.ORG: "org", EntityKind.PLACE: "place"}
 
 
@@ -81,7 +82,7 @@ def checksum(article: Article) -> str:
             article.body,
             article.source,
             article.url,
-            None if article.entities is None else [[e.name, e.kind.value] for e in article.entities],
+            None if article.entities is None else [[e.name, e.kind.value, *e.aliases] for e in article.entities],
         ],
         ensure_ascii=False,
     )
@@ -96,28 +97,28 @@ def to_document(
     for ent in entities:
         field = KIND_FIELDS.get(ent.kind)
         if field:
-            by_kind[field].append(entity_key(ent.name))
+            by_kind[field].extend(entity_key(n) for n in ent.names)
     title, body = article.title, article.body
     meta = {
         "date": article.date.isoformat(),
         "title": title,
         "source": article.source,
         "url": article.url,
-        "entities": [[e.name, e.kind.value] for e in entities],
+        "entities": [[e.name, e.kind.value, list(e.aliases)] for e in entities],
         "checksum": digest,
         "copy_of": None if group == article.id else group,
     }
-    names = [e.name for e in entities]
+    searchable = [n for e in entities for n in e.names]
     doc: dict[str, Any] = {
         "id": article.id,
         "date": date_key(article.date),
         "title": title,
         "body": body,
-        "entity_text": "\n".join(names),
-        "entity": ",".join(entity_key(n) for n in names),
+        "entity_text": "\n".join(searchable),
+        "entity": ",".join(entity_key(n) for n in searchable),
         "meta": meta,
         "body_text": body.encode("utf-8"),
-        "facets": ENTITY_SEP.join([article.source or "", *names]).encode("utf-8"),
+        "facets": ENTITY_SEP.join([article.source or "", *(ALIAS_SEP.join(e.names) for e in entities)]).encode("utf-8"),
         "dupkey": ",".join(dedup.candidate_keys(sketch)),
         "group": group,
         "sketch": dedup.pack(sketch),
@@ -136,16 +137,16 @@ def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
         date=dt.date.fromisoformat(meta["date"]),
         title=meta["title"],
         body=body.decode("utf-8"),
-        entities=tuple(Entity(name, EntityKind(kind)) for name, kind in meta["entities"]),
+        entities=tuple(Entity(e[0], EntityKind(e[1]), tuple(e[2]) if len(e) > 2 else ()) for e in meta["entities"]),
         source=meta["source"],
         url=meta["url"],
     )
 
 
-def decode_facets(raw: bytes) -> tuple[str, list[str]]:
-    """(source, entity names) from a document's facets column value."""
-    source, *names = raw.decode("utf-8").split(ENTITY_SEP)
-    return source, names
+def decode_facets(raw: bytes) -> tuple[str, list[list[str]]]:
+    """(source, [[entity name, *aliases], ...]) from a document's facets column value."""
+    source, *entities = raw.decode("utf-8").split(ENTITY_SEP)
+    return source, [e.split(ALIAS_SEP) for e in entities]
 
 
 def tokens(text: str) -> Iterator[tuple[str, int, int]]:

@@ -368,10 +368,10 @@ def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -
     display: dict[str, str] = {}
     for docnum in matched:
         date_counts[request.bucket.label(sch.key_date(int(dates[docnum])))] += 1
-        source, names = sch.decode_facets(meta[docnum])
+        source, entities = sch.decode_facets(meta[docnum])
         if source:
             source_counts[source] += 1
-        for name in names:
+        for name, *_aliases in entities:
             key = name.casefold()
             display.setdefault(key, name)
             entity_counts[key] += 1
