@@ -24,6 +24,7 @@ from searchlib.display import (
     format_stats,
     format_timeline,
 )
+from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress
@@ -65,9 +66,23 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | Non
     return update, bar.close
 
 
+def _extractor(name: str, model: str) -> EntityExtractor:
+    if name == "none":
+        return NoExtractor()
+    if name == "spacy":
+        from searchlib.spacy_extractor import SpacyExtractor
+
+        return SpacyExtractor(model=model)
+    return RuleExtractor()
+
+
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
-    ix = Index.create(path, overwrite=True) if args.overwrite else Index.open(path, create=True)
+    extractor = _extractor(args.extractor, args.spacy_model)
+    if args.overwrite:
+        ix = Index.create(path, overwrite=True, extractor=extractor)
+    else:
+        ix = Index.open(path, create=True, extractor=extractor)
     progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
     with ix:
         try:
@@ -144,6 +159,13 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             source=args.source,
         )
     out.write(format_related(found) + "\n")
+    return 0
+
+
+def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        count = ix.reextract(_extractor(args.extractor, args.spacy_model), timeout=args.wait)
+    out.write(f"re-tagged {count} article(s)\n")
     return 0
 
 
@@ -225,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
+    p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
     p.set_defaults(func=cmd_index)
 
     color = argparse.ArgumentParser(add_help=False)
@@ -260,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
     p.add_argument("-n", "--size", type=int, default=10)
     p.set_defaults(func=cmd_related)
+
+    p = sub.add_parser("retag", help="re-extract entities from the stored text with another extractor")
+    p.add_argument("index", help=index_help)
+    p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
+    p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
+    p.set_defaults(func=cmd_retag)
 
     p = sub.add_parser("similar", parents=[color], help="articles most like a given one (more like this)")
     p.add_argument("index", help=index_help)
@@ -304,7 +335,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except QuerySyntaxError as exc:
         print(f"searchlib: query error: {exc.reason} at position {exc.position}\n{exc.pointer()}", file=sys.stderr)
         return 1
-    except (SearchlibError, ValueError) as exc:
+    except (SearchlibError, ValueError, ImportError, OSError) as exc:
         print(f"searchlib: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

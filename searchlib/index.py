@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import time
@@ -45,6 +46,9 @@ DEFAULT_ROOT = Path("indexes")
 
 MAX_LIMIT = 10_000
 """Most hits one search returns (page deeper with ``offset``)."""
+
+REEXTRACT_BATCH = 1000
+"""Articles read per searcher while re-extracting entities."""
 
 MLT_TERMS = 25
 """Distinctive terms of an article used to find more like it."""
@@ -329,6 +333,39 @@ class Index:
             problems=tuple(problems),
             seconds=time.perf_counter() - started,
         )
+
+    def reextract(
+        self, extractor: EntityExtractor | None = None, *, commit_every: int | None = 10_000, timeout: float = 0.0
+    ) -> int:
+        """Re-tag every article whose entities were extracted, from its stored text.
+
+        With ``extractor``, it becomes this index's extractor first (for later adds too).
+        Entities given in the input are kept. No source file is read. Returns how many
+        articles were re-tagged.
+        """
+        if extractor is not None:
+            self.extractor = extractor
+        self._aliases.clear()
+        ids = self._backend.run("re-extract", ws.extracted_ids)
+        writer, pending, done = self.writer(timeout=timeout), 0, 0
+        try:
+            for start in range(0, len(ids), REEXTRACT_BATCH):
+                batch = ids[start : start + REEXTRACT_BATCH]
+                articles = self._backend.run("re-extract", functools.partial(ws.get_articles, ids=batch))
+                for article in articles:
+                    if article is None:  # deleted meanwhile
+                        continue
+                    writer._write(attrs.evolve(article, entities=None), force=True)
+                    done += 1
+                    pending += 1
+                if commit_every is not None and pending >= commit_every:
+                    writer.commit()
+                    writer, pending = self.writer(timeout=timeout), 0
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return done
 
     # --- reading ------------------------------------------------------------------------
 

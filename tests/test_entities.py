@@ -135,3 +135,17 @@ def test_aliases_learned_in_one_article_apply_to_later_ones_and_match_queries() 
     assert ix.search("entity:HRB").total == 2 and ix.search('entity:"Hanseatic Reserve Bank"').total == 2
     assert [f.value for f in ix.facets("").entities] == ["Hanseatic Reserve Bank"]
     assert ix.related_entities("entity:HRB") == ()  # the bank is not related to itself
+
+
+def test_reextract_retags_from_stored_text_and_keeps_given_entities(tmp_path: Path) -> None:
+    with searchlib.Index.create(tmp_path / "ix", extractor=NoExtractor()) as ix:
+        ix.add(
+            Article(id="1", date="2024-05-06", body="Yoav Gallant met Lloyd Austin in Washington."),
+            Article(id="2", date="2024-05-06", body="Yoav Gallant again.", entities=["Given Only"]),
+        )
+        assert ix.search("entity:Washington").total == 0
+        assert ix.reextract(RuleExtractor(), commit_every=1) == 1
+        assert ix.get("1").entity_names == ("Yoav Gallant", "Lloyd Austin", "Washington")  # type: ignore[union-attr]
+        assert ix.get("2").entity_names == ("Given Only",)  # type: ignore[union-attr]
+        assert ix.search("entity:Washington").total == 1 and len(ix) == 2
+        assert isinstance(ix.extractor, RuleExtractor)

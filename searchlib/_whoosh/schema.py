@@ -90,7 +90,13 @@ def checksum(article: Article) -> str:
 
 
 def to_document(
-    article: Article, entities: tuple[Entity, ...], digest: str, *, sketch: tuple[int, ...], group: str
+    article: Article,
+    entities: tuple[Entity, ...],
+    digest: str,
+    *,
+    sketch: tuple[int, ...],
+    group: str,
+    extracted: bool,
 ) -> dict[str, Any]:
     """The Whoosh document for ``article`` with its final ``entities`` and near-duplicate group."""
     by_kind: dict[str, list[str]] = {name: [] for name in KIND_FIELDS.values()}
@@ -107,6 +113,7 @@ def to_document(
         "entities": [[e.name, e.kind.value, list(e.aliases)] for e in entities],
         "checksum": digest,
         "copy_of": None if group == article.id else group,
+        "extracted": extracted,
     }
     searchable = [n for e in entities for n in e.names]
     doc: dict[str, Any] = {

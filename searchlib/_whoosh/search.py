@@ -395,6 +395,11 @@ def get_article(searcher: Searcher, doc_id: str) -> Article | None:
     return load_articles(searcher, [int(docnum)])[0]
 
 
+def get_articles(searcher: Searcher, ids: Sequence[str]) -> list[Article | None]:
+    """The stored articles with ``ids`` (None for ids not in the index)."""
+    return [get_article(searcher, doc_id) for doc_id in ids]
+
+
 def all_dates(searcher: Searcher) -> tuple[dt.date | None, dt.date | None]:
     """The first and last article dates in the index."""
     reader = searcher.reader()
@@ -471,3 +476,14 @@ def edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
+
+
+def extracted_ids(searcher: Searcher) -> list[str]:
+    """Ids of every live article whose entities were extracted (not given in the input)."""
+    reader = searcher.reader()
+    ids = []
+    for docnum in reader.all_doc_ids():
+        stored = reader.stored_fields(docnum)
+        if stored["meta"].get("extracted", True):
+            ids.append(stored["id"])
+    return ids

@@ -314,9 +314,11 @@ class BackendWriter:
         return self._groups
 
     def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
+        """Add ``article`` with its final ``entities``, replacing any copy with the same id."""
         sketch = dedup.sketch(article.body)
         group = self._copy_group(article.id, sketch)
-        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group)
+        extracted = article.entities is None
+        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
         for key in dedup.candidate_keys(sketch):
             self._pending_sketches.setdefault(key, []).append((article.id, group, sketch))
         doc_id = doc["id"]
