@@ -37,10 +37,46 @@ VOCAB_SIZE = 20_000
 DATE_FIRST = dt.date(2019, 1, 1)
 DATE_LAST = dt.date(2024, 12, 31)
 SOURCES = ("Daily Ledger", "Evening Wire", "North Courier", "Harbor Post", "Metro Dispatch", "Civic Review")
-_SYLLABLES = (
-    "ka ro mi ta len dor vin sa be lu qua zen mar to fi nel os ra gri ven tal hu ber cas mo ri an el "
-    "dra kin vos ul pe sto ham ril yor ek"
-).split()
+_SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "ta",
+    "len",
+    "dor",
+    "vin",
+    "sa",
+    "be",
+    "lu",
+    "qua",
+    "zen",
+    "mar",
+    "to",
+    "fi",
+    "nel",
+    "os",
+    "ra",
+    "gri",
+    "ven",
+    "tal",
+    "hu",
+    "ber",
+    "cas",
+    "mo",
+    "ri",
+    "an",
+    "el",
+    "dra",
+    "kin",
+    "vos",
+    "ul",
+    "pe",
+    "sto",
+    "ham",
+    "ril",
+    "yor",
+    "ek",
+]
 _ORG_SUFFIX = ("Group", "Corporation", "Ministry", "Party", "Union", "Bank", "Institute", "Holdings", "Council")
 _PLACE_SUFFIX = ("City", "Valley", "Province", "Bay", "Heights", "Harbor", "Springs")
 _SAY = ("said", "told reporters", "according to", "announced", "warned", "confirmed")
@@ -63,7 +99,10 @@ def _zipf_cum(n: int, s: float = 1.0) -> list[float]:
 
 def _vocabulary(size: int = VOCAB_SIZE) -> list[str]:
     """The ``size`` most frequent plain English words (ships inside the wordfreq wheel; offline)."""
-    from wordfreq import top_n_list
+    try:
+        from wordfreq import top_n_list
+    except ImportError:
+        raise SystemExit("the corpus generator needs wordfreq: pip install -e '.[bench]'") from None
 
     words = [w for w in top_n_list("en", int(size * 1.2)) if w.isascii() and w.isalpha() and (len(w) > 1 or w in "ai")]
     return words[:size]

@@ -27,8 +27,9 @@ COMMON_CAPS = _words(
     Some Many Most More Much Few Several Such Other Another No Not Nothing None There Here
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday
     January February March April May June July August September October November December
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun
     Mr Mrs Ms Dr Sir Madam Yes Okay Oh Please Thanks Thank Let Lets Let's
-    First Second Third One Two Three Four Five Six Seven Eight Nine Ten Hundreds Thousands Millions
+    One Two Three Four Five Six Seven Eight Nine Ten Hundreds Thousands Millions
     Asked Told Said Says Breaking Update Updated Despite Amid Following Unlike Like Once
     Whatever Whenever Wherever Overall
     """
@@ -71,9 +72,9 @@ DEMONYMS = _words(
     Israeli Israelis Palestinian Palestinians Egyptian Egyptians Jordanian Lebanese Syrian Syrians
     Iraqi Iraqis Iranian Iranians Saudi Saudis Emirati Qatari Kuwaiti Bahraini Omani Yemeni
     Libyan Tunisian Algerian Moroccan Sudanese Ethiopian Eritrean Somali Kenyan Ugandan Tanzanian
-    Nigerian Ghanaian Senegalese Malian Congolese Angolan Zambian Zimbabwean South-African
+    Nigerian Ghanaian Senegalese Malian Congolese Angolan Zambian Zimbabwean African
     Chinese Japanese Korean Koreans Taiwanese Vietnamese Thai Malaysian Indonesian Filipino
-    Indian Indians Pakistani Pakistanis Afghan Afghans Bangladeshi Nepali Sri-Lankan
+    Indian Indians Pakistani Pakistanis Afghan Afghans Bangladeshi Nepali Lankan
     Canadian Canadians Mexican Mexicans Brazilian Argentine Argentinian Chilean Peruvian
     Colombian Venezuelan Cuban Haitian Australian Australians Kiwi European Europeans African
     Africans Asian Asians Arab Arabs Jewish Muslim Muslims Christian Christians Catholic
@@ -92,6 +93,8 @@ ORG_WORDS = _words(
     Reserve Tribunal Guard Nations Ministry School College Hospital Church Council Centre Center
     Society Media Television TV Radio Broadcasting Wire Industries Energy Labs Bureau
     Secretariat Directorate Inspectorate Programme Program Mission Cooperative Syndicate Federation
+    Co Cos Limited Partnership NV N.V. AG SA GmbH Bancorp Bancshares Petroleum Oil Capital Securities
+    Investments Insurance Pharmaceuticals Communications Airline House Party Brigade Militia
     """
 )
 
@@ -147,6 +150,30 @@ PLACES = _names(
     Rio de Janeiro, Quito, La Paz, Panama City, Crimea, Donbas, Kashmir, Tibet, Xinjiang,
     Kurdistan, Darfur, Sahel, Balkans, Caucasus, Middle East, Gulf, Mediterranean, Red Sea,
     Black Sea, Baltic, Scandinavia, Siberia, Arctic, Pacific, Atlantic, Latin America,
-    Silicon Valley, Wall Street, Golan Heights, Lebanon, Negev, Galilee, Hebron, Nablus, Jenin
+    Silicon Valley, Wall Street, Golan Heights, Lebanon, Negev, Galilee, Hebron, Nablus, Jenin,
+    Alabama, Alaska, Arizona, Arkansas, California, Colorado, Connecticut, Delaware, Florida,
+    Hawaii, Idaho, Illinois, Indiana, Iowa, Kansas, Kentucky, Louisiana, Maine, Maryland,
+    Massachusetts, Michigan, Minnesota, Mississippi, Missouri, Montana, Nebraska, Nevada,
+    New Hampshire, New Jersey, New Mexico, North Carolina, North Dakota, Ohio, Oklahoma, Oregon,
+    Pennsylvania, Rhode Island, South Carolina, South Dakota, Tennessee, Texas, Utah, Vermont,
+    Virginia, West Virginia, Wisconsin, Wyoming, Queensland, Victoria, Tasmania, New South Wales,
+    Western Australia, South Australia, Northern Territory, Ontario, Quebec, Alberta,
+    British Columbia, Manitoba, Saskatchewan, Nova Scotia, Northern Ireland, North America,
+    South America, Central America, East Africa, West Africa, North Africa, Southeast Asia,
+    Central Asia, East Asia, South Asia, Far East, Persian Gulf, Bavaria, Catalonia, Andalusia,
+    Lombardy, Tuscany, Sicily, Sardinia, Corsica, Normandy, Brittany, Provence, Flanders,
+    Wallonia, Siberia, Chechnya, Punjab, Bengal, Kerala, Hunan, Guangdong, Sichuan, Hubei,
+    Okinawa, Hokkaido, Mindanao, Bali, Java, Sumatra, Borneo, Patagonia, Amazonia
     """
 )
+
+KNOWN_ORGS = _names(
+    """
+    Hamas, Hezbollah, Taliban, al-Qaida, al-Qaeda, Fatah, Nasdaq, Reuters, Interpol, Europol,
+    Google, Apple, Microsoft, Amazon, Facebook, Meta, Twitter, Boeing, Airbus, Gazprom, Aramco,
+    Toyota, Volkswagen, Samsung, Huawei, Tesla, Nvidia, Intel, IBM, Sony, Nokia, Siemens, Shell,
+    Exxon, Chevron, Texaco, Pfizer, Moderna, Unilever, Nestle, Walmart, Greenpeace, Wikipedia,
+    Labour, Labor, Conservatives, Tories, Democrats, Republicans, Greens, Kremlin, Pentagon
+    """
+)
+"""Well-known organisations whose single-word names carry no organisation keyword."""

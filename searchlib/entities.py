@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from searchlib._gazetteer import COMMON_CAPS, DEMONYMS, GENERIC, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
+from searchlib._gazetteer import COMMON_CAPS, DEMONYMS, GENERIC, KNOWN_ORGS, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
 from searchlib.models import Entity, EntityKind
 
 __all__ = [
@@ -80,12 +80,14 @@ _PARTICLES = frozenset(
         "y",
     }
 )
-_CONNECTORS = frozenset({"of", "and", "for"})
+_CONNECTORS = frozenset({"of", "and", "for", "&"})
 _JOINERS = _PARTICLES | _CONNECTORS
 _PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
 _PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
 _DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
 _PLACE_ACRONYMS = frozenset({"US", "UK", "UAE", "USA", "DRC"})
+_COMPASS = frozenset({"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central"})
+_PERSON_FOLLOWERS = frozenset({"administration"})
 
 
 def _is_cap(tok: str) -> bool:
@@ -107,11 +109,32 @@ def _strip_possessive(tok: str) -> tuple[str, bool]:
     return tok, False
 
 
+_ARABIC_ARTICLE = re.compile(r"(?:al|el)-[A-Z]")
+_LOWER_SUFFIX = re.compile(r"^(.+?)-([a-z][a-z\-]*)$")
+
+
+def _strip_lower_suffix(word: str) -> tuple[str, bool]:
+    """``US-led`` -> (US, True); ``Jan-Willem`` and ``al-Qaida`` are kept whole."""
+    match = _LOWER_SUFFIX.match(word)
+    if match and match.group(1)[:1].isupper():
+        return match.group(1), True
+    return word, False
+
+
+def _org_ahead(toks: Sequence[str], i: int) -> bool:
+    """Whether the capitalised run from ``toks[i]`` ends in an organisation word ("Signals Directorate")."""
+    last = ""
+    while i < len(toks) and (toks[i][:1].isupper() or toks[i] in ("of", "and", "&")):
+        last = toks[i]
+        i += 1
+    return last in ORG_WORDS
+
+
 def _continues(toks: Sequence[str], i: int) -> bool:
     """Whether a name goes on at ``toks[i]`` (after a particle like "van" or "der")."""
-    while i < len(toks) and toks[i].lower() in _PARTICLES and toks[i].islower():
+    while i < len(toks) and (toks[i] in _PARTICLES or toks[i] == "the"):
         i += 1
-    return i < len(toks) and _is_cap(toks[i])
+    return i < len(toks) and (_is_cap(toks[i]) or bool(_ARABIC_ARTICLE.match(toks[i])))
 
 
 @attrs.frozen
@@ -141,20 +164,26 @@ def _runs(sentence: str) -> list[_Mention]:
 
     for i, tok in enumerate(toks):
         first = tok[0]
-        if first.isupper():
+        lowered_name = first == "a" or first == "e"
+        if first.isupper() or (lowered_name and _ARABIC_ARTICLE.match(tok)):
             word, possessive = _strip_possessive(tok)
+            word, suffixed = _strip_lower_suffix(word)  # "US-led" -> "US", then the name ends
             next_word = toks[i + 1] if i + 1 < len(toks) else ""
             is_title = word in TITLES and next_word not in ORG_WORDS
-            if is_title or (word in DEMONYMS and not run):
+            if is_title and not _org_ahead(toks, i + 1):
                 close(i)
-                titled = is_title
+                titled = True
                 continue
             if not run:
                 start = i
             run.append(_DOTTED.get(word, word))
-            if possessive:
+            if possessive or suffixed:
                 close(i + 1)
-        elif run and first.islower() and tok in _JOINERS and _continues(toks, i + 1):
+        elif (
+            run
+            and ((first.islower() and tok in _JOINERS) or tok == "&" or (tok == "the" and run[-1] == "of"))
+            and _continues(toks, i + 1)
+        ):
             run.append(tok)
         elif run:
             close(i)
@@ -190,10 +219,14 @@ def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
     """Drop leading sentence openers and trailing particles; reject generic single words."""
     w = list(words)
-    while w and (w[0] in COMMON_CAPS or (w[0].lower() in _PARTICLES and len(w) > 1 and w[0].islower())):
+    while w and (w[0] in COMMON_CAPS or w[0] == "the" or (w[0] in _PARTICLES and len(w) > 1)):
         w.pop(0)
-    while w and (w[-1] in _PARTICLES or w[-1] in _CONNECTORS):
+    while w and (w[-1] in _PARTICLES or w[-1] in _CONNECTORS or w[-1] in COMMON_CAPS or w[-1] == "the"):
         w.pop()
+    if w and w[-1] in DEMONYMS and all(x in DEMONYMS or x in _COMPASS for x in w):
+        return ()  # "South African", "West Australian"
+    if len(w) > 1 and w[0] in DEMONYMS and " ".join(w) not in PLACES and w[-1] not in ORG_WORDS:
+        w.pop(0)  # "Belgian Petra De Sutter" -> Petra De Sutter; keeps "Saudi Arabia", "Saudi Press Agency"
     if not w:
         return ()
     if len(w) == 1:
@@ -216,8 +249,12 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.ORG
     if last in PLACE_WORDS or mention.next in _PLACE_FOLLOWERS:
         return EntityKind.PLACE
-    if mention.titled:
+    if name in KNOWN_ORGS:
+        return EntityKind.ORG
+    if mention.titled or (len(words) == 1 and mention.next in _PERSON_FOLLOWERS):
         return EntityKind.PERSON
+    if len(words) >= 2 and words[0] in _COMPASS | {"New"}:
+        return EntityKind.PLACE  # "New Mexico", "Northern Ireland"
     if len(words) >= 2 and all(w[:1].isupper() or w in _PARTICLES for w in words):
         return EntityKind.PERSON
     if len(words) == 1 and mention.prev in _PLACE_PREPS:
@@ -249,12 +286,14 @@ class RuleExtractor:
         surnames = _surname_index(persons)
         for words, mention in candidates:
             name = " ".join(words)
-            full = surnames.get(tuple(w.casefold() for w in words))
+            in_place_context = len(words) == 1 and (mention.prev in _PLACE_PREPS or mention.next in _PLACE_FOLLOWERS)
+            full = None if in_place_context else surnames.get(tuple(w.casefold() for w in words))
             if full is not None:
                 name, kind = " ".join(full), EntityKind.PERSON
             else:
                 opener_only = mention.sentence_initial and name not in mid_sentence
-                if opener_only and len(words) == 1 and name not in PLACES and not _is_acronym(name):
+                known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or mention.next in _PLACE_FOLLOWERS
+                if opener_only and len(words) == 1 and not known:
                     continue  # a capitalised word that only ever opens a sentence ("Officials")
                 kind = _kind(words, mention)
             key = name.casefold()

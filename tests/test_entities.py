@@ -41,8 +41,8 @@ def example_entities(example_path: Path) -> dict[str, EntityKind]:
         ("Cairo", EntityKind.PLACE),
         ("Belgium", EntityKind.PLACE),
         ("Washington", EntityKind.PLACE),
-        ("Hamas", EntityKind.OTHER),
-        ("Reuters", EntityKind.OTHER),
+        ("Hamas", EntityKind.ORG),
+        ("Reuters", EntityKind.ORG),
     ],
 )
 def test_example_article_entities(example_entities: dict[str, EntityKind], name: str, kind: EntityKind) -> None:
