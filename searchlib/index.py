@@ -427,17 +427,25 @@ class Index:
                 recency=recency,
             ),
         )
+        matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, node, highlight), copies=h.copies)
+            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, matchers, highlight), copies=h.copies)
             for i, h in enumerate(raw.hits)
         )
         return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
 
-    def _hit(self, rank: int, score: float, article: Article, node: q.Node, options: HighlightOptions | None) -> Hit:
+    def _hit(
+        self,
+        rank: int,
+        score: float,
+        article: Article,
+        matchers: tuple[Matcher, Matcher],
+        options: HighlightOptions | None,
+    ) -> Hit:
         if options is None:
             return Hit(rank=rank, score=score, article=article)
-        body = select_snippets(article.body, Matcher.for_query(node, "body"), options)
-        title = mark_all(article.title, Matcher.for_query(node, "title"), field="title")
+        body = select_snippets(article.body, matchers[0], options)
+        title = mark_all(article.title, matchers[1], field="title")
         return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
 
     def more_like_this(
@@ -458,7 +466,8 @@ class Index:
             raise DocumentNotFoundError(doc_id)
         source = self.get(doc_id)
         node = q.Or(tuple(q.Term(t) for t in _key_words(source.body if source else ""))) if highlight else q.MatchAll()
-        hits = tuple(self._hit(i + 1, h.score, h.article, node, highlight) for i, h in enumerate(raw))
+        matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
+        hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
     def suggest(self, query: str) -> str | None:

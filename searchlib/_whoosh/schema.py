@@ -14,7 +14,7 @@ from searchlib import dedup
 from searchlib._whoosh.fastwrite import FastText, analyze_spans
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
@@ -89,6 +89,19 @@ def checksum(article: Article) -> str:
     return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def indexed_body(article: Article, entities: tuple[Entity, ...]) -> str:
+    """The body text as indexed: the body, plus the title and entity names it does not contain.
+
+    Bare words are matched on the body alone (the title and entity fields only add score), so
+    the body must contain every word a title or entity match could be found by.
+    """
+    body = article.body
+    lowered = body.casefold()
+    extra = [article.title] if article.title.casefold() not in lowered else []
+    extra += [n for e in entities for n in e.names if n.casefold() not in lowered]
+    return "\n\n".join([*extra, body]) if extra else body
+
+
 def to_document(
     article: Article,
     entities: tuple[Entity, ...],
@@ -120,7 +133,7 @@ def to_document(
         "id": article.id,
         "date": date_key(article.date),
         "title": title,
-        "body": body,
+        "body": indexed_body(article, entities),
         "entity_text": "\n".join(searchable),
         "entity": ",".join(entity_key(n) for n in searchable),
         "meta": meta,

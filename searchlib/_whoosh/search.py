@@ -8,7 +8,7 @@ import heapq
 import itertools
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -68,16 +68,32 @@ def _text_query(node: q.Term | q.Phrase, weights: Weights) -> wq.Query | None:
     terms = sch.analyze(node.text)
     if not terms:
         return None
-    fields = (field,) if field else TEXT_FIELDS
-    boosts = _boosts(weights)
-    subs: list[wq.Query] = []
-    for name in fields:
-        boost = boosts[name] if field is None else 1.0
+
+    def one(name: str, boost: float) -> wq.Query:
         if len(terms) == 1:
-            subs.append(wq.Term(name, terms[0], boost=boost))
-        else:
-            subs.append(wq.Phrase(name, terms, boost=boost))
-    return subs[0] if len(subs) == 1 else wq.Or(subs)
+            return wq.Term(name, terms[0], boost=boost)
+        return wq.Phrase(name, terms, boost=boost)
+
+    if field is not None:
+        return one(field, 1.0)
+    return _weighted(one, weights)
+
+
+def _weighted(make: Callable[[str, float], wq.Query], weights: Weights) -> wq.Query:
+    """Match on the body; add the title's and entity names' weighted scores where they match too.
+
+    The indexed body covers the title and given entity names (see ``schema.indexed_body``), so
+    every article a title or entity match would find is found through the body; scoring the
+    optional fields only on those documents (``AndMaybe``) costs a fraction of a three-field
+    union and gives the same BM25F scores.
+    """
+    body = make("body", weights.body)
+    extras = [
+        make(name, boost) for name, boost in (("title", weights.title), ("entity_text", weights.entities)) if boost
+    ]
+    if not extras:
+        return body
+    return wq.AndMaybe(body, extras[0] if len(extras) == 1 else wq.Or(extras))
 
 
 def _prefix_query(node: q.Prefix, weights: Weights) -> wq.Query:
@@ -87,13 +103,15 @@ def _prefix_query(node: q.Prefix, weights: Weights) -> wq.Query:
     if field in ("source", "id"):
         return wq.Prefix(field, node.text.casefold() if field == "source" else node.text)
     lower = node.text.lower()
-    stems = {lower, *sch.analyze(lower)}
-    fields = (field,) if field else TEXT_FIELDS
-    boosts = _boosts(weights)
-    subs = [
-        wq.Prefix(name, stem, boost=boosts[name] if field is None else 1.0) for name in fields for stem in sorted(stems)
-    ]
-    return subs[0] if len(subs) == 1 else wq.Or(subs)
+    stems = sorted({lower, *sch.analyze(lower)})
+
+    def one(name: str, boost: float) -> wq.Query:
+        subs = [wq.Prefix(name, stem, boost=boost) for stem in stems]
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    if field is not None:
+        return one(field, 1.0)
+    return _weighted(one, weights)
 
 
 def to_whoosh(node: q.Node, weights: Weights) -> wq.Query:
@@ -170,6 +188,18 @@ class DateIndex:
 
 
 _DATE_INDEXES: weakref.WeakKeyDictionary[Searcher, DateIndex] = weakref.WeakKeyDictionary()
+_COLUMNS: weakref.WeakKeyDictionary[Searcher, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def column(searcher: Searcher, name: str) -> Any:
+    """The column reader of ``name``, opened once per searcher (that is, per commit)."""
+    readers = _COLUMNS.get(searcher)
+    if readers is None:
+        readers = _COLUMNS[searcher] = {}
+    found = readers.get(name)
+    if found is None:
+        found = readers[name] = searcher.reader().column_reader(name)
+    return found
 
 
 def date_index(searcher: Searcher) -> DateIndex:
@@ -252,8 +282,10 @@ def search(
     With ``collapse``, near-duplicates count once and only the best-ranked copy is returned,
     carrying the ids of the others.
     """
+    if sort is Sort.SCORE and not collapse and facets is None and recency is None:
+        return _search_top(searcher, node, filters, weights, offset, limit)
     main, allowed, matched = _prepare(searcher, node, filters, weights)
-    groups = searcher.reader().column_reader("group") if collapse else None
+    groups = column(searcher, "group") if collapse else None
     total = len({groups[d] for d in matched}) if groups is not None else len(matched)
     hits: list[tuple[int, float]] = []
     if total and limit:
@@ -265,6 +297,33 @@ def search(
         for (d, s), a in zip(page, articles, strict=True)
     )
     return RawResults(total, raw_hits, _facets(matched, searcher, facets) if facets else None)
+
+
+def _search_top(
+    searcher: Searcher, node: q.Node, filters: Filters, weights: Weights, offset: int, limit: int
+) -> RawResults:
+    """The common case in one pass: rank and count together (no facets, collapsing or recency).
+
+    Whoosh's default top-k collector skips blocks that cannot reach the top and so must run
+    the query again to count; collecting without block skipping counts exactly as it ranks.
+    """
+    node, ranges = _split_dates(node)
+    allowed = _filter_docs(searcher, filters, ranges)
+    main = _top_level(to_whoosh(node, weights))
+    if main is wq.NullQuery or allowed == set():
+        return RawResults(0, (), None)
+    if isinstance(main, wq.Every):  # only filters: every allowed article scores the same
+        docs = allowed if allowed is not None else searcher.reader().all_doc_ids()
+        first = heapq.nsmallest(offset + limit, docs)[offset:]
+        total = len(allowed) if allowed is not None else searcher.doc_count()
+        articles = load_articles(searcher, first)
+        return RawResults(total, tuple(RawHit(d, 1.0, a) for d, a in zip(first, articles, strict=True)), None)
+    collector = searcher.collector(limit=max(offset + limit, 1), optimize=False, filter=allowed)
+    searcher.search_with_collector(main, collector)
+    res = collector.results()
+    page = [(int(d), float(s)) for s, d in res.top_n][offset : offset + limit]
+    articles = load_articles(searcher, [d for d, _ in page])
+    return RawResults(len(res), tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True)), None)
 
 
 def _ranked(
@@ -350,7 +409,7 @@ def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
     """The stored articles of ``docnums`` (body from its column, the rest from stored fields)."""
     if not docnums:
         return []
-    bodies = searcher.reader().column_reader("body_text")
+    bodies = column(searcher, "body_text")
     out = []
     for docnum in docnums:
         stored: dict[str, Any] = searcher.stored_fields(docnum)
@@ -359,9 +418,8 @@ def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
 
 
 def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -> Facets:
-    reader = searcher.reader()
-    dates = reader.column_reader("date")
-    meta = reader.column_reader("facets")
+    dates = column(searcher, "date")
+    meta = column(searcher, "facets")
     date_counts: Counter[str] = Counter()
     entity_counts: Counter[str] = Counter()
     source_counts: Counter[str] = Counter()
