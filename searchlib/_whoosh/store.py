@@ -240,11 +240,18 @@ class Backend:
             except BaseException:
                 lock.release()
                 raise
+            try:
+                writer = BackendWriter(self, raw, lock)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    raw.cancel()
+                lock.release()
+                raise
         if self.path is not None:
             with contextlib.suppress(OSError):
                 info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
                 (self.path / HOLDER).write_text(json.dumps(info), "utf-8")
-        return BackendWriter(self, raw, lock)
+        return writer
 
 
 class BackendWriter:
