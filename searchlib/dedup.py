@@ -27,8 +27,9 @@ THRESHOLD = 0.5
 """Estimated Jaccard similarity of 5-word shingles at or above which two articles are copies."""
 
 _WORD = re.compile(r"\w+")
-_MASK = 0xFFFFFFFF
+_MASK64 = (1 << 64) - 1
 _BASE = 1_000_003
+_GOLDEN = 0x9E3779B97F4A7C15
 
 
 def sketch(text: str) -> tuple[int, ...]:
@@ -37,33 +38,26 @@ def sketch(text: str) -> tuple[int, ...]:
     if not words:
         return ()
     if len(words) < SHINGLE:
-        hashes = {_mix(words)}
-    else:
-        power = pow(_BASE, SHINGLE - 1, 1 << 32)
-        h = 0
-        for w in words[:SHINGLE]:
-            h = (h * _BASE + w) & _MASK
-        hashes = {_scramble(h)}
-        for i in range(SHINGLE, len(words)):
-            h = ((h - words[i - SHINGLE] * power) * _BASE + words[i]) & _MASK
-            hashes.add(_scramble(h))
+        return (_mix(words),)
+    # A rolling polynomial hash over 64 bits; its high 32 bits after a multiplicative
+    # scramble are uniform enough for bottom-k sampling, and cost one multiply per shingle.
+    power = pow(_BASE, SHINGLE - 1, 1 << 64)
+    h = 0
+    for w in words[:SHINGLE]:
+        h = (h * _BASE + w) & _MASK64
+    hashes = {(h * _GOLDEN & _MASK64) >> 32}
+    add = hashes.add
+    for old, new in zip(words, words[SHINGLE:], strict=False):
+        h = ((h - old * power) * _BASE + new) & _MASK64
+        add((h * _GOLDEN & _MASK64) >> 32)
     return tuple(heapq.nsmallest(SKETCH_SIZE, hashes))
 
 
 def _mix(words: list[int]) -> int:
     h = 0
     for w in words:
-        h = (h * _BASE + w) & _MASK
-    return _scramble(h)
-
-
-def _scramble(h: int) -> int:
-    """Spread a polynomial hash over 32 bits (so the smallest values are a fair sample)."""
-    h ^= h >> 16
-    h = (h * 0x45D9F3B) & _MASK
-    h ^= h >> 16
-    h = (h * 0x45D9F3B) & _MASK
-    return h ^ (h >> 16)
+        h = (h * _BASE + w) & _MASK64
+    return (h * _GOLDEN & _MASK64) >> 32
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:

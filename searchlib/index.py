@@ -200,6 +200,7 @@ class Index:
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
         self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
+        backend.configure_ranking(k1=self.ranking.k1, b=self.ranking.b)
 
     # --- opening ------------------------------------------------------------------------
 

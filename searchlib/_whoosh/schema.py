@@ -14,7 +14,7 @@ from searchlib import dedup
 from searchlib._whoosh.fastwrite import FastText, analyze_spans
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}

@@ -26,6 +26,7 @@ from whoosh.util.filelock import try_for
 from searchlib import dedup
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
+from searchlib._whoosh.scoring import BM25F
 from searchlib.errors import (
     IncompatibleIndexError,
     IndexClosedError,
@@ -117,6 +118,14 @@ class Backend:
         self._ix: Index | None = ix
         self.path = path
         self._searcher: Searcher | None = None
+        self._weighting: Any = BM25F()
+
+    def configure_ranking(self, *, k1: float, b: float) -> None:
+        """BM25F parameters for every later search (the cached searcher is rebuilt)."""
+        self._weighting = BM25F(K1=k1, B=b)
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -198,7 +207,7 @@ class Backend:
         """A searcher at the latest commit, reused between queries while nothing changed."""
         with translate_os_errors("read index", self.path):
             if self._searcher is None:
-                self._searcher = self.ix.searcher()
+                self._searcher = self.ix.searcher(weighting=self._weighting)
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
             return self._searcher
