@@ -27,7 +27,7 @@ from searchlib.display import (
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
-from searchlib.ingest import IngestProgress
+from searchlib.ingest import IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
@@ -76,6 +76,19 @@ def _extractor(name: str, model: str) -> EntityExtractor:
     return RuleExtractor()
 
 
+AUTO_PARALLEL_BYTES = 20 * 1024 * 1024
+"""Inputs larger than this are indexed with one worker per core (up to 4) by default."""
+
+
+def _auto_workers(paths: Sequence[str]) -> int:
+    total = 0
+    for found in iter_files(paths):
+        if isinstance(found, Path):
+            with contextlib.suppress(OSError):
+                total += found.stat().st_size
+    return min(os.cpu_count() or 1, 4) if total > AUTO_PARALLEL_BYTES else 1
+
+
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
     extractor = _extractor(args.extractor, args.spacy_model)
@@ -87,7 +100,12 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     with ix:
         try:
             report = ix.ingest(
-                args.paths, strict=args.strict, progress=progress, commit_every=args.commit_every, timeout=args.wait
+                args.paths,
+                strict=args.strict,
+                progress=progress,
+                commit_every=args.commit_every,
+                timeout=args.wait,
+                workers=args.workers or _auto_workers(args.paths),
             )
         finally:
             done()
@@ -249,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="indexing processes (default: one per core for >20 MB)"
+    )
     p.set_defaults(func=cmd_index)
 
     color = argparse.ArgumentParser(add_help=False)

@@ -25,6 +25,7 @@ __all__ = [
     "NoExtractor",
     "RuleExtractor",
     "acronym_definitions",
+    "entities_for",
     "fold_aliases",
 ]
 
@@ -391,3 +392,21 @@ def _surname_index(persons: list[tuple[str, ...]]) -> dict[tuple[str, ...], tupl
             key = folded[-k:]
             index[key] = person if index.get(key, person) == person else None
     return index
+
+
+def entities_for(
+    title: str, body: str, given: tuple[Entity, ...] | None, extractor: EntityExtractor, learned: dict[str, str]
+) -> tuple[Entity, ...]:
+    """An article's final entities: ``given`` as given; else extracted, with aliases folded.
+
+    ``learned`` maps aliases seen so far (in this index) to canonical names; it is updated
+    with the aliases this article defines, so a later "HRB" joins "Hanseatic Reserve Bank".
+    """
+    if given is not None:
+        return given
+    text = body if title in body else f"{title}\n\n{body}"
+    entities = fold_aliases(extractor.extract(text), learned)
+    for ent in entities:
+        for alias in ent.aliases:
+            learned.setdefault(alias.casefold(), ent.name)
+    return entities

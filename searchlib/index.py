@@ -18,8 +18,9 @@ from searchlib import query as q
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
+from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend, BackendWriter
-from searchlib.entities import EntityExtractor, RuleExtractor, fold_aliases
+from searchlib.entities import EntityExtractor, RuleExtractor, entities_for
 from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
@@ -120,15 +121,7 @@ class Writer:
 
     def _entities(self, article: Article) -> tuple[Entity, ...]:
         """Entities given in the input as given; else extracted, with aliases learned so far folded in."""
-        if article.entities is not None:
-            return article.entities
-        text = article.body if article.title in article.body else f"{article.title}\n\n{article.body}"
-        learned = self._index._aliases
-        entities = fold_aliases(self._index.extractor.extract(text), learned)
-        for ent in entities:
-            for alias in ent.aliases:
-                learned.setdefault(alias.casefold(), ent.name)
-        return entities
+        return entities_for(article.title, article.body, article.entities, self._index.extractor, self._index._aliases)
 
     def add(self, article: Article) -> None:
         """Add ``article``, replacing any article with the same id (added earlier or in this writer)."""
@@ -161,6 +154,22 @@ class Writer:
         present = existing is not None or raw.contains(article.id)
         raw.upsert(article, self._entities(article), digest)
         return "updated" if present else "added"
+
+    def _route(self, article: Article, pool: WorkerPool, sent: set[str]) -> Literal["added", "updated", "unchanged"]:
+        """Parallel ingest: skip an unchanged article or hand it to a worker."""
+        raw = self._writer()
+        existing = raw.stored_checksum(article.id)
+        if existing == sch.checksum(article):
+            return "unchanged"
+        status: Literal["added", "updated"] = "updated" if existing is not None or article.id in sent else "added"
+        sent.add(article.id)
+        pool.send(article)
+        return status
+
+    def _commit_with(self, segments: list[object], replaced_ids: set[str]) -> None:
+        raw = self._writer()
+        self._raw = None
+        raw.commit_with(list(segments), replaced_ids)
 
     def commit(self, *, optimize: bool = False) -> None:
         """Make every change visible atomically; ``optimize`` merges all segments into one."""
@@ -281,6 +290,7 @@ class Index:
         progress: Callable[[IngestProgress], None] | None = None,
         commit_every: int | None = 10_000,
         timeout: float = 0.0,
+        workers: int = 1,
     ) -> IngestReport:
         """Read articles from files, directories or globs and index them.
 
@@ -288,8 +298,12 @@ class Index:
         so re-ingesting the same files is cheap and never duplicates. Bad records are
         skipped and listed in the report; with ``strict=True`` the first one raises
         :class:`IngestError` and the uncommitted batch is discarded. Changes are committed
-        every ``commit_every`` articles (``None``: once at the end).
+        every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
+        that many processes extract entities and build index segments in parallel while this
+        one reads the input (see README: parallel ingest).
         """
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         started = time.perf_counter()
@@ -304,6 +318,16 @@ class Index:
                 progress(event)
 
         writer = self.writer(timeout=timeout)
+        pool = WorkerPool(self.path, self.extractor, workers) if workers > 1 and self.path is not None else None
+        sent: set[str] = set()  # ids given to the workers since the last commit
+
+        def commit() -> None:
+            if pool is None:
+                writer.commit()
+            else:
+                writer._commit_with(pool.finish(), sent)
+                sent.clear()
+
         pending = 0
         try:
             for record in read_articles(paths, progress=track):
@@ -315,15 +339,21 @@ class Index:
                         problems.append(record)
                     continue
                 read += 1
-                counts[writer._write(record, force=False)] += 1
+                if pool is None:
+                    counts[writer._write(record, force=False)] += 1
+                else:
+                    counts[writer._route(record, pool, sent)] += 1
                 pending += 1
                 if commit_every is not None and pending >= commit_every:
-                    writer.commit()
+                    commit()
                     writer, pending = self.writer(timeout=timeout), 0
+            commit()
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        finally:
+            if pool is not None:
+                pool.close()
         return IngestReport(
             files=last[0].files_total if last else 0,
             read=read,

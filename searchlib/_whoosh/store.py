@@ -229,6 +229,24 @@ class Backend:
 
     # --- writing ------------------------------------------------------------------------
 
+    def segment_writer(self) -> BackendWriter:
+        """A writer for one new segment, without the lock, for a worker of a parallel ingest.
+
+        The lock-holding parent adds the segment to the index at its commit. Its temporary
+        files go to a folder of its own (Whoosh would share ``MAIN.tmp`` with the parent).
+        """
+        storage = self.ix.storage
+        private = self.path / f"MAIN.w{os.getpid()}.tmp" if self.path is not None else None
+        with translate_os_errors("open worker writer", self.path):
+            if private is not None:
+                storage.temp_storage = lambda name=None: FileStorage(str(private)).create()
+            try:
+                raw = FastSegmentWriter(self.ix, _lk=False)
+            finally:
+                if private is not None:
+                    del storage.temp_storage
+            return BackendWriter(self, raw, None)
+
     def writer(self, *, timeout: float) -> BackendWriter:
         with translate_os_errors("open writer", self.path):
             # Take the lock ourselves so that a failure while Whoosh sets up the new segment
@@ -368,6 +386,52 @@ class BackendWriter:
             raise
         self._unlock()
 
+    def finish_segment(self) -> Any:
+        """Write this writer's segment without committing it (a parallel-ingest worker's last step).
+
+        Returns the Whoosh segment (picklable), or None when nothing was added.
+        """
+        self.closed = True
+        try:
+            with translate_os_errors("write segment", self.backend.path):
+                self._reader.close()
+                if not self.raw._added:
+                    self.raw.cancel()
+                    return None
+                segment = self.raw._finalize_segment()
+                self.raw._tempstorage.destroy()
+                self.raw.is_closed = True
+                return segment
+        except BaseException:
+            self._abort()
+            raise
+
+    def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
+        """Commit this writer's changes plus segments written by workers, atomically.
+
+        ``replaced_ids`` are the ids the workers wrote: their older copies in committed
+        segments are deleted in the same commit, so every id keeps exactly one copy.
+        """
+        self.closed = True
+        try:
+            with translate_os_errors("commit", self.backend.path):
+                for doc_id in replaced_ids:
+                    self.raw.delete_by_term("id", doc_id)
+                self._reader.close()
+                raw = self.raw
+                final = raw._merge_segments(None, None, None)
+                if raw._added:
+                    final.append(raw._finalize_segment())
+                else:
+                    raw._close_segment()
+                final.extend(seg for seg in segments if seg is not None)
+                raw._commit_toc(final)
+                raw._finish()
+        except BaseException:
+            self._abort()
+            raise
+        self._unlock()
+
     def cancel(self) -> None:
         """Discard everything written by this writer and release the lock, whatever fails."""
         self.closed = True
@@ -389,9 +453,12 @@ class BackendWriter:
 
     def _unlock(self) -> None:
         """Remove the holder file, then release the lock (in that order: no race with the next holder)."""
+        if self._lock is None:  # a parallel-ingest worker: the parent holds the lock
+            return
         self._release_holder()
-        with contextlib.suppress(Exception):
-            self._lock.release()
+        if self._lock is not None:
+            with contextlib.suppress(Exception):
+                self._lock.release()
 
     def _release_holder(self) -> None:
         path = self.backend.path

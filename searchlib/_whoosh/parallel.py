@@ -1,0 +1,132 @@
+"""Parallel ingest: worker processes each build a segment; the lock-holding parent commits them.
+
+The parent reads and parses the input, skips unchanged articles, and routes every article to
+a worker by a hash of its id (so copies of one id meet in one worker, which keeps the last).
+Workers extract entities, analyse and write postings, the costly part, on their own cores.
+At each commit the parent collects the workers' segments, deletes older copies of the ids
+they wrote, and writes one table of contents: the commit stays atomic.
+
+Workers are started with ``spawn`` (they inherit no lock file descriptor), die with their
+parent (``PR_SET_PDEATHSIG`` on Linux, and a parent check every second elsewhere), and never
+hold the index lock, so a killed ingest leaves no stuck lock, only orphan segment files that
+the next commit or ``check_index(repair=True)`` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import traceback
+import zlib
+from pathlib import Path
+from typing import Any
+
+from searchlib._whoosh import schema as sch
+from searchlib._whoosh.store import Backend
+from searchlib.entities import EntityExtractor, entities_for
+from searchlib.errors import StorageError
+from searchlib.models import Article
+
+CHUNK = 64
+"""Articles sent to a worker per message."""
+REPLY_TIMEOUT = 1.0
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent: int) -> None:
+    """A worker's loop: articles in, one segment out per ``finish``."""
+    _die_with_parent()
+    try:
+        backend = Backend.open(Path(path))
+        writer = None
+        learned: dict[str, str] = {}
+        while True:
+            try:
+                kind, payload = inbox.get(timeout=REPLY_TIMEOUT)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return
+                continue
+            if kind == "articles":
+                if writer is None:
+                    writer = backend.segment_writer()
+                for article in payload:
+                    entities = entities_for(article.title, article.body, article.entities, extractor, learned)
+                    writer.upsert(article, entities, sch.checksum(article))
+            elif kind == "finish":
+                segment = writer.finish_segment() if writer is not None else None
+                writer = None
+                outbox.put(("segment", segment))
+            else:
+                return
+    except BaseException as exc:  # reported to the parent, which cancels the commit
+        outbox.put(("error", f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+
+
+class WorkerPool:
+    """``workers`` processes building segments of the index at ``path``."""
+
+    def __init__(self, path: Path, extractor: EntityExtractor, workers: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.path = path
+        self.outbox = context.Queue()
+        self.inboxes = [context.Queue() for _ in range(workers)]
+        self.buffers: list[list[Article]] = [[] for _ in range(workers)]
+        self.procs = [
+            context.Process(target=_work, args=(str(path), extractor, inbox, self.outbox, os.getpid()), daemon=True)
+            for inbox in self.inboxes
+        ]
+        for proc in self.procs:
+            proc.start()
+
+    def send(self, article: Article) -> None:
+        worker = zlib.crc32(article.id.encode("utf-8")) % len(self.procs)
+        buffer = self.buffers[worker]
+        buffer.append(article)
+        if len(buffer) >= CHUNK:
+            self.inboxes[worker].put(("articles", buffer[:]))
+            buffer.clear()
+
+    def finish(self) -> list[Any]:
+        """Every worker's segment for the articles sent since the last finish."""
+        for inbox, buffer in zip(self.inboxes, self.buffers, strict=True):
+            if buffer:
+                inbox.put(("articles", buffer[:]))
+                buffer.clear()
+            inbox.put(("finish", None))
+        segments: list[Any] = []
+        while len(segments) < len(self.procs):
+            try:
+                kind, payload = self.outbox.get(timeout=REPLY_TIMEOUT)
+            except queue.Empty:
+                if not all(proc.is_alive() for proc in self.procs):
+                    raise StorageError(
+                        f"an ingest worker for {self.path} died", path=self.path, operation="parallel ingest"
+                    ) from None
+                continue
+            if kind == "error":
+                raise StorageError(
+                    f"an ingest worker for {self.path} failed: {payload}", path=self.path, operation="parallel ingest"
+                )
+            segments.append(payload)
+        return segments
+
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            with contextlib.suppress(Exception):
+                inbox.put(("stop", None))
+            inbox.cancel_join_thread()  # never block exit on data a dead worker cannot read
+        self.outbox.cancel_join_thread()
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)

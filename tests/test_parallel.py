@@ -1,0 +1,113 @@
+"""Parallel ingest: the same index as one process, exact upserts, and no orphan or stuck lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import searchlib
+from searchlib import Index
+
+
+def _corpus(folder: Path, n: int, *, tag: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(n):
+        lines.append(
+            f"date 2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} Article {i}{tag} about wage talks in Gdańsk, number {i}.\n\n"
+            f"Halina Wrzosek said the Baltic Dockworkers' Federation (BDF) would meet on day {i}.\n"
+        )
+    path = folder / f"part{tag}.txt"
+    path.write_text("".join(lines), "utf-8")
+    return path
+
+
+def _snapshot(ix: Index) -> list[tuple[str, str, tuple[str, ...]]]:
+    hits = ix.search("", limit=10_000, highlight=None).hits
+    return sorted((h.article.id, h.article.body, h.article.entity_names) for h in hits)
+
+
+def test_two_workers_build_the_same_index_as_one(tmp_path: Path) -> None:
+    source = _corpus(tmp_path / "in", 300)
+    with Index.create(tmp_path / "one") as one, Index.create(tmp_path / "two") as two:
+        r1 = one.ingest(source)
+        r2 = two.ingest(source, workers=2, commit_every=120)
+        assert (r1.added, r2.added) == (300, 300)
+        assert _snapshot(one) == _snapshot(two)
+        for query in ["wage talks", '"Halina Wrzosek"', "entity:BDF", "date:2024-03"]:
+            assert one.search(query).total == two.search(query).total > 0
+        again = two.ingest(source, workers=2)
+        assert (again.added, again.unchanged) == (0, 300) and len(two) == 300
+    report = searchlib.check_index(tmp_path / "two")
+    assert report.ok, report.summary()
+
+
+def test_parallel_upserts_keep_one_copy_the_latest(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "ix") as ix:
+        ix.add(searchlib.Article(id="x", date="2024-01-01", body="The first version."))
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text(
+            '{"id": "x", "date": "2024-01-02", "body": "The second version."}\n'
+            '{"id": "y", "date": "2024-01-02", "body": "Another article."}\n'
+            '{"id": "x", "date": "2024-01-03", "body": "The third version."}\n',
+            "utf-8",
+        )
+        report = ix.ingest(feed, workers=2)
+        assert (report.added, report.updated) == (1, 2)
+        assert len(ix) == 2 and ix.get("x").body == "The third version."  # type: ignore[union-attr]
+        assert searchlib.check_index(tmp_path / "ix").ok
+
+
+def test_killed_parallel_ingest_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
+    source = _corpus(tmp_path / "in", 3000)
+    index = tmp_path / "ix"
+    Index.create(index).close()
+    script = textwrap.dedent(
+        f"""
+        import searchlib
+        if __name__ == "__main__":
+            with searchlib.Index.open({str(index)!r}) as ix:
+                ix.ingest({str(source)!r}, workers=2, commit_every=500)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(index.glob("MAIN.w*.tmp")):
+        time.sleep(0.05)
+    time.sleep(1.0)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False)
+    workers = [int(pid) for pid in children.stdout.split()]
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10  # PR_SET_PDEATHSIG kills workers at once; the fallback check takes a second
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "worker processes outlived their parent"
+    with Index.open(index) as ix:
+        count = len(ix)
+        assert count % 500 == 0  # whole commits only
+        with ix.writer(timeout=0) as w:  # the lock is free
+            w.add(searchlib.Article(id="after", date="2024-01-01", body="Written after the crash."))
+        assert len(ix) == count + 1
+    assert not [p for p in searchlib.check_index(index, repair=True).problems if "copy" in p]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_workers_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        Index.in_memory().ingest(tmp_path, workers=0)
