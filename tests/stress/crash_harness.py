@@ -55,16 +55,29 @@ def article(batch: int, item: int) -> searchlib.Article:
     )
 
 
-def child(index: Path, ack: Path, start: int, batch_size: int, optimize_every: int) -> None:
-    """Write batches forever (until killed); acknowledge each after its commit returns."""
+def child(index: Path, ack: Path, start: int, batch_size: int, optimize_every: int, workers: int = 1) -> None:
+    """Write batches forever (until killed); acknowledge each after its commit returns.
+
+    With ``workers`` > 1 each batch goes through the parallel ingest (worker processes).
+    """
     ix = searchlib.Index.open(index)
+    feed = index.parent / "batch.jsonl"
     with open(ack, "a", encoding="utf-8") as acks:
         batch = start
         while True:
-            w = ix.writer(timeout=30)
-            for item in range(batch_size):
-                w.add(article(batch, item))
-            w.commit(optimize=optimize_every > 0 and batch % optimize_every == optimize_every - 1)
+            if workers > 1:
+                rows = []
+                for item in range(batch_size):
+                    a = article(batch, item)
+                    row = {"id": a.id, "date": a.date.isoformat(), "title": a.title, "body": a.body}
+                    rows.append(json.dumps({**row, "entities": list(a.entity_names)}))
+                feed.write_text("\n".join(rows) + "\n", "utf-8")
+                ix.ingest(feed, workers=workers, commit_every=None, timeout=30)
+            else:
+                w = ix.writer(timeout=30)
+                for item in range(batch_size):
+                    w.add(article(batch, item))
+                w.commit(optimize=optimize_every > 0 and batch % optimize_every == optimize_every - 1)
             acks.write(f"{batch}\n")
             acks.flush()
             os.fsync(acks.fileno())
@@ -183,6 +196,7 @@ def run(
     min_delay: float = 0.3,
     max_delay: float = 2.0,
     optimize_every: int = 9,
+    workers: int = 1,
     seed: int | None = None,
     workdir: Path | None = None,
     verbose: bool = True,
@@ -207,6 +221,7 @@ def run(
                     str(start),
                     str(batch_size),
                     str(optimize_every),
+                    str(workers),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -256,8 +271,8 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--child"]:
-        index, ack, start, batch_size, optimize_every = args[1:6]
-        child(Path(index), Path(ack), int(start), int(batch_size), int(optimize_every))
+        index, ack, start, batch_size, optimize_every, workers = args[1:7]
+        child(Path(index), Path(ack), int(start), int(batch_size), int(optimize_every), int(workers))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=100)
@@ -269,13 +284,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-delay", type=float, default=None, help="longest run before the kill, in seconds")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--workers", type=int, default=1, help="write through the parallel ingest with N workers")
     opts = parser.parse_args(args)
     min_delay, max_delay = (0.3, 1.2) if opts.quick else (0.3, 2.5)
+    if opts.max_delay is not None:
+        max_delay = max(min_delay, opts.max_delay)
     summary = run(
         opts.trials,
         batch_size=opts.batch,
         min_delay=min_delay,
         max_delay=max_delay,
+        optimize_every=opts.optimize_every,
+        workers=opts.workers,
         seed=opts.seed,
         verbose=not opts.json,
     )

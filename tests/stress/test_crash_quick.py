@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 HARNESS = Path(__file__).with_name("crash_harness.py")
 
 
@@ -20,10 +22,14 @@ def _harness() -> ModuleType:
     return module
 
 
-def test_crash_harness_quick(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_crash_harness_quick(tmp_path: Path, workers: int) -> None:
     harness = _harness()
-    summary = harness.run(5, min_delay=0.4, max_delay=1.4, seed=1234, workdir=tmp_path, verbose=False)
-    assert summary.trials == 5
+    trials, longest = (5, 1.4) if workers == 1 else (3, 3.0)  # worker start-up takes about a second
+    summary = harness.run(
+        trials, min_delay=0.4, max_delay=longest, seed=1234, workdir=tmp_path, verbose=False, workers=workers
+    )
+    assert summary.trials == trials
     assert summary.failures == [], summary.failures
     assert summary.acked_batches > 0, "the child never committed: the kills came too early to test anything"
     assert (summary.losses, summary.partial_batches, summary.duplicates) == (0, 0, 0)
