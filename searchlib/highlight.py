@@ -71,7 +71,12 @@ class Matcher:
             return []
         found: list[tuple[int, int, int]] = []
         words = [p for p in self.patterns if p.stems]
-        if words:
+        singles = all(len(p.stems) == 1 for p in words)
+        quick = sch.find_terms(text, frozenset(p.stems[0] for p in words)) if words and singles else None
+        if quick is not None:  # single words only: scan for candidates instead of tokenising it all
+            index_of = {p.stems[0]: i for i, p in reversed(list(enumerate(words)))}
+            found.extend((start, end, index_of[term]) for term, start, end in quick[: MAX_SPANS + 1])
+        elif words:
             toks = list(sch.tokens(text))
             terms = [t for t, _, _ in toks]
             firsts: dict[str, list[int]] = {}
@@ -85,7 +90,10 @@ class Matcher:
                 if len(found) > MAX_SPANS:
                     break
         prefixes = [p.prefix for p in self.patterns if p.prefix is not None]
-        if prefixes:
+        quick_prefixed = sch.find_prefixed(text, prefixes) if prefixes else None
+        if quick_prefixed is not None:
+            found.extend((start, end, len(words) + index) for start, end, index in quick_prefixed)
+        elif prefixes:
             offset = len(words)
             for word, start, end in sch.lower_words(text):
                 for index, prefix in enumerate(prefixes):

@@ -79,3 +79,26 @@ def test_cached_length_bm25f_scores_equal_whooshs() -> None:
         expected = [(h.docnum, round(h.score, 9)) for h in plain.search(query, limit=None)]
         got = [(h.docnum, round(h.score, 9)) for h in fast.search(query, limit=None)]
     assert got == expected and len(got) == 41
+
+
+@given(_text, st.lists(_words, min_size=1, max_size=4))
+def test_candidate_scan_finds_exactly_the_matching_tokens(text: str, query_words: list[str]) -> None:
+    stems = frozenset(t for w in query_words for t in sch.analyze(w))
+    quick = sch.find_terms(text, stems)
+    if quick is None:  # a stem too short to scan for: the caller tokenises everything
+        return
+    assert quick == [t for t in sch.tokens(text) if t[0] in stems]
+
+
+@given(_text, st.lists(st.sampled_from(["ta", "talk", "is", "u.s", "co-", "é", "ra", "stop"]), min_size=1, max_size=3))
+def test_prefix_scan_finds_exactly_the_prefixed_words(text: str, prefixes: list[str]) -> None:
+    quick = sch.find_prefixed(text, prefixes)
+    if quick is None:
+        return
+    expected = []
+    for word, start, end in sch.lower_words(text):
+        for index, prefix in enumerate(prefixes):
+            if word.startswith(prefix):
+                expected.append((start, end, index))
+                break
+    assert quick == expected

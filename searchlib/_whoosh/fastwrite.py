@@ -62,6 +62,61 @@ def analyze_spans(text: str, stoplist: frozenset[str], minsize: int) -> Iterator
             yield stem_cached(word), match.start(), match.end()
 
 
+def find_stems(
+    text: str, stems: frozenset[str], stoplist: frozenset[str], minsize: int
+) -> list[tuple[str, int, int]] | None:
+    """(term, start, end) of the tokens of ``text`` whose stem is in ``stems``, found fast.
+
+    A Porter stem keeps all but possibly the last letter of its word, so a case-insensitive
+    regular-expression scan for those prefixes finds every candidate; only candidates are
+    tokenised and stemmed. Returns None when a stem is too short for that to be selective.
+    """
+    heads = {stem[:-1] if len(stem) > 3 else stem[:2] for stem in stems}
+    lowered = text.lower()
+    if any(len(h) < 2 for h in heads) or len(lowered) != len(text):
+        return None  # (lower-casing "İ" adds a character: offsets would shift)
+    scan = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True)) + ")")
+    found: list[tuple[str, int, int]] = []
+    for hit in scan.finditer(lowered):
+        start = hit.start()
+        if start >= 2 and text[start - 1] == "." and text[start - 2].isalnum():
+            continue  # inside a dotted token such as "u.s"
+        match = _WORD.match(text, start)
+        if match is None:
+            continue
+        word = match.group().lower()
+        if len(word) < minsize or word in stoplist:
+            continue
+        term = stem_cached(word)
+        if term in stems:
+            found.append((term, start, match.end()))
+    return found
+
+
+def find_prefixes(text: str, prefixes: list[str]) -> list[tuple[int, int, int]] | None:
+    """(start, end, prefix index) of tokens whose lower-case form starts with a prefix.
+
+    None when lower-casing changes the text's length (offsets would shift).
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text) or not prefixes:
+        return None
+    scan = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True)) + ")")
+    found: list[tuple[int, int, int]] = []
+    for hit in scan.finditer(lowered):
+        start = hit.start()
+        if start >= 2 and text[start - 1] == "." and text[start - 2].isalnum():
+            continue
+        match = _WORD.match(lowered, start)
+        if match is None:
+            continue
+        word = match.group()
+        index = next((i for i, prefix in enumerate(prefixes) if word.startswith(prefix)), None)
+        if index is not None:  # the scan can match inside a longer token ("co-" in "co")
+            found.append((start, match.end(), index))
+    return found
+
+
 class FastText(fields.TEXT):  # type: ignore[misc]
     """A TEXT field (positions, stemming, stop words) with a one-pass indexer.
 

@@ -11,7 +11,7 @@ from typing import Any
 from whoosh import analysis, columns, fields
 
 from searchlib import dedup
-from searchlib._whoosh.fastwrite import FastText, analyze_spans
+from searchlib._whoosh.fastwrite import FastText, analyze_spans, find_prefixes, find_stems
 from searchlib.models import Article, Entity, EntityKind
 
 FORMAT_VERSION = 6
@@ -172,6 +172,16 @@ def decode_facets(raw: bytes) -> tuple[str, list[list[str]]]:
 def tokens(text: str) -> Iterator[tuple[str, int, int]]:
     """(stemmed term, start char, end char) for each indexed token of ``text``."""
     return analyze_spans(text, STOPLIST, MINSIZE)
+
+
+def find_terms(text: str, terms: frozenset[str]) -> list[tuple[str, int, int]] | None:
+    """Indexed tokens of ``text`` whose term is in ``terms`` (None: use ``tokens`` instead)."""
+    return find_stems(text, terms, STOPLIST, MINSIZE)
+
+
+def find_prefixed(text: str, prefixes: list[str]) -> list[tuple[int, int, int]] | None:
+    """(start, end, prefix index) of words starting with a prefix (None: use ``lower_words``)."""
+    return find_prefixes(text, prefixes)
 
 
 def analyze(text: str) -> list[str]:
