@@ -211,6 +211,9 @@ class DateIndex:
 
 _DATE_INDEXES: weakref.WeakKeyDictionary[Searcher, DateIndex] = weakref.WeakKeyDictionary()
 _COLUMNS: weakref.WeakKeyDictionary[Searcher, dict[str, Any]] = weakref.WeakKeyDictionary()
+_ARTICLES: weakref.WeakKeyDictionary[Searcher, dict[int, Article]] = weakref.WeakKeyDictionary()
+ARTICLE_CACHE = 2048
+"""Loaded articles kept per commit."""
 
 
 def column(searcher: Searcher, name: str) -> Any:
@@ -431,14 +434,26 @@ class FacetRequest:
 
 
 def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
-    """The stored articles of ``docnums`` (body from its column, the rest from stored fields)."""
+    """The stored articles of ``docnums`` (body from its column, the rest from stored fields).
+
+    Articles are immutable, so the last ``ARTICLE_CACHE`` loaded per commit are kept: pages
+    and repeated queries do not rebuild them.
+    """
     if not docnums:
         return []
-    bodies = column(searcher, "body_text")
+    cache = _ARTICLES.get(searcher)
+    if cache is None:
+        cache = _ARTICLES[searcher] = {}
     out = []
     for docnum in docnums:
-        stored: dict[str, Any] = searcher.stored_fields(docnum)
-        out.append(sch.to_article(stored["id"], stored["meta"], bodies[docnum]))
+        article = cache.get(docnum)
+        if article is None:
+            stored: dict[str, Any] = searcher.stored_fields(docnum)
+            article = sch.to_article(stored["id"], stored["meta"], column(searcher, "body_text")[docnum])
+            if len(cache) >= ARTICLE_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[docnum] = article
+        out.append(article)
     return out
 
 
