@@ -17,6 +17,7 @@ def plot_timeline(timeline: Timeline, path: str | os.PathLike[str], *, title: st
 
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("plotting needs matplotlib: pip install 'searchlib[plot]'") from exc
     labels = [p.value for p in timeline.points]
@@ -27,6 +28,7 @@ def plot_timeline(timeline: Timeline, path: str | os.PathLike[str], *, title: st
         step = max(1, len(labels) // 20)
         ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right", fontsize=8)
         ax.set_ylabel("articles")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title or f"{timeline.query or 'all articles'} by {timeline.bucket.value}")
         fig.tight_layout()
         out = Path(path)
