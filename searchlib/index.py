@@ -9,8 +9,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Literal
 
 import attrs
 
@@ -19,16 +17,15 @@ from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.parallel import WorkerPool
-from searchlib._whoosh.store import Backend, BackendWriter
-from searchlib.entities import EntityExtractor, RuleExtractor, entities_for
-from searchlib.errors import DocumentNotFoundError, IndexClosedError, IngestError
+from searchlib._whoosh.store import Backend
+from searchlib.entities import EntityExtractor, RuleExtractor
+from searchlib.errors import DocumentNotFoundError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
 from searchlib.models import (
     Article,
     DateBucket,
     DuplicateGroup,
-    Entity,
     FacetCount,
     Facets,
     Hit,
@@ -39,6 +36,7 @@ from searchlib.models import (
     Sort,
     Timeline,
 )
+from searchlib.writer import Writer
 
 __all__ = ["DEFAULT_ROOT", "Index", "Ranking", "Writer"]
 
@@ -101,104 +99,6 @@ def _key_words(text: str) -> list[str]:
     for word in re.findall(r"[^\W\d_]{6,}", text.lower()):
         counts[word] = counts.get(word, 0) + 1
     return sorted(counts, key=lambda w: -counts[w])[:MLT_TERMS]
-
-
-class Writer:
-    """Adds, updates and deletes articles; nothing is visible until :meth:`commit`.
-
-    Use as a context manager: the block commits when it ends normally and cancels (writes
-    nothing) when it raises. The index's write lock is held from creation to commit/cancel.
-    """
-
-    def __init__(self, index: Index, raw: BackendWriter) -> None:
-        self._index = index
-        self._raw: BackendWriter | None = raw
-
-    def _writer(self) -> BackendWriter:
-        if self._raw is None:
-            raise IndexClosedError("this writer was already committed or cancelled", path=self._index.path)
-        return self._raw
-
-    def _entities(self, article: Article) -> tuple[Entity, ...]:
-        """Entities given in the input as given; else extracted, with aliases learned so far folded in."""
-        return entities_for(article.title, article.body, article.entities, self._index.extractor, self._index._aliases)
-
-    def add(self, article: Article) -> None:
-        """Add ``article``, replacing any article with the same id (added earlier or in this writer)."""
-        self._write(article, force=True)
-
-    def add_many(self, articles: Iterable[Article]) -> int:
-        """Add each article in turn; returns how many were added."""
-        count = 0
-        for article in articles:
-            self.add(article)
-            count += 1
-        return count
-
-    def update(self, article: Article) -> None:
-        """Replace the article with ``article.id``; raises ``DocumentNotFoundError`` if there is none."""
-        if not self._writer().contains(article.id):
-            raise DocumentNotFoundError(article.id)
-        self.add(article)
-
-    def delete(self, doc_id: str) -> bool:
-        """Delete the article with ``doc_id``; returns whether there was one."""
-        return self._writer().delete(doc_id)
-
-    def _write(self, article: Article, *, force: bool) -> Literal["added", "updated", "unchanged"]:
-        raw = self._writer()
-        digest = sch.checksum(article)
-        existing = raw.stored_checksum(article.id)
-        if not force and existing == digest:
-            return "unchanged"
-        present = existing is not None or raw.contains(article.id)
-        raw.upsert(article, self._entities(article), digest)
-        return "updated" if present else "added"
-
-    def _route(self, article: Article, pool: WorkerPool, sent: set[str]) -> Literal["added", "updated", "unchanged"]:
-        """Parallel ingest: skip an unchanged article or hand it to a worker."""
-        raw = self._writer()
-        existing = raw.stored_checksum(article.id)
-        if existing == sch.checksum(article):
-            return "unchanged"
-        status: Literal["added", "updated"] = "updated" if existing is not None or article.id in sent else "added"
-        sent.add(article.id)
-        pool.send(article)
-        return status
-
-    def _commit_with(self, segments: list[object], replaced_ids: set[str]) -> None:
-        raw = self._writer()
-        self._raw = None
-        raw.commit_with(list(segments), replaced_ids)
-
-    def commit(self, *, optimize: bool = False) -> None:
-        """Make every change visible atomically; ``optimize`` merges all segments into one."""
-        raw = self._writer()
-        self._raw = None  # committed or, if the commit fails, aborted: either way finished
-        raw.commit(optimize=optimize)
-
-    def cancel(self) -> None:
-        """Discard every change and release the lock."""
-        if self._raw is not None:
-            raw, self._raw = self._raw, None
-            raw.cancel()
-
-    @property
-    def closed(self) -> bool:
-        return self._raw is None
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._raw is None:
-            return
-        if exc_type is None:
-            self.commit()
-        else:
-            self.cancel()
 
 
 class Index:
