@@ -102,3 +102,9 @@ def test_prefix_scan_finds_exactly_the_prefixed_words(text: str, prefixes: list[
                 expected.append((start, end, index))
                 break
     assert quick == expected
+
+
+@given(st.lists(st.one_of(_words, st.sampled_from([" ", "", "a b", " x ", ",", "é,é"])), max_size=12).map(",".join))
+def test_fast_keyword_postings_equal_whoosh_postings(value: str) -> None:
+    reference = fields.KEYWORD(commas=True, scorable=True)
+    assert sorted(sch.build_schema()["entity"].index(value)) == sorted(reference.index(value))

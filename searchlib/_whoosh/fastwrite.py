@@ -17,6 +17,7 @@ from typing import Any
 
 from whoosh import fields, writing
 from whoosh.lang.porter import stem
+from whoosh.system import pack_uint
 
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default pattern
 _STEMS: dict[str, str] = {}
@@ -137,6 +138,32 @@ class FastText(fields.TEXT):  # type: ignore[misc]
         boost = self.format.field_boost
         for term, positions in analyze_positions(value, self.fast_stoplist, self.fast_minsize).items():
             yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+
+
+_COMMA_ITEM = re.compile(r"[^,]+")
+
+
+class FastKeyword(fields.KEYWORD):  # type: ignore[misc]
+    """A comma-separated KEYWORD field whose indexer skips Whoosh's token pipeline.
+
+    Yields exactly what ``KEYWORD(commas=True)`` does: each ``[^,]+`` run, stripped, with its
+    frequency (entity fields are indexed for every article, several names each).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(commas=True, **kwargs)
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        counts: dict[str, int] = {}
+        for item in _COMMA_ITEM.findall(value):
+            key = item.strip()
+            counts[key] = counts.get(key, 0) + 1
+        boost = self.format.field_boost
+        for key, freq in counts.items():
+            yield key.encode("utf-8"), freq, freq * boost, pack_uint(freq)
 
 
 class _CachedLengths:

@@ -11,10 +11,10 @@ from typing import Any
 from whoosh import analysis, columns, fields
 
 from searchlib import dedup
-from searchlib._whoosh.fastwrite import FastText, analyze_spans, find_prefixes, find_stems
+from searchlib._whoosh.fastwrite import FastKeyword, FastText, analyze_spans, find_prefixes, find_stems
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Bumped whenever the schema or the stored layout changes incompatibly."""
 
 STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
@@ -34,19 +34,19 @@ KIND_FIELDS = {EntityKind.PERSON: "person", EntityKind.ORG: "org", EntityKind.PL
 
 def build_schema() -> fields.Schema:
     """Fields of a searchlib index; body text lives in a column, not in stored fields."""
-    keyword = dict(lowercase=False, commas=True, scorable=True)
+    keyword = dict(lowercase=False, scorable=True)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         date=fields.NUMERIC(numtype=int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
         title=_text(stored=True),
         body=_text(stored=False),
         entity_text=_text(stored=False),
-        entity=fields.KEYWORD(**keyword),
-        person=fields.KEYWORD(**keyword),
-        org=fields.KEYWORD(**keyword),
-        place=fields.KEYWORD(**keyword),
+        entity=FastKeyword(**keyword),
+        person=FastKeyword(**keyword),
+        org=FastKeyword(**keyword),
+        place=FastKeyword(**keyword),
         source=fields.ID(),
-        dupkey=fields.KEYWORD(commas=True, lowercase=False),
+        dupkey=FastKeyword(lowercase=False),
         group=fields.ID(sortable=True),
         sketch=fields.COLUMN(columns.VarBytesColumn()),
         meta=fields.STORED(),
