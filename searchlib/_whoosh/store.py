@@ -248,7 +248,7 @@ class Backend:
             if private is not None:
                 storage.temp_storage = lambda name=None: FileStorage(str(private)).create()
             try:
-                raw = FastSegmentWriter(self.ix, _lk=False)
+                raw = FastSegmentWriter(self.ix, _lk=False, compound=False)
             finally:
                 if private is not None:
                     del storage.temp_storage
@@ -270,7 +270,7 @@ class Backend:
                     holder=holder,
                 )
             try:
-                raw = FastSegmentWriter(self.ix, _lk=False)
+                raw = FastSegmentWriter(self.ix, _lk=False, compound=False)
             except BaseException:
                 lock.release()
                 raise
