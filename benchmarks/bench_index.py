@@ -119,7 +119,22 @@ def report(
             f"searchlib re-ingest of the unchanged corpus: {reingest['seconds']:.2f} s "
             f"({n / reingest['seconds']:,.0f} docs/s; {reingest['unchanged']} unchanged, "
             f"{reingest['added']} added, {reingest['updated']} updated); "
-            f"vs its first ingest: {reingest['seconds'] / results['searchlib']['seconds']:.2f}x the time.",
+            f"vs its first ingest: {reingest['seconds'] / results['searchlib']['seconds']:.2f}x the time "
+            f"({results['searchlib']['seconds'] / reingest['seconds']:.1f}x faster).",
+        ]
+    if "searchlib" in results and "searchlib-2w" in results:
+        parts += [
+            "",
+            f"searchlib parallel ingest: workers=2 indexes {rate['searchlib-2w'] / rate['searchlib']:.2f}x "
+            f"as many docs/s as workers=1 ({common.fmt(rate['searchlib-2w'])} vs {common.fmt(rate['searchlib'])}).",
+        ]
+    if "searchlib" in results and "searchlib-nofsync" in results:
+        with_sync, without = results["searchlib"]["seconds"], results["searchlib-nofsync"]["seconds"]
+        parts += [
+            "",
+            f"Durability cost (fsync on every commit): searchlib takes {with_sync / without:.2f}x the wall time "
+            f"of searchlib-nofsync ({with_sync:.2f} s vs {without:.2f} s, workers=1 both; "
+            f"{100 * (with_sync - without) / with_sync:+.1f}% of the durable run).",
         ]
     parts += ["", "Ratios > 1 mean faster than the reference. Peak RSS includes the Python interpreter."]
     if notes:

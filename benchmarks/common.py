@@ -25,6 +25,7 @@ DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 PACKAGES = ("searchlib", "whoosh", "tantivy", "bm25s", "numpy", "wordfreq", "psutil", "matplotlib")
 QUICK_ARTICLES = 300
+DEFAULT_ENGINES = ("searchlib", "searchlib-2w", "searchlib-nofsync", "whoosh", "tantivy", "fts5", "bm25s")
 _SNAPSHOT: Path | None = None
 
 
@@ -32,7 +33,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articles", type=int, default=10_000, help="corpus size (default 10000)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--format", choices=("text", "jsonl"), default="text")
-    parser.add_argument("--engines", default="searchlib,whoosh,tantivy,fts5,bm25s", help="comma-separated")
+    parser.add_argument(
+        "--engines",
+        default=None,
+        help=f"comma-separated (default {','.join(DEFAULT_ENGINES)}; --quick leaves out searchlib-nofsync)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"tiny corpus ({QUICK_ARTICLES} articles), for CI")
     parser.add_argument("--name", help="result file name (default derived from the parameters)")
     parser.add_argument(
@@ -43,7 +48,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def resolve(args: argparse.Namespace) -> argparse.Namespace:
     if args.quick:
         args.articles = QUICK_ARTICLES
-    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if args.engines is None:
+        from benchmarks.engines import ENGINES
+
+        args.engines = [e for e in DEFAULT_ENGINES if not (args.quick and ENGINES[e].full_only)]
+    else:
+        args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not args.live:
         snapshot_searchlib()
     if not args.name:

@@ -5,6 +5,10 @@ engine's own query form and returns the top-10 article ids (searchlib's derived 
 results can be compared across engines). Query kinds an engine cannot express are listed
 in ``lacks`` with the reason; the runners print "n/a" for them instead of faking them.
 
+searchlib is measured as ``searchlib`` (``ingest(workers=1)``), ``searchlib-2w``
+(``workers=2``) and ``searchlib-nofsync`` (``workers=1`` with commit fsyncs turned off); the
+two variants only index, the search benchmark uses the ``searchlib`` index.
+
 Peers are used the way their own documentation teaches, with default settings:
 
 * ``whoosh``: ``StemmingAnalyzer`` schema (id, date, body), default ``ix.writer()``,
@@ -43,6 +47,10 @@ class Engine:
     lacks: ClassVar[dict[str, str]] = {}
     highlighting: ClassVar[bool] = False
     notes: ClassVar[str] = ""
+    index_only: ClassVar[bool] = False
+    """A variant measured by the indexing benchmark only (the search benchmark skips it)."""
+    full_only: ClassVar[bool] = False
+    """Left out of ``--quick`` runs unless named in ``--engines``."""
 
     @classmethod
     def missing(cls) -> list[str]:
@@ -79,6 +87,10 @@ class SearchlibEngine(Engine):
     requires = ("searchlib",)
     highlighting = True
     notes = "indexes title, body and extracted entities (BM25F); every search also counts all matches"
+    workers: ClassVar[int] = 1
+    """``ingest(workers=...)``: processes that build segments in parallel (1 = in-process)."""
+    fsync: ClassVar[bool] = True
+    """False sets ``searchlib._whoosh.store.FSYNC = False`` in the indexing process (benchmarks only)."""
 
     def __init__(self) -> None:
         self.ix: Any = None
@@ -86,9 +98,13 @@ class SearchlibEngine(Engine):
     def build(self, corpus: Path, index_dir: Path) -> dict[str, Any]:
         import searchlib
 
+        if not self.fsync:
+            from searchlib._whoosh import store
+
+            store.FSYNC = False
         with searchlib.Index.create(index_dir, overwrite=True) as ix:
-            report = ix.ingest([corpus], commit_every=None)
-        return {"added": report.added, "skipped": report.skipped}
+            report = ix.ingest([corpus], commit_every=None, workers=self.workers)
+        return {"added": report.added, "skipped": report.skipped, "workers": self.workers, "fsync": self.fsync}
 
     def reingest(self, corpus: Path, index_dir: Path) -> dict[str, Any]:
         """Ingest the same files again: every article should be skipped as unchanged."""
@@ -133,6 +149,25 @@ class SearchlibEngine(Engine):
     def close(self) -> None:
         if self.ix is not None:
             self.ix.close()
+
+
+class Searchlib2wEngine(SearchlibEngine):
+    """searchlib's parallel ingest with two worker processes (both cores); indexing benchmark only."""
+
+    name = "searchlib-2w"
+    index_only = True
+    workers = 2
+    notes = "searchlib with ingest(workers=2); same index as searchlib"
+
+
+class SearchlibNofsyncEngine(SearchlibEngine):
+    """searchlib without fsync on commit, to show what durability costs; indexing benchmark only."""
+
+    name = "searchlib-nofsync"
+    index_only = True
+    full_only = True
+    fsync = False
+    notes = "searchlib with FSYNC=False (not durable; benchmarks only)"
 
 
 class WhooshEngine(Engine):
@@ -391,7 +426,16 @@ class Bm25sEngine(Engine):
 
 
 ENGINES: dict[str, type[Engine]] = {
-    e.name: e for e in (SearchlibEngine, WhooshEngine, TantivyEngine, Fts5Engine, Bm25sEngine)
+    e.name: e
+    for e in (
+        SearchlibEngine,
+        Searchlib2wEngine,
+        SearchlibNofsyncEngine,
+        WhooshEngine,
+        TantivyEngine,
+        Fts5Engine,
+        Bm25sEngine,
+    )
 }
 
 

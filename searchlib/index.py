@@ -200,7 +200,7 @@ class Index:
         :class:`IngestError` and the uncommitted batch is discarded. Changes are committed
         every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
         that many processes extract entities and build index segments in parallel while this
-        one reads the input (see README: parallel ingest).
+        one reads the input (see README: parallel ingest); in-memory indexes use this process.
         """
         if workers < 1:
             raise ValueError("workers must be at least 1")
