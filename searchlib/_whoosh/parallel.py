@@ -44,6 +44,8 @@ def _die_with_parent() -> None:
 def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent: int) -> None:
     """A worker's loop: articles in, one segment out per ``finish``."""
     _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        return
     try:
         backend = Backend.open(Path(path))
         writer = None

@@ -204,7 +204,8 @@ def run(
     rng = random.Random(seed)
     started = time.perf_counter()
     summary = Summary()
-    with tempfile.TemporaryDirectory(prefix="crash-harness-", dir=workdir) as folder:
+    # a killed child's workers may still be exiting: cleaning up must not fail the run
+    with tempfile.TemporaryDirectory(prefix="crash-harness-", dir=workdir, ignore_cleanup_errors=True) as folder:
         index, ack = Path(folder) / "ix", Path(folder) / "acks.txt"
         searchlib.Index.create(index).close()
         env = {**os.environ, "TMPDIR": folder}
