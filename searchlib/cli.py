@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 import attrs
 
@@ -89,6 +89,18 @@ def _auto_workers(paths: Sequence[str]) -> int:
     return min(os.cpu_count() or 1, 4) if total > AUTO_PARALLEL_BYTES else 1
 
 
+class _Filters(TypedDict):
+    date_from: str | None
+    date_to: str | None
+    entities: Sequence[str]
+    source: str | None
+
+
+def _filters(args: argparse.Namespace) -> _Filters:
+    """The typed filter keywords shared by search, related, duplicates and timeline."""
+    return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
+
+
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
     extractor = _extractor(args.extractor, args.spacy_model)
@@ -129,10 +141,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         results = ix.search(
             args.query,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            entities=args.entity or (),
-            source=args.source,
+            **_filters(args),
             sort=Sort(args.sort),
             limit=args.limit,
             page=args.page,
@@ -171,10 +180,7 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
         found = ix.related_entities(
             args.query,
             size=args.size,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            entities=args.entity or (),
-            source=args.source,
+            **_filters(args),
         )
     out.write(format_related(found) + "\n")
     return 0
@@ -199,10 +205,7 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
         found = ix.duplicates(
             args.query,
             size=args.size,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            entities=args.entity or (),
-            source=args.source,
+            **_filters(args),
         )
     out.write(format_duplicates(found) + "\n")
     return 0
@@ -213,10 +216,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         found = ix.timeline(
             args.query,
             bucket=DateBucket(args.bucket),
-            date_from=args.date_from,
-            date_to=args.date_to,
-            entities=args.entity or (),
-            source=args.source,
+            **_filters(args),
         )
     out.write(format_timeline(found) + "\n")
     if args.png:
