@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO, TypedDict
 
 import attrs
 
@@ -47,6 +47,13 @@ Commands:
   :help                 this text                          :quit   leave (or Ctrl-D)"""
 
 
+class _Filters(TypedDict):
+    date_from: str | None
+    date_to: str | None
+    entities: Sequence[str]
+    source: str | None
+
+
 @attrs.frozen
 class Session:
     """The REPL's state between lines: the last query, page, limit and filters."""
@@ -62,6 +69,10 @@ class Session:
     collapse: bool = False
     recency: Recency | None = None
     last: Results | None = None
+
+    def filters(self) -> _Filters:
+        """The filters in force, as the typed keywords every search-like call takes."""
+        return {"date_from": self.date_from, "date_to": self.date_to, "entities": self.entities, "source": self.source}
 
     def describe_filters(self) -> str:
         parts = []
@@ -147,10 +158,7 @@ class _Repl:
         try:
             results = self.index.search(
                 s.query,
-                date_from=s.date_from,
-                date_to=s.date_to,
-                entities=s.entities,
-                source=s.source,
+                **s.filters(),
                 sort=s.sort,
                 offset=s.offset,
                 limit=s.limit,
@@ -235,25 +243,19 @@ class _Repl:
     def facets(self, args: list[str]) -> None:
         bucket = DateBucket(args[0]) if args else DateBucket.MONTH
         s = self.state
-        facets = self.index.facets(
-            s.query or "", date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, bucket=bucket
-        )
+        facets = self.index.facets(s.query or "", **s.filters(), bucket=bucket)
         self.say(format_facets(facets))
 
     def related(self, args: list[str]) -> None:
         s = self.state
         query = " ".join(args) if args else (s.query or "")
-        found = self.index.related_entities(
-            query, date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source
-        )
+        found = self.index.related_entities(query, **s.filters())
         self.say(f"Related to {query or 'everything'!r} ({s.describe_filters()}):\n{format_related(found)}")
 
     def dups(self, args: list[str]) -> None:
         s = self.state
         query = " ".join(args) if args else (s.query or "")
-        found = self.index.duplicates(
-            query, date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, size=10
-        )
+        found = self.index.duplicates(query, **s.filters(), size=10)
         self.say(format_duplicates(found))
 
     def set_collapse(self, args: list[str]) -> None:
@@ -265,9 +267,7 @@ class _Repl:
     def timeline(self, args: list[str]) -> None:
         bucket = DateBucket(args[0]) if args else DateBucket.MONTH
         s = self.state
-        found = self.index.timeline(
-            s.query or "", date_from=s.date_from, date_to=s.date_to, entities=s.entities, source=s.source, bucket=bucket
-        )
+        found = self.index.timeline(s.query or "", **s.filters(), bucket=bucket)
         self.say(format_timeline(found))
 
     def _article_id(self, wanted: str) -> str:

@@ -54,10 +54,6 @@ def _date_range(start: dt.date | None, end: dt.date | None) -> wq.Query:
     return wq.NumericRange("date", low, high, constantscore=True)
 
 
-def _boosts(weights: Weights) -> dict[str, float]:
-    return {"title": weights.title, "body": weights.body, "entity_text": weights.entities}
-
-
 def _text_query(node: q.Term | q.Phrase, weights: Weights) -> wq.Query | None:
     field = node.field
     if field in KEYWORD_FIELDS:
