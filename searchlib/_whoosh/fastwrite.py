@@ -5,8 +5,10 @@ Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news arti
 * analysis: a chain of generator filters per token (tokenize, lower-case, stop, stem) and a
   ``Token`` object per word. :class:`FastText` does the same work in one loop with a
   word -> stem cache, and is tested to yield identical postings to ``TEXT(analyzer=ANALYZER)``;
-* commit: Whoosh looks up a document's field length in a column file once per *posting* to
-  keep block statistics. :class:`FastSegmentWriter` reads each field's lengths once.
+* postings: Whoosh pickles every posting through an external-sort pool, then hands them to
+  the codec one call each, looking up the document's field length per posting.
+  :class:`FastSegmentWriter` groups postings by term in memory (:mod:`.postings`) and writes
+  whole blocks; files are byte-identical to Whoosh's.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh import fields, writing
+from whoosh import fields, formats, writing
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
+
+from searchlib._whoosh.postings import MemoryPostings
 
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default pattern
 _STEMS: dict[str, str] = {}
 _STEM_CACHE_MAX = 500_000
+_ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
+_ONE_POSITION_MAX = 10_000
 
 
 def stem_cached(word: str) -> str:
@@ -40,13 +46,15 @@ def analyze_positions(text: str, stoplist: frozenset[str], minsize: int) -> dict
     every later kept token follows it by one.
     """
     poses: dict[str, list[int]] = {}
-    pos = -1
-    for raw, match in enumerate(_WORD.finditer(text)):
-        word = match.group().lower()
+    stems = _STEMS
+    pos = raw = -1
+    for word in _WORD.findall(text):
+        raw += 1
+        word = word.lower()
         if len(word) < minsize or word in stoplist:
             continue
         pos = raw if pos < 0 else pos + 1
-        term = stem_cached(word)
+        term = stems.get(word) or stem_cached(word)
         found = poses.get(term)
         if found is None:
             poses[term] = [pos]
@@ -136,8 +144,15 @@ class FastText(fields.TEXT):  # type: ignore[misc]
             return
         encode = self.format.encode
         boost = self.format.field_boost
+        cache = _ONE_POSITION if type(self.format) is formats.Positions else None
         for term, positions in analyze_positions(value, self.fast_stoplist, self.fast_minsize).items():
-            yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+            count = len(positions)
+            encoded = cache.get(positions[0]) if cache is not None and count == 1 else None
+            if encoded is None:
+                encoded = encode(positions)
+                if cache is not None and count == 1 and positions[0] < _ONE_POSITION_MAX:
+                    cache[positions[0]] = encoded
+            yield term.encode("utf-8"), count, count * boost, encoded
 
 
 _COMMA_ITEM = re.compile(r"[^,]+")
@@ -187,7 +202,62 @@ class _CachedLengths:
 
 
 class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
-    """Whoosh's SegmentWriter with field lengths cached while postings are written at commit."""
+    """Whoosh's SegmentWriter with postings grouped in memory and field lengths read once.
+
+    Falls back to Whoosh's own path for schemas with term vectors or separate spelling
+    fields (searchlib's has neither) and when postings were spilled or merged into the pool.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memory: MemoryPostings | None = None
+        if not any(f.vector or f.separate_spelling() for _, f in self.schema.items()):
+            self._memory = MemoryPostings()
+
+    def add_document(self, **fields: Any) -> None:
+        memory = self._memory
+        if memory is None:
+            super().add_document(**fields)
+            return
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        for fieldname in fieldnames:
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                boost = self._field_boost(fields, fieldname, docboost)
+                length = memory.add(fieldname, docnum, field.index(value), boost)
+                if not field.scorable:
+                    length = 0
+            stored_value = fields.get(f"_stored_{fieldname}", value)
+            perdocwriter.add_field(fieldname, field, stored_value if field.stored else None, length)
+            if field.column_type and stored_value is not None:
+                perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored_value))
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        if memory.full:
+            memory.spill(self.pool)
+
+    def _flush_segment(self) -> None:
+        memory = self._memory
+        if memory is not None and not self.pool.fieldnames:
+            self.perdocwriter.close()
+            memory.write(self.fieldwriter, self.schema)
+            self.fieldwriter.close()
+            return
+        if memory is not None:
+            memory.spill(self.pool)
+        super()._flush_segment()
 
     def per_document_reader(self) -> Any:
         return _CachedLengths(super().per_document_reader(), self.docnum - self.docbase)
