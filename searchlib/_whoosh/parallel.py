@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import queue
@@ -34,6 +35,8 @@ from searchlib.models import Article
 CHUNK = 64
 """Articles sent to a worker per message."""
 REPLY_TIMEOUT = 1.0
+WORKER_GC_THRESHOLDS = (100_000, 50, 50)
+"""Worker processes collect garbage less often than the default (700, 10, 10)."""
 
 
 def _die_with_parent() -> None:
@@ -46,6 +49,10 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the death signal was armed
         return
+    # A worker allocates millions of small containers (postings by term) that live until the
+    # segment is written; the default collector rescans them ~10% of the worker's time.
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
     try:
         backend = Backend.open(Path(path))
         writer = None
