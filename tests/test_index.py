@@ -153,3 +153,26 @@ def test_commits_fsync_files_and_the_directory(tmp_path: Path, monkeypatch: pyte
     assert str(path) in synced  # the directory, around the rename of the table of contents
     assert any(Path(s).name.startswith("MAIN_") for s in synced)  # the new segment's files
     assert toc and not any(s.endswith(".toc") for s in synced[-1:])  # the last sync is the directory
+
+
+def _batch(start: int, size: int) -> list[Article]:
+    return [Article(id=f"d{n}", date="2025-01-01", body=f"merge policy words {n}") for n in range(start, start + size)]
+
+
+def test_commits_leave_large_segments_alone_and_merge_small_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh's MERGE_SMALL re-merges every batch once ~22 equal ones exist; ours never merges large ones."""
+    from searchlib._whoosh import store
+
+    monkeypatch.setattr(store, "LARGE_SEGMENT", 5)
+    ix = Index.in_memory()
+    for batch in range(30):
+        ix.add(*_batch(batch * 5, 5))
+    assert ix.stats().segments == 30
+    for n in range(30):
+        ix.add(*_batch(1000 + n, 1))
+    assert ix.stats().segments < 40
+    assert ix.stats().documents == 180
+    with ix.writer() as writer:
+        writer.commit(optimize=True)
+    assert ix.stats().segments == 1
+    assert ix.search("policy", limit=1).total == 180

@@ -39,6 +39,8 @@ from searchlib.models import Article, Entity
 
 MARKER = "searchlib.json"
 MAX_COPY_CANDIDATES = 50
+LARGE_SEGMENT = 2_000
+"""Segments with at least this many documents are not merged by ordinary commits (see merge_small)."""
 """Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
 HOLDER = "WRITER.json"
 T = TypeVar("T")
@@ -288,6 +290,21 @@ class Backend:
         return writer
 
 
+def merge_small(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Whoosh's MERGE_SMALL over the segments under ``LARGE_SEGMENT`` documents; larger ones stay.
+
+    Whoosh's policy merges the smallest segments whenever their total falls under a Fibonacci
+    bound; with many equal segments (an ingest's batches) that bound is reached at ~22 of
+    them, and from then on every commit re-merges 100,000+ documents on one core. Small
+    segments (from commits of a few articles) are still merged geometrically;
+    ``commit(optimize=True)`` merges everything.
+    """
+    large = [seg for seg in segments if seg.doc_count_all() >= LARGE_SEGMENT]
+    small = [seg for seg in segments if seg.doc_count_all() < LARGE_SEGMENT]
+    kept: list[Any] = writing.MERGE_SMALL(writer, small)
+    return large + kept
+
+
 class BackendWriter:
     """A Whoosh SegmentWriter with upsert semantics: one copy per id, the latest wins."""
 
@@ -387,7 +404,7 @@ class BackendWriter:
         try:
             with translate_os_errors("commit", self.backend.path):
                 self._reader.close()
-                self.raw.commit(optimize=optimize)
+                self.raw.commit(mergetype=writing.OPTIMIZE if optimize else merge_small)
         except BaseException:
             self._abort()
             raise
@@ -426,7 +443,7 @@ class BackendWriter:
                     self.raw.delete_by_term("id", doc_id)
                 self._reader.close()
                 raw = self.raw
-                final = raw._merge_segments(None, None, None)
+                final = raw._merge_segments(merge_small, None, None)
                 if raw._added:
                     final.append(raw._finalize_segment())
                 else:
