@@ -205,7 +205,7 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
     """Whoosh's SegmentWriter with postings grouped in memory and field lengths read once.
 
     Falls back to Whoosh's own path for schemas with term vectors or separate spelling
-    fields (searchlib's has neither) and when postings were spilled or merged into the pool.
+    fields (searchlib's has neither) and when other segments were merged into this one.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -246,7 +246,7 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         self._added = True
         self.docnum += 1
         if memory.full:
-            memory.spill(self.pool)
+            memory.spill()
 
     def _flush_segment(self) -> None:
         memory = self._memory
@@ -255,9 +255,19 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
             memory.write(self.fieldwriter, self.schema)
             self.fieldwriter.close()
             return
-        if memory is not None:
-            memory.spill(self.pool)
+        if memory is not None:  # segments were merged in through Whoosh's pool: join them there
+            memory.drain_into(self.pool)
         super()._flush_segment()
+
+    def _close_segment(self) -> None:
+        if self._memory is not None:
+            self._memory.close()
+        super()._close_segment()
+
+    def cancel(self) -> None:
+        if self._memory is not None:
+            self._memory.close()
+        super().cancel()
 
     def per_document_reader(self) -> Any:
         return _CachedLengths(super().per_document_reader(), self.docnum - self.docbase)
