@@ -16,6 +16,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from searchlib import query as q
+from searchlib._whoosh import fastsearch
 from searchlib._whoosh import schema as sch
 from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
 
@@ -275,6 +276,8 @@ def _prepare(
         return main, allowed, []
     if isinstance(main, wq.Every):
         matched = sorted(allowed) if allowed is not None else list(searcher.reader().all_doc_ids())
+    elif (matches := fastsearch.evaluate(searcher, main, allowed)) is not None:
+        matched = sorted(matches)
     else:
         matched = [d for d in searcher.docs_for_query(main) if allowed is None or d in allowed]
     return main, allowed, matched
@@ -325,8 +328,9 @@ def _search_top(
 ) -> RawResults:
     """The common case in one pass: rank and count together (no facets, collapsing or recency).
 
-    Whoosh's default top-k collector skips blocks that cannot reach the top and so must run
-    the query again to count; collecting without block skipping counts exactly as it ranks.
+    Common shapes are evaluated set-at-a-time (:mod:`.fastsearch`); others by Whoosh's
+    collector without block skipping, which counts exactly as it ranks (the default top-k
+    collector skips blocks that cannot reach the top and would have to run again to count).
     """
     node, ranges = _split_dates(node)
     allowed = _filter_docs(searcher, filters, ranges)
@@ -339,13 +343,20 @@ def _search_top(
         total = len(allowed) if allowed is not None else searcher.doc_count()
         articles = load_articles(searcher, first)
         return RawResults(total, tuple(RawHit(d, 1.0, a) for d, a in zip(first, articles, strict=True)), None)
-    collector = searcher.collector(limit=max(offset + limit, RESCORE_WINDOW), optimize=False, filter=allowed)
-    searcher.search_with_collector(main, collector)
-    res = collector.results()
-    ranked = rescore(searcher, node, weights, [(int(d), float(s)) for s, d in res.top_n])
-    page = ranked[offset : offset + limit]
+    window = max(offset + limit, RESCORE_WINDOW)
+    matches = fastsearch.evaluate(searcher, main, allowed)
+    if matches is not None:
+        total = len(matches)
+        best = heapq.nlargest(window, matches.items(), key=lambda pair: (pair[1], -pair[0]))
+    else:
+        collector = searcher.collector(limit=window, optimize=False, filter=allowed)
+        collector.replace = 0  # replacing matchers drops OR branches that cannot reach the top: undercounts
+        searcher.search_with_collector(main, collector)
+        res = collector.results()
+        total, best = len(res), [(int(d), float(s)) for s, d in res.top_n]
+    page = rescore(searcher, node, weights, best)[offset : offset + limit]
     articles = load_articles(searcher, [d for d, _ in page])
-    return RawResults(len(res), tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True)), None)
+    return RawResults(total, tuple(RawHit(d, s, a) for (d, s), a in zip(page, articles, strict=True)), None)
 
 
 def _ranked(

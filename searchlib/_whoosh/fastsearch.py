@@ -1,0 +1,240 @@
+"""Set-at-a-time evaluation of the common query shapes over Whoosh's posting blocks.
+
+Whoosh evaluates a query one document at a time through a tree of matcher objects: several
+Python method calls per posting (``next``, ``id``, ``score``, ``skip_to``, span checks). For
+the shapes most searches have -- a word, a phrase, an AND of words and phrases, an OR of
+words, on one text field -- this module reads each term's posting blocks whole (document
+numbers and frequencies; positions only for phrases), intersects document sets with Python's
+set operations (which run in C), checks phrase positions only for the survivors, and scores
+with Whoosh's BM25F formula, parameters and field lengths. Any other shape returns ``None``
+and is evaluated by Whoosh. tests/test_fastsearch.py compares both on random queries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.searching import Searcher
+
+from searchlib._whoosh.scoring import field_lengths
+
+__all__ = ["Matches", "evaluate"]
+
+Matches = dict[int, float]
+"""Global document number -> score, for every matching document."""
+
+_NORMS: weakref.WeakKeyDictionary[Any, dict[tuple[str, float, float, float], list[float]]] = weakref.WeakKeyDictionary()
+
+
+class _Unsupported(Exception):
+    """The query has a shape (or a field) this evaluator leaves to Whoosh."""
+
+
+def evaluate(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> Matches | None:
+    """Every document matching ``query`` (within ``allowed``) with Whoosh's score, or None.
+
+    None means the shape is not one this module handles; the caller asks Whoosh instead.
+    """
+    try:
+        _check(query)
+        found: Matches = {}
+        for subsearcher, offset in searcher.leaf_searchers():
+            segment = _segment(subsearcher, query, allowed, offset)
+            if segment:
+                found.update({offset + d: s for d, s in segment.items()} if offset else segment)
+        return found
+    except _Unsupported:
+        return None
+
+
+def _check(query: wq.Query) -> None:
+    kind = type(query)
+    if kind is wq.Term or (kind is wq.Phrase and query.slop == 1):
+        return
+    if query.boost != 1.0:
+        raise _Unsupported
+    if kind is wq.And and all(type(c) in (wq.Term, wq.Phrase) for c in query.subqueries):
+        for child in query.subqueries:
+            _check(child)
+        return
+    plain_or = kind is wq.Or and not query.minmatch and query.scale is None
+    if plain_or and all(type(c) is wq.Term for c in query.subqueries):
+        return
+    raise _Unsupported
+
+
+def _segment(searcher: Searcher, query: wq.Query, allowed: set[int] | None, offset: int) -> Matches:
+    """Matches in one segment, by the segment's own document numbers."""
+    reader = searcher.reader()
+    count = reader.doc_count_all()
+    local: set[int] | None = None
+    if allowed is not None:
+        local = {d - offset for d in allowed if offset <= d < offset + count}
+        if not local:
+            return {}
+    if reader.has_deletions():
+        deleted = set(reader._perdoc.deleted_docs())
+        local = local - deleted if local is not None else None
+    else:
+        deleted = set()
+    kind = type(query)
+    if kind is wq.Or:
+        found = _union(searcher, query.subqueries, local)
+    else:
+        found = _intersection(searcher, query.subqueries if kind is wq.And else [query], local)
+    if deleted and local is None:
+        for docnum in deleted.intersection(found):
+            del found[docnum]
+    return found
+
+
+class _Term:
+    """One term's postings in one segment, with its BM25F scoring constants."""
+
+    def __init__(self, searcher: Searcher, fieldname: str, text: str, boost: float, positions: bool) -> None:
+        reader = searcher.reader()
+        field = searcher.schema[fieldname]
+        self.format = field.format
+        tbytes = field.to_bytes(text)
+        self.found = (fieldname, tbytes) in reader
+        self.boost = boost
+        self.ids: list[int] = []
+        self.tfs: list[float] = []
+        self.values: list[bytes] = []
+        if not self.found:
+            return
+        scorer = searcher.weighting.scorer(searcher, fieldname, tbytes)
+        lengths = field_lengths(reader, fieldname)
+        if not isinstance(scorer, scoring.BM25FScorer) or lengths is None:
+            raise _Unsupported
+        self.idf: float = scorer.idf
+        self.k1: float = scorer.K1
+        self.norms = _norms(reader, fieldname, lengths, scorer.avgfl, scorer.B, scorer.K1)
+        _read_postings(reader._terms.matcher(fieldname, tbytes, self.format), self, positions)
+
+    def scores(self, docs: set[int] | None) -> dict[int, float]:
+        """BM25F of each of the term's documents (only those in ``docs``), times the term's boost.
+
+        The same expression as Whoosh's BM25FScorer, so the same floats.
+        """
+        idf, k1, norms = self.idf, self.k1, self.norms
+        if docs is None:
+            pairs: Any = zip(self.ids, self.tfs, strict=True)
+        else:
+            tf_of = dict(zip(self.ids, self.tfs, strict=True))
+            pairs = ((d, tf_of[d]) for d in docs.intersection(tf_of))
+        scores = {d: idf * ((tf * (k1 + 1)) / (tf + norms[d])) for d, tf in pairs}
+        boost = self.boost
+        return {d: s * boost for d, s in scores.items()} if boost != 1.0 else scores
+
+
+def _norms(reader: Any, fieldname: str, lengths: list[int], avgfl: float, b: float, k1: float) -> list[float]:
+    """``k1 * ((1 - b) + b * length / avgfl)`` per document, cached per segment reader."""
+    per_reader = _NORMS.get(reader)
+    if per_reader is None:
+        per_reader = _NORMS[reader] = {}
+    key = (fieldname, avgfl, b, k1)
+    norms = per_reader.get(key)
+    if norms is None:
+        norms = per_reader[key] = [k1 * ((1 - b) + b * length / avgfl) for length in lengths]
+    return norms
+
+
+def _read_postings(matcher: Any, term: _Term, positions: bool) -> None:
+    """Every posting of a term, a block at a time (Whoosh's matcher decodes them one call each)."""
+    if type(matcher) is not W3LeafMatcher:
+        while matcher.is_active():
+            term.ids.append(matcher.id())
+            term.tfs.append(matcher.weight())
+            if positions:
+                term.values.append(matcher.value())
+            matcher.next()
+        return
+    while not matcher._atend:
+        matcher._read_data()
+        ids, weights, _ = matcher._data
+        size = matcher._blocklength
+        term.ids.extend(itertools.accumulate(ids))
+        if weights is None:
+            term.tfs.extend(itertools.repeat(1.0, size))
+        elif isinstance(weights, float):
+            term.tfs.extend(itertools.repeat(weights, size))
+        else:
+            term.tfs.extend(weights)
+        if positions:
+            matcher._read_values()
+            term.values.extend(matcher._values)
+        matcher._next_block()
+
+
+def _union(searcher: Searcher, children: Sequence[wq.Query], local: set[int] | None) -> Matches:
+    total: Matches = {}
+    for child in children:
+        term = _Term(searcher, child.fieldname, child.text, child.boost, positions=False)
+        if not term.found:
+            continue
+        get = total.get
+        for docnum, score in term.scores(local).items():
+            total[docnum] = get(docnum, 0.0) + score
+    return total
+
+
+def _intersection(searcher: Searcher, parts: Sequence[wq.Query], local: set[int] | None) -> Matches:
+    """AND of terms and phrases; a phrase is the AND of its words plus a position check."""
+    groups: list[tuple[list[_Term], float, bool]] = []  # (terms, boost, is phrase)
+    for part in parts:
+        if type(part) is wq.Term:
+            groups.append(([_Term(searcher, part.fieldname, part.text, part.boost, positions=False)], 1.0, False))
+        else:
+            words = [_Term(searcher, part.fieldname, w, 1.0, positions=True) for w in part.words]
+            groups.append((words, part.boost, True))
+    terms = [t for group, _, _ in groups for t in group]
+    if not terms or not all(t.found for t in terms):
+        return {}
+    if len(terms) == 1 and local is None:
+        return terms[0].scores(None)
+    docs = set(min(terms, key=lambda t: len(t.ids)).ids)
+    if local is not None:
+        docs &= local
+    for term in terms:
+        if not docs:
+            return {}
+        docs.intersection_update(term.ids)
+    for group, _, phrase in groups:
+        if phrase and docs:
+            docs = _with_phrase(group, docs)
+    if not docs:
+        return {}
+    total = dict.fromkeys(docs, 0.0)
+    for group, boost, phrase in groups:
+        scored = [t.scores(docs) for t in group]
+        if not phrase:
+            for docnum, score in scored[0].items():
+                total[docnum] += score
+            continue
+        for docnum in docs:
+            score = sum(s[docnum] for s in scored)
+            total[docnum] += score * boost if boost != 1.0 else score
+    return total
+
+
+def _with_phrase(words: list[_Term], docs: set[int]) -> set[int]:
+    """The documents of ``docs`` where the words occur at consecutive positions."""
+    values = [dict(zip(w.ids, w.values, strict=True)) for w in words]
+    decode = words[0].format.decode_positions
+    kept = set()
+    for docnum in docs:
+        starts = set(decode(values[0][docnum]))
+        for i, word_values in enumerate(values[1:], start=1):
+            starts &= {p - i for p in decode(word_values[docnum])}
+            if not starts:
+                break
+        if starts:
+            kept.add(docnum)
+    return kept
