@@ -117,3 +117,8 @@ def test_or_totals_are_exact_on_both_paths(monkeypatch: pytest.MonkeyPatch, fast
     expected = sum(1 for a in articles if "alpha" in a.body or "beta" in a.body)
     assert ix.search("alpha OR beta", limit=10, highlight=None).total == expected
     assert ix.search("alpha OR beta OR gamma*", limit=10, highlight=None).total == expected
+
+
+@pytest.mark.parametrize("word", VOCABULARY)
+def test_term_docs_equal_whooshs(searcher: Searcher, word: str) -> None:
+    assert fastsearch.term_docs(searcher, "body", word) == set(searcher.docs_for_query(wq.Term("body", word)))

@@ -12,6 +12,7 @@ and is evaluated by Whoosh. tests/test_fastsearch.py compares both on random que
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import weakref
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from whoosh.searching import Searcher
 
 from searchlib._whoosh.scoring import field_lengths
 
-__all__ = ["Matches", "evaluate"]
+__all__ = ["Matches", "evaluate", "term_docs"]
 
 Matches = dict[int, float]
 """Global document number -> score, for every matching document."""
@@ -44,13 +45,39 @@ def evaluate(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> M
     try:
         _check(query)
         found: Matches = {}
+        ordered = sorted(allowed) if allowed is not None else None
         for subsearcher, offset in searcher.leaf_searchers():
-            segment = _segment(subsearcher, query, allowed, offset)
+            local = None
+            if ordered is not None:
+                end = offset + subsearcher.reader().doc_count_all()
+                window = ordered[bisect.bisect_left(ordered, offset) : bisect.bisect_left(ordered, end)]
+                if not window:
+                    continue
+                local = {d - offset for d in window} if offset else set(window)
+            segment = _segment(subsearcher, query, local)
             if segment:
                 found.update({offset + d: s for d, s in segment.items()} if offset else segment)
         return found
     except _Unsupported:
         return None
+
+
+def term_docs(searcher: Searcher, fieldname: str, text: str) -> set[int]:
+    """Global numbers of the live documents containing a term (a filter: no scores)."""
+    found: set[int] = set()
+    field = searcher.schema[fieldname]
+    tbytes = field.to_bytes(text)
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        if (fieldname, tbytes) not in reader:
+            continue
+        ids: list[int] = []
+        _read_postings(reader._terms.matcher(fieldname, tbytes, field.format), ids, None, None)
+        docs = set(ids)
+        if reader.has_deletions():
+            docs.difference_update(reader._perdoc.deleted_docs())
+        found.update({offset + d for d in docs} if offset else docs)
+    return found
 
 
 def _check(query: wq.Query) -> None:
@@ -69,15 +96,9 @@ def _check(query: wq.Query) -> None:
     raise _Unsupported
 
 
-def _segment(searcher: Searcher, query: wq.Query, allowed: set[int] | None, offset: int) -> Matches:
-    """Matches in one segment, by the segment's own document numbers."""
+def _segment(searcher: Searcher, query: wq.Query, local: set[int] | None) -> Matches:
+    """Matches in one segment (allowed to ``local`` if given), by the segment's own document numbers."""
     reader = searcher.reader()
-    count = reader.doc_count_all()
-    local: set[int] | None = None
-    if allowed is not None:
-        local = {d - offset for d in allowed if offset <= d < offset + count}
-        if not local:
-            return {}
     if reader.has_deletions():
         deleted = set(reader._perdoc.deleted_docs())
         local = local - deleted if local is not None else None
@@ -116,7 +137,8 @@ class _Term:
         self.idf: float = scorer.idf
         self.k1: float = scorer.K1
         self.norms = _norms(reader, fieldname, lengths, scorer.avgfl, scorer.B, scorer.K1)
-        _read_postings(reader._terms.matcher(fieldname, tbytes, self.format), self, positions)
+        matcher = reader._terms.matcher(fieldname, tbytes, self.format)
+        _read_postings(matcher, self.ids, self.tfs, self.values if positions else None)
 
     def scores(self, docs: set[int] | None) -> dict[int, float]:
         """BM25F of each of the term's documents (only those in ``docs``), times the term's boost.
@@ -146,30 +168,34 @@ def _norms(reader: Any, fieldname: str, lengths: list[int], avgfl: float, b: flo
     return norms
 
 
-def _read_postings(matcher: Any, term: _Term, positions: bool) -> None:
-    """Every posting of a term, a block at a time (Whoosh's matcher decodes them one call each)."""
+def _read_postings(matcher: Any, ids: list[int], tfs: list[float] | None, values: list[bytes] | None) -> None:
+    """Every posting of a term, a block at a time (Whoosh's matcher decodes them one call each).
+
+    Fills ``ids``, and ``tfs`` (frequencies) and ``values`` (encoded positions) when given.
+    """
     if type(matcher) is not W3LeafMatcher:
         while matcher.is_active():
-            term.ids.append(matcher.id())
-            term.tfs.append(matcher.weight())
-            if positions:
-                term.values.append(matcher.value())
+            ids.append(matcher.id())
+            if tfs is not None:
+                tfs.append(matcher.weight())
+            if values is not None:
+                values.append(matcher.value())
             matcher.next()
         return
     while not matcher._atend:
         matcher._read_data()
-        ids, weights, _ = matcher._data
-        size = matcher._blocklength
-        term.ids.extend(itertools.accumulate(ids))
-        if weights is None:
-            term.tfs.extend(itertools.repeat(1.0, size))
-        elif isinstance(weights, float):
-            term.tfs.extend(itertools.repeat(weights, size))
-        else:
-            term.tfs.extend(weights)
-        if positions:
+        deltas, weights, _ = matcher._data
+        ids.extend(itertools.accumulate(deltas))
+        if tfs is not None:
+            if weights is None:
+                tfs.extend(itertools.repeat(1.0, matcher._blocklength))
+            elif isinstance(weights, float):
+                tfs.extend(itertools.repeat(weights, matcher._blocklength))
+            else:
+                tfs.extend(weights)
+        if values is not None:
             matcher._read_values()
-            term.values.extend(matcher._values)
+            values.extend(matcher._values)
         matcher._next_block()
 
 

@@ -256,11 +256,11 @@ def _filter_docs(searcher: Searcher, filters: Filters, ranges: list[q.DateRange]
     allowed: set[int] | None = None
     if starts or ends:
         allowed = date_index(searcher).between(max(starts, default=None), min(ends, default=None))
-    keyword = [wq.Term("entity", sch.entity_key(name)) for name in filters.entities]
+    keyword = [("entity", sch.entity_key(name)) for name in filters.entities]
     if filters.source is not None:
-        keyword.append(wq.Term("source", filters.source.casefold().strip()))
-    for term in keyword:
-        docs = set(searcher.docs_for_query(term))
+        keyword.append(("source", filters.source.casefold().strip()))
+    for fieldname, text in keyword:
+        docs = fastsearch.term_docs(searcher, fieldname, text)
         allowed = docs if allowed is None else allowed & docs
     return allowed
 
