@@ -131,9 +131,13 @@ def rescore(
     if not subs or not ranked:
         return ranked
     scores = dict(ranked)
-    extra = searcher.search(subs[0] if len(subs) == 1 else wq.Or(subs), limit=len(scores), filter=set(scores))
-    for score, docnum in extra.top_n:
-        scores[int(docnum)] += float(score)
+    query = subs[0] if len(subs) == 1 else wq.Or(subs)
+    extra = fastsearch.evaluate(searcher, query, set(scores))
+    if extra is None:
+        found = searcher.search(query, limit=len(scores), filter=set(scores))
+        extra = {int(docnum): float(score) for score, docnum in found.top_n}
+    for docnum, score in extra.items():
+        scores[docnum] += score
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
