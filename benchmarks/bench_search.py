@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "stats": stats,
         "overlap": agree,
         "open_ms": {e: r["open_ms"] for e, r in raws.items()},
+        "first_query_ms": {e: r["first_query_ms"] for e, r in raws.items()},
         "highlight": raws.get("searchlib", {}).get("highlight"),
         "notes": notes,
     }
@@ -190,7 +191,8 @@ def report(
     if hl:
         parts += [
             "",
-            f"searchlib highlighting (default `HighlightOptions()`): {hl['ms_per_hit']:.2f} ms per hit "
+            f"searchlib highlighting (default `HighlightOptions()`): median {hl.get('median_ms_per_hit', 0.0):.2f} ms "
+            f"per hit over queries, mean {hl['ms_per_hit']:.2f} ms "
             f"({hl['hits']} hits, {hl['snippets']} snippets over {hl['queries']} text queries).",
         ]
     lacks = [
