@@ -30,12 +30,15 @@ def index_root(corpus: Path) -> Path:
     return common.DATA / "indexes" / corpus.name
 
 
-def build(engine: str, corpus: Path) -> dict[str, Any]:
+def build(engine: str, corpus: Path, commit_every: int | None = None) -> dict[str, Any]:
     """Build ``engine``'s index of ``corpus`` in a worker; returns the measurements."""
     index = index_root(corpus) / engine
     stamp = index_root(corpus) / f"{engine}.{BUILD_STAMP}"
     stamp.unlink(missing_ok=True)
-    result, peak = common.run_worker(["build", "--engine", engine, "--corpus", str(corpus), "--index", str(index)])
+    extra = ["--commit-every", str(commit_every)] if commit_every else []
+    result, peak = common.run_worker(
+        ["build", "--engine", engine, "--corpus", str(corpus), "--index", str(index), *extra]
+    )
     result.update(peak_rss=peak, size=common.dir_size(index))
     stamp.write_text(json.dumps(result), "utf-8")
     return result
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for engine in engines:
         print(f"[index] {engine}: building {info['articles']} articles ...", file=sys.stderr, flush=True)
-        results[engine] = build(engine, corpus)
+        results[engine] = build(engine, corpus, args.commit_every)
         print(f"[index] {engine}: {results[engine]['seconds']:.1f} s", file=sys.stderr, flush=True)
     reingest = None
     if "searchlib" in results:
@@ -156,7 +159,8 @@ def cli_args(args: argparse.Namespace) -> str:
     if args.quick:
         return "--quick"
     live = " --live" if args.live else ""
-    return f"--articles {args.articles} --seed {args.seed} --format {args.format}{live}"
+    commits = f" --commit-every {args.commit_every}" if args.commit_every else ""
+    return f"--articles {args.articles} --seed {args.seed} --format {args.format}{live}{commits}"
 
 
 def main(argv: list[str] | None = None) -> None:

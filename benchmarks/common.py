@@ -43,6 +43,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--live", action="store_true", help="measure the live searchlib tree, not a snapshot copied at start"
     )
+    parser.add_argument(
+        "--commit-every",
+        type=int,
+        default=None,
+        help="searchlib builds commit every N articles (default: once at the end, one segment per worker)",
+    )
 
 
 def resolve(args: argparse.Namespace) -> argparse.Namespace:
@@ -77,7 +83,7 @@ def available_engines(names: Sequence[str]) -> tuple[list[str], list[str]]:
     return run, notes
 
 
-def run_worker(args: Sequence[str], *, timeout: float = 3600) -> tuple[dict[str, Any], int]:
+def run_worker(args: Sequence[str], *, timeout: float = 4 * 3600) -> tuple[dict[str, Any], int]:
     """Run ``python -m benchmarks.worker ARGS``; returns (its JSON result, peak RSS bytes of its tree)."""
     paths = [str(_SNAPSHOT) if _SNAPSHOT else "", str(ROOT), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}

@@ -89,6 +89,8 @@ class SearchlibEngine(Engine):
     notes = "indexes title, body and extracted entities (BM25F); every search also counts all matches"
     workers: ClassVar[int] = 1
     """``ingest(workers=...)``: processes that build segments in parallel (1 = in-process)."""
+    commit_every: int | None = None
+    """``ingest(commit_every=...)``; None commits once at the end (one segment per worker)."""
     fsync: ClassVar[bool] = True
     """False sets ``searchlib._whoosh.store.FSYNC = False`` in the indexing process (benchmarks only)."""
 
@@ -103,8 +105,16 @@ class SearchlibEngine(Engine):
 
             store.FSYNC = False
         with searchlib.Index.create(index_dir, overwrite=True) as ix:
-            report = ix.ingest([corpus], commit_every=None, workers=self.workers)
-        return {"added": report.added, "skipped": report.skipped, "workers": self.workers, "fsync": self.fsync}
+            report = ix.ingest([corpus], commit_every=self.commit_every, workers=self.workers)
+            segments = ix.stats().segments
+        return {
+            "added": report.added,
+            "skipped": report.skipped,
+            "workers": self.workers,
+            "fsync": self.fsync,
+            "commit_every": self.commit_every,
+            "segments": segments,
+        }
 
     def reingest(self, corpus: Path, index_dir: Path) -> dict[str, Any]:
         """Ingest the same files again: every article should be skipped as unchanged."""

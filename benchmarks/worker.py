@@ -32,6 +32,8 @@ from benchmarks.queries import load_queries
 
 def op_build(args: argparse.Namespace) -> dict[str, object]:
     engine = get_engine(args.engine)
+    if args.commit_every and isinstance(engine, SearchlibEngine):
+        engine.commit_every = args.commit_every
     started = time.perf_counter()
     extra = engine.build(args.corpus, args.index)
     return {"seconds": time.perf_counter() - started, **extra}
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--commit-every", type=int, default=None)
     args = parser.parse_args(argv)
     ops = {"build": op_build, "reingest": op_reingest, "search": op_search}
     digest = searchlib_digest()

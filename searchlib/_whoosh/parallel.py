@@ -34,6 +34,9 @@ from searchlib.models import Article
 
 CHUNK = 64
 """Articles sent to a worker per message."""
+BACKLOG = 8
+"""Messages queued per worker before the reader waits (without a bound, the reader, which is
+faster than the workers, would hold the rest of the input in memory)."""
 REPLY_TIMEOUT = 1.0
 WORKER_GC_THRESHOLDS = (100_000, 50, 50)
 """Worker processes collect garbage less often than the default (700, 10, 10)."""
@@ -87,7 +90,7 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         self.path = path
         self.outbox = context.Queue()
-        self.inboxes = [context.Queue() for _ in range(workers)]
+        self.inboxes = [context.Queue(maxsize=BACKLOG) for _ in range(workers)]
         self.buffers: list[list[Article]] = [[] for _ in range(workers)]
         self.procs = [
             context.Process(target=_work, args=(str(path), extractor, inbox, self.outbox, os.getpid()), daemon=True)
@@ -101,37 +104,55 @@ class WorkerPool:
         buffer = self.buffers[worker]
         buffer.append(article)
         if len(buffer) >= CHUNK:
-            self.inboxes[worker].put(("articles", buffer[:]))
+            self._put(worker, ("articles", buffer[:]))
             buffer.clear()
+
+    def _put(self, worker: int, message: tuple[str, Any]) -> None:
+        """Queue ``message`` for ``worker``, waiting while its backlog is full (and it is alive)."""
+        while True:
+            try:
+                self.inboxes[worker].put(message, timeout=REPLY_TIMEOUT)
+                return
+            except queue.Full:
+                if not self.procs[worker].is_alive():
+                    self._raise_dead()
+
+    def _raise_dead(self) -> None:
+        """Raise the error a dead worker reported, or that it died."""
+        try:
+            kind, payload = self.outbox.get(timeout=REPLY_TIMEOUT)
+        except queue.Empty:
+            kind, payload = "died", None
+        raise self._failure(payload if kind == "error" else None)
+
+    def _failure(self, report: str | None) -> StorageError:
+        what = f"failed: {report}" if report is not None else "died"
+        return StorageError(f"an ingest worker for {self.path} {what}", path=self.path, operation="parallel ingest")
 
     def finish(self) -> list[Any]:
         """Every worker's segment for the articles sent since the last finish."""
-        for inbox, buffer in zip(self.inboxes, self.buffers, strict=True):
+        for worker, buffer in enumerate(self.buffers):
             if buffer:
-                inbox.put(("articles", buffer[:]))
+                self._put(worker, ("articles", buffer[:]))
                 buffer.clear()
-            inbox.put(("finish", None))
+            self._put(worker, ("finish", None))
         segments: list[Any] = []
         while len(segments) < len(self.procs):
             try:
                 kind, payload = self.outbox.get(timeout=REPLY_TIMEOUT)
             except queue.Empty:
                 if not all(proc.is_alive() for proc in self.procs):
-                    raise StorageError(
-                        f"an ingest worker for {self.path} died", path=self.path, operation="parallel ingest"
-                    ) from None
+                    self._raise_dead()
                 continue
             if kind == "error":
-                raise StorageError(
-                    f"an ingest worker for {self.path} failed: {payload}", path=self.path, operation="parallel ingest"
-                )
+                raise self._failure(payload)
             segments.append(payload)
         return segments
 
     def close(self) -> None:
         for inbox in self.inboxes:
-            with contextlib.suppress(Exception):
-                inbox.put(("stop", None))
+            with contextlib.suppress(Exception):  # a full backlog (a stuck worker) is killed below
+                inbox.put_nowait(("stop", None))
             inbox.cancel_join_thread()  # never block exit on data a dead worker cannot read
         self.outbox.cancel_join_thread()
         for proc in self.procs:

@@ -41,7 +41,7 @@ class MemoryPostings:
         self.limit = limit
         self.count = 0
         self._terms: dict[str, dict[bytes, _Postings]] = {}
-        self._lengths: dict[str, dict[int, int]] = {}  # field -> docnum -> stored field length
+        self._lengths: dict[str, array[int]] = {}  # field -> field length by docnum (0: absent)
         self._runs: list[IO[bytes]] = []
 
     def add(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]], boost: float) -> int:
@@ -62,7 +62,9 @@ class MemoryPostings:
         self.count += added
         lengths = self._lengths.get(fieldname)
         if lengths is None:
-            lengths = self._lengths[fieldname] = {}
+            lengths = self._lengths[fieldname] = array("I")
+        if docnum >= len(lengths):
+            lengths.extend(itertools.repeat(0, docnum + 1 - len(lengths)))
         lengths[docnum] = length
         return length
 
@@ -131,7 +133,7 @@ class MemoryPostings:
         Fields without postings are skipped, as Whoosh's fieldmap names only fields with postings.
         """
         current = None
-        stored: dict[int, int] = {}
+        stored = array("I")
         for fieldname, tbytes, ids, weights, values in self._merged():
             if fieldname != current:
                 if current is not None:
@@ -156,25 +158,26 @@ class MemoryPostings:
         self._lengths.clear()
         self.count = 0
 
-    def _stored_lengths(self, fieldname: str, scorable: bool) -> dict[int, int]:
+    def _stored_lengths(self, fieldname: str, scorable: bool) -> array[int]:
         """Field lengths as the segment's length column returns them: one lossy byte each, 0 if unscored."""
         if not scorable:
-            return {}
-        return {d: byte_to_length(length_to_byte(n)) if n else 0 for d, n in self._lengths[fieldname].items()}
+            return array("I")
+        return array("I", (byte_to_length(length_to_byte(n)) if n else 0 for n in self._lengths[fieldname]))
 
 
 def _write_postings(
-    writer: Any, ids: array[int], weights: array[float], values: list[bytes], lengths: dict[int, int]
+    writer: Any, ids: array[int], weights: array[float], values: list[bytes], lengths: array[int]
 ) -> None:
     """Fill ``writer``'s block buffer a block at a time (what ``add_posting`` does one posting at a time)."""
     step = writer._blocklimit
+    size = len(lengths)
     for start in range(0, len(ids), step):
         if start:
             writer._write_block()  # add_posting writes a full block before buffering the next posting
         end = start + step
         block_ids = ids[start:end]
         block_weights = weights[start:end]
-        block_lengths = [length for d in block_ids if (length := lengths.get(d, 0))]
+        block_lengths = [length for d in block_ids if d < size and (length := lengths[d])]
         writer._ids = block_ids
         writer._weights = array("f", block_weights)
         writer._values = [v for v in values[start:end] if v]

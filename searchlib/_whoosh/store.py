@@ -313,7 +313,7 @@ class BackendWriter:
         self.raw = raw
         self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
         self._new: dict[str, int] = {}  # id -> docnum inside the new segment
-        self._pending_sketches: dict[str, list[tuple[str, str, tuple[int, ...]]]] = {}
+        self._pending_sketches: dict[str, list[tuple[str, str, bytes]]] = {}  # key -> (id, group, packed)
         self._sketches: Any = None
         self._groups: Any = None
         self._reader = raw.reader()
@@ -346,8 +346,8 @@ class BackendWriter:
         best_group, best = doc_id, dedup.THRESHOLD
         reader = self._reader
         for key in dedup.candidate_keys(sketch):
-            for other_id, group, other in self._pending_sketches.get(key, ()):
-                if other_id != doc_id and (sim := dedup.similarity(sketch, other)) >= best:
+            for other_id, group, packed in self._pending_sketches.get(key, ()):
+                if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
                     best_group, best = group, sim + 1e-9
             try:
                 docnums = reader.postings("dupkey", key).all_ids()
@@ -377,8 +377,9 @@ class BackendWriter:
         group = self._copy_group(article.id, sketch)
         extracted = article.entities is None
         doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
+        packed = doc["sketch"]  # 4 bytes a hash; a tuple of ints would take ~10x the memory per pending article
         for key in dedup.candidate_keys(sketch):
-            self._pending_sketches.setdefault(key, []).append((article.id, group, sketch))
+            self._pending_sketches.setdefault(key, []).append((article.id, group, packed))
         doc_id = doc["id"]
         with translate_os_errors("add document", self.backend.path):
             self._forget_pending(doc_id)
