@@ -122,3 +122,9 @@ def test_or_totals_are_exact_on_both_paths(monkeypatch: pytest.MonkeyPatch, fast
 @pytest.mark.parametrize("word", VOCABULARY)
 def test_term_docs_equal_whooshs(searcher: Searcher, word: str) -> None:
     assert fastsearch.term_docs(searcher, "body", word) == set(searcher.docs_for_query(wq.Term("body", word)))
+
+
+@given(st.dictionaries(st.integers(0, 500), st.sampled_from([0.5, 1.0, 1.5, 2.0, 2.5])), st.integers(0, 40))
+def test_best_takes_highest_scores_then_lowest_docnums(matches: dict[int, float], count: int) -> None:
+    expected = sorted(matches.items(), key=lambda pair: (-pair[1], pair[0]))[:count]
+    assert fastsearch.best(matches, count) == expected

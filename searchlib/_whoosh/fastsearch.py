@@ -13,6 +13,7 @@ and is evaluated by Whoosh. tests/test_fastsearch.py compares both on random que
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import weakref
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from whoosh.searching import Searcher
 
 from searchlib._whoosh.scoring import field_lengths
 
-__all__ = ["Matches", "evaluate", "term_docs"]
+__all__ = ["Matches", "best", "evaluate", "term_docs"]
 
 Matches = dict[int, float]
 """Global document number -> score, for every matching document."""
@@ -60,6 +61,18 @@ def evaluate(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> M
         return found
     except _Unsupported:
         return None
+
+
+def best(matches: Matches, count: int) -> list[tuple[int, float]]:
+    """The ``count`` best (docnum, score) pairs: highest score first, then lowest docnum (Whoosh's order)."""
+    chosen = list(matches)
+    if len(chosen) > count > 0:
+        chosen = heapq.nlargest(count, matches, key=matches.__getitem__)  # a C key: no Python call per match
+        cutoff = matches[chosen[-1]]
+        above = [d for d in chosen if matches[d] > cutoff]
+        tied = sorted(d for d, score in matches.items() if score == cutoff)  # equal scores: lowest docnums
+        chosen = above + tied[: count - len(above)]
+    return sorted(((d, matches[d]) for d in chosen), key=lambda pair: (-pair[1], pair[0]))[:count]
 
 
 def term_docs(searcher: Searcher, fieldname: str, text: str) -> set[int]:
@@ -205,9 +218,10 @@ def _union(searcher: Searcher, children: Sequence[wq.Query], local: set[int] | N
         term = _Term(searcher, child.fieldname, child.text, child.boost, positions=False)
         if not term.found:
             continue
-        get = total.get
-        for docnum, score in term.scores(local).items():
-            total[docnum] = get(docnum, 0.0) + score
+        scores = term.scores(local)
+        both = {d: total[d] + scores[d] for d in total.keys() & scores.keys()}  # only shared documents in Python
+        total.update(scores)
+        total.update(both)
     return total
 
 

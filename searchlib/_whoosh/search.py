@@ -351,7 +351,7 @@ def _search_top(
     matches = fastsearch.evaluate(searcher, main, allowed)
     if matches is not None:
         total = len(matches)
-        best = heapq.nlargest(window, matches.items(), key=lambda pair: (pair[1], -pair[0]))
+        best = fastsearch.best(matches, window)
     else:
         collector = searcher.collector(limit=window, optimize=False, filter=allowed)
         collector.replace = 0  # replacing matchers drops OR branches that cannot reach the top: undercounts
