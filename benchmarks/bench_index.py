@@ -45,15 +45,29 @@ def build(engine: str, corpus: Path, commit_every: int | None = None) -> dict[st
 
 
 def ensure_index(engine: str, corpus: Path) -> Path:
-    """The index directory of ``engine`` for ``corpus``, built (unmeasured) if missing."""
+    """The index directory of ``engine`` for ``corpus``, built (unmeasured) if missing.
+
+    A searchlib index is rebuilt when searchlib's index format changed since it was built
+    (not for every source edit: the stamp records the source digest it was built with).
+    """
     stamp = index_root(corpus) / f"{engine}.{BUILD_STAMP}"
     try:
-        built_with = json.loads(stamp.read_text("utf-8")).get("searchlib_digest")
+        built = json.loads(stamp.read_text("utf-8"))
     except (OSError, ValueError):
-        built_with = None
-    if built_with is None or (engine == "searchlib" and built_with != common.searchlib_digest()):
+        built = {}
+    stale = engine == "searchlib" and built.get("index_format") != common.index_format()
+    if built.get("searchlib_digest") is None or stale:
         build(engine, corpus)
     return index_root(corpus) / engine
+
+
+def built_with(engine: str, corpus: Path) -> str | None:
+    """The searchlib source digest an engine's index of ``corpus`` was built with."""
+    try:
+        digest = json.loads((index_root(corpus) / f"{engine}.{BUILD_STAMP}").read_text("utf-8"))["searchlib_digest"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return str(digest)
 
 
 def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:

@@ -22,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import common
-from benchmarks.bench_index import cli_args, ensure_index
+from benchmarks.bench_index import built_with, cli_args, ensure_index
 from benchmarks.corpus import Pools, ensure_corpus, iter_docs
 from benchmarks.engines import ENGINES
 from benchmarks.queries import KINDS, Query, generate_queries, save_queries
@@ -84,6 +84,11 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     raws: dict[str, dict[str, Any]] = {}
     for engine in engines:
         index = ensure_index(engine, corpus)
+        if engine == "searchlib" and built_with(engine, corpus) != common.searchlib_digest():
+            notes.append(
+                f"the searchlib index was built by searchlib {built_with(engine, corpus)} "
+                f"(same index format {common.index_format()}) and searched by {common.searchlib_digest()}"
+            )
         print(f"[search] {engine}: {len(queries)} queries x {reps} reps ...", file=sys.stderr, flush=True)
         raws[engine], _ = common.run_worker(
             ["search", "--engine", engine, "--index", str(index), "--queries", str(qfile), "--reps", str(reps)]

@@ -10,6 +10,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -81,6 +82,13 @@ def available_engines(names: Sequence[str]) -> tuple[list[str], list[str]]:
         else:
             run.append(name)
     return run, notes
+
+
+def index_format() -> int:
+    """searchlib's index FORMAT_VERSION in the code under measurement (snapshot or live tree)."""
+    schema = (_SNAPSHOT or ROOT) / "searchlib" / "_whoosh" / "schema.py"
+    found = re.search(r"^FORMAT_VERSION = (\d+)", schema.read_text("utf-8"), re.MULTILINE)
+    return int(found.group(1)) if found else -1
 
 
 def run_worker(args: Sequence[str], *, timeout: float = 4 * 3600) -> tuple[dict[str, Any], int]:

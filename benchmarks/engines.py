@@ -99,6 +99,7 @@ class SearchlibEngine(Engine):
 
     def build(self, corpus: Path, index_dir: Path) -> dict[str, Any]:
         import searchlib
+        from searchlib._whoosh.schema import FORMAT_VERSION
 
         if not self.fsync:
             from searchlib._whoosh import store
@@ -114,6 +115,7 @@ class SearchlibEngine(Engine):
             "fsync": self.fsync,
             "commit_every": self.commit_every,
             "segments": segments,
+            "index_format": FORMAT_VERSION,
         }
 
     def reingest(self, corpus: Path, index_dir: Path) -> dict[str, Any]:

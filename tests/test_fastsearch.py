@@ -128,3 +128,20 @@ def test_term_docs_equal_whooshs(searcher: Searcher, word: str) -> None:
 def test_best_takes_highest_scores_then_lowest_docnums(matches: dict[int, float], count: int) -> None:
     expected = sorted(matches.items(), key=lambda pair: (-pair[1], pair[0]))[:count]
     assert fastsearch.best(matches, count) == expected
+
+
+@given(st.lists(st.integers(0, 5_000), max_size=30).map(sorted))
+def test_positions_decode_like_whoosh(positions: list[int]) -> None:
+    from whoosh import formats
+
+    encoded = formats.Positions().encode(positions)
+    assert list(fastsearch._decode_positions(encoded)) == formats.Positions().decode_positions(encoded)
+
+
+@given(st.lists(st.lists(st.integers(0, 70_000), max_size=1_200).map(sorted), max_size=12))
+def test_many_positions_decode_like_whoosh(many: list[list[int]]) -> None:
+    from whoosh import formats
+
+    encoded = [formats.Positions().encode(positions) for positions in many]
+    expected = [formats.Positions().decode_positions(value) for value in encoded]
+    assert [list(p) for p in fastsearch._decode_many(encoded)] == expected

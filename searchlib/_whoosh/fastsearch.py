@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import pickle
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -266,15 +267,40 @@ def _intersection(searcher: Searcher, parts: Sequence[wq.Query], local: set[int]
 
 def _with_phrase(words: list[_Term], docs: set[int]) -> set[int]:
     """The documents of ``docs`` where the words occur at consecutive positions."""
-    values = [dict(zip(w.ids, w.values, strict=True)) for w in words]
-    decode = words[0].format.decode_positions
+    order = list(docs)
+    positions = []
+    for word in words:
+        value_of = dict(zip(word.ids, word.values, strict=True))
+        positions.append(_decode_many([value_of[d] for d in order]))
     kept = set()
-    for docnum in docs:
-        starts = set(decode(values[0][docnum]))
-        for i, word_values in enumerate(values[1:], start=1):
-            starts &= {p - i for p in decode(word_values[docnum])}
+    for j, docnum in enumerate(order):
+        starts = set(positions[0][j])
+        for i in range(1, len(words)):
+            starts.intersection_update([p - i for p in positions[i][j]])
             if not starts:
                 break
         if starts:
             kept.add(docnum)
     return kept
+
+
+_PROTOCOL_2 = b"\x80\x02"
+
+
+def _decode_many(values: list[bytes]) -> list[tuple[int, ...]]:
+    """``formats.Positions.decode_positions`` of many values with one ``pickle.loads``.
+
+    Each value is a 4-byte count and a protocol-2 pickle of a list of position deltas; the
+    pickles' bodies, between one MARK and a TUPLE, unpickle as a tuple of those lists.
+    """
+    if not all(v[4:6] == _PROTOCOL_2 and v.endswith(b".") for v in values):
+        return [_decode_positions(v) for v in values]
+    deltas = pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."]))
+    return [tuple(itertools.accumulate(d)) for d in deltas]
+
+
+def _decode_positions(value: bytes) -> tuple[int, ...]:
+    """``formats.Positions.decode_positions``: a 4-byte count, then pickled position deltas."""
+    if not value.endswith(b"."):
+        value += b"."
+    return tuple(itertools.accumulate(pickle.loads(value[4:])))
