@@ -219,7 +219,7 @@ class Index:
 
         writer = self.writer(timeout=timeout)
         pool = WorkerPool(self.path, self.extractor, workers) if workers > 1 and self.path is not None else None
-        sent: set[str] = set()  # ids given to the workers since the last commit
+        sent: dict[str, bool] = {}  # ids given to the workers since the last commit -> committed copy exists
 
         def commit() -> None:
             if pool is None:

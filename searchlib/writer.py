@@ -71,21 +71,27 @@ class Writer:
         raw.upsert(article, self._entities(article), digest)
         return "updated" if present else "added"
 
-    def _route(self, article: Article, pool: WorkerPool, sent: set[str]) -> Literal["added", "updated", "unchanged"]:
-        """Parallel ingest: skip an unchanged article or hand it to a worker."""
+    def _route(
+        self, article: Article, pool: WorkerPool, sent: dict[str, bool]
+    ) -> Literal["added", "updated", "unchanged"]:
+        """Parallel ingest: skip an unchanged article or hand it to a worker.
+
+        ``sent`` maps each id handed out since the last commit to whether a committed copy
+        exists (only those need deleting at the commit).
+        """
         raw = self._writer()
         existing = raw.stored_checksum(article.id)
         if existing == sch.checksum(article):
             return "unchanged"
         status: Literal["added", "updated"] = "updated" if existing is not None or article.id in sent else "added"
-        sent.add(article.id)
+        sent[article.id] = sent.get(article.id, False) or existing is not None
         pool.send(article)
         return status
 
-    def _commit_with(self, segments: list[object], replaced_ids: set[str]) -> None:
+    def _commit_with(self, segments: list[object], sent: dict[str, bool]) -> None:
         raw = self._writer()
         self._raw = None
-        raw.commit_with(list(segments), replaced_ids)
+        raw.commit_with(list(segments), {doc_id for doc_id, committed in sent.items() if committed})
 
     def commit(self, *, optimize: bool = False) -> None:
         """Make every change visible atomically; ``optimize`` merges all segments into one."""
