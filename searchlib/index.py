@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -172,14 +173,14 @@ class Index:
         """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
         return Writer(self, self._backend.writer(timeout=timeout))
 
-    def add(self, *articles: Article) -> None:
-        """Add (or replace by id) ``articles`` in one commit."""
-        with self.writer() as w:
+    def add(self, *articles: Article, timeout: float = 0.0) -> None:
+        """Add (or replace by id) ``articles`` in one commit (``timeout``: as for :meth:`writer`)."""
+        with self.writer(timeout=timeout) as w:
             w.add_many(articles)
 
-    def delete(self, *ids: str) -> int:
+    def delete(self, *ids: str, timeout: float = 0.0) -> int:
         """Delete the articles with ``ids`` in one commit; returns how many existed."""
-        with self.writer() as w:
+        with self.writer(timeout=timeout) as w:
             return sum(w.delete(i) for i in ids)
 
     def ingest(
@@ -537,8 +538,7 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""
 
-        def collect(s: object) -> IndexStats:
-            searcher = self._backend.searcher()
+        def collect(searcher: Any) -> IndexStats:
             first, last = ws.all_dates(searcher)
             return IndexStats(
                 path=str(self.path) if self.path else None,
@@ -548,7 +548,7 @@ class Index:
                 first_date=first,
                 last_date=last,
                 entities=ws.entity_count(searcher),
-                generation=self._backend.generation(),
+                generation=self._backend.generation_of(searcher),
             )
 
         return self._backend.run("stats", collect)
