@@ -547,7 +547,7 @@ class Index:
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=ws.entity_count(searcher),
+                entities=wa.distinct_entities(searcher),
                 generation=self._backend.generation_of(searcher),
             )
 
