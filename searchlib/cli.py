@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, TypedDict
+from typing import NoReturn, TextIO, TypedDict
 
 import attrs
 
@@ -29,6 +29,7 @@ from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
+from searchlib.render import neutralise_controls
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
 
@@ -122,7 +123,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             done()
         out.write(format_report(report) + "\n")
-        out.write(f"index {path}: {len(ix)} articles\n")
+        out.write(neutralise_controls(f"index {path}: {len(ix)} articles") + "\n")
     return 0
 
 
@@ -156,7 +157,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     out.write(format_results(results, color=_color(out, args.color)) + "\n")
     if suggestion:
-        out.write(f"Did you mean: {suggestion}\n")
+        out.write(neutralise_controls(f"Did you mean: {suggestion}") + "\n")
     if results.facets is not None:
         out.write("\n" + format_facets(results.facets) + "\n")
     return 0
@@ -222,7 +223,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     if args.png:
         from searchlib.plot import plot_timeline
 
-        out.write(f"wrote {plot_timeline(found, args.png)}\n")
+        out.write(neutralise_controls(f"wrote {plot_timeline(found, args.png)}") + "\n")
     return 0
 
 
@@ -234,7 +235,7 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_index(resolve_index_path(args.index), repair=args.repair)
-    out.write(report.summary() + "\n")
+    out.write(neutralise_controls(report.summary()) + "\n")
     return 0 if report.ok or report.repairs else 3
 
 
@@ -243,7 +244,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     color = _color(out, args.color)
     with Index.create(path, overwrite=True) as ix:
         report = ix.ingest(sample_corpus_path())
-        out.write(f"Built {path} from the sample corpus: {format_report(report)}\n")
+        out.write(neutralise_controls(f"Built {path} from the sample corpus: {format_report(report)}") + "\n")
         for query in DEMO_QUERIES:
             out.write(f"\n=== searchlib search demo '{query}'\n\n")
             out.write(format_results(ix.search(query, limit=3), color=color) + "\n")
@@ -252,8 +253,27 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+EXIT_USAGE = 2
+EXIT_CHECK_PROBLEMS = 3
+EXIT_NOTHING_INDEXED = 4
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141
+"""The exit statuses, one table for every command (README: CLI, exit statuses)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with control characters of the arguments neutralised in its error messages."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise_controls(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="searchlib", description="Index and search news articles.")
+    parser = _Parser(prog="searchlib", description="Index and search news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory, or a bare name under indexes/"
 
@@ -272,10 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_index)
 
-    color = argparse.ArgumentParser(add_help=False)
+    color = _Parser(add_help=False)
     color.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="ANSI colour")
 
-    filters = argparse.ArgumentParser(add_help=False)
+    filters = _Parser(add_help=False)
     filters.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
@@ -347,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str) -> None:
+    """One message to stderr, with any control characters from paths or queries neutralised."""
+    print(f"searchlib: {neutralise_controls(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = build_parser().parse_args(argv)
@@ -354,10 +379,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         return int(args.func(args, stream))
     except QuerySyntaxError as exc:
-        print(f"searchlib: query error: {exc.reason} at position {exc.position}\n{exc.pointer()}", file=sys.stderr)
+        _error(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
         return 1
     except (SearchlibError, ValueError, ImportError, OSError) as exc:
-        print(f"searchlib: error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=sys.stderr)
