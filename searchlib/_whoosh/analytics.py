@@ -92,10 +92,7 @@ def bucket_labels(first: dt.date, last: dt.date, bucket: DateBucket) -> list[str
     """Every bucket label from ``first`` to ``last`` inclusive, in order (zero-filled timelines)."""
     labels: list[str] = []
     if bucket is DateBucket.DAY:
-        day = first
-        while day <= last:
-            labels.append(day.isoformat())
-            day += dt.timedelta(days=1)
+        labels = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     elif bucket is DateBucket.MONTH:
         year, month = first.year, first.month
         while (year, month) <= (last.year, last.month):
