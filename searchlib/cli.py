@@ -27,7 +27,7 @@ from searchlib.display import (
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import DEFAULT_ROOT, Index
-from searchlib.ingest import IngestProgress, iter_files
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.render import neutralise_controls
 from searchlib.repl import run_repl
@@ -117,6 +117,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
                 strict=args.strict,
                 progress=progress,
                 commit_every=args.commit_every,
+                max_article_chars=args.max_article_chars or None,
                 timeout=args.wait,
                 workers=args.workers or _auto_workers(args.paths),
             )
@@ -283,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--overwrite", action="store_true", help="replace the index instead of adding to it")
     p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
+    p.add_argument(
+        "--max-article-chars",
+        type=int,
+        default=MAX_ARTICLE_CHARS,
+        metavar="N",
+        help=f"skip (and report) articles longer than N characters (default {MAX_ARTICLE_CHARS:,}; 0: no limit)",
+    )
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")

@@ -22,7 +22,14 @@ from searchlib._whoosh.store import Backend
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import (
+    MAX_ARTICLE_CHARS,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    check_max_chars,
+    read_articles,
+)
 from searchlib.models import (
     Article,
     DateBucket,
@@ -192,6 +199,7 @@ class Index:
         commit_every: int | None = 10_000,
         timeout: float = 0.0,
         workers: int = 1,
+        max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
         """Read articles from files, directories or globs and index them.
 
@@ -202,7 +210,10 @@ class Index:
         every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
         that many processes extract entities and build index segments in parallel while this
         one reads the input (see README: parallel ingest); in-memory indexes use this process.
+        An article longer than ``max_article_chars`` characters is skipped and reported
+        (``None``: no limit).
         """
+        check_max_chars(max_article_chars)
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if isinstance(paths, (str, os.PathLike)):
@@ -231,7 +242,7 @@ class Index:
 
         pending = 0
         try:
-            for record in read_articles(paths, progress=track):
+            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
                     if strict:
                         raise IngestError(record.reason, path=record.path, line=record.line)
