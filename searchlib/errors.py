@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from searchlib._controls import display_width, neutralise_controls
+
 __all__ = [
     "DocumentNotFoundError",
     "IncompatibleIndexError",
@@ -64,10 +66,22 @@ class QuerySyntaxError(SearchlibError):
         self.position = position
         super().__init__(f"{reason} at position {position}")
 
-    def pointer(self) -> str:
-        """Two lines: the query and a caret under the offending position."""
-        shown = self.query.replace("\n", " ").replace("\t", " ")
-        return f"{shown}\n{' ' * min(self.position, len(shown))}^"
+    def pointer(self, *, width: int = 100) -> str:
+        """Two lines: the query and a caret under the offending position.
+
+        Control characters are shown as symbols (never echoed raw), lone surrogates as ``�``,
+        and the caret is aligned for wide and combining characters; a long query is shown
+        as the ``width`` characters around the position.
+        """
+        query, position = self.query, min(self.position, len(self.query))
+        start = max(0, min(position - width // 2, len(query) - width))
+        shown = query[start : start + width]
+        prefix = "…" if start > 0 else ""
+        suffix = "…" if start + len(shown) < len(query) else ""
+        shown = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in shown)
+        shown = neutralise_controls(shown.replace("\n", " ").replace("\t", " "))
+        column = len(prefix) + display_width(shown[: position - start])
+        return f"{prefix}{shown}{suffix}\n{' ' * column}^"
 
 
 class IndexProblem(SearchlibError):

@@ -337,9 +337,9 @@ class _Parser:
         if field == "date":
             return self.date_value(text, tok.pos)
         star = text.find("*")
-        if star == -1 and "?" not in text:
+        if star == -1:  # "?" is punctuation like "!" (who is putin?), not a wildcard
             return self.leaf(Term(text, field), tok)
-        if "?" in text or star != len(text) - 1:
+        if star != len(text) - 1:
             raise self.error("wildcards are only supported at the end of a word (rafa*)", tok.pos + max(star, 0))
         stem = text[:-1]
         if len(stem.strip("-_.,;!")) < MIN_PREFIX_CHARS:
@@ -404,18 +404,24 @@ def _field_source(query: str, tok: _Tok) -> str:
     return query[tok.pos : end + 1]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse(query: str) -> Node:
     """Parse ``query`` into an AST, or raise :class:`QuerySyntaxError` with a position."""
     if not isinstance(query, str):
         raise TypeError(f"query must be str, not {type(query).__name__}")
     if len(query) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
-            f"query is longer than {MAX_QUERY_CHARS} characters", query=query[:200], position=MAX_QUERY_CHARS
+            f"query is longer than {MAX_QUERY_CHARS} characters", query=query, position=MAX_QUERY_CHARS
         )
     if "\x00" in query:
         raise QuerySyntaxError("query contains a NUL character", query=query, position=query.index("\x00"))
-    if not query.isascii():  # lone surrogates cannot be encoded; one "?" each keeps positions
-        query = query.encode("utf-8", "replace").decode("utf-8")
+    if not query.isascii() and (lone := _SURROGATE.search(query)):
+        code = f"U+{ord(lone.group()):04X}"
+        raise QuerySyntaxError(
+            f"query contains a lone surrogate ({code}), not a character", query=query, position=lone.start()
+        )
     return _Parser(query).parse()
 
 

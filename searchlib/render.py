@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
+from searchlib._controls import neutralise_controls
 from searchlib.models import Snippet
 
 __all__ = ["ELLIPSIS", "neutralise_controls", "render_ansi", "render_html", "render_plain", "render_sparkline"]
@@ -12,24 +13,6 @@ __all__ = ["ELLIPSIS", "neutralise_controls", "render_ansi", "render_html", "ren
 ELLIPSIS = "…"
 ANSI_BOLD_YELLOW = "\x1b[1;33m"
 ANSI_RESET = "\x1b[0m"
-
-
-_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n"}
-_CONTROL_PICTURES.update({ord(c): 0x20 for c in "\r\x0b\x0c\x1c\x1d\x1e\x1f"})  # other whitespace: a space
-_CONTROL_PICTURES[0x7F] = 0x2421  # ␡
-_CONTROL_PICTURES.update({code: 0xFFFD for code in range(0x80, 0xA0)})  # C1 controls (0x9B is a CSI)
-
-
-def neutralise_controls(text: str) -> str:
-    """``text`` with control characters shown as symbols (ESC as ␛, BEL as ␇, C1 controls as �).
-
-    Tabs and newlines stay; carriage returns and other whitespace controls become spaces.
-    One character replaces one, so offsets (snippet spans) still hold. Stored articles keep
-    their text as given; every output path (plain, ANSI, HTML, the CLI and the REPL) passes
-    it through this, so an article or a query cannot move the cursor, retitle the terminal
-    or clear the screen.
-    """
-    return text.translate(_CONTROL_PICTURES)
 
 
 def _html_escape(text: str) -> str:
