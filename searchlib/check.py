@@ -7,6 +7,7 @@ from pathlib import Path
 
 import attrs
 
+from searchlib._typecheck import typed
 from searchlib._whoosh import check as backend_check
 
 __all__ = ["CheckReport", "check_index"]
@@ -41,6 +42,7 @@ class CheckReport:
         return "\n".join(lines)
 
 
+@typed
 def check_index(path: str | os.PathLike[str], *, repair: bool = False) -> CheckReport:
     """Open every segment, count documents, and look for duplicate ids, orphan files and stale locks.
 

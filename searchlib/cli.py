@@ -35,6 +35,17 @@ from searchlib.sample import sample_corpus_path
 
 __all__ = ["DEMO_QUERIES", "main", "resolve_index_path"]
 
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+EXIT_USAGE = 2
+EXIT_CHECK_PROBLEMS = 3
+EXIT_NOTHING_INDEXED = 4
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141
+"""The exit statuses, one table for every command (README: CLI, exit statuses): search is
+grep-like (0 matches, 1 no match, 2 error); usage errors are 2 as in grep."""
+
 DEMO_QUERIES = ("wage talks", '"interest rates"', "entity:HRB date:2025-05", "water rationing date:[2025-06 TO *]")
 
 
@@ -104,6 +115,11 @@ def _filters(args: argparse.Namespace) -> _Filters:
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
+    found = list(iter_files(args.paths))
+    if not any(isinstance(f, Path) for f in found):
+        problems = "; ".join(str(p) for p in found[:5])
+        _error(f"nothing to index: no input files ({problems}); usage: searchlib index INDEX PATH...")
+        return EXIT_NOTHING_INDEXED
     extractor = _extractor(args.extractor, args.spacy_model)
     if args.overwrite:
         ix = Index.create(path, overwrite=True, extractor=extractor)
@@ -125,7 +141,11 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
             done()
         out.write(format_report(report) + "\n")
         out.write(neutralise_controls(f"index {path}: {len(ix)} articles") + "\n")
-    return 0
+    if report.read == 0:
+        what = f"every record was skipped ({report.skipped})" if report.skipped else "the files hold no articles"
+        _error(f"nothing indexed: {what}; see the problems above")
+        return EXIT_NOTHING_INDEXED
+    return EXIT_OK
 
 
 def _results_json(results: Results) -> str:
@@ -153,15 +173,16 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             recency=Recency(args.now, half_life_days=args.recent) if args.recent else None,
         )
         suggestion = ix.suggest(args.query) if results.total == 0 else None
+    status = EXIT_OK if results.total else EXIT_NO_MATCH
     if args.json:
         out.write(_results_json(results) + "\n")
-        return 0
+        return status
     out.write(format_results(results, color=_color(out, args.color)) + "\n")
     if suggestion:
         out.write(neutralise_controls(f"Did you mean: {suggestion}") + "\n")
     if results.facets is not None:
         out.write("\n" + format_facets(results.facets) + "\n")
-    return 0
+    return status
 
 
 def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
@@ -237,7 +258,7 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_index(resolve_index_path(args.index), repair=args.repair)
     out.write(neutralise_controls(report.summary()) + "\n")
-    return 0 if report.ok or report.repairs else 3
+    return EXIT_OK if report.ok or report.repairs else EXIT_CHECK_PROBLEMS
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -252,17 +273,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n=== facets of 'strike'\n\n" + format_facets(ix.facets("strike", size=5)) + "\n")
     out.write(f"\nTry it yourself: searchlib repl {path}\n")
     return 0
-
-
-EXIT_OK = 0
-EXIT_NO_MATCH = 1
-EXIT_ERROR = 2
-EXIT_USAGE = 2
-EXIT_CHECK_PROBLEMS = 3
-EXIT_NOTHING_INDEXED = 4
-EXIT_INTERRUPTED = 130
-EXIT_CLOSED_PIPE = 141
-"""The exit statuses, one table for every command (README: CLI, exit statuses)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -381,20 +391,29 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
+    """Entry point; returns the exit status (the EXIT_* table above)."""
     args = build_parser().parse_args(argv)
     stream = out if out is not None else sys.stdout
     try:
-        return int(args.func(args, stream))
+        status = int(args.func(args, stream))
+        stream.flush()
+        return status
+    except BrokenPipeError:
+        # The reader went away (searchlib demo | head -1): stop quietly, as a SIGPIPE'd tool
+        # would. Point stdout at /dev/null so that Python's flush at exit cannot complain.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
     except QuerySyntaxError as exc:
         _error(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
-        return 1
+        return EXIT_ERROR
     except (SearchlibError, ValueError, ImportError, OSError) as exc:
         _error(f"error: {exc}")
-        return 1
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        print("searchlib: interrupted", file=sys.stderr)
-        return 130
+        _error("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import attrs
 
 from searchlib import query as q
+from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
 from searchlib.models import Snippet, Span
 
@@ -196,11 +197,13 @@ def mark_all(text: str, matcher: Matcher, *, field: str = "body") -> Snippet:
     return _snippet(text, 0, len(text), matcher.spans(text), field)
 
 
+@typed
 def highlight(text: str, query: str) -> Snippet:
     """All of ``text`` with the spans of every match of ``query`` (parsed like a search)."""
     return mark_all(text, Matcher.for_query(q.parse(query), "body"))
 
 
+@typed
 def best_snippets(text: str, query: str, *, snippets: int = 3, chars: int = 220) -> tuple[Snippet, ...]:
     """The best ``snippets`` passages of about ``chars`` characters around matches of ``query``."""
     options = HighlightOptions(snippets=snippets, chars=chars)

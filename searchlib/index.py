@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from searchlib import query as q
+from searchlib._typecheck import typed
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
@@ -122,6 +123,7 @@ class Index:
     # --- opening ------------------------------------------------------------------------
 
     @classmethod
+    @typed
     def create(
         cls,
         path: str | os.PathLike[str],
@@ -134,6 +136,7 @@ class Index:
         return cls(Backend.create(Path(path), overwrite=overwrite), extractor=extractor, ranking=ranking)
 
     @classmethod
+    @typed
     def open(
         cls,
         path: str | os.PathLike[str],
@@ -149,6 +152,7 @@ class Index:
         return cls(Backend.open(p), extractor=extractor, ranking=ranking)
 
     @classmethod
+    @typed
     def in_memory(cls, *, extractor: EntityExtractor | None = None, ranking: Ranking | None = None) -> Index:
         """A new index that lives in memory only (for tests and throw-away work)."""
         return cls(Backend.create(None), extractor=extractor, ranking=ranking)
@@ -176,20 +180,24 @@ class Index:
 
     # --- writing ------------------------------------------------------------------------
 
+    @typed
     def writer(self, *, timeout: float = 0.0) -> Writer:
         """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
         return Writer(self, self._backend.writer(timeout=timeout))
 
+    @typed
     def add(self, *articles: Article, timeout: float = 0.0) -> None:
         """Add (or replace by id) ``articles`` in one commit (``timeout``: as for :meth:`writer`)."""
         with self.writer(timeout=timeout) as w:
             w.add_many(articles)
 
+    @typed
     def delete(self, *ids: str, timeout: float = 0.0) -> int:
         """Delete the articles with ``ids`` in one commit; returns how many existed."""
         with self.writer(timeout=timeout) as w:
             return sum(w.delete(i) for i in ids)
 
+    @typed
     def ingest(
         self,
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -277,6 +285,7 @@ class Index:
             seconds=time.perf_counter() - started,
         )
 
+    @typed
     def reextract(
         self, extractor: EntityExtractor | None = None, *, commit_every: int | None = 10_000, timeout: float = 0.0
     ) -> int:
@@ -312,10 +321,12 @@ class Index:
 
     # --- reading ------------------------------------------------------------------------
 
+    @typed
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
         return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
 
+    @typed
     def search(
         self,
         query: str = "",
@@ -391,6 +402,7 @@ class Index:
         title = mark_all(article.title, matchers[1], field="title")
         return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
 
+    @typed
     def more_like_this(
         self,
         doc_id: str,
@@ -413,6 +425,7 @@ class Index:
         hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
+    @typed
     def suggest(self, query: str) -> str | None:
         """The query with misspelled words replaced by the closest indexed words, or ``None``.
 
@@ -434,6 +447,7 @@ class Index:
             corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
         return corrected if corrected != query else None
 
+    @typed
     def facets(
         self,
         query: str = "",
@@ -461,6 +475,7 @@ class Index:
         assert results.facets is not None
         return results.facets
 
+    @typed
     def related_entities(
         self,
         query: str = "",
@@ -492,6 +507,7 @@ class Index:
         )
         return tuple(RelatedEntity(*row) for row in rows)
 
+    @typed
     def duplicates(
         self,
         query: str = "",
@@ -516,6 +532,7 @@ class Index:
         )
         return tuple(DuplicateGroup(tuple(g)) for g in groups)
 
+    @typed
     def timeline(
         self,
         query: str = "",

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import attrs
 
+from searchlib._typecheck import typed
 from searchlib.models import Article, Entity
 
 __all__ = [
@@ -424,6 +425,7 @@ def check_max_chars(value: object) -> None:
         raise ValueError("max_article_chars must be at least 1")
 
 
+@typed
 def read_articles(
     paths: Iterable[str | os.PathLike[str]],
     *,

@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable, Sequence
 
 from searchlib._controls import neutralise_controls
+from searchlib._typecheck import typed
 from searchlib.models import Snippet
 
 __all__ = ["ELLIPSIS", "neutralise_controls", "render_ansi", "render_html", "render_plain", "render_sparkline"]
@@ -39,11 +40,13 @@ def _flatten(text: str) -> str:
     return " ".join(text.split())
 
 
+@typed
 def render_plain(snippet: Snippet, *, before: str = "[", after: str = "]", ellipsis: bool = True) -> str:
     """``…the [hostage] [talks] could…``: markers around matches, whitespace folded to one line."""
     return _flatten(_render(snippet, before, after, neutralise_controls, ellipsis))
 
 
+@typed
 def render_ansi(
     snippet: Snippet, *, style: str = ANSI_BOLD_YELLOW, reset: str = ANSI_RESET, ellipsis: bool = True
 ) -> str:
@@ -51,6 +54,7 @@ def render_ansi(
     return _flatten(_render(snippet, style, reset, neutralise_controls, ellipsis))
 
 
+@typed
 def render_html(snippet: Snippet, *, tag: str = "mark", ellipsis: bool = True) -> str:
     """HTML-escaped text with matches wrapped in ``<mark>`` (or ``tag``)."""
     if not tag.isalnum():
@@ -61,6 +65,7 @@ def render_html(snippet: Snippet, *, tag: str = "mark", ellipsis: bool = True) -
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
+@typed
 def render_sparkline(counts: Sequence[int]) -> str:
     """One character per count, ``▁`` (zero or the least) to ``█`` (the most); a space for zero."""
     top = max(counts, default=0)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
+from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import BackendWriter
@@ -39,10 +40,12 @@ class Writer:
         """Entities given in the input as given; else extracted, with aliases learned so far folded in."""
         return entities_for(article.title, article.body, article.entities, self._index.extractor, self._index._aliases)
 
+    @typed
     def add(self, article: Article) -> None:
         """Add ``article``, replacing any article with the same id (added earlier or in this writer)."""
         self._write(article, force=True)
 
+    @typed
     def add_many(self, articles: Iterable[Article]) -> int:
         """Add each article in turn; returns how many were added."""
         count = 0
@@ -51,12 +54,14 @@ class Writer:
             count += 1
         return count
 
+    @typed
     def update(self, article: Article) -> None:
         """Replace the article with ``article.id``; raises ``DocumentNotFoundError`` if there is none."""
         if not self._writer().contains(article.id):
             raise DocumentNotFoundError(article.id)
         self.add(article)
 
+    @typed
     def delete(self, doc_id: str) -> bool:
         """Delete the article with ``doc_id``; returns whether there was one."""
         return self._writer().delete(doc_id)
@@ -93,6 +98,7 @@ class Writer:
         self._raw = None
         raw.commit_with(list(segments), {doc_id for doc_id, committed in sent.items() if committed})
 
+    @typed
     def commit(self, *, optimize: bool = False) -> None:
         """Make every change visible atomically; ``optimize`` merges all segments into one."""
         raw = self._writer()

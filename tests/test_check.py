@@ -64,7 +64,7 @@ def test_cli_check_exit_codes(path: Path, tmp_path: Path) -> None:
     (path / "MAIN_orphanxyz12345.seg").write_bytes(b"junk")
     assert main(["check", str(path)], out=io.StringIO()) == 3
     assert main(["check", str(path), "--repair"], out=io.StringIO()) == 0
-    assert main(["check", str(tmp_path / "missing")], out=io.StringIO()) == 1
+    assert main(["check", str(tmp_path / "missing")], out=io.StringIO()) == 2
 
 
 def test_check_of_a_missing_index_raises(tmp_path: Path) -> None:

@@ -47,10 +47,10 @@ def test_search_json_and_facets(built: Path) -> None:
     assert data["facets"]["dates"] == [{"value": "2024-05", "count": 1}]
 
 
-def test_errors_exit_1_with_a_message(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("search", str(built), "title:")[0] == 1
+def test_errors_exit_2_with_a_message(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("search", str(built), "title:")[0] == 2
     assert "query error: expected a value right after 'title:' at position 0" in capsys.readouterr().err
-    assert run("stats", str(tmp_path / "none"))[0] == 1
+    assert run("stats", str(tmp_path / "none"))[0] == 2
     assert "no index at" in capsys.readouterr().err
 
 

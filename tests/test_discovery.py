@@ -77,4 +77,4 @@ def test_cli_similar_and_recent(corpus_index: Index, tmp_path: object) -> None:
     assert main(["search", path, "inflation", "--recent", "7", "--now", "2025-07-31", "-n", "1"], out=out) == 0
     assert "2025-07-" in out.getvalue().splitlines()[0]
     out = io.StringIO()
-    assert main(["search", path, "inflaton"], out=out) == 0 and "Did you mean: inflation" in out.getvalue()
+    assert main(["search", path, "inflaton"], out=out) == 1 and "Did you mean: inflation" in out.getvalue()

@@ -246,6 +246,13 @@ class Backend:
                         f"an index already exists at {path} (pass overwrite=True to replace it)", path=path
                     )
                 shutil.rmtree(path)
+            elif path.is_dir() and any(path.iterdir()):
+                # Not an index: never write index files among (or delete) someone's files.
+                raise IndexProblem(
+                    f"{path} is a folder that is not empty and not an index; refusing to create an index "
+                    "there (give an empty or new folder; did you swap the index and the articles?)",
+                    path=path,
+                )
             path.mkdir(parents=True, exist_ok=True)
             ix = DurableStorage(str(path)).create_index(schema)
             marker = {"format": sch.FORMAT_VERSION, "schema": sch.schema_signature(schema)}
