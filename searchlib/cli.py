@@ -252,6 +252,50 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from searchlib.web import serve
+    except ImportError as exc:
+        raise ImportError(f"searchlib serve needs the web extra: pip install 'searchlib[web]' ({exc})") from exc
+    from searchlib.web.server import is_loopback
+
+    path = resolve_index_path(args.index)
+    if not path.exists():
+        raise SearchlibError(f"no index at {path}")
+    if not is_loopback(args.host):
+        print(f"searchlib: warning: serving {path} to the network on {args.host}", file=sys.stderr)
+    out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
+    out.flush()
+    serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from searchlib.export import export_lines
+
+    with Index.open(resolve_index_path(args.index)) as ix:
+        lines = export_lines(
+            ix,
+            args.query,
+            fmt=args.format,
+            **_filters(args),
+            sort=Sort(args.sort),
+            collapse_duplicates=args.collapse,
+        )
+        if args.output and args.output != "-":
+            count = 0
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                for line in lines:
+                    f.write(line)
+                    count += 1
+            rows = count - 1 if args.format == "csv" else count
+            print(f"wrote {rows} article(s) to {args.output}", file=sys.stderr)
+        else:
+            for line in lines:
+                out.write(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="searchlib", description="Index and search news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -340,6 +384,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help=index_help)
     p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("serve", help="browse and search an index in a web browser (needs searchlib[web])")
+    p.add_argument("index", help=index_help)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="also accept this Host header (repeatable; e.g. a reverse proxy's name)",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export", parents=[filters], help="every match of a query as CSV or JSON Lines")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", nargs="?", default="", help="query string (default: every article)")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default: jsonl)")
+    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value, help="order of rows")
+    p.add_argument("--collapse", action="store_true", help="one row per group of near-duplicates")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", parents=[color], help="index the bundled sample corpus and run example queries")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="where to put the demo index (default: indexes/)")
