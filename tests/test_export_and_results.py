@@ -116,3 +116,34 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["export", str(index), '"open'], out=io.StringIO()) == 1
     assert "unclosed quote" in capsys.readouterr().err
+
+
+def test_cli_serve_refuses_a_missing_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("starlette")
+    assert main(["serve", str(tmp_path / "nothing"), "--port", "0"], out=io.StringIO()) == 1
+    assert "no index at" in capsys.readouterr().err
+
+
+def test_cli_serve_runs_uvicorn_on_loopback_with_the_host_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("starlette")
+    import uvicorn
+
+    index = tmp_path / "ix"
+    main(["index", str(index), str(searchlib.sample_corpus_path()), "-q"], out=io.StringIO())
+    seen: dict[str, object] = {}
+
+    def fake_run(app: object, **kwargs: object) -> None:
+        seen.update(kwargs, app=app)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    out = io.StringIO()
+    assert main(["serve", str(index), "--port", "8123", "--allow-host", "news.example"], out=out) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
+    assert "http://127.0.0.1:8123/" in out.getvalue()
+    from starlette.testclient import TestClient
+
+    client = TestClient(seen["app"])  # type: ignore[arg-type]
+    assert client.get("/syntax", headers={"host": "news.example"}).status_code == 200
+    assert client.get("/syntax", headers={"host": "evil.example"}).status_code == 400

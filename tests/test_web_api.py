@@ -180,11 +180,15 @@ def test_article_page_highlights_and_lists_entities_duplicates_and_similar(clien
     assert "<li><a href=" in similar
 
 
-def test_entity_page_by_alias_shows_canonical_name_timeline_related_articles(client: TestClient) -> None:
+def test_entity_page_by_alias_shows_canonical_name_timeline_related_articles(
+    client: TestClient, demo: searchlib.Index
+) -> None:
     html = client.get("/entity/HRB").text
     assert "Hanseatic Reserve Bank" in html and '<svg class="timeline"' in html
     assert "Margit van der Sloot" in html.split('id="related"', 1)[1]
-    assert "Named in" in html
+    total = demo.search("", entities=["Hanseatic Reserve Bank"]).total
+    assert f"Named in {total} articles" in html
+    assert "“HRB” is filed under Hanseatic Reserve Bank" in html
 
 
 def test_everything_user_supplied_is_escaped(client: TestClient) -> None:

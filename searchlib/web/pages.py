@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl
 
 import attrs
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from searchlib import (
@@ -104,8 +105,19 @@ def _filters(state: SearchState) -> dict[str, Any]:
     }
 
 
+def _canonical(request: Request, state: SearchState) -> Response | None:
+    """A redirect to the state's canonical URL when the request's differs (empty or default form fields)."""
+    given = sorted(parse_qsl(request.url.query, keep_blank_values=True))
+    if given != sorted(state.params()):
+        return RedirectResponse(state.url(request.url.path), status_code=303)
+    return None
+
+
 def search_page(request: Request) -> Response:
     state = SearchState.from_params(_params(request))
+    redirect = _canonical(request, state)
+    if redirect is not None:
+        return redirect
     query, notice = effective_query(state)
     with _gate(request).index() as ix:
         results = ix.search(
@@ -202,11 +214,17 @@ def entity_page(request: Request) -> Response:
         results = ix.search("", entities=[name], sort=Sort.NEWEST, page=state.page, limit=state.size, highlight=None)
         if results.total == 0:
             raise HTTPException(404, f"no article names the entity {name!r}")
+        entity = _entity_of(name, [h.article for h in results])
+        if entity is not None and entity.name.casefold() != name.casefold():
+            # an alias or an old name: show the entity it is filed under now
+            name = entity.name
+            results = ix.search(
+                "", entities=[name], sort=Sort.NEWEST, page=state.page, limit=state.size, highlight=None
+            )
         timeline = ix.timeline("", entities=[name], bucket=state.bucket)
         if len(timeline.points) > MAX_TIMELINE_BARS:
             timeline = ix.timeline("", entities=[name], bucket=DateBucket.YEAR)
         related = ix.related_entities("", entities=[name], size=15)
-    entity = _entity_of(name, [h.article for h in results])
     in_search = SearchState(entities=(entity.name if entity else name,))
     chart = Markup(timeline_svg(timeline, link=lambda value: in_search.url(**_bucket_range(value)), label="Articles"))
     pages = max(1, min(MAX_PAGE, -(-results.total // state.size)))
@@ -215,6 +233,7 @@ def entity_page(request: Request) -> Response:
         "entity.html",
         title=entity.name if entity else name,
         name=name,
+        asked=request.path_params["name"],
         entity=entity,
         results=results,
         related=related,

@@ -17,6 +17,8 @@ WIDTH = 720
 HEIGHT = 140
 AXIS = 18
 """Pixels under the bars for the first and last labels."""
+TOP = 16
+"""Pixels above the tallest bar for the "max" label."""
 
 
 def timeline_svg(timeline: Timeline, *, link: Callable[[str], str] | None = None, label: str = "Matches") -> str:
@@ -33,19 +35,20 @@ def timeline_svg(timeline: Timeline, *, link: Callable[[str], str] | None = None
     top = max(p.count for p in points) or 1
     slot = WIDTH / len(points)
     gap = min(2.0, slot * 0.2)
-    plot = HEIGHT - AXIS
+    plot = HEIGHT - AXIS - TOP
     parts = [head]
     for i, point in enumerate(points):
         height = plot * point.count / top
         x = i * slot
         tip = f"{point.value}: {point.count}"
         bar = (
-            f'<rect class="bar" x="{x + gap / 2:.2f}" y="{plot - height:.2f}" width="{max(slot - gap, 0.5):.2f}" '
+            f'<rect class="bar" x="{x + gap / 2:.2f}" y="{TOP + plot - height:.2f}" width="{max(slot - gap, 0.5):.2f}" '
             f'height="{max(height, 0.0):.2f}"><title>{esc(tip)}</title></rect>'
         )
         # a full-height transparent target makes small bars easy to click
         target = (
-            f'<rect class="hit" x="{x:.2f}" y="0" width="{slot:.2f}" height="{plot}"><title>{esc(tip)}</title></rect>'
+            f'<rect class="hit" x="{x:.2f}" y="{TOP}" width="{slot:.2f}" height="{plot}">'
+            f"<title>{esc(tip)}</title></rect>"
         )
         if link is not None and point.count:
             parts.append(f'<a href="{esc(link(point.value))}" aria-label="{esc(tip)}">{target}{bar}</a>')
