@@ -9,6 +9,7 @@ Templates autoescape everything; the only markup passed through unescaped is
 from __future__ import annotations
 
 import re
+import time
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +27,8 @@ from searchlib import (
     DateBucket,
     Entity,
     HighlightOptions,
+    Index,
+    IndexStats,
     QuerySyntaxError,
     Sort,
     highlight,
@@ -88,6 +91,19 @@ def effective_query(state: SearchState) -> tuple[str, str | None]:
     return text, notice
 
 
+STATS_SECONDS = 60.0
+"""How long the footer's index facts are reused before they are read again."""
+
+
+def _stats(request: Request, ix: Index) -> IndexStats:
+    cached: tuple[float, IndexStats] | None = getattr(request.app.state, "stats", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > STATS_SECONDS:
+        cached = (now, ix.stats())
+        request.app.state.stats = cached
+    return cached[1]
+
+
 def _coarser(bucket: DateBucket) -> DateBucket:
     return DateBucket.MONTH if bucket == DateBucket.DAY else DateBucket.YEAR
 
@@ -139,7 +155,7 @@ def search_page(request: Request) -> Response:
             bucket = _coarser(bucket)
             timeline = ix.timeline(query, **_filters(state), bucket=bucket, lenient=True)
         suggestion = ix.suggest(state.q, lenient=True) if results.total == 0 and state.q else None
-        stats = ix.stats()
+        stats = _stats(request, ix)
     chart = Markup(timeline_svg(timeline, link=lambda value: state.url(**_bucket_range(value))))
     pages = max(1, min(MAX_PAGE, -(-results.total // state.size)))
     return _page(
