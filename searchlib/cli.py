@@ -14,8 +14,10 @@ from typing import TextIO, TypedDict
 
 import attrs
 
+from searchlib import __version__
 from searchlib.check import check_index
 from searchlib.display import (
+    format_article,
     format_duplicates,
     format_facets,
     format_related,
@@ -26,6 +28,7 @@ from searchlib.display import (
 )
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
@@ -44,10 +47,23 @@ def resolve_index_path(name: str, root: Path = DEFAULT_ROOT) -> Path:
     return root / name
 
 
-def _color(stream: TextIO, flag: bool | None) -> bool:
-    if flag is not None:
-        return flag
+def _color(stream: TextIO, flag: bool | str | None) -> bool:
+    """``--color always|never|auto`` (``--color`` alone: always; ``--no-color``: never).
+
+    auto colours a terminal unless NO_COLOR is set.
+    """
+    if flag in (True, "always"):
+        return True
+    if flag in (False, "never"):
+        return False
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _print_json(out: TextIO, value: object) -> None:
+    """One JSON document per line: a list prints as JSON Lines, one item per line."""
+    data = to_jsonable(value)
+    for item in data if isinstance(data, list) else [data]:
+        out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | None, Callable[[], None]]:
@@ -121,6 +137,9 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
             )
         finally:
             done()
+        if args.json:
+            _print_json(out, report)
+            return 0
         out.write(format_report(report) + "\n")
         out.write(f"index {path}: {len(ix)} articles\n")
     return 0
@@ -182,6 +201,9 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    if args.json:
+        _print_json(out, list(found))
+        return 0
     out.write(format_related(found) + "\n")
     return 0
 
@@ -196,6 +218,9 @@ def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         results = ix.more_like_this(args.id, limit=args.limit)
+    if args.json:
+        out.write(_results_json(results) + "\n")
+        return 0
     out.write(format_results(results, color=_color(out, args.color)) + "\n")
     return 0
 
@@ -207,6 +232,9 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    if args.json:
+        _print_json(out, list(found))
+        return 0
     out.write(format_duplicates(found) + "\n")
     return 0
 
@@ -218,23 +246,34 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
             bucket=DateBucket(args.bucket),
             **_filters(args),
         )
-    out.write(format_timeline(found) + "\n")
+    if args.json:
+        _print_json(out, found)
+    else:
+        out.write(format_timeline(found) + "\n")
     if args.png:
         from searchlib.plot import plot_timeline
 
-        out.write(f"wrote {plot_timeline(found, args.png)}\n")
+        written = plot_timeline(found, args.png)
+        print(f"wrote {written}", file=sys.stderr) if args.json else out.write(f"wrote {written}\n")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
-        out.write(format_stats(ix.stats()) + "\n")
+        stats = ix.stats()
+    if args.json:
+        _print_json(out, stats)
+        return 0
+    out.write(format_stats(stats) + "\n")
     return 0
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_index(resolve_index_path(args.index), repair=args.repair)
-    out.write(report.summary() + "\n")
+    if args.json:
+        _print_json(out, {**to_jsonable(report), "ok": report.ok})
+    else:
+        out.write(report.summary() + "\n")
     return 0 if report.ok or report.repairs else 3
 
 
@@ -249,6 +288,28 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             out.write(format_results(ix.search(query, limit=3), color=color) + "\n")
         out.write("\n=== facets of 'strike'\n\n" + format_facets(ix.facets("strike", size=5)) + "\n")
     out.write(f"\nTry it yourself: searchlib repl {path}\n")
+    return 0
+
+
+def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        article = ix.get(args.id)
+    if article is None:
+        raise SearchlibError(f"no article with id {args.id!r}")
+    if args.json:
+        out.write(json.dumps(article_json(article), ensure_ascii=False) + "\n")
+    else:
+        out.write(format_article(article) + "\n")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        deleted = ix.delete(*args.ids)
+    if args.json:
+        out.write(json.dumps({"deleted": deleted, "requested": len(set(args.ids))}) + "\n")
+    else:
+        out.write(f"deleted {deleted} of {len(set(args.ids))} article(s)\n")
     return 0
 
 
@@ -296,14 +357,37 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _common_options() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
+    color = argparse.ArgumentParser(add_help=False)
+    color.add_argument(
+        "--color",
+        nargs="?",
+        const="always",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
+    )
+    color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON (JSON Lines where the output is a list)")
+    return color, as_json
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="searchlib", description="Index and search news articles.")
+    parser.add_argument("--version", action="version", version=f"searchlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory, or a bare name under indexes/"
 
-    p = sub.add_parser("index", help="add articles from files, directories or globs to an index")
+    color, as_json = _common_options()
+    p = sub.add_parser(
+        "index", parents=[color, as_json], help="add articles from files, directories or globs to an index"
+    )
     p.add_argument("index", help=index_help)
-    p.add_argument("paths", nargs="+", help="article text files, .jsonl files, directories or globs (.gz too)")
+    p.add_argument(
+        "paths", nargs="+", help="article text files, .jsonl files, directories or globs (.gz too); - reads stdin"
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--overwrite", action="store_true", help="replace the index instead of adding to it")
     p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
@@ -316,24 +400,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_index)
 
-    color = argparse.ArgumentParser(add_help=False)
-    color.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="ANSI colour")
-
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
-    filters.add_argument("--source", metavar="NAME")
+    filters.add_argument("--source", metavar="NAME", help="only articles from this source (case-insensitive)")
 
-    p = sub.add_parser("search", parents=[color, filters], help="run one query and print ranked, highlighted hits")
+    p = sub.add_parser(
+        "search", parents=[color, as_json, filters], help="run one query and print ranked, highlighted hits"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("query", help="query string (see README: query syntax)")
-    p.add_argument("-n", "--limit", type=int, default=10)
-    p.add_argument("--page", type=int, default=None)
-    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value)
+    p.add_argument("-n", "--limit", type=int, default=10, help="hits per page (default: 10)")
+    p.add_argument("--page", type=int, default=None, help="1-based page of hits to print")
+    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value, help="order of hits")
     p.add_argument("--facets", action="store_true", help="also print facets over all matches")
-    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
-    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument(
+        "--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value, help="date buckets"
+    )
     p.add_argument("--collapse", action="store_true", help="one hit per group of near-duplicates")
     p.add_argument("--recent", type=float, metavar="DAYS", help="favour recent articles: half-life in days")
     p.add_argument("--now", default=dt.date.today().isoformat(), metavar="DATE", help="reference date for --recent")
@@ -341,51 +425,67 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("repl", parents=[color], help="interactive queries")
     p.add_argument("index", nargs="?", default="demo", help=index_help + " (default: demo)")
-    p.add_argument("-n", "--limit", type=int, default=5)
+    p.add_argument("-n", "--limit", type=int, default=5, help="hits per page (default: 5)")
     p.set_defaults(func=cmd_repl)
 
-    p = sub.add_parser("related", parents=[filters], help="entities that appear most with a query")
+    p = sub.add_parser("related", parents=[color, as_json, filters], help="entities that appear most with a query")
     p.add_argument("index", help=index_help)
     p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
-    p.add_argument("-n", "--size", type=int, default=10)
+    p.add_argument("-n", "--size", type=int, default=10, help="how many entities (default: 10)")
     p.set_defaults(func=cmd_related)
 
-    p = sub.add_parser("retag", help="re-extract entities from the stored text with another extractor")
+    p = sub.add_parser("retag", parents=[color], help="re-extract entities from the stored text with another extractor")
     p.add_argument("index", help=index_help)
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.set_defaults(func=cmd_retag)
 
-    p = sub.add_parser("similar", parents=[color], help="articles most like a given one (more like this)")
+    p = sub.add_parser("similar", parents=[color, as_json], help="articles most like a given one (more like this)")
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
-    p.add_argument("-n", "--limit", type=int, default=10)
+    p.add_argument("-n", "--limit", type=int, default=10, help="how many articles (default: 10)")
     p.set_defaults(func=cmd_similar)
 
-    p = sub.add_parser("duplicates", parents=[filters], help="groups of near-duplicate articles")
+    p = sub.add_parser("duplicates", parents=[color, as_json, filters], help="groups of near-duplicate articles")
     p.add_argument("index", help=index_help)
     p.add_argument("query", nargs="?", default="", help="only groups with an article matching this query")
-    p.add_argument("-n", "--size", type=int, default=20)
+    p.add_argument("-n", "--size", type=int, default=20, help="how many groups (default: 20)")
     p.set_defaults(func=cmd_duplicates)
 
-    p = sub.add_parser("timeline", parents=[filters], help="matches per day, month or year")
+    p = sub.add_parser("timeline", parents=[color, as_json, filters], help="matches per day, month or year")
     p.add_argument("index", help=index_help)
     p.add_argument("query", help="query string")
-    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
+    p.add_argument(
+        "--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value, help="date buckets"
+    )
     p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
     p.set_defaults(func=cmd_timeline)
 
-    p = sub.add_parser("stats", help="facts about an index")
+    p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("check", help="verify an index: segments, counts, duplicate ids, orphan files, locks")
+    p = sub.add_parser(
+        "check", parents=[color, as_json], help="verify an index: segments, counts, duplicate ids, orphan files, locks"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("serve", help="browse and search an index in a web browser (needs searchlib[web])")
+    p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
+    p.add_argument("index", help=index_help)
+    p.add_argument("id", help="the article's id (shown with every hit)")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("delete", parents=[color, as_json], help="delete articles by id, in one commit")
+    p.add_argument("index", help=index_help)
+    p.add_argument("ids", nargs="+", metavar="ID", help="ids of the articles to delete")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser(
+        "serve", parents=[color], help="browse and search an index in a web browser (needs searchlib[web])"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
@@ -397,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("export", parents=[filters], help="every match of a query as CSV or JSON Lines")
+    p = sub.add_parser("export", parents=[color, filters], help="every match of a query as CSV or JSON Lines")
     p.add_argument("index", help=index_help)
     p.add_argument("query", nargs="?", default="", help="query string (default: every article)")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default: jsonl)")

@@ -6,12 +6,15 @@ Readers stream (constant memory per file) and never raise for a bad record: they
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import gzip
+import io
 import json
 import os
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -284,6 +287,19 @@ def _is_input(path: Path) -> bool:
     return suffix in TEXT_SUFFIXES or (suffix in JSONL_SUFFIXES and suffix != ".json")
 
 
+STDIN_NAME = "-"
+STDIN = Path(STDIN_NAME)
+"""The path ``-`` stands for standard input: JSON Lines when it starts with ``{``, else the text format."""
+
+
+def _open_stdin() -> tuple[IO[bytes], str]:
+    stream: Any = sys.stdin.buffer
+    if not hasattr(stream, "peek"):
+        stream = io.BufferedReader(stream)
+    head: bytes = stream.peek(256)
+    return stream, "jsonl" if head.lstrip().startswith(b"{") else "text"
+
+
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | IngestProblem]:
     """Files named by ``paths``: files as given, directories recursively, globs expanded.
 
@@ -293,6 +309,11 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Inges
     seen: set[str] = set()
     for given in paths:
         text = os.fspath(given)
+        if text == STDIN_NAME:
+            if text not in seen:
+                seen.add(text)
+                yield STDIN
+            continue
         if _GLOB_CHARS.search(text) and not Path(text).exists():
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
@@ -342,15 +363,20 @@ def read_articles(
     sizes = []
     for f in files:
         try:
-            sizes.append(f.stat().st_size)
+            sizes.append(0 if f is STDIN else f.stat().st_size)
         except OSError:
             sizes.append(0)
     total_bytes, done_bytes, articles = sum(sizes), 0, 0
     for number, (path, size) in enumerate(zip(files, sizes, strict=True), start=1):
-        name = str(path)
-        parser = parse_jsonl if _format_of(path) == "jsonl" else parse_text
+        name = "<stdin>" if path is STDIN else str(path)
         try:
-            with _open_binary(path) as stream:
+            if path is STDIN:
+                raw, fmt = _open_stdin()
+                opened: contextlib.AbstractContextManager[IO[bytes]] = contextlib.nullcontext(raw)
+            else:
+                fmt, opened = _format_of(path), _open_binary(path)
+            parser = parse_jsonl if fmt == "jsonl" else parse_text
+            with opened as stream:
                 for record in parser(stream, name):
                     if isinstance(record, Article):
                         articles += 1
