@@ -32,6 +32,7 @@ from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
+from searchlib.query import parse_date_bound
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
 
@@ -113,7 +114,16 @@ class _Filters(TypedDict):
 
 
 def _filters(args: argparse.Namespace) -> _Filters:
-    """The typed filter keywords shared by search, related, duplicates and timeline."""
+    """The typed filter keywords shared by search, related, duplicates and timeline.
+
+    Dates are checked here so that a bad one is reported by its option's name (``--from``).
+    """
+    for option, value in (("--from", args.date_from), ("--to", args.date_to)):
+        if value is not None:
+            try:
+                parse_date_bound(value)
+            except ValueError as exc:
+                raise ValueError(f"{option}: {exc}") from None
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 

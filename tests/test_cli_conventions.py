@@ -119,3 +119,10 @@ def test_ingest_from_stdin_jsonl_and_text(tmp_path: Path, monkeypatch: pytest.Mo
 def test_a_query_starting_with_a_dash(demo: Path) -> None:
     code, text = run("search", str(demo), "--json", "--", "-strike")
     assert code == 0 and json.loads(text)["total"] == 61 - 12
+
+
+@pytest.mark.parametrize(("option", "value"), [("--from", "2025-13"), ("--to", "May")])
+def test_date_errors_name_the_option(demo: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
+    assert run("search", str(demo), "strike", option, value)[0] == 1
+    err = capsys.readouterr().err
+    assert f"error: {option}: " in err and "date_" not in err
