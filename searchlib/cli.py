@@ -191,15 +191,28 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+COMPLETION_ENTITIES = 500
+"""How many of the index's most frequent entity names the REPL completes."""
+
+
 def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
     with Index.open(path) as ix:
         interactive = sys.stdin.isatty() and out is sys.stdout
-        if interactive:
-            with contextlib.suppress(ImportError):  # line editing and history for input()
-                import readline  # noqa: F401
+        reader = None
+        if interactive:  # history across sessions, completion, Ctrl-C clears the line
+            from searchlib.lineedit import line_reader
+
+            names = [f.value for f in ix.facets("", size=COMPLETION_ENTITIES).entities]
+            reader = line_reader(names, history=Path(args.history) if args.history else None)
         run_repl(
-            ix, stdin=sys.stdin, stdout=out, color=_color(out, args.color), limit=args.limit, interactive=interactive
+            ix,
+            stdin=sys.stdin,
+            stdout=out,
+            color=_color(out, args.color),
+            limit=args.limit,
+            interactive=interactive,
+            reader=reader,
         )
     return 0
 
@@ -436,6 +449,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repl", parents=[color], help="interactive queries")
     p.add_argument("index", nargs="?", default="demo", help=index_help + " (default: demo)")
     p.add_argument("-n", "--limit", type=int, default=5, help="hits per page (default: 5)")
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        help="history file (default: $SEARCHLIB_HISTORY or ~/.local/state/searchlib/history)",
+    )
     p.set_defaults(func=cmd_repl)
 
     p = sub.add_parser("related", parents=[color, as_json, filters], help="entities that appear most with a query")
