@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, TypedDict
+from typing import NoReturn, TextIO, TypedDict
 
 import attrs
 
@@ -30,9 +30,10 @@ from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
-from searchlib.ingest import IngestProgress, iter_files
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.query import parse_date_bound
+from searchlib.render import neutralise_controls
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
 
@@ -142,6 +143,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
                 strict=args.strict,
                 progress=progress,
                 commit_every=args.commit_every,
+                max_article_chars=args.max_article_chars or None,
                 timeout=args.wait,
                 workers=args.workers or _auto_workers(args.paths),
             )
@@ -151,7 +153,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
             _print_json(out, report)
             return 0
         out.write(format_report(report) + "\n")
-        out.write(f"index {path}: {len(ix)} articles\n")
+        out.write(neutralise_controls(f"index {path}: {len(ix)} articles") + "\n")
     return 0
 
 
@@ -185,7 +187,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     out.write(format_results(results, color=_color(out, args.color)) + "\n")
     if suggestion:
-        out.write(f"Did you mean: {suggestion}\n")
+        out.write(neutralise_controls(f"Did you mean: {suggestion}") + "\n")
     if results.facets is not None:
         out.write("\n" + format_facets(results.facets) + "\n")
     return 0
@@ -276,8 +278,8 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     if args.png:
         from searchlib.plot import plot_timeline
 
-        written = plot_timeline(found, args.png)
-        print(f"wrote {written}", file=sys.stderr) if args.json else out.write(f"wrote {written}\n")
+        message = neutralise_controls(f"wrote {plot_timeline(found, args.png)}")
+        print(message, file=sys.stderr) if args.json else out.write(message + "\n")
     return 0
 
 
@@ -296,7 +298,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         _print_json(out, {**to_jsonable(report), "ok": report.ok})
     else:
-        out.write(report.summary() + "\n")
+        out.write(neutralise_controls(report.summary()) + "\n")
     return 0 if report.ok or report.repairs else 3
 
 
@@ -305,13 +307,32 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     color = _color(out, args.color)
     with Index.create(path, overwrite=True) as ix:
         report = ix.ingest(sample_corpus_path())
-        out.write(f"Built {path} from the sample corpus: {format_report(report)}\n")
+        out.write(neutralise_controls(f"Built {path} from the sample corpus: {format_report(report)}") + "\n")
         for query in DEMO_QUERIES:
             out.write(f"\n=== searchlib search demo '{query}'\n\n")
             out.write(format_results(ix.search(query, limit=3), color=color) + "\n")
         out.write("\n=== facets of 'strike'\n\n" + format_facets(ix.facets("strike", size=5)) + "\n")
     out.write(f"\nTry it yourself: searchlib repl {path}\n")
     return 0
+
+
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+EXIT_USAGE = 2
+EXIT_CHECK_PROBLEMS = 3
+EXIT_NOTHING_INDEXED = 4
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141
+"""The exit statuses, one table for every command (README: CLI, exit statuses)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with control characters of the arguments neutralised in its error messages."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise_controls(message)}\n")
 
 
 def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
@@ -380,9 +401,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _common_options() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+def _common_options() -> tuple[_Parser, _Parser]:
     """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
-    color = argparse.ArgumentParser(add_help=False)
+    color = _Parser(add_help=False)
     color.add_argument(
         "--color",
         nargs="?",
@@ -392,13 +413,13 @@ def _common_options() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]
         help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
     )
     color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
-    as_json = argparse.ArgumentParser(add_help=False)
+    as_json = _Parser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON (JSON Lines where the output is a list)")
     return color, as_json
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="searchlib", description="Index and search news articles.")
+    parser = _Parser(prog="searchlib", description="Index and search news articles.")
     parser.add_argument("--version", action="version", version=f"searchlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory, or a bare name under indexes/"
@@ -414,6 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--overwrite", action="store_true", help="replace the index instead of adding to it")
     p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
+    p.add_argument(
+        "--max-article-chars",
+        type=int,
+        default=MAX_ARTICLE_CHARS,
+        metavar="N",
+        help=f"skip (and report) articles longer than N characters (default {MAX_ARTICLE_CHARS:,}; 0: no limit)",
+    )
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
@@ -423,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_index)
 
-    filters = argparse.ArgumentParser(add_help=False)
+    filters = _Parser(add_help=False)
     filters.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
@@ -540,6 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str) -> None:
+    """One message to stderr, with any control characters from paths or queries neutralised."""
+    print(f"searchlib: {neutralise_controls(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = build_parser().parse_args(argv)
@@ -547,10 +580,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         return int(args.func(args, stream))
     except QuerySyntaxError as exc:
-        print(f"searchlib: query error: {exc.reason} at position {exc.position}\n{exc.pointer()}", file=sys.stderr)
+        _error(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
         return 1
     except (SearchlibError, ValueError, ImportError, OSError) as exc:
-        print(f"searchlib: error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=sys.stderr)

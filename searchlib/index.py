@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -21,7 +22,14 @@ from searchlib._whoosh.store import Backend
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import (
+    MAX_ARTICLE_CHARS,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    check_max_chars,
+    read_articles,
+)
 from searchlib.models import (
     Article,
     DateBucket,
@@ -183,14 +191,14 @@ class Index:
         """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
         return Writer(self, self._backend.writer(timeout=timeout))
 
-    def add(self, *articles: Article) -> None:
-        """Add (or replace by id) ``articles`` in one commit."""
-        with self.writer() as w:
+    def add(self, *articles: Article, timeout: float = 0.0) -> None:
+        """Add (or replace by id) ``articles`` in one commit (``timeout``: as for :meth:`writer`)."""
+        with self.writer(timeout=timeout) as w:
             w.add_many(articles)
 
-    def delete(self, *ids: str) -> int:
+    def delete(self, *ids: str, timeout: float = 0.0) -> int:
         """Delete the articles with ``ids`` in one commit; returns how many existed."""
-        with self.writer() as w:
+        with self.writer(timeout=timeout) as w:
             return sum(w.delete(i) for i in ids)
 
     def ingest(
@@ -202,6 +210,7 @@ class Index:
         commit_every: int | None = 10_000,
         timeout: float = 0.0,
         workers: int = 1,
+        max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
         """Read articles from files, directories or globs and index them.
 
@@ -212,7 +221,10 @@ class Index:
         every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
         that many processes extract entities and build index segments in parallel while this
         one reads the input (see README: parallel ingest); in-memory indexes use this process.
+        An article longer than ``max_article_chars`` characters is skipped and reported
+        (``None``: no limit).
         """
+        check_max_chars(max_article_chars)
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if isinstance(paths, (str, os.PathLike)):
@@ -241,7 +253,7 @@ class Index:
 
         pending = 0
         try:
-            for record in read_articles(paths, progress=track):
+            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
                     if strict:
                         raise IngestError(record.reason, path=record.path, line=record.line)
@@ -561,8 +573,7 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""
 
-        def collect(s: object) -> IndexStats:
-            searcher = self._backend.searcher()
+        def collect(searcher: Any) -> IndexStats:
             first, last = ws.all_dates(searcher)
             return IndexStats(
                 path=str(self.path) if self.path else None,
@@ -571,8 +582,8 @@ class Index:
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=ws.entity_count(searcher),
-                generation=self._backend.generation(),
+                entities=wa.distinct_entities(searcher),
+                generation=self._backend.generation_of(searcher),
             )
 
         return self._backend.run("stats", collect)

@@ -339,7 +339,7 @@ class Results:
 
 @attrs.frozen
 class IndexStats:
-    """Facts about an index."""
+    """Facts about an index's live articles (``entities``: distinct canonical names, as facets count them)."""
 
     path: str | None
     documents: int

@@ -16,6 +16,7 @@ Grammar (``OR`` binds tighter than ``AND``; juxtaposition means ``AND``)::
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -212,9 +213,8 @@ def parse_date_bound(text: str) -> tuple[dt.date, dt.date]:
         return day, day
     if match.group(2):
         month = int(match.group(2))
-        first = dt.date(year, month, 1)
-        nxt = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-        return first, nxt - dt.timedelta(days=1)
+        first = dt.date(year, month, 1)  # validates the month
+        return first, dt.date(year, month, calendar.monthrange(year, month)[1])  # safe in 9999-12
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 

@@ -22,6 +22,7 @@ from searchlib.display import (
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import Index
 from searchlib.models import DateBucket, Recency, Results, Sort
+from searchlib.render import neutralise_controls
 
 __all__ = ["HELP", "Session", "run_repl"]
 
@@ -151,8 +152,9 @@ class _Repl:
             "help": self.help,
         }
 
-    def say(self, text: str) -> None:
-        self.out.write(text + "\n")
+    def say(self, text: str, *, formatted: bool = False) -> None:
+        """Write ``text``; control characters are neutralised unless it is display output (already safe)."""
+        self.out.write((text if formatted else neutralise_controls(text)) + "\n")
 
     def handle(self, line: str) -> bool:
         """Run one line; returns False when the user asked to quit."""
@@ -200,7 +202,7 @@ class _Repl:
             self.state = attrs.evolve(s, last=None)
             return
         self.state = attrs.evolve(s, last=results)
-        self.say(format_results(results, color=self.color))
+        self.say(format_results(results, color=self.color), formatted=True)
         if results.total == 0:
             suggestion = self.index.suggest(s.query)
             if suggestion:
@@ -330,7 +332,7 @@ class _Repl:
         if len(args) != 1:
             raise ValueError("usage: :like N (a hit's rank) or :like ID")
         results = self.index.more_like_this(self._article_id(args[0]), limit=self.state.limit)
-        self.say(format_results(results, color=self.color))
+        self.say(format_results(results, color=self.color), formatted=True)
 
     def set_recent(self, args: list[str]) -> None:
         if args == ["off"]:
