@@ -113,7 +113,7 @@ def _export(request: Request, fmt: ExportFormat) -> Response:
     state, _ = _state(request)
     gate = _gate(request)
     # the first batch is read here, before the response starts, so a bad request is still a 400;
-    # each batch takes a slot and the lock, so a long export never holds the index for long
+    # each batch takes a place in the gate, so a slow download never holds one for long
     lines = export_lines(
         gate.unguarded,
         _query(state),

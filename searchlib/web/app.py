@@ -10,14 +10,13 @@ Safety, by default:
   ``no-referrer`` and ``frame-ancestors 'none'``.
 - **Read-only**: only GET and HEAD routes exist; anything else is a 405.
 - **Limits**: query length, page size and depth, repeated parameters (see ``params``), and
-  concurrent work: at most ``max_pending`` requests may wait for the index at once (more get
-  a 503 "busy"), and each waits at most ``wait_seconds``.
+  concurrent work: at most ``max_pending`` requests may work on the index at once (more get
+  a 503 "busy" at once rather than queueing without bound).
 - **Errors**: a bad parameter or query gets a 400 with the reason; an unknown article a 404.
 
-Thread safety: searchlib's ``Index`` is not yet documented as safe to share between threads,
-so every call into it goes through :class:`IndexGate`, which serialises them behind one lock
-(Starlette runs the synchronous endpoints in a thread pool). Once ``Index`` is thread-safe the
-lock can go; the bound on pending work stays.
+Threads: Starlette runs the synchronous endpoints in a thread pool, and they share one
+``Index``, which is safe to share between threads (README: Guarantees); each search sees one
+whole commit, so pages pick up new commits as they land.
 """
 
 from __future__ import annotations
@@ -62,23 +61,21 @@ class Busy(Exception):
 
 
 class IndexGate:
-    """Every call into the shared ``Index`` goes through here: one lock, and a bound on waiting work.
+    """Every request's work on the shared ``Index`` goes through here, to bound it.
 
-    ``with gate.slot():`` reserves one of ``max_pending`` places (or raises :class:`Busy`);
-    ``with gate.index() as ix:`` holds both for one request's calls. A streamed export takes
-    both per batch, so it never holds the index for long.
+    ``with gate.guard():`` reserves one of ``max_pending`` places, or raises :class:`Busy` at
+    once; ``with gate.index() as ix:`` does the same and hands out the index. A streamed
+    export takes a place per batch, so a slow download never holds one for long.
     """
 
-    def __init__(self, ix: Index, *, max_pending: int = 8, wait_seconds: float = 10.0) -> None:
+    def __init__(self, ix: Index, *, max_pending: int = 8) -> None:
         if max_pending < 1:
             raise ValueError("max_pending must be at least 1")
         self._ix = ix
-        self._lock = threading.Lock()
         self._pending = threading.BoundedSemaphore(max_pending)
-        self._wait = wait_seconds
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def guard(self) -> Iterator[None]:
         """Reserve a place for one request's work, or raise :class:`Busy` at once."""
         if not self._pending.acquire(blocking=False):
             raise Busy("the server is busy with other searches; try again shortly")
@@ -86,22 +83,6 @@ class IndexGate:
             yield
         finally:
             self._pending.release()
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the index lock, waiting at most ``wait_seconds``."""
-        if not self._lock.acquire(timeout=self._wait):
-            raise Busy("the index stayed busy too long; try again shortly")
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-    @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
-        """A slot and the lock, for one request's calls."""
-        with self.slot(), self.lock():
-            yield
 
     @contextlib.contextmanager
     def index(self) -> Iterator[Index]:
@@ -164,7 +145,6 @@ def create_app(
     *,
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     max_pending: int = 8,
-    wait_seconds: float = 10.0,
     title: str | None = None,
 ) -> Starlette:
     """A read-only web UI and JSON API over ``ix`` (which the caller opens and closes).
@@ -174,7 +154,7 @@ def create_app(
     """
     from searchlib.web import api, pages
 
-    gate = IndexGate(ix, max_pending=max_pending, wait_seconds=wait_seconds)
+    gate = IndexGate(ix, max_pending=max_pending)
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         return _error(request, 400, str(exc))
