@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -59,6 +60,11 @@ def _color(stream: TextIO, flag: bool | str | None) -> bool:
     if flag in (False, "never"):
         return False
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _width(stream: TextIO) -> int | None:
+    """The terminal's width when writing to one (output is wrapped to it), else ``None``."""
+    return shutil.get_terminal_size().columns if stream.isatty() else None
 
 
 def _print_json(out: TextIO, value: object) -> None:
@@ -185,7 +191,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(_results_json(results) + "\n")
         return 0
-    out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    out.write(format_results(results, color=_color(out, args.color), width=_width(out)) + "\n")
     if suggestion:
         out.write(neutralise_controls(f"Did you mean: {suggestion}") + "\n")
     if results.facets is not None:
@@ -246,7 +252,7 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(_results_json(results) + "\n")
         return 0
-    out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    out.write(format_results(results, color=_color(out, args.color), width=_width(out)) + "\n")
     return 0
 
 

@@ -126,3 +126,20 @@ def test_date_errors_name_the_option(demo: Path, capsys: pytest.CaptureFixture[s
     assert run("search", str(demo), "strike", option, value)[0] == 1
     err = capsys.readouterr().err
     assert f"error: {option}: " in err and "date_" not in err
+
+
+def test_no_zero_scores_when_sorting_by_date(demo: Path) -> None:
+    code, text = run("search", str(demo), "strike", "--sort", "newest", "--no-color")
+    assert code == 0 and "0.00" not in text and "  1. 2025-07-18  " in text
+    assert "  1. [ 13.15] 2025-03-11" in run("search", str(demo), "strike", "--no-color")[1]
+
+
+@pytest.mark.parametrize("width", [50, 80, 120])
+def test_output_wraps_to_the_terminal_width_at_word_boundaries(corpus_index: searchlib.Index, width: int) -> None:
+    from searchlib.display import format_results
+
+    results = corpus_index.search("strike OR rates", limit=5)
+    text = format_results(results, width=width)
+    words = format_results(results).split()
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert text.split() == words  # only line breaks changed: no word was cut
