@@ -13,6 +13,7 @@ import collections.abc as cabc
 import enum
 import functools
 import inspect
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -36,71 +37,110 @@ def _name(hint: Any) -> str:
     return str(hint).replace("typing.", "").replace("collections.abc.", "")
 
 
-def _ok(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits ``hint``; True for hints this checker does not understand."""
+Check = Callable[[Any], bool]
+
+
+def _always(_value: Any) -> bool:
+    return True
+
+
+def _compile(hint: Any) -> Check:
+    """A predicate for ``hint``, built once per parameter (calls stay cheap: a few isinstance)."""
     if hint is Any or isinstance(hint, TypeVar):
-        return True
+        return _always
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_ok(value, arg) for arg in typing.get_args(hint))
+        parts = [_compile(arg) for arg in typing.get_args(hint)]
+        if _always in parts:
+            return _always
+        return lambda value: any(part(value) for part in parts)
     if origin is typing.Literal:
-        return value in typing.get_args(hint)
+        allowed = typing.get_args(hint)
+        return lambda value: value in allowed
     if hint is type(None) or hint is None:
-        return value is None
+        return lambda value: value is None
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if origin in (cabc.Sequence, cabc.Iterable, cabc.Collection):
-        if isinstance(value, str) or (isinstance(value, bytes) and typing.get_args(hint) != (int,)):
-            return False
-        if not isinstance(value, origin):
-            return False
-        (item,) = typing.get_args(hint) or (Any,)
-        return not isinstance(value, (list, tuple)) or all(_ok(v, item) for v in value)
-    if origin in (cabc.Callable,) or hint is cabc.Callable:
-        return callable(value)
+        args = typing.get_args(hint)
+        item = _compile(args[0]) if args else _always
+        bytes_ok = args == (int,)
+
+        def sequence(value: Any) -> bool:
+            if isinstance(value, str) or (isinstance(value, bytes) and not bytes_ok):
+                return False
+            if not isinstance(value, origin):
+                return False
+            return not isinstance(value, (list, tuple)) or all(item(v) for v in value)
+
+        return sequence
+    if origin is cabc.Callable or hint is cabc.Callable:
+        return callable
     if origin is not None:
-        return isinstance(value, origin) if isinstance(origin, type) else True
+        return (lambda value: isinstance(value, origin)) if isinstance(origin, type) else _always
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return isinstance(value, hint) or any(value == member.value for member in hint)  # Sort("newest")
+        values = {member.value for member in hint}
+        return lambda value: isinstance(value, hint) or (isinstance(value, str) and value in values)  # Sort("newest")
     if isinstance(hint, type):
         if getattr(hint, "_is_protocol", False):
-            return True  # structural (EntityExtractor): duck-typed on purpose
-        return isinstance(value, hint)
-    return True
+            return _always  # structural (EntityExtractor): duck-typed on purpose
+        return lambda value: isinstance(value, hint)
+    return _always
 
 
 def typed(fn: F) -> F:
     """Check the annotated types of ``fn``'s arguments at each call (``self``/``cls`` excepted)."""
     signature = inspect.signature(fn)
-    hints: dict[str, Any] = {}
+    compiled: dict[str, tuple[Check, str, bool]] = {}  # name -> (check, hint shown, *args)
+    positional: list[str] = []
+    star: list[str] = []
+    ready = threading.Event()
+    preparing = threading.Lock()
 
-    def resolve() -> dict[str, Any]:
-        if not hints:
-            hints.update(typing.get_type_hints(fn))
-            hints.pop("return", None)
-            hints.setdefault("__resolved__", True)
-        return hints
+    def prepare() -> None:
+        # Annotations are strings until the module is fully imported: resolve at the first call.
+        with preparing:
+            if not ready.is_set():
+                _prepare()
+                ready.set()
+
+    def _prepare() -> None:
+        hints = typing.get_type_hints(fn)
+        for name, param in signature.parameters.items():
+            if param.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                positional.append(name)
+            elif param.kind is inspect.Parameter.VAR_POSITIONAL:
+                star.append(name)
+            if name in hints and name not in ("self", "cls") and param.kind is not inspect.Parameter.VAR_KEYWORD:
+                compiled[name] = (
+                    _compile(hints[name]),
+                    _name(hints[name]),
+                    param.kind is inspect.Parameter.VAR_POSITIONAL,
+                )
+
+    def check(name: str, value: Any) -> None:
+        entry = compiled.get(name)
+        if entry is None:
+            return
+        test, shown, many = entry
+        for item in value if many else (value,):
+            if not test(item):
+                raise TypeError(f"{name} must be {shown}, not {type(item).__name__} ({item!r:.60})")
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        known = resolve()
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{fn.__qualname__}(): {exc}") from None
-        for name, value in bound.arguments.items():
-            hint = known.get(name, _UNCHECKED)
-            if hint is _UNCHECKED or name in ("self", "cls"):
-                continue
-            kind = signature.parameters[name].kind
-            values = value if kind is inspect.Parameter.VAR_POSITIONAL else (value,)
-            if kind is inspect.Parameter.VAR_KEYWORD:
-                continue
-            for item in values:
-                if not _ok(item, hint):
-                    raise TypeError(f"{name} must be {_name(hint)}, not {type(item).__name__} ({item!r:.60})")
+        if not ready.is_set():
+            prepare()
+        for index, value in enumerate(args):
+            if index < len(positional):
+                check(positional[index], value)
+            elif star:
+                check(star[0], args[index:])
+                break
+        for name, value in kwargs.items():
+            check(name, value)
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
