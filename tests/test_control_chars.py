@@ -121,3 +121,23 @@ def test_cli_error_messages_neutralise_paths(tmp_path: Path, capsys: pytest.Capt
     status = main(["stats", str(tmp_path / "no\x1b]0;x\x07where")], out=io.StringIO())
     err = capsys.readouterr().err
     assert status != 0 and "no␛]0;x␇where" in err and not CONTROLS.search(err)
+
+
+def test_web_pages_neutralise_controls(tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    pytest.importorskip("jinja2")
+    from starlette.testclient import TestClient
+
+    from searchlib.web import create_app
+
+    with _hostile_index(tmp_path / "ix") as ix:
+        client = TestClient(create_app(ix, allowed_hosts=["testserver"]))
+        pages = [
+            client.get("/article/evil%1B%5B31m").text,
+            client.get("/article/evil%1B%5B31m?q=talks").text,
+            client.get("/search?q=talks").text,
+            client.get("/?q=talks%1B%5B2J").text,
+        ]
+    for page in pages:
+        assert not CONTROLS.search(page), [m.group() for m in CONTROLS.finditer(page)][:5]
+    assert "␛[2J" in pages[0]

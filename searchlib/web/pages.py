@@ -36,13 +36,22 @@ from searchlib import (
     render_html,
 )
 from searchlib.query import plain_words
+from searchlib.render import neutralise_controls
 from searchlib.web.app import IndexGate
 from searchlib.web.params import KINDS, MAX_PAGE, SearchState
 from searchlib.web.svg import timeline_svg
 
 __all__ = ["error_page", "routes"]
 
-_env = Environment(loader=PackageLoader("searchlib.web", "templates"), autoescape=select_autoescape(default=True))
+
+def _visible(value: Any) -> Any:
+    """Every ``{{ }}`` output: control characters shown as symbols (Markup is already safe)."""
+    return neutralise_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+_env = Environment(
+    loader=PackageLoader("searchlib.web", "templates"), autoescape=select_autoescape(default=True), finalize=_visible
+)
 _env.filters["mark"] = lambda snippet: Markup(render_html(snippet))
 _env.filters["tuple"] = tuple
 SNIPPETS = HighlightOptions(snippets=1, chars=260)
@@ -182,7 +191,9 @@ def _paragraphs(body: str, query: str) -> list[Markup]:
     for para in re.split(r"\n\s*\n", body):
         para = para.strip()
         if para:
-            out.append(Markup(render_html(highlight(para, query))) if query else Markup.escape(para))
+            out.append(
+                Markup(render_html(highlight(para, query))) if query else Markup.escape(neutralise_controls(para))
+            )
     return out
 
 
