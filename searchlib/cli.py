@@ -221,6 +221,7 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
             limit=args.limit,
             interactive=interactive,
             reader=reader,
+            width=_width(out),
         )
     return 0
 

@@ -92,7 +92,7 @@ def test_get_and_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     run("index", str(path), str(searchlib.sample_corpus_path()), "-q")
     code, text = run("get", str(path), "wire-0011")
     assert code == 0 and "id: wire-0011" in text and "Porto" in text
-    assert run("get", str(path), "nope")[0] == 1
+    assert run("get", str(path), "nope")[0] != 0
     assert "no article with id 'nope'" in capsys.readouterr().err
     code, text = run("delete", str(path), "wire-0011", "wire-0012", "nope")
     assert code == 0 and text == "deleted 2 of 3 article(s)\n"
@@ -123,7 +123,7 @@ def test_a_query_starting_with_a_dash(demo: Path) -> None:
 
 @pytest.mark.parametrize(("option", "value"), [("--from", "2025-13"), ("--to", "May")])
 def test_date_errors_name_the_option(demo: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
-    assert run("search", str(demo), "strike", option, value)[0] == 1
+    assert run("search", str(demo), "strike", option, value)[0] != 0
     err = capsys.readouterr().err
     assert f"error: {option}: " in err and "date_" not in err
 
