@@ -87,6 +87,13 @@ def test_color_auto_always_never(demo: Path, flags: list[str], colored: bool) ->
     assert code == 0 and ("\x1b[" in text) == colored
 
 
+def test_retag_json(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    run("index", str(path), str(searchlib.sample_corpus_path()), "-q")
+    code, text = run("retag", str(path), "--json")
+    assert code == 0 and json.loads(text)["retagged"] > 0
+
+
 def test_get_and_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "ix"
     run("index", str(path), str(searchlib.sample_corpus_path()), "-q")
