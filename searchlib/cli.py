@@ -242,6 +242,7 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
             limit=args.limit,
             interactive=interactive,
             reader=reader,
+            width=_width(out),
         )
     return 0
 
@@ -263,6 +264,9 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         count = ix.reextract(_extractor(args.extractor, args.spacy_model), timeout=args.wait)
+    if args.json:
+        out.write(json.dumps({"retagged": count}) + "\n")
+        return 0
     out.write(f"re-tagged {count} article(s)\n")
     return 0
 
@@ -507,7 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--size", type=int, default=10, help="how many entities (default: 10)")
     p.set_defaults(func=cmd_related)
 
-    p = sub.add_parser("retag", parents=[color], help="re-extract entities from the stored text with another extractor")
+    p = sub.add_parser(
+        "retag", parents=[color, as_json], help="re-extract entities from the stored text with another extractor"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")

@@ -93,6 +93,18 @@ def test_api_facets_timeline_related_article_suggest(client: TestClient, demo: s
 
     assert _json(client, "/api/suggest?q=inflaton") == {"query": "inflaton", "suggestion": "inflation"}
 
+    similar = _json(client, "/api/similar/wire-0006?size=3")
+    assert [h["article"]["id"] for h in similar["hits"]] == [
+        h.article.id for h in demo.more_like_this("wire-0006", limit=3)
+    ]
+    assert client.get("/api/similar/nope").status_code == 404
+
+    groups = _json(client, "/api/duplicates?q=Porto")
+    assert [[a["id"] for a in g["articles"]] for g in groups] == [
+        [a.id for a in g.articles] for g in demo.duplicates("Porto")
+    ]
+    assert groups and _json(client, "/api/duplicates?q=(Porto&lenient=1") == groups
+
 
 def test_api_query_errors_are_400_with_position_unless_lenient(client: TestClient) -> None:
     response = client.get("/api/search", params={"q": 'talks "hostage'})
@@ -264,7 +276,8 @@ def test_readme_api_examples_answer(client: TestClient) -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
     urls = re.findall(r"curl -s '?http://127\.0\.0\.1:8080(/[^' \n]+)'?", readme)
     paths = {u.split("?")[0] for u in urls}
-    assert {"/api/search", "/api/facets", "/api/timeline", "/api/related", "/api/suggest"} <= paths
+    assert {"/api/search", "/api/facets", "/api/timeline", "/api/related", "/api/suggest", "/api/duplicates"} <= paths
+    assert any(p.startswith("/api/similar/") for p in paths)
     assert any(p.startswith("/api/articles/") for p in paths)
     for url in urls:
         assert client.get(url).status_code == 200, url

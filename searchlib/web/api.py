@@ -3,7 +3,8 @@
 Each endpoint mirrors one ``Index`` method and returns its attrs value serialised field by
 field (:func:`searchlib.export.to_jsonable`): ``/api/search`` → ``Results``, ``/api/facets`` →
 ``Facets``, ``/api/timeline`` → ``Timeline``, ``/api/related`` → a list of ``RelatedEntity``,
-``/api/articles/{id}`` → ``Article``, ``/api/suggest`` → the corrected query. Parameters are
+``/api/articles/{id}`` → ``Article``, ``/api/similar/{id}`` → ``Results`` of ``more_like_this``,
+``/api/duplicates`` → a list of ``DuplicateGroup``, ``/api/suggest`` → the corrected query. Parameters are
 the search page's (see :class:`~searchlib.web.params.SearchState`); queries are strict here (a
 syntax error is a 400 with ``position`` and ``reason``) unless ``lenient=1``.
 ``/export.csv`` and ``/export.jsonl`` stream every match, not one page.
@@ -18,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from searchlib import HighlightOptions
+from searchlib import HighlightOptions, QuerySyntaxError, parse_query
 from searchlib.export import ExportFormat, article_json, export_lines, to_jsonable
+from searchlib.query import plain_words
 from searchlib.web.app import IndexGate
 from searchlib.web.params import BadRequest, SearchState
 
@@ -109,6 +111,34 @@ def api_article(request: Request) -> Response:
     return JSONResponse(article_json(article))
 
 
+def api_similar(request: Request) -> Response:
+    doc_id = request.path_params["doc_id"]
+    state, _ = _state(request)
+    with _gate(request).index() as ix:
+        if ix.get(doc_id) is None:
+            raise HTTPException(404, f"no article with id {doc_id!r}")
+        results = ix.more_like_this(doc_id, limit=state.size)
+    return JSONResponse(to_jsonable(results))
+
+
+def api_duplicates(request: Request) -> Response:
+    state, lenient = _state(request)
+    query = _query(state)
+    if lenient:
+        query = _lenient(query)
+    with _gate(request).index() as ix:
+        groups = ix.duplicates(query, **_filters(state), size=state.size)
+    return JSONResponse(to_jsonable(list(groups)))
+
+
+def _lenient(query: str) -> str:
+    try:
+        parse_query(query)
+    except QuerySyntaxError:
+        return plain_words(query)
+    return query
+
+
 def _export(request: Request, fmt: ExportFormat) -> Response:
     state, _ = _state(request)
     gate = _gate(request)
@@ -146,6 +176,8 @@ def routes() -> list[BaseRoute]:
         Route("/api/related", api_related),
         Route("/api/suggest", api_suggest),
         Route("/api/articles/{doc_id:path}", api_article),
+        Route("/api/similar/{doc_id:path}", api_similar),
+        Route("/api/duplicates", api_duplicates),
         Route("/export.csv", export_csv),
         Route("/export.jsonl", export_jsonl),
     ]

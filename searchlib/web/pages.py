@@ -206,7 +206,10 @@ def article_page(request: Request) -> Response:
         if article is None:
             raise HTTPException(404, f"no article with id {doc_id!r}")
         similar = ix.more_like_this(doc_id, limit=6, highlight=None)
-        groups = ix.duplicates(f'id:"{doc_id}"') if '"' not in doc_id else ()
+        try:
+            groups = ix.duplicates(f'id:"{doc_id}"')
+        except QuerySyntaxError:  # an id the query language cannot spell: no duplicate lookup
+            groups = ()
     copies = [a for g in groups for a in g.articles if a.id != doc_id]
     return _page(
         request,
