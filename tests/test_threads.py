@@ -185,3 +185,18 @@ def test_forked_child_gets_its_own_searchers_and_locks(tmp_path: Path) -> None:
     assert result == TOTAL + 1
     assert ix.search("common talks", limit=1).total == TOTAL + 1
     ix.close()
+
+
+def test_closed_in_memory_indexes_are_freed() -> None:
+    """The write locks and the fork registry hold no index alive (in-memory data would leak)."""
+    import gc
+    import weakref
+
+    ix = searchlib.Index.in_memory()
+    ix.add(Article(id="a", date="2025-01-01", body="common talks"))
+    assert ix.search("common").total == 1
+    ref = weakref.ref(ix._backend)
+    ix.close()
+    del ix
+    gc.collect()
+    assert ref() is None

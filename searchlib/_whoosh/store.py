@@ -169,7 +169,7 @@ class _ProcessLocks:
 
     Whoosh's file lock tells processes apart; threads of one process (or two ``Index``
     objects opened on one path) must queue here first, with the same timeout, so they are
-    serialised the same way. Keyed by the resolved path (in memory: by the backend).
+    serialised the same way. Keyed by the resolved path; an in-memory index has its own.
     """
 
     def __init__(self) -> None:
@@ -216,7 +216,8 @@ class Backend:
         self._weighting: Any = BM25F()
         self._pool_lock = threading.Lock()
         self._idle: list[Searcher] = []
-        self._write_key: object = path.resolve() if path is not None else self
+        self._write_key = str(path.resolve()) if path is not None else None
+        self._own_write_lock = threading.Lock()  # in memory: no path to share it through
         _BACKENDS.add(self)
 
     def configure_ranking(self, *, k1: float, b: float) -> None:
@@ -230,6 +231,7 @@ class Backend:
     def _forget_searchers(self) -> None:
         """Drop pooled searchers without closing them (after a fork: they belong to the parent)."""
         self._pool_lock = threading.Lock()
+        self._own_write_lock = threading.Lock()
         self._idle = []
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -408,7 +410,7 @@ class Backend:
     def writer(self, *, timeout: float) -> BackendWriter:
         """A writer holding this process's lock for the index, then the file lock (``timeout`` for both)."""
         deadline = time.monotonic() + max(timeout, 0.0)
-        local = _WRITE_LOCKS.get(self._write_key)
+        local = _WRITE_LOCKS.get(self._write_key) if self._write_key is not None else self._own_write_lock
         if not (local.acquire(timeout=timeout) if timeout > 0 else local.acquire(blocking=False)):
             raise self._locked_error(timeout)
         try:
