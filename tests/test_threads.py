@@ -148,6 +148,19 @@ def test_damaged_index_raises_index_problem_not_raw_errors(tmp_path: Path) -> No
     assert info.value.path == path
 
 
+def test_damaged_index_on_write_raises_index_problem(tmp_path: Path) -> None:
+    """Writers read the index too (ids to replace, near-duplicates): damage is an IndexProblem there as well."""
+    path = tmp_path / "ix"
+    with searchlib.Index.create(path) as ix:
+        ix.add(*[Article(id=f"a{i}", date="2025-01-01", body=f"common talks item{i}") for i in range(30)])
+    for posting_file in path.glob("*.pst"):
+        data = bytearray(posting_file.read_bytes())
+        data[16:] = bytes((b * 7 + 13) % 256 for b in data[16:])
+        posting_file.write_bytes(bytes(data))
+    with searchlib.Index.open(path) as ix, pytest.raises(searchlib.IndexProblem, match="searchlib check"):
+        ix.add(*[Article(id=f"a{i}", date="2025-01-01", body=f"common talks item{i} again") for i in range(30)])
+
+
 def _search_in_child(ix: searchlib.Index, queue: multiprocessing.Queue[object]) -> None:
     try:
         ix.add(Article(id="child", date="2025-03-01", body="common talks from the child"), timeout=30)

@@ -87,13 +87,20 @@ def translate_read_errors(operation: str, path: Path | None) -> Iterator[None]:
             yield
     except SearchlibError:
         raise
-    except _READ_FAILURES as exc:
+    except Exception as exc:
+        # Whoosh also raises its own classes and bare Exception ("Block tag error").
+        if not isinstance(exc, _READ_FAILURES) and type(exc) is not Exception and not _from_whoosh(exc):
+            raise
         where = path or "<memory>"
         raise IndexProblem(
             f"{operation} failed reading the index at {where} ({type(exc).__name__}: {exc}); "
             "`searchlib check` reports what is damaged",
             path=path,
         ) from exc
+
+
+def _from_whoosh(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] == "whoosh"
 
 
 def _holder_info(path: Path | None) -> str | None:
@@ -516,14 +523,16 @@ class BackendWriter:
         """The checksum of the committed or pending article with ``doc_id``, if any."""
         if doc_id in self._new:
             return None  # replaced in this writer: always rewrite
-        docnum = self._existing_docnum(doc_id)
-        if docnum is None:
-            return None
-        meta: dict[str, Any] = self._reader.stored_fields(docnum)["meta"]
-        return str(meta["checksum"])
+        with translate_read_errors("read index", self.backend.path):
+            docnum = self._existing_docnum(doc_id)
+            if docnum is None:
+                return None
+            meta: dict[str, Any] = self._reader.stored_fields(docnum)["meta"]
+            return str(meta["checksum"])
 
     def contains(self, doc_id: str) -> bool:
-        return doc_id in self._new or self._existing_docnum(doc_id) is not None
+        with translate_read_errors("read index", self.backend.path):
+            return doc_id in self._new or self._existing_docnum(doc_id) is not None
 
     def _copy_group(self, doc_id: str, sketch: tuple[int, ...]) -> str:
         """The near-duplicate group of a new article: its best match's group, or its own id."""
@@ -558,21 +567,22 @@ class BackendWriter:
     def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
         """Add ``article`` with its final ``entities``, replacing any copy with the same id."""
         sketch = dedup.sketch(article.body)
-        group = self._copy_group(article.id, sketch)
+        with translate_read_errors("add document", self.backend.path):
+            group = self._copy_group(article.id, sketch)
         extracted = article.entities is None
         doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
         packed = doc["sketch"]  # 4 bytes a hash; a tuple of ints would take ~10x the memory per pending article
         for key in dedup.candidate_keys(sketch):
             self._pending_sketches.setdefault(key, []).append((article.id, group, packed))
         doc_id = doc["id"]
-        with translate_os_errors("add document", self.backend.path):
+        with translate_read_errors("add document", self.backend.path):
             self._forget_pending(doc_id)
             self._delete_committed(doc_id)
             self._new[doc_id] = self.raw.docnum - self.raw.docbase
             self.raw.add_document(**doc)
 
     def delete(self, doc_id: str) -> bool:
-        with translate_os_errors("delete document", self.backend.path):
+        with translate_read_errors("delete document", self.backend.path):
             pending = self._forget_pending(doc_id)
             return bool(self._delete_committed(doc_id)) or pending
 
