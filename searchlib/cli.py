@@ -379,6 +379,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         raise SearchlibError(f"no index at {path}")
     if not is_loopback(args.host):
         print(f"searchlib: warning: serving {path} to the network on {args.host}", file=sys.stderr)
+        if not args.allow_host and args.host in ("0.0.0.0", "::"):
+            print(
+                "searchlib: only requests naming a loopback host are answered: add --allow-host NAME "
+                "for each name clients use to reach this machine",
+                file=sys.stderr,
+            )
     out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
     out.flush()
     serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())

@@ -92,6 +92,8 @@ def test_api_facets_timeline_related_article_suggest(client: TestClient, demo: s
     assert article["id"] == "wire-0011" and article["date"] == "2025-04-09" and article["entities"]
 
     assert _json(client, "/api/suggest?q=inflaton") == {"query": "inflaton", "suggestion": "inflation"}
+    stats = _json(client, "/api/stats")
+    assert stats["documents"] == 61 and stats["first_date"] == "2025-01-08"
 
     similar = _json(client, "/api/similar/wire-0006?size=3")
     assert [h["article"]["id"] for h in similar["hits"]] == [

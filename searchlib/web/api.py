@@ -4,7 +4,8 @@ Each endpoint mirrors one ``Index`` method and returns its attrs value serialise
 field (:func:`searchlib.export.to_jsonable`): ``/api/search`` → ``Results``, ``/api/facets`` →
 ``Facets``, ``/api/timeline`` → ``Timeline``, ``/api/related`` → a list of ``RelatedEntity``,
 ``/api/articles/{id}`` → ``Article``, ``/api/similar/{id}`` → ``Results`` of ``more_like_this``,
-``/api/duplicates`` → a list of ``DuplicateGroup``, ``/api/suggest`` → the corrected query. Parameters are
+``/api/duplicates`` → a list of ``DuplicateGroup``, ``/api/stats`` → ``IndexStats``,
+``/api/suggest`` → the corrected query. Parameters are
 the search page's (see :class:`~searchlib.web.params.SearchState`); queries are strict here (a
 syntax error is a 400 with ``position`` and ``reason``) unless ``lenient=1``.
 ``/export.csv`` and ``/export.jsonl`` stream every match, not one page.
@@ -108,6 +109,12 @@ def api_duplicates(request: Request) -> Response:
     return JSONResponse(to_jsonable(list(groups)))
 
 
+def api_stats(request: Request) -> Response:
+    with gate(request).index() as ix:
+        stats = ix.stats()
+    return JSONResponse(to_jsonable(stats))
+
+
 def _lenient(query: str) -> str:
     try:
         parse_query(query)
@@ -155,6 +162,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/articles/{doc_id:path}", api_article),
         Route("/api/similar/{doc_id:path}", api_similar),
         Route("/api/duplicates", api_duplicates),
+        Route("/api/stats", api_stats),
         Route("/export.csv", export_csv),
         Route("/export.jsonl", export_jsonl),
     ]
