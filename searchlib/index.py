@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import attrs
 
+from searchlib import plan as pl
 from searchlib import query as q
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
+from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
+from searchlib.engine import PrefixTooBroadError
 from searchlib.entities import EntityExtractor, RuleExtractor
-from searchlib.errors import DocumentNotFoundError, IngestError
+from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
 from searchlib.models import (
@@ -56,6 +58,7 @@ MAX_TIMELINE_DAYS = 40_000
 """Timelines spanning more days than this list only their non-empty buckets."""
 
 DateLike = dt.date | str | None
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -68,8 +71,31 @@ class Ranking:
     k1: float = attrs.field(default=1.2, validator=attrs.validators.ge(0))
     b: float = attrs.field(default=0.75, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
 
-    def _weights(self) -> ws.Weights:
-        return ws.Weights(self.title_boost, self.body_boost, self.entity_boost, self.k1, self.b)
+    def plan(self, node: q.Node, filters: _Filters | None = None) -> pl.Plan:
+        """The plan of a parsed query within ``filters``, scored with these weights."""
+        f = filters or _Filters()
+        return pl.compile_plan(
+            node,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            entities=f.entities,
+            source=f.source,
+            title_boost=self.title_boost,
+            body_boost=self.body_boost,
+            entity_boost=self.entity_boost,
+            k1=self.k1,
+            b=self.b,
+        )
+
+
+@attrs.frozen
+class _Filters:
+    """Typed filters that restrict matches without affecting scores."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    entities: tuple[str, ...] = ()
+    source: str | None = None
 
 
 def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
@@ -82,10 +108,10 @@ def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
     return last if end else first
 
 
-def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> ws.Filters:
+def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> _Filters:
     if isinstance(entities, str):
         raise TypeError("entities must be a sequence of names, not a string")
-    return ws.Filters(
+    return _Filters(
         date_from=_bound(date_from, end=False, name="date_from"),
         date_to=_bound(date_to, end=True, name="date_to"),
         entities=tuple(entities),
@@ -106,6 +132,7 @@ class Index:
 
     def __init__(self, backend: Backend, *, extractor: EntityExtractor | None, ranking: Ranking | None) -> None:
         self._backend = backend
+        self._engine = ColumnarEngine(backend)
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
         self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
@@ -161,7 +188,7 @@ class Index:
         self.close()
 
     def __len__(self) -> int:
-        return int(self._backend.run("count", lambda s: s.doc_count()))
+        return self._engine.count()
 
     def __repr__(self) -> str:
         return f"Index({str(self.path) if self.path else '<memory>'!r})"
@@ -277,12 +304,12 @@ class Index:
         if extractor is not None:
             self.extractor = extractor
         self._aliases.clear()
-        ids = self._backend.run("re-extract", ws.extracted_ids)
+        ids = self._engine.extracted_ids()
         writer, pending, done = self.writer(timeout=timeout), 0, 0
         try:
             for start in range(0, len(ids), REEXTRACT_BATCH):
                 batch = ids[start : start + REEXTRACT_BATCH]
-                articles = self._backend.run("re-extract", functools.partial(ws.get_articles, ids=batch))
+                articles = self._engine.get_many(batch)
                 for article in articles:
                     if article is None:  # deleted meanwhile
                         continue
@@ -302,7 +329,7 @@ class Index:
 
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
-        return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+        return self._engine.get(doc_id)
 
     def search(
         self,
@@ -342,28 +369,43 @@ class Index:
         if offset < 0:
             raise ValueError("offset must not be negative")
         filters = _filters(date_from, date_to, entities, source)
-        request = ws.FacetRequest(DateBucket(facet_bucket), facet_size) if facets else None
-        raw = self._backend.run(
-            "search",
-            lambda s: ws.search(
-                s,
-                node,
-                filters,
-                weights=self.ranking._weights(),
-                sort=Sort(sort),
-                offset=offset,
-                limit=limit,
-                facets=request,
-                collapse=collapse_duplicates,
-                recency=recency,
+        plan = self._plan(query, node, filters)
+        snap = self._engine.snapshot()
+        ranked = self._guard(
+            query,
+            lambda: snap.evaluate(
+                plan, None, sort=Sort(sort), offset=offset, limit=limit, collapse=collapse_duplicates, recency=recency
             ),
         )
+        found = self._engine.articles(snap, ranked.docnums.tolist())
+        copies = ranked.copies or ((),) * len(found)
+        facet_counts = None
+        if facets:
+            docs = self._guard(query, lambda: snap.matches(plan))
+            facet_counts = self._engine.facets(snap, docs, DateBucket(facet_bucket), facet_size)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, matchers, highlight), copies=h.copies)
-            for i, h in enumerate(raw.hits)
+            attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
+            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, found, copies, strict=True))
         )
-        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
+        return Results(query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=facet_counts)
+
+    def _plan(self, query: str, node: q.Node, filters: _Filters) -> pl.Plan:
+        return self.ranking.plan(node, filters)
+
+    def _guard(self, query: str, fn: Callable[[], T]) -> T:
+        """Run an evaluation; a prefix that expands too far becomes a ``QuerySyntaxError`` at its position."""
+        try:
+            return fn()
+        except PrefixTooBroadError as exc:
+            position = max(0, query.find(exc.text + "*"))
+            raise QuerySyntaxError(str(exc), query=query, position=position) from None
+
+    def _matches(self, query: str, node: q.Node, filters: _Filters) -> tuple[ColumnarSnapshot, Any]:
+        """(the latest snapshot, every document number in it matching the query within ``filters``)."""
+        snap = self._engine.snapshot()
+        plan = self._plan(query, node, filters)
+        return snap, self._guard(query, lambda: snap.matches(plan))
 
     def _hit(
         self,
@@ -392,7 +434,7 @@ class Index:
         """
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        raw = self._backend.run("more like this", lambda s: ws.more_like(s, doc_id, limit, MLT_TERMS))
+        raw = self._engine.more_like(doc_id, limit, MLT_TERMS)
         if raw is None:
             raise DocumentNotFoundError(doc_id)
         source = self.get(doc_id)
@@ -414,7 +456,7 @@ class Index:
                 if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
             }
         )
-        fixes = self._backend.run("suggest", lambda s: ws.spelling_suggestions(s, words))
+        fixes = self._engine.suggest(words)
         if not fixes:
             return None
         corrected = query
@@ -468,16 +510,9 @@ class Index:
         """
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
-        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
+        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in pl.ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
-
-        weights = self.ranking._weights()
-        rows = self._backend.run(
-            "related entities",
-            lambda s: wa.related(
-                s, ws.matching_docs(s, node, filters, weights), exclude=named, size=size, min_count=min_count
-            ),
-        )
+        rows = self._engine.related(*self._matches(query, node, filters), named, size, min_count)
         return tuple(RelatedEntity(*row) for row in rows)
 
     def duplicates(
@@ -496,12 +531,9 @@ class Index:
         """
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
-        weights = self.ranking._weights()
-        everything = isinstance(node, q.MatchAll) and filters == ws.Filters()
-        groups = self._backend.run(
-            "duplicates",
-            lambda s: ws.duplicate_groups(s, None if everything else ws.matching_docs(s, node, filters, weights), size),
-        )
+        everything = isinstance(node, q.MatchAll) and filters == _Filters()
+        snap, docs = self._matches(query, node, filters)
+        groups = self._engine.duplicate_groups(snap, None if everything else docs, size)
         return tuple(DuplicateGroup(tuple(g)) for g in groups)
 
     def timeline(
@@ -521,11 +553,7 @@ class Index:
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
-
-        weights = self.ranking._weights()
-        counts = self._backend.run(
-            "timeline", lambda s: wa.date_counts(s, ws.matching_docs(s, node, filters, weights), bucket)
-        )
+        counts = self._engine.date_counts(*self._matches(query, node, filters), bucket)
         if not counts and (filters.date_from is None or filters.date_to is None):
             return Timeline(query=query, bucket=bucket, points=())
         keys = sorted(counts)
@@ -537,18 +565,14 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""
 
-        def collect(s: object) -> IndexStats:
-            searcher = self._backend.searcher()
-            first, last = ws.all_dates(searcher)
-            return IndexStats(
-                path=str(self.path) if self.path else None,
-                documents=searcher.doc_count(),
-                segments=len(searcher.reader().leaf_readers()),
-                size_bytes=self._backend.size_bytes(),
-                first_date=first,
-                last_date=last,
-                entities=ws.entity_count(searcher),
-                generation=self._backend.generation(),
-            )
-
-        return self._backend.run("stats", collect)
+        first, last = self._engine.date_range()
+        return IndexStats(
+            path=str(self.path) if self.path else None,
+            documents=self._engine.count(),
+            segments=self._engine.segment_count(),
+            size_bytes=self._backend.size_bytes(),
+            first_date=first,
+            last_date=last,
+            entities=self._engine.entity_count(),
+            generation=self._backend.generation(),
+        )
