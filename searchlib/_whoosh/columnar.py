@@ -26,6 +26,7 @@ import contextlib
 import itertools
 import json
 import os
+import pickle
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +35,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from whoosh.codec.whoosh3 import W3LeafMatcher
-
-from searchlib._whoosh.fastsearch import _decode_many
 
 TEXT_FIELDS = ("body", "title", "entity_text")
 """Fields with frequencies and positions."""
@@ -103,6 +102,27 @@ class SegmentColumns:
 
 
 # --- building from a Whoosh segment ----------------------------------------------------------
+
+_PROTOCOL_2 = b"\x80\x02"
+
+
+def _decode_many(values: list[bytes]) -> list[tuple[int, ...]]:
+    """``formats.Positions.decode_positions`` of many values with one ``pickle.loads``.
+
+    Each value is a 4-byte count and a protocol-2 pickle of a list of position deltas; the
+    pickles' bodies, between one MARK and a TUPLE, unpickle as a tuple of those lists.
+    """
+    if not all(v[4:6] == _PROTOCOL_2 and v.endswith(b".") for v in values):
+        return [_decode_positions(v) for v in values]
+    deltas = pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."]))
+    return [tuple(itertools.accumulate(d)) for d in deltas]
+
+
+def _decode_positions(value: bytes) -> tuple[int, ...]:
+    """``formats.Positions.decode_positions``: a 4-byte count, then pickled position deltas."""
+    if not value.endswith(b"."):
+        value += b"."
+    return tuple(itertools.accumulate(pickle.loads(value[4:])))
 
 
 def _read_matcher(matcher: Any, want_positions: bool) -> tuple[list[int], list[float], list[bytes]]:
