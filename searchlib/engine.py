@@ -69,7 +69,7 @@ class Ranked:
     """With ``collapse``: the ids of each hit's other near-duplicates."""
 
 
-class PrefixTooBroadError(ValueError):
+class PrefixTooBroadError(Exception):
     """A trailing-``*`` prefix expands to more indexed words than ``plan.MAX_PREFIX_TERMS``."""
 
     def __init__(self, text: str, count: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import time
@@ -19,11 +20,18 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
-from searchlib.engine import PrefixTooBroadError
+from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import (
+    MAX_ARTICLE_CHARS,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    check_max_chars,
+    read_articles,
+)
 from searchlib.models import (
     Article,
     DateBucket,
@@ -119,6 +127,17 @@ def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], so
     )
 
 
+def _parse(query: str, lenient: bool) -> tuple[q.Node, str | None]:
+    """The query's AST; when ``lenient``, a query that does not parse becomes its plain words, with a notice."""
+    try:
+        return q.parse(query), None
+    except QuerySyntaxError as exc:
+        if not lenient:
+            raise
+        words = q.plain_words(query)
+        return q.parse(words), f"{exc.reason} at position {exc.position}: searched as plain words ({words or 'none'})"
+
+
 def _key_words(text: str) -> list[str]:
     """Longer words of ``text`` (for highlighting what more-like-this hits share with it)."""
     counts: dict[str, int] = {}
@@ -199,14 +218,14 @@ class Index:
         """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
         return Writer(self, self._backend.writer(timeout=timeout))
 
-    def add(self, *articles: Article) -> None:
-        """Add (or replace by id) ``articles`` in one commit."""
-        with self.writer() as w:
+    def add(self, *articles: Article, timeout: float = 0.0) -> None:
+        """Add (or replace by id) ``articles`` in one commit (``timeout``: as for :meth:`writer`)."""
+        with self.writer(timeout=timeout) as w:
             w.add_many(articles)
 
-    def delete(self, *ids: str) -> int:
+    def delete(self, *ids: str, timeout: float = 0.0) -> int:
         """Delete the articles with ``ids`` in one commit; returns how many existed."""
-        with self.writer() as w:
+        with self.writer(timeout=timeout) as w:
             return sum(w.delete(i) for i in ids)
 
     def ingest(
@@ -218,6 +237,7 @@ class Index:
         commit_every: int | None = 10_000,
         timeout: float = 0.0,
         workers: int = 1,
+        max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
         """Read articles from files, directories or globs and index them.
 
@@ -228,7 +248,10 @@ class Index:
         every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
         that many processes extract entities and build index segments in parallel while this
         one reads the input (see README: parallel ingest); in-memory indexes use this process.
+        An article longer than ``max_article_chars`` characters is skipped and reported
+        (``None``: no limit).
         """
+        check_max_chars(max_article_chars)
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if isinstance(paths, (str, os.PathLike)):
@@ -257,7 +280,7 @@ class Index:
 
         pending = 0
         try:
-            for record in read_articles(paths, progress=track):
+            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
                     if strict:
                         raise IngestError(record.reason, path=record.path, line=record.line)
@@ -304,12 +327,12 @@ class Index:
         if extractor is not None:
             self.extractor = extractor
         self._aliases.clear()
-        ids = self._engine.extracted_ids()
+        ids = self._engine.read("re-extract", lambda snap: snap.extracted_ids())
         writer, pending, done = self.writer(timeout=timeout), 0, 0
         try:
             for start in range(0, len(ids), REEXTRACT_BATCH):
                 batch = ids[start : start + REEXTRACT_BATCH]
-                articles = self._engine.get_many(batch)
+                articles = self._engine.read("re-extract", functools.partial(ColumnarSnapshot.get_many, ids=batch))
                 for article in articles:
                     if article is None:  # deleted meanwhile
                         continue
@@ -329,7 +352,7 @@ class Index:
 
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
-        return self._engine.get(doc_id)
+        return self._engine.read("get", lambda snap: snap.get(doc_id))
 
     def search(
         self,
@@ -349,6 +372,7 @@ class Index:
         facet_size: int = 10,
         collapse_duplicates: bool = False,
         recency: Recency | None = None,
+        lenient: bool = False,
     ) -> Results:
         """Rank the articles matching ``query`` (see README for the syntax) within the filters.
 
@@ -358,8 +382,10 @@ class Index:
         sources over all matches. ``collapse_duplicates=True`` returns one hit per group of
         near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
         ``recency`` decays relevance with age relative to a date you give (see :class:`Recency`).
+        ``lenient=True`` searches a query that does not parse as its plain words instead of raising
+        ``QuerySyntaxError``, and says so in ``Results.notice``.
         """
-        node = q.parse(query)
+        node, notice = _parse(query, lenient)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -370,25 +396,25 @@ class Index:
             raise ValueError("offset must not be negative")
         filters = _filters(date_from, date_to, entities, source)
         plan = self._plan(query, node, filters)
-        snap = self._engine.snapshot()
-        ranked = self._guard(
-            query,
-            lambda: snap.evaluate(
+        bucket = DateBucket(facet_bucket)
+
+        def run(snap: ColumnarSnapshot) -> tuple[Ranked, list[Article], Facets | None]:
+            ranked = snap.evaluate(
                 plan, None, sort=Sort(sort), offset=offset, limit=limit, collapse=collapse_duplicates, recency=recency
-            ),
-        )
-        found = self._engine.articles(snap, ranked.docnums.tolist())
+            )
+            counts = snap.facets(snap.matches(plan), bucket, facet_size) if facets else None
+            return ranked, snap.articles(ranked.docnums.tolist()), counts
+
+        ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
         copies = ranked.copies or ((),) * len(found)
-        facet_counts = None
-        if facets:
-            docs = self._guard(query, lambda: snap.matches(plan))
-            facet_counts = self._engine.facets(snap, docs, DateBucket(facet_bucket), facet_size)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
             attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
             for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, found, copies, strict=True))
         )
-        return Results(query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=facet_counts)
+        return Results(
+            query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=facet_counts, notice=notice
+        )
 
     def _plan(self, query: str, node: q.Node, filters: _Filters) -> pl.Plan:
         return self.ranking.plan(node, filters)
@@ -401,11 +427,12 @@ class Index:
             position = max(0, query.find(exc.text + "*"))
             raise QuerySyntaxError(str(exc), query=query, position=position) from None
 
-    def _matches(self, query: str, node: q.Node, filters: _Filters) -> tuple[ColumnarSnapshot, Any]:
-        """(the latest snapshot, every document number in it matching the query within ``filters``)."""
-        snap = self._engine.snapshot()
+    def _on_matches(
+        self, operation: str, query: str, node: q.Node, filters: _Filters, fn: Callable[[Any, Any], T]
+    ) -> T:
+        """``fn(snapshot, matching document numbers)`` on the latest commit."""
         plan = self._plan(query, node, filters)
-        return snap, self._guard(query, lambda: snap.matches(plan))
+        return self._guard(query, lambda: self._engine.read(operation, lambda snap: fn(snap, snap.matches(plan))))
 
     def _hit(
         self,
@@ -434,7 +461,7 @@ class Index:
         """
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        raw = self._engine.more_like(doc_id, limit, MLT_TERMS)
+        raw = self._engine.read("more like this", lambda snap: snap.more_like(doc_id, limit, MLT_TERMS))
         if raw is None:
             raise DocumentNotFoundError(doc_id)
         source = self.get(doc_id)
@@ -443,12 +470,15 @@ class Index:
         hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
-    def suggest(self, query: str) -> str | None:
+    def suggest(self, query: str, *, lenient: bool = False) -> str | None:
         """The query with misspelled words replaced by the closest indexed words, or ``None``.
 
-        Only words found nowhere in the index are replaced ("did you mean").
+        Only words found nowhere in the index are replaced ("did you mean"). ``lenient=True``
+        corrects the plain words of a query that does not parse.
         """
-        node = q.parse(query)
+        node, notice = _parse(query, lenient)
+        if notice is not None:
+            query = q.plain_words(query)
         words = sorted(
             {
                 leaf.text
@@ -456,7 +486,7 @@ class Index:
                 if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
             }
         )
-        fixes = self._engine.suggest(words)
+        fixes = self._engine.read("suggest", lambda snap: snap.suggest(words))
         if not fixes:
             return None
         corrected = query
@@ -474,10 +504,12 @@ class Index:
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
         size: int = 10,
+        lenient: bool = False,
     ) -> Facets:
         """Top entities, counts per date bucket and sources over every match of ``query``."""
         results = self.search(
             query,
+            lenient=lenient,
             date_from=date_from,
             date_to=date_to,
             entities=entities,
@@ -501,18 +533,21 @@ class Index:
         source: str | None = None,
         size: int = 10,
         min_count: int = 1,
+        lenient: bool = False,
     ) -> tuple[RelatedEntity, ...]:
         """Entities that appear most, and most unusually, in the articles matching the query.
 
         Ranked by significance against the whole archive (see :class:`RelatedEntity`); entities
         named in the query or the filters are left out. ``min_count`` drops entities seen in
-        fewer matching articles.
+        fewer matching articles. ``lenient`` as in :meth:`search`.
         """
-        node = q.parse(query)
+        node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in pl.ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
-        rows = self._engine.related(*self._matches(query, node, filters), named, size, min_count)
+        rows = self._on_matches(
+            "related entities", query, node, filters, lambda snap, docs: snap.related(docs, named, size, min_count)
+        )
         return tuple(RelatedEntity(*row) for row in rows)
 
     def duplicates(
@@ -532,8 +567,13 @@ class Index:
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
         everything = isinstance(node, q.MatchAll) and filters == _Filters()
-        snap, docs = self._matches(query, node, filters)
-        groups = self._engine.duplicate_groups(snap, None if everything else docs, size)
+        groups = self._on_matches(
+            "duplicates",
+            query,
+            node,
+            filters,
+            lambda snap, docs: snap.duplicate_groups(None if everything else docs, size),
+        )
         return tuple(DuplicateGroup(tuple(g)) for g in groups)
 
     def timeline(
@@ -545,15 +585,17 @@ class Index:
         entities: Sequence[str] = (),
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
+        lenient: bool = False,
     ) -> Timeline:
         """Matching articles per day, month or year, with empty buckets filled with zeros.
 
         The timeline runs from ``date_from`` (or the first match) to ``date_to`` (or the last).
+        ``lenient`` as in :meth:`search`.
         """
-        node = q.parse(query)
+        node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
-        counts = self._engine.date_counts(*self._matches(query, node, filters), bucket)
+        counts = self._on_matches("timeline", query, node, filters, lambda snap, docs: snap.date_counts(docs, bucket))
         if not counts and (filters.date_from is None or filters.date_to is None):
             return Timeline(query=query, bucket=bucket, points=())
         keys = sorted(counts)
@@ -565,14 +607,17 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""
 
-        first, last = self._engine.date_range()
-        return IndexStats(
-            path=str(self.path) if self.path else None,
-            documents=self._engine.count(),
-            segments=self._engine.segment_count(),
-            size_bytes=self._backend.size_bytes(),
-            first_date=first,
-            last_date=last,
-            entities=self._engine.entity_count(),
-            generation=self._backend.generation(),
-        )
+        def collect(snap: ColumnarSnapshot) -> IndexStats:
+            first, last = snap.date_range()
+            return IndexStats(
+                path=str(self.path) if self.path else None,
+                documents=snap.doc_count(),
+                segments=snap.segment_count(),
+                size_bytes=self._backend.size_bytes(),
+                first_date=first,
+                last_date=last,
+                entities=snap.entity_count(),
+                generation=self._backend.generation_of(snap.searcher),
+            )
+
+        return self._engine.read("stats", collect)

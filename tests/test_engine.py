@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from searchlib import Article, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
 from searchlib import query as q
 from searchlib._whoosh import schema as sch
-from searchlib.engine import Stats
+from searchlib._whoosh.engine import ColumnarSnapshot
+from searchlib.engine import Ranked, Stats
+from searchlib.plan import Plan
 
 WORDS = ["harbour", "storm", "vote", "council", "bank", "strike", "port", "wind"]
 NAMES = [("Anna Berg", EntityKind.PERSON), ("Port Authority", EntityKind.ORG), ("Riga", EntityKind.PLACE)]
@@ -239,10 +241,15 @@ def test_statistics_passed_in_score_like_one_index(
         reference = Reference(docs_a, scoring=docs_a + [Doc(x) for x in arts_b])
         for text in queries:
             plan = a.ranking.plan(q.parse(text))
-            snap_a, snap_b = a._engine.snapshot(), b._engine.snapshot()
-            stats: Stats = snap_a.collect_stats(plan).merged(snap_b.collect_stats(plan))
-            ranked = snap_a.evaluate(plan, stats, limit=10_000)
-            ids = [x.id for x in snap_a.articles(ranked.docnums.tolist())]
+            stats_a = a._engine.read("stats", lambda snap, plan=plan: snap.collect_stats(plan))
+            stats_b = b._engine.read("stats", lambda snap, plan=plan: snap.collect_stats(plan))
+            stats: Stats = stats_a.merged(stats_b)
+
+            def run(snap: ColumnarSnapshot, plan: Plan = plan, stats: Stats = stats) -> tuple[Ranked, list[str]]:
+                ranked = snap.evaluate(plan, stats, limit=10_000)
+                return ranked, [x.id for x in snap.articles(ranked.docnums.tolist())]
+
+            ranked, ids = a._engine.read("search", run)
             expected = reference.evaluate(q.parse(text))
             assert ranked.total == len(expected)
             _check(dict(zip(ids, ranked.scores.tolist(), strict=True)), expected)

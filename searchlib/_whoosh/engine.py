@@ -11,6 +11,7 @@ commit and answers the other calls of the engine interface.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from searchlib._whoosh import search as ws
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
 from searchlib._whoosh.evaluate import Context, evaluate
 from searchlib._whoosh.schema import key_date
-from searchlib._whoosh.store import Backend, translate_os_errors
+from searchlib._whoosh.store import Backend
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
 from searchlib.models import Article, DateBucket, Facets, Recency, Sort
 
@@ -308,93 +309,95 @@ class ColumnarSnapshot:
     def articles(self, docnums: Sequence[int]) -> list[Article]:
         return ws.load_articles(self.searcher, [int(d) for d in docnums])
 
+    # --- stored fields and analytics (through the searcher this snapshot is bound to) ---------
 
-class ColumnarEngine:
-    """The engine of one open index: snapshots of its latest commit, and the calls ``Index`` makes."""
+    def bind(self, searcher: Any) -> ColumnarSnapshot:
+        """This snapshot's arrays with ``searcher`` (at the same commit) for stored fields.
 
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
-        self._cache: dict[str, SegmentColumns] = {}
-        self._current: tuple[Any, ColumnarSnapshot] | None = None
-        self._lock = threading.Lock()
+        Whoosh searchers serve one thread at a time; the arrays are shared by all.
+        """
+        bound = copy.copy(self)
+        bound.searcher = searcher
+        leaves = [reader for reader, _ in searcher.reader().leaf_readers() if hasattr(reader, "_segment")]
+        for reader in leaves:  # open the stored fields now: a writer may delete merged-away files any time
+            _hold_files(reader)
+        if leaves:
+            ws.column(searcher, "body_text")
+        return bound
 
-    def snapshot(self) -> ColumnarSnapshot:
-        """The snapshot of the latest commit (shared while nothing changed)."""
+    def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
+        """Top entities, dates per bucket and sources over ``docs``."""
+        return ws._facets(docs.tolist(), self.searcher, ws.FacetRequest(bucket, size))
 
-        def make(searcher: Any) -> ColumnarSnapshot:
-            with self._lock:
-                current = self._current
-                if current is not None and current[0] is searcher:
-                    return current[1]
-                snap = ColumnarSnapshot(searcher, self._backend.path, self._cache)
-                live = {seg.cols for seg in snap.segments}
-                for key in [k for k, v in self._cache.items() if v not in live]:
-                    del self._cache[key]
-                self._current = (searcher, snap)
-                return snap
-
-        return self._backend.run("read index", make)
-
-    def _on(self, operation: str, snap: ColumnarSnapshot, fn: Callable[[Any], T]) -> T:
-        """``fn(snap.searcher)`` with OS errors translated (the snapshot's own commit, never a newer one)."""
-        with translate_os_errors(operation, self._backend.path):
-            return fn(snap.searcher)
-
-    def articles(self, snap: ColumnarSnapshot, docnums: Sequence[int]) -> list[Article]:
-        """The stored articles of ``docnums`` in ``snap``."""
-        return self._on("read articles", snap, lambda _s: snap.articles(docnums))
-
-    def facets(self, snap: ColumnarSnapshot, docs: I64, bucket: DateBucket, size: int) -> Facets:
-        """Top entities, dates per bucket and sources over ``docs`` of ``snap``."""
-        request = ws.FacetRequest(bucket, size)
-        return self._on("facets", snap, lambda s: ws._facets(docs.tolist(), s, request))
-
-    def related(
-        self, snap: ColumnarSnapshot, docs: I64, exclude: set[str], size: int, min_count: int
-    ) -> list[tuple[str, int, int, float]]:
+    def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
         """Entities of ``docs`` ranked by significance against the whole index."""
-        return self._on(
-            "related entities",
-            snap,
-            lambda s: wa.related(s, docs.tolist(), exclude=exclude, size=size, min_count=min_count),
-        )
+        return wa.related(self.searcher, docs.tolist(), exclude=exclude, size=size, min_count=min_count)
 
-    def date_counts(self, snap: ColumnarSnapshot, docs: I64, bucket: DateBucket) -> dict[str, int]:
+    def date_counts(self, docs: I64, bucket: DateBucket) -> dict[str, int]:
         """Documents of ``docs`` per date bucket."""
-        return self._on("timeline", snap, lambda s: wa.date_counts(s, docs.tolist(), bucket))
+        return wa.date_counts(self.searcher, docs.tolist(), bucket)
 
-    def duplicate_groups(self, snap: ColumnarSnapshot, docs: I64 | None, size: int) -> list[list[Article]]:
+    def duplicate_groups(self, docs: I64 | None, size: int) -> list[list[Article]]:
         """Near-duplicate groups (touching ``docs`` when given), largest first."""
-        wanted = None if docs is None else docs.tolist()
-        return self._on("duplicates", snap, lambda s: ws.duplicate_groups(s, wanted, size))
-
-    def count(self) -> int:
-        return self.snapshot().doc_count()
+        return ws.duplicate_groups(self.searcher, None if docs is None else docs.tolist(), size)
 
     def get(self, doc_id: str) -> Article | None:
-        return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+        return ws.get_article(self.searcher, doc_id)
 
     def get_many(self, ids: Sequence[str]) -> list[Article | None]:
-        return self._backend.run("read articles", lambda s: ws.get_articles(s, ids))
+        return ws.get_articles(self.searcher, ids)
 
     def extracted_ids(self) -> list[str]:
-        return self._backend.run("re-extract", ws.extracted_ids)
+        return ws.extracted_ids(self.searcher)
 
     def more_like(self, doc_id: str, limit: int, numterms: int) -> list[ws.RawHit] | None:
-        return self._backend.run("more like this", lambda s: ws.more_like(s, doc_id, limit, numterms))
+        return ws.more_like(self.searcher, doc_id, limit, numterms)
 
     def suggest(self, words: Sequence[str]) -> dict[str, str]:
-        return self._backend.run("suggest", lambda s: ws.spelling_suggestions(s, words))
+        return ws.spelling_suggestions(self.searcher, words)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
-        snap = self.snapshot()
-        dates = snap.dates()[snap.live()]
+        dates = self.dates()[self.live()]
         if not len(dates):
             return None, None
         return key_date(int(dates.min())), key_date(int(dates.max()))
 
     def entity_count(self) -> int:
-        return self._backend.run("stats", ws.entity_count)
+        return wa.distinct_entities(self.searcher)
 
     def segment_count(self) -> int:
-        return len(self.snapshot().segments)
+        return len(self.segments)
+
+
+class ColumnarEngine:
+    """The engine of one open index: every read runs on a snapshot of the latest commit.
+
+    The arrays of a commit are built once and shared by every thread; each read binds them
+    to a Whoosh searcher it alone uses (the backend's pool) for stored fields.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._cache: dict[str, SegmentColumns] = {}
+        self._current: tuple[int, ColumnarSnapshot] | None = None
+        self._lock = threading.Lock()
+
+    def _snapshot(self, searcher: Any) -> ColumnarSnapshot:
+        generation = self._backend.generation_of(searcher)
+        with self._lock:
+            current = self._current
+            if current is None or current[0] != generation:
+                snap = ColumnarSnapshot(searcher, self._backend.path, self._cache)
+                live = {id(seg.cols) for seg in snap.segments}
+                for key in [k for k, v in self._cache.items() if id(v) not in live]:
+                    del self._cache[key]
+                current = self._current = (generation, snap)
+        return current[1].bind(searcher)
+
+    def read(self, operation: str, fn: Callable[[ColumnarSnapshot], T]) -> T:
+        """``fn`` on a snapshot of the latest commit, with read errors translated (and retried
+        when a concurrent commit removed files under it)."""
+        return self._backend.run(operation, lambda searcher: fn(self._snapshot(searcher)))
+
+    def count(self) -> int:
+        return self.read("count", lambda snap: snap.doc_count())
