@@ -138,7 +138,9 @@ def test_date_errors_name_the_option(demo: Path, capsys: pytest.CaptureFixture[s
 def test_no_zero_scores_when_sorting_by_date(demo: Path) -> None:
     code, text = run("search", str(demo), "strike", "--sort", "newest", "--no-color")
     assert code == 0 and "0.00" not in text and "  1. 2025-07-18  " in text
-    assert "  1. [ 13.15] 2025-03-11" in run("search", str(demo), "strike", "--no-color")[1]
+    with searchlib.Index.open(demo) as ix:
+        best = ix.search("strike", limit=1, highlight=None).hits[0]
+    assert f"  1. [{best.score:6.2f}] {best.article.date}" in run("search", str(demo), "strike", "--no-color")[1]
 
 
 @pytest.mark.parametrize("width", [50, 80, 120])
@@ -150,3 +152,12 @@ def test_output_wraps_to_the_terminal_width_at_word_boundaries(corpus_index: sea
     words = format_results(results).split()
     assert max(len(line) for line in text.splitlines()) <= width
     assert text.split() == words  # only line breaks changed: no word was cut
+
+
+def test_bare_color_before_the_positionals_still_works(demo: Path) -> None:
+    code, text = run("search", "--color", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" in text
+    code, text = run("search", "--color", "never", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" not in text
+    code, text = run("search", str(demo), "--json", "--", "--color")  # after "--" it is the query
+    assert code == 1 and json.loads(text)["query"] == "--color"  # no match: exit status 1, as grep
