@@ -76,7 +76,6 @@ _READ_FAILURES: tuple[type[BaseException], ...] = (
     IndexError,
 )
 """What Whoosh raises when the files under a reader are not what it expects (corruption)."""
-_RETRYABLE: tuple[type[BaseException], ...] = (OSError, *_READ_FAILURES)
 
 
 @contextlib.contextmanager
@@ -359,11 +358,13 @@ class Backend:
                 keep = True
                 try:
                     return fn(searcher)
-                except _RETRYABLE:
+                except Exception as exc:
                     # Whoosh opens some files (stored fields, columns) on first use; a commit
-                    # that merged segments meanwhile may have deleted them. Read again from
-                    # the new commit; any other failure is reported.
-                    if attempt == READ_ATTEMPTS or self._current(searcher):
+                    # that merged segments meanwhile may have deleted them, which surfaces as
+                    # anything from OSError to "TypeError: 'NoneType' object is not
+                    # subscriptable" (a column it could not open). Only when a commit landed
+                    # meanwhile is the read run again, on the new commit.
+                    if isinstance(exc, SearchlibError) or attempt == READ_ATTEMPTS or self._current(searcher):
                         raise
                     keep = False
                 finally:
