@@ -253,7 +253,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             return None
 
         def arr(name: str) -> Any:
-            return np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False)
+            # a plain ndarray over the map: slicing a np.memmap builds a memmap object each time
+            return np.asarray(np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False))
 
         count = int(manifest["doc_count"])
         fields: dict[str, FieldPostings] = {}
