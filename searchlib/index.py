@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
+from searchlib.aliases import ALIAS_FILE, AliasTable
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
@@ -108,7 +110,8 @@ class Index:
         self._backend = backend
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
-        self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
+        self._alias_table = AliasTable.load(backend.path) if backend.path is not None else AliasTable()
+        self._alias_stamp = self._alias_file_stamp()
         backend.configure_ranking(k1=self.ranking.k1, b=self.ranking.b)
 
     # --- opening ------------------------------------------------------------------------
@@ -276,9 +279,9 @@ class Index:
         """
         if extractor is not None:
             self.extractor = extractor
-        self._aliases.clear()
         ids = self._backend.run("re-extract", ws.extracted_ids)
         writer, pending, done = self.writer(timeout=timeout), 0, 0
+        self._set_aliases(self.aliases.forget_learned())  # recounted from the stored text below
         try:
             for start in range(0, len(ids), REEXTRACT_BATCH):
                 batch = ids[start : start + REEXTRACT_BATCH]
@@ -298,11 +301,128 @@ class Index:
         writer.commit()
         return done
 
+    # --- the alias table ------------------------------------------------------------------
+
+    def _alias_file_stamp(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = (self.path / ALIAS_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    @property
+    def aliases(self) -> AliasTable:
+        """The index's alias table (see :mod:`searchlib.aliases`), re-read when another process changed it."""
+        stamp = self._alias_file_stamp()
+        if stamp != self._alias_stamp and self.path is not None:
+            self._alias_table, self._alias_stamp = AliasTable.load(self.path), stamp
+        return self._alias_table
+
+    def _set_aliases(self, table: AliasTable) -> None:
+        """Keep ``table`` and persist it (the caller holds the write lock)."""
+        self._alias_table = table
+        if self.path is not None:
+            table.save(self.path)
+            self._alias_stamp = self._alias_file_stamp()
+
+    def _learn_aliases(self, definitions: Counter[tuple[str, str]]) -> None:
+        """Add acronym definitions counted by a writer that is committing (holding the lock)."""
+        if definitions:
+            self._set_aliases(self.aliases.learn(definitions))
+
+    def _curate(self, change: Callable[[AliasTable], AliasTable], timeout: float) -> AliasTable:
+        writer = self.writer(timeout=timeout)  # holds the write lock while the table is replaced
+        try:
+            self._set_aliases(change(self.aliases))
+        finally:
+            writer.cancel()
+        return self._alias_table
+
+    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
+        """Make ``name`` another name of ``into``'s entity, in queries, facets and hits (persisted)."""
+        return self._curate(lambda t: t.merge(name, into), timeout)
+
+    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Show ``name``'s entity as ``new_name`` (both names find it in queries; persisted)."""
+        return self._curate(lambda t: t.rename(name, new_name), timeout)
+
+    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Hide a false entity from facets and hits (its words stay searchable; persisted)."""
+        return self._curate(lambda t: t.block(name), timeout)
+
+    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Undo :meth:`block_entity`."""
+        return self._curate(lambda t: t.unblock(name), timeout)
+
+    def _shown(self, article: Article) -> Article:
+        """``article`` with its entities as the alias table shows them."""
+        if not article.entities:
+            return article
+        return attrs.evolve(article, entities=self.aliases.apply(article.entities))
+
+    def _query(self, query: str, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
+        """The parsed query with entity names widened by the alias table, and the entity filters
+        that still fit a plain filter (an entity with several names becomes an ``Or`` in the query)."""
+        if isinstance(entities, str):
+            raise TypeError("entities must be a sequence of names, not a string")
+        table = self.aliases
+        node = table.rewrite(q.parse(query))
+        plain: list[str] = []
+        extra: list[q.Node] = []
+        for name in entities:
+            names = table.names_for(name)
+            if len(names) <= 1:
+                plain.append(name)
+            else:
+                extra.append(q.Or(tuple(q.Term(n, "entity") for n in names)))
+        if extra:
+            node = q.And((*(() if isinstance(node, q.MatchAll) else (node,)), *extra))
+        return node, tuple(plain)
+
+    def _fold_facets(self, facets: Facets, node: q.Node, filters: ws.Filters, size: int) -> Facets:
+        """Entity facet counts by entity as shown: merged names recounted exactly, blocked ones dropped."""
+        table = self.aliases
+        groups: dict[str, list[str]] = {}
+        shown: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for fc in facets.entities:
+            name = table.display(fc.value)
+            if name is None:
+                continue
+            key = name.casefold()
+            shown.setdefault(key, name)
+            groups.setdefault(key, []).append(fc.value)
+            counts[key] = counts.get(key, 0) + fc.count
+        weights = self.ranking._weights()
+
+        def count(both: q.Node) -> int:
+            return int(
+                self._backend.run(
+                    "facets",
+                    lambda s: (
+                        ws.search(
+                            s, both, filters, weights=weights, sort=Sort.SCORE, offset=0, limit=0, facets=None
+                        ).total
+                    ),
+                )
+            )
+
+        for key, raw_names in groups.items():
+            if len(raw_names) > 1:  # an article may name the entity both ways: count articles once
+                names = table.names_for(shown[key])
+                either = q.Or(tuple(q.Term(n, "entity") for n in names))
+                counts[key] = count(either if isinstance(node, q.MatchAll) else q.And((node, either)))
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+        return attrs.evolve(facets, entities=tuple(FacetCount(shown[k], n) for k, n in ranked))
+
     # --- reading ------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
-        return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+        article = self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+        return None if article is None else self._shown(article)
 
     def search(
         self,
@@ -332,7 +452,7 @@ class Index:
         near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
         ``recency`` decays relevance with age relative to a date you give (see :class:`Recency`).
         """
-        node = q.parse(query)
+        node, entities = self._query(query, entities)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -342,7 +462,7 @@ class Index:
         if offset < 0:
             raise ValueError("offset must not be negative")
         filters = _filters(date_from, date_to, entities, source)
-        request = ws.FacetRequest(DateBucket(facet_bucket), facet_size) if facets else None
+        request = ws.FacetRequest(DateBucket(facet_bucket), 2 * facet_size + 10) if facets else None
         raw = self._backend.run(
             "search",
             lambda s: ws.search(
@@ -359,11 +479,13 @@ class Index:
             ),
         )
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
+        shown = [self._shown(h.article) for h in raw.hits]
         hits = tuple(
-            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, matchers, highlight), copies=h.copies)
-            for i, h in enumerate(raw.hits)
+            attrs.evolve(self._hit(offset + i + 1, h.score, a, matchers, highlight), copies=h.copies)
+            for i, (h, a) in enumerate(zip(raw.hits, shown, strict=True))
         )
-        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
+        folded = None if raw.facets is None else self._fold_facets(raw.facets, node, filters, facet_size)
+        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=folded)
 
     def _hit(
         self,
@@ -466,7 +588,7 @@ class Index:
         named in the query or the filters are left out. ``min_count`` drops entities seen in
         fewer matching articles.
         """
-        node = q.parse(query)
+        node, entities = self._query(query, entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
@@ -478,7 +600,14 @@ class Index:
                 s, ws.matching_docs(s, node, filters, weights), exclude=named, size=size, min_count=min_count
             ),
         )
-        return tuple(RelatedEntity(*row) for row in rows)
+        table, out, seen = self.aliases, [], set(named)
+        for row in rows:
+            entity = RelatedEntity(*row)
+            shown = table.display(entity.name)
+            if shown is not None and sch.entity_key(shown) not in seen:
+                seen.add(sch.entity_key(shown))
+                out.append(attrs.evolve(entity, name=shown))
+        return tuple(out)
 
     def duplicates(
         self,
@@ -494,7 +623,7 @@ class Index:
 
         Copies are detected when articles are added (see README: near-duplicates).
         """
-        node = q.parse(query)
+        node, entities = self._query(query, entities)
         filters = _filters(date_from, date_to, entities, source)
         weights = self.ranking._weights()
         everything = isinstance(node, q.MatchAll) and filters == ws.Filters()
@@ -518,7 +647,7 @@ class Index:
 
         The timeline runs from ``date_from`` (or the first match) to ``date_to`` (or the last).
         """
-        node = q.parse(query)
+        node, entities = self._query(query, entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
 
@@ -535,7 +664,8 @@ class Index:
         return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
     def stats(self) -> IndexStats:
-        """Document and segment counts, size on disk, date range and distinct entities."""
+        """Document and segment counts, size on disk, date range, distinct entities, alias table size."""
+        table = self.aliases
 
         def collect(s: object) -> IndexStats:
             searcher = self._backend.searcher()
@@ -549,6 +679,8 @@ class Index:
                 last_date=last,
                 entities=ws.entity_count(searcher),
                 generation=self._backend.generation(),
+                aliases=len(table.learned) + len(table.merged) + len(table.renamed),
+                blocked=len(table.blocked),
             )
 
         return self._backend.run("stats", collect)
