@@ -74,6 +74,12 @@ class AliasTable:
     blocked: frozenset[str] = attrs.field(factory=frozenset, converter=_keys)
     """Entity keys (as resolved) hidden from facets and hits."""
 
+    _long: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        long = {_key(form): acronym for acronym, forms in self.learned.items() for form in forms}
+        object.__setattr__(self, "_long", long)
+
     # --- resolving --------------------------------------------------------------------
 
     def best_long_form(self, acronym: str) -> str | None:
@@ -85,7 +91,7 @@ class AliasTable:
 
     def _long_forms(self) -> dict[str, str]:
         """Every learned long form's key -> its acronym's key."""
-        return {_key(long): acronym for acronym, forms in self.learned.items() for long in forms}
+        return self._long
 
     def _follow(self, name: str) -> str:
         seen = 0

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -21,9 +22,16 @@ from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
 from searchlib.aliases import ALIAS_FILE, AliasTable
 from searchlib.entities import EntityExtractor, RuleExtractor
-from searchlib.errors import DocumentNotFoundError, IngestError
+from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import (
+    MAX_ARTICLE_CHARS,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    check_max_chars,
+    read_articles,
+)
 from searchlib.models import (
     Article,
     DateBucket,
@@ -93,6 +101,17 @@ def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], so
         entities=tuple(entities),
         source=source,
     )
+
+
+def _parse(query: str, lenient: bool) -> tuple[q.Node, str | None]:
+    """The query's AST; when ``lenient``, a query that does not parse becomes its plain words, with a notice."""
+    try:
+        return q.parse(query), None
+    except QuerySyntaxError as exc:
+        if not lenient:
+            raise
+        words = q.plain_words(query)
+        return q.parse(words), f"{exc.reason} at position {exc.position}: searched as plain words ({words or 'none'})"
 
 
 def _key_words(text: str) -> list[str]:
@@ -175,14 +194,14 @@ class Index:
         """A writer holding the write lock; waits up to ``timeout`` seconds for another writer."""
         return Writer(self, self._backend.writer(timeout=timeout))
 
-    def add(self, *articles: Article) -> None:
-        """Add (or replace by id) ``articles`` in one commit."""
-        with self.writer() as w:
+    def add(self, *articles: Article, timeout: float = 0.0) -> None:
+        """Add (or replace by id) ``articles`` in one commit (``timeout``: as for :meth:`writer`)."""
+        with self.writer(timeout=timeout) as w:
             w.add_many(articles)
 
-    def delete(self, *ids: str) -> int:
+    def delete(self, *ids: str, timeout: float = 0.0) -> int:
         """Delete the articles with ``ids`` in one commit; returns how many existed."""
-        with self.writer() as w:
+        with self.writer(timeout=timeout) as w:
             return sum(w.delete(i) for i in ids)
 
     def ingest(
@@ -194,6 +213,7 @@ class Index:
         commit_every: int | None = 10_000,
         timeout: float = 0.0,
         workers: int = 1,
+        max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
         """Read articles from files, directories or globs and index them.
 
@@ -204,7 +224,10 @@ class Index:
         every ``commit_every`` articles (``None``: once at the end). With ``workers`` > 1,
         that many processes extract entities and build index segments in parallel while this
         one reads the input (see README: parallel ingest); in-memory indexes use this process.
+        An article longer than ``max_article_chars`` characters is skipped and reported
+        (``None``: no limit).
         """
+        check_max_chars(max_article_chars)
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if isinstance(paths, (str, os.PathLike)):
@@ -233,7 +256,7 @@ class Index:
 
         pending = 0
         try:
-            for record in read_articles(paths, progress=track):
+            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
                     if strict:
                         raise IngestError(record.reason, path=record.path, line=record.line)
@@ -362,13 +385,13 @@ class Index:
             return article
         return attrs.evolve(article, entities=self.aliases.apply(article.entities))
 
-    def _query(self, query: str, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
-        """The parsed query with entity names widened by the alias table, and the entity filters
-        that still fit a plain filter (an entity with several names becomes an ``Or`` in the query)."""
+    def _with_aliases(self, node: q.Node, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
+        """The query with entity names widened by the alias table, and the entity filters that
+        still fit a plain filter (an entity with several names becomes an ``Or`` in the query)."""
         if isinstance(entities, str):
             raise TypeError("entities must be a sequence of names, not a string")
         table = self.aliases
-        node = table.rewrite(q.parse(query))
+        node = table.rewrite(node)
         plain: list[str] = []
         extra: list[q.Node] = []
         for name in entities:
@@ -442,6 +465,7 @@ class Index:
         facet_size: int = 10,
         collapse_duplicates: bool = False,
         recency: Recency | None = None,
+        lenient: bool = False,
     ) -> Results:
         """Rank the articles matching ``query`` (see README for the syntax) within the filters.
 
@@ -451,8 +475,11 @@ class Index:
         sources over all matches. ``collapse_duplicates=True`` returns one hit per group of
         near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
         ``recency`` decays relevance with age relative to a date you give (see :class:`Recency`).
+        ``lenient=True`` searches a query that does not parse as its plain words instead of raising
+        ``QuerySyntaxError``, and says so in ``Results.notice``.
         """
-        node, entities = self._query(query, entities)
+        node, notice = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -485,7 +512,9 @@ class Index:
             for i, (h, a) in enumerate(zip(raw.hits, shown, strict=True))
         )
         folded = None if raw.facets is None else self._fold_facets(raw.facets, node, filters, facet_size)
-        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=folded)
+        return Results(
+            query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=folded, notice=notice
+        )
 
     def _hit(
         self,
@@ -523,12 +552,15 @@ class Index:
         hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
-    def suggest(self, query: str) -> str | None:
+    def suggest(self, query: str, *, lenient: bool = False) -> str | None:
         """The query with misspelled words replaced by the closest indexed words, or ``None``.
 
-        Only words found nowhere in the index are replaced ("did you mean").
+        Only words found nowhere in the index are replaced ("did you mean"). ``lenient=True``
+        corrects the plain words of a query that does not parse.
         """
-        node = q.parse(query)
+        node, notice = _parse(query, lenient)
+        if notice is not None:
+            query = q.plain_words(query)
         words = sorted(
             {
                 leaf.text
@@ -554,10 +586,12 @@ class Index:
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
         size: int = 10,
+        lenient: bool = False,
     ) -> Facets:
         """Top entities, counts per date bucket and sources over every match of ``query``."""
         results = self.search(
             query,
+            lenient=lenient,
             date_from=date_from,
             date_to=date_to,
             entities=entities,
@@ -581,14 +615,16 @@ class Index:
         source: str | None = None,
         size: int = 10,
         min_count: int = 1,
+        lenient: bool = False,
     ) -> tuple[RelatedEntity, ...]:
         """Entities that appear most, and most unusually, in the articles matching the query.
 
         Ranked by significance against the whole archive (see :class:`RelatedEntity`); entities
         named in the query or the filters are left out. ``min_count`` drops entities seen in
-        fewer matching articles.
+        fewer matching articles. ``lenient`` as in :meth:`search`.
         """
-        node, entities = self._query(query, entities)
+        node, _ = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
@@ -623,7 +659,7 @@ class Index:
 
         Copies are detected when articles are added (see README: near-duplicates).
         """
-        node, entities = self._query(query, entities)
+        node, entities = self._with_aliases(q.parse(query), entities)
         filters = _filters(date_from, date_to, entities, source)
         weights = self.ranking._weights()
         everything = isinstance(node, q.MatchAll) and filters == ws.Filters()
@@ -642,12 +678,15 @@ class Index:
         entities: Sequence[str] = (),
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
+        lenient: bool = False,
     ) -> Timeline:
         """Matching articles per day, month or year, with empty buckets filled with zeros.
 
         The timeline runs from ``date_from`` (or the first match) to ``date_to`` (or the last).
+        ``lenient`` as in :meth:`search`.
         """
-        node, entities = self._query(query, entities)
+        node, _ = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
 
@@ -666,9 +705,14 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range, distinct entities, alias table size."""
         table = self.aliases
+        memo: dict[str, str | None] = {}
 
-        def collect(s: object) -> IndexStats:
-            searcher = self._backend.searcher()
+        def shown(name: str) -> str | None:
+            if name not in memo:
+                memo[name] = table.display(name)
+            return memo[name]
+
+        def collect(searcher: Any) -> IndexStats:
             first, last = ws.all_dates(searcher)
             return IndexStats(
                 path=str(self.path) if self.path else None,
@@ -677,8 +721,8 @@ class Index:
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=ws.entity_count(searcher),
-                generation=self._backend.generation(),
+                entities=wa.distinct_entities(searcher, shown),
+                generation=self._backend.generation_of(searcher),
                 aliases=len(table.learned) + len(table.merged) + len(table.renamed),
                 blocked=len(table.blocked),
             )

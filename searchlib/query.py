@@ -16,6 +16,7 @@ Grammar (``OR`` binds tighter than ``AND``; juxtaposition means ``AND``)::
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ __all__ = [
     "Term",
     "parse",
     "parse_date_bound",
+    "plain_words",
 ]
 
 MAX_QUERY_CHARS = 10_000
@@ -211,9 +213,8 @@ def parse_date_bound(text: str) -> tuple[dt.date, dt.date]:
         return day, day
     if match.group(2):
         month = int(match.group(2))
-        first = dt.date(year, month, 1)
-        nxt = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-        return first, nxt - dt.timedelta(days=1)
+        first = dt.date(year, month, 1)  # validates the month
+        return first, dt.date(year, month, calendar.monthrange(year, month)[1])  # safe in 9999-12
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
@@ -426,3 +427,17 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
     elif isinstance(node, (And, Or)):
         for child in node.children:
             yield from positive_leaves(child)
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def plain_words(query: str) -> str:
+    """The words of ``query`` with every operator, quote, bracket and field stripped.
+
+    What a lenient search runs when ``query`` does not parse: each word required, as if typed
+    alone (operator words are lower-cased so they stay words). At most ``MAX_TERMS`` words.
+    """
+    words = _WORD.findall(query[:MAX_QUERY_CHARS].replace("\x00", " "))
+    return " ".join(w.lower() if w in _OPERATORS else w for w in words[:MAX_TERMS])

@@ -162,8 +162,8 @@ def test_text_format_round_trips(day: dt.date, paragraphs: list[str]) -> None:
 @given(
     day=st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
     body=st.text(min_size=1, max_size=200).filter(lambda s: s.strip() and "\x00" not in s),
-    title=st.one_of(st.none(), st.text(min_size=1, max_size=30).filter(str.strip)),
-    source=st.one_of(st.none(), st.text(min_size=1, max_size=20).filter(str.strip)),
+    title=st.one_of(st.none(), st.text(min_size=1, max_size=30).filter(lambda s: s.strip() and "\x00" not in s)),
+    source=st.one_of(st.none(), st.text(min_size=1, max_size=20).filter(lambda s: s.strip() and "\x00" not in s)),
 )
 def test_jsonl_round_trips(day: dt.date, body: str, title: str | None, source: str | None) -> None:
     obj = {"date": day.isoformat(), "body": body, "title": title, "source": source, "id": "x1"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from searchlib._whoosh import schema as sch
@@ -46,12 +47,46 @@ def related(
     for key, count in counts.items():
         if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
             continue
-        background = max(int(reader.doc_frequency("entity", key)), count)
+        background = max(live_doc_frequency(searcher, "entity", key), count)
         fg, bg = count / len(docs), background / total
         score = (fg - bg) * (fg / bg) if fg > bg else 0.0
         out.append((display[key], count, background, score))
     out.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
     return out[:size]
+
+
+def live_doc_frequency(searcher: Searcher, field: str, text: str) -> int:
+    """Live documents containing ``text`` in ``field``.
+
+    Whoosh's ``doc_frequency`` also counts deleted documents (every update or re-tag leaves
+    one until a merge removes it); its postings skip them.
+    """
+    reader = searcher.reader()
+    if not reader.has_deletions():
+        return int(reader.doc_frequency(field, text))
+    try:
+        return sum(1 for _ in reader.postings(field, text).all_ids())
+    except TermNotFound:
+        return 0
+
+
+def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | None = None) -> int:
+    """Entities named by live documents, counted as facets count them (canonical names, not aliases).
+
+    ``shown`` maps a stored name to the name facets show (``None``: hidden), e.g. the alias table's.
+    """
+    reader = searcher.reader()
+    if reader.doc_count() == 0:
+        return 0
+    column = reader.column_reader("facets")
+    keys: set[str] = set()
+    for docnum in reader.all_doc_ids():
+        _source, entities = sch.decode_facets(column[docnum])
+        for name, *_aliases in entities:
+            name_shown = name if shown is None else shown(name)
+            if name_shown is not None:
+                keys.add(sch.entity_key(name_shown))
+    return len(keys)
 
 
 def date_counts(searcher: Searcher, docs: Sequence[int], bucket: DateBucket) -> Counter[str]:
@@ -63,10 +98,7 @@ def bucket_labels(first: dt.date, last: dt.date, bucket: DateBucket) -> list[str
     """Every bucket label from ``first`` to ``last`` inclusive, in order (zero-filled timelines)."""
     labels: list[str] = []
     if bucket is DateBucket.DAY:
-        day = first
-        while day <= last:
-            labels.append(day.isoformat())
-            day += dt.timedelta(days=1)
+        labels = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     elif bucket is DateBucket.MONTH:
         year, month = first.year, first.month
         while (year, month) <= (last.year, last.month):

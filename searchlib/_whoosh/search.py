@@ -519,10 +519,6 @@ def all_dates(searcher: Searcher) -> tuple[dt.date | None, dt.date | None]:
     return sch.key_date(min(keys)), sch.key_date(max(keys))
 
 
-def entity_count(searcher: Searcher) -> int:
-    return sum(1 for _ in searcher.reader().lexicon("entity"))
-
-
 def more_like(searcher: Searcher, doc_id: str, limit: int, numterms: int) -> list[RawHit] | None:
     """Articles sharing the most distinctive terms of ``doc_id``'s body (its copies left out).
 

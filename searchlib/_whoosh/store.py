@@ -7,10 +7,15 @@ import errno
 import itertools
 import json
 import os
+import pickle
 import shutil
 import socket
+import struct
 import tempfile
+import threading
 import time
+import weakref
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +38,8 @@ from searchlib.errors import (
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexProblem,
+    SearchlibError,
     StorageError,
 )
 from searchlib.models import Article, Entity
@@ -56,6 +63,37 @@ def translate_os_errors(operation: str, path: Path | None) -> Iterator[None]:
         where = exc.filename or path or "<memory>"
         hint = " (disk full)" if exc.errno == errno.ENOSPC else ""
         raise StorageError(f"{operation} failed on {where}: {reason}{hint}", path=path, operation=operation) from exc
+
+
+_READ_FAILURES: tuple[type[BaseException], ...] = (
+    TermNotFound,
+    zlib.error,
+    pickle.UnpicklingError,
+    struct.error,
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+)
+"""What Whoosh raises when the files under a reader are not what it expects (corruption)."""
+_RETRYABLE: tuple[type[BaseException], ...] = (OSError, *_READ_FAILURES)
+
+
+@contextlib.contextmanager
+def translate_read_errors(operation: str, path: Path | None) -> Iterator[None]:
+    """Like :func:`translate_os_errors`, and a damaged index's raw errors become ``IndexProblem``."""
+    try:
+        with translate_os_errors(operation, path):
+            yield
+    except SearchlibError:
+        raise
+    except _READ_FAILURES as exc:
+        where = path or "<memory>"
+        raise IndexProblem(
+            f"{operation} failed reading the index at {where} ({type(exc).__name__}: {exc}); "
+            "`searchlib check` reports what is damaged",
+            path=path,
+        ) from exc
 
 
 def _holder_info(path: Path | None) -> str | None:
@@ -120,21 +158,79 @@ class _RamStorage(RamStorage):  # type: ignore[misc]
         return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
 
 
+READ_ATTEMPTS = 5
+"""Reads retried from the next commit when a concurrent commit removed files under them."""
+IDLE_SEARCHERS = 8
+"""Searchers kept open between queries per index; threads beyond this open (and close) their own."""
+
+
+class _ProcessLocks:
+    """One in-process write lock per index, in front of the file lock.
+
+    Whoosh's file lock tells processes apart; threads of one process (or two ``Index``
+    objects opened on one path) must queue here first, with the same timeout, so they are
+    serialised the same way. Keyed by the resolved path (in memory: by the backend).
+    """
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.locks: dict[object, threading.Lock] = {}
+
+    def get(self, key: object) -> threading.Lock:
+        with self.guard:
+            return self.locks.setdefault(key, threading.Lock())
+
+
+_WRITE_LOCKS = _ProcessLocks()
+_BACKENDS: weakref.WeakSet[Backend] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with fresh locks and no searchers inherited from the parent.
+
+    Locks held by parent threads would never be released in the child, and inherited file
+    handles share their offsets with the parent, so the child opens its own.
+    """
+    global _WRITE_LOCKS
+    _WRITE_LOCKS = _ProcessLocks()
+    for backend in list(_BACKENDS):
+        backend._forget_searchers()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Backend:
-    """One Whoosh index, on disk or in memory, and a cached searcher that follows commits."""
+    """One Whoosh index, on disk or in memory, and a pool of searchers that follow commits.
+
+    Whoosh searchers are not thread-safe (they share file positions and cached posting
+    readers), so each read checks a searcher out of the pool, uses it alone, and puts it
+    back; a checked-out searcher is brought to the latest commit first, so one read sees
+    one whole commit. Writers queue on an in-process lock, then on the file lock.
+    """
 
     def __init__(self, ix: Index, path: Path | None) -> None:
         self._ix: Index | None = ix
         self.path = path
-        self._searcher: Searcher | None = None
         self._weighting: Any = BM25F()
+        self._pool_lock = threading.Lock()
+        self._idle: list[Searcher] = []
+        self._write_key: object = path.resolve() if path is not None else self
+        _BACKENDS.add(self)
 
     def configure_ranking(self, *, k1: float, b: float) -> None:
-        """BM25F parameters for every later search (the cached searcher is rebuilt)."""
-        self._weighting = BM25F(K1=k1, B=b)
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        """BM25F parameters for every later search (pooled searchers are rebuilt)."""
+        with self._pool_lock:
+            self._weighting = BM25F(K1=k1, B=b)
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
+
+    def _forget_searchers(self) -> None:
+        """Drop pooled searchers without closing them (after a fork: they belong to the parent)."""
+        self._pool_lock = threading.Lock()
+        self._idle = []
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -203,29 +299,70 @@ class Backend:
         return self._ix
 
     def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
-        if self._ix is not None:
-            self._ix.close()
-            self._ix = None
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+            ix, self._ix = self._ix, None
+        for searcher in idle:
+            searcher.close()
+        if ix is not None:
+            ix.close()
 
     # --- reading ------------------------------------------------------------------------
 
-    def searcher(self) -> Searcher:
-        """A searcher at the latest commit, reused between queries while nothing changed."""
-        with translate_os_errors("read index", self.path):
-            if self._searcher is None:
-                self._searcher = self.ix.searcher(weighting=self._weighting)
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-            return self._searcher
+    def _checkout(self) -> Searcher:
+        """A searcher at the latest commit for this thread alone (from the pool, or a new one)."""
+        with self._pool_lock:
+            ix = self.ix
+            searcher = self._idle.pop() if self._idle else None
+            weighting = self._weighting
+        if searcher is None:
+            return ix.searcher(weighting=weighting)
+        try:
+            return searcher.refresh()  # itself when up to date; else closes what it replaces
+        except BaseException:
+            with contextlib.suppress(Exception):
+                searcher.close()
+            raise
+
+    def _checkin(self, searcher: Searcher) -> None:
+        with self._pool_lock:
+            if self._ix is not None and len(self._idle) < IDLE_SEARCHERS and searcher.weighting is self._weighting:
+                self._idle.append(searcher)
+                return
+        searcher.close()
 
     def run(self, operation: str, fn: Callable[[Searcher], T]) -> T:
-        """Call ``fn`` with a current searcher, translating OS errors."""
-        searcher = self.searcher()
-        with translate_os_errors(operation, self.path):
-            return fn(searcher)
+        """Call ``fn`` with a searcher at one commit that no other thread uses meanwhile.
+
+        OS errors become ``StorageError``; anything else Whoosh raises while reading (a
+        file changed under it, a corrupt segment) becomes ``IndexProblem``.
+        """
+        with translate_read_errors(operation, self.path):
+            for attempt in range(1, READ_ATTEMPTS + 1):
+                searcher = self._checkout()
+                keep = True
+                try:
+                    return fn(searcher)
+                except _RETRYABLE:
+                    # Whoosh opens some files (stored fields, columns) on first use; a commit
+                    # that merged segments meanwhile may have deleted them. Read again from
+                    # the new commit; any other failure is reported.
+                    if attempt == READ_ATTEMPTS or self._current(searcher):
+                        raise
+                    keep = False
+                finally:
+                    if keep:
+                        self._checkin(searcher)
+                    else:
+                        with contextlib.suppress(Exception):
+                            searcher.close()
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _current(self, searcher: Searcher) -> bool:
+        try:
+            return bool(searcher.up_to_date())
+        except Exception:
+            return False
 
     def size_bytes(self) -> int:
         if self.path is None:
@@ -235,6 +372,11 @@ class Backend:
 
     def generation(self) -> int:
         return int(self.ix.latest_generation())
+
+    def generation_of(self, searcher: Searcher) -> int:
+        """The commit ``searcher`` reads (the latest one for an index with no segments)."""
+        generation = searcher.reader().generation()
+        return int(generation) if isinstance(generation, int) and generation >= 0 else self.generation()
 
     # --- writing ------------------------------------------------------------------------
 
@@ -257,20 +399,37 @@ class Backend:
             return BackendWriter(self, raw, None)
 
     def writer(self, *, timeout: float) -> BackendWriter:
+        """A writer holding this process's lock for the index, then the file lock (``timeout`` for both)."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        local = _WRITE_LOCKS.get(self._write_key)
+        if not (local.acquire(timeout=timeout) if timeout > 0 else local.acquire(blocking=False)):
+            raise self._locked_error(timeout)
+        try:
+            writer = self._file_locked_writer(max(deadline - time.monotonic(), 0.0), timeout)
+        except BaseException:
+            local.release()
+            raise
+        writer._local_lock = local
+        return writer
+
+    def _locked_error(self, timeout: float) -> IndexLockedError:
+        holder = _holder_info(self.path)
+        who = f"held by {holder}" if holder else "held by another writer"
+        waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
+        return IndexLockedError(
+            f"the index at {self.path or '<memory>'} is locked for writing ({who}){waited}; "
+            "pass a timeout to wait for it",
+            path=self.path,
+            holder=holder,
+        )
+
+    def _file_locked_writer(self, remaining: float, timeout: float) -> BackendWriter:
         with translate_os_errors("open writer", self.path):
             # Take the lock ourselves so that a failure while Whoosh sets up the new segment
             # (a disk fault) cannot leave it held: Whoosh would keep it until the process dies.
             lock = self.ix.lock("WRITELOCK")
-            if not try_for(lock.acquire, timeout=timeout, delay=0.05):
-                holder = _holder_info(self.path)
-                who = f"held by {holder}" if holder else "held by another writer"
-                waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
-                raise IndexLockedError(
-                    f"the index at {self.path or '<memory>'} is locked for writing ({who}){waited}; "
-                    "pass a timeout to wait for it",
-                    path=self.path,
-                    holder=holder,
-                )
+            if not try_for(lock.acquire, timeout=remaining, delay=0.05):
+                raise self._locked_error(timeout)
             try:
                 raw = FastSegmentWriter(self.ix, _lk=False, compound=False)
             except BaseException:
@@ -312,6 +471,7 @@ class BackendWriter:
         self.backend = backend
         self.raw = raw
         self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
+        self._local_lock: threading.Lock | None = None  # the in-process lock, released after the file lock
         self._new: dict[str, int] = {}  # id -> docnum inside the new segment
         self._pending_sketches: dict[str, list[tuple[str, str, bytes]]] = {}  # key -> (id, group, packed)
         self._sketches: Any = None
@@ -501,6 +661,9 @@ class BackendWriter:
         if self._lock is not None:
             with contextlib.suppress(Exception):
                 self._lock.release()
+        local, self._local_lock = self._local_lock, None
+        if local is not None:
+            local.release()
 
     def _release_holder(self) -> None:
         path = self.backend.path
