@@ -68,9 +68,20 @@ _TOKEN = re.compile(
     r"|[^\w\s]",
     re.UNICODE,
 )
-_SENTENCE_BREAK = re.compile(
-    r"(?<!\b[A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<=[.!?:;])[\"'”’)\]]*\s+|\n+"
-)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+")
+_NO_BREAK_AFTER = re.compile(r"(?:\b[A-Z]\.[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St)\.)$")
+
+
+def _sentences(line: str) -> list[str]:
+    """``line`` split after sentence punctuation, but not after "U.S." or "Mr." (a name may follow)."""
+    pieces = _SENTENCE_BREAK.split(line)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        if _NO_BREAK_AFTER.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 _PARTICLES = frozenset(
     {
         "de",
@@ -359,7 +370,7 @@ class RuleExtractor:
         persons: list[tuple[str, ...]] = []
         mid_sentence: set[str] = set()
         candidates: list[tuple[tuple[str, ...], _Mention]] = []
-        sentences = (s for line in text.split("\n") if not _headline(line) for s in _SENTENCE_BREAK.split(line))
+        sentences = (s for line in text.split("\n") if not _headline(line) for s in _sentences(line))
         for sentence in sentences:
             for mention in _runs(sentence):
                 for part in _split_connectors(mention.words):
