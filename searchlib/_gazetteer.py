@@ -95,9 +95,10 @@ NOT_NAMES = _words(
     MP3 IT TV TVs CEO CEOs CFO PR SMS PDA PDAs GPS USB VAT IVF DNA CCTV ATM ATMs PIN PhD MBA QC OBE MBE
     CBE RAM CPU OK AGM IPO IPOs HQ Christmas Easter Ramadan Diwali Hanukkah Xmas Internet Web
     Tory Tories' Conservative Liberal Democratic Republican Parliamentary Socialist Communist
+    Olympic Olympics Paralympic Paralympics Oscar Oscars Grammy Grammys Emmy Emmys
     """
 )
-"""Capitalised words that are not names: common acronyms, holidays, party adjectives."""
+"""Capitalised words that are not names: common acronyms, holidays, party adjectives, awards."""
 """Institutions named by one generic-looking word: organisations, even alone."""
 
 DEMONYMS = _words(
