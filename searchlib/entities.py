@@ -5,7 +5,8 @@ them the way a reader would: titles ("Defense Minister") and demonyms ("Belgian"
 off, possessives ("Israel's") are stripped, sentence-initial common words ("The", "He") are
 dropped, acronyms (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to
 the full name the article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer
-and context rules; ``EntityKind.OTHER`` when they cannot tell.
+(``_gazetteer.py``; generated lists of common given names and surnames, ``_names.py``, and of
+large cities, ``_cities.py``) and context rules; ``EntityKind.OTHER`` when they cannot tell.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from searchlib._cities import CITIES
 from searchlib._gazetteer import (
     COMMON_CAPS,
     DEMONYMS,
@@ -30,6 +32,7 @@ from searchlib._gazetteer import (
     PLACES,
     TITLES,
 )
+from searchlib._names import GIVEN_NAMES, SURNAMES
 from searchlib.models import Entity, EntityKind
 
 __all__ = [
@@ -82,6 +85,8 @@ def _sentences(line: str) -> list[str]:
         else:
             out.append(piece)
     return out
+
+
 _PARTICLES = frozenset(
     {
         "de",
@@ -352,10 +357,14 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.PERSON
     if len(words) >= 2 and words[0] in _COMPASS | {"New"}:
         return EntityKind.PLACE  # "New Mexico", "Northern Ireland"
+    if name in CITIES and not (len(words) == 1 and (name in SURNAMES or name in GIVEN_NAMES)):
+        return EntityKind.PLACE  # "Las Vegas", "Newcastle"; but "Jackson" alone is a name first
     if len(words) >= 2 and all(w[:1].isupper() or w in _PARTICLES for w in words):
         return EntityKind.PERSON
     if len(words) == 1 and mention.prev in _PLACE_PREPS:
         return EntityKind.PLACE
+    if len(words) == 1 and (words[0] in SURNAMES or words[0] in GIVEN_NAMES):
+        return EntityKind.PERSON  # "Johnson" alone: a person more often than a company
     if any(_is_acronym(w) for w in words) or len(words) == 1:
         return EntityKind.ORG  # an unknown single name in news is most often a company, club or band
     return EntityKind.OTHER

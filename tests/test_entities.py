@@ -228,3 +228,15 @@ def test_failure_classes(text: str, present: list[str], absent: list[str]) -> No
 )
 def test_failure_class_kinds(text: str, name: str, kind: EntityKind) -> None:
     assert _found(text).get(name) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        ("Officials said Las Vegas would host the final.", "Las Vegas", EntityKind.PLACE),
+        ("Officials said Johnson would host the final.", "Johnson", EntityKind.PERSON),
+        ("Officials said Zantrex would host the final.", "Zantrex", EntityKind.ORG),
+    ],
+)
+def test_name_and_city_lists_hint_kinds(text: str, name: str, kind: EntityKind) -> None:
+    assert _found(text).get(name) is kind
