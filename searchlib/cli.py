@@ -221,6 +221,7 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
             limit=args.limit,
             interactive=interactive,
             reader=reader,
+            width=_width(out),
         )
     return 0
 
@@ -242,6 +243,9 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         count = ix.reextract(_extractor(args.extractor, args.spacy_model), timeout=args.wait)
+    if args.json:
+        out.write(json.dumps({"retagged": count}) + "\n")
+        return 0
     out.write(f"re-tagged {count} article(s)\n")
     return 0
 
@@ -396,6 +400,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         raise SearchlibError(f"no index at {path}")
     if not is_loopback(args.host):
         print(f"searchlib: warning: serving {path} to the network on {args.host}", file=sys.stderr)
+        if not args.allow_host and args.host in ("0.0.0.0", "::"):
+            print(
+                "searchlib: only requests naming a loopback host are answered: add --allow-host NAME "
+                "for each name clients use to reach this machine",
+                file=sys.stderr,
+            )
     out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
     out.flush()
     serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())
@@ -428,15 +438,27 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _bare_color(argv: list[str]) -> list[str]:
+    """``--color`` not followed by a choice means ``--color=always`` (so ``--color INDEX QUERY`` still works)."""
+    out: list[str] = []
+    for i, token in enumerate(argv):
+        if token == "--":
+            return out + argv[i:]
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        out.append("--color=always" if token == "--color" and following not in COLOR_CHOICES else token)
+    return out
+
+
 def _common_options() -> tuple[_Parser, _Parser]:
     """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
     color = _Parser(add_help=False)
     color.add_argument(
         "--color",
-        nargs="?",
-        const="always",
         default="auto",
-        choices=["auto", "always", "never"],
+        choices=COLOR_CHOICES,
         help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
     )
     color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
@@ -517,7 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--size", type=int, default=10, help="how many entities (default: 10)")
     p.set_defaults(func=cmd_related)
 
-    p = sub.add_parser("retag", parents=[color], help="re-extract entities from the stored text with another extractor")
+    p = sub.add_parser(
+        "retag", parents=[color, as_json], help="re-extract entities from the stored text with another extractor"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
@@ -620,7 +644,7 @@ def _error(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_bare_color(sys.argv[1:] if argv is None else list(argv)))
     stream = out if out is not None else sys.stdout
     try:
         return int(args.func(args, stream))

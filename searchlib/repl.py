@@ -123,10 +123,11 @@ class Session:
 
 
 class _Repl:
-    def __init__(self, index: Index, out: TextIO, color: bool, limit: int) -> None:
+    def __init__(self, index: Index, out: TextIO, color: bool, limit: int, width: int | None = None) -> None:
         self.index = index
         self.out = out
         self.color = color
+        self.width = width
         self.state = Session(limit=limit)
         self.examples: tuple[str, ...] | None = None
         self.commands: dict[str, Callable[[list[str]], None]] = {
@@ -202,7 +203,7 @@ class _Repl:
             self.state = attrs.evolve(s, last=None)
             return
         self.state = attrs.evolve(s, last=results)
-        self.say(format_results(results, color=self.color), formatted=True)
+        self.say(format_results(results, color=self.color, width=self.width), formatted=True)
         if results.total == 0:
             suggestion = self.index.suggest(s.query)
             if suggestion:
@@ -332,7 +333,7 @@ class _Repl:
         if len(args) != 1:
             raise ValueError("usage: :like N (a hit's rank) or :like ID")
         results = self.index.more_like_this(self._article_id(args[0]), limit=self.state.limit)
-        self.say(format_results(results, color=self.color), formatted=True)
+        self.say(format_results(results, color=self.color, width=self.width), formatted=True)
 
     def set_recent(self, args: list[str]) -> None:
         if args == ["off"]:
@@ -364,16 +365,17 @@ def run_repl(
     prompt: str = "searchlib> ",
     interactive: bool = False,
     reader: Callable[[str], str] | None = None,
+    width: int | None = None,
 ) -> None:
     """Read queries and commands from ``stdin`` until ``:quit`` or end of input.
 
     With ``interactive=True`` lines come from ``reader(prompt)`` (default ``input()``; the CLI
     passes :func:`searchlib.lineedit.line_reader`: history, completion); Ctrl-C there clears
     the line instead of leaving. Otherwise lines are read from ``stdin`` and the prompt is
-    written to ``stdout``.
+    written to ``stdout``. ``width`` wraps hits to that many columns.
     """
     read = reader or input
-    repl = _Repl(index, stdout, color, limit)
+    repl = _Repl(index, stdout, color, limit, width)
     stats = index.stats()
     repl.say(f"searchlib: {stats.documents} articles in {stats.path or '<memory>'}. Type :help for commands.")
     while True:

@@ -87,12 +87,19 @@ def test_color_auto_always_never(demo: Path, flags: list[str], colored: bool) ->
     assert code == 0 and ("\x1b[" in text) == colored
 
 
+def test_retag_json(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    run("index", str(path), str(searchlib.sample_corpus_path()), "-q")
+    code, text = run("retag", str(path), "--json")
+    assert code == 0 and json.loads(text)["retagged"] > 0
+
+
 def test_get_and_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "ix"
     run("index", str(path), str(searchlib.sample_corpus_path()), "-q")
     code, text = run("get", str(path), "wire-0011")
     assert code == 0 and "id: wire-0011" in text and "Porto" in text
-    assert run("get", str(path), "nope")[0] == 1
+    assert run("get", str(path), "nope")[0] != 0
     assert "no article with id 'nope'" in capsys.readouterr().err
     code, text = run("delete", str(path), "wire-0011", "wire-0012", "nope")
     assert code == 0 and text == "deleted 2 of 3 article(s)\n"
@@ -123,7 +130,7 @@ def test_a_query_starting_with_a_dash(demo: Path) -> None:
 
 @pytest.mark.parametrize(("option", "value"), [("--from", "2025-13"), ("--to", "May")])
 def test_date_errors_name_the_option(demo: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
-    assert run("search", str(demo), "strike", option, value)[0] == 1
+    assert run("search", str(demo), "strike", option, value)[0] != 0
     err = capsys.readouterr().err
     assert f"error: {option}: " in err and "date_" not in err
 
@@ -143,3 +150,12 @@ def test_output_wraps_to_the_terminal_width_at_word_boundaries(corpus_index: sea
     words = format_results(results).split()
     assert max(len(line) for line in text.splitlines()) <= width
     assert text.split() == words  # only line breaks changed: no word was cut
+
+
+def test_bare_color_before_the_positionals_still_works(demo: Path) -> None:
+    code, text = run("search", "--color", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" in text
+    code, text = run("search", "--color", "never", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" not in text
+    code, text = run("search", str(demo), "--json", "--", "--color")  # after "--" it is the query
+    assert code == 0 and json.loads(text)["query"] == "--color"

@@ -112,3 +112,10 @@ def test_prompt_toolkit_history_survives_sessions_and_ctrl_c(tmp_path: Path) -> 
 
 def test_prompt_toolkit_tab_completes_entity_names(tmp_path: Path) -> None:
     assert _session(tmp_path / "h", "entity:marg\t", later="\r\x04") == ['entity:"Margit van der Sloot"']
+
+
+def test_repl_wraps_hits_to_the_width_it_is_given(corpus_index: searchlib.Index) -> None:
+    out = io.StringIO()
+    run_repl(corpus_index, stdin=io.StringIO("strike\n"), stdout=out, width=60)
+    hits = out.getvalue().split("searchlib> ", 2)[1]
+    assert "[strike" in hits and max(len(line) for line in hits.splitlines()) <= 60

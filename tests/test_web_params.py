@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -63,3 +64,39 @@ def test_defaults_make_a_bare_url() -> None:
 def test_bad_dates(date: str) -> None:
     with pytest.raises(BadRequest, match="'from' must be a date"):
         SearchState.from_params({"from": [date]})
+
+
+param_names = st.sampled_from(["q", "from", "to", "entity", "person", "org", "place", "source", "sort", "page", "size"])
+values = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(['"', "(", "*", "title:", "date:2024-13", "-", "0", "-1", "99999", "2025-02-30", "newest"]),
+)
+
+
+@given(st.lists(st.tuples(param_names, values), max_size=6), st.sampled_from(["/", "/api/search", "/api/timeline"]))
+def test_no_request_parameters_make_a_500(params: list[tuple[str, str]], path: str) -> None:
+    """Whatever the parameters, the answer is a page, a 400 with a reason, never a server error."""
+    response = _client().get(path, params=params)
+    assert response.status_code in (200, 303, 400), (params, response.text[:300])
+    if response.status_code == 400:
+        assert "error" in response.text
+
+
+_CLIENT: list[object] = []
+
+
+def _client() -> Any:
+    if not _CLIENT:
+        from starlette.testclient import TestClient
+
+        import searchlib
+        from searchlib.web import create_app
+
+        ix = searchlib.Index.in_memory()
+        ix.ingest(searchlib.sample_corpus_path())
+        _CLIENT.append(
+            TestClient(
+                create_app(ix, allowed_hosts=["testserver"]), raise_server_exceptions=False, follow_redirects=False
+            )
+        )
+    return _CLIENT[0]
