@@ -75,10 +75,13 @@ class AliasTable:
     """Entity keys (as resolved) hidden from facets and hits."""
 
     _long: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+    _groups: dict[str, dict[str, str]] = attrs.field(init=False, eq=False, repr=False)
+    """Cache: resolved key -> {name key: name} of every name the table knows (built on first use)."""
 
     def __attrs_post_init__(self) -> None:
         long = {_key(form): acronym for acronym, forms in self.learned.items() for form in forms}
         object.__setattr__(self, "_long", long)
+        object.__setattr__(self, "_groups", {})
 
     # --- resolving --------------------------------------------------------------------
 
@@ -106,6 +109,8 @@ class AliasTable:
         """The canonical name of the entity called ``name`` (before renaming and blocking)."""
         name = self._follow(name)
         key = _key(name)
+        if "." in key and len(key) <= 12 and key.replace(".", "") in (self.learned.keys() | KNOWN_ALIASES.keys()):
+            key = key.replace(".", "")  # "U.S." is US
         acronym = key if key in self.learned else self._long_forms().get(key)
         if acronym is not None:
             name = self.best_long_form(acronym) or name
@@ -125,20 +130,25 @@ class AliasTable:
         """Every name known to belong to the entity of ``name``, ``name`` first (for queries)."""
         canonical = self.resolve(name)
         target = _key(canonical)
-        universe: list[str] = [name, canonical]
-        for acronym, forms in self.learned.items():
-            universe += [acronym, *forms]
-        universe += [*self.merged, *self.merged.values(), *self.renamed.values()]
-        universe += [k for k, v in KNOWN_ALIASES.items() if _key(v) == target or k == target]
-        universe += [v for v in KNOWN_ALIASES.values() if _key(v) == target]
-        out: dict[str, str] = {}
-        for candidate in universe:
-            if _key(candidate) not in out and _key(self.resolve(candidate)) == target:
-                out[_key(candidate)] = candidate
-        for key, shown in self.renamed.items():
-            if key == target:
-                out.setdefault(_key(shown), shown)
+        out = {_key(name): name, target: canonical}
+        for key, known in self._known_groups().get(target, {}).items():
+            out.setdefault(key, known)
+        if target in self.renamed:
+            out.setdefault(_key(self.renamed[target]), self.renamed[target])
         return tuple(out.values())
+
+    def _known_groups(self) -> dict[str, dict[str, str]]:
+        """Every name the table knows, grouped by the key it resolves to (computed once per table)."""
+        if not self._groups:
+            universe: list[str] = []
+            for acronym, forms in self.learned.items():
+                universe += [acronym.upper(), *forms]
+            universe += [*self.merged.values(), *self.renamed.values(), *KNOWN_ALIASES.values()]
+            universe += [*self.merged, *(k.upper() if len(k) <= 4 else k.title() for k in KNOWN_ALIASES)]
+            for candidate in universe:
+                group = self._groups.setdefault(_key(self.resolve(candidate)), {})
+                group.setdefault(_key(candidate), candidate)
+        return self._groups
 
     # --- applying -----------------------------------------------------------------------
 

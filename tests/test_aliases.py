@@ -70,6 +70,7 @@ def test_learned_aliases_apply_to_a_later_article_and_queries(tmp_path: Path) ->
         usa = ix.search("entity:USA").total
         assert usa == ix.search('entity:"United States"').total > 0
         assert ix.search("", entities=["USA"]).total == usa
+        assert ix.search("entity:U.S.").total == usa
 
 
 def test_curation_merge_rename_block_is_persisted(tmp_path: Path) -> None:
@@ -118,7 +119,8 @@ def test_cli_entities_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_table_resolution_rules() -> None:
     table = AliasTable().learn({("ngx", "Nordic Grain Exchange"): 3, ("ngx", "Nordik Grain Exchange"): 1})
     assert table.resolve("NGX") == table.resolve("Nordik Grain Exchange") == "Nordic Grain Exchange"
-    assert table.resolve("U.S.") == "U.S." and table.resolve("US") == "United States"
+    assert table.resolve("U.S.") == table.resolve("US") == table.resolve("usa") == "United States"
+    assert {"U.S.", "US", "USA", "United States"} <= set(table.names_for("U.S."))
     ents = (Entity("Nordik Grain Exchange", EntityKind.ORG, ("NGX",)), Entity("NGX", EntityKind.OTHER))
     [folded] = table.apply(ents)
     assert folded.name == "Nordic Grain Exchange" and folded.kind is EntityKind.ORG
