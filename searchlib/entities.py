@@ -121,6 +121,7 @@ _DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
 _PLACE_ACRONYMS = frozenset({"US", "UK", "UAE", "USA", "DRC"})
 _COMPASS = frozenset({"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central"})
 _PERSON_FOLLOWERS = frozenset({"administration"})
+PERSON = EntityKind.PERSON
 
 
 def _is_cap(tok: str) -> bool:
@@ -376,7 +377,6 @@ class RuleExtractor:
 
     def extract(self, text: str) -> Sequence[Entity]:
         found: dict[str, Entity] = {}
-        persons: list[tuple[str, ...]] = []
         mid_sentence: set[str] = set()
         candidates: list[tuple[tuple[str, ...], _Mention]] = []
         sentences = (s for line in text.split("\n") if not _headline(line) for s in _sentences(line))
@@ -388,12 +388,12 @@ class RuleExtractor:
                         candidates.append((words, mention))
                         if not mention.sentence_initial or words != part:
                             mid_sentence.add(" ".join(words))
-        for words, mention in candidates:
-            kind = _kind(words, mention)
-            if kind is EntityKind.PERSON and len(words) >= 2:
-                persons.append(words)
+        kinds = [_kind(words, mention) for words, mention in candidates]
+        persons = [
+            words for (words, _), kind in zip(candidates, kinds, strict=True) if kind is PERSON and len(words) > 1
+        ]
         surnames = _surname_index(persons)
-        for words, mention in candidates:
+        for (words, mention), guessed in zip(candidates, kinds, strict=True):
             name = " ".join(words)
             in_place_context = len(words) == 1 and (mention.prev in _PLACE_PREPS or mention.next in _PLACE_FOLLOWERS)
             full = None if in_place_context else surnames.get(tuple(w.casefold() for w in words))
@@ -404,8 +404,10 @@ class RuleExtractor:
                 known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or mention.next in _PLACE_FOLLOWERS
                 if opener_only and len(words) == 1 and not known:
                     continue  # a capitalised word that only ever opens a sentence ("Officials")
-                kind = _kind(words, mention)
-            _add(found, Entity(name, kind))
+                kind = guessed
+            previous = found.get(name.casefold())
+            if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
+                _add(found, Entity(name, kind))
             place = _trailing_place(words) if kind is EntityKind.ORG else None
             if place is not None:
                 _add(found, Entity(place, EntityKind.PLACE))  # "Texaco Canada Inc" names Canada too
