@@ -7,6 +7,7 @@
 1
 """
 
+from searchlib.aliases import AliasTable
 from searchlib.check import CheckReport, check_index
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import (
@@ -50,6 +51,7 @@ from searchlib.sample import sample_corpus_path
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasTable",
     "Article",
     "CheckReport",
     "DateBucket",

@@ -1,4 +1,4 @@
-"""The ``searchlib`` command: index, search, repl, stats, demo. A thin layer over the public API."""
+"""The ``searchlib`` command: index, search, repl, entities, stats, demo. A thin layer over the public API."""
 
 from __future__ import annotations
 
@@ -303,6 +303,27 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_entities(args: argparse.Namespace, out: TextIO) -> int:
+    """``entities list|merge|rename|block|unblock``: show or curate the index's alias table."""
+    with Index.open(resolve_index_path(args.index)) as ix:
+        if args.action == "merge":
+            ix.merge_entities(args.name, args.target, timeout=args.wait)
+            out.write(f"merged {args.name!r} into {args.target!r}\n")
+        elif args.action == "rename":
+            ix.rename_entity(args.name, args.target, timeout=args.wait)
+            out.write(f"renamed {args.name!r} to {args.target!r}\n")
+        elif args.action in ("block", "unblock"):
+            (ix.block_entity if args.action == "block" else ix.unblock_entity)(args.name, timeout=args.wait)
+            out.write(f"{args.action}ed {args.name!r}\n")
+        else:
+            rows = ix.aliases.rows()
+            for kind, name, target in rows:
+                out.write(f"{kind:8} {name}" + (f" -> {target}" if target else "") + "\n")
+            if not rows:
+                out.write("the alias table is empty\n")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_index(resolve_index_path(args.index), repair=args.repair)
     if args.json:
@@ -547,6 +568,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
     p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("entities", help="list or curate the alias table: merge, rename, block entities")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, helptext, target in (
+        ("list", "learned and curated aliases", None),
+        ("merge", "make NAME another name of TARGET's entity", "TARGET"),
+        ("rename", "show NAME's entity as NEW_NAME", "NEW_NAME"),
+        ("block", "hide a false entity from facets and hits", None),
+        ("unblock", "undo block", None),
+    ):
+        a = actions.add_parser(action, help=helptext)
+        a.add_argument("index", help=index_help)
+        if action != "list":
+            a.add_argument("name", help="entity name as shown or as extracted")
+        if target:
+            a.add_argument("target", metavar=target)
+        a.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
+        a.set_defaults(func=cmd_entities)
 
     p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
