@@ -7,9 +7,11 @@
 1
 """
 
+from searchlib.archive import Archive, ArchiveWriter
 from searchlib.check import CheckReport, check_index
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import (
+    ArchiveError,
     DocumentNotFoundError,
     IncompatibleIndexError,
     IndexClosedError,
@@ -50,6 +52,9 @@ from searchlib.sample import sample_corpus_path
 __version__ = "0.1.0"
 
 __all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArchiveWriter",
     "Article",
     "CheckReport",
     "DateBucket",
