@@ -223,3 +223,12 @@ def entity_keys(searcher: Searcher) -> set[str]:
         _source, entities = sch.decode_facets(column[docnum])
         keys.update(sch.entity_key(name) for name, *_aliases in entities)
     return keys
+
+
+def live_ids(searcher: Searcher) -> list[tuple[str, Any]]:
+    """(id, date) of every live document (for checking an archive's routing)."""
+    reader = searcher.reader()
+    if reader.doc_count() == 0:
+        return []
+    dates = reader.column_reader("date")
+    return [(searcher.stored_fields(d)["id"], sch.key_date(int(dates[d]))) for d in reader.all_doc_ids()]

@@ -105,6 +105,10 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+WAIT_FOR_WORKERS = 60.0
+"""Seconds a query waits for a Dask cluster with no workers yet."""
+
+
 class DaskExecutor:
     """Shard tasks on a Dask distributed cluster, each shard pinned to one worker.
 
@@ -122,8 +126,21 @@ class DaskExecutor:
         digest = hashlib.blake2b(shard.encode("utf-8"), digest_size=8).digest()
         return workers[int.from_bytes(digest, "big") % len(workers)]
 
+    def _workers(self) -> list[str]:
+        try:
+            info = self.client.scheduler_info(n_workers=-1)
+        except TypeError:  # older distributed: every worker by default
+            info = self.client.scheduler_info()
+        return sorted(info["workers"])
+
     def run(self, jobs: Sequence[Job]) -> list[Any]:
-        workers = sorted(self.client.scheduler_info()["workers"])
+        workers = self._workers()
+        if not workers:  # a cluster still starting: wait for a worker rather than fail
+            try:
+                self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            except Exception as exc:
+                raise ArchiveError(f"no Dask worker joined within {WAIT_FOR_WORKERS:.0f} s: {exc}") from exc
+            workers = self._workers()
         futures = [
             self.client.submit(
                 tasks.run_task,
@@ -131,7 +148,7 @@ class DaskExecutor:
                 j.ranking,
                 j.kind,
                 j.args,
-                workers=[self._worker_for(j.shard, workers)] if workers else None,
+                workers=[self._worker_for(j.shard, workers)],
                 allow_other_workers=True,
                 pure=False,
             )
