@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import NoReturn, TextIO, TypedDict
 
 import attrs
 
+from searchlib import __version__
 from searchlib.archive import Archive, is_archive
 from searchlib.check import check_index
 from searchlib.display import (
+    format_article,
     format_duplicates,
     format_facets,
     format_related,
@@ -27,9 +30,11 @@ from searchlib.display import (
 )
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
+from searchlib.query import parse_date_bound
 from searchlib.render import neutralise_controls
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
@@ -46,10 +51,28 @@ def resolve_index_path(name: str, root: Path = DEFAULT_ROOT) -> Path:
     return root / name
 
 
-def _color(stream: TextIO, flag: bool | None) -> bool:
-    if flag is not None:
-        return flag
+def _color(stream: TextIO, flag: bool | str | None) -> bool:
+    """``--color always|never|auto`` (``--color`` alone: always; ``--no-color``: never).
+
+    auto colours a terminal unless NO_COLOR is set.
+    """
+    if flag in (True, "always"):
+        return True
+    if flag in (False, "never"):
+        return False
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _width(stream: TextIO) -> int | None:
+    """The terminal's width when writing to one (output is wrapped to it), else ``None``."""
+    return shutil.get_terminal_size().columns if stream.isatty() else None
+
+
+def _print_json(out: TextIO, value: object) -> None:
+    """One JSON document per line: a list prints as JSON Lines, one item per line."""
+    data = to_jsonable(value)
+    for item in data if isinstance(data, list) else [data]:
+        out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | None, Callable[[], None]]:
@@ -99,7 +122,16 @@ class _Filters(TypedDict):
 
 
 def _filters(args: argparse.Namespace) -> _Filters:
-    """The typed filter keywords shared by search, related, duplicates and timeline."""
+    """The typed filter keywords shared by search, related, duplicates and timeline.
+
+    Dates are checked here so that a bad one is reported by its option's name (``--from``).
+    """
+    for option, value in (("--from", args.date_from), ("--to", args.date_to)):
+        if value is not None:
+            try:
+                parse_date_bound(value)
+            except ValueError as exc:
+                raise ValueError(f"{option}: {exc}") from None
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 
@@ -170,6 +202,9 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
             )
         finally:
             done()
+        if args.json:
+            _print_json(out, report)
+            return 0
         out.write(format_report(report) + "\n")
         out.write(neutralise_controls(f"index {path}: {len(ix)} articles") + "\n")
     return 0
@@ -203,7 +238,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(_results_json(results) + "\n")
         return 0
-    out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    out.write(format_results(results, color=_color(out, args.color), width=_width(out)) + "\n")
     if suggestion:
         out.write(neutralise_controls(f"Did you mean: {suggestion}") + "\n")
     if results.facets is not None:
@@ -211,15 +246,29 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+COMPLETION_ENTITIES = 500
+"""How many of the index's most frequent entity names the REPL completes."""
+
+
 def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
     with Index.open(path) as ix:
         interactive = sys.stdin.isatty() and out is sys.stdout
-        if interactive:
-            with contextlib.suppress(ImportError):  # line editing and history for input()
-                import readline  # noqa: F401
+        reader = None
+        if interactive:  # history across sessions, completion, Ctrl-C clears the line
+            from searchlib.lineedit import line_reader
+
+            names = [f.value for f in ix.facets("", size=COMPLETION_ENTITIES).entities]
+            reader = line_reader(names, history=Path(args.history) if args.history else None)
         run_repl(
-            ix, stdin=sys.stdin, stdout=out, color=_color(out, args.color), limit=args.limit, interactive=interactive
+            ix,
+            stdin=sys.stdin,
+            stdout=out,
+            color=_color(out, args.color),
+            limit=args.limit,
+            interactive=interactive,
+            reader=reader,
+            width=_width(out),
         )
     return 0
 
@@ -231,6 +280,9 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    if args.json:
+        _print_json(out, list(found))
+        return 0
     out.write(format_related(found) + "\n")
     return 0
 
@@ -238,6 +290,9 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         count = ix.reextract(_extractor(args.extractor, args.spacy_model), timeout=args.wait)
+    if args.json:
+        out.write(json.dumps({"retagged": count}) + "\n")
+        return 0
     out.write(f"re-tagged {count} article(s)\n")
     return 0
 
@@ -245,7 +300,10 @@ def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     with Index.open(resolve_index_path(args.index)) as ix:
         results = ix.more_like_this(args.id, limit=args.limit)
-    out.write(format_results(results, color=_color(out, args.color)) + "\n")
+    if args.json:
+        out.write(_results_json(results) + "\n")
+        return 0
+    out.write(format_results(results, color=_color(out, args.color), width=_width(out)) + "\n")
     return 0
 
 
@@ -256,6 +314,9 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    if args.json:
+        _print_json(out, list(found))
+        return 0
     out.write(format_duplicates(found) + "\n")
     return 0
 
@@ -267,23 +328,34 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
             bucket=DateBucket(args.bucket),
             **_filters(args),
         )
-    out.write(format_timeline(found) + "\n")
+    if args.json:
+        _print_json(out, found)
+    else:
+        out.write(format_timeline(found) + "\n")
     if args.png:
         from searchlib.plot import plot_timeline
 
-        out.write(neutralise_controls(f"wrote {plot_timeline(found, args.png)}") + "\n")
+        message = neutralise_controls(f"wrote {plot_timeline(found, args.png)}")
+        print(message, file=sys.stderr) if args.json else out.write(message + "\n")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     with _open_any(args) as ix:
-        out.write(format_stats(ix.stats()) + "\n")
+        stats = ix.stats()
+    if args.json:
+        _print_json(out, stats)
+        return 0
+    out.write(format_stats(stats) + "\n")
     return 0
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_index(resolve_index_path(args.index), repair=args.repair)
-    out.write(neutralise_controls(report.summary()) + "\n")
+    if args.json:
+        _print_json(out, {**to_jsonable(report), "ok": report.ok})
+    else:
+        out.write(neutralise_controls(report.summary()) + "\n")
     return 0 if report.ok or report.repairs else 3
 
 
@@ -320,14 +392,103 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise_controls(message)}\n")
 
 
+def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        article = ix.get(args.id)
+    if article is None:
+        raise SearchlibError(f"no article with id {args.id!r}")
+    if args.json:
+        out.write(json.dumps(article_json(article), ensure_ascii=False) + "\n")
+    else:
+        out.write(format_article(article) + "\n")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(resolve_index_path(args.index)) as ix:
+        deleted = ix.delete(*args.ids)
+    if args.json:
+        out.write(json.dumps({"deleted": deleted, "requested": len(set(args.ids))}) + "\n")
+    else:
+        out.write(f"deleted {deleted} of {len(set(args.ids))} article(s)\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from searchlib.web import serve
+    except ImportError as exc:
+        raise ImportError(f"searchlib serve needs the web extra: pip install 'searchlib[web]' ({exc})") from exc
+    from searchlib.web.server import is_loopback
+
+    path = resolve_index_path(args.index)
+    if not path.exists():
+        raise SearchlibError(f"no index at {path}")
+    if not is_loopback(args.host):
+        print(f"searchlib: warning: serving {path} to the network on {args.host}", file=sys.stderr)
+    out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
+    out.flush()
+    serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from searchlib.export import export_lines
+
+    with Index.open(resolve_index_path(args.index)) as ix:
+        lines = export_lines(
+            ix,
+            args.query,
+            fmt=args.format,
+            **_filters(args),
+            sort=Sort(args.sort),
+            collapse_duplicates=args.collapse,
+        )
+        if args.output and args.output != "-":
+            count = 0
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                for line in lines:
+                    f.write(line)
+                    count += 1
+            rows = count - 1 if args.format == "csv" else count
+            print(f"wrote {rows} article(s) to {args.output}", file=sys.stderr)
+        else:
+            for line in lines:
+                out.write(line)
+    return 0
+
+
+def _common_options() -> tuple[_Parser, _Parser]:
+    """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
+    color = _Parser(add_help=False)
+    color.add_argument(
+        "--color",
+        nargs="?",
+        const="always",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
+    )
+    color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
+    as_json = _Parser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON (JSON Lines where the output is a list)")
+    return color, as_json
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="searchlib", description="Index and search news articles.")
+    parser.add_argument("--version", action="version", version=f"searchlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory, or a bare name under indexes/"
 
-    p = sub.add_parser("index", help="add articles from files, directories or globs to an index")
+    color, as_json = _common_options()
+    p = sub.add_parser(
+        "index", parents=[color, as_json], help="add articles from files, directories or globs to an index"
+    )
     p.add_argument("index", help=index_help)
-    p.add_argument("paths", nargs="+", help="article text files, .jsonl files, directories or globs (.gz too)")
+    p.add_argument(
+        "paths", nargs="+", help="article text files, .jsonl files, directories or globs (.gz too); - reads stdin"
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--overwrite", action="store_true", help="replace the index instead of adding to it")
     p.add_argument("--commit-every", type=int, default=10_000, metavar="N", help="commit every N articles")
@@ -351,25 +512,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_index)
 
-    color = _Parser(add_help=False)
-    color.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="ANSI colour")
-
     filters = _Parser(add_help=False)
     filters.add_argument("--from", dest="date_from", metavar="DATE", help="earliest date (YYYY[-MM[-DD]])")
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
-    filters.add_argument("--source", metavar="NAME")
+    filters.add_argument("--source", metavar="NAME", help="only articles from this source (case-insensitive)")
     filters.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
 
-    p = sub.add_parser("search", parents=[color, filters], help="run one query and print ranked, highlighted hits")
+    p = sub.add_parser(
+        "search", parents=[color, as_json, filters], help="run one query and print ranked, highlighted hits"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("query", help="query string (see README: query syntax)")
-    p.add_argument("-n", "--limit", type=int, default=10)
-    p.add_argument("--page", type=int, default=None)
-    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value)
+    p.add_argument("-n", "--limit", type=int, default=10, help="hits per page (default: 10)")
+    p.add_argument("--page", type=int, default=None, help="1-based page of hits to print")
+    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value, help="order of hits")
     p.add_argument("--facets", action="store_true", help="also print facets over all matches")
-    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
-    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument(
+        "--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value, help="date buckets"
+    )
     p.add_argument("--collapse", action="store_true", help="one hit per group of near-duplicates")
     p.add_argument("--recent", type=float, metavar="DAYS", help="favour recent articles: half-life in days")
     p.add_argument("--now", default=dt.date.today().isoformat(), metavar="DATE", help="reference date for --recent")
@@ -377,50 +538,94 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("repl", parents=[color], help="interactive queries")
     p.add_argument("index", nargs="?", default="demo", help=index_help + " (default: demo)")
-    p.add_argument("-n", "--limit", type=int, default=5)
+    p.add_argument("-n", "--limit", type=int, default=5, help="hits per page (default: 5)")
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        help="history file (default: $SEARCHLIB_HISTORY or ~/.local/state/searchlib/history)",
+    )
     p.set_defaults(func=cmd_repl)
 
-    p = sub.add_parser("related", parents=[filters], help="entities that appear most with a query")
+    p = sub.add_parser("related", parents=[color, as_json, filters], help="entities that appear most with a query")
     p.add_argument("index", help=index_help)
     p.add_argument("query", help='query string, e.g. entity:Hamas or "wage talks"')
-    p.add_argument("-n", "--size", type=int, default=10)
+    p.add_argument("-n", "--size", type=int, default=10, help="how many entities (default: 10)")
     p.set_defaults(func=cmd_related)
 
-    p = sub.add_parser("retag", help="re-extract entities from the stored text with another extractor")
+    p = sub.add_parser(
+        "retag", parents=[color, as_json], help="re-extract entities from the stored text with another extractor"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.set_defaults(func=cmd_retag)
 
-    p = sub.add_parser("similar", parents=[color], help="articles most like a given one (more like this)")
+    p = sub.add_parser("similar", parents=[color, as_json], help="articles most like a given one (more like this)")
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
-    p.add_argument("-n", "--limit", type=int, default=10)
+    p.add_argument("-n", "--limit", type=int, default=10, help="how many articles (default: 10)")
     p.set_defaults(func=cmd_similar)
 
-    p = sub.add_parser("duplicates", parents=[filters], help="groups of near-duplicate articles")
+    p = sub.add_parser("duplicates", parents=[color, as_json, filters], help="groups of near-duplicate articles")
     p.add_argument("index", help=index_help)
     p.add_argument("query", nargs="?", default="", help="only groups with an article matching this query")
-    p.add_argument("-n", "--size", type=int, default=20)
+    p.add_argument("-n", "--size", type=int, default=20, help="how many groups (default: 20)")
     p.set_defaults(func=cmd_duplicates)
 
-    p = sub.add_parser("timeline", parents=[filters], help="matches per day, month or year")
+    p = sub.add_parser("timeline", parents=[color, as_json, filters], help="matches per day, month or year")
     p.add_argument("index", help=index_help)
     p.add_argument("query", help="query string")
-    p.add_argument("--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value)
+    p.add_argument(
+        "--bucket", choices=[b.value for b in DateBucket], default=DateBucket.MONTH.value, help="date buckets"
+    )
     p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
     p.set_defaults(func=cmd_timeline)
 
-    p = sub.add_parser("stats", help="facts about an index")
+    p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
     p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("check", help="verify an index: segments, counts, duplicate ids, orphan files, locks")
+    p = sub.add_parser(
+        "check", parents=[color, as_json], help="verify an index: segments, counts, duplicate ids, orphan files, locks"
+    )
     p.add_argument("index", help=index_help)
     p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
+    p.add_argument("index", help=index_help)
+    p.add_argument("id", help="the article's id (shown with every hit)")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("delete", parents=[color, as_json], help="delete articles by id, in one commit")
+    p.add_argument("index", help=index_help)
+    p.add_argument("ids", nargs="+", metavar="ID", help="ids of the articles to delete")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser(
+        "serve", parents=[color], help="browse and search an index in a web browser (needs searchlib[web])"
+    )
+    p.add_argument("index", help=index_help)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="also accept this Host header (repeatable; e.g. a reverse proxy's name)",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export", parents=[color, filters], help="every match of a query as CSV or JSON Lines")
+    p.add_argument("index", help=index_help)
+    p.add_argument("query", nargs="?", default="", help="query string (default: every article)")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default: jsonl)")
+    p.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.SCORE.value, help="order of rows")
+    p.add_argument("--collapse", action="store_true", help="one row per group of near-duplicates")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", parents=[color], help="index the bundled sample corpus and run example queries")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="where to put the demo index (default: indexes/)")

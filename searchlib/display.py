@@ -6,6 +6,8 @@ Every string that came from an article, a query or a file name passes through
 
 from __future__ import annotations
 
+import textwrap
+
 from searchlib.ingest import IngestReport
 from searchlib.models import Article, DuplicateGroup, Facets, Hit, IndexStats, RelatedEntity, Results, Snippet, Timeline
 from searchlib.render import neutralise_controls as _safe
@@ -39,11 +41,26 @@ def _bold(text: str, color: bool) -> str:
     return f"\x1b[1m{text}\x1b[0m" if color else text
 
 
-def format_hit(hit: Hit, *, color: bool = False) -> str:
-    """Rank, score, date and title; then entities and the snippets, indented."""
+def _wrap(text: str, width: int | None, indent: str) -> list[str]:
+    """``text`` indented, wrapped at spaces to ``width`` columns (``None``: one line)."""
+    if width is None:
+        return [indent + text]
+    return textwrap.wrap(text, width=max(width, 40), initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def format_hit(hit: Hit, *, color: bool = False, width: int | None = None) -> str:
+    """Rank, score, date and title; then entities and the snippets, indented.
+
+    The score is left out when it is 0 (hits sorted by date are not scored); ``width`` wraps
+    the lines at spaces to that many columns.
+    """
     article = hit.article
     title = _render(hit.title_snippet, color) if hit.title_snippet else _safe(article.title)
-    lines = [f"{hit.rank:>3}. [{hit.score:6.2f}] {article.date.isoformat()}  {_bold(title, color)}"]
+    score = f"[{hit.score:6.2f}] " if hit.score else ""
+    head = f"{hit.rank:>3}. {score}{article.date.isoformat()}  {_bold(title, color)}"
+    lines = _wrap(head, width, "")
+    if width is not None and len(lines) > 1:
+        lines[1:] = _wrap(" ".join(line.strip() for line in lines[1:]), width, "     ")
     meta = [f"id {_safe(article.id)}"]
     if article.source:
         meta.append(_safe(article.source))
@@ -52,18 +69,20 @@ def format_hit(hit: Hit, *, color: bool = False) -> str:
         shown = _safe(", ".join(names[:MAX_ENTITIES_SHOWN]))
         more = f" +{len(names) - MAX_ENTITIES_SHOWN}" if len(names) > MAX_ENTITIES_SHOWN else ""
         meta.append(f"entities: {shown}{more}")
-    lines.append("     " + _dim(" | ".join(meta), color))
-    lines.extend("     " + _render(snippet, color) for snippet in hit.snippets)
+    lines.extend(_dim(line, color) for line in _wrap(" | ".join(meta), width, "     "))
+    for snippet in hit.snippets:
+        lines.extend(_wrap(_render(snippet, color), width, "     "))
     if hit.copies:
-        lines.append("     " + _dim(f"+{len(hit.copies)} near-duplicate(s): {_safe(', '.join(hit.copies))}", color))
+        copies = f"+{len(hit.copies)} near-duplicate(s): {_safe(', '.join(hit.copies))}"
+        lines.extend(_dim(line, color) for line in _wrap(copies, width, "     "))
     return "\n".join(lines)
 
 
-def format_results(results: Results, *, color: bool = False) -> str:
-    """Every hit of the page, then a line with the total and the page shown."""
+def format_results(results: Results, *, color: bool = False, width: int | None = None) -> str:
+    """Every hit of the page, then a line with the total and the page shown (``width``: wrap to it)."""
     if results.total == 0:
         return "No matches."
-    blocks = [format_hit(hit, color=color) for hit in results.hits]
+    blocks = [format_hit(hit, color=color, width=width) for hit in results.hits]
     first, last = results.offset + 1, results.offset + len(results.hits)
     footer = f"{results.total} match(es); showing {first}-{last}" if results.hits else f"{results.total} match(es)"
     if results.has_more:

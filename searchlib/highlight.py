@@ -118,6 +118,9 @@ def _merge(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
 _SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\n\s*)(?=\S)")
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _window(text: str, spans: Sequence[tuple[int, int, int]], chars: int) -> tuple[int, int]:
     """The ``chars``-long window holding the most distinct patterns, then the most matches."""
     best = (-1, -1, 0)
@@ -140,12 +143,20 @@ def _window(text: str, spans: Sequence[tuple[int, int, int]], chars: int) -> tup
             break
     else:
         if start > 0:
-            space = text.rfind(" ", 0, start)
-            start = space + 1 if space != -1 and start - space < 30 else start
+            space = max(text.rfind(c, 0, start) for c in " \n\t")
+            if space != -1 and start - space < 30:
+                start = space + 1
+            else:  # a long word: start after it, at the latest at the first match
+                found = _SPACE.search(text, start, start_at)
+                start = found.end() if found else start_at
     end = min(len(text), max(start + chars, end_at))
-    if end < len(text):
-        space = text.rfind(" ", end_at, end + 1)
-        end = space if space > end_at else end
+    if end < len(text):  # end at a word boundary: back to the last space after the matches, else on to the next
+        space = max(text.rfind(c, end_at, end + 1) for c in " \n\t")
+        if space > end_at:
+            end = space
+        else:
+            found = _SPACE.search(text, end)
+            end = found.start() if found else len(text)
     return start, end
 
 
@@ -162,7 +173,11 @@ def _snippet(text: str, start: int, end: int, spans: Sequence[tuple[int, int, in
 
 
 def _lead(text: str, chars: int, field: str) -> Snippet:
-    end = len(text) if len(text) <= chars else max(text.rfind(" ", 0, chars), chars // 2)
+    end = len(text)
+    if len(text) > chars:
+        space = max(text.rfind(c, 0, chars + 1) for c in " \n\t")
+        found = _SPACE.search(text, chars)
+        end = space if space > 0 else (found.start() if found else len(text))
     return Snippet(text=text[:end], field=field, truncated_end=end < len(text))
 
 

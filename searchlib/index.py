@@ -20,7 +20,7 @@ from searchlib._whoosh import search as ws
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
 from searchlib.entities import EntityExtractor, RuleExtractor
-from searchlib.errors import DocumentNotFoundError, IngestError
+from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import (
     MAX_ARTICLE_CHARS,
@@ -99,6 +99,17 @@ def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], so
         entities=tuple(entities),
         source=source,
     )
+
+
+def _parse(query: str, lenient: bool) -> tuple[q.Node, str | None]:
+    """The query's AST; when ``lenient``, a query that does not parse becomes its plain words, with a notice."""
+    try:
+        return q.parse(query), None
+    except QuerySyntaxError as exc:
+        if not lenient:
+            raise
+        words = q.plain_words(query)
+        return q.parse(words), f"{exc.reason} at position {exc.position}: searched as plain words ({words or 'none'})"
 
 
 def _key_words(text: str) -> list[str]:
@@ -334,6 +345,7 @@ class Index:
         facet_size: int = 10,
         collapse_duplicates: bool = False,
         recency: Recency | None = None,
+        lenient: bool = False,
     ) -> Results:
         """Rank the articles matching ``query`` (see README for the syntax) within the filters.
 
@@ -343,8 +355,10 @@ class Index:
         sources over all matches. ``collapse_duplicates=True`` returns one hit per group of
         near-duplicates (``Hit.copies`` lists the others) and counts each group once in ``total``.
         ``recency`` decays relevance with age relative to a date you give (see :class:`Recency`).
+        ``lenient=True`` searches a query that does not parse as its plain words instead of raising
+        ``QuerySyntaxError``, and says so in ``Results.notice``.
         """
-        node = q.parse(query)
+        node, notice = _parse(query, lenient)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -375,7 +389,9 @@ class Index:
             attrs.evolve(self._hit(offset + i + 1, h.score, h.article, matchers, highlight), copies=h.copies)
             for i, h in enumerate(raw.hits)
         )
-        return Results(query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets)
+        return Results(
+            query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets, notice=notice
+        )
 
     def _hit(
         self,
@@ -413,12 +429,15 @@ class Index:
         hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
-    def suggest(self, query: str) -> str | None:
+    def suggest(self, query: str, *, lenient: bool = False) -> str | None:
         """The query with misspelled words replaced by the closest indexed words, or ``None``.
 
-        Only words found nowhere in the index are replaced ("did you mean").
+        Only words found nowhere in the index are replaced ("did you mean"). ``lenient=True``
+        corrects the plain words of a query that does not parse.
         """
-        node = q.parse(query)
+        node, notice = _parse(query, lenient)
+        if notice is not None:
+            query = q.plain_words(query)
         words = sorted(
             {
                 leaf.text
@@ -444,10 +463,12 @@ class Index:
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
         size: int = 10,
+        lenient: bool = False,
     ) -> Facets:
         """Top entities, counts per date bucket and sources over every match of ``query``."""
         results = self.search(
             query,
+            lenient=lenient,
             date_from=date_from,
             date_to=date_to,
             entities=entities,
@@ -471,14 +492,15 @@ class Index:
         source: str | None = None,
         size: int = 10,
         min_count: int = 1,
+        lenient: bool = False,
     ) -> tuple[RelatedEntity, ...]:
         """Entities that appear most, and most unusually, in the articles matching the query.
 
         Ranked by significance against the whole archive (see :class:`RelatedEntity`); entities
         named in the query or the filters are left out. ``min_count`` drops entities seen in
-        fewer matching articles.
+        fewer matching articles. ``lenient`` as in :meth:`search`.
         """
-        node = q.parse(query)
+        node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
@@ -525,12 +547,14 @@ class Index:
         entities: Sequence[str] = (),
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
+        lenient: bool = False,
     ) -> Timeline:
         """Matching articles per day, month or year, with empty buckets filled with zeros.
 
         The timeline runs from ``date_from`` (or the first match) to ``date_to`` (or the last).
+        ``lenient`` as in :meth:`search`.
         """
-        node = q.parse(query)
+        node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
 

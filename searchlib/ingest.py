@@ -14,6 +14,9 @@ import io
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -370,6 +373,25 @@ def _is_input(path: Path) -> bool:
     return suffix in TEXT_SUFFIXES or (suffix in JSONL_SUFFIXES and suffix != ".json")
 
 
+STDIN_NAME = "-"
+STDIN = Path(STDIN_NAME)
+"""The path ``-`` stands for standard input: JSON Lines when it starts with ``{``, else the text format."""
+
+
+STDIN_SPOOL_BYTES = 64 * 1024 * 1024
+"""Standard input is copied to a temporary file (in memory up to this size) so it can be sniffed and reread."""
+
+
+def _open_stdin() -> tuple[str, IO[bytes]]:
+    """(format, a seekable copy of standard input): JSON Lines when it starts with ``{`` (after a BOM or blanks)."""
+    copy: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=STDIN_SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+    shutil.copyfileobj(sys.stdin.buffer, copy)
+    copy.seek(0)
+    head = copy.read(SNIFF_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+    copy.seek(0)
+    return ("jsonl" if head.startswith(b"{") else "text"), copy
+
+
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | IngestProblem]:
     """Files named by ``paths``: files as given, directories recursively, globs expanded.
 
@@ -379,6 +401,11 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Inges
     seen: set[str] = set()
     for given in paths:
         text = os.fspath(given)
+        if text == STDIN_NAME:
+            if text not in seen:
+                seen.add(text)
+                yield STDIN
+            continue
         if _GLOB_CHARS.search(text) and not Path(text).exists():
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
@@ -442,15 +469,19 @@ def read_articles(
     sizes = []
     for f in files:
         try:
-            sizes.append(f.stat().st_size)
+            sizes.append(0 if f is STDIN else f.stat().st_size)
         except OSError:
             sizes.append(0)
     total_bytes, done_bytes, articles = sum(sizes), 0, 0
     for number, (path, size) in enumerate(zip(files, sizes, strict=True), start=1):
-        name = str(path)
-        parser = parse_jsonl if _format_of(path) == "jsonl" else parse_text
+        name = "<stdin>" if path is STDIN else str(path)
         try:
-            with _open_binary(path) as stream:
+            if path is STDIN:
+                fmt, opened = _open_stdin()
+            else:
+                fmt, opened = _format_of(path), _open_binary(path)
+            parser = parse_jsonl if fmt == "jsonl" else parse_text
+            with opened as stream:
                 lines = sniff(stream, name)
                 if isinstance(lines, IngestProblem):
                     yield lines

@@ -11,6 +11,7 @@ import enum
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
 
 import attrs
 
@@ -267,6 +268,12 @@ class Hit:
     snippets: tuple[Snippet, ...] = ()
     title_snippet: Snippet | None = None
     copies: tuple[str, ...] = ()
+
+    @property
+    def entities(self) -> tuple[Entity, ...]:
+        """The article's entities: always a tuple (articles read from an index always carry theirs)."""
+        return self.article.entities or ()
+
     """Ids of this article's near-duplicates, when the search collapsed them into this hit."""
 
 
@@ -298,12 +305,26 @@ class Results:
     offset: int
     limit: int
     facets: Facets | None = None
+    notice: str | None = None
+    """Set by ``search(..., lenient=True)`` when the query did not parse and was searched as plain words."""
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
 
     def __len__(self) -> int:
         return len(self.hits)
+
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Hit, ...]: ...
+    def __getitem__(self, index: int | slice) -> Hit | tuple[Hit, ...]:
+        """``results[0]`` is the first hit of this page; slices give tuples of hits."""
+        return self.hits[index]
+
+    def __repr__(self) -> str:
+        shown = f"hits {self.offset + 1}-{self.offset + len(self.hits)}" if self.hits else "no hits"
+        return f"<Results {self.query!r}: {self.total} matches, {shown}>"
 
     @property
     def has_more(self) -> bool:

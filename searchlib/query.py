@@ -41,6 +41,7 @@ __all__ = [
     "Term",
     "parse",
     "parse_date_bound",
+    "plain_words",
 ]
 
 MAX_QUERY_CHARS = 10_000
@@ -426,3 +427,17 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
     elif isinstance(node, (And, Or)):
         for child in node.children:
             yield from positive_leaves(child)
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def plain_words(query: str) -> str:
+    """The words of ``query`` with every operator, quote, bracket and field stripped.
+
+    What a lenient search runs when ``query`` does not parse: each word required, as if typed
+    alone (operator words are lower-cased so they stay words). At most ``MAX_TERMS`` words.
+    """
+    words = _WORD.findall(query[:MAX_QUERY_CHARS].replace("\x00", " "))
+    return " ".join(w.lower() if w in _OPERATORS else w for w in words[:MAX_TERMS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from typing import TextIO, TypedDict
@@ -26,7 +27,7 @@ from searchlib.render import neutralise_controls
 __all__ = ["HELP", "Session", "run_repl"]
 
 HELP = """\
-Type a query to search (e.g. hostage talks, "wage talks", entity:Hamas, date:2025-05).
+Type a query to search (e.g. {examples}).
 Commands:
   :more                 next page of the last query        :prev   previous page
   :limit N              hits per page (now {limit})
@@ -45,7 +46,37 @@ Commands:
   :recent off           plain relevance again
   :show N|ID            the whole article of hit N (or with id ID)
   :stats                facts about the index
-  :help                 this text                          :quit   leave (or Ctrl-D)"""
+  :help                 this text                          :quit   leave (or Ctrl-D)
+Ctrl-C clears the line; Tab completes commands, fields and entity names (with prompt_toolkit)."""
+
+FALLBACK_EXAMPLES = ("hostage talks", '"wage talks"', "entity:Hamas", "date:2025-05")
+
+
+def example_queries(index: Index) -> tuple[str, ...]:
+    """Example queries that find something in ``index``: a frequent title word, a phrase, its top entity, a month.
+
+    Each is checked against the index; the README's examples stand in for any that find nothing.
+    """
+    newest = index.search("", sort=Sort.NEWEST, limit=50, highlight=None)
+    counts: dict[str, int] = {}
+    for hit in newest:
+        for word in re.findall(r"[^\W\d_]{5,}", hit.article.title):
+            if word.islower():
+                counts[word] = counts.get(word, 0) + 1
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    candidates: list[str] = []
+    if words:
+        candidates.append(words[0])
+    if len(words) > 1:
+        candidates.append(f"{words[1]} OR {words[0]}")
+    top = index.facets("", size=1)
+    if top.entities:
+        name = top.entities[0].value
+        candidates.append(f"entity:{name}" if re.fullmatch(r"[\w.-]+", name) else f'entity:"{name}"')
+    if newest.hits:
+        candidates.append(f"date:{newest.hits[0].article.date:%Y-%m}")
+    found = tuple(q for q in candidates if index.search(q, limit=0, highlight=None).total > 0)
+    return found or FALLBACK_EXAMPLES
 
 
 class _Filters(TypedDict):
@@ -92,11 +123,13 @@ class Session:
 
 
 class _Repl:
-    def __init__(self, index: Index, out: TextIO, color: bool, limit: int) -> None:
+    def __init__(self, index: Index, out: TextIO, color: bool, limit: int, width: int | None = None) -> None:
         self.index = index
         self.out = out
         self.color = color
+        self.width = width
         self.state = Session(limit=limit)
+        self.examples: tuple[str, ...] | None = None
         self.commands: dict[str, Callable[[list[str]], None]] = {
             "more": self.more,
             "next": self.more,
@@ -117,9 +150,7 @@ class _Repl:
             "collapse": self.set_collapse,
             "timeline": self.timeline,
             "stats": lambda _a: self.say(format_stats(self.index.stats())),
-            "help": lambda _a: self.say(
-                HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off")
-            ),
+            "help": self.help,
         }
 
     def say(self, text: str, *, formatted: bool = False) -> None:
@@ -169,18 +200,33 @@ class _Repl:
             )
         except QuerySyntaxError as exc:
             self.say(f"query error: {exc.reason} at position {exc.position}\n{exc.pointer()}")
+            self.state = attrs.evolve(s, last=None)
             return
         self.state = attrs.evolve(s, last=results)
-        self.say(format_results(results, color=self.color), formatted=True)
+        self.say(format_results(results, color=self.color, width=self.width), formatted=True)
         if results.total == 0:
             suggestion = self.index.suggest(s.query)
             if suggestion:
                 self.say(f"Did you mean: {suggestion}")
 
     def help(self, _args: list[str]) -> None:
-        self.say(HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off"))
+        if self.examples is None:
+            self.examples = example_queries(self.index)
+        examples = ", ".join(self.examples)
+        self.say(
+            HELP.format(limit=self.state.limit, collapse="on" if self.state.collapse else "off", examples=examples)
+        )
+
+    def _failed(self) -> bool:
+        """Whether the last query did not run (a query error): paging then says so and stays put."""
+        if self.state.query is not None and self.state.last is None:
+            self.say("the last query failed, so there is no page to move to: fix the query first")
+            return True
+        return False
 
     def more(self, _args: list[str]) -> None:
+        if self._failed():
+            return
         last = self.state.last
         if last is None or not last.has_more:
             self.say("no more hits")
@@ -189,6 +235,8 @@ class _Repl:
         self.run()
 
     def prev(self, _args: list[str]) -> None:
+        if self._failed():
+            return
         if self.state.offset == 0:
             self.say("already at the first page")
             return
@@ -285,7 +333,7 @@ class _Repl:
         if len(args) != 1:
             raise ValueError("usage: :like N (a hit's rank) or :like ID")
         results = self.index.more_like_this(self._article_id(args[0]), limit=self.state.limit)
-        self.say(format_results(results, color=self.color), formatted=True)
+        self.say(format_results(results, color=self.color, width=self.width), formatted=True)
 
     def set_recent(self, args: list[str]) -> None:
         if args == ["off"]:
@@ -316,23 +364,29 @@ def run_repl(
     limit: int = 5,
     prompt: str = "searchlib> ",
     interactive: bool = False,
+    reader: Callable[[str], str] | None = None,
+    width: int | None = None,
 ) -> None:
     """Read queries and commands from ``stdin`` until ``:quit`` or end of input.
 
-    With ``interactive=True`` the prompt is shown with ``input()`` (readline editing and
-    history where available); otherwise lines are read from ``stdin`` and the prompt is
-    written to ``stdout``.
+    With ``interactive=True`` lines come from ``reader(prompt)`` (default ``input()``; the CLI
+    passes :func:`searchlib.lineedit.line_reader`: history, completion); Ctrl-C there clears
+    the line instead of leaving. Otherwise lines are read from ``stdin`` and the prompt is
+    written to ``stdout``. ``width`` wraps hits to that many columns.
     """
-    repl = _Repl(index, stdout, color, limit)
+    read = reader or input
+    repl = _Repl(index, stdout, color, limit, width)
     stats = index.stats()
     repl.say(f"searchlib: {stats.documents} articles in {stats.path or '<memory>'}. Type :help for commands.")
     while True:
         if interactive:
             try:
-                line = input(prompt)
+                line = read(prompt)
             except EOFError:
                 repl.say("")
                 break
+            except KeyboardInterrupt:  # Ctrl-C: drop the line, keep the session
+                continue
         else:
             stdout.write(prompt)
             stdout.flush()

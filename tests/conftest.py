@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -53,3 +56,10 @@ def small_index() -> Iterator[searchlib.Index]:
     )
     yield ix
     ix.close()
+
+
+def require(module: str) -> ModuleType:
+    """Import an optional dependency: skip without it locally, but fail in CI (``CI=true``), never skip."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
