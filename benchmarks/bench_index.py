@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 
 from benchmarks import common
 from benchmarks.corpus import ensure_corpus
+from benchmarks.engines import ENGINES
 
 BUILD_STAMP = "build.json"
 
@@ -73,6 +74,7 @@ def built_with(engine: str, corpus: Path) -> str | None:
 def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     corpus, info = ensure_corpus(common.DATA, args.articles, args.seed, args.format)
     engines, notes = common.available_engines(args.engines)
+    engines = [e for e in engines if ENGINES[e].searches is None]  # search-only variants build nothing
     env = common.environment(info, args.seed)
     results: dict[str, dict[str, Any]] = {}
     for engine in engines:

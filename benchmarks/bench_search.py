@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     save_queries(queries, qfile)
     raws: dict[str, dict[str, Any]] = {}
     for engine in engines:
-        index = ensure_index(engine, corpus)
+        index = ensure_index(ENGINES[engine].searches or engine, corpus)
         if engine == "searchlib" and built_with(engine, corpus) != common.searchlib_digest():
             notes.append(
                 f"the searchlib index was built by searchlib {built_with(engine, corpus)} "

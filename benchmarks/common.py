@@ -26,7 +26,16 @@ DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 PACKAGES = ("searchlib", "whoosh", "tantivy", "bm25s", "numpy", "wordfreq", "psutil", "matplotlib")
 QUICK_ARTICLES = 300
-DEFAULT_ENGINES = ("searchlib", "searchlib-2w", "searchlib-nofsync", "whoosh", "tantivy", "fts5", "bm25s")
+DEFAULT_ENGINES = (
+    "searchlib",
+    "searchlib-engine",
+    "searchlib-2w",
+    "searchlib-nofsync",
+    "whoosh",
+    "tantivy",
+    "fts5",
+    "bm25s",
+)
 _SNAPSHOT: Path | None = None
 
 

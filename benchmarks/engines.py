@@ -51,6 +51,8 @@ class Engine:
     """A variant measured by the indexing benchmark only (the search benchmark skips it)."""
     full_only: ClassVar[bool] = False
     """Left out of ``--quick`` runs unless named in ``--engines``."""
+    searches: ClassVar[str | None] = None
+    """Another engine whose index this one searches (a variant measuring a different path)."""
 
     @classmethod
     def missing(cls) -> list[str]:
@@ -180,6 +182,34 @@ class SearchlibNofsyncEngine(SearchlibEngine):
     full_only = True
     fsync = False
     notes = "searchlib with FSYNC=False (not durable; benchmarks only)"
+
+
+class SearchlibCoreEngine(SearchlibEngine):
+    """searchlib's engine alone: parse, plan and evaluate to the top-10 document numbers and the exact total.
+
+    No stored article is loaded (the ids come from a per-commit column); the end-to-end cost is
+    the ``searchlib`` row, measured on the same index in the same run.
+    """
+
+    name = "searchlib-engine"
+    searches = "searchlib"
+    notes = "searchlib's columnar engine only: plan + evaluate to top-10 document numbers and the exact total"
+
+    def search(self, query: Query) -> list[str]:
+        from searchlib import index as sl_index
+        from searchlib import query as q
+
+        dates = _dates(query)
+        filters = sl_index._filters(
+            dates[0] if dates else None, dates[1] if dates else None, [query.entity] if query.entity else [], None
+        )
+        plan = self.ix.ranking.plan(q.parse(self.query_string(query)), filters)
+
+        def run(snap: Any) -> list[str]:
+            ranked = snap.evaluate(plan, None, limit=TOP_K)
+            return [str(i) for i in snap.ids()[ranked.docnums]]
+
+        return list(self.ix._engine.read("search", run))
 
 
 class WhooshEngine(Engine):
@@ -441,6 +471,7 @@ ENGINES: dict[str, type[Engine]] = {
     e.name: e
     for e in (
         SearchlibEngine,
+        SearchlibCoreEngine,
         Searchlib2wEngine,
         SearchlibNofsyncEngine,
         WhooshEngine,

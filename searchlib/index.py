@@ -9,16 +9,18 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
+from searchlib import plan as pl
 from searchlib import query as q
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
+from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
+from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
@@ -64,6 +66,7 @@ MAX_TIMELINE_DAYS = 40_000
 """Timelines spanning more days than this list only their non-empty buckets."""
 
 DateLike = dt.date | str | None
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -76,8 +79,31 @@ class Ranking:
     k1: float = attrs.field(default=1.2, validator=attrs.validators.ge(0))
     b: float = attrs.field(default=0.75, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
 
-    def _weights(self) -> ws.Weights:
-        return ws.Weights(self.title_boost, self.body_boost, self.entity_boost, self.k1, self.b)
+    def plan(self, node: q.Node, filters: _Filters | None = None) -> pl.Plan:
+        """The plan of a parsed query within ``filters``, scored with these weights."""
+        f = filters or _Filters()
+        return pl.compile_plan(
+            node,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            entities=f.entities,
+            source=f.source,
+            title_boost=self.title_boost,
+            body_boost=self.body_boost,
+            entity_boost=self.entity_boost,
+            k1=self.k1,
+            b=self.b,
+        )
+
+
+@attrs.frozen
+class _Filters:
+    """Typed filters that restrict matches without affecting scores."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    entities: tuple[str, ...] = ()
+    source: str | None = None
 
 
 def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
@@ -90,10 +116,10 @@ def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
     return last if end else first
 
 
-def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> ws.Filters:
+def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> _Filters:
     if isinstance(entities, str):
         raise TypeError("entities must be a sequence of names, not a string")
-    return ws.Filters(
+    return _Filters(
         date_from=_bound(date_from, end=False, name="date_from"),
         date_to=_bound(date_to, end=True, name="date_to"),
         entities=tuple(entities),
@@ -125,6 +151,7 @@ class Index:
 
     def __init__(self, backend: Backend, *, extractor: EntityExtractor | None, ranking: Ranking | None) -> None:
         self._backend = backend
+        self._engine = ColumnarEngine(backend)
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
         self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
@@ -180,7 +207,7 @@ class Index:
         self.close()
 
     def __len__(self) -> int:
-        return int(self._backend.run("count", lambda s: s.doc_count()))
+        return self._engine.count()
 
     def __repr__(self) -> str:
         return f"Index({str(self.path) if self.path else '<memory>'!r})"
@@ -300,12 +327,12 @@ class Index:
         if extractor is not None:
             self.extractor = extractor
         self._aliases.clear()
-        ids = self._backend.run("re-extract", ws.extracted_ids)
+        ids = self._engine.read("re-extract", lambda snap: snap.extracted_ids())
         writer, pending, done = self.writer(timeout=timeout), 0, 0
         try:
             for start in range(0, len(ids), REEXTRACT_BATCH):
                 batch = ids[start : start + REEXTRACT_BATCH]
-                articles = self._backend.run("re-extract", functools.partial(ws.get_articles, ids=batch))
+                articles = self._engine.read("re-extract", functools.partial(ColumnarSnapshot.get_many, ids=batch))
                 for article in articles:
                     if article is None:  # deleted meanwhile
                         continue
@@ -325,7 +352,7 @@ class Index:
 
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
-        return self._backend.run("get", lambda s: ws.get_article(s, doc_id))
+        return self._engine.read("get", lambda snap: snap.get(doc_id))
 
     def search(
         self,
@@ -368,30 +395,44 @@ class Index:
         if offset < 0:
             raise ValueError("offset must not be negative")
         filters = _filters(date_from, date_to, entities, source)
-        request = ws.FacetRequest(DateBucket(facet_bucket), facet_size) if facets else None
-        raw = self._backend.run(
-            "search",
-            lambda s: ws.search(
-                s,
-                node,
-                filters,
-                weights=self.ranking._weights(),
-                sort=Sort(sort),
-                offset=offset,
-                limit=limit,
-                facets=request,
-                collapse=collapse_duplicates,
-                recency=recency,
-            ),
-        )
+        plan = self._plan(query, node, filters)
+        bucket = DateBucket(facet_bucket)
+
+        def run(snap: ColumnarSnapshot) -> tuple[Ranked, list[Article], Facets | None]:
+            ranked = snap.evaluate(
+                plan, None, sort=Sort(sort), offset=offset, limit=limit, collapse=collapse_duplicates, recency=recency
+            )
+            counts = snap.facets(snap.matches(plan), bucket, facet_size) if facets else None
+            return ranked, snap.articles(ranked.docnums.tolist()), counts
+
+        ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
+        copies = ranked.copies or ((),) * len(found)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(self._hit(offset + i + 1, h.score, h.article, matchers, highlight), copies=h.copies)
-            for i, h in enumerate(raw.hits)
+            attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
+            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, found, copies, strict=True))
         )
         return Results(
-            query=query, total=raw.total, hits=hits, offset=offset, limit=limit, facets=raw.facets, notice=notice
+            query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=facet_counts, notice=notice
         )
+
+    def _plan(self, query: str, node: q.Node, filters: _Filters) -> pl.Plan:
+        return self.ranking.plan(node, filters)
+
+    def _guard(self, query: str, fn: Callable[[], T]) -> T:
+        """Run an evaluation; a prefix that expands too far becomes a ``QuerySyntaxError`` at its position."""
+        try:
+            return fn()
+        except PrefixTooBroadError as exc:
+            position = max(0, query.find(exc.text + "*"))
+            raise QuerySyntaxError(str(exc), query=query, position=position) from None
+
+    def _on_matches(
+        self, operation: str, query: str, node: q.Node, filters: _Filters, fn: Callable[[Any, Any], T]
+    ) -> T:
+        """``fn(snapshot, matching document numbers)`` on the latest commit."""
+        plan = self._plan(query, node, filters)
+        return self._guard(query, lambda: self._engine.read(operation, lambda snap: fn(snap, snap.matches(plan))))
 
     def _hit(
         self,
@@ -420,7 +461,7 @@ class Index:
         """
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        raw = self._backend.run("more like this", lambda s: ws.more_like(s, doc_id, limit, MLT_TERMS))
+        raw = self._engine.read("more like this", lambda snap: snap.more_like(doc_id, limit, MLT_TERMS))
         if raw is None:
             raise DocumentNotFoundError(doc_id)
         source = self.get(doc_id)
@@ -445,7 +486,7 @@ class Index:
                 if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
             }
         )
-        fixes = self._backend.run("suggest", lambda s: ws.spelling_suggestions(s, words))
+        fixes = self._engine.read("suggest", lambda snap: snap.suggest(words))
         if not fixes:
             return None
         corrected = query
@@ -502,15 +543,10 @@ class Index:
         """
         node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
-        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
+        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in pl.ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
-
-        weights = self.ranking._weights()
-        rows = self._backend.run(
-            "related entities",
-            lambda s: wa.related(
-                s, ws.matching_docs(s, node, filters, weights), exclude=named, size=size, min_count=min_count
-            ),
+        rows = self._on_matches(
+            "related entities", query, node, filters, lambda snap, docs: snap.related(docs, named, size, min_count)
         )
         return tuple(RelatedEntity(*row) for row in rows)
 
@@ -530,11 +566,13 @@ class Index:
         """
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
-        weights = self.ranking._weights()
-        everything = isinstance(node, q.MatchAll) and filters == ws.Filters()
-        groups = self._backend.run(
+        everything = isinstance(node, q.MatchAll) and filters == _Filters()
+        groups = self._on_matches(
             "duplicates",
-            lambda s: ws.duplicate_groups(s, None if everything else ws.matching_docs(s, node, filters, weights), size),
+            query,
+            node,
+            filters,
+            lambda snap, docs: snap.duplicate_groups(None if everything else docs, size),
         )
         return tuple(DuplicateGroup(tuple(g)) for g in groups)
 
@@ -557,11 +595,7 @@ class Index:
         node, _ = _parse(query, lenient)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
-
-        weights = self.ranking._weights()
-        counts = self._backend.run(
-            "timeline", lambda s: wa.date_counts(s, ws.matching_docs(s, node, filters, weights), bucket)
-        )
+        counts = self._on_matches("timeline", query, node, filters, lambda snap, docs: snap.date_counts(docs, bucket))
         if not counts and (filters.date_from is None or filters.date_to is None):
             return Timeline(query=query, bucket=bucket, points=())
         keys = sorted(counts)
@@ -573,17 +607,17 @@ class Index:
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range and distinct entities."""
 
-        def collect(searcher: Any) -> IndexStats:
-            first, last = ws.all_dates(searcher)
+        def collect(snap: ColumnarSnapshot) -> IndexStats:
+            first, last = snap.date_range()
             return IndexStats(
                 path=str(self.path) if self.path else None,
-                documents=searcher.doc_count(),
-                segments=len(searcher.reader().leaf_readers()),
+                documents=snap.doc_count(),
+                segments=snap.segment_count(),
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=wa.distinct_entities(searcher),
-                generation=self._backend.generation_of(searcher),
+                entities=snap.entity_count(),
+                generation=self._backend.generation_of(snap.searcher),
             )
 
-        return self._backend.run("stats", collect)
+        return self._engine.read("stats", collect)

@@ -1,0 +1,297 @@
+"""Columnar postings of one Whoosh segment: numpy arrays beside the segment's own files.
+
+Whoosh keeps its role as the container (segments, table of contents, stored fields,
+deletions); this module turns one immutable segment into arrays the engine evaluates with
+numpy: per text field a term dictionary, term offsets, document numbers (u32), frequencies
+(u32), and positions kept apart (u32, so articles longer than 65,535 tokens are fine), per
+keyword field a term dictionary and document numbers, and per document its date key and
+field lengths (exact token counts).
+
+The arrays of a segment are a *sidecar* keyed by the segment's id: written once, next to the
+segment (``MAIN_<segment id>.cols.<name>.npy`` plus a ``.cols.json`` manifest written last),
+and memory-mapped read-only afterwards. Why a sidecar and not Whoosh's codec: a segment
+never changes after it is written (deletions live in the table of contents), so its arrays
+never go stale, and everything Whoosh does with segments -- merges, parallel ingest
+(segments written by worker processes), the crash-safe commit, orphan cleanup (Whoosh's
+``clean_files`` and ``check_index`` treat ``MAIN_<id>.*`` as that segment's files) -- keeps
+working unchanged. The price: a segment's arrays are derived from its postings on first use
+(decoded once, then read from the memory map by every later process), instead of at write
+time. Segments merged by Whoosh are new segments and get new sidecars the same way.
+In-memory indexes keep the arrays in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import pickle
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+TEXT_FIELDS = ("body", "title", "entity_text")
+"""Fields with frequencies and positions."""
+KEYWORD_FIELDS = ("entity", "person", "org", "place", "source", "id", "group")
+"""Fields of exact values (document numbers only)."""
+SIDECAR_VERSION = 1
+
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+
+
+class FieldPostings:
+    """One field's postings in one segment: term dictionary, offsets and flat arrays."""
+
+    def __init__(
+        self,
+        terms: list[str],
+        offsets: I64,
+        docs: U32,
+        freqs: U32 | None = None,
+        pos_offsets: I64 | None = None,
+        positions: U32 | None = None,
+    ) -> None:
+        self.terms = terms  # sorted
+        self.offsets = offsets  # len(terms) + 1
+        self.docs = docs
+        self.freqs = freqs
+        self.pos_offsets = pos_offsets  # len(docs) + 1
+        self.positions = positions
+        self._index: dict[str, int] | None = None
+        self._lock = threading.Lock()
+
+    def term_id(self, term: str) -> int:
+        """The term's number, or -1 when the segment does not have it."""
+        index = self._index
+        if index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = {t: i for i, t in enumerate(self.terms)}
+                index = self._index
+        return index.get(term, -1)
+
+    def slice(self, term_id: int) -> tuple[int, int]:
+        return int(self.offsets[term_id]), int(self.offsets[term_id + 1])
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        """The segment's terms starting with ``prefix`` (the dictionary is sorted)."""
+        import bisect
+
+        lo = bisect.bisect_left(self.terms, prefix)
+        hi = bisect.bisect_left(self.terms, prefix + "\U0010ffff")
+        return self.terms[lo:hi]
+
+
+class SegmentColumns:
+    """All arrays of one segment (immutable; shared by every thread and snapshot)."""
+
+    def __init__(
+        self, doc_count: int, fields: dict[str, FieldPostings], lengths: dict[str, U32], dates: npt.NDArray[np.int32]
+    ) -> None:
+        self.doc_count = doc_count
+        self.fields = fields
+        self.lengths = lengths
+        self.dates = dates
+
+
+# --- building from a Whoosh segment ----------------------------------------------------------
+
+_PROTOCOL_2 = b"\x80\x02"
+
+
+def _decode_many(values: list[bytes]) -> list[tuple[int, ...]]:
+    """``formats.Positions.decode_positions`` of many values with one ``pickle.loads``.
+
+    Each value is a 4-byte count and a protocol-2 pickle of a list of position deltas; the
+    pickles' bodies, between one MARK and a TUPLE, unpickle as a tuple of those lists.
+    """
+    if not all(v[4:6] == _PROTOCOL_2 and v.endswith(b".") for v in values):
+        return [_decode_positions(v) for v in values]
+    deltas = pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."]))
+    return [tuple(itertools.accumulate(d)) for d in deltas]
+
+
+def _decode_positions(value: bytes) -> tuple[int, ...]:
+    """``formats.Positions.decode_positions``: a 4-byte count, then pickled position deltas."""
+    if not value.endswith(b"."):
+        value += b"."
+    return tuple(itertools.accumulate(pickle.loads(value[4:])))
+
+
+def _read_matcher(matcher: Any, want_positions: bool) -> tuple[list[int], list[float], list[bytes]]:
+    ids: list[int] = []
+    tfs: list[float] = []
+    values: list[bytes] = []
+    if type(matcher) is not W3LeafMatcher:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            tfs.append(matcher.weight())
+            if want_positions:
+                values.append(matcher.value())
+            matcher.next()
+        return ids, tfs, values
+    while not matcher._atend:
+        matcher._read_data()
+        deltas, weights, _ = matcher._data
+        ids.extend(itertools.accumulate(deltas))
+        if weights is None:
+            tfs.extend(itertools.repeat(1.0, matcher._blocklength))
+        elif isinstance(weights, float):
+            tfs.extend(itertools.repeat(weights, matcher._blocklength))
+        else:
+            tfs.extend(weights)
+        if want_positions:
+            matcher._read_values()
+            values.extend(matcher._values)
+        matcher._next_block()
+    return ids, tfs, values
+
+
+def _build_field(reader: Any, fieldname: str, positions: bool) -> FieldPostings:
+    schema = reader.schema
+    field = schema[fieldname]
+    terms: list[str] = []
+    offsets = [0]
+    doc_parts: list[list[int]] = []
+    freq_parts: list[list[float]] = []
+    pos_parts: list[tuple[int, ...]] = []
+    if fieldname in reader.indexed_field_names():
+        for tbytes in reader.lexicon(fieldname):
+            ids, tfs, values = _read_matcher(reader._terms.matcher(fieldname, tbytes, field.format), positions)
+            terms.append(tbytes.decode("utf-8"))
+            offsets.append(offsets[-1] + len(ids))
+            doc_parts.append(ids)
+            freq_parts.append(tfs)
+            if positions:
+                pos_parts.extend(_decode_many(values) if values else [])
+    docs = np.fromiter(itertools.chain.from_iterable(doc_parts), dtype=np.uint32, count=offsets[-1])
+    offs = np.asarray(offsets, dtype=np.int64)
+    if not positions:
+        return FieldPostings(terms, offs, docs)
+    freqs = np.fromiter(itertools.chain.from_iterable(freq_parts), dtype=np.float64, count=offsets[-1]).astype(
+        np.uint32
+    )
+    counts = np.fromiter((len(p) for p in pos_parts), dtype=np.int64, count=len(pos_parts))
+    pos_offsets = np.zeros(len(pos_parts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=pos_offsets[1:])
+    flat = np.fromiter(itertools.chain.from_iterable(pos_parts), dtype=np.uint32, count=int(pos_offsets[-1]))
+    return FieldPostings(terms, offs, docs, freqs, pos_offsets, flat)
+
+
+def build(reader: Any) -> SegmentColumns:
+    """Every array of one Whoosh segment reader (decodes each posting list once)."""
+    count = int(reader.doc_count_all())
+    fields: dict[str, FieldPostings] = {}
+    lengths: dict[str, U32] = {}
+    for name in TEXT_FIELDS:
+        fp = _build_field(reader, name, positions=True)
+        fields[name] = fp
+        assert fp.freqs is not None
+        lengths[name] = np.bincount(fp.docs, weights=fp.freqs, minlength=count).astype(np.uint32)[:count]
+    for name in KEYWORD_FIELDS:
+        fields[name] = _build_field(reader, name, positions=False)
+    dates = np.zeros(count, dtype=np.int32)
+    if count:
+        column = reader.column_reader("date")
+        dates[:] = np.fromiter((int(column[d]) for d in range(count)), dtype=np.int64, count=count)
+    return SegmentColumns(count, fields, lengths, dates)
+
+
+# --- the sidecar on disk ---------------------------------------------------------------------
+
+
+def _arrays(cols: SegmentColumns) -> Iterator[tuple[str, npt.NDArray[Any]]]:
+    yield "dates", cols.dates
+    for name, lengths in cols.lengths.items():
+        yield f"{name}.len", lengths
+    for name, fp in cols.fields.items():
+        yield f"{name}.off", fp.offsets
+        yield f"{name}.docs", fp.docs
+        if fp.freqs is not None and fp.pos_offsets is not None and fp.positions is not None:
+            yield f"{name}.freqs", fp.freqs
+            yield f"{name}.posoff", fp.pos_offsets
+            yield f"{name}.pos", fp.positions
+
+
+def save(folder: Path, prefix: str, cols: SegmentColumns) -> None:
+    """Write the sidecar (arrays first, the manifest last, each by rename: readers see all or nothing)."""
+    tag = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    for name, array in _arrays(cols):
+        target = folder / f"{prefix}.cols.{name}.npy"
+        tmp = folder / (target.name + tag)
+        with open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        os.replace(tmp, target)
+    manifest = {
+        "version": SIDECAR_VERSION,
+        "doc_count": cols.doc_count,
+        "terms": {name: fp.terms for name, fp in cols.fields.items()},
+    }
+    target = folder / f"{prefix}.cols.json"
+    tmp = folder / (target.name + tag)
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    os.replace(tmp, target)
+
+
+def load(folder: Path, prefix: str) -> SegmentColumns | None:
+    """The sidecar's arrays, memory-mapped read-only, or None when there is none (or it is unreadable)."""
+    manifest_path = folder / f"{prefix}.cols.json"
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        if manifest.get("version") != SIDECAR_VERSION:
+            return None
+
+        def arr(name: str) -> Any:
+            return np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False)
+
+        count = int(manifest["doc_count"])
+        fields: dict[str, FieldPostings] = {}
+        for name, terms in manifest["terms"].items():
+            if name in TEXT_FIELDS:
+                fields[name] = FieldPostings(
+                    terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
+                    arr(f"{name}.pos"),
+                )  # fmt: skip
+            else:
+                fields[name] = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
+        lengths = {name: arr(f"{name}.len") for name in TEXT_FIELDS}
+        return SegmentColumns(count, fields, lengths, arr("dates"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentColumns]) -> SegmentColumns:
+    """The arrays of segment ``reader``: from ``cache``, the sidecar, or built (and saved).
+
+    ``cache`` belongs to one open index and is keyed by segment id (segments never change).
+    """
+    segment_id = reader._segment.segment_id()
+    count = int(reader.doc_count_all())
+    found = cache.get(segment_id)
+    if found is not None and found.doc_count == count:
+        return found
+    cols = load(folder, segment_id) if folder is not None else None
+    if cols is None or cols.doc_count != count:
+        cols = build(reader)
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                save(folder, segment_id, cols)
+    cache[segment_id] = cols
+    return cols
+
+
+def live_mask(reader: Any) -> npt.NDArray[np.bool_] | None:
+    """False for deleted documents of a segment; None when it has no deletions."""
+    if not reader.has_deletions():
+        return None
+    mask = np.ones(int(reader.doc_count_all()), dtype=bool)
+    deleted = np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
+    mask[deleted[deleted < len(mask)]] = False
+    return mask

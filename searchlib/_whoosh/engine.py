@@ -1,0 +1,403 @@
+"""The columnar engine: snapshots of a Whoosh index's segments as numpy arrays.
+
+A :class:`ColumnarSnapshot` is one commit: the arrays of each segment (memory-mapped,
+immutable, see :mod:`.columnar`), each segment's deletions as a mask, and the document
+numbering Whoosh uses (segment offset + local number), so stored articles are read by the
+same numbers. Statistics, ranking, ties broken by article id, paging, sorting by date,
+duplicate collapsing and recency all run on arrays here; only the page of hits is loaded
+from Whoosh's stored fields. :class:`ColumnarEngine` hands out the snapshot of the latest
+commit and answers the other calls of the engine interface.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.codec.whoosh3 import STORED_COLUMN
+
+from searchlib import plan as p
+from searchlib._whoosh import analytics as wa
+from searchlib._whoosh import search as ws
+from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
+from searchlib._whoosh.evaluate import Context, evaluate
+from searchlib._whoosh.schema import key_date
+from searchlib._whoosh.store import Backend
+from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
+from searchlib.models import Article, DateBucket, Facets, Recency, Sort
+
+__all__ = ["RECENCY_WINDOW", "ColumnarEngine", "ColumnarSnapshot"]
+
+RECENCY_WINDOW = 200
+"""How many of the most relevant matches recency re-ranks."""
+
+I64 = npt.NDArray[np.int64]
+T = TypeVar("T")
+F64 = npt.NDArray[np.float64]
+
+
+def top(primary: F64, secondary: I64, k: int) -> I64:
+    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order."""
+    n = len(primary)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < n:
+        threshold = np.partition(primary, k - 1)[k - 1]
+        below = np.flatnonzero(primary < threshold)
+        tied = np.flatnonzero(primary == threshold)
+        need = k - len(below)
+        if len(tied) > need:
+            tied = tied[np.argpartition(secondary[tied], need - 1)[:need]]
+        chosen = np.concatenate([below, tied])
+    else:
+        chosen = np.arange(n)
+    return chosen[np.lexsort((secondary[chosen], primary[chosen]))]
+
+
+def key_days(keys: npt.NDArray[Any]) -> I64:
+    """Days since 1970-01-01 of ``YYYYMMDD`` date keys."""
+    keys = np.asarray(keys, dtype=np.int64)
+    years = (keys // 10_000 - 1970).astype("datetime64[Y]")
+    months = years.astype("datetime64[M]") + (keys // 100 % 100 - 1).astype("timedelta64[M]")
+    days = months.astype("datetime64[D]") + (keys % 100 - 1).astype("timedelta64[D]")
+    out: I64 = days.astype(np.int64)
+    return out
+
+
+def _hold_files(reader: Any) -> None:
+    """Open a segment's stored-field and body columns (Whoosh opens them on first use).
+
+    A concurrent writer's commit deletes the files of segments it merged away; an open file
+    stays readable (POSIX), a not-yet-opened one would be gone.
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    cached = getattr(perdoc, "_cached_reader", None)
+    if cached is None:
+        return
+    cached("_stored", STORED_COLUMN)
+
+
+class _Segment:
+    def __init__(self, cols: SegmentColumns, offset: int, live: npt.NDArray[np.bool_] | None) -> None:
+        self.cols = cols
+        self.offset = offset
+        self.live = live
+        self.live_count = cols.doc_count if live is None else int(live.sum())
+
+
+class ColumnarSnapshot:
+    """One commit of an index as immutable arrays (implements :class:`searchlib.engine.Snapshot`)."""
+
+    def __init__(self, searcher: Any, folder: Any, cache: dict[str, SegmentColumns]) -> None:
+        self.searcher = searcher
+        leaves = [
+            (reader, offset) for reader, offset in searcher.reader().leaf_readers() if hasattr(reader, "_segment")
+        ]
+        for reader, _ in leaves:  # open the stored fields now: a writer may delete merged-away files any time
+            _hold_files(reader)
+        if leaves:
+            ws.column(searcher, "body_text")
+        self.segments = [
+            _Segment(segment_columns(reader, folder, cache), offset, live_mask(reader))
+            for reader, offset in leaves  # an empty index has an EmptyReader and no leaves
+        ]
+        self.size = sum(s.cols.doc_count for s in self.segments)
+        self._lock = threading.Lock()
+        self._doc_freqs: dict[StatKey, int] = {}
+        self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._lazy: dict[str, Any] = {}
+
+    # --- statistics ------------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        return sum(s.live_count for s in self.segments)
+
+    def _field_lengths(self) -> dict[str, int]:
+        found = self._lazy.get("lengths")
+        if found is None:
+            found = {}
+            for field in TEXT_FIELDS:
+                total = 0
+                for seg in self.segments:
+                    lengths = np.asarray(seg.cols.lengths[field], dtype=np.int64)
+                    total += int(lengths.sum() if seg.live is None else lengths[seg.live].sum())
+                found[field] = total
+            self._lazy["lengths"] = found
+        return dict(found)
+
+    def expand(self, node: p.Prefix) -> tuple[str, ...]:
+        """The indexed words of ``node.field`` starting with one of its prefixes (all segments)."""
+        key = (node.field, node.prefixes)
+        found = self._expansions.get(key)
+        if found is None:
+            words: set[str] = set()
+            for seg in self.segments:
+                fp = seg.cols.fields[node.field]
+                for prefix in node.prefixes:
+                    words.update(fp.with_prefix(prefix))
+                if len(words) > p.MAX_PREFIX_TERMS:
+                    raise PrefixTooBroadError(node.text, len(words))
+            found = self._expansions[key] = tuple(sorted(words))
+        return found
+
+    def _stat_keys(self, plan: p.Plan) -> list[tuple[StatKey, p.PlanNode]]:
+        keys: list[tuple[StatKey, p.PlanNode]] = []
+        for leaf in p.scored_leaves(plan.root):
+            if isinstance(leaf, p.Text):
+                keys.append(((leaf.field, leaf.terms), p.Text(leaf.field, leaf.terms, ())))
+            elif isinstance(leaf, p.Keyword):
+                keys.append(((leaf.field, (leaf.value,)), p.Keyword(leaf.field, leaf.value)))
+            else:
+                keys += [((leaf.field, (w,)), p.Text(leaf.field, (w,), ())) for w in self.expand(leaf)]
+        return keys
+
+    def collect_stats(self, plan: p.Plan) -> Stats:
+        """Live document count, total field lengths and the document frequency of every scored leaf."""
+        freqs: dict[StatKey, int] = {}
+        for key, node in self._stat_keys(plan):
+            found = self._doc_freqs.get(key)
+            if found is None:
+                found = len(self._docs(p.Plan(node), None)[0])
+                self._doc_freqs[key] = found
+            freqs[key] = found
+        return Stats(self.doc_count(), self._field_lengths(), freqs)
+
+    # --- matching --------------------------------------------------------------------------
+
+    def _docs(self, plan: p.Plan, stats: Stats | None) -> tuple[I64, F64]:
+        """Every live match of ``plan`` (global document numbers, ascending) with its score."""
+        ctx = Context(plan, stats, self.expand)
+        docs: list[I64] = []
+        scores: list[F64] = []
+        for seg in self.segments:
+            found, score = evaluate(seg.cols, plan.root, ctx, stats is not None)
+            if seg.live is not None and len(found):
+                keep = seg.live[found]
+                found, score = found[keep], score[keep]
+            if len(found):
+                docs.append(found + seg.offset)
+                scores.append(score)
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(docs), np.concatenate(scores)
+
+    def matches(self, plan: p.Plan) -> I64:
+        return self._docs(plan, None)[0]
+
+    # --- per-document columns (built on first use, per commit) ---------------------------------
+
+    def _keyword_column(self, field: str) -> npt.NDArray[Any]:
+        """The value of a one-value keyword field (id, group) of every document number."""
+        cached: npt.NDArray[Any] | None = self._lazy.get(field)
+        if cached is not None:
+            return cached
+        parts = []
+        for seg in self.segments:
+            fp = seg.cols.fields[field]
+            column = np.full(seg.cols.doc_count, "", dtype=object)
+            if fp.terms:
+                values = np.array(fp.terms, dtype=object)
+                offsets = np.asarray(fp.offsets, dtype=np.int64)
+                counts = offsets[1:] - offsets[:-1]
+                column[np.asarray(fp.docs, dtype=np.int64)] = np.repeat(values, counts)
+            parts.append(column)
+        column_all: npt.NDArray[Any] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+        self._lazy[field] = column_all
+        return column_all
+
+    def ids(self) -> npt.NDArray[Any]:
+        return self._keyword_column("id")
+
+    def id_rank(self) -> I64:
+        """Each document number's position in article-id order (ties are broken by it)."""
+        found = self._lazy.get("id_rank")
+        if found is None:
+            ids = self.ids().astype(str)
+            found = np.empty(len(ids), dtype=np.int64)
+            found[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+            self._lazy["id_rank"] = found
+        return found
+
+    def group_codes(self) -> I64:
+        """A number per near-duplicate group, for every document number."""
+        found = self._lazy.get("group_codes")
+        if found is None:
+            groups = self._keyword_column("group")
+            _, found = np.unique(groups.astype(str), return_inverse=True)
+            found = found.astype(np.int64)
+            self._lazy["group_codes"] = found
+        return found
+
+    def dates(self) -> I64:
+        found = self._lazy.get("dates")
+        if found is None:
+            parts = [np.asarray(seg.cols.dates, dtype=np.int64) for seg in self.segments]
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            self._lazy["dates"] = found
+        return found
+
+    def live(self) -> npt.NDArray[np.bool_]:
+        found = self._lazy.get("live")
+        if found is None:
+            parts = [
+                np.ones(seg.cols.doc_count, dtype=bool) if seg.live is None else np.asarray(seg.live)
+                for seg in self.segments
+            ]
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+            self._lazy["live"] = found
+        return found
+
+    # --- ranking -----------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        plan: p.Plan,
+        stats: Stats | None = None,
+        *,
+        sort: Sort = Sort.SCORE,
+        offset: int = 0,
+        limit: int = 10,
+        collapse: bool = False,
+        recency: Recency | None = None,
+    ) -> Ranked:
+        by_score = sort is Sort.SCORE
+        if by_score and stats is None:
+            stats = self.collect_stats(plan)
+        docs, scores = self._docs(plan, stats if by_score else None)
+        groups = self.group_codes()[docs] if collapse else None
+        total = len(np.unique(groups)) if groups is not None else len(docs)
+        wanted = offset + limit
+        if not total or not limit:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
+        ranks = self.id_rank()[docs]
+        if by_score:
+            primary = -scores
+        else:
+            dates = self.dates()[docs].astype(np.float64)
+            primary = -dates if sort is Sort.NEWEST else dates
+        if groups is None:
+            order = top(primary, ranks, max(wanted, RECENCY_WINDOW) if recency is not None and by_score else wanted)
+        else:
+            order = top(primary, ranks, len(docs))
+            _, first = np.unique(groups[order], return_index=True)
+            order = order[np.sort(first)]
+            order = order[: max(wanted, RECENCY_WINDOW) if recency is not None and by_score else wanted]
+        page_scores = scores[order] if by_score else np.zeros(len(order))
+        if recency is not None and by_score:
+            reference = (recency.reference - dt.date(1970, 1, 1)).days
+            age = np.maximum(0, reference - key_days(self.dates()[docs[order]]))
+            page_scores = page_scores * np.power(0.5, age / recency.half_life_days)
+            resort = np.lexsort((ranks[order], -page_scores))
+            order, page_scores = order[resort][:wanted], page_scores[resort][:wanted]
+        chosen = docs[order][offset:wanted]
+        copies: tuple[tuple[str, ...], ...] = ()
+        if groups is not None:
+            copies = tuple(self._copies(int(d)) for d in chosen)
+        return Ranked(chosen, page_scores[offset:wanted], total, copies)
+
+    def _copies(self, docnum: int) -> tuple[str, ...]:
+        codes = self.group_codes()
+        members = np.flatnonzero((codes == codes[docnum]) & self.live())
+        ids = self.ids()
+        return tuple(sorted(str(ids[m]) for m in members if m != docnum))
+
+    def articles(self, docnums: Sequence[int]) -> list[Article]:
+        return ws.load_articles(self.searcher, [int(d) for d in docnums])
+
+    # --- stored fields and analytics (through the searcher this snapshot is bound to) ---------
+
+    def bind(self, searcher: Any) -> ColumnarSnapshot:
+        """This snapshot's arrays with ``searcher`` (at the same commit) for stored fields.
+
+        Whoosh searchers serve one thread at a time; the arrays are shared by all.
+        """
+        bound = copy.copy(self)
+        bound.searcher = searcher
+        leaves = [reader for reader, _ in searcher.reader().leaf_readers() if hasattr(reader, "_segment")]
+        for reader in leaves:  # open the stored fields now: a writer may delete merged-away files any time
+            _hold_files(reader)
+        if leaves:
+            ws.column(searcher, "body_text")
+        return bound
+
+    def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
+        """Top entities, dates per bucket and sources over ``docs``."""
+        return ws._facets(docs.tolist(), self.searcher, ws.FacetRequest(bucket, size))
+
+    def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
+        """Entities of ``docs`` ranked by significance against the whole index."""
+        return wa.related(self.searcher, docs.tolist(), exclude=exclude, size=size, min_count=min_count)
+
+    def date_counts(self, docs: I64, bucket: DateBucket) -> dict[str, int]:
+        """Documents of ``docs`` per date bucket."""
+        return wa.date_counts(self.searcher, docs.tolist(), bucket)
+
+    def duplicate_groups(self, docs: I64 | None, size: int) -> list[list[Article]]:
+        """Near-duplicate groups (touching ``docs`` when given), largest first."""
+        return ws.duplicate_groups(self.searcher, None if docs is None else docs.tolist(), size)
+
+    def get(self, doc_id: str) -> Article | None:
+        return ws.get_article(self.searcher, doc_id)
+
+    def get_many(self, ids: Sequence[str]) -> list[Article | None]:
+        return ws.get_articles(self.searcher, ids)
+
+    def extracted_ids(self) -> list[str]:
+        return ws.extracted_ids(self.searcher)
+
+    def more_like(self, doc_id: str, limit: int, numterms: int) -> list[ws.RawHit] | None:
+        return ws.more_like(self.searcher, doc_id, limit, numterms)
+
+    def suggest(self, words: Sequence[str]) -> dict[str, str]:
+        return ws.spelling_suggestions(self.searcher, words)
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        dates = self.dates()[self.live()]
+        if not len(dates):
+            return None, None
+        return key_date(int(dates.min())), key_date(int(dates.max()))
+
+    def entity_count(self) -> int:
+        return wa.distinct_entities(self.searcher)
+
+    def segment_count(self) -> int:
+        return len(self.segments)
+
+
+class ColumnarEngine:
+    """The engine of one open index: every read runs on a snapshot of the latest commit.
+
+    The arrays of a commit are built once and shared by every thread; each read binds them
+    to a Whoosh searcher it alone uses (the backend's pool) for stored fields.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._cache: dict[str, SegmentColumns] = {}
+        self._current: tuple[int, ColumnarSnapshot] | None = None
+        self._lock = threading.Lock()
+
+    def _snapshot(self, searcher: Any) -> ColumnarSnapshot:
+        generation = self._backend.generation_of(searcher)
+        with self._lock:
+            current = self._current
+            if current is None or current[0] != generation:
+                snap = ColumnarSnapshot(searcher, self._backend.path, self._cache)
+                live = {id(seg.cols) for seg in snap.segments}
+                for key in [k for k, v in self._cache.items() if id(v) not in live]:
+                    del self._cache[key]
+                current = self._current = (generation, snap)
+        return current[1].bind(searcher)
+
+    def read(self, operation: str, fn: Callable[[ColumnarSnapshot], T]) -> T:
+        """``fn`` on a snapshot of the latest commit, with read errors translated (and retried
+        when a concurrent commit removed files under it)."""
+        return self._backend.run(operation, lambda searcher: fn(self._snapshot(searcher)))
+
+    def count(self) -> int:
+        return self.read("count", lambda snap: snap.doc_count())

@@ -1,0 +1,217 @@
+"""Vectorised evaluation of a plan over one segment's columnar arrays (numpy only).
+
+Every node evaluates to two aligned arrays: the segment's document numbers that match
+(ascending, unique, int64) and their scores (float64). AND intersects, OR unites and sums,
+AND-NOT removes; phrases match on positions (a key ``doc << 32 | position - i`` per
+occurrence of the i-th word, kept while every word has it); scores follow the BM25F formula
+of :mod:`searchlib.plan`, with the statistics passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib import plan as p
+from searchlib._whoosh.columnar import FieldPostings, SegmentColumns
+from searchlib.engine import Stats, idf
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Result = tuple[I64, F64]
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
+_SHIFT = np.int64(32)
+
+
+def empty() -> Result:
+    return _EMPTY_I, _EMPTY_F
+
+
+def gather(starts: I64, ends: I64) -> I64:
+    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop)."""
+    lens = ends - starts
+    keep = lens > 0
+    starts, lens = starts[keep], lens[keep]
+    total = int(lens.sum())
+    if total == 0:
+        return _EMPTY_I
+    steps = np.ones(total, dtype=np.int64)
+    heads = np.zeros(len(lens), dtype=np.int64)
+    np.cumsum(lens[:-1], out=heads[1:])
+    steps[0] = starts[0]
+    steps[heads[1:]] = starts[1:] - (starts[:-1] + lens[:-1]) + 1
+    return np.cumsum(steps)
+
+
+def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
+    """(documents holding ``term``, its frequency in each), restricted to ``within`` if given."""
+    tid = fp.term_id(term)
+    if tid < 0:
+        return empty()
+    lo, hi = fp.slice(tid)
+    docs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
+    freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
+    if within is None:
+        return docs, freqs
+    idx = np.searchsorted(docs, within)
+    idx[idx >= len(docs)] = 0
+    hit = docs[idx] == within if len(docs) else np.zeros(len(within), dtype=bool)
+    return within[hit], freqs[idx[hit]]
+
+
+def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
+    """(documents where ``terms`` occur consecutively, how often), restricted to ``within``."""
+    if len(terms) == 1:
+        return term_freqs(fp, terms[0], within)
+    tids = [fp.term_id(t) for t in terms]
+    if min(tids) < 0 or fp.pos_offsets is None or fp.positions is None:
+        return empty()
+    docs = within
+    for tid in sorted(set(tids), key=lambda t: fp.offsets[t + 1] - fp.offsets[t]):
+        lo, hi = fp.slice(tid)
+        tdocs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
+        docs = tdocs if docs is None else np.intersect1d(docs, tdocs, assume_unique=True)
+        if not len(docs):
+            return empty()
+    assert docs is not None
+    survivors = _EMPTY_I
+    for i, tid in enumerate(tids):
+        lo, hi = fp.slice(tid)
+        pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
+        starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
+        ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
+        positions = np.asarray(fp.positions[gather(starts, ends)], dtype=np.int64) - i
+        owners = np.repeat(docs, ends - starts)
+        ok = positions >= 0
+        keys = (owners[ok] << _SHIFT) | positions[ok]
+        survivors = keys if i == 0 else survivors[np.isin(survivors, keys, assume_unique=True)]
+        if not len(survivors):
+            return empty()
+    found, counts = np.unique(survivors >> _SHIFT, return_counts=True)
+    return found.astype(np.int64), counts.astype(np.float64)
+
+
+class Context:
+    """What one evaluation needs besides the segment: statistics (None: unscored) and expansions."""
+
+    def __init__(self, plan: p.Plan, stats: Stats | None, expand: Callable[[p.Prefix], tuple[str, ...]]) -> None:
+        self.k1 = plan.k1
+        self.b = plan.b
+        self.stats = stats
+        self.expand = expand
+
+
+def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Result:
+    docs, tf = phrase_freqs(seg.fields[node.field], node.terms)
+    stats = ctx.stats
+    if not len(docs) or not scored or stats is None or not node.boosts:
+        return docs, np.zeros(len(docs))
+    k1, b = ctx.k1, ctx.b
+    pseudo = np.zeros(len(docs))
+    for field, weight in node.boosts:
+        avg = stats.avg_length(field)
+        if avg <= 0:
+            continue
+        if field == node.field:
+            tf_f = tf
+        else:
+            found, freqs = phrase_freqs(seg.fields[field], node.terms, docs)
+            if not len(found):
+                continue
+            tf_f = np.zeros(len(docs))
+            tf_f[np.searchsorted(docs, found)] = freqs
+        lengths = np.asarray(seg.lengths[field][docs], dtype=np.float64)
+        pseudo += weight * tf_f / (1.0 - b + b * lengths / avg)
+    weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
+    scores = np.zeros(len(docs))
+    np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
+    return docs, scores
+
+
+def _keyword(seg: SegmentColumns, field: str, value: str, weight: float, ctx: Context, scored: bool) -> Result:
+    docs, _ = term_freqs(seg.fields[field], value)
+    if not scored or ctx.stats is None or weight <= 0 or not len(docs):
+        return docs, np.zeros(len(docs))
+    stats = ctx.stats
+    return docs, np.full(len(docs), weight * idf(stats.doc_count, stats.doc_freqs.get((field, (value,)), 0)))
+
+
+def _union(parts: list[Result]) -> Result:
+    parts = [r for r in parts if len(r[0])]
+    if not parts:
+        return empty()
+    if len(parts) == 1:
+        return parts[0]
+    docs = np.concatenate([r[0] for r in parts])
+    scores = np.concatenate([r[1] for r in parts])
+    found, inverse = np.unique(docs, return_inverse=True)
+    return found.astype(np.int64), np.bincount(inverse, weights=scores, minlength=len(found)).astype(np.float64)
+
+
+def _prefix(seg: SegmentColumns, node: p.Prefix, ctx: Context, scored: bool) -> Result:
+    words = ctx.expand(node)
+    if node.boosts:
+        return _union([_text(seg, p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words])
+    return _union([_keyword(seg, node.field, w, 0.0, ctx, False) for w in words])
+
+
+def _dates(seg: SegmentColumns, node: p.Dates, docs: I64 | None) -> I64:
+    if docs is None:
+        dates = np.asarray(seg.dates)
+        return np.flatnonzero((dates >= node.low) & (dates <= node.high)).astype(np.int64)
+    dates = np.asarray(seg.dates[docs])
+    return docs[(dates >= node.low) & (dates <= node.high)]
+
+
+def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> Result:
+    result: Result | None = None
+    dates = [c for c in node.must if isinstance(c, p.Dates)]
+    for child in node.must:
+        if isinstance(child, (p.Dates, p.Every)):
+            continue
+        docs, scores = evaluate(seg, child, ctx, scored)
+        if result is None:
+            result = (docs, scores)
+        else:
+            common, left, right = np.intersect1d(result[0], docs, assume_unique=True, return_indices=True)
+            result = (common, result[1][left] + scores[right])
+        if not len(result[0]):
+            return empty()
+    if result is None:  # only dates and "every document"
+        docs = np.arange(seg.doc_count, dtype=np.int64) if not dates else _dates(seg, dates[0], None)
+        result = (docs, np.zeros(len(docs)))
+        dates = dates[1:]
+    for window in dates:
+        keep = np.isin(result[0], _dates(seg, window, result[0]), assume_unique=True)
+        result = (result[0][keep], result[1][keep])
+    for child in node.must_not:
+        if not len(result[0]):
+            break
+        excluded, _ = evaluate(seg, child, ctx, False)
+        keep = ~np.isin(result[0], excluded, assume_unique=True)
+        result = (result[0][keep], result[1][keep])
+    return result
+
+
+def evaluate(seg: SegmentColumns, node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
+    """Matches of ``node`` in one segment (deleted documents included: the caller masks them)."""
+    if isinstance(node, p.Text):
+        return _text(seg, node, ctx, scored)
+    if isinstance(node, p.Keyword):
+        return _keyword(seg, node.field, node.value, node.weight, ctx, scored)
+    if isinstance(node, p.Prefix):
+        return _prefix(seg, node, ctx, scored)
+    if isinstance(node, p.Dates):
+        docs = _dates(seg, node, None)
+        return docs, np.zeros(len(docs))
+    if isinstance(node, p.Every):
+        return np.arange(seg.doc_count, dtype=np.int64), np.zeros(seg.doc_count)
+    if isinstance(node, p.Nothing):
+        return empty()
+    if isinstance(node, p.AllOf):
+        return _all_of(seg, node, ctx, scored)
+    return _union([evaluate(seg, child, ctx, scored) for child in node.children])
