@@ -38,7 +38,21 @@ __all__ = [
 
 
 class SearchlibError(Exception):
-    """Base class of every exception searchlib raises on purpose."""
+    """Base class of every exception searchlib raises on purpose.
+
+    Errors pickle with their context (keyword-only fields included), so one raised in a
+    worker process or on a Dask worker reaches the caller whole (see ``searchlib.Archive``).
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type[SearchlibError], args: tuple[object, ...], state: dict[str, object]) -> SearchlibError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class IngestError(SearchlibError):

@@ -9,7 +9,6 @@ identical to Whoosh's.
 
 from __future__ import annotations
 
-import math
 import weakref
 from typing import Any
 
@@ -54,7 +53,6 @@ class BM25F(scoring.BM25F):  # type: ignore[misc]
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         if not isinstance(scorer, scoring.BM25FScorer):
             return scorer
-        self._adjust(scorer, fieldname)
         lengths = field_lengths(searcher.reader(), fieldname)
         if lengths is None:
             return scorer
@@ -69,36 +67,3 @@ class BM25F(scoring.BM25F):  # type: ignore[misc]
 
         scorer.score = score
         return scorer
-
-    def _adjust(self, scorer: Any, fieldname: str) -> None:
-        """Hook for :class:`GlobalBM25F`: replace collection statistics before scoring."""
-
-
-class GlobalBM25F(BM25F):
-    """BM25F with collection statistics given from outside (an archive's sum over its shards).
-
-    Whoosh's idf is ``log(N / (df + 1)) + 1`` and its average length ``total / N``, with N
-    counting every stored document; summing N, df and the field totals over shards and
-    scoring each shard with the sums gives the floats one index holding all of them gives.
-    """
-
-    def __init__(
-        self,
-        *,
-        doc_count: int,
-        field_lengths: dict[str, int],
-        doc_freqs: dict[tuple[str, bytes], int],
-        B: float,
-        K1: float,
-    ) -> None:
-        super().__init__(B=B, K1=K1)
-        self._doc_count = doc_count
-        self._field_lengths = field_lengths
-        self._doc_freqs = doc_freqs
-
-    def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
-        key = (fieldname, text.encode("utf-8") if isinstance(text, str) else bytes(text))
-        return float(math.log(self._doc_count / (self._doc_freqs.get(key, 0) + 1)) + 1)
-
-    def _adjust(self, scorer: Any, fieldname: str) -> None:
-        scorer.avgfl = (self._field_lengths.get(fieldname, 0) / (self._doc_count or 1)) or 1

@@ -1,90 +1,67 @@
-"""One shard's part of an archive query, in plain values (no Whoosh object leaves this module).
+"""One shard's part of an archive query, in plain values (no engine object leaves this module).
 
 An archive (:mod:`searchlib.archive`) answers a query in two rounds, as Elasticsearch's DFS
 query-then-fetch does: every shard reports the statistics scoring depends on
-(:func:`collect_stats`: stored documents, total field lengths, document frequencies of the
-query's terms, prefixes expanded), the archive sums them, and every shard ranks its matches
-with the sums (:func:`rank`) through :class:`~searchlib._whoosh.scoring.GlobalBM25F`, so a
-score is the float one index holding every shard's articles would give.
+(:meth:`ColumnarSnapshot.collect_stats`), the archive sums them (:meth:`Stats.merged`), and
+every shard ranks its matches with the sums (:func:`rank`, through the engine's
+``evaluate(plan, stats)``), so a score is the float one index holding every shard's articles
+would give. Everything here runs on the worker that holds the shard.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
 
 import attrs
-from whoosh.searching import Searcher
+import numpy as np
+import numpy.typing as npt
 
-from searchlib import query as q
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
-from searchlib._whoosh.scoring import GlobalBM25F
+from searchlib._whoosh.engine import ColumnarSnapshot
+from searchlib.engine import Stats
 from searchlib.models import DateBucket, Recency, Sort
+from searchlib.plan import Plan
 
-__all__ = ["RankedPage", "ShardStats", "background", "collect_stats", "entity_keys", "rank", "related_counts"]
+__all__ = ["RankedPage", "background", "date_counts", "entity_keys", "live_ids", "matches", "rank", "related_counts"]
 
-HUGE = 1 << 62
+ALL = 1 << 40
+"""A facet size that keeps every value (the archive cuts the merged counts)."""
 
-
-@attrs.frozen
-class ShardStats:
-    """Collection statistics of one shard (or, merged, of an archive) for one query."""
-
-    doc_count: int
-    """Stored documents, deleted ones included (Whoosh's ``N``)."""
-    field_lengths: dict[str, int]
-    doc_freqs: dict[tuple[str, bytes], int]
-
-    def merged(self, other: ShardStats) -> ShardStats:
-        lengths = dict(self.field_lengths)
-        for name, n in other.field_lengths.items():
-            lengths[name] = lengths.get(name, 0) + n
-        freqs = dict(self.doc_freqs)
-        for key, n in other.doc_freqs.items():
-            freqs[key] = freqs.get(key, 0) + n
-        return ShardStats(self.doc_count + other.doc_count, lengths, freqs)
+FacetParts = tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]]
+"""(entity key -> count, entity key -> display name, date label -> count, source -> count)."""
 
 
 @attrs.frozen
 class RankedPage:
-    """One shard's best matches: (sort key, article id, date key) per hit, and counts."""
+    """One shard's best matches and counts."""
 
     total: int
     hits: tuple[tuple[float, str, int, tuple[str, ...]], ...]
-    """(score, id, date as int key, ids of near-duplicate copies)."""
-    facets: tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]] | None
-    """(entity key counts, entity display names, date label counts, source counts)."""
+    """(score, article id, date key, ids of near-duplicate copies) in this shard's rank order."""
+    facets: FacetParts | None
 
 
-def _queries(node: q.Node, weights: ws.Weights) -> list[Any]:
-    node, _ranges = ws._split_dates(node)
-    main = ws._top_level(ws.to_whoosh(node, weights))
-    extras = [e for leaf in q.positive_leaves(node) if leaf.field is None for e in ws._extras(leaf, weights)]
-    return [main, *extras]
+def _hidden_docs(snap: ColumnarSnapshot, hidden: Collection[str]) -> npt.NDArray[np.int64]:
+    if not hidden or snap.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ids = snap.ids().astype(str)
+    return np.flatnonzero(np.isin(ids, np.array(sorted(hidden), dtype=str)) & snap.live()).astype(np.int64)
 
 
-def collect_stats(searcher: Searcher, node: q.Node, weights: ws.Weights) -> ShardStats:
-    """This shard's statistics for scoring ``node`` (terms it does not hold are left out: 0)."""
-    reader = searcher.reader()
-    terms: set[tuple[str, bytes]] = set()
-    for query in _queries(node, weights):
-        terms.update(query.existing_terms(reader, phrases=True, expand=True))
-    schema = searcher.schema
-    lengths = {name: int(reader.field_length(name)) for name in schema.scorable_names()}
-    freqs = {(f, bytes(t)): int(reader.doc_frequency(f, t)) for f, t in terms}
-    return ShardStats(int(reader.doc_count_all()), lengths, freqs)
+def matches(snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str]) -> npt.NDArray[np.int64]:
+    """Every live match of ``plan`` except the ``hidden`` ids' documents."""
+    docs = snap.matches(plan)
+    gone = _hidden_docs(snap, hidden)
+    return docs[~np.isin(docs, gone)] if len(gone) else docs
 
 
 def rank(
-    searcher: Searcher,
-    node: q.Node,
-    filters: ws.Filters,
+    snap: ColumnarSnapshot,
+    plan: Plan,
     *,
-    stats: ShardStats | None,
-    weights: ws.Weights,
+    stats: Stats | None,
     sort: Sort,
     wanted: int,
     collapse: bool,
@@ -94,127 +71,68 @@ def rank(
 ) -> RankedPage:
     """The first ``wanted`` matches in ``sort`` order, scored with the archive's ``stats``.
 
-    ``stats`` ``None`` (date order): this shard's own weighting; scores are not used then.
-
     ``hidden`` ids (copies an article move has made redundant) are neither returned nor counted.
     """
-    if searcher.reader().doc_count_all() == 0:
-        return RankedPage(0, (), ({}, {}, {}, {}) if facets is not None else None)
-    glob = searcher
-    if stats is not None:
-        b, k1 = searcher.weighting.B, searcher.weighting.K1
-        weighting = GlobalBM25F(
-            doc_count=stats.doc_count, field_lengths=stats.field_lengths, doc_freqs=stats.doc_freqs, B=b, K1=k1
-        )
-        glob = Searcher(searcher.reader(), weighting=weighting, closereader=False)
-    hidden_docs = _docnums(searcher, hidden)
-    extra = len(hidden_docs)
-    raw = ws.search(
-        glob,
-        node,
-        filters,
-        weights=weights,
-        sort=sort,
-        offset=0,
-        limit=min(wanted + extra, ws_limit()),
-        facets=None,
-        collapse=collapse,
-        recency=recency,
+    gone = _hidden_docs(snap, hidden)
+    ranked = snap.evaluate(
+        plan, stats, sort=sort, offset=0, limit=wanted + len(gone), collapse=collapse, recency=recency
     )
-    total = raw.total
-    hits = []
-    for hit in raw.hits:
-        if hit.docnum in hidden_docs:
-            continue
-        hits.append((float(hit.score), hit.article.id, sch.date_key(hit.article.date), tuple(hit.copies)))
-    counted: tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]] | None = None
-    if hidden_docs or facets is not None:
-        matched = [d for d in ws.matching_docs(searcher, node, filters, weights) if d not in hidden_docs]
-        if hidden_docs and not collapse:
-            total = len(matched)
+    ids = snap.ids()
+    dates = snap.dates()
+    copies = ranked.copies or ((),) * len(ranked.docnums)
+    skip = set(gone.tolist())
+    hits = [
+        (float(score), str(ids[d]), int(dates[d]), tuple(c))
+        for d, score, c in zip(ranked.docnums.tolist(), ranked.scores.tolist(), copies, strict=True)
+        if d not in skip
+    ][:wanted]
+    total = ranked.total
+    counted: FacetParts | None = None
+    if len(gone) or facets is not None:
+        docs = matches(snap, plan, hidden)
+        if len(gone) and not collapse:
+            total = len(docs)
         if facets is not None:
-            counted = _facet_counts(searcher, matched, facets)
-    return RankedPage(total, tuple(hits[:wanted]), counted)
+            counted = _facet_parts(snap, docs, facets)
+    return RankedPage(total, tuple(hits), counted)
 
 
-def ws_limit() -> int:
-    """Most hits one shard returns in one round."""
-    return 1_000_000
+def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: DateBucket) -> FacetParts:
+    if not len(docs):
+        return {}, {}, {}, {}
+    found = snap.facets(docs, bucket, ALL)
+    entities = {f.value.casefold(): f.count for f in found.entities}
+    names = {f.value.casefold(): f.value for f in found.entities}
+    return entities, names, {f.value: f.count for f in found.dates}, {f.value: f.count for f in found.sources}
 
 
-def _docnums(searcher: Searcher, ids: Collection[str]) -> set[int]:
-    out = set()
-    for doc_id in ids:
-        docnum = searcher.document_number(id=doc_id)
-        if docnum is not None:
-            out.add(int(docnum))
-    return out
-
-
-def _facet_counts(
-    searcher: Searcher, matched: Sequence[int], bucket: DateBucket
-) -> tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]]:
-    dates = ws.column(searcher, "date")
-    meta = ws.column(searcher, "facets")
-    date_counts: Counter[str] = Counter()
-    entity_counts: Counter[str] = Counter()
-    source_counts: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    for docnum in matched:
-        date_counts[bucket.label(sch.key_date(int(dates[docnum])))] += 1
-        source, entities = sch.decode_facets(meta[docnum])
-        if source:
-            source_counts[source] += 1
-        for name, *_aliases in entities:
-            key = name.casefold()
-            display.setdefault(key, name)
-            entity_counts[key] += 1
-    return dict(entity_counts), display, dict(date_counts), dict(source_counts)
-
-
-def matches(
-    searcher: Searcher, node: q.Node, filters: ws.Filters, weights: ws.Weights, hidden: Collection[str]
-) -> list[int]:
-    if searcher.reader().doc_count_all() == 0:
-        return []
-    hidden_docs = _docnums(searcher, hidden)
-    return [d for d in ws.matching_docs(searcher, node, filters, weights) if d not in hidden_docs]
-
-
-def date_counts(
-    searcher: Searcher,
-    node: q.Node,
-    filters: ws.Filters,
-    weights: ws.Weights,
-    bucket: DateBucket,
-    hidden: Collection[str],
-) -> dict[str, int]:
+def date_counts(snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str], bucket: DateBucket) -> dict[str, int]:
     """Matches per date bucket label."""
-    if searcher.reader().doc_count_all() == 0:
-        return {}
-    return dict(wa.date_counts(searcher, matches(searcher, node, filters, weights, hidden), bucket))
+    docs = matches(snap, plan, hidden)
+    return snap.date_counts(docs, bucket) if len(docs) else {}
 
 
 def related_counts(
-    searcher: Searcher, node: q.Node, filters: ws.Filters, weights: ws.Weights, hidden: Collection[str]
-) -> tuple[int, int, dict[str, int], dict[str, str], dict[str, set[str]]]:
-    """(live documents, matches, entity key -> matching documents, display names, alias keys)."""
-    docs = matches(searcher, node, filters, weights, hidden)
-    if not docs:
-        return int(searcher.reader().doc_count()), 0, {}, {}, {}
-    counts, display, aliases = wa.entity_counts(searcher, docs)
-    return int(searcher.reader().doc_count()), len(docs), dict(counts), display, aliases
+    snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str]
+) -> tuple[int, dict[str, int], dict[str, str], dict[str, set[str]]]:
+    """(matches, entity key -> matching documents, display names, alias keys)."""
+    docs = matches(snap, plan, hidden)
+    if not len(docs):
+        return 0, {}, {}, {}
+    counts, display, aliases = wa.entity_counts(snap.searcher, docs.tolist())
+    return len(docs), dict(counts), display, aliases
 
 
-def background(searcher: Searcher, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
+def background(snap: ColumnarSnapshot, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
     """(live documents, live documents naming each entity key)."""
-    counts = {key: wa.live_doc_frequency(searcher, "entity", key) for key in keys}
-    return int(searcher.reader().doc_count()), counts
+    if snap.size == 0:
+        return 0, dict.fromkeys(keys, 0)
+    return snap.doc_count(), {key: wa.live_doc_frequency(snap.searcher, "entity", key) for key in keys}
 
 
-def entity_keys(searcher: Searcher) -> set[str]:
+def entity_keys(snap: ColumnarSnapshot) -> set[str]:
     """Canonical entity keys of live documents (as ``stats().entities`` counts them)."""
-    reader = searcher.reader()
+    reader = snap.searcher.reader()
     if reader.doc_count() == 0:
         return set()
     column = reader.column_reader("facets")
@@ -225,10 +143,9 @@ def entity_keys(searcher: Searcher) -> set[str]:
     return keys
 
 
-def live_ids(searcher: Searcher) -> list[tuple[str, Any]]:
+def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:
     """(id, date) of every live document (for checking an archive's routing)."""
-    reader = searcher.reader()
-    if reader.doc_count() == 0:
+    if snap.size == 0:
         return []
-    dates = reader.column_reader("date")
-    return [(searcher.stored_fields(d)["id"], sch.key_date(int(dates[d]))) for d in reader.all_doc_ids()]
+    ids, dates, live = snap.ids(), snap.dates(), snap.live()
+    return [(str(ids[d]), sch.key_date(int(dates[d]))) for d in np.flatnonzero(live).tolist()]

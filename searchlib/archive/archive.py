@@ -25,7 +25,6 @@ import attrs
 
 from searchlib import query as q
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
@@ -33,6 +32,7 @@ from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.routing import shards_between
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
+from searchlib.engine import Stats
 from searchlib.errors import ArchiveError, IndexExistsError, IngestError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters
@@ -50,6 +50,7 @@ from searchlib.models import (
     Sort,
     Timeline,
 )
+from searchlib.plan import ENTITY_FIELDS
 
 __all__ = ["Archive", "ArchiveWriter"]
 
@@ -302,6 +303,7 @@ class Archive:
         if offset < 0:
             raise ValueError("offset must not be negative")
         filters = _filters(date_from, date_to, entities, source)
+        plan = self.ranking.plan(node, filters)
         sort = Sort(sort)
         bucket = DateBucket(facet_bucket) if facets else None
 
@@ -309,18 +311,20 @@ class Archive:
             targets = shards_between(m, filters.date_from, filters.date_to)
             if not targets:
                 return 0, [], [] if bucket else None
-            stats: wsh.ShardStats | None = None
+            stats: Stats | None = None
             if (sort is Sort.SCORE or recency is not None) and limit:
-                stats = wsh.ShardStats(0, {}, {})
-                for part in self._executor.run(self._jobs(m.shards, "stats", lambda _s: {"node": node})):
+                stats = Stats(0, {}, {})
+                for part in self._executor.run(
+                    self._jobs(m.shards, "stats", lambda _s: {"plan": plan, "query": query})
+                ):
                     stats = stats.merged(part)
             pages: list[wsh.RankedPage] = self._executor.run(
                 self._jobs(
                     targets,
                     "rank",
                     lambda s: {
-                        "node": node,
-                        "filters": filters,
+                        "plan": plan,
+                        "query": query,
                         "stats": stats,
                         "sort": sort,
                         "wanted": offset + limit,
@@ -404,10 +408,11 @@ class Archive:
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
+        plan = self.ranking.plan(node, filters)
 
         def compute(m: Manifest) -> dict[str, int]:
             targets = shards_between(m, filters.date_from, filters.date_to)
-            args = {"node": node, "filters": filters, "bucket": bucket}
+            args = {"plan": plan, "bucket": bucket}
             counts: dict[str, int] = {}
             for part in self._executor.run(self._jobs(targets, "dates", lambda s: {**args, "hidden": m.hidden(s)})):
                 for label, n in part.items():
@@ -437,19 +442,18 @@ class Archive:
         """As :meth:`Index.related_entities`; the background is the whole archive."""
         node = q.parse(query)
         filters = _filters(date_from, date_to, entities, source)
-        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ws.KEYWORD_FIELDS}
+        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
+        plan = self.ranking.plan(node, filters)
 
         def compute(m: Manifest) -> list[RelatedEntity]:
             targets = shards_between(m, filters.date_from, filters.date_to)
-            parts = self._executor.run(
-                self._jobs(targets, "related", lambda s: {"node": node, "filters": filters, "hidden": m.hidden(s)})
-            )
-            matched = sum(p[1] for p in parts)
+            parts = self._executor.run(self._jobs(targets, "related", lambda s: {"plan": plan, "hidden": m.hidden(s)}))
+            matched = sum(p[0] for p in parts)
             counts: dict[str, int] = {}
             display: dict[str, str] = {}
             aliases: dict[str, set[str]] = {}
-            for _live, _n, c, d, a in parts:
+            for _n, c, d, a in parts:
                 for key, n in c.items():
                     counts[key] = counts.get(key, 0) + n
                     display.setdefault(key, d[key])

@@ -43,7 +43,7 @@ def check_archive(root: Path, *, repair: bool = False) -> CheckReport:
         problems.extend(f"shard {name}: {p}" for p in report.problems)
         repairs.extend(f"shard {name}: {r}" for r in report.repairs)
         with Index.open(path) as index:
-            rows = index._backend.run("check archive", wsh.live_ids)
+            rows = index._engine.read("check archive", wsh.live_ids)
         span = shard_range(manifest.scheme, name)
         for doc_id, day in rows:
             if doc_id in homes and doc_id not in manifest.moving:

@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from searchlib._whoosh import search as ws
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
@@ -41,27 +40,22 @@ def forget(root: Path) -> None:
 def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> Any:
     """Run task ``kind`` on the shard index at ``path`` (see :mod:`searchlib.archive.archive`)."""
     index = _index(path, ranking)
-    backend = index._backend
-    weights = index.ranking._weights()
+    read = index._engine.read
     if kind == "stats":
-        return backend.run("archive stats", lambda s: wsh.collect_stats(s, args["node"], weights))
+        return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
     if kind == "rank":
-        return backend.run("archive search", lambda s: wsh.rank(s, weights=weights, **args))
+        rest = {k: v for k, v in args.items() if k != "query"}
+        return index._guard(args["query"], lambda: read("archive search", lambda snap: wsh.rank(snap, **rest)))
     if kind == "fetch":
-        return backend.run("archive fetch", lambda s: ws.get_articles(s, args["ids"]))
+        return read("archive fetch", lambda snap: snap.get_many(args["ids"]))
     if kind == "dates":
-        return backend.run(
-            "archive timeline",
-            lambda s: wsh.date_counts(s, args["node"], args["filters"], weights, args["bucket"], args["hidden"]),
+        return read(
+            "archive timeline", lambda snap: wsh.date_counts(snap, args["plan"], args["hidden"], args["bucket"])
         )
     if kind == "related":
-        return backend.run(
-            "archive related", lambda s: wsh.related_counts(s, args["node"], args["filters"], weights, args["hidden"])
-        )
+        return read("archive related", lambda snap: wsh.related_counts(snap, args["plan"], args["hidden"]))
     if kind == "background":
-        return backend.run("archive background", lambda s: wsh.background(s, args["keys"]))
+        return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
     if kind == "info":
-        st = index.stats()
-        keys = backend.run("archive entities", wsh.entity_keys)
-        return st, keys
+        return index.stats(), read("archive entities", wsh.entity_keys)
     raise ValueError(f"unknown shard task {kind!r}")
