@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -105,6 +106,9 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+WORKERS_TTL = 2.0
+"""Seconds the list of Dask workers is reused before the scheduler is asked again."""
+
 WAIT_FOR_WORKERS = 60.0
 """Seconds a query waits for a Dask cluster with no workers yet."""
 
@@ -121,17 +125,24 @@ class DaskExecutor:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self._known: tuple[float, list[str]] = (0.0, [])
 
     def _worker_for(self, shard: str, workers: list[str]) -> str:
         digest = hashlib.blake2b(shard.encode("utf-8"), digest_size=8).digest()
         return workers[int.from_bytes(digest, "big") % len(workers)]
 
     def _workers(self) -> list[str]:
+        """Worker addresses, asked of the scheduler at most every ``WORKERS_TTL`` seconds."""
+        when, workers = self._known
+        if workers and time.monotonic() - when < WORKERS_TTL:
+            return workers
         try:
             info = self.client.scheduler_info(n_workers=-1)
         except TypeError:  # older distributed: every worker by default
             info = self.client.scheduler_info()
-        return sorted(info["workers"])
+        workers = sorted(info["workers"])
+        self._known = (time.monotonic(), workers)
+        return workers
 
     def run(self, jobs: Sequence[Job]) -> list[Any]:
         workers = self._workers()
