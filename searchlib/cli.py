@@ -426,6 +426,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         raise SearchlibError(f"no index at {path}")
     if not is_loopback(args.host):
         print(f"searchlib: warning: serving {path} to the network on {args.host}", file=sys.stderr)
+        if not args.allow_host and args.host in ("0.0.0.0", "::"):
+            print(
+                "searchlib: only requests naming a loopback host are answered: add --allow-host NAME "
+                "for each name clients use to reach this machine",
+                file=sys.stderr,
+            )
     out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
     out.flush()
     serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())
@@ -458,15 +464,27 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _bare_color(argv: list[str]) -> list[str]:
+    """``--color`` not followed by a choice means ``--color=always`` (so ``--color INDEX QUERY`` still works)."""
+    out: list[str] = []
+    for i, token in enumerate(argv):
+        if token == "--":
+            return out + argv[i:]
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        out.append("--color=always" if token == "--color" and following not in COLOR_CHOICES else token)
+    return out
+
+
 def _common_options() -> tuple[_Parser, _Parser]:
     """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
     color = _Parser(add_help=False)
     color.add_argument(
         "--color",
-        nargs="?",
-        const="always",
         default="auto",
-        choices=["auto", "always", "never"],
+        choices=COLOR_CHOICES,
         help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
     )
     color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
@@ -640,7 +658,7 @@ def _error(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_bare_color(sys.argv[1:] if argv is None else list(argv)))
     stream = out if out is not None else sys.stdout
     try:
         return int(args.func(args, stream))

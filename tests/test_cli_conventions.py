@@ -152,3 +152,12 @@ def test_output_wraps_to_the_terminal_width_at_word_boundaries(corpus_index: sea
     words = format_results(results).split()
     assert max(len(line) for line in text.splitlines()) <= width
     assert text.split() == words  # only line breaks changed: no word was cut
+
+
+def test_bare_color_before_the_positionals_still_works(demo: Path) -> None:
+    code, text = run("search", "--color", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" in text
+    code, text = run("search", "--color", "never", str(demo), "strike", "-n", "1")
+    assert code == 0 and "\x1b[" not in text
+    code, text = run("search", str(demo), "--json", "--", "--color")  # after "--" it is the query
+    assert code == 0 and json.loads(text)["query"] == "--color"

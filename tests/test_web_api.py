@@ -92,6 +92,8 @@ def test_api_facets_timeline_related_article_suggest(client: TestClient, demo: s
     assert article["id"] == "wire-0011" and article["date"] == "2025-04-09" and article["entities"]
 
     assert _json(client, "/api/suggest?q=inflaton") == {"query": "inflaton", "suggestion": "inflation"}
+    stats = _json(client, "/api/stats")
+    assert stats["documents"] == 61 and stats["first_date"] == "2025-01-08"
 
     similar = _json(client, "/api/similar/wire-0006?size=3")
     assert [h["article"]["id"] for h in similar["hits"]] == [
@@ -303,3 +305,13 @@ def test_concurrent_requests_share_the_index(demo: searchlib.Index) -> None:
 
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
             assert list(pool.map(total, queries)) == [expected[q] for q in queries]
+
+
+def test_pages_show_new_commits_while_serving() -> None:
+    with searchlib.Index.in_memory() as ix:
+        ix.add(searchlib.Article(id="one", date="2025-01-01", body="Herring quotas were cut in the Baltic."))
+        client = TestClient(create_app(ix, allowed_hosts=["testserver"]))
+        assert _json(client, "/api/search?q=herring")["total"] == 1
+        ix.add(searchlib.Article(id="two", date="2025-01-02", body="Herring prices rose after the quota cut."))
+        assert _json(client, "/api/search?q=herring")["total"] == 2
+        assert "Herring prices rose" in client.get("/article/two").text

@@ -4,15 +4,14 @@ Each endpoint mirrors one ``Index`` method and returns its attrs value serialise
 field (:func:`searchlib.export.to_jsonable`): ``/api/search`` → ``Results``, ``/api/facets`` →
 ``Facets``, ``/api/timeline`` → ``Timeline``, ``/api/related`` → a list of ``RelatedEntity``,
 ``/api/articles/{id}`` → ``Article``, ``/api/similar/{id}`` → ``Results`` of ``more_like_this``,
-``/api/duplicates`` → a list of ``DuplicateGroup``, ``/api/suggest`` → the corrected query. Parameters are
+``/api/duplicates`` → a list of ``DuplicateGroup``, ``/api/stats`` → ``IndexStats``,
+``/api/suggest`` → the corrected query. Parameters are
 the search page's (see :class:`~searchlib.web.params.SearchState`); queries are strict here (a
 syntax error is a 400 with ``position`` and ``reason``) unless ``lenient=1``.
 ``/export.csv`` and ``/export.jsonl`` stream every match, not one page.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from searchlib import HighlightOptions, QuerySyntaxError, parse_query
 from searchlib.export import ExportFormat, article_json, export_lines, to_jsonable
 from searchlib.query import plain_words
-from searchlib.web.app import IndexGate
+from searchlib.web.app import gate
 from searchlib.web.params import BadRequest, SearchState
 
 __all__ = ["routes"]
@@ -37,33 +36,12 @@ def _state(request: Request) -> tuple[SearchState, bool]:
     return SearchState.from_params(params), lenient == ["1"]
 
 
-def _query(state: SearchState) -> str:
-    clauses = state.typed_clauses()
-    if clauses:
-        return f"({state.q}) {clauses}" if state.q else clauses
-    return state.q
-
-
-def _filters(state: SearchState) -> dict[str, Any]:
-    return {
-        "date_from": state.date_from or None,
-        "date_to": state.date_to or None,
-        "entities": state.entities,
-        "source": state.source or None,
-    }
-
-
-def _gate(request: Request) -> IndexGate:
-    gate: IndexGate = request.app.state.gate
-    return gate
-
-
 def api_search(request: Request) -> Response:
     state, lenient = _state(request)
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         results = ix.search(
-            _query(state),
-            **_filters(state),
+            state.query(),
+            **state.filters(),
             sort=state.sort,
             page=state.page,
             limit=state.size,
@@ -76,35 +54,35 @@ def api_search(request: Request) -> Response:
 
 def api_facets(request: Request) -> Response:
     state, lenient = _state(request)
-    with _gate(request).index() as ix:
-        facets = ix.facets(_query(state), **_filters(state), bucket=state.bucket, size=state.size, lenient=lenient)
+    with gate(request).index() as ix:
+        facets = ix.facets(state.query(), **state.filters(), bucket=state.bucket, size=state.size, lenient=lenient)
     return JSONResponse(to_jsonable(facets))
 
 
 def api_timeline(request: Request) -> Response:
     state, lenient = _state(request)
-    with _gate(request).index() as ix:
-        timeline = ix.timeline(_query(state), **_filters(state), bucket=state.bucket, lenient=lenient)
+    with gate(request).index() as ix:
+        timeline = ix.timeline(state.query(), **state.filters(), bucket=state.bucket, lenient=lenient)
     return JSONResponse(to_jsonable(timeline))
 
 
 def api_related(request: Request) -> Response:
     state, lenient = _state(request)
-    with _gate(request).index() as ix:
-        related = ix.related_entities(_query(state), **_filters(state), size=state.size, lenient=lenient)
+    with gate(request).index() as ix:
+        related = ix.related_entities(state.query(), **state.filters(), size=state.size, lenient=lenient)
     return JSONResponse(to_jsonable(related))
 
 
 def api_suggest(request: Request) -> Response:
     state, lenient = _state(request)
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         suggestion = ix.suggest(state.q, lenient=lenient)
     return JSONResponse({"query": state.q, "suggestion": suggestion})
 
 
 def api_article(request: Request) -> Response:
     doc_id = request.path_params["doc_id"]
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         article = ix.get(doc_id)
     if article is None:
         raise HTTPException(404, f"no article with id {doc_id!r}")
@@ -114,7 +92,7 @@ def api_article(request: Request) -> Response:
 def api_similar(request: Request) -> Response:
     doc_id = request.path_params["doc_id"]
     state, _ = _state(request)
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         if ix.get(doc_id) is None:
             raise HTTPException(404, f"no article with id {doc_id!r}")
         results = ix.more_like_this(doc_id, limit=state.size)
@@ -123,12 +101,18 @@ def api_similar(request: Request) -> Response:
 
 def api_duplicates(request: Request) -> Response:
     state, lenient = _state(request)
-    query = _query(state)
+    query = state.query()
     if lenient:
         query = _lenient(query)
-    with _gate(request).index() as ix:
-        groups = ix.duplicates(query, **_filters(state), size=state.size)
+    with gate(request).index() as ix:
+        groups = ix.duplicates(query, **state.filters(), size=state.size)
     return JSONResponse(to_jsonable(list(groups)))
+
+
+def api_stats(request: Request) -> Response:
+    with gate(request).index() as ix:
+        stats = ix.stats()
+    return JSONResponse(to_jsonable(stats))
 
 
 def _lenient(query: str) -> str:
@@ -141,18 +125,18 @@ def _lenient(query: str) -> str:
 
 def _export(request: Request, fmt: ExportFormat) -> Response:
     state, _ = _state(request)
-    gate = _gate(request)
+    guard = gate(request)
     # the first batch is read here, before the response starts, so a bad request is still a 400;
     # each batch takes a place in the gate, so a slow download never holds one for long
     lines = export_lines(
-        gate.unguarded,
-        _query(state),
+        guard.unguarded,
+        state.query(),
         fmt=fmt,
-        **_filters(state),
+        **state.filters(),
         sort=state.sort,
         collapse_duplicates=state.collapse,
         lenient=True,
-        guard=gate.guard,
+        guard=guard.guard,
     )
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
     name = f"searchlib-export.{fmt}"
@@ -178,6 +162,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/articles/{doc_id:path}", api_article),
         Route("/api/similar/{doc_id:path}", api_similar),
         Route("/api/duplicates", api_duplicates),
+        Route("/api/stats", api_stats),
         Route("/export.csv", export_csv),
         Route("/export.jsonl", export_jsonl),
     ]

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from searchlib import Index, QuerySyntaxError
 from searchlib.web.params import BadRequest
 
-__all__ = ["LOOPBACK_HOSTS", "Busy", "IndexGate", "create_app"]
+__all__ = ["LOOPBACK_HOSTS", "Busy", "IndexGate", "create_app", "gate"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,12 @@ class IndexGate:
     def unguarded(self) -> Index:
         """The index itself: only for code that takes :meth:`guard` around each call (streamed exports)."""
         return self._ix
+
+
+def gate(request: Request) -> IndexGate:
+    """The app's :class:`IndexGate` (every endpoint reaches the index through it)."""
+    found: IndexGate = request.app.state.gate
+    return found
 
 
 def _hostname(host: str) -> str:

@@ -36,7 +36,7 @@ from searchlib import (
     render_html,
 )
 from searchlib.query import plain_words
-from searchlib.web.app import IndexGate
+from searchlib.web.app import gate
 from searchlib.web.params import KINDS, MAX_PAGE, SearchState
 from searchlib.web.svg import timeline_svg
 
@@ -66,11 +66,6 @@ def error_page(request: Request, status: int, reason: str) -> Response:
     return _page(request, "error.html", status=status, status_code=status, reason=reason, title=f"{status} error")
 
 
-def _gate(request: Request) -> IndexGate:
-    gate: IndexGate = request.app.state.gate
-    return gate
-
-
 def effective_query(state: SearchState) -> tuple[str, str | None]:
     """(query to run, notice): a query that does not parse runs as its plain words, with the error as a notice.
 
@@ -85,10 +80,7 @@ def effective_query(state: SearchState) -> tuple[str, str | None]:
             f"Your query has a syntax error ({exc.reason} at position {exc.position + 1}), "
             f"so its plain words were searched instead: {text or '(none)'}"
         )
-    clauses = state.typed_clauses()
-    if clauses:
-        text = f"({text}) {clauses}" if text else clauses
-    return text, notice
+    return attrs.evolve(state, q=text).query(), notice
 
 
 STATS_SECONDS = 60.0
@@ -112,15 +104,6 @@ def _bucket_range(value: str) -> dict[str, str]:
     return {"date_from": value, "date_to": value}
 
 
-def _filters(state: SearchState) -> dict[str, Any]:
-    return {
-        "date_from": state.date_from or None,
-        "date_to": state.date_to or None,
-        "entities": state.entities,
-        "source": state.source or None,
-    }
-
-
 def _canonical(request: Request, state: SearchState) -> Response | None:
     """A redirect to the state's canonical URL when the request's differs (empty or default form fields)."""
     given = sorted(parse_qsl(request.url.query, keep_blank_values=True))
@@ -135,10 +118,10 @@ def search_page(request: Request) -> Response:
     if redirect is not None:
         return redirect
     query, notice = effective_query(state)
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         results = ix.search(
             query,
-            **_filters(state),
+            **state.filters(),
             sort=state.sort,
             page=state.page,
             limit=state.size,
@@ -150,10 +133,10 @@ def search_page(request: Request) -> Response:
             lenient=True,
         )
         bucket = state.bucket
-        timeline = ix.timeline(query, **_filters(state), bucket=bucket, lenient=True)
+        timeline = ix.timeline(query, **state.filters(), bucket=bucket, lenient=True)
         while len(timeline.points) > MAX_TIMELINE_BARS and bucket != DateBucket.YEAR:
             bucket = _coarser(bucket)
-            timeline = ix.timeline(query, **_filters(state), bucket=bucket, lenient=True)
+            timeline = ix.timeline(query, **state.filters(), bucket=bucket, lenient=True)
         suggestion = ix.suggest(state.q, lenient=True) if results.total == 0 and state.q else None
         stats = _stats(request, ix)
     chart = Markup(timeline_svg(timeline, link=lambda value: state.url(**_bucket_range(value))))
@@ -190,7 +173,7 @@ def article_page(request: Request) -> Response:
     doc_id = request.path_params["doc_id"]
     state = SearchState.from_params(_params(request))
     query, _notice = effective_query(attrs.evolve(state, kinds=()))
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         article = ix.get(doc_id)
         if article is None:
             raise HTTPException(404, f"no article with id {doc_id!r}")
@@ -229,7 +212,7 @@ def entity_page(request: Request) -> Response:
     state = SearchState.from_params(_params(request))
     if len(name) > 200 or "\x00" in name or not name.strip():
         raise HTTPException(400, "entity names are 1 to 200 characters")
-    with _gate(request).index() as ix:
+    with gate(request).index() as ix:
         results = ix.search("", entities=[name], sort=Sort.NEWEST, page=state.page, limit=state.size, highlight=None)
         if results.total == 0:
             raise HTTPException(404, f"no article names the entity {name!r}")

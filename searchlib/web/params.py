@@ -191,6 +191,22 @@ class SearchState:
         query = urlencode(state.params())
         return f"{path}?{query}" if query else path
 
+    def filters(self) -> dict[str, Any]:
+        """The filter keywords every ``Index`` query method takes (dates, entities, source)."""
+        return {
+            "date_from": self.date_from or None,
+            "date_to": self.date_to or None,
+            "entities": self.entities,
+            "source": self.source or None,
+        }
+
+    def query(self) -> str:
+        """``q`` with the kind filters appended as clauses: ``(q) person:"Name"``."""
+        clauses = self.typed_clauses()
+        if clauses:
+            return f"({self.q}) {clauses}" if self.q else clauses
+        return self.q
+
     def typed_clauses(self) -> str:
         """The kind filters as query clauses: ``person:"Name" org:"Other"``."""
         return " ".join(f'{kind}:"{name}"' for kind, name in self.kinds)
