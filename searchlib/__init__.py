@@ -8,9 +8,11 @@
 """
 
 from searchlib.aliases import AliasTable
+from searchlib.archive import Archive, ArchiveWriter
 from searchlib.check import CheckReport, check_index
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import (
+    ArchiveError,
     DocumentNotFoundError,
     IncompatibleIndexError,
     IndexClosedError,
@@ -52,6 +54,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AliasTable",
+    "Archive",
+    "ArchiveError",
+    "ArchiveWriter",
     "Article",
     "CheckReport",
     "DateBucket",

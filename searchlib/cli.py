@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO, TypedDict
 import attrs
 
 from searchlib import __version__
+from searchlib.archive import Archive, is_archive
 from searchlib.check import check_index
 from searchlib.display import (
     format_article,
@@ -134,8 +135,54 @@ def _filters(args: argparse.Namespace) -> _Filters:
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 
+def _open_any(args: argparse.Namespace) -> Index | Archive:
+    """The index or archive named on the command line (archives on Dask with ``--scheduler``)."""
+    path = resolve_index_path(args.index)
+    if not is_archive(path):
+        return Index.open(path)
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler is None:
+        return Archive.open(path, executor="serial")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
+    return Archive.open(path, executor=Client(scheduler))  # type: ignore[no-untyped-call]
+
+
+def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
+    """``index --shard-by``, or ``index`` into an existing archive."""
+    path = resolve_index_path(args.index)
+    extractor = _extractor(args.extractor, args.spacy_model)
+    if args.overwrite or not is_archive(path):
+        archive = Archive.create(
+            path, shard_by=args.shard_by or "year", shards=args.shards, overwrite=args.overwrite, extractor=extractor
+        )
+    else:
+        archive = Archive.open(path, extractor=extractor, executor="serial")
+    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
+    with archive:
+        try:
+            report = archive.ingest(
+                args.paths,
+                strict=args.strict,
+                progress=progress,
+                commit_every=args.commit_every,
+                max_article_chars=args.max_article_chars or None,
+                timeout=args.wait,
+            )
+        finally:
+            done()
+        out.write(format_report(report) + "\n")
+        shards = len(archive.manifest.shards)
+        out.write(neutralise_controls(f"archive {path}: {len(archive)} articles in {shards} shard(s)") + "\n")
+    return 0
+
+
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
+    if args.shard_by or is_archive(path):
+        return cmd_index_archive(args, out)
     extractor = _extractor(args.extractor, args.spacy_model)
     if args.overwrite:
         ix = Index.create(path, overwrite=True, extractor=extractor)
@@ -175,7 +222,7 @@ def _results_json(results: Results) -> str:
 
 
 def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         results = ix.search(
             args.query,
             **_filters(args),
@@ -187,7 +234,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             collapse_duplicates=args.collapse,
             recency=Recency(args.now, half_life_days=args.recent) if args.recent else None,
         )
-        suggestion = ix.suggest(args.query) if results.total == 0 else None
+        suggestion = ix.suggest(args.query) if results.total == 0 and isinstance(ix, Index) else None
     if args.json:
         out.write(_results_json(results) + "\n")
         return 0
@@ -227,7 +274,7 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.related_entities(
             args.query,
             size=args.size,
@@ -275,7 +322,7 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.timeline(
             args.query,
             bucket=DateBucket(args.bucket),
@@ -294,7 +341,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         stats = ix.stats()
     if args.json:
         _print_json(out, stats)
@@ -493,6 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--shard-by", choices=["year", "month", "hash"], help="build a sharded archive (see README: archives)"
+    )
+    p.add_argument("--shards", type=int, default=4, metavar="N", help="number of shards with --shard-by hash")
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
     p.add_argument(
@@ -505,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
     filters.add_argument("--source", metavar="NAME", help="only articles from this source (case-insensitive)")
+    filters.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
 
     p = sub.add_parser(
         "search", parents=[color, as_json, filters], help="run one query and print ranked, highlighted hits"
@@ -589,6 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
+    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
