@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,9 @@ import attrs
 from searchlib import query as q
 from searchlib.entities import KNOWN_ALIASES, acronym_definitions
 from searchlib.errors import IncompatibleIndexError
-from searchlib.models import Entity, EntityKind
+from searchlib.models import Article, Entity, EntityKind, FacetCount, RelatedEntity
 
-__all__ = ["ALIAS_FILE", "AliasTable", "learn_from_text"]
+__all__ = ["ALIAS_FILE", "AliasTable", "fold_entity_facets", "learn_from_text", "shown_related", "widen_query"]
 
 ALIAS_FILE = "aliases.json"
 FORMAT = 1
@@ -181,6 +181,12 @@ class AliasTable:
             out[key] = folded
         return tuple(out.values())
 
+    def show(self, article: Article) -> Article:
+        """``article`` with its entities as the table shows them."""
+        if not article.entities:
+            return article
+        return attrs.evolve(article, entities=self.apply(article.entities))
+
     def rewrite(self, node: q.Node) -> q.Node:
         """``node`` with each ``entity:``/``person:``/``org:``/``place:`` term or phrase widened
         to an ``Or`` of every name of its entity (engine-neutral: the AST only)."""
@@ -208,6 +214,11 @@ class AliasTable:
             forms = learned.setdefault(_key(acronym), {})
             forms[long] = forms.get(long, 0) + count
         return attrs.evolve(self, learned=learned)
+
+    def definitions(self) -> Counter[tuple[str, str]]:
+        """The learned part as counted definitions (``{(acronym key, long form): articles}``),
+        the form :meth:`learn` takes: summing shards' tables gives the table of all their articles."""
+        return Counter({(acronym, long): n for acronym, forms in self.learned.items() for long, n in forms.items()})
 
     def forget_learned(self) -> AliasTable:
         return attrs.evolve(self, learned={})
@@ -302,3 +313,63 @@ def count_definitions(texts: Iterable[str]) -> Counter[tuple[str, str]]:
     for text in texts:
         total.update(learn_from_text(text))
     return total
+
+
+def widen_query(table: AliasTable, node: q.Node, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
+    """The query with entity names widened by ``table``, and the entity filters that still fit a
+    plain filter (an entity with several names becomes an ``Or`` and-ed to the query)."""
+    if isinstance(entities, str):
+        raise TypeError("entities must be a sequence of names, not a string")
+    node = table.rewrite(node)
+    plain: list[str] = []
+    extra: list[q.Node] = []
+    for name in entities:
+        names = table.names_for(name)
+        if len(names) <= 1:
+            plain.append(name)
+        else:
+            extra.append(q.Or(tuple(q.Term(n, "entity") for n in names)))
+    if extra:
+        node = q.And((*(() if isinstance(node, q.MatchAll) else (node,)), *extra))
+    return node, tuple(plain)
+
+
+def fold_entity_facets(
+    table: AliasTable, raw: Sequence[FacetCount], node: q.Node, size: int, count: Callable[[q.Node], int]
+) -> tuple[FacetCount, ...]:
+    """Entity facet counts by entity as shown: merged names recounted exactly, blocked ones dropped.
+
+    ``raw`` are the stored names' counts over the matches of ``node``; ``count(query)`` counts
+    the articles matching ``query`` within the same filters (an article may name an entity
+    several ways: it counts once).
+    """
+    groups: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for fc in raw:
+        name = table.display(fc.value)
+        if name is None:
+            continue
+        key = name.casefold()
+        shown.setdefault(key, name)
+        groups.setdefault(key, []).append(fc.value)
+        counts[key] = counts.get(key, 0) + fc.count
+    for key, raw_names in groups.items():
+        if len(raw_names) > 1:
+            either = q.Or(tuple(q.Term(n, "entity") for n in table.names_for(shown[key])))
+            counts[key] = count(either if isinstance(node, q.MatchAll) else q.And((node, either)))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+    return tuple(FacetCount(shown[k], n) for k, n in ranked)
+
+
+def shown_related(table: AliasTable, rows: Iterable[RelatedEntity], named: Iterable[str]) -> tuple[RelatedEntity, ...]:
+    """Related entities under their shown names: blocked ones and repeats of an entity (or of one
+    named in the query, given as entity keys) dropped."""
+    out: list[RelatedEntity] = []
+    seen = set(named)
+    for entity in rows:
+        name = table.display(entity.name)
+        if name is not None and _key(name) not in seen:
+            seen.add(_key(name))
+            out.append(attrs.evolve(entity, name=name))
+    return tuple(out)

@@ -351,8 +351,9 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_entities(args: argparse.Namespace, out: TextIO) -> int:
-    """``entities list|merge|rename|block|unblock``: show or curate the index's alias table."""
-    with Index.open(resolve_index_path(args.index)) as ix:
+    """``entities list|merge|rename|block|unblock``: show or curate the index's (or archive's) alias table."""
+    path = resolve_index_path(args.index)
+    with Archive.open(path, executor="serial") if is_archive(path) else Index.open(path) as ix:
         if args.action == "merge":
             ix.merge_entities(args.name, args.target, timeout=args.wait)
             out.write(f"merged {args.name!r} into {args.target!r}\n")

@@ -21,7 +21,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
-from searchlib.aliases import ALIAS_FILE, AliasTable
+from searchlib.aliases import ALIAS_FILE, AliasTable, fold_entity_facets, shown_related, widen_query
 from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
@@ -408,55 +408,20 @@ class Index:
 
     def _shown(self, article: Article) -> Article:
         """``article`` with its entities as the alias table shows them."""
-        if not article.entities:
-            return article
-        return attrs.evolve(article, entities=self.aliases.apply(article.entities))
+        return self.aliases.show(article)
 
     def _with_aliases(self, node: q.Node, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
-        """The query with entity names widened by the alias table, and the entity filters that
-        still fit a plain filter (an entity with several names becomes an ``Or`` in the query)."""
-        if isinstance(entities, str):
-            raise TypeError("entities must be a sequence of names, not a string")
-        table = self.aliases
-        node = table.rewrite(node)
-        plain: list[str] = []
-        extra: list[q.Node] = []
-        for name in entities:
-            names = table.names_for(name)
-            if len(names) <= 1:
-                plain.append(name)
-            else:
-                extra.append(q.Or(tuple(q.Term(n, "entity") for n in names)))
-        if extra:
-            node = q.And((*(() if isinstance(node, q.MatchAll) else (node,)), *extra))
-        return node, tuple(plain)
+        """The query with entity names widened by the alias table (see :func:`widen_query`)."""
+        return widen_query(self.aliases, node, entities)
 
     def _fold_facets(self, facets: Facets, node: q.Node, filters: _Filters, size: int) -> Facets:
-        """Entity facet counts by entity as shown: merged names recounted exactly, blocked ones dropped."""
-        table = self.aliases
-        groups: dict[str, list[str]] = {}
-        shown: dict[str, str] = {}
-        counts: dict[str, int] = {}
-        for fc in facets.entities:
-            name = table.display(fc.value)
-            if name is None:
-                continue
-            key = name.casefold()
-            shown.setdefault(key, name)
-            groups.setdefault(key, []).append(fc.value)
-            counts[key] = counts.get(key, 0) + fc.count
+        """Entity facet counts by entity as shown (see :func:`fold_entity_facets`)."""
 
         def count(both: q.Node) -> int:
             plan = self._plan("", both, filters)
             return int(self._engine.read("facets", lambda snap: len(snap.matches(plan))))
 
-        for key, raw_names in groups.items():
-            if len(raw_names) > 1:  # an article may name the entity both ways: count articles once
-                names = table.names_for(shown[key])
-                either = q.Or(tuple(q.Term(n, "entity") for n in names))
-                counts[key] = count(either if isinstance(node, q.MatchAll) else q.And((node, either)))
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
-        return attrs.evolve(facets, entities=tuple(FacetCount(shown[k], n) for k, n in ranked))
+        return attrs.evolve(facets, entities=fold_entity_facets(self.aliases, facets.entities, node, size, count))
 
     # --- reading ------------------------------------------------------------------------
 
@@ -663,14 +628,7 @@ class Index:
         rows = self._on_matches(
             "related entities", query, node, filters, lambda snap, docs: snap.related(docs, named, size, min_count)
         )
-        table, out, seen = self.aliases, [], set(named)
-        for row in rows:
-            entity = RelatedEntity(*row)
-            shown = table.display(entity.name)
-            if shown is not None and sch.entity_key(shown) not in seen:
-                seen.add(sch.entity_key(shown))
-                out.append(attrs.evolve(entity, name=shown))
-        return tuple(out)
+        return shown_related(self.aliases, (RelatedEntity(*row) for row in rows), named)
 
     def duplicates(
         self,

@@ -24,7 +24,7 @@ from searchlib.engine import Stats
 from searchlib.models import DateBucket, Recency, Sort
 from searchlib.plan import Plan
 
-__all__ = ["RankedPage", "background", "date_counts", "entity_keys", "live_ids", "matches", "rank", "related_counts"]
+__all__ = ["RankedPage", "background", "date_counts", "entity_names", "live_ids", "matches", "rank", "related_counts"]
 
 ALL = 1 << 40
 """A facet size that keeps every value (the archive cuts the merged counts)."""
@@ -130,17 +130,18 @@ def background(snap: ColumnarSnapshot, keys: Sequence[str]) -> tuple[int, dict[s
     return snap.doc_count(), {key: wa.live_doc_frequency(snap.searcher, "entity", key) for key in keys}
 
 
-def entity_keys(snap: ColumnarSnapshot) -> set[str]:
-    """Canonical entity keys of live documents (as ``stats().entities`` counts them)."""
+def entity_names(snap: ColumnarSnapshot) -> dict[str, str]:
+    """Entity key -> stored name, over the entities of live documents (for ``stats().entities``)."""
     reader = snap.searcher.reader()
     if reader.doc_count() == 0:
-        return set()
+        return {}
     column = reader.column_reader("facets")
-    keys: set[str] = set()
+    names: dict[str, str] = {}
     for docnum in reader.all_doc_ids():
         _source, entities = sch.decode_facets(column[docnum])
-        keys.update(sch.entity_key(name) for name, *_aliases in entities)
-    return keys
+        for name, *_aliases in entities:
+            names.setdefault(sch.entity_key(name), name)
+    return names
 
 
 def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:

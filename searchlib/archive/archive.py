@@ -27,6 +27,8 @@ from searchlib import query as q
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
+from searchlib.aliases import AliasTable, fold_entity_facets, shown_related, widen_query
+from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.routing import shards_between
@@ -78,6 +80,7 @@ class Archive:
         self.extractor = extractor
         self._executor: ShardExecutor = make_executor(executor)
         self._shards: dict[str, Index] = {}
+        self._aliases = ArchiveAliases(root)
         read_manifest(root)  # fail early on a missing or foreign archive
 
     # --- opening ------------------------------------------------------------------------
@@ -238,6 +241,37 @@ class Archive:
             seconds=time.perf_counter() - started,
         )
 
+    # --- the alias table ------------------------------------------------------------------
+
+    @property
+    def aliases(self) -> AliasTable:
+        """The archive's one alias table: every shard's learned acronyms plus the archive's curation."""
+        return self._aliases.table(self.manifest)
+
+    def _curate(self, change: Callable[[AliasTable], AliasTable], timeout: float) -> AliasTable:
+        writer = self.writer(timeout=timeout)  # holds the archive's write lock while the table is replaced
+        try:
+            self._aliases.save_curated(change(self.aliases))
+        finally:
+            writer.cancel()
+        return self.aliases
+
+    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.merge_entities`, for the whole archive (persisted in ``ROOT/aliases.json``)."""
+        return self._curate(lambda t: t.merge(name, into), timeout)
+
+    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.rename_entity`, for the whole archive."""
+        return self._curate(lambda t: t.rename(name, new_name), timeout)
+
+    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.block_entity`, for the whole archive."""
+        return self._curate(lambda t: t.block(name), timeout)
+
+    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Undo :meth:`block_entity`."""
+        return self._curate(lambda t: t.unblock(name), timeout)
+
     # --- reading ------------------------------------------------------------------------
 
     def _jobs(self, shards: Iterable[str], kind: str, args: Callable[[str], dict[str, Any]]) -> list[Job]:
@@ -262,9 +296,9 @@ class Archive:
             if m.scheme == "hash" and doc_id not in m.moving:
                 names = [locate_hash(m, doc_id)]
             for name in names:
-                found = self._shard(name).get(doc_id)
+                found = self._shard(name)._engine.read("get", lambda snap: snap.get(doc_id))
                 if found is not None:
-                    return found
+                    return self._aliases.table(m).show(found)
             return None
 
         return self._pinned(compute)  # type: ignore[no-any-return]
@@ -293,7 +327,8 @@ class Archive:
         Scores use statistics summed over all shards, so they equal one index's; ties are
         broken by article id. Near-duplicates are grouped within a shard.
         """
-        node = q.parse(query)
+        table = self.aliases
+        node, entities = widen_query(table, q.parse(query), entities)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -361,10 +396,25 @@ class Archive:
         total, page_hits, counted = self._pinned(fetch)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(_hit(offset + i + 1, score, article, matchers, highlight), copies=copies)
+            attrs.evolve(_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
             for i, (score, article, copies) in enumerate(page_hits)
         )
-        facet_value = _merge_facets(counted, bucket, facet_size) if bucket is not None else None
+        facet_value = None
+        if bucket is not None:
+            raw = _merge_facets(counted, bucket, 2 * facet_size + 10)  # as many raw names as one index folds
+
+            def count(both: q.Node) -> int:
+                both_plan = self.ranking.plan(both, filters)
+
+                def on(m: Manifest) -> int:
+                    targets = shards_between(m, filters.date_from, filters.date_to)
+                    jobs = self._jobs(targets, "count", lambda s: {"plan": both_plan, "hidden": m.hidden(s)})
+                    return sum(self._executor.run(jobs))
+
+                return int(self._pinned(on))
+
+            folded = fold_entity_facets(table, raw.entities, node, facet_size, count)
+            facet_value = attrs.evolve(raw, entities=folded, sources=raw.sources[:facet_size])
         return Results(query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value)
 
     def facets(
@@ -405,7 +455,7 @@ class Archive:
         bucket: DateBucket = DateBucket.MONTH,
     ) -> Timeline:
         """Matching articles per day, month or year, zero-filled, as :meth:`Index.timeline`."""
-        node = q.parse(query)
+        node, entities = widen_query(self.aliases, q.parse(query), entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
         plan = self.ranking.plan(node, filters)
@@ -440,7 +490,8 @@ class Archive:
         min_count: int = 1,
     ) -> tuple[RelatedEntity, ...]:
         """As :meth:`Index.related_entities`; the background is the whole archive."""
-        node = q.parse(query)
+        table = self.aliases
+        node, entities = widen_query(table, q.parse(query), entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
@@ -478,18 +529,22 @@ class Archive:
             out.sort(key=lambda r: (-r.score, -r.count, r.name.casefold()))
             return out[:size]
 
-        return tuple(self._pinned(compute))
+        return shown_related(table, self._pinned(compute), named)
 
     def stats(self) -> IndexStats:
         """Totals over every shard; ``entities`` counts distinct canonical names archive-wide."""
 
         def compute(m: Manifest) -> IndexStats:
             parts = self._executor.run(self._jobs(m.shards, "info", lambda _s: {}))
+            table = self._aliases.table(m)
             firsts = [st.first_date for st, _k in parts if st.first_date is not None]
             lasts = [st.last_date for st, _k in parts if st.last_date is not None]
-            keys: set[str] = set()
-            for _st, k in parts:
-                keys |= k
+            shown: dict[str, str | None] = {}
+            for _st, names in parts:
+                for key, name in names.items():
+                    if key not in shown:
+                        shown[key] = table.display(name)
+            keys = {sch.entity_key(name) for name in shown.values() if name is not None}
             return IndexStats(
                 path=str(self.root),
                 documents=sum(st.documents for st, _k in parts) - _hidden_live(self, m),
@@ -499,6 +554,8 @@ class Archive:
                 last_date=max(lasts) if lasts else None,
                 entities=len(keys),
                 generation=m.generation,
+                aliases=len(table.learned) + len(table.merged) + len(table.renamed),
+                blocked=len(table.blocked),
             )
 
         return self._pinned(compute)  # type: ignore[no-any-return]

@@ -57,5 +57,7 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
     if kind == "background":
         return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
     if kind == "info":
-        return index.stats(), read("archive entities", wsh.entity_keys)
+        return index.stats(), read("archive entities", wsh.entity_names)
+    if kind == "count":
+        return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
     raise ValueError(f"unknown shard task {kind!r}")
