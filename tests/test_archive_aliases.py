@@ -11,8 +11,9 @@ import pytest
 from searchlib import Article, Index
 from searchlib.aliases import ALIAS_FILE, AliasTable
 from searchlib.archive import Archive
+from searchlib.archive.check import check_archive
 from searchlib.cli import main
-from searchlib.errors import IndexLockedError
+from searchlib.errors import IncompatibleIndexError, IndexLockedError
 
 
 def _articles() -> list[Article]:
@@ -113,3 +114,16 @@ def test_cli_entities_on_an_archive(tmp_path: Path, capsys: pytest.CaptureFixtur
     with Archive.open(root, executor="serial") as archive:
         assert archive.search('entity:"Oslo Bors"').total == 3
         assert "Bad Tag" not in [f.value for f in archive.facets(size=20).entities]
+
+
+def test_a_damaged_archive_alias_file_names_the_file_and_position(tmp_path: Path) -> None:
+    root = tmp_path / "a"
+    with Archive.create(root, shard_by="month", executor="serial") as archive:
+        archive.add(*_articles())
+    (root / ALIAS_FILE).write_text('{"format": 1,\n "merged": {', "utf-8")
+    with Archive.open(root, executor="serial") as archive, pytest.raises(IncompatibleIndexError) as caught:
+        archive.search("entity:NGE")
+    assert str(root / ALIAS_FILE) in str(caught.value) and "line 2 column" in str(caught.value)
+    report = check_archive(root)
+    assert not report.ok
+    assert any(ALIAS_FILE in p and "line 2" in p for p in report.problems)

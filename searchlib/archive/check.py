@@ -2,7 +2,7 @@
 
 Beyond each shard's own check: every shard the manifest lists exists and no unlisted shard
 directory lies around; no move was left half-done; no article id lives in two shards; every
-article is in the shard its date (or id hash) routes it to.
+article is in the shard its date (or id hash) routes it to; the archive's alias file reads.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from searchlib._whoosh import shard as wsh
+from searchlib.aliases import AliasTable
 from searchlib.archive.manifest import read_manifest
 from searchlib.archive.routing import hash_shard, shard_range
 from searchlib.archive.writer import ArchiveWriter
 from searchlib.check import CheckReport, check_index
+from searchlib.errors import IncompatibleIndexError
 from searchlib.index import Index
 
 __all__ = ["check_archive"]
@@ -54,6 +56,10 @@ def check_archive(root: Path, *, repair: bool = False) -> CheckReport:
             )
             if wrong:
                 problems.append(f"article {doc_id!r} ({day}) is in shard {name}, which its routing does not give")
+    try:
+        AliasTable.load(root)
+    except IncompatibleIndexError as exc:
+        problems.append(f"the archive's alias table: {exc}")
     if manifest.moving:
         problems.append(f"{len(manifest.moving)} article move(s) were left half-done (readers see one copy)")
         if repair:
