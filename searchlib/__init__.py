@@ -7,9 +7,12 @@
 1
 """
 
+from searchlib.aliases import AliasTable
+from searchlib.archive import Archive, ArchiveWriter
 from searchlib.check import CheckReport, check_index
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import (
+    ArchiveError,
     DocumentNotFoundError,
     IncompatibleIndexError,
     IndexClosedError,
@@ -50,6 +53,10 @@ from searchlib.sample import sample_corpus_path
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasTable",
+    "Archive",
+    "ArchiveError",
+    "ArchiveWriter",
     "Article",
     "CheckReport",
     "DateBucket",

@@ -32,14 +32,20 @@ COMMON_CAPS = _words(
     One Two Three Four Five Six Seven Eight Nine Ten Hundreds Thousands Millions
     Asked Told Said Says Breaking Update Updated Despite Amid Following Unlike Like Once
     Whatever Whenever Wherever Overall
+    I'm I've I'll I'd I’m I’ve I’ll I’d We're We've We'll They're They've You're You've He's She's It's
+    That's There's Here's What's Who's Let's Don't Doesn't Didn't Can't Won't Isn't Aren't Wasn't
+    People Do Does Did Is Are Was Were Be Been Have Has Had Can Could Would Should Must Might
     """
 )
+
+MONTHS = _words("January February March April May June July August September October November December")
+"""Months that are also surnames ("Theresa May") when they close a name."""
 
 GENERIC = _words(
     """
     Officials Sources Analysts Critics Residents Witnesses Police Protesters Workers Experts
     Reports Report News State Government Agency Ministry Minister Court Army Company Party
-    Council Committee Commission Union Authority Office Department Parliament Congress Senate
+    Council Committee Commission Union Authority Office Department
     Cabinet President North South East West Northern Southern Eastern Western Central Upper
     Lower Greater New Old Internet Web Online Chapter Section Part Page Photo Video Watch Read
     """
@@ -56,11 +62,44 @@ TITLES = _words(
     Rabbi Imam Cardinal Bishop Archbishop Reverend Rev Professor Prof Dr Mr Mrs Ms Sir Dame Lord Lady
     Editor Correspondent Reporter Analyst Manager Coach Striker Midfielder Goalkeeper Defender
     Foreign Defense Defence Finance Interior Health Economy Economic Trade Energy Education
-    Agriculture Transport Labour Labor Culture Justice Security Intelligence Military Army Navy
+    Agriculture Transport Culture Justice Security Intelligence Military Army Navy
     Attorney Solicitor Auditor Inspector Treasurer Founder Cofounder Co-founder Chairperson
     Councillor Councilor Alderman Legislator Lawmaker MP MEP Delegate Negotiator Mediator Official
+    AG PM Taoiseach Tanaiste Republican Democrat Gov Supt
+    Majority Minority Whip Leader Shadow Boss Keeper Skipper
+    Singer Actor Actress Comedian Presenter Producer Novelist Author Rapper Guitarist Drummer
     """
 )
+
+DEPARTMENTS = _words(
+    """
+    State Defense Defence Homeland Security Energy Commerce Treasury Justice Health Education
+    Transportation Transport Agriculture Labor Labour Interior Veterans Affairs Housing Trade
+    Industry Culture Media Sport Environment Work Pensions Business Foreign Home Northern Ireland
+    Scotland Wales Constitutional International Development Communities Local Government
+    """
+)
+"""Words of "Secretary of State", "Secretary for Work and Pensions": part of a title, not a name."""
+
+INSTITUTIONS = _names(
+    """
+    Congress, Senate, House, Parliament, Commons, Lords, House of Representatives, House of Commons,
+    House of Lords, White House, Kremlin, Pentagon, Downing Street, Bundestag, Knesset, Duma,
+    Dail, Oireachtas, Supreme Court, High Court, Treasury, Whitehall, Holyrood, Stormont, Cabinet
+    """
+)
+
+NOT_NAMES = _words(
+    """
+    PC PCs MP MPs MEP MEPs MSP MSPs AM AMs DVD DVDs CD CDs GMT BST EST PST ID IDs GDP GNP HIV Aids AIDS
+    MP3 IT TV TVs CEO CEOs CFO PR SMS PDA PDAs GPS USB VAT IVF DNA CCTV ATM ATMs PIN PhD MBA QC OBE MBE
+    CBE RAM CPU OK AGM IPO IPOs HQ Christmas Easter Ramadan Diwali Hanukkah Xmas Internet Web
+    Tory Tories' Conservative Liberal Democratic Republican Parliamentary Socialist Communist
+    Olympic Olympics Paralympic Paralympics Oscar Oscars Grammy Grammys Emmy Emmys
+    """
+)
+"""Capitalised words that are not names: common acronyms, holidays, party adjectives, awards."""
+"""Institutions named by one generic-looking word: organisations, even alone."""
 
 DEMONYMS = _words(
     """
@@ -95,6 +134,11 @@ ORG_WORDS = _words(
     Secretariat Directorate Inspectorate Programme Program Mission Cooperative Syndicate Federation
     Co Cos Limited Partnership NV N.V. AG SA GmbH Bancorp Bancshares Petroleum Oil Capital Securities
     Investments Insurance Pharmaceuticals Communications Airline House Party Brigade Militia
+    Research Bros Entertainment Records Studios Pictures Films Software Electronics Telecom
+    Mobile Music Games Consulting Associates Ventures Computers Computing Networks Foods Brands
+    Stores Retail Consortium Magazine Channel Orchestra Choir Band Records Theatre Theater
+    Academy Festival Museum Gallery Prison Hotel Stadium Council Federation United Rovers
+    Athletic Wanderers Albion
     """
 )
 
@@ -173,7 +217,10 @@ KNOWN_ORGS = _names(
     Google, Apple, Microsoft, Amazon, Facebook, Meta, Twitter, Boeing, Airbus, Gazprom, Aramco,
     Toyota, Volkswagen, Samsung, Huawei, Tesla, Nvidia, Intel, IBM, Sony, Nokia, Siemens, Shell,
     Exxon, Chevron, Texaco, Pfizer, Moderna, Unilever, Nestle, Walmart, Greenpeace, Wikipedia,
-    Labour, Labor, Conservatives, Tories, Democrats, Republicans, Greens, Kremlin, Pentagon
+    Labour, Labor, Conservatives, Tories, Democrats, Republicans, Greens, Kremlin, Pentagon,
+    Congress, Senate, House, Parliament, Commons, Lords, Treasury, Whitehall, GOP, NATO, Nato, FBI, CIA,
+    NHS, BBC, ITV, CNN, NBC, CBS, ABC, Fox, Sky, Yahoo, eBay, Vodafone, Barclays, HSBC, Chelsea,
+    Arsenal, Liverpool FC, Celtic, Rangers, Juventus, Ofcom, Ofsted, Tesco, Sainsbury's, UKIP, EU
     """
 )
 """Well-known organisations whose single-word names carry no organisation keyword."""

@@ -49,8 +49,13 @@ def check_index(path: str | os.PathLike[str], *, repair: bool = False) -> CheckR
     With ``repair=True`` duplicates are reduced to their latest copy and orphans removed (both
     under the write lock). An index that cannot be opened at all raises the matching
     :class:`~searchlib.errors.IndexProblem` (not found, incompatible, storage error).
+    An archive (:class:`~searchlib.Archive`) is checked shard by shard, plus its manifest.
     """
     p = Path(path)
+    if (p / "archive.json").is_file():
+        from searchlib.archive.check import check_archive
+
+        return check_archive(p, repair=repair)
     problems, repairs, counts = backend_check.check(p, repair=repair)
     return CheckReport(
         path=str(p),

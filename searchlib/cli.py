@@ -1,4 +1,4 @@
-"""The ``searchlib`` command: index, search, repl, stats, demo. A thin layer over the public API."""
+"""The ``searchlib`` command: index, search, repl, entities, stats, demo. A thin layer over the public API."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO, TypedDict
 import attrs
 
 from searchlib import __version__
+from searchlib.archive import Archive, is_archive
 from searchlib.check import check_index
 from searchlib.display import (
     format_article,
@@ -145,6 +146,53 @@ def _filters(args: argparse.Namespace) -> _Filters:
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 
+def _open_any(args: argparse.Namespace) -> Index | Archive:
+    """The index or archive named on the command line (archives on Dask with ``--scheduler``)."""
+    path = resolve_index_path(args.index)
+    if not is_archive(path):
+        return Index.open(path)
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler is None:
+        return Archive.open(path, executor="serial")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
+    return Archive.open(path, executor=Client(scheduler))  # type: ignore[no-untyped-call]
+
+
+def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
+    """``index --shard-by``, or ``index`` into an existing archive."""
+    path = resolve_index_path(args.index)
+    extractor = _extractor(args.extractor, args.spacy_model)
+    if args.overwrite or not is_archive(path):
+        archive = Archive.create(
+            path, shard_by=args.shard_by or "year", shards=args.shards, overwrite=args.overwrite, extractor=extractor
+        )
+    else:
+        archive = Archive.open(path, extractor=extractor, executor="serial")
+    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
+    with archive:
+        try:
+            report = archive.ingest(
+                args.paths,
+                strict=args.strict,
+                progress=progress,
+                commit_every=args.commit_every,
+                max_article_chars=args.max_article_chars or None,
+                timeout=args.wait,
+            )
+        finally:
+            done()
+        out.write(format_report(report) + "\n")
+        shards = len(archive.manifest.shards)
+        out.write(neutralise_controls(f"archive {path}: {len(archive)} articles in {shards} shard(s)") + "\n")
+    if report.read == 0:
+        _error("nothing indexed: every record was skipped or the files hold no articles; see the problems above")
+        return EXIT_NOTHING_INDEXED
+    return EXIT_OK
+
+
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
     found = list(iter_files(args.paths))
@@ -152,6 +200,8 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
         problems = "; ".join(str(p) for p in found[:5])
         _error(f"nothing to index: no input files ({problems}); usage: searchlib index INDEX PATH...")
         return EXIT_NOTHING_INDEXED
+    if args.shard_by or is_archive(path):
+        return cmd_index_archive(args, out)
     extractor = _extractor(args.extractor, args.spacy_model)
     if args.overwrite:
         ix = Index.create(path, overwrite=True, extractor=extractor)
@@ -195,7 +245,7 @@ def _results_json(results: Results) -> str:
 
 
 def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         results = ix.search(
             args.query,
             **_filters(args),
@@ -207,7 +257,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             collapse_duplicates=args.collapse,
             recency=Recency(args.now, half_life_days=args.recent) if args.recent else None,
         )
-        suggestion = ix.suggest(args.query) if results.total == 0 else None
+        suggestion = ix.suggest(args.query) if results.total == 0 and isinstance(ix, Index) else None
     status = EXIT_OK if results.total else EXIT_NO_MATCH
     if args.json:
         out.write(_results_json(results) + "\n")
@@ -248,7 +298,7 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.related_entities(
             args.query,
             size=args.size,
@@ -296,7 +346,7 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.timeline(
             args.query,
             bucket=DateBucket(args.bucket),
@@ -315,12 +365,34 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         stats = ix.stats()
     if args.json:
         _print_json(out, stats)
         return 0
     out.write(format_stats(stats) + "\n")
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace, out: TextIO) -> int:
+    """``entities list|merge|rename|block|unblock``: show or curate the index's (or archive's) alias table."""
+    path = resolve_index_path(args.index)
+    with Archive.open(path, executor="serial") if is_archive(path) else Index.open(path) as ix:
+        if args.action == "merge":
+            ix.merge_entities(args.name, args.target, timeout=args.wait)
+            out.write(f"merged {args.name!r} into {args.target!r}\n")
+        elif args.action == "rename":
+            ix.rename_entity(args.name, args.target, timeout=args.wait)
+            out.write(f"renamed {args.name!r} to {args.target!r}\n")
+        elif args.action in ("block", "unblock"):
+            (ix.block_entity if args.action == "block" else ix.unblock_entity)(args.name, timeout=args.wait)
+            out.write(f"{args.action}ed {args.name!r}\n")
+        else:
+            rows = ix.aliases.rows()
+            for kind, name, target in rows:
+                out.write(f"{kind:8} {name}" + (f" -> {target}" if target else "") + "\n")
+            if not rows:
+                out.write("the alias table is empty\n")
     return 0
 
 
@@ -483,6 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--shard-by", choices=["year", "month", "hash"], help="build a sharded archive (see README: archives)"
+    )
+    p.add_argument("--shards", type=int, default=4, metavar="N", help="number of shards with --shard-by hash")
     p.add_argument("--extractor", choices=["rules", "spacy", "none"], default="rules", help="entity extractor")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="installed spaCy model for --extractor spacy")
     p.add_argument(
@@ -495,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
     filters.add_argument("--source", metavar="NAME", help="only articles from this source (case-insensitive)")
+    filters.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
 
     p = sub.add_parser(
         "search", parents=[color, as_json, filters], help="run one query and print ranked, highlighted hits"
@@ -559,8 +636,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
     p.set_defaults(func=cmd_timeline)
 
+    p = sub.add_parser("entities", help="list or curate the alias table: merge, rename, block entities")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, helptext, target in (
+        ("list", "learned and curated aliases", None),
+        ("merge", "make NAME another name of TARGET's entity", "TARGET"),
+        ("rename", "show NAME's entity as NEW_NAME", "NEW_NAME"),
+        ("block", "hide a false entity from facets and hits", None),
+        ("unblock", "undo block", None),
+    ):
+        a = actions.add_parser(action, help=helptext)
+        a.add_argument("index", help=index_help)
+        if action != "list":
+            a.add_argument("name", help="entity name as shown or as extracted")
+        if target:
+            a.add_argument("target", metavar=target)
+        a.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
+        a.set_defaults(func=cmd_entities)
+
     p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
+    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(

@@ -136,6 +136,7 @@ def format_stats(stats: IndexStats) -> str:
             f"articles:  {stats.documents}",
             f"dates:     {dates}",
             f"entities:  {stats.entities} distinct",
+            f"aliases:   {stats.aliases} (learned acronyms, merges, renames), {stats.blocked} blocked",
             f"segments:  {stats.segments}",
             f"size:      {stats.size_bytes / 1_048_576:.2f} MiB",
             f"commit:    generation {stats.generation}",

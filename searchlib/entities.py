@@ -5,7 +5,8 @@ them the way a reader would: titles ("Defense Minister") and demonyms ("Belgian"
 off, possessives ("Israel's") are stripped, sentence-initial common words ("The", "He") are
 dropped, acronyms (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to
 the full name the article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer
-and context rules; ``EntityKind.OTHER`` when they cannot tell.
+(``_gazetteer.py``; generated lists of common given names and surnames, ``_names.py``, and of
+large cities, ``_cities.py``) and context rules; ``EntityKind.OTHER`` when they cannot tell.
 """
 
 from __future__ import annotations
@@ -16,7 +17,22 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from searchlib._gazetteer import COMMON_CAPS, DEMONYMS, GENERIC, KNOWN_ORGS, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
+from searchlib._cities import CITIES
+from searchlib._gazetteer import (
+    COMMON_CAPS,
+    DEMONYMS,
+    DEPARTMENTS,
+    GENERIC,
+    INSTITUTIONS,
+    KNOWN_ORGS,
+    MONTHS,
+    NOT_NAMES,
+    ORG_WORDS,
+    PLACE_WORDS,
+    PLACES,
+    TITLES,
+)
+from searchlib._names import GIVEN_NAMES, SURNAMES
 from searchlib.models import Entity, EntityKind
 
 __all__ = [
@@ -25,6 +41,7 @@ __all__ = [
     "NoExtractor",
     "RuleExtractor",
     "acronym_definitions",
+    "article_text",
     "entities_for",
     "fold_aliases",
 ]
@@ -54,7 +71,22 @@ _TOKEN = re.compile(
     r"|[^\w\s]",
     re.UNICODE,
 )
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+|\n+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+")
+_NO_BREAK_AFTER = re.compile(r"(?:\b[A-Z]\.[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St)\.)$")
+
+
+def _sentences(line: str) -> list[str]:
+    """``line`` split after sentence punctuation, but not after "U.S." or "Mr." (a name may follow)."""
+    pieces = _SENTENCE_BREAK.split(line)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        if _NO_BREAK_AFTER.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 _PARTICLES = frozenset(
     {
         "de",
@@ -89,6 +121,7 @@ _DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
 _PLACE_ACRONYMS = frozenset({"US", "UK", "UAE", "USA", "DRC"})
 _COMPASS = frozenset({"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central"})
 _PERSON_FOLLOWERS = frozenset({"administration"})
+PERSON = EntityKind.PERSON
 
 
 def _is_cap(tok: str) -> bool:
@@ -112,14 +145,43 @@ def _strip_possessive(tok: str) -> tuple[str, bool]:
 
 _ARABIC_ARTICLE = re.compile(r"(?:al|el)-[A-Z]")
 _LOWER_SUFFIX = re.compile(r"^(.+?)-([a-z][a-z\-]*)$")
+_ADJECTIVE_SUFFIX = re.compile(
+    r"(?:ed|ing|ism|ist|ists|style|like|wide|era|born|made|run|free|friendly|speaking|owned|based|backed|"
+    r"led|listed|bound|specific|centric|only|type|sized|class|level|area|zone|region|market|rich)$"
+)
 
 
 def _strip_lower_suffix(word: str) -> tuple[str, bool]:
-    """``US-led`` -> (US, True); ``Jan-Willem`` and ``al-Qaida`` are kept whole."""
+    """``US-led`` -> (US, True); ``Jan-Willem``, ``al-Qaida`` and ``Geun-hye`` are kept whole.
+
+    Only a suffix that reads as an English adjective ("-led", "-based", "-speaking") is cut:
+    a lower-case second half of a given name ("Park Geun-hye", "Lee Jae-in") is not.
+    """
     match = _LOWER_SUFFIX.match(word)
-    if match and match.group(1)[:1].isupper():
+    if match and match.group(1)[:1].isupper() and _ADJECTIVE_SUFFIX.search(match.group(2)):
         return match.group(1), True
     return word, False
+
+
+def _headline(line: str) -> bool:
+    """A title-case or ALL-CAPS line with no sentence end: a headline, whose spans are not names."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'’\-]*", line)]
+    if len(words) < 2 or line.rstrip().endswith((".", "?", "!", '"', "”", ":", ";", ",")):
+        return False
+    letters = [c for c in line if c.isalpha()]
+    if len(words) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return any(len(w) >= 4 for w in words)
+    long = [w for w in words if len(w) >= 4]
+    capitalised = sum(w[0].isupper() for w in words)
+    return len(long) >= 4 and all(w[0].isupper() for w in long) and capitalised >= 0.6 * len(words)
+
+
+def _run_ahead(toks: Sequence[str], i: int) -> int:
+    """How many capitalised words start at ``toks[i]``."""
+    n = 0
+    while i + n < len(toks) and toks[i + n][:1].isupper():
+        n += 1
+    return n
 
 
 def _org_ahead(toks: Sequence[str], i: int) -> bool:
@@ -163,8 +225,13 @@ def _runs(sentence: str) -> list[_Mention]:
             mentions.append(_Mention(tuple(run), start == 0 or _all_common(toks[:start]), titled, prev, nxt))
         run, titled = [], False
 
+    skip_department = False
     for i, tok in enumerate(toks):
         first = tok[0]
+        if skip_department:  # "Secretary of State [Rex Tillerson]": the department is part of the title
+            if tok in DEPARTMENTS or tok in ("and", "the", "&", ","):
+                continue
+            skip_department = False
         lowered_name = first == "a" or first == "e"
         if first.isupper() or (lowered_name and _ARABIC_ARTICLE.match(tok)):
             word, possessive = _strip_possessive(tok)
@@ -175,11 +242,22 @@ def _runs(sentence: str) -> list[_Mention]:
                 close(i)
                 titled = True
                 continue
+            if word in MONTHS and run and next_word[:1].isdigit():
+                close(i)  # "... Smith May 5": a date, not a surname
             if not run:
                 start = i
             run.append(_DOTTED.get(word, word))
-            if possessive or suffixed:
+            dotted_place = word in _DOTTED and next_word[:1].isupper()
+            if (
+                dotted_place
+                and next_word not in INSTITUTIONS
+                and not (_org_ahead(toks, i + 1) and _run_ahead(toks, i + 1) >= 2)
+            ):
+                close(i + 1)  # "a U.S. Insurance broker": the country, then a common noun
+            elif possessive or suffixed:
                 close(i + 1)
+        elif run and first.isdigit() and run[-1] in ("Radio", "Channel", "Formula"):
+            run.append(tok.rstrip(".,"))  # "BBC Radio 4", "Channel 4"
         elif (
             run
             and ((first.islower() and tok in _JOINERS) or tok == "&" or (tok == "the" and run[-1] == "of"))
@@ -188,6 +266,8 @@ def _runs(sentence: str) -> list[_Mention]:
             run.append(tok)
         elif run:
             close(i)
+        elif titled and tok in ("of", "for") and i + 1 < len(toks) and toks[i + 1] in DEPARTMENTS:
+            skip_department = True
         else:
             titled = titled and tok in {",", "."}
     close(len(toks))
@@ -203,8 +283,11 @@ def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
     """'Egypt and Qatar' is two entities; 'Bank of England' is one."""
     if not any(w in _CONNECTORS for w in words):
         return [words]
-    if words[-1] in ORG_WORDS or any(w in ORG_WORDS or w in PLACE_WORDS for w in words[:-1]):
-        return [words]
+    if len(words) == 3 and words[1] == "and" and all(w in INSTITUTIONS or w == "House" for w in words[::2]):
+        return [words[:1], words[2:]]  # "House and Senate"
+    numbered = any(w in _CONNECTORS and words[k - 1][:1].isdigit() for k, w in enumerate(words) if k)
+    if not numbered and (words[-1] in ORG_WORDS or any(w in ORG_WORDS or w in PLACE_WORDS for w in words[:-1])):
+        return [words]  # "Bank of England"; but "Radio 4 and Channel 4" is two
     parts: list[tuple[str, ...]] = []
     current: list[str] = []
     for w in words:
@@ -220,10 +303,19 @@ def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
     """Drop leading sentence openers and trailing particles; reject generic single words."""
     w = list(words)
+    if sentence_initial and len(w) >= 3 and w[1] == "of" and w[0].endswith("s") and w[0] not in ORG_WORDS | PLACE_WORDS:
+        del w[:2]  # "Shares of Borealis Inc" opens a sentence with a plural common noun
     while w and (w[0] in COMMON_CAPS or w[0] == "the" or (w[0] in _PARTICLES and len(w) > 1)):
         w.pop(0)
-    while w and (w[-1] in _PARTICLES or w[-1] in _CONNECTORS or w[-1] in COMMON_CAPS or w[-1] == "the"):
-        w.pop()
+    while w and (
+        w[-1] in _PARTICLES
+        or w[-1] in _CONNECTORS
+        or (w[-1] in COMMON_CAPS and not (w[-1] in MONTHS and len(w) >= 2 and w[-2][:1].isupper()))
+        or w[-1] == "the"
+    ):
+        w.pop()  # "Theresa May" keeps its surname; "in May" has no name left
+    if len(w) >= 2 and all(x.isupper() for x in w) and any(len(x) >= 4 and x.isalpha() for x in w):
+        return ()  # "READ MORE", "COMPLETES SALE": shouting, not acronyms
     if w and w[-1] in DEMONYMS and all(x in DEMONYMS or x in _COMPASS for x in w):
         return ()  # "South African", "West Australian"
     if len(w) > 1 and w[0] in DEMONYMS and " ".join(w) not in PLACES and w[-1] not in ORG_WORDS:
@@ -232,7 +324,13 @@ def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
         return ()
     if len(w) == 1:
         single = w[0]
+        if single in INSTITUTIONS:
+            return (single,)
+        if single in NOT_NAMES or re.fullmatch(r"[A-Z]{2,}s", single):
+            return ()  # "PC", "MPs", "Christmas", "Tory" (an adjective)
         if len(single) < 2 or single in GENERIC or single in ORG_WORDS or single in PLACE_WORDS or single in DEMONYMS:
+            return ()
+        if single.isupper() and len(single) > 7:
             return ()
         if single.endswith(("ians", "ians'", "eans", "ese")) or single.isdigit():
             return ()
@@ -250,16 +348,26 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.ORG
     if last in PLACE_WORDS or mention.next in _PLACE_FOLLOWERS:
         return EntityKind.PLACE
-    if name in KNOWN_ORGS:
-        return EntityKind.ORG
+    if name in KNOWN_ORGS or name in INSTITUTIONS or (len(words) >= 2 and words[0] in KNOWN_ORGS | INSTITUTIONS):
+        return EntityKind.ORG  # "Senate Democrats", "Texaco Canada"
+    if len(words) >= 2 and words[-1] in KNOWN_ORGS:
+        return EntityKind.ORG  # "Liberal Democrats"
+    if "of" in words and words[words.index("of") - 1] in ORG_WORDS:
+        return EntityKind.ORG  # "Bank of England", "Court of Appeal"
     if mention.titled or (len(words) == 1 and mention.next in _PERSON_FOLLOWERS):
         return EntityKind.PERSON
     if len(words) >= 2 and words[0] in _COMPASS | {"New"}:
         return EntityKind.PLACE  # "New Mexico", "Northern Ireland"
+    if name in CITIES and not (len(words) == 1 and (name in SURNAMES or name in GIVEN_NAMES)):
+        return EntityKind.PLACE  # "Las Vegas", "Newcastle"; but "Jackson" alone is a name first
     if len(words) >= 2 and all(w[:1].isupper() or w in _PARTICLES for w in words):
         return EntityKind.PERSON
     if len(words) == 1 and mention.prev in _PLACE_PREPS:
         return EntityKind.PLACE
+    if len(words) == 1 and (words[0] in SURNAMES or words[0] in GIVEN_NAMES):
+        return EntityKind.PERSON  # "Johnson" alone: a person more often than a company
+    if any(_is_acronym(w) for w in words) or len(words) == 1:
+        return EntityKind.ORG  # an unknown single name in news is most often a company, club or band
     return EntityKind.OTHER
 
 
@@ -269,10 +377,10 @@ class RuleExtractor:
 
     def extract(self, text: str) -> Sequence[Entity]:
         found: dict[str, Entity] = {}
-        persons: list[tuple[str, ...]] = []
         mid_sentence: set[str] = set()
         candidates: list[tuple[tuple[str, ...], _Mention]] = []
-        for sentence in _SENTENCE_BREAK.split(text):
+        sentences = (s for line in text.split("\n") if not _headline(line) for s in _sentences(line))
+        for sentence in sentences:
             for mention in _runs(sentence):
                 for part in _split_connectors(mention.words):
                     words = _clean(part, mention.sentence_initial)
@@ -280,12 +388,12 @@ class RuleExtractor:
                         candidates.append((words, mention))
                         if not mention.sentence_initial or words != part:
                             mid_sentence.add(" ".join(words))
-        for words, mention in candidates:
-            kind = _kind(words, mention)
-            if kind is EntityKind.PERSON and len(words) >= 2:
-                persons.append(words)
+        kinds = [_kind(words, mention) for words, mention in candidates]
+        persons = [
+            words for (words, _), kind in zip(candidates, kinds, strict=True) if kind is PERSON and len(words) > 1
+        ]
         surnames = _surname_index(persons)
-        for words, mention in candidates:
+        for (words, mention), guessed in zip(candidates, kinds, strict=True):
             name = " ".join(words)
             in_place_context = len(words) == 1 and (mention.prev in _PLACE_PREPS or mention.next in _PLACE_FOLLOWERS)
             full = None if in_place_context else surnames.get(tuple(w.casefold() for w in words))
@@ -296,13 +404,32 @@ class RuleExtractor:
                 known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or mention.next in _PLACE_FOLLOWERS
                 if opener_only and len(words) == 1 and not known:
                     continue  # a capitalised word that only ever opens a sentence ("Officials")
-                kind = _kind(words, mention)
-            key = name.casefold()
-            previous = found.get(key)
+                kind = guessed
+            previous = found.get(name.casefold())
             if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
-                found[key] = Entity(name, kind)
+                _add(found, Entity(name, kind))
+            place = _trailing_place(words) if kind is EntityKind.ORG else None
+            if place is not None:
+                _add(found, Entity(place, EntityKind.PLACE))  # "Texaco Canada Inc" names Canada too
         entities = tuple(found.values())
         return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
+
+
+_CORPORATE = frozenset({"Inc", "Ltd", "Corp", "Co", "Plc", "PLC", "LLC", "Limited", "AG", "SA", "NV", "Group"})
+
+
+def _trailing_place(words: tuple[str, ...]) -> str | None:
+    """The country closing a company's name ("Texaco Canada Inc"), not "Bank of England"."""
+    end = len(words) - 1 if words[-1] in _CORPORATE else len(words)
+    if end >= 2 and words[end - 1] in PLACES and words[end - 2] not in _JOINERS:
+        return words[end - 1]
+    return None
+
+
+def _add(found: dict[str, Entity], entity: Entity) -> None:
+    previous = found.get(entity.key)
+    if previous is None or (previous.kind is EntityKind.OTHER and entity.kind is not EntityKind.OTHER):
+        found[entity.key] = entity
 
 
 KNOWN_ALIASES = {
@@ -395,18 +522,23 @@ def _surname_index(persons: list[tuple[str, ...]]) -> dict[tuple[str, ...], tupl
 
 
 def entities_for(
-    title: str, body: str, given: tuple[Entity, ...] | None, extractor: EntityExtractor, learned: dict[str, str]
+    title: str,
+    body: str,
+    given: tuple[Entity, ...] | None,
+    extractor: EntityExtractor,
+    learned: Mapping[str, str] | None = None,
 ) -> tuple[Entity, ...]:
-    """An article's final entities: ``given`` as given; else extracted, with aliases folded.
+    """An article's entities as stored: ``given`` as given; else what ``extractor`` finds in it.
 
-    ``learned`` maps aliases seen so far (in this index) to canonical names; it is updated
-    with the aliases this article defines, so a later "HRB" joins "Hanseatic Reserve Bank".
+    Depends on this article alone, so parallel workers and later sessions store the same
+    lists; aliases learned across articles are applied when reading (``searchlib.aliases``).
+    ``learned`` is ignored (callers written before the index's alias table pass one).
     """
     if given is not None:
         return given
-    text = body if title in body else f"{title}\n\n{body}"
-    entities = fold_aliases(extractor.extract(text), learned)
-    for ent in entities:
-        for alias in ent.aliases:
-            learned.setdefault(alias.casefold(), ent.name)
-    return entities
+    return tuple(extractor.extract(article_text(title, body)))
+
+
+def article_text(title: str, body: str) -> str:
+    """The text entities are extracted from: the body, with the title first unless it repeats it."""
+    return body if title in body else f"{title}\n\n{body}"

@@ -12,7 +12,8 @@ path, line or query position that a user needs to fix the problem::
     │   ├── IncompatibleIndexError   built by another schema / format version
     │   ├── IndexLockedError         another writer holds the lock; .holder
     │   ├── IndexClosedError         the Index or Writer was used after close
-    │   └── StorageError             an OS error (disk full, I/O, permissions); .operation
+    │   ├── StorageError             an OS error (disk full, I/O, permissions); .operation
+    │   └── ArchiveError             a shard of an archive failed (a worker died, a build failed); .shard
     └── DocumentNotFoundError    update() of an id that is not in the index; .id
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from searchlib._controls import display_width, neutralise_controls
 
 __all__ = [
+    "ArchiveError",
     "DocumentNotFoundError",
     "IncompatibleIndexError",
     "IndexClosedError",
@@ -38,7 +40,21 @@ __all__ = [
 
 
 class SearchlibError(Exception):
-    """Base class of every exception searchlib raises on purpose."""
+    """Base class of every exception searchlib raises on purpose.
+
+    Errors pickle with their context (keyword-only fields included), so one raised in a
+    worker process or on a Dask worker reaches the caller whole (see ``searchlib.Archive``).
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type[SearchlibError], args: tuple[object, ...], state: dict[str, object]) -> SearchlibError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class IngestError(SearchlibError):
@@ -121,6 +137,18 @@ class StorageError(IndexProblem):
 
     def __init__(self, message: str, *, path: Path | str | None = None, operation: str) -> None:
         self.operation = operation
+        super().__init__(message, path=path)
+
+
+class ArchiveError(IndexProblem):
+    """A shard of an archive could not answer or be written; ``shard`` names it (None: several).
+
+    Never a partial answer: a query that loses a shard raises this instead of returning the
+    others' hits.
+    """
+
+    def __init__(self, message: str, *, path: Path | str | None = None, shard: str | None = None) -> None:
+        self.shard = shard
         super().__init__(message, path=path)
 
 

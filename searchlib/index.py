@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
+from searchlib.aliases import ALIAS_FILE, AliasTable, fold_entity_facets, shown_related, widen_query
 from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
@@ -155,7 +157,8 @@ class Index:
         self._engine = ColumnarEngine(backend)
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
-        self._aliases: dict[str, str] = {}  # alias -> canonical name, learned from "Long Name (LN)"
+        self._alias_table = AliasTable.load(backend.path) if backend.path is not None else AliasTable()
+        self._alias_stamp = self._alias_file_stamp()
         backend.configure_ranking(k1=self.ranking.k1, b=self.ranking.b)
 
     # --- opening ------------------------------------------------------------------------
@@ -335,9 +338,9 @@ class Index:
         """
         if extractor is not None:
             self.extractor = extractor
-        self._aliases.clear()
         ids = self._engine.read("re-extract", lambda snap: snap.extracted_ids())
         writer, pending, done = self.writer(timeout=timeout), 0, 0
+        self._set_aliases(self.aliases.forget_learned())  # recounted from the stored text below
         try:
             for start in range(0, len(ids), REEXTRACT_BATCH):
                 batch = ids[start : start + REEXTRACT_BATCH]
@@ -357,12 +360,85 @@ class Index:
         writer.commit()
         return done
 
+    # --- the alias table ------------------------------------------------------------------
+
+    def _alias_file_stamp(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = (self.path / ALIAS_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    @property
+    def aliases(self) -> AliasTable:
+        """The index's alias table (see :mod:`searchlib.aliases`), re-read when another process changed it."""
+        stamp = self._alias_file_stamp()
+        if stamp != self._alias_stamp and self.path is not None:
+            self._alias_table, self._alias_stamp = AliasTable.load(self.path), stamp
+        return self._alias_table
+
+    def _set_aliases(self, table: AliasTable) -> None:
+        """Keep ``table`` and persist it (the caller holds the write lock)."""
+        self._alias_table = table
+        if self.path is not None:
+            table.save(self.path)
+            self._alias_stamp = self._alias_file_stamp()
+
+    def _learn_aliases(self, definitions: Counter[tuple[str, str]]) -> None:
+        """Add acronym definitions counted by a writer that is committing (holding the lock)."""
+        if definitions:
+            self._set_aliases(self.aliases.learn(definitions))
+
+    def _curate(self, change: Callable[[AliasTable], AliasTable], timeout: float) -> AliasTable:
+        writer = self.writer(timeout=timeout)  # holds the write lock while the table is replaced
+        try:
+            self._set_aliases(change(self.aliases))
+        finally:
+            writer.cancel()
+        return self._alias_table
+
+    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
+        """Make ``name`` another name of ``into``'s entity, in queries, facets and hits (persisted)."""
+        return self._curate(lambda t: t.merge(name, into), timeout)
+
+    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Show ``name``'s entity as ``new_name`` (both names find it in queries; persisted)."""
+        return self._curate(lambda t: t.rename(name, new_name), timeout)
+
+    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Hide a false entity from facets and hits (its words stay searchable; persisted)."""
+        return self._curate(lambda t: t.block(name), timeout)
+
+    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Undo :meth:`block_entity`."""
+        return self._curate(lambda t: t.unblock(name), timeout)
+
+    def _shown(self, article: Article) -> Article:
+        """``article`` with its entities as the alias table shows them."""
+        return self.aliases.show(article)
+
+    def _with_aliases(self, node: q.Node, entities: Sequence[str]) -> tuple[q.Node, tuple[str, ...]]:
+        """The query with entity names widened by the alias table (see :func:`widen_query`)."""
+        return widen_query(self.aliases, node, entities)
+
+    def _fold_facets(self, facets: Facets, node: q.Node, filters: _Filters, size: int) -> Facets:
+        """Entity facet counts by entity as shown (see :func:`fold_entity_facets`)."""
+
+        def count(both: q.Node) -> int:
+            plan = self._plan("", both, filters)
+            return int(self._engine.read("facets", lambda snap: len(snap.matches(plan))))
+
+        return attrs.evolve(facets, entities=fold_entity_facets(self.aliases, facets.entities, node, size, count))
+
     # --- reading ------------------------------------------------------------------------
 
     @typed
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
-        return self._engine.read("get", lambda snap: snap.get(doc_id))
+        article = self._engine.read("get", lambda snap: snap.get(doc_id))
+        return None if article is None else self._shown(article)
 
     @typed
     def search(
@@ -397,6 +473,7 @@ class Index:
         ``QuerySyntaxError``, and says so in ``Results.notice``.
         """
         node, notice = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -413,18 +490,20 @@ class Index:
             ranked = snap.evaluate(
                 plan, None, sort=Sort(sort), offset=offset, limit=limit, collapse=collapse_duplicates, recency=recency
             )
-            counts = snap.facets(snap.matches(plan), bucket, facet_size) if facets else None
+            counts = snap.facets(snap.matches(plan), bucket, 2 * facet_size + 10) if facets else None
             return ranked, snap.articles(ranked.docnums.tolist()), counts
 
         ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
         copies = ranked.copies or ((),) * len(found)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
+        shown = [self._shown(article) for article in found]
         hits = tuple(
             attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
-            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, found, copies, strict=True))
+            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, shown, copies, strict=True))
         )
+        folded = None if facet_counts is None else self._fold_facets(facet_counts, node, filters, facet_size)
         return Results(
-            query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=facet_counts, notice=notice
+            query=query, total=ranked.total, hits=hits, offset=offset, limit=limit, facets=folded, notice=notice
         )
 
     def _plan(self, query: str, node: q.Node, filters: _Filters) -> pl.Plan:
@@ -557,13 +636,14 @@ class Index:
         fewer matching articles. ``lenient`` as in :meth:`search`.
         """
         node, _ = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in pl.ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
         rows = self._on_matches(
             "related entities", query, node, filters, lambda snap, docs: snap.related(docs, named, size, min_count)
         )
-        return tuple(RelatedEntity(*row) for row in rows)
+        return shown_related(self.aliases, (RelatedEntity(*row) for row in rows), named)
 
     @typed
     def duplicates(
@@ -580,7 +660,7 @@ class Index:
 
         Copies are detected when articles are added (see README: near-duplicates).
         """
-        node = q.parse(query)
+        node, entities = self._with_aliases(q.parse(query), entities)
         filters = _filters(date_from, date_to, entities, source)
         everything = isinstance(node, q.MatchAll) and filters == _Filters()
         groups = self._on_matches(
@@ -610,6 +690,7 @@ class Index:
         ``lenient`` as in :meth:`search`.
         """
         node, _ = _parse(query, lenient)
+        node, entities = self._with_aliases(node, entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
         counts = self._on_matches("timeline", query, node, filters, lambda snap, docs: snap.date_counts(docs, bucket))
@@ -622,7 +703,14 @@ class Index:
         return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
     def stats(self) -> IndexStats:
-        """Document and segment counts, size on disk, date range and distinct entities."""
+        """Document and segment counts, size on disk, date range, distinct entities, alias table size."""
+        table = self.aliases
+        memo: dict[str, str | None] = {}
+
+        def shown(name: str) -> str | None:
+            if name not in memo:
+                memo[name] = table.display(name)
+            return memo[name]
 
         def collect(snap: ColumnarSnapshot) -> IndexStats:
             first, last = snap.date_range()
@@ -633,8 +721,10 @@ class Index:
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=snap.entity_count(),
+                entities=wa.distinct_entities(snap.searcher, shown),
                 generation=self._backend.generation_of(snap.searcher),
+                aliases=len(table.learned) + len(table.merged) + len(table.renamed),
+                blocked=len(table.blocked),
             )
 
         return self._engine.read("stats", collect)

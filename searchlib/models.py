@@ -349,6 +349,10 @@ class IndexStats:
     last_date: dt.date | None
     entities: int
     generation: int
+    aliases: int = 0
+    """Rows of the alias table: learned acronyms, merged and renamed names."""
+    blocked: int = 0
+    """Entities blocked in the alias table."""
 
 
 @attrs.frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
@@ -10,7 +11,8 @@ from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import BackendWriter
-from searchlib.entities import entities_for
+from searchlib.aliases import learn_from_text
+from searchlib.entities import article_text, entities_for
 from searchlib.errors import DocumentNotFoundError, IndexClosedError
 from searchlib.models import Article, Entity
 
@@ -30,6 +32,7 @@ class Writer:
     def __init__(self, index: Index, raw: BackendWriter) -> None:
         self._index = index
         self._raw: BackendWriter | None = raw
+        self._definitions: Counter[tuple[str, str]] = Counter()  # acronym definitions seen, for the alias table
 
     def _writer(self) -> BackendWriter:
         if self._raw is None:
@@ -37,8 +40,14 @@ class Writer:
         return self._raw
 
     def _entities(self, article: Article) -> tuple[Entity, ...]:
-        """Entities given in the input as given; else extracted, with aliases learned so far folded in."""
-        return entities_for(article.title, article.body, article.entities, self._index.extractor, self._index._aliases)
+        """Entities given in the input as given; else extracted from this article alone."""
+        self._learn(article)
+        return entities_for(article.title, article.body, article.entities, self._index.extractor)
+
+    def _learn(self, article: Article) -> None:
+        """Count the acronyms ``article`` defines ("Long Name (LN)") for the index's alias table."""
+        if article.entities is None:
+            self._definitions.update(learn_from_text(article_text(article.title, article.body)))
 
     @typed
     def add(self, article: Article) -> None:
@@ -90,12 +99,14 @@ class Writer:
             return "unchanged"
         status: Literal["added", "updated"] = "updated" if existing is not None or article.id in sent else "added"
         sent[article.id] = sent.get(article.id, False) or existing is not None
+        self._learn(article)
         pool.send(article)
         return status
 
     def _commit_with(self, segments: list[object], sent: dict[str, bool]) -> None:
         raw = self._writer()
         self._raw = None
+        self._index._learn_aliases(self._definitions)  # under the write lock, before the data
         raw.commit_with(list(segments), {doc_id for doc_id, committed in sent.items() if committed})
 
     @typed
@@ -103,6 +114,7 @@ class Writer:
         """Make every change visible atomically; ``optimize`` merges all segments into one."""
         raw = self._writer()
         self._raw = None  # committed or, if the commit fails, aborted: either way finished
+        self._index._learn_aliases(self._definitions)  # under the write lock, before the data
         raw.commit(optimize=optimize)
 
     def cancel(self) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchlib import Article, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
+from searchlib import Article, DateBucket, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
 from searchlib import query as q
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarSnapshot
@@ -290,3 +291,27 @@ def test_positions_past_16_bits_match_phrases() -> None:
     with Index.in_memory(extractor=NoExtractor()) as ix:
         ix.add(Article(id="long", date="2024-01-01", body=body), Article(id="short", date="2024-01-01", body="storm"))
         assert [h.article.id for h in ix.search('"storm harbour"', highlight=None).hits] == ["long"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_corpus, st.lists(st.integers(0, 30), max_size=3), _query, st.sampled_from(list(DateBucket)))
+def test_timelines_and_facets_count_like_the_reference(
+    specs: list[tuple[str, str, list[int], str | None, dt.date]], deletes: list[int], text: str, bucket: DateBucket
+) -> None:
+    ix, live = _build(specs, deletes)
+    with ix:
+        matched = set(Reference([Doc(a) for a in live]).evaluate(q.parse(text)))
+        articles = [a for a in live if a.id in matched]
+        expected_dates = Counter(bucket.label(a.date) for a in articles)
+        points = {p.value: p.count for p in ix.timeline(text, bucket=bucket).points if p.count}
+        assert points == dict(expected_dates)
+        facets = ix.facets(text, bucket=bucket, size=10)
+        assert {f.value: f.count for f in facets.dates} == dict(expected_dates)
+        entities = Counter(e.name for a in articles for e in (a.entities or ()))
+        assert {f.value: f.count for f in facets.entities} == dict(entities)
+        related = {r.name: r.count for r in ix.related_entities(text, size=10)}
+        node = q.parse(text)
+        fields = ("entity", "person", "org", "place")
+        said = {leaf.text.casefold() for leaf in q.positive_leaves(node) if leaf.field in fields}
+        named = {n for n, _ in NAMES if n.casefold() in said}
+        assert related == {n: c for n, c in entities.items() if n not in named}

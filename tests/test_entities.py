@@ -149,3 +149,94 @@ def test_reextract_retags_from_stored_text_and_keeps_given_entities(tmp_path: Pa
         assert ix.get("2").entity_names == ("Given Only",)  # type: ignore[union-attr]
         assert ix.search("entity:Washington").total == 1 and len(ix) == 2
         assert isinstance(ix.extractor, RuleExtractor)
+
+
+# --- failure classes found on real news (issue 10); every sentence here is our own ----------------
+
+
+def _found(text: str) -> dict[str, EntityKind]:
+    return {e.name: e.kind for e in RuleExtractor().extract(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # surnames that are months or common words
+        ("Talks led by Theresa May stalled, and Karen June resigned.", ["Theresa May", "Karen June"], ["Theresa"]),
+        ("The vote is on Friday May 12, officials said.", [], ["May", "Friday May"]),
+        # titles glued to names
+        ("Secretary of State Arlo Finch flew home.", ["Arlo Finch"], ["State Arlo Finch"]),
+        ("The Secretary for Work and Pensions Mira Oduya spoke.", ["Mira Oduya"], ["Work and Pensions Mira Oduya"]),
+        (
+            "AG Dana Whitcombe declined, and PM Halvorsen agreed.",
+            ["Dana Whitcombe", "Halvorsen"],
+            ["AG Dana Whitcombe"],
+        ),
+        ("Republican Corin Vale and Taoiseach Niall Brennock met.", ["Corin Vale", "Niall Brennock"], []),
+        # hyphenated given names
+        ("Moon Hye-jin met Kim Dae-sung in the capital.", ["Moon Hye-jin", "Kim Dae-sung"], ["Moon Hye", "Kim Dae"]),
+        ("The US-led and Paris-based groups agreed.", ["Paris"], ["US-led", "Paris-based"]),
+        # institutions
+        (
+            "The bill cleared the House and Senate before Congress broke.",
+            ["House", "Senate", "Congress"],
+            ["House and Senate"],
+        ),
+        (
+            "Senate Majority Leader Ola Grant said Senate Democrats would wait.",
+            ["Ola Grant", "Senate Democrats"],
+            ["Senate Majority"],
+        ),
+        # junk
+        (
+            "READ MORE: Rates rise again\n\nShe said I'm not leaving, and People agreed.",
+            [],
+            ["READ MORE", "I'm", "People"],
+        ),
+        (
+            "Mayor Scolds Council Over Late Bus Plans\n\nThe mayor, Rina Patel, spoke.",
+            ["Rina Patel"],
+            ["Mayor Scolds Council Over Late Bus Plans"],
+        ),
+        (
+            "GRAINCO POSTS HIGHER PROFIT\n\nGrainco Ltd said profit rose.",
+            ["Grainco Ltd"],
+            ["GRAINCO POSTS HIGHER PROFIT"],
+        ),
+        ("Sales of PCs and DVD players rose before Christmas.", [], ["PCs", "DVD", "Christmas"]),
+        # misses
+        ("A U.S. Pension fund bought the stake.", ["United States"], ["US Pension"]),
+        ("Shares of Borealis Canada Inc rose.", ["Borealis Canada Inc", "Canada"], []),
+    ],
+)
+def test_failure_classes(text: str, present: list[str], absent: list[str]) -> None:
+    found = _found(text)
+    assert all(name in found for name in present), found
+    assert not any(name in found for name in absent), found
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        ("The Senate voted late.", "Senate", EntityKind.ORG),
+        ("Shares of Borealis Canada Inc rose.", "Canada", EntityKind.PLACE),
+        ("Shares of Borealis Canada Inc rose.", "Borealis Canada Inc", EntityKind.ORG),
+        ("Liberal Democrats said no.", "Liberal Democrats", EntityKind.ORG),
+        ("He listened to BBC Radio 4 and Channel 4.", "BBC Radio 4", EntityKind.ORG),
+        ("A ruling by the Court of Appeal came.", "Court of Appeal", EntityKind.ORG),
+    ],
+)
+def test_failure_class_kinds(text: str, name: str, kind: EntityKind) -> None:
+    assert _found(text).get(name) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        ("Officials said Las Vegas would host the final.", "Las Vegas", EntityKind.PLACE),
+        ("Officials said Johnson would host the final.", "Johnson", EntityKind.PERSON),
+        ("Officials said Zantrex would host the final.", "Zantrex", EntityKind.ORG),
+    ],
+)
+def test_name_and_city_lists_hint_kinds(text: str, name: str, kind: EntityKind) -> None:
+    assert _found(text).get(name) is kind

@@ -81,8 +81,7 @@ prompt_toolkit = pytest.importorskip("prompt_toolkit")
 
 
 def _session(history: Path, keys: str, later: str = "") -> list[str]:
-    """Lines a prompt_toolkit reader returns for ``keys`` (and ``later``, typed 1 s after:
-    completion is async, and a loaded machine is slow)."""
+    """Lines a prompt_toolkit reader returns for ``keys`` (and ``later``, typed 1 s after: completion is async)."""
     import threading
 
     from prompt_toolkit.input import create_pipe_input

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -70,8 +70,11 @@ def live_doc_frequency(searcher: Searcher, field: str, text: str) -> int:
         return 0
 
 
-def distinct_entities(searcher: Searcher) -> int:
-    """Entities named by live documents, counted as facets count them (canonical names, not aliases)."""
+def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | None = None) -> int:
+    """Entities named by live documents, counted as facets count them (canonical names, not aliases).
+
+    ``shown`` maps a stored name to the name facets show (``None``: hidden), e.g. the alias table's.
+    """
     reader = searcher.reader()
     if reader.doc_count() == 0:
         return 0
@@ -79,7 +82,10 @@ def distinct_entities(searcher: Searcher) -> int:
     keys: set[str] = set()
     for docnum in reader.all_doc_ids():
         _source, entities = sch.decode_facets(column[docnum])
-        keys.update(sch.entity_key(name) for name, *_aliases in entities)
+        for name, *_aliases in entities:
+            name_shown = name if shown is None else shown(name)
+            if name_shown is not None:
+                keys.add(sch.entity_key(name_shown))
     return len(keys)
 
 

@@ -106,23 +106,23 @@ class SegmentColumns:
 _PROTOCOL_2 = b"\x80\x02"
 
 
-def _decode_many(values: list[bytes]) -> list[tuple[int, ...]]:
-    """``formats.Positions.decode_positions`` of many values with one ``pickle.loads``.
+def _decode_deltas(values: list[bytes]) -> list[list[int]]:
+    """The position deltas of many ``formats.Positions`` values, with one ``pickle.loads``.
 
     Each value is a 4-byte count and a protocol-2 pickle of a list of position deltas; the
     pickles' bodies, between one MARK and a TUPLE, unpickle as a tuple of those lists.
+    Positions are the running sums of each list (summed by numpy in ``_build_field``).
     """
     if not all(v[4:6] == _PROTOCOL_2 and v.endswith(b".") for v in values):
-        return [_decode_positions(v) for v in values]
-    deltas = pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."]))
-    return [tuple(itertools.accumulate(d)) for d in deltas]
+        return [_decode_one(v) for v in values]
+    return list(pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."])))
 
 
-def _decode_positions(value: bytes) -> tuple[int, ...]:
-    """``formats.Positions.decode_positions``: a 4-byte count, then pickled position deltas."""
+def _decode_one(value: bytes) -> list[int]:
+    """The position deltas of one value (a 4-byte count, then pickled deltas, maybe without STOP)."""
     if not value.endswith(b"."):
         value += b"."
-    return tuple(itertools.accumulate(pickle.loads(value[4:])))
+    return list(pickle.loads(value[4:]))
 
 
 def _read_matcher(matcher: Any, want_positions: bool) -> tuple[list[int], list[float], list[bytes]]:
@@ -161,7 +161,7 @@ def _build_field(reader: Any, fieldname: str, positions: bool) -> FieldPostings:
     offsets = [0]
     doc_parts: list[list[int]] = []
     freq_parts: list[list[float]] = []
-    pos_parts: list[tuple[int, ...]] = []
+    pos_parts: list[list[int]] = []  # position deltas per posting
     if fieldname in reader.indexed_field_names():
         for tbytes in reader.lexicon(fieldname):
             ids, tfs, values = _read_matcher(reader._terms.matcher(fieldname, tbytes, field.format), positions)
@@ -170,7 +170,7 @@ def _build_field(reader: Any, fieldname: str, positions: bool) -> FieldPostings:
             doc_parts.append(ids)
             freq_parts.append(tfs)
             if positions:
-                pos_parts.extend(_decode_many(values) if values else [])
+                pos_parts.extend(_decode_deltas(values) if values else [])
     docs = np.fromiter(itertools.chain.from_iterable(doc_parts), dtype=np.uint32, count=offsets[-1])
     offs = np.asarray(offsets, dtype=np.int64)
     if not positions:
@@ -181,7 +181,11 @@ def _build_field(reader: Any, fieldname: str, positions: bool) -> FieldPostings:
     counts = np.fromiter((len(p) for p in pos_parts), dtype=np.int64, count=len(pos_parts))
     pos_offsets = np.zeros(len(pos_parts) + 1, dtype=np.int64)
     np.cumsum(counts, out=pos_offsets[1:])
-    flat = np.fromiter(itertools.chain.from_iterable(pos_parts), dtype=np.uint32, count=int(pos_offsets[-1]))
+    deltas = np.fromiter(itertools.chain.from_iterable(pos_parts), dtype=np.int64, count=int(pos_offsets[-1]))
+    sums = np.cumsum(deltas)
+    # each posting's positions restart from 0: subtract the running sum before its first delta
+    before = np.concatenate([[0], sums])[pos_offsets[:-1]]
+    flat = (sums - np.repeat(before, counts)).astype(np.uint32)
     return FieldPostings(terms, offs, docs, freqs, pos_offsets, flat)
 
 
@@ -249,7 +253,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             return None
 
         def arr(name: str) -> Any:
-            return np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False)
+            # a plain ndarray over the map: slicing a np.memmap builds a memmap object each time
+            return np.asarray(np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False))
 
         count = int(manifest["doc_count"])
         fields: dict[str, FieldPostings] = {}

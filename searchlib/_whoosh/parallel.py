@@ -59,7 +59,6 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
     try:
         backend = Backend.open(Path(path))
         writer = None
-        learned: dict[str, str] = {}
         while True:
             try:
                 kind, payload = inbox.get(timeout=REPLY_TIMEOUT)
@@ -71,7 +70,7 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
                 if writer is None:
                     writer = backend.segment_writer()
                 for article in payload:
-                    entities = entities_for(article.title, article.body, article.entities, extractor, learned)
+                    entities = entities_for(article.title, article.body, article.entities, extractor)
                     writer.upsert(article, entities, sch.checksum(article))
             elif kind == "finish":
                 segment = writer.finish_segment() if writer is not None else None

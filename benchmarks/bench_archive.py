@@ -1,0 +1,192 @@
+"""Archive benchmark: one index against archives of shards, built from the same corpus.
+
+Measures, side by side in one run: ingest throughput (one index, a 4-shard hash archive, a
+year-sharded archive), and query latency p50/p95 per kind for the one index and for the
+archives searched on the local process pool, in-process ("serial") and on a Dask
+LocalCluster (2 worker processes) when Dask is installed. Date-range kinds touch only the
+year shards their range covers (pruning); the others touch every shard. Every archive
+answer is checked against the one index's total.
+
+    python benchmarks/bench_archive.py --quick              # CI: 600 articles, 5 queries per kind
+    python benchmarks/bench_archive.py --articles 20000 --per-kind 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import searchlib
+from benchmarks.common import DATA, RESULTS
+from benchmarks.corpus import ensure_corpus, iter_docs
+from benchmarks.queries import KINDS, Query, generate_queries
+
+TOP_K = 10
+
+
+def _query_args(query: Query) -> tuple[str, dict[str, Any]]:
+    if query.op == "phrase":
+        text = '"' + " ".join(query.terms) + '"'
+    else:
+        text = (" OR " if query.op == "or" else " AND ").join(query.terms)
+    kwargs: dict[str, Any] = {"limit": TOP_K, "highlight": None}
+    if query.date_from:
+        kwargs["date_from"] = query.date_from
+        kwargs["date_to"] = query.date_to or query.date_from
+    if query.entity:
+        kwargs["entities"] = [query.entity]
+    return text, kwargs
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * pct / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _timed_build(make: Callable[[], Any], corpus: Path) -> tuple[Any, float]:
+    target = make()
+    started = time.perf_counter()
+    report = target.ingest([corpus], commit_every=None)
+    seconds = time.perf_counter() - started
+    assert report.skipped == 0, report.problems
+    return target, seconds
+
+
+def _measure(search: Callable[..., Any], queries: list[Query], reps: int) -> tuple[dict[str, list[float]], list[int]]:
+    per_kind: dict[str, list[float]] = {k: [] for k in KINDS}
+    totals = []
+    for query in queries:  # warm pass (opens shards, fills caches), untimed
+        text, kwargs = _query_args(query)
+        totals.append(search(text, **kwargs).total)
+    for _ in range(reps):
+        for query in queries:
+            text, kwargs = _query_args(query)
+            started = time.perf_counter()
+            search(text, **kwargs)
+            per_kind[query.kind].append((time.perf_counter() - started) * 1000)
+    return per_kind, totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--per-kind", type=int, default=30, help="queries per kind")
+    parser.add_argument("--reps", type=int, default=3, help="timed passes over the queries")
+    parser.add_argument("--shards", type=int, default=4, help="shards of the hash archive")
+    parser.add_argument("--no-dask", action="store_true", help="leave out the Dask LocalCluster runs")
+    parser.add_argument("--quick", action="store_true", help="600 articles, 5 queries per kind, 1 pass (CI)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.articles, args.per_kind, args.reps = 600, 5, 1
+    corpus, _info = ensure_corpus(DATA, args.articles, args.seed)
+    queries = generate_queries(iter_docs(corpus), args.seed, args.per_kind)
+    work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
+    out: dict[str, Any] = {
+        "articles": args.articles,
+        "seed": args.seed,
+        "queries_per_kind": args.per_kind,
+        "reps": args.reps,
+        "cpus": os.cpu_count(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "build_seconds": {},
+        "query_ms": {},
+    }
+    try:
+        index, out["build_seconds"]["index"] = _timed_build(lambda: searchlib.Index.create(work / "one"), corpus)
+        hashed, out["build_seconds"][f"archive-hash{args.shards}"] = _timed_build(
+            lambda: searchlib.Archive.create(work / "hash", shard_by="hash", shards=args.shards, executor="serial"),
+            corpus,
+        )
+        yearly, out["build_seconds"]["archive-year"] = _timed_build(
+            lambda: searchlib.Archive.create(work / "year", shard_by="year", executor="serial"), corpus
+        )
+        out["year_shards"] = len(yearly.manifest.shards)
+        hashed.close()
+        yearly.close()
+        setups: dict[str, Callable[[], Any]] = {
+            "index": lambda: index,
+            f"hash{args.shards}-serial": lambda: searchlib.Archive.open(work / "hash", executor="serial"),
+            f"hash{args.shards}-pool": lambda: searchlib.Archive.open(work / "hash", executor="process"),
+            "year-serial": lambda: searchlib.Archive.open(work / "year", executor="serial"),
+            "year-pool": lambda: searchlib.Archive.open(work / "year", executor="process"),
+        }
+        client = None
+        if not args.no_dask:
+            try:
+                import distributed
+            except ImportError:
+                print("dask not installed: skipping the Dask runs", file=sys.stderr)
+            else:
+                cluster = distributed.LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+                )
+                client = distributed.Client(cluster)
+                setups[f"hash{args.shards}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
+                setups["year-dask"] = lambda: searchlib.Archive.open(work / "year", executor=client)
+        reference: list[int] | None = None
+        for name, open_it in setups.items():
+            target = open_it()
+            per_kind, totals = _measure(target.search, queries, args.reps)
+            if reference is None:
+                reference = totals
+            elif totals != reference:
+                raise SystemExit(f"{name}: totals differ from the one index's")
+            out["query_ms"][name] = {
+                kind: {"p50": statistics.median(v), "p95": percentile(v, 95)} for kind, v in per_kind.items() if v
+            }
+            if target is not index:
+                target.close()
+        index.close()
+        if client is not None:
+            client.close()
+            cluster.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _print(out)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {RESULTS / name}")
+    return 0
+
+
+def _print(out: dict[str, Any]) -> None:
+    n = out["articles"]
+    print(f"## archive benchmark: {n} articles, {out['queries_per_kind']} queries/kind x {out['reps']} passes")
+    print("\n| build | seconds | articles/s |\n| --- | --- | --- |")
+    for name, seconds in out["build_seconds"].items():
+        print(f"| {name} | {seconds:.1f} | {n / seconds:.0f} |")
+    setups = list(out["query_ms"])
+    print("\nquery ms, p50 / p95 (ratio of p50 to the one index)\n")
+    print("| kind | " + " | ".join(setups) + " |")
+    print("| --- " * (len(setups) + 1) + "|")
+    for kind in KINDS:
+        base = out["query_ms"]["index"].get(kind)
+        if base is None:
+            continue
+        cells = []
+        for name in setups:
+            v = out["query_ms"][name][kind]
+            cells.append(f"{v['p50']:.1f} / {v['p95']:.1f} ({v['p50'] / base['p50']:.1f}x)")
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""One shard's part of an archive query, in plain values (no engine object leaves this module).
+
+An archive (:mod:`searchlib.archive`) answers a query in two rounds, as Elasticsearch's DFS
+query-then-fetch does: every shard reports the statistics scoring depends on
+(:meth:`ColumnarSnapshot.collect_stats`), the archive sums them (:meth:`Stats.merged`), and
+every shard ranks its matches with the sums (:func:`rank`, through the engine's
+``evaluate(plan, stats)``), so a score is the float one index holding every shard's articles
+would give. Everything here runs on the worker that holds the shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from searchlib._whoosh import analytics as wa
+from searchlib._whoosh import schema as sch
+from searchlib._whoosh.engine import ColumnarSnapshot
+from searchlib.engine import Stats
+from searchlib.models import DateBucket, Recency, Sort
+from searchlib.plan import Plan
+
+__all__ = ["RankedPage", "background", "date_counts", "entity_names", "live_ids", "matches", "rank", "related_counts"]
+
+ALL = 1 << 40
+"""A facet size that keeps every value (the archive cuts the merged counts)."""
+
+FacetParts = tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]]
+"""(entity key -> count, entity key -> display name, date label -> count, source -> count)."""
+
+
+@attrs.frozen
+class RankedPage:
+    """One shard's best matches and counts."""
+
+    total: int
+    hits: tuple[tuple[float, str, int, tuple[str, ...]], ...]
+    """(score, article id, date key, ids of near-duplicate copies) in this shard's rank order."""
+    facets: FacetParts | None
+
+
+def _hidden_docs(snap: ColumnarSnapshot, hidden: Collection[str]) -> npt.NDArray[np.int64]:
+    if not hidden or snap.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ids = snap.ids().astype(str)
+    return np.flatnonzero(np.isin(ids, np.array(sorted(hidden), dtype=str)) & snap.live()).astype(np.int64)
+
+
+def matches(snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str]) -> npt.NDArray[np.int64]:
+    """Every live match of ``plan`` except the ``hidden`` ids' documents."""
+    docs = snap.matches(plan)
+    gone = _hidden_docs(snap, hidden)
+    return docs[~np.isin(docs, gone)] if len(gone) else docs
+
+
+def rank(
+    snap: ColumnarSnapshot,
+    plan: Plan,
+    *,
+    stats: Stats | None,
+    sort: Sort,
+    wanted: int,
+    collapse: bool,
+    recency: Recency | None,
+    facets: DateBucket | None,
+    hidden: Collection[str],
+) -> RankedPage:
+    """The first ``wanted`` matches in ``sort`` order, scored with the archive's ``stats``.
+
+    ``hidden`` ids (copies an article move has made redundant) are neither returned nor counted.
+    """
+    gone = _hidden_docs(snap, hidden)
+    ranked = snap.evaluate(
+        plan, stats, sort=sort, offset=0, limit=wanted + len(gone), collapse=collapse, recency=recency
+    )
+    ids = snap.ids()
+    dates = snap.dates()
+    copies = ranked.copies or ((),) * len(ranked.docnums)
+    skip = set(gone.tolist())
+    hits = [
+        (float(score), str(ids[d]), int(dates[d]), tuple(c))
+        for d, score, c in zip(ranked.docnums.tolist(), ranked.scores.tolist(), copies, strict=True)
+        if d not in skip
+    ][:wanted]
+    total = ranked.total
+    counted: FacetParts | None = None
+    if len(gone) or facets is not None:
+        docs = matches(snap, plan, hidden)
+        if len(gone) and not collapse:
+            total = len(docs)
+        if facets is not None:
+            counted = _facet_parts(snap, docs, facets)
+    return RankedPage(total, tuple(hits), counted)
+
+
+def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: DateBucket) -> FacetParts:
+    if not len(docs):
+        return {}, {}, {}, {}
+    found = snap.facets(docs, bucket, ALL)
+    entities = {f.value.casefold(): f.count for f in found.entities}
+    names = {f.value.casefold(): f.value for f in found.entities}
+    return entities, names, {f.value: f.count for f in found.dates}, {f.value: f.count for f in found.sources}
+
+
+def date_counts(snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str], bucket: DateBucket) -> dict[str, int]:
+    """Matches per date bucket label."""
+    docs = matches(snap, plan, hidden)
+    return snap.date_counts(docs, bucket) if len(docs) else {}
+
+
+def related_counts(
+    snap: ColumnarSnapshot, plan: Plan, hidden: Collection[str]
+) -> tuple[int, dict[str, int], dict[str, str], dict[str, set[str]]]:
+    """(matches, entity key -> matching documents, display names, alias keys)."""
+    docs = matches(snap, plan, hidden)
+    if not len(docs):
+        return 0, {}, {}, {}
+    counts, display, aliases = wa.entity_counts(snap.searcher, docs.tolist())
+    return len(docs), dict(counts), display, aliases
+
+
+def background(snap: ColumnarSnapshot, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(live documents, live documents naming each entity key)."""
+    if snap.size == 0:
+        return 0, dict.fromkeys(keys, 0)
+    return snap.doc_count(), {key: wa.live_doc_frequency(snap.searcher, "entity", key) for key in keys}
+
+
+def entity_names(snap: ColumnarSnapshot) -> dict[str, str]:
+    """Entity key -> stored name, over the entities of live documents (for ``stats().entities``)."""
+    reader = snap.searcher.reader()
+    if reader.doc_count() == 0:
+        return {}
+    column = reader.column_reader("facets")
+    names: dict[str, str] = {}
+    for docnum in reader.all_doc_ids():
+        _source, entities = sch.decode_facets(column[docnum])
+        for name, *_aliases in entities:
+            names.setdefault(sch.entity_key(name), name)
+    return names
+
+
+def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:
+    """(id, date) of every live document (for checking an archive's routing)."""
+    if snap.size == 0:
+        return []
+    ids, dates, live = snap.ids(), snap.dates(), snap.live()
+    return [(str(ids[d]), sch.key_date(int(dates[d]))) for d in np.flatnonzero(live).tolist()]

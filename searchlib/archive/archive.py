@@ -1,0 +1,607 @@
+"""The Archive facade: many ordinary searchlib indexes (shards) answering as one.
+
+Layout: ``ROOT/archive.json`` (the manifest, :mod:`.manifest`) and ``ROOT/shards/NAME/``, each
+a complete searchlib index that ``Index.open`` reads on its own. Queries run in two rounds on
+an executor (:mod:`.executor`): statistics from every shard, summed; then each shard the date
+filters leave ranks its matches with the sums, and the best ``offset + limit`` of all shards
+are merged by (score, article id). Only the final page's articles are fetched.
+
+Readers are pinned to one manifest generation: a query reads the manifest before and after
+asking the shards and asks again when it changed. Writers change the manifest around every
+cross-shard step (see :class:`ArchiveWriter`), so no reader sees a moved article twice or
+not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from searchlib import query as q
+from searchlib._whoosh import schema as sch
+from searchlib._whoosh import shard as wsh
+from searchlib._whoosh.analytics import bucket_labels
+from searchlib.aliases import AliasTable, fold_entity_facets, shown_related, widen_query
+from searchlib.archive.aliases import ArchiveAliases
+from searchlib.archive.executor import Job, ShardExecutor, make_executor
+from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
+from searchlib.archive.routing import shards_between
+from searchlib.archive.tasks import forget
+from searchlib.archive.writer import ArchiveWriter, locate_hash
+from searchlib.engine import Stats
+from searchlib.errors import ArchiveError, IndexExistsError, IngestError
+from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
+from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.models import (
+    Article,
+    DateBucket,
+    FacetCount,
+    Facets,
+    Hit,
+    IndexStats,
+    Recency,
+    RelatedEntity,
+    Results,
+    Sort,
+    Timeline,
+)
+from searchlib.plan import ENTITY_FIELDS
+
+__all__ = ["Archive", "ArchiveWriter"]
+
+READ_ATTEMPTS = 8
+"""Times a query is asked again when the manifest changed while it ran."""
+
+
+def is_archive(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds an archive (rather than a single index)."""
+    return (Path(path) / "archive.json").is_file()
+
+
+class Archive:
+    """A folder of shard indexes searched as one. Open with :meth:`open` or :meth:`create`.
+
+    The same reading calls as :class:`Index` (``search``, ``facets``, ``timeline``,
+    ``related_entities``, ``get``, ``stats``, ``len``), so front ends take either.
+    """
+
+    def __init__(
+        self, root: Path, *, executor: Any = None, extractor: Any = None, ranking: Ranking | None = None
+    ) -> None:
+        self.root = root
+        self.ranking = ranking if ranking is not None else Ranking()
+        self.extractor = extractor
+        self._executor: ShardExecutor = make_executor(executor)
+        self._shards: dict[str, Index] = {}
+        self._aliases = ArchiveAliases(root)
+        read_manifest(root)  # fail early on a missing or foreign archive
+
+    # --- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        shard_by: str = "year",
+        shards: int = 4,
+        overwrite: bool = False,
+        executor: Any = None,
+        extractor: Any = None,
+        ranking: Ranking | None = None,
+    ) -> Archive:
+        """A new, empty archive in directory ``path``.
+
+        ``shard_by``: ``"year"`` or ``"month"`` (shards created as articles of new periods
+        arrive) or ``"hash"`` (``shards`` fixed shards by article id). ``executor``:
+        ``"process"`` (default, a local process pool), ``"serial"``, or a Dask ``Client``.
+        """
+        root = Path(path)
+        manifest = Manifest(scheme=shard_by, hash_shards=shards if shard_by == "hash" else 0)
+        if (root / "archive.json").exists() or (root / "searchlib.json").exists():
+            if not overwrite:
+                raise IndexExistsError(f"an index or archive already exists at {root}", path=root)
+            shutil.rmtree(root)
+        (root / "shards").mkdir(parents=True, exist_ok=True)
+        if shard_by == "hash":
+            names = [f"h{i:03d}" for i in range(shards)]
+            for name in names:
+                Index.create(root / "shards" / name, overwrite=True).close()
+            manifest = attrs.evolve(manifest, shards=tuple(names))
+        write_manifest(root, manifest)
+        return cls(root, executor=executor, extractor=extractor, ranking=ranking)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        executor: Any = None,
+        extractor: Any = None,
+        ranking: Ranking | None = None,
+    ) -> Archive:
+        """Open the archive at ``path``."""
+        return cls(Path(path), executor=executor, extractor=extractor, ranking=ranking)
+
+    @property
+    def path(self) -> Path:
+        return self.root
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest as it is now."""
+        return read_manifest(self.root)
+
+    def close(self) -> None:
+        """Close shard handles and stop the local worker pool. Closing twice is harmless."""
+        shards, self._shards = self._shards, {}
+        for index in shards.values():
+            index.close()
+        self._executor.close()
+        forget(self.root)
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Archive({str(self.root)!r})"
+
+    def __len__(self) -> int:
+        return self.stats().documents
+
+    def _shard_path(self, name: str) -> Path:
+        return self.root / "shards" / name
+
+    def _shard(self, name: str) -> Index:
+        """This process's handle on shard ``name`` (for writing and id lookups)."""
+        index = self._shards.get(name)
+        if index is None:
+            index = self._shards[name] = Index.open(
+                self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
+            )
+        return index
+
+    # --- writing ------------------------------------------------------------------------
+
+    def writer(self, *, timeout: float = 0.0) -> ArchiveWriter:
+        """A writer holding the archive's write lock (waits up to ``timeout`` seconds)."""
+        return ArchiveWriter(self, timeout=timeout)
+
+    def add(self, *articles: Article, timeout: float = 0.0) -> None:
+        with self.writer(timeout=timeout) as w:
+            for article in articles:
+                w.add(article)
+
+    def delete(self, *ids: str, timeout: float = 0.0) -> int:
+        with self.writer(timeout=timeout) as w:
+            return sum(w.delete(doc_id) for doc_id in ids)
+
+    def ingest(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[IngestProgress], None] | None = None,
+        commit_every: int | None = 10_000,
+        timeout: float = 0.0,
+        max_article_chars: int | None = MAX_ARTICLE_CHARS,
+    ) -> IngestReport:
+        """Read articles as :meth:`Index.ingest` does and route each to its shard."""
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        started = time.perf_counter()
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        problems: list[IngestProblem] = []
+        skipped = read = pending = 0
+        last: list[IngestProgress] = []
+
+        def track(event: IngestProgress) -> None:
+            last[:] = [event]
+            if progress is not None:
+                progress(event)
+
+        writer = self.writer(timeout=timeout)
+        try:
+            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
+                if isinstance(record, IngestProblem):
+                    if strict:
+                        raise IngestError(record.reason, path=record.path, line=record.line)
+                    skipped += 1
+                    if len(problems) < IngestReport.MAX_PROBLEMS:
+                        problems.append(record)
+                    continue
+                read += 1
+                counts[writer._write(record, force=False)] += 1
+                pending += 1
+                if commit_every is not None and pending >= commit_every:
+                    writer.commit()
+                    writer, pending = self.writer(timeout=timeout), 0
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return IngestReport(
+            files=last[0].files_total if last else 0,
+            read=read,
+            added=counts["added"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            skipped=skipped,
+            problems=tuple(problems),
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- the alias table ------------------------------------------------------------------
+
+    @property
+    def aliases(self) -> AliasTable:
+        """The archive's one alias table: every shard's learned acronyms plus the archive's curation."""
+        return self._aliases.table(self.manifest)
+
+    def _curate(self, change: Callable[[AliasTable], AliasTable], timeout: float) -> AliasTable:
+        writer = self.writer(timeout=timeout)  # holds the archive's write lock while the table is replaced
+        try:
+            self._aliases.save_curated(change(self.aliases))
+        finally:
+            writer.cancel()
+        return self.aliases
+
+    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.merge_entities`, for the whole archive (persisted in ``ROOT/aliases.json``)."""
+        return self._curate(lambda t: t.merge(name, into), timeout)
+
+    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.rename_entity`, for the whole archive."""
+        return self._curate(lambda t: t.rename(name, new_name), timeout)
+
+    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """As :meth:`Index.block_entity`, for the whole archive."""
+        return self._curate(lambda t: t.block(name), timeout)
+
+    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Undo :meth:`block_entity`."""
+        return self._curate(lambda t: t.unblock(name), timeout)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _jobs(self, shards: Iterable[str], kind: str, args: Callable[[str], dict[str, Any]]) -> list[Job]:
+        return [Job(s, str(self._shard_path(s)), self.ranking, kind, args(s)) for s in shards]
+
+    def _pinned(self, compute: Callable[[Manifest], Any]) -> Any:
+        """``compute`` against one manifest generation; again if a writer changed it meanwhile."""
+        for _attempt in range(READ_ATTEMPTS):
+            manifest = read_manifest(self.root)
+            result = compute(manifest)
+            if read_manifest(self.root).generation == manifest.generation:
+                return result
+        raise ArchiveError(
+            f"the archive at {self.root} changed during each of {READ_ATTEMPTS} attempts to read it", path=self.root
+        )
+
+    def get(self, doc_id: str) -> Article | None:
+        """The stored article with ``doc_id``, or ``None``."""
+
+        def compute(m: Manifest) -> Article | None:
+            names = [m.moving[doc_id]] if doc_id in m.moving else list(m.shards)
+            if m.scheme == "hash" and doc_id not in m.moving:
+                names = [locate_hash(m, doc_id)]
+            for name in names:
+                found = self._shard(name)._engine.read("get", lambda snap: snap.get(doc_id))
+                if found is not None:
+                    return self._aliases.table(m).show(found)
+            return None
+
+        return self._pinned(compute)  # type: ignore[no-any-return]
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        sort: Sort = Sort.SCORE,
+        offset: int = 0,
+        limit: int = 10,
+        page: int | None = None,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
+        facets: bool = False,
+        facet_bucket: DateBucket = DateBucket.MONTH,
+        facet_size: int = 10,
+        collapse_duplicates: bool = False,
+        recency: Recency | None = None,
+    ) -> Results:
+        """As :meth:`Index.search`, over every shard the date filters leave.
+
+        Scores use statistics summed over all shards, so they equal one index's; ties are
+        broken by article id. Near-duplicates are grouped within a shard.
+        """
+        table = self.aliases
+        node, entities = widen_query(table, q.parse(query), entities)
+        if not 0 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
+        if page is not None:
+            if page < 1:
+                raise ValueError("page numbers start at 1")
+            offset = (page - 1) * limit
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        filters = _filters(date_from, date_to, entities, source)
+        plan = self.ranking.plan(node, filters)
+        sort = Sort(sort)
+        bucket = DateBucket(facet_bucket) if facets else None
+
+        def compute(m: Manifest) -> tuple[int, list[tuple[float, str, int, tuple[str, ...], str]], Any]:
+            targets = shards_between(m, filters.date_from, filters.date_to)
+            if not targets:
+                return 0, [], [] if bucket else None
+            stats: Stats | None = None
+            if (sort is Sort.SCORE or recency is not None) and limit:
+                stats = Stats(0, {}, {})
+                for part in self._executor.run(
+                    self._jobs(m.shards, "stats", lambda _s: {"plan": plan, "query": query})
+                ):
+                    stats = stats.merged(part)
+            pages: list[wsh.RankedPage] = self._executor.run(
+                self._jobs(
+                    targets,
+                    "rank",
+                    lambda s: {
+                        "plan": plan,
+                        "query": query,
+                        "stats": stats,
+                        "sort": sort,
+                        "wanted": offset + limit,
+                        "collapse": collapse_duplicates,
+                        "recency": recency,
+                        "facets": bucket,
+                        "hidden": m.hidden(s),
+                    },
+                )
+            )
+            merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
+            if sort is Sort.SCORE:
+                merged.sort(key=lambda h: (-h[0], h[1]))
+            elif sort is Sort.NEWEST:
+                merged.sort(key=lambda h: (-h[2], h[1]))
+            else:
+                merged.sort(key=lambda h: (h[2], h[1]))
+            return sum(p.total for p in pages), merged[offset : offset + limit], [p.facets for p in pages]
+
+        def fetch(m: Manifest) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
+            total, page_hits, counted = compute(m)
+            by_shard: dict[str, list[str]] = {}
+            for hit in page_hits:
+                by_shard.setdefault(hit[4], []).append(hit[1])
+            found: dict[str, Article] = {}
+            names = list(by_shard)
+            for articles in self._executor.run(self._jobs(names, "fetch", lambda s: {"ids": by_shard[s]})):
+                found.update((a.id, a) for a in articles if a is not None)
+            missing = [h[1] for h in page_hits if h[1] not in found]
+            if missing:
+                raise ArchiveError(f"articles {missing[:3]} vanished between ranking and fetching", path=self.root)
+            return total, [(h[0], found[h[1]], h[3]) for h in page_hits], counted
+
+        total, page_hits, counted = self._pinned(fetch)
+        matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
+        hits = tuple(
+            attrs.evolve(_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
+            for i, (score, article, copies) in enumerate(page_hits)
+        )
+        facet_value = None
+        if bucket is not None:
+            raw = _merge_facets(counted, bucket, 2 * facet_size + 10)  # as many raw names as one index folds
+
+            def count(both: q.Node) -> int:
+                both_plan = self.ranking.plan(both, filters)
+
+                def on(m: Manifest) -> int:
+                    targets = shards_between(m, filters.date_from, filters.date_to)
+                    jobs = self._jobs(targets, "count", lambda s: {"plan": both_plan, "hidden": m.hidden(s)})
+                    return sum(self._executor.run(jobs))
+
+                return int(self._pinned(on))
+
+            folded = fold_entity_facets(table, raw.entities, node, facet_size, count)
+            facet_value = attrs.evolve(raw, entities=folded, sources=raw.sources[:facet_size])
+        return Results(query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value)
+
+    def facets(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        bucket: DateBucket = DateBucket.MONTH,
+        size: int = 10,
+    ) -> Facets:
+        """Top entities, counts per date bucket and sources over every match, as :meth:`Index.facets`."""
+        results = self.search(
+            query,
+            date_from=date_from,
+            date_to=date_to,
+            entities=entities,
+            source=source,
+            limit=0,
+            highlight=None,
+            facets=True,
+            facet_bucket=bucket,
+            facet_size=size,
+        )
+        assert results.facets is not None
+        return results.facets
+
+    def timeline(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        bucket: DateBucket = DateBucket.MONTH,
+    ) -> Timeline:
+        """Matching articles per day, month or year, zero-filled, as :meth:`Index.timeline`."""
+        node, entities = widen_query(self.aliases, q.parse(query), entities)
+        filters = _filters(date_from, date_to, entities, source)
+        bucket = DateBucket(bucket)
+        plan = self.ranking.plan(node, filters)
+
+        def compute(m: Manifest) -> dict[str, int]:
+            targets = shards_between(m, filters.date_from, filters.date_to)
+            args = {"plan": plan, "bucket": bucket}
+            counts: dict[str, int] = {}
+            for part in self._executor.run(self._jobs(targets, "dates", lambda s: {**args, "hidden": m.hidden(s)})):
+                for label, n in part.items():
+                    counts[label] = counts.get(label, 0) + n
+            return counts
+
+        counts: dict[str, int] = self._pinned(compute)
+        if not counts and (filters.date_from is None or filters.date_to is None):
+            return Timeline(query=query, bucket=bucket, points=())
+        keys = sorted(counts)
+        first = filters.date_from or q.parse_date_bound(keys[0])[0]
+        last = filters.date_to or q.parse_date_bound(keys[-1])[1]
+        labels = bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
+        return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
+
+    def related_entities(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        size: int = 10,
+        min_count: int = 1,
+    ) -> tuple[RelatedEntity, ...]:
+        """As :meth:`Index.related_entities`; the background is the whole archive."""
+        table = self.aliases
+        node, entities = widen_query(table, q.parse(query), entities)
+        filters = _filters(date_from, date_to, entities, source)
+        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
+        named |= {sch.entity_key(name) for name in filters.entities}
+        plan = self.ranking.plan(node, filters)
+
+        def compute(m: Manifest) -> list[RelatedEntity]:
+            targets = shards_between(m, filters.date_from, filters.date_to)
+            parts = self._executor.run(self._jobs(targets, "related", lambda s: {"plan": plan, "hidden": m.hidden(s)}))
+            matched = sum(p[0] for p in parts)
+            counts: dict[str, int] = {}
+            display: dict[str, str] = {}
+            aliases: dict[str, set[str]] = {}
+            for _n, c, d, a in parts:
+                for key, n in c.items():
+                    counts[key] = counts.get(key, 0) + n
+                    display.setdefault(key, d[key])
+                    aliases.setdefault(key, set()).update(a[key])
+            keys = [k for k, n in counts.items() if k not in named and aliases[k].isdisjoint(named) and n >= min_count]
+            if not matched or not keys:
+                return []
+            background = dict.fromkeys(keys, 0)
+            total = 0
+            for live, part in self._executor.run(self._jobs(m.shards, "background", lambda _s: {"keys": keys})):
+                total += live
+                for key, n in part.items():
+                    background[key] += n
+            total = max(total - _hidden_live(self, m), 1)
+            out = []
+            for key in keys:
+                count = counts[key]
+                bg_n = max(background[key], count)
+                fg, bg = count / matched, bg_n / total
+                score = (fg - bg) * (fg / bg) if fg > bg else 0.0
+                out.append(RelatedEntity(display[key], count, bg_n, score))
+            out.sort(key=lambda r: (-r.score, -r.count, r.name.casefold()))
+            return out[:size]
+
+        return shown_related(table, self._pinned(compute), named)
+
+    def stats(self) -> IndexStats:
+        """Totals over every shard; ``entities`` counts distinct canonical names archive-wide."""
+
+        def compute(m: Manifest) -> IndexStats:
+            parts = self._executor.run(self._jobs(m.shards, "info", lambda _s: {}))
+            table = self._aliases.table(m)
+            firsts = [st.first_date for st, _k in parts if st.first_date is not None]
+            lasts = [st.last_date for st, _k in parts if st.last_date is not None]
+            shown: dict[str, str | None] = {}
+            for _st, names in parts:
+                for key, name in names.items():
+                    if key not in shown:
+                        shown[key] = table.display(name)
+            keys = {sch.entity_key(name) for name in shown.values() if name is not None}
+            return IndexStats(
+                path=str(self.root),
+                documents=sum(st.documents for st, _k in parts) - _hidden_live(self, m),
+                segments=sum(st.segments for st, _k in parts),
+                size_bytes=sum(st.size_bytes for st, _k in parts),
+                first_date=min(firsts) if firsts else None,
+                last_date=max(lasts) if lasts else None,
+                entities=len(keys),
+                generation=m.generation,
+                aliases=len(table.learned) + len(table.merged) + len(table.renamed),
+                blocked=len(table.blocked),
+            )
+
+        return self._pinned(compute)  # type: ignore[no-any-return]
+
+
+def _hidden_live(archive: Archive, m: Manifest) -> int:
+    """Copies a move in flight has made redundant (counted in a shard, invisible to readers)."""
+    return sum(
+        1 for doc_id, home in m.moving.items() for name in m.shards if name != home and archive._shard(name).get(doc_id)
+    )
+
+
+def _hit(
+    rank: int, score: float, article: Article, matchers: tuple[Matcher, Matcher], options: HighlightOptions | None
+) -> Hit:
+    if options is None:
+        return Hit(rank=rank, score=score, article=article)
+    body = select_snippets(article.body, matchers[0], options)
+    title = mark_all(article.title, matchers[1], field="title")
+    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
+
+
+def _merge_facets(parts: Sequence[Any], bucket: DateBucket, size: int) -> Facets:
+    entities: dict[str, int] = {}
+    display: dict[str, str] = {}
+    dates: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for part in parts:
+        if part is None:
+            continue
+        ents, names, ds, srcs = part
+        for key, n in ents.items():
+            entities[key] = entities.get(key, 0) + n
+            display.setdefault(key, names[key])
+        for key, n in ds.items():
+            dates[key] = dates.get(key, 0) + n
+        for key, n in srcs.items():
+            sources[key] = sources.get(key, 0) + n
+
+    def top(counter: dict[str, int], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
+
+    return Facets(
+        entities=top(entities, display),
+        dates=tuple(FacetCount(k, n) for k, n in sorted(dates.items())),
+        sources=top(sources),
+        date_bucket=bucket,
+    )

@@ -1,0 +1,196 @@
+"""Where shard tasks run: in this process, in a local process pool, or on a Dask cluster.
+
+Every executor takes a list of jobs (shard name, shard path, task, arguments) and returns
+their results in order, or raises: a job that fails because its worker died becomes an
+:class:`~searchlib.errors.ArchiveError` naming the shard, never a missing piece of the
+answer. Errors a shard raises on purpose (a :class:`~searchlib.errors.SearchlibError`, such
+as a query syntax error) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from searchlib.archive import tasks
+from searchlib.errors import ArchiveError, SearchlibError
+from searchlib.index import Ranking
+
+__all__ = ["DaskExecutor", "Job", "ProcessExecutor", "SerialExecutor", "ShardExecutor", "make_executor"]
+
+
+@attrs.frozen
+class Job:
+    shard: str
+    path: str
+    ranking: Ranking
+    kind: str
+    args: dict[str, Any]
+
+
+class ShardExecutor(Protocol):
+    def run(self, jobs: Sequence[Job]) -> list[Any]:
+        """Every job's result, in order; raises if any job could not be run."""
+
+    def close(self) -> None:
+        """Release workers (a Dask client given by the caller stays open)."""
+
+
+class SerialExecutor:
+    """Runs shard tasks one after another in this process (small archives, tests, debugging)."""
+
+    def run(self, jobs: Sequence[Job]) -> list[Any]:
+        return [tasks.run_task(j.path, j.ranking, j.kind, j.args) for j in jobs]
+
+    def close(self) -> None:
+        pass
+
+
+def _failed(job: Job, exc: BaseException, where: str, root: Path | None) -> ArchiveError:
+    return ArchiveError(
+        f"shard {job.shard!r} failed {where}: {type(exc).__name__}: {exc}; no partial answer was returned",
+        path=root,
+        shard=job.shard,
+    )
+
+
+class ProcessExecutor:
+    """A local pool of processes (default: one per core, at most 4), started on first use.
+
+    Each process keeps the shards it opened. If a process dies mid-query the query raises
+    :class:`ArchiveError`; the pool is replaced and the next query runs normally.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or min(os.cpu_count() or 1, 4)
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> cf.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def run(self, jobs: Sequence[Job]) -> list[Any]:
+        pool = self._get()
+        futures = [pool.submit(tasks.run_task, j.path, j.ranking, j.kind, j.args) for j in jobs]
+        out = []
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                out.append(future.result())
+            except SearchlibError:
+                raise
+            except BrokenProcessPool as exc:
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise _failed(job, exc, "because its worker process died", Path(job.path).parent.parent) from exc
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+WORKERS_TTL = 2.0
+"""Seconds the list of Dask workers is reused before the scheduler is asked again."""
+
+WAIT_FOR_WORKERS = 60.0
+"""Seconds a query waits for a Dask cluster with no workers yet."""
+
+
+class DaskExecutor:
+    """Shard tasks on a Dask distributed cluster, each shard pinned to one worker.
+
+    A shard goes to the worker chosen by a stable hash of its name among the workers alive
+    (``client.submit(..., workers=[w], allow_other_workers=True)``), so that worker keeps it
+    open between queries. If that worker dies, Dask reruns the task on another one (its
+    ``allowed-failures`` retries); when retries run out the query raises
+    :class:`ArchiveError`. Workers must see the archive at the same path (a shared disk).
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._known: tuple[float, list[str]] = (0.0, [])
+
+    def _worker_for(self, shard: str, workers: list[str]) -> str:
+        digest = hashlib.blake2b(shard.encode("utf-8"), digest_size=8).digest()
+        return workers[int.from_bytes(digest, "big") % len(workers)]
+
+    def _workers(self) -> list[str]:
+        """Worker addresses, asked of the scheduler at most every ``WORKERS_TTL`` seconds."""
+        when, workers = self._known
+        if workers and time.monotonic() - when < WORKERS_TTL:
+            return workers
+        try:
+            info = self.client.scheduler_info(n_workers=-1)
+        except TypeError:  # older distributed: every worker by default
+            info = self.client.scheduler_info()
+        workers = sorted(info["workers"])
+        self._known = (time.monotonic(), workers)
+        return workers
+
+    def run(self, jobs: Sequence[Job]) -> list[Any]:
+        workers = self._workers()
+        if not workers:  # a cluster still starting: wait for a worker rather than fail
+            try:
+                self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            except Exception as exc:
+                raise ArchiveError(f"no Dask worker joined within {WAIT_FOR_WORKERS:.0f} s: {exc}") from exc
+            workers = self._workers()
+        futures = [
+            self.client.submit(
+                tasks.run_task,
+                j.path,
+                j.ranking,
+                j.kind,
+                j.args,
+                workers=[self._worker_for(j.shard, workers)],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for j in jobs
+        ]
+        out = []
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                out.append(future.result())
+            except SearchlibError:
+                raise
+            except Exception as exc:
+                for f in futures:
+                    f.cancel()
+                raise _failed(job, exc, "on the Dask cluster", Path(job.path).parent.parent) from exc
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def make_executor(executor: Any) -> ShardExecutor:
+    """``"process"`` (default), ``"serial"``, a Dask ``Client``, or an object with ``run``/``close``."""
+    if executor is None or executor == "process":
+        return ProcessExecutor()
+    if executor == "serial":
+        return SerialExecutor()
+    if isinstance(executor, str):
+        raise ValueError(f"executor must be 'process', 'serial' or a Dask Client, not {executor!r}")
+    if hasattr(executor, "scheduler_info") and hasattr(executor, "submit"):
+        return DaskExecutor(executor)
+    if hasattr(executor, "run") and hasattr(executor, "close"):
+        return executor  # type: ignore[no-any-return]
+    raise TypeError(f"not an executor: {executor!r}")

@@ -1,0 +1,63 @@
+"""The work one shard does for an archive query, run wherever the executor puts it.
+
+Every task is a top-level function of plain, picklable arguments, so a local process pool
+and a Dask worker run the same code. Each process keeps the shard indexes it opened
+(``_OPEN``): a worker that served a shard once answers its next query without reopening it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from searchlib._whoosh import shard as wsh
+from searchlib.index import Index, Ranking
+
+__all__ = ["forget", "run_task"]
+
+_OPEN: dict[tuple[str, float, float], Index] = {}
+_LOCK = threading.Lock()
+
+
+def _index(path: str, ranking: Ranking) -> Index:
+    key = (path, ranking.k1, ranking.b)
+    with _LOCK:
+        index = _OPEN.get(key)
+        if index is None:
+            index = _OPEN[key] = Index.open(path, ranking=ranking)
+        return index
+
+
+def forget(root: Path) -> None:
+    """Close this process's cached shards under ``root`` (when an archive closes)."""
+    prefix = str(root)
+    with _LOCK:
+        for key in [k for k in _OPEN if k[0].startswith(prefix)]:
+            _OPEN.pop(key).close()
+
+
+def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> Any:
+    """Run task ``kind`` on the shard index at ``path`` (see :mod:`searchlib.archive.archive`)."""
+    index = _index(path, ranking)
+    read = index._engine.read
+    if kind == "stats":
+        return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
+    if kind == "rank":
+        rest = {k: v for k, v in args.items() if k != "query"}
+        return index._guard(args["query"], lambda: read("archive search", lambda snap: wsh.rank(snap, **rest)))
+    if kind == "fetch":
+        return read("archive fetch", lambda snap: snap.get_many(args["ids"]))
+    if kind == "dates":
+        return read(
+            "archive timeline", lambda snap: wsh.date_counts(snap, args["plan"], args["hidden"], args["bucket"])
+        )
+    if kind == "related":
+        return read("archive related", lambda snap: wsh.related_counts(snap, args["plan"], args["hidden"]))
+    if kind == "background":
+        return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
+    if kind == "info":
+        return index.stats(), read("archive entities", wsh.entity_names)
+    if kind == "count":
+        return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
+    raise ValueError(f"unknown shard task {kind!r}")

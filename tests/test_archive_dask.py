@@ -1,0 +1,92 @@
+"""The archive suite's core on a Dask LocalCluster with 2 worker processes (CI: under a minute).
+
+Shards are pinned to workers (each keeps its shards open); answers equal one index's; a
+worker killed mid-query never yields a partial answer.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from searchlib import DateBucket, Index, Sort
+from searchlib.archive import Archive
+from searchlib.archive.executor import DaskExecutor
+from searchlib.errors import ArchiveError
+
+distributed = pytest.importorskip("distributed")
+
+from test_archive import QUERIES, _article, assert_same_search  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as lc,
+        distributed.Client(lc) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def built(cluster: Any) -> Iterator[tuple[Archive, Index]]:
+    articles = [_article(i, [i % 10, (i * 3) % 10, (i * 7) % 10], i * 23, [i % 4]) for i in range(40)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ix = Index.in_memory()
+        ix.add(*articles)
+        archive = Archive.create(Path(tmp) / "a", shard_by="year", executor=cluster)
+        archive.add(*articles)
+        yield archive, ix
+        archive.close()
+        ix.close()
+
+
+def test_dask_archive_equals_one_index(built: tuple[Archive, Index]) -> None:
+    archive, ix = built
+    assert isinstance(archive._executor, DaskExecutor)
+    for query in QUERIES:
+        assert_same_search(ix, archive, query, limit=5)
+        assert_same_search(ix, archive, query, sort=Sort.NEWEST, offset=1, limit=3)
+        assert archive.facets(query, size=3) == ix.facets(query, size=3)
+    assert archive.timeline("strike", bucket=DateBucket.YEAR) == ix.timeline("strike", bucket=DateBucket.YEAR)
+    assert archive.related_entities("ferry") == ix.related_entities("ferry")
+    assert len(archive) == len(ix)
+
+
+def test_dask_shards_stay_on_their_worker(built: tuple[Archive, Index], cluster: Any) -> None:
+    archive, _ix = built
+    archive.search("strike")
+    opened = cluster.run(_opened_shards)
+    per_worker = {worker: {Path(p).name for p in paths} for worker, paths in opened.items()}
+    everywhere = [name for name in archive.manifest.shards if sum(name in s for s in per_worker.values()) > 1]
+    assert not everywhere, per_worker  # each shard opened by one worker only
+    assert set().union(*per_worker.values()) == set(archive.manifest.shards)
+
+
+def _opened_shards() -> list[str]:
+    from searchlib.archive import tasks
+
+    return [key[0] for key in tasks._OPEN]
+
+
+def test_dask_worker_death_is_an_error_or_a_retry_never_partial(built: tuple[Archive, Index], cluster: Any) -> None:
+    archive, ix = built
+    pids = cluster.run(os.getpid)
+    victim = sorted(pids)[0]
+    os.kill(pids[victim], signal.SIGKILL)
+    try:
+        got = archive.search("strike OR ferry", limit=5, highlight=None)
+    except ArchiveError as exc:
+        assert "Dask" in str(exc)
+    else:  # Dask reran the dead worker's tasks on the other one: the whole answer
+        assert got.total == ix.search("strike OR ferry").total
+    cluster.wait_for_workers(2, timeout=30)  # the nanny restarts it
+    assert archive.search("ferry").total == ix.search("ferry").total
