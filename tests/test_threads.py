@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,8 @@ def test_damaged_index_raises_index_problem_not_raw_errors(tmp_path: Path) -> No
         data = bytearray(posting_file.read_bytes())
         data[16:] = bytes((b * 7 + 13) % 256 for b in data[16:])
         posting_file.write_bytes(bytes(data))
+    for sidecar in path.glob("*.cols.*"):  # searches read the sidecar; without it the postings are decoded
+        sidecar.unlink()
     with searchlib.Index.open(path) as ix, pytest.raises(searchlib.IndexProblem, match="searchlib check") as info:
         ix.search("common talks", limit=5)
     assert info.value.path == path
@@ -213,3 +216,34 @@ def test_closed_in_memory_indexes_are_freed() -> None:
     del ix
     gc.collect()
     assert ref() is None
+
+
+def test_segment_files_removed_before_a_new_searcher_opens_them_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit in another process merges the segments a new searcher is about to read: the read
+    is retried at the new commit (Whoosh alone answers None for the stored fields, a TypeError)."""
+    from searchlib._whoosh.store import Backend
+
+    path = tmp_path / "ix"
+    with searchlib.Index.create(path) as ix:
+        for k in range(3):
+            ix.add(*[Article(id=f"a{k}-{i}", date="2025-01-01", body=f"common talks item{k}x{i}") for i in range(5)])
+    checkout = Backend._checkout
+    merged: list[bool] = []
+
+    def checkout_then_merge(self: Backend) -> Any:
+        searcher = checkout(self)
+        if not merged:
+            merged.append(True)
+            with searchlib.Index.open(path) as other, other.writer() as w:
+                w.commit(optimize=True)  # deletes the files of the three segments
+        return searcher
+
+    monkeypatch.setattr(Backend, "_checkout", checkout_then_merge)
+    with searchlib.Index.open(path) as ix:
+        results = ix.search("common", limit=100, highlight=None)
+        assert merged and results.total == 15
+        assert sorted(h.article.body for h in results.hits) == sorted(
+            f"common talks item{k}x{i}" for k in range(3) for i in range(5)
+        )

@@ -8,15 +8,17 @@ keyword field a term dictionary and document numbers, and per document its date 
 field lengths (exact token counts).
 
 The arrays of a segment are a *sidecar* keyed by the segment's id: written once, next to the
-segment (``MAIN_<segment id>.cols.<name>.npy`` plus a ``.cols.json`` manifest written last),
-and memory-mapped read-only afterwards. Why a sidecar and not Whoosh's codec: a segment
-never changes after it is written (deletions live in the table of contents), so its arrays
-never go stale, and everything Whoosh does with segments -- merges, parallel ingest
-(segments written by worker processes), the crash-safe commit, orphan cleanup (Whoosh's
-``clean_files`` and ``check_index`` treat ``MAIN_<id>.*`` as that segment's files) -- keeps
-working unchanged. The price: a segment's arrays are derived from its postings on first use
-(decoded once, then read from the memory map by every later process), instead of at write
-time. Segments merged by Whoosh are new segments and get new sidecars the same way.
+segment (``MAIN_<segment id>.cols.bin``, every array at an aligned offset, plus a
+``.cols.json`` manifest written last that describes it), and memory-mapped read-only
+afterwards. The writer saves it for every segment it makes -- a commit's new segment, the one
+segments are merged into, a parallel-ingest worker's -- fsynced before the commit that lists
+the segment (``store.BackendWriter._finalize_segment``), so searches only map files.
+Why a sidecar and not Whoosh's codec: a segment never changes after it is written (deletions
+live in the table of contents), so its arrays never go stale, and everything Whoosh does
+with segments -- merges, the crash-safe commit, orphan cleanup (Whoosh's ``clean_files``
+and ``check_index`` treat ``MAIN_<id>.*`` as that segment's files) -- keeps working
+unchanged. A segment without a (trustworthy) sidecar, from an index written by older code
+or in memory, is derived from its postings on first use, and saved when on disk.
 In-memory indexes keep the arrays in memory.
 """
 
@@ -40,7 +42,7 @@ TEXT_FIELDS = ("body", "title", "entity_text")
 """Fields with frequencies and positions."""
 KEYWORD_FIELDS = ("entity", "person", "org", "place", "source", "id", "group")
 """Fields of exact values (document numbers only)."""
-SIDECAR_VERSION = 1
+SIDECAR_VERSION = 2
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
@@ -224,37 +226,101 @@ def _arrays(cols: SegmentColumns) -> Iterator[tuple[str, npt.NDArray[Any]]]:
             yield f"{name}.pos", fp.positions
 
 
-def save(folder: Path, prefix: str, cols: SegmentColumns) -> None:
-    """Write the sidecar (arrays first, the manifest last, each by rename: readers see all or nothing)."""
-    tag = f".{os.getpid()}.{threading.get_ident()}.tmp"
-    for name, array in _arrays(cols):
-        target = folder / f"{prefix}.cols.{name}.npy"
-        tmp = folder / (target.name + tag)
-        with open(tmp, "wb") as f:
-            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-        os.replace(tmp, target)
-    manifest = {
-        "version": SIDECAR_VERSION,
-        "doc_count": cols.doc_count,
-        "terms": {name: fp.terms for name, fp in cols.fields.items()},
-    }
-    target = folder / f"{prefix}.cols.json"
-    tmp = folder / (target.name + tag)
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+ALIGN = 64
+"""Each array starts at a multiple of this many bytes in the data file."""
+
+
+def _write_durably(target: Path, tag: str, write: Any, durable: bool) -> None:
+    """Write ``target`` under a temporary name, fsync it (when ``durable``), then rename it."""
+    tmp = target.with_name(target.name + tag)
+    with open(tmp, "wb") as f:
+        write(f)
+        f.flush()
+        if durable:
+            os.fsync(f.fileno())
     os.replace(tmp, target)
 
 
+def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = False) -> None:
+    """Write the sidecar: one data file of every array, then the manifest that describes it.
+
+    Two files (``<prefix>.cols.bin`` and ``<prefix>.cols.json``), each written under a
+    temporary name and renamed, the manifest last: a reader trusts the data only through the
+    manifest, which records each array's dtype, place and length and the file's size
+    (checked by :func:`load`), so a crash mid-write leaves nothing a reader uses. With
+    ``durable`` both files are fsynced before this returns; their names are made durable by
+    the folder fsync that precedes the rename of the commit listing the segment
+    (``store.DurableStorage.rename_file``). One data file rather than one per array: each
+    fsync costs milliseconds, and every commit writes a sidecar.
+    """
+    tag = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    layout: dict[str, list[Any]] = {}
+    chunks: list[npt.NDArray[Any]] = []
+    at = 0
+    for name, array in _arrays(cols):
+        data = np.ascontiguousarray(array)
+        layout[name] = [data.dtype.str, at, int(data.shape[0])]
+        chunks.append(data)
+        at += data.nbytes
+        at += -at % ALIGN
+
+    def write_data(f: Any) -> None:
+        for data in chunks:
+            f.write(data.tobytes())
+            f.write(bytes(-f.tell() % ALIGN))
+
+    _write_durably(folder / f"{prefix}.cols.bin", tag, write_data, durable)
+    manifest = {
+        "version": SIDECAR_VERSION,
+        "doc_count": cols.doc_count,
+        "size": at,
+        "arrays": layout,
+        "terms": {name: fp.terms for name, fp in cols.fields.items()},
+    }
+    body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
+    _write_durably(folder / f"{prefix}.cols.json", tag, lambda f: f.write(body), durable)
+
+
+def _consistent(cols: SegmentColumns) -> bool:
+    """The offsets fit the arrays they index, and every document has a date."""
+    if len(cols.dates) != cols.doc_count or any(len(v) != cols.doc_count for v in cols.lengths.values()):
+        return False
+    for fp in cols.fields.values():
+        if len(fp.offsets) != len(fp.terms) + 1 or int(fp.offsets[-1]) != len(fp.docs):
+            return False
+        positions, pos_offsets = fp.positions, fp.pos_offsets
+        if (
+            positions is not None
+            and pos_offsets is not None
+            and not (len(pos_offsets) == len(fp.docs) + 1 and int(pos_offsets[-1]) == len(positions))
+        ):
+            return False
+    return True
+
+
 def load(folder: Path, prefix: str) -> SegmentColumns | None:
-    """The sidecar's arrays, memory-mapped read-only, or None when there is none (or it is unreadable)."""
-    manifest_path = folder / f"{prefix}.cols.json"
+    """The sidecar's arrays, memory-mapped read-only, or None when there is none (or it is damaged)."""
     try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
+        manifest = json.loads((folder / f"{prefix}.cols.json").read_text("utf-8"))
         if manifest.get("version") != SIDECAR_VERSION:
             return None
+        data_path = folder / f"{prefix}.cols.bin"
+        size = int(manifest["size"])
+        if data_path.stat().st_size != size:
+            return None
+        # plain ndarrays over the map: slicing a np.memmap builds a memmap object each time
+        raw = np.asarray(np.memmap(data_path, dtype=np.uint8, mode="r")) if size else np.zeros(0, np.uint8)
+        layout = manifest["arrays"]
 
         def arr(name: str) -> Any:
-            # a plain ndarray over the map: slicing a np.memmap builds a memmap object each time
-            return np.asarray(np.load(folder / f"{prefix}.cols.{name}.npy", mmap_mode="r", allow_pickle=False))
+            dtype_str, at, length = layout[name]
+            dtype = np.dtype(dtype_str)
+            if dtype not in (np.dtype(np.uint32), np.dtype(np.int64), np.dtype(np.int32)):
+                raise ValueError(f"unexpected dtype {dtype_str}")
+            end = at + length * dtype.itemsize
+            if at % ALIGN or end > size:
+                raise ValueError(f"array {name} outside the data file")
+            return raw[at:end].view(dtype)
 
         count = int(manifest["doc_count"])
         fields: dict[str, FieldPostings] = {}
@@ -267,8 +333,9 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             else:
                 fields[name] = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
         lengths = {name: arr(f"{name}.len") for name in TEXT_FIELDS}
-        return SegmentColumns(count, fields, lengths, arr("dates"))
-    except (OSError, ValueError, KeyError, TypeError):
+        cols = SegmentColumns(count, fields, lengths, arr("dates"))
+        return cols if _consistent(cols) else None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 
@@ -276,6 +343,8 @@ def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentCo
     """The arrays of segment ``reader``: from ``cache``, the sidecar, or built (and saved).
 
     ``cache`` belongs to one open index and is keyed by segment id (segments never change).
+    Building happens only for segments written by older code (the writer saves every
+    segment's sidecar) and for in-memory indexes.
     """
     segment_id = reader._segment.segment_id()
     count = int(reader.doc_count_all())

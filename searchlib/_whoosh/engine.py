@@ -69,17 +69,33 @@ def key_days(keys: npt.NDArray[Any]) -> I64:
     return out
 
 
+HELD_COLUMNS = ("_stored", "body_text")
+"""Per-document columns every segment of a searchlib index has, opened when a reader is bound."""
+
+
 def _hold_files(reader: Any) -> None:
-    """Open a segment's stored-field and body columns (Whoosh opens them on first use).
+    """Open a segment's stored-field and body columns now, or fail so that the read is retried.
 
     A concurrent writer's commit deletes the files of segments it merged away; an open file
-    stays readable (POSIX), a not-yet-opened one would be gone.
+    stays readable (POSIX), a not-yet-opened one is gone. Whoosh opens these columns on first
+    use and, when the file no longer exists, quietly answers ``None`` for the stored fields
+    (a ``TypeError`` later: "'NoneType' object is not subscriptable") and an empty column for
+    the body. So the files are opened here, before anything is read: a missing one raises
+    ``FileNotFoundError``, which ``Backend.run`` retries at the new commit; and the reader
+    afterwards answers ``has_column`` from the files it holds, not from the folder.
     """
     perdoc = getattr(reader, "_perdoc", None)
-    cached = getattr(perdoc, "_cached_reader", None)
-    if cached is None:
+    colfiles = getattr(perdoc, "_colfiles", None)
+    if perdoc is None or colfiles is None or getattr(perdoc, "_searchlib_held", False):
         return
-    cached("_stored", STORED_COLUMN)
+    for name in HELD_COLUMNS:
+        if name not in colfiles:
+            colfiles[name] = perdoc._get_column_file(name)
+    if "_stored" not in perdoc._readers:
+        perdoc._readers["_stored"] = perdoc.column_reader("_stored", STORED_COLUMN)
+    in_folder = perdoc.has_column
+    perdoc.has_column = lambda name: name in colfiles or in_folder(name)
+    perdoc._searchlib_held = True
 
 
 def _bucket_label(key: int, bucket: DateBucket) -> str:

@@ -24,11 +24,12 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, Index
-from whoosh.reading import TermNotFound
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from searchlib import dedup
+from searchlib._whoosh import columnar
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.scoring import BM25F
@@ -600,7 +601,15 @@ class BackendWriter:
         try:
             with translate_os_errors("commit", self.backend.path):
                 self._reader.close()
-                self.raw.commit(mergetype=writing.OPTIMIZE if optimize else merge_small)
+                raw = self.raw
+                raw._check_state()
+                final = raw._merge_segments(writing.OPTIMIZE if optimize else merge_small, None, None)
+                if raw._added:  # this writer's documents, and those of segments merged into it
+                    final.append(self._finalize_segment())
+                else:
+                    raw._close_segment()
+                raw._commit_toc(final)
+                raw._finish()
         except BaseException:
             self._abort()
             raise
@@ -618,13 +627,34 @@ class BackendWriter:
                 if not self.raw._added:
                     self.raw.cancel()
                     return None
-                segment = self.raw._finalize_segment()
+                segment = self._finalize_segment()
                 self.raw._tempstorage.destroy()
                 self.raw.is_closed = True
                 return segment
         except BaseException:
             self._abort()
             raise
+
+    def _finalize_segment(self) -> Any:
+        """Write the new segment's files, then its columnar sidecar, before any commit lists it.
+
+        Every new segment -- a commit's, one that merged others, a parallel-ingest worker's --
+        gets its arrays here, so no search derives them (see :mod:`.columnar`). The sidecar is
+        fsynced like the segment's own files; a crash before the commit leaves both as orphans
+        of a segment no table of contents lists, which the next commit's cleanup removes.
+        In-memory indexes build their arrays on first search instead.
+        """
+        raw = self.raw
+        segment = raw._finalize_segment()
+        folder = self.backend.path
+        if folder is not None:
+            reader = SegmentReader(raw.storage, raw.schema, segment)
+            try:
+                cols = columnar.build(reader)
+            finally:
+                reader.close()
+            columnar.save(folder, segment.segment_id(), cols, durable=FSYNC)
+        return segment
 
     def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
         """Commit this writer's changes plus segments written by workers, atomically.
@@ -643,7 +673,7 @@ class BackendWriter:
                 raw = self.raw
                 final = raw._merge_segments(merge_small, None, None)
                 if raw._added:
-                    final.append(raw._finalize_segment())
+                    final.append(self._finalize_segment())
                 else:
                     raw._close_segment()
                 final.extend(seg for seg in segments if seg is not None)

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,11 @@ def run_process(
             if exc is not None and not isinstance(exc, searchlib.SearchlibError):
                 summary.escaped += 1
             if len(summary.failures) < 20:
+                if exc is not None and not isinstance(exc, searchlib.SearchlibError):  # where it came from
+                    message += " at " + " <- ".join(
+                        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+                        for frame in reversed(traceback.extract_tb(exc.__traceback__)[-6:])
+                    )
                 summary.failures.append(message)
 
     with searchlib.Index.open(index) as ix:

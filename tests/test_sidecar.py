@@ -1,0 +1,124 @@
+"""Columnar sidecars are written with each segment, before the commit that makes it visible.
+
+A search on an index written by this code never derives arrays from Whoosh's postings (the
+build is made to fail to prove it); merged and parallel-ingest segments get theirs at write
+time too; a damaged sidecar is never trusted; ``check_index`` keeps live segments' sidecars
+and removes dead ones' with ``repair``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from searchlib import Article, Index, NoExtractor, check_index
+from searchlib._whoosh import columnar
+
+WINDS = ["calm", "gale", "squall"]
+
+
+def _articles(start: int, n: int) -> list[Article]:
+    return [
+        Article(
+            id=f"a{i}",
+            date=f"2024-05-{1 + i % 28:02d}",
+            body=f"The harbour council met on day {i}. Storm {WINDS[i % 3]}.",
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def _live_segments(path: Path) -> set[str]:
+    from whoosh import index as whoosh_index  # test-only look behind the engine boundary
+
+    ix = whoosh_index.open_dir(str(path))
+    try:
+        return {seg.segment_id() for seg in ix._segments()}
+    finally:
+        ix.close()
+
+
+def _sidecars(path: Path) -> set[str]:
+    return {p.name.split(".")[0] for p in path.glob("MAIN_*.cols.json")}
+
+
+def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(reader: Any) -> columnar.SegmentColumns:
+        raise AssertionError("a search built a sidecar")
+
+    monkeypatch.setattr(columnar, "build", fail)
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_every_committed_segment_has_its_sidecar_and_searches_never_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, optimize: bool
+) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        for start in range(0, 40, 10):  # several commits: small segments that later commits merge
+            ix.add(*_articles(start, 10))
+        ix.delete("a3")
+        if optimize:
+            with ix.writer() as w:
+                w.commit(optimize=True)
+    live = _live_segments(path)
+    assert live and _sidecars(path) == live  # merged-away segments' sidecars are gone with them
+    if optimize:
+        assert len(live) == 1
+    assert not list(path.glob("*.tmp"))
+    _no_build(monkeypatch)
+    with Index.open(path) as ix:
+        result = ix.search("harbour council", limit=100)
+        assert result.total == 39
+        assert ix.search('"storm squall"').total == 13  # a3 (calm) is deleted
+
+
+def test_parallel_ingest_workers_write_their_segments_sidecars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(json.dumps({"id": a.id, "date": a.date.isoformat(), "body": a.body}) + "\n" for a in _articles(0, 60)),
+        "utf-8",
+    )
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        report = ix.ingest(feed, workers=2)
+        assert report.added == 60
+    live = _live_segments(path)
+    assert len(live) >= 2 and _sidecars(path) == live
+    _no_build(monkeypatch)
+    with Index.open(path) as ix:
+        assert ix.search("harbour").total == 60
+
+
+def test_a_damaged_sidecar_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add(*_articles(0, 20))
+    (segment,) = _live_segments(path)
+    assert columnar.load(path, segment) is not None
+    data = path / f"{segment}.cols.bin"
+    data.write_bytes(data.read_bytes()[:-8])  # torn data under a complete manifest
+    assert columnar.load(path, segment) is None
+    with Index.open(path) as ix:  # rebuilt from the postings and saved again
+        assert ix.search("harbour").total == 20
+    assert columnar.load(path, segment) is not None
+    (path / f"{segment}.cols.json").unlink()  # no manifest: the data is not used
+    assert columnar.load(path, segment) is None
+
+
+def test_check_keeps_live_sidecars_and_repairs_dead_ones(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add(*_articles(0, 5))
+    assert _sidecars(path) and check_index(path).ok
+    dead = ["MAIN_deadsegment1.cols.json", "MAIN_deadsegment1.cols.bin"]
+    for name in dead:
+        (path / name).write_bytes(b"x")
+    report = check_index(path)
+    assert not report.ok and all(name in report.summary() or "orphan" in report.summary() for name in dead)
+    check_index(path, repair=True)
+    assert not any((path / name).exists() for name in dead)
+    assert _sidecars(path) == _live_segments(path) and check_index(path).ok
