@@ -36,7 +36,15 @@ from searchlib.entities import KNOWN_ALIASES, acronym_definitions
 from searchlib.errors import IncompatibleIndexError
 from searchlib.models import Article, Entity, EntityKind, FacetCount, RelatedEntity
 
-__all__ = ["ALIAS_FILE", "AliasTable", "fold_entity_facets", "learn_from_text", "shown_related", "widen_query"]
+__all__ = [
+    "ALIAS_FILE",
+    "AliasTable",
+    "EntityCuration",
+    "fold_entity_facets",
+    "learn_from_text",
+    "shown_related",
+    "widen_query",
+]
 
 ALIAS_FILE = "aliases.json"
 FORMAT = 1
@@ -373,3 +381,30 @@ def shown_related(table: AliasTable, rows: Iterable[RelatedEntity], named: Itera
             seen.add(_key(name))
             out.append(attrs.evolve(entity, name=name))
     return tuple(out)
+
+
+class EntityCuration:
+    """The entity-curation verbs :class:`~searchlib.Index` and :class:`~searchlib.Archive` share.
+
+    Each supplies ``_curate``, which applies a change to its alias table under its write lock,
+    persists it and returns the new table; the verbs only say which change.
+    """
+
+    def _curate(self, change: Callable[[AliasTable], AliasTable], timeout: float) -> AliasTable:
+        raise NotImplementedError
+
+    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
+        """Make ``name`` another name of ``into``'s entity, in queries, facets and hits (persisted)."""
+        return self._curate(lambda t: t.merge(name, into), timeout)
+
+    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Show ``name``'s entity as ``new_name`` (both names find it in queries; persisted)."""
+        return self._curate(lambda t: t.rename(name, new_name), timeout)
+
+    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Hide a false entity from facets and hits (its words stay searchable; persisted)."""
+        return self._curate(lambda t: t.block(name), timeout)
+
+    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
+        """Undo :meth:`block_entity`."""
+        return self._curate(lambda t: t.unblock(name), timeout)

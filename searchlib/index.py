@@ -22,7 +22,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
-from searchlib.aliases import ALIAS_FILE, AliasTable, fold_entity_facets, shown_related, widen_query
+from searchlib.aliases import ALIAS_FILE, AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
@@ -149,7 +149,7 @@ def _key_words(text: str) -> list[str]:
     return sorted(counts, key=lambda w: -counts[w])[:MLT_TERMS]
 
 
-class Index:
+class Index(EntityCuration):
     """A searchlib index on disk or in memory. Open with :meth:`open`, :meth:`create` or :meth:`in_memory`."""
 
     def __init__(self, backend: Backend, *, extractor: EntityExtractor | None, ranking: Ranking | None) -> None:
@@ -398,22 +398,6 @@ class Index:
         finally:
             writer.cancel()
         return self._alias_table
-
-    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
-        """Make ``name`` another name of ``into``'s entity, in queries, facets and hits (persisted)."""
-        return self._curate(lambda t: t.merge(name, into), timeout)
-
-    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
-        """Show ``name``'s entity as ``new_name`` (both names find it in queries; persisted)."""
-        return self._curate(lambda t: t.rename(name, new_name), timeout)
-
-    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
-        """Hide a false entity from facets and hits (its words stay searchable; persisted)."""
-        return self._curate(lambda t: t.block(name), timeout)
-
-    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
-        """Undo :meth:`block_entity`."""
-        return self._curate(lambda t: t.unblock(name), timeout)
 
     def _shown(self, article: Article) -> Article:
         """``article`` with its entities as the alias table shows them."""

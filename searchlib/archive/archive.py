@@ -27,7 +27,7 @@ from searchlib import query as q
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
-from searchlib.aliases import AliasTable, fold_entity_facets, shown_related, widen_query
+from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
@@ -65,7 +65,7 @@ def is_archive(path: str | os.PathLike[str]) -> bool:
     return (Path(path) / "archive.json").is_file()
 
 
-class Archive:
+class Archive(EntityCuration):
     """A folder of shard indexes searched as one. Open with :meth:`open` or :meth:`create`.
 
     The same reading calls as :class:`Index` (``search``, ``facets``, ``timeline``,
@@ -255,22 +255,6 @@ class Archive:
         finally:
             writer.cancel()
         return self.aliases
-
-    def merge_entities(self, name: str, into: str, *, timeout: float = 0.0) -> AliasTable:
-        """As :meth:`Index.merge_entities`, for the whole archive (persisted in ``ROOT/aliases.json``)."""
-        return self._curate(lambda t: t.merge(name, into), timeout)
-
-    def rename_entity(self, name: str, new_name: str, *, timeout: float = 0.0) -> AliasTable:
-        """As :meth:`Index.rename_entity`, for the whole archive."""
-        return self._curate(lambda t: t.rename(name, new_name), timeout)
-
-    def block_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
-        """As :meth:`Index.block_entity`, for the whole archive."""
-        return self._curate(lambda t: t.block(name), timeout)
-
-    def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
-        """Undo :meth:`block_entity`."""
-        return self._curate(lambda t: t.unblock(name), timeout)
 
     # --- reading ------------------------------------------------------------------------
 
