@@ -149,8 +149,62 @@ def test_date_filters_prune_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
         monkeypatch.setattr(archive._executor, "run", spy)
         archive.search("strike", date_from="2024-01-01", date_to="2024-12-31")
-        assert {s for k, s in seen if k == "rank"} == {"2024"}
-        assert {s for k, s in seen if k == "stats"} == {"2023", "2024", "2025"}  # statistics stay global
+        # One round of shard tasks: statistics are summed in this process (over every shard, so
+        # scores stay global) and the small page's articles come back with the ranking.
+        assert seen == [("rank", "2024")]
+
+
+@pytest.mark.parametrize("with_rank", [200, 0])
+def test_page_articles_fetched_with_ranking_or_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_rank: int
+) -> None:
+    """Small pages come back with the ranking round; larger ones take a fetching round; same answers."""
+    from searchlib.archive import archive as archive_module
+
+    monkeypatch.setattr(archive_module, "FETCH_WITH_RANK", with_rank)
+    articles = [_article(i, [0, i % 5], i * 40, [i % 3]) for i in range(20)]
+    ix = Index.create(tmp_path / "one")
+    ix.add(*articles)
+    with ix, _build(tmp_path / "a", "year", 0, articles) as archive:
+        kinds: list[str] = []
+        real = archive._executor.run
+
+        def spy(jobs: Any) -> Any:
+            kinds.extend(j.kind for j in jobs)
+            return real(jobs)
+
+        monkeypatch.setattr(archive._executor, "run", spy)
+        for kw in [{"limit": 3}, {"offset": 4, "limit": 5}, {"sort": Sort.NEWEST, "limit": 4}]:
+            assert_same_search(ix, archive, "strike", **kw)
+        assert ("fetch" in kinds) == (with_rank == 0)
+
+
+def test_manifest_is_parsed_again_only_when_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib.archive import archive as archive_module
+
+    with _build(tmp_path / "a", "year", 0, [_article(i, [0], i * 40, []) for i in range(6)]) as archive:
+        archive.search("strike")  # the build replaced the manifest since opening: read it once
+        reads: list[Path] = []
+        real = archive_module.read_manifest
+
+        def counting(root: Path) -> Manifest:
+            reads.append(root)
+            return real(root)
+
+        monkeypatch.setattr(archive_module, "read_manifest", counting)
+        archive.search("strike")
+        archive.search("strike")
+        assert reads == []
+        before = archive.manifest.generation
+        write_manifest(archive.root, attrs_evolve_manifest(archive.manifest, generation=before + 1))
+        assert archive.manifest.generation == before + 1
+        assert len(reads) == 1
+
+
+def attrs_evolve_manifest(m: Manifest, **changes: Any) -> Manifest:
+    import attrs
+
+    return attrs.evolve(m, **changes)
 
 
 def test_update_moves_article_between_shards(tmp_path: Path) -> None:

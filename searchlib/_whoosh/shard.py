@@ -21,7 +21,7 @@ from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.engine import Stats
-from searchlib.models import DateBucket, Recency, Sort
+from searchlib.models import Article, DateBucket, Recency, Sort
 from searchlib.plan import Plan
 
 __all__ = ["RankedPage", "background", "date_counts", "entity_names", "live_ids", "matches", "rank", "related_counts"]
@@ -41,6 +41,8 @@ class RankedPage:
     hits: tuple[tuple[float, str, int, tuple[str, ...]], ...]
     """(score, article id, date key, ids of near-duplicate copies) in this shard's rank order."""
     facets: FacetParts | None
+    articles: tuple[Article, ...] = ()
+    """With ``fetch``: the stored article of each hit, in the same order (read from the same commit)."""
 
 
 def _hidden_docs(snap: ColumnarSnapshot, hidden: Collection[str]) -> npt.NDArray[np.int64]:
@@ -68,10 +70,13 @@ def rank(
     recency: Recency | None,
     facets: DateBucket | None,
     hidden: Collection[str],
+    fetch: bool = False,
 ) -> RankedPage:
     """The first ``wanted`` matches in ``sort`` order, scored with the archive's ``stats``.
 
     ``hidden`` ids (copies an article move has made redundant) are neither returned nor counted.
+    ``fetch``: also return the hits' stored articles, saving the archive a separate fetching
+    round (it asks for them when the page is small).
     """
     gone = _hidden_docs(snap, hidden)
     ranked = snap.evaluate(
@@ -81,11 +86,13 @@ def rank(
     dates = snap.dates()
     copies = ranked.copies or ((),) * len(ranked.docnums)
     skip = set(gone.tolist())
-    hits = [
-        (float(score), str(ids[d]), int(dates[d]), tuple(c))
+    kept = [
+        (d, score, c)
         for d, score, c in zip(ranked.docnums.tolist(), ranked.scores.tolist(), copies, strict=True)
         if d not in skip
     ][:wanted]
+    hits = [(float(score), str(ids[d]), int(dates[d]), tuple(c)) for d, score, c in kept]
+    articles = tuple(snap.articles([d for d, _s, _c in kept])) if fetch and kept else ()
     total = ranked.total
     counted: FacetParts | None = None
     if len(gone) or facets is not None:
@@ -94,7 +101,7 @@ def rank(
             total = len(docs)
         if facets is not None:
             counted = _facet_parts(snap, docs, facets)
-    return RankedPage(total, tuple(hits), counted)
+    return RankedPage(total, tuple(hits), counted, articles)
 
 
 def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: DateBucket) -> FacetParts:

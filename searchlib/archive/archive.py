@@ -59,6 +59,13 @@ __all__ = ["Archive", "ArchiveWriter"]
 READ_ATTEMPTS = 8
 """Times a query is asked again when the manifest changed while it ran."""
 
+FETCH_WITH_RANK = 200
+"""Most articles (page end x shards ranked) the ranking round returns along with its hits;
+larger pages fetch only the final page's articles in a separate round."""
+
+ManifestStamp = tuple[int, int, int]
+"""(inode, mtime ns, size) of ``archive.json``: every write replaces the file, so a new inode."""
+
 
 def is_archive(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` holds an archive (rather than a single index)."""
@@ -81,7 +88,8 @@ class Archive(EntityCuration):
         self._executor: ShardExecutor = make_executor(executor)
         self._shards: dict[str, Index] = {}
         self._aliases = ArchiveAliases(root)
-        read_manifest(root)  # fail early on a missing or foreign archive
+        self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
+        self._current()  # fail early on a missing or foreign archive
 
     # --- opening ------------------------------------------------------------------------
 
@@ -137,7 +145,25 @@ class Archive(EntityCuration):
     @property
     def manifest(self) -> Manifest:
         """The manifest as it is now."""
-        return read_manifest(self.root)
+        return self._current()
+
+    def _current(self) -> Manifest:
+        """The manifest as it is now, parsed again only when ``archive.json`` was replaced.
+
+        A query checks the manifest twice (see :meth:`_pinned`); one ``stat`` each when
+        nothing changed rather than a read and a parse.
+        """
+        try:
+            st = (self.root / "archive.json").stat()
+        except OSError:
+            return read_manifest(self.root)  # raises the clear error for a missing archive
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._manifest_cache
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        manifest = read_manifest(self.root)  # a write after the stat: the next stat differs, read again
+        self._manifest_cache = (stamp, manifest)
+        return manifest
 
     def close(self) -> None:
         """Close shard handles and stop the local worker pool. Closing twice is harmless."""
@@ -264,13 +290,30 @@ class Archive(EntityCuration):
     def _pinned(self, compute: Callable[[Manifest], Any]) -> Any:
         """``compute`` against one manifest generation; again if a writer changed it meanwhile."""
         for _attempt in range(READ_ATTEMPTS):
-            manifest = read_manifest(self.root)
+            manifest = self._current()
             result = compute(manifest)
-            if read_manifest(self.root).generation == manifest.generation:
+            if self._current().generation == manifest.generation:
                 return result
         raise ArchiveError(
             f"the archive at {self.root} changed during each of {READ_ATTEMPTS} attempts to read it", path=self.root
         )
+
+    def _stats(self, m: Manifest, plan: Any, query: str) -> Stats:
+        """The statistics of every shard in ``m``, summed, gathered in this process.
+
+        Collecting them is a few dictionary look-ups per shard (each commit's snapshot keeps
+        its document frequencies, counts and field lengths), far cheaper than a round of
+        shard tasks, so only the ranking round goes to the executor.
+        """
+        stats = Stats(0, {}, {})
+        for name in m.shards:
+            engine = self._shard(name)._engine
+
+            def collect(engine: Any = engine) -> Stats:
+                return engine.read("archive stats", lambda snap: snap.collect_stats(plan))  # type: ignore[no-any-return]
+
+            stats = stats.merged(self._shard(name)._guard(query, collect))
+        return stats
 
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
@@ -326,17 +369,17 @@ class Archive(EntityCuration):
         sort = Sort(sort)
         bucket = DateBucket(facet_bucket) if facets else None
 
-        def compute(m: Manifest) -> tuple[int, list[tuple[float, str, int, tuple[str, ...], str]], Any]:
+        def compute(
+            m: Manifest, fetched: dict[str, Article]
+        ) -> tuple[int, list[tuple[float, str, int, tuple[str, ...], str]], Any]:
+            """Rank on every target shard; with a small page, ``fetched`` gets the hits' articles."""
             targets = shards_between(m, filters.date_from, filters.date_to)
             if not targets:
                 return 0, [], [] if bucket else None
             stats: Stats | None = None
             if (sort is Sort.SCORE or recency is not None) and limit:
-                stats = Stats(0, {}, {})
-                for part in self._executor.run(
-                    self._jobs(m.shards, "stats", lambda _s: {"plan": plan, "query": query})
-                ):
-                    stats = stats.merged(part)
+                stats = self._stats(m, plan, query)
+            fetch = limit > 0 and (offset + limit) * len(targets) <= FETCH_WITH_RANK
             pages: list[wsh.RankedPage] = self._executor.run(
                 self._jobs(
                     targets,
@@ -351,9 +394,11 @@ class Archive(EntityCuration):
                         "recency": recency,
                         "facets": bucket,
                         "hidden": m.hidden(s),
+                        "fetch": fetch,
                     },
                 )
             )
+            fetched.update((a.id, a) for p in pages for a in p.articles)
             merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
             if sort is Sort.SCORE:
                 merged.sort(key=lambda h: (-h[0], h[1]))
@@ -364,13 +409,15 @@ class Archive(EntityCuration):
             return sum(p.total for p in pages), merged[offset : offset + limit], [p.facets for p in pages]
 
         def fetch(m: Manifest) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
-            total, page_hits, counted = compute(m)
+            found: dict[str, Article] = {}
+            total, page_hits, counted = compute(m, found)
             by_shard: dict[str, list[str]] = {}
             for hit in page_hits:
-                by_shard.setdefault(hit[4], []).append(hit[1])
-            found: dict[str, Article] = {}
+                if hit[1] not in found:
+                    by_shard.setdefault(hit[4], []).append(hit[1])
             names = list(by_shard)
-            for articles in self._executor.run(self._jobs(names, "fetch", lambda s: {"ids": by_shard[s]})):
+            fetched = self._executor.run(self._jobs(names, "fetch", lambda s: {"ids": by_shard[s]})) if names else []
+            for articles in fetched:
                 found.update((a.id, a) for a in articles if a is not None)
             missing = [h[1] for h in page_hits if h[1] not in found]
             if missing:
