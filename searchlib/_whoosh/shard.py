@@ -1,11 +1,10 @@
 """One shard's part of an archive query, in plain values (no engine object leaves this module).
 
-An archive (:mod:`searchlib.archive`) answers a query in two rounds, as Elasticsearch's DFS
-query-then-fetch does: every shard reports the statistics scoring depends on
-(:meth:`ColumnarSnapshot.collect_stats`), the archive sums them (:meth:`Stats.merged`), and
-every shard ranks its matches with the sums (:func:`rank`, through the engine's
-``evaluate(plan, stats)``), so a score is the float one index holding every shard's articles
-would give. Everything here runs on the worker that holds the shard.
+An archive (:mod:`searchlib.archive`) scores a query as Elasticsearch's DFS query-then-fetch
+does: the statistics scoring depends on (:meth:`ColumnarSnapshot.collect_stats`) are summed
+over every shard (:meth:`Stats.merged`), and every shard ranks its matches with the sums
+(:func:`rank`, through the engine's ``evaluate(plan, stats)``), so a score is the float one
+index holding every shard's articles would give. Everything here runs on the worker that holds the shard.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The Archive facade: many ordinary searchlib indexes (shards) answering as one.
 
 Layout: ``ROOT/archive.json`` (the manifest, :mod:`.manifest`) and ``ROOT/shards/NAME/``, each
-a complete searchlib index that ``Index.open`` reads on its own. Queries run in two rounds on
-an executor (:mod:`.executor`): statistics from every shard, summed; then each shard the date
-filters leave ranks its matches with the sums, and the best ``offset + limit`` of all shards
-are merged by (score, article id). Only the final page's articles are fetched.
+a complete searchlib index that ``Index.open`` reads on its own. A search sums every shard's
+statistics in this process (a few look-ups per shard), then runs one round of shard tasks on
+an executor (:mod:`.executor`): each shard the date filters leave ranks its matches with the
+sums, and the best ``offset + limit`` of all shards are merged by (score, article id). A small
+page's articles come back with that round; a larger page fetches only its final articles.
 
 Readers are pinned to one manifest generation: a query reads the manifest before and after
 asking the shards and asks again when it changed. Writers change the manifest around every
