@@ -546,7 +546,12 @@ class Archive(EntityCuration):
                 return []
             background = dict.fromkeys(keys, 0)
             total = 0
-            for live, part in self._executor.run(self._jobs(m.shards, "background", lambda _s: {"keys": keys})):
+            # Like the scoring statistics, the background is look-ups per shard: read here, not a round.
+            parts = [
+                self._shard(name)._engine.read("archive background", lambda snap: wsh.background(snap, keys))
+                for name in m.shards
+            ]
+            for live, part in parts:
                 total += live
                 for key, n in part.items():
                     background[key] += n
