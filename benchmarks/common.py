@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,22 +111,29 @@ def run_worker(args: Sequence[str], *, timeout: float = 4 * 3600) -> tuple[dict[
         import psutil
     except ImportError:  # peak memory is reported as n/a
         psutil = None
-    proc = subprocess.Popen(
-        cmd, cwd=_SNAPSHOT or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    started = time.monotonic()
-    if psutil is not None:
-        watched = psutil.Process(proc.pid)
-        while proc.poll() is None:
-            try:
-                tree = [watched, *watched.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            if time.monotonic() - started > timeout:
-                proc.kill()
-            time.sleep(0.02)
-    out, err = proc.communicate(timeout=None if psutil else timeout)
+    # Files, not pipes: the loop below polls without reading, and a worker whose output
+    # outgrows the pipe buffer (a search run with hundreds of queries per kind) would block.
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as out_file,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err_file,
+    ):
+        proc = subprocess.Popen(cmd, cwd=_SNAPSHOT or ROOT, env=env, stdout=out_file, stderr=err_file, text=True)
+        started = time.monotonic()
+        if psutil is not None:
+            watched = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                try:
+                    tree = [watched, *watched.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                except psutil.Error:
+                    pass
+                if time.monotonic() - started > timeout:
+                    proc.kill()
+                time.sleep(0.02)
+        proc.wait(timeout=None if psutil else timeout)
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if proc.returncode != 0:
         raise RuntimeError(f"worker {' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1]), peak
