@@ -354,3 +354,18 @@ def test_process_pool_worker_death_is_a_clear_error(process_archive: tuple[Archi
         archive.search("ferry")
     # The next query gets a fresh pool and a whole answer.
     assert archive.search("ferry").total == ix.search("ferry").total
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        searchlib.QuerySyntaxError("unclosed quote", query='"a', position=0),
+        ArchiveError("shard 'h001' failed", path="/x", shard="h001"),
+        searchlib.IndexLockedError("held", path="/x", holder="pid 1"),
+    ],
+)
+def test_errors_cross_process_boundaries_whole(error: searchlib.SearchlibError) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
