@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
-from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, iter_files
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.query import parse_date_bound
 from searchlib.render import neutralise_controls
@@ -161,6 +162,23 @@ def _open_any(args: argparse.Namespace) -> Index | Archive:
     return Archive.open(path, executor=Client(scheduler))  # type: ignore[no-untyped-call]
 
 
+def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Namespace) -> IngestReport:
+    """Run an Index's or an Archive's ``ingest`` on the command's paths and options, with the progress bar."""
+    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
+    try:
+        report: IngestReport = ingest(
+            args.paths,
+            strict=args.strict,
+            progress=progress,
+            commit_every=args.commit_every,
+            max_article_chars=args.max_article_chars or None,
+            timeout=args.wait,
+        )
+        return report
+    finally:
+        done()
+
+
 def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
     """``index --shard-by``, or ``index`` into an existing archive."""
     path = resolve_index_path(args.index)
@@ -171,19 +189,8 @@ def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
         )
     else:
         archive = Archive.open(path, extractor=extractor, executor="serial")
-    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
     with archive:
-        try:
-            report = archive.ingest(
-                args.paths,
-                strict=args.strict,
-                progress=progress,
-                commit_every=args.commit_every,
-                max_article_chars=args.max_article_chars or None,
-                timeout=args.wait,
-            )
-        finally:
-            done()
+        report = _ingest_with_progress(archive.ingest, args)
         out.write(format_report(report) + "\n")
         shards = len(archive.manifest.shards)
         out.write(neutralise_controls(f"archive {path}: {len(archive)} articles in {shards} shard(s)") + "\n")
@@ -207,20 +214,10 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
         ix = Index.create(path, overwrite=True, extractor=extractor)
     else:
         ix = Index.open(path, create=True, extractor=extractor)
-    progress, done = _progress_bar(not args.quiet and sys.stderr.isatty())
     with ix:
-        try:
-            report = ix.ingest(
-                args.paths,
-                strict=args.strict,
-                progress=progress,
-                commit_every=args.commit_every,
-                max_article_chars=args.max_article_chars or None,
-                timeout=args.wait,
-                workers=args.workers or _auto_workers(args.paths),
-            )
-        finally:
-            done()
+        report = _ingest_with_progress(
+            functools.partial(ix.ingest, workers=args.workers or _auto_workers(args.paths)), args
+        )
         if args.json:
             _print_json(out, report)
         else:
