@@ -95,18 +95,41 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
     return found.astype(np.int64), counts.astype(np.float64)
 
 
-class Context:
-    """What one evaluation needs besides the segment: statistics (None: unscored) and expansions."""
+Memo = dict[tuple[int, str, tuple[str, ...]], Result]
+"""Phrase matches of one query: (segment, field, terms) -> documents and frequencies."""
 
-    def __init__(self, plan: p.Plan, stats: Stats | None, expand: Callable[[p.Prefix], tuple[str, ...]]) -> None:
+
+class Context:
+    """What one evaluation needs besides the segment: statistics (None: unscored), expansions,
+    and the phrase matches already made for this query (counting a phrase's documents for its
+    statistics and scoring it would otherwise match it twice)."""
+
+    def __init__(
+        self,
+        plan: p.Plan,
+        stats: Stats | None,
+        expand: Callable[[p.Prefix], tuple[str, ...]],
+        memo: Memo | None = None,
+    ) -> None:
         self.k1 = plan.k1
         self.b = plan.b
         self.stats = stats
         self.expand = expand
+        self.memo: Memo = {} if memo is None else memo
+
+    def phrase(self, seg: SegmentColumns, field: str, terms: tuple[str, ...]) -> Result:
+        """``phrase_freqs`` of the whole segment, made once per query."""
+        if len(terms) == 1:
+            return phrase_freqs(seg.fields[field], terms)
+        key = (id(seg), field, terms)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = phrase_freqs(seg.fields[field], terms)
+        return found
 
 
 def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Result:
-    docs, tf = phrase_freqs(seg.fields[node.field], node.terms)
+    docs, tf = ctx.phrase(seg, node.field, node.terms)
     stats = ctx.stats
     if not len(docs) or not scored or stats is None or not node.boosts:
         return docs, np.zeros(len(docs))
