@@ -57,10 +57,34 @@ def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Resul
     freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
     if within is None:
         return docs, freqs
-    idx = np.searchsorted(docs, within)
-    idx[idx >= len(docs)] = 0
-    hit = docs[idx] == within if len(docs) else np.zeros(len(within), dtype=bool)
-    return within[hit], freqs[idx[hit]]
+    if len(within) < len(docs):
+        idx = np.searchsorted(docs, within)
+        idx[idx >= len(docs)] = 0
+        hit = docs[idx] == within
+        return within[hit], freqs[idx[hit]]
+    if not len(within):
+        return empty()
+    idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
+    idx[idx >= len(within)] = 0
+    hit = within[idx] == docs
+    return docs[hit], freqs[hit]
+
+
+def intersect(left: I64, right: I64) -> I64:
+    """Documents in both ascending unique arrays (the shorter looked up in the longer)."""
+    if len(left) > len(right):
+        left, right = right, left
+    if not len(left):
+        return _EMPTY_I
+    idx = np.searchsorted(right, left)
+    idx[idx >= len(right)] = 0
+    common: I64 = left[right[idx] == left]
+    return common
+
+
+def members(docs: I64, within: I64) -> npt.NDArray[np.intp]:
+    """Where each of ``within`` (a subset of ``docs``, both ascending) sits in ``docs``."""
+    return np.searchsorted(docs, within)
 
 
 def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
@@ -74,7 +98,7 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
     for tid in sorted(set(tids), key=lambda t: fp.offsets[t + 1] - fp.offsets[t]):
         lo, hi = fp.slice(tid)
         tdocs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-        docs = tdocs if docs is None else np.intersect1d(docs, tdocs, assume_unique=True)
+        docs = tdocs if docs is None else intersect(docs, tdocs)
         if not len(docs):
             return empty()
     assert docs is not None
@@ -88,7 +112,7 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
         owners = np.repeat(docs, ends - starts)
         ok = positions >= 0
         keys = (owners[ok] << _SHIFT) | positions[ok]
-        survivors = keys if i == 0 else survivors[np.isin(survivors, keys, assume_unique=True)]
+        survivors = keys if i == 0 else intersect(survivors, keys)  # both ascending: doc, then position
         if not len(survivors):
             return empty()
     found, counts = np.unique(survivors >> _SHIFT, return_counts=True)
@@ -130,9 +154,14 @@ class Context:
 
 def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Result:
     docs, tf = ctx.phrase(seg, node.field, node.terms)
+    return docs, _text_scores(seg, node, ctx, scored, docs, tf)
+
+
+def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
+    """BM25F scores of ``node`` for ``docs`` (with ``tf``, its frequencies in ``node.field``)."""
     stats = ctx.stats
     if not len(docs) or not scored or stats is None or not node.boosts:
-        return docs, np.zeros(len(docs))
+        return np.zeros(len(docs))
     k1, b = ctx.k1, ctx.b
     pseudo = np.zeros(len(docs))
     for field, weight in node.boosts:
@@ -152,7 +181,7 @@ def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Resu
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
-    return docs, scores
+    return scores
 
 
 def _keyword(seg: SegmentColumns, field: str, value: str, weight: float, ctx: Context, scored: bool) -> Result:
@@ -191,33 +220,49 @@ def _dates(seg: SegmentColumns, node: p.Dates, docs: I64 | None) -> I64:
 
 
 def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> Result:
-    result: Result | None = None
-    dates = [c for c in node.must if isinstance(c, p.Dates)]
-    for child in node.must:
-        if isinstance(child, (p.Dates, p.Every)):
-            continue
-        docs, scores = evaluate(seg, child, ctx, scored)
-        if result is None:
-            result = (docs, scores)
+    """AND (-NOT): match every part first, then score the parts only on the documents left.
+
+    Words and phrases are matched without scoring (their frequencies kept); their BM25F
+    scores -- lookups in the other fields and length normalisation -- are computed for the
+    intersection alone, which a filter (dates, an entity) or another word makes small.
+    """
+    parts: list[tuple[p.PlanNode, I64, F64]] = []  # (child, its documents, frequencies or scores)
+    docs: I64 | None = None
+    matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
+    for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
+        if isinstance(child, p.Text):
+            found, values = ctx.phrase(seg, child.field, child.terms)
         else:
-            common, left, right = np.intersect1d(result[0], docs, assume_unique=True, return_indices=True)
-            result = (common, result[1][left] + scores[right])
-        if not len(result[0]):
+            found, values = evaluate(seg, child, ctx, scored)
+        parts.append((child, found, values))
+        docs = found if docs is None else intersect(docs, found)
+        if not len(docs):
             return empty()
-    if result is None:  # only dates and "every document"
+    dates = [c for c in node.must if isinstance(c, p.Dates)]
+    if docs is None:  # only dates and "every document"
         docs = np.arange(seg.doc_count, dtype=np.int64) if not dates else _dates(seg, dates[0], None)
-        result = (docs, np.zeros(len(docs)))
         dates = dates[1:]
     for window in dates:
-        keep = np.isin(result[0], _dates(seg, window, result[0]), assume_unique=True)
-        result = (result[0][keep], result[1][keep])
+        docs = _dates(seg, window, docs)
     for child in node.must_not:
-        if not len(result[0]):
+        if not len(docs):
             break
         excluded, _ = evaluate(seg, child, ctx, False)
-        keep = ~np.isin(result[0], excluded, assume_unique=True)
-        result = (result[0][keep], result[1][keep])
-    return result
+        if len(excluded):
+            docs = docs[~np.isin(docs, excluded, assume_unique=True)]
+    if not len(docs):
+        return empty()
+    scores = np.zeros(len(docs))
+    if scored and ctx.stats is not None:
+        by_child = {id(child): (found, values) for child, found, values in parts}
+        for child in matched:  # scores add up in the plan's order
+            found, values = by_child[id(child)]
+            at = members(found, docs)
+            if isinstance(child, p.Text):
+                scores += _text_scores(seg, child, ctx, scored, docs, values[at])
+            else:
+                scores += values[at]
+    return docs, scores
 
 
 def evaluate(seg: SegmentColumns, node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
