@@ -25,7 +25,7 @@ from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
-from searchlib._whoosh.evaluate import Context, Memo, evaluate
+from searchlib._whoosh.evaluate import Context, Memo, Norms, evaluate
 from searchlib._whoosh.schema import key_date
 from searchlib._whoosh.store import Backend
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
@@ -43,8 +43,12 @@ T = TypeVar("T")
 F64 = npt.NDArray[np.float64]
 
 
-def top(primary: F64, secondary: I64, k: int) -> I64:
-    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order."""
+def top(primary: F64, secondary: Callable[[I64], I64], k: int) -> I64:
+    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
+
+    ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
+    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
+    """
     n = len(primary)
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -54,11 +58,12 @@ def top(primary: F64, secondary: I64, k: int) -> I64:
         tied = np.flatnonzero(primary == threshold)
         need = k - len(below)
         if len(tied) > need:
-            tied = tied[np.argpartition(secondary[tied], need - 1)[:need]]
+            tied = tied[np.argpartition(secondary(tied), need - 1)[:need]]
         chosen = np.concatenate([below, tied])
     else:
         chosen = np.arange(n)
-    return chosen[np.lexsort((secondary[chosen], primary[chosen]))]
+    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
+    return order
 
 
 def key_days(keys: npt.NDArray[Any]) -> I64:
@@ -137,6 +142,7 @@ class ColumnarSnapshot:
         self._lock = threading.Lock()
         self._doc_freqs: dict[StatKey, int] = {}
         self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._norms: Norms = {}
         self._lazy: dict[str, Any] = {}
 
     # --- statistics ------------------------------------------------------------------------
@@ -218,7 +224,7 @@ class ColumnarSnapshot:
 
     def _docs(self, plan: p.Plan, stats: Stats | None, memo: Memo | None = None) -> tuple[I64, F64]:
         """Every live match of ``plan`` (global document numbers, ascending) with its score."""
-        ctx = Context(plan, stats, self.expand, memo)
+        ctx = Context(plan, stats, self.expand, memo, self._norms)
         docs: list[I64] = []
         scores: list[F64] = []
         for seg in self.segments:
@@ -324,7 +330,12 @@ class ColumnarSnapshot:
         wanted = offset + limit
         if not total or not limit:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
-        ranks = self.id_rank()[docs]
+        id_rank = self.id_rank()
+
+        def ranks(indices: I64) -> I64:
+            found: I64 = id_rank[docs[indices]]
+            return found
+
         if by_score:
             primary = -scores
         else:
@@ -342,7 +353,7 @@ class ColumnarSnapshot:
             reference = (recency.reference - dt.date(1970, 1, 1)).days
             age = np.maximum(0, reference - key_days(self.dates()[docs[order]]))
             page_scores = page_scores * np.power(0.5, age / recency.half_life_days)
-            resort = np.lexsort((ranks[order], -page_scores))
+            resort = np.lexsort((ranks(order), -page_scores))
             order, page_scores = order[resort][:wanted], page_scores[resort][:wanted]
         chosen = docs[order][offset:wanted]
         copies: tuple[tuple[str, ...], ...] = ()

@@ -121,6 +121,10 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
 
 Memo = dict[tuple[int, str, tuple[str, ...]], Result]
 """Phrase matches of one query: (segment, field, terms) -> documents and frequencies."""
+Norms = dict[tuple[int, str, float, float], F64]
+"""Length normalisations: (segment, field, average length, b) -> one value per document."""
+MAX_NORMS = 64
+"""Normalisation arrays a snapshot keeps (three text fields per segment and statistics in use)."""
 
 
 class Context:
@@ -134,12 +138,29 @@ class Context:
         stats: Stats | None,
         expand: Callable[[p.Prefix], tuple[str, ...]],
         memo: Memo | None = None,
+        norms: Norms | None = None,
     ) -> None:
         self.k1 = plan.k1
         self.b = plan.b
         self.stats = stats
         self.expand = expand
         self.memo: Memo = {} if memo is None else memo
+        self.norms: Norms = {} if norms is None else norms
+
+    def norm(self, seg: SegmentColumns, field: str, avg: float) -> F64:
+        """BM25's length normalisation ``1 - b + b * length / avg`` of every document of a segment.
+
+        Kept across queries (``norms`` belongs to the snapshot): it depends only on the segment,
+        the field, ``b`` and the average length, which stay the same from query to query.
+        """
+        key = (id(seg), field, avg, self.b)
+        found = self.norms.get(key)
+        if found is None:
+            if len(self.norms) >= MAX_NORMS:
+                self.norms.clear()
+            lengths = np.asarray(seg.lengths[field], dtype=np.float64)
+            found = self.norms[key] = 1.0 - self.b + self.b * lengths / avg
+        return found
 
     def phrase(self, seg: SegmentColumns, field: str, terms: tuple[str, ...]) -> Result:
         """``phrase_freqs`` of the whole segment, made once per query."""
@@ -162,7 +183,7 @@ def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, 
     stats = ctx.stats
     if not len(docs) or not scored or stats is None or not node.boosts:
         return np.zeros(len(docs))
-    k1, b = ctx.k1, ctx.b
+    k1 = ctx.k1
     pseudo = np.zeros(len(docs))
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
@@ -176,8 +197,7 @@ def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, 
                 continue
             tf_f = np.zeros(len(docs))
             tf_f[np.searchsorted(docs, found)] = freqs
-        lengths = np.asarray(seg.lengths[field][docs], dtype=np.float64)
-        pseudo += weight * tf_f / (1.0 - b + b * lengths / avg)
+        pseudo += weight * tf_f / ctx.norm(seg, field, avg)[docs]
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
