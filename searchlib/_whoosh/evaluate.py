@@ -115,8 +115,10 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
         survivors = keys if i == 0 else intersect(survivors, keys)  # both ascending: doc, then position
         if not len(survivors):
             return empty()
-    found, counts = np.unique(survivors >> _SHIFT, return_counts=True)
-    return found.astype(np.int64), counts.astype(np.float64)
+    owners = survivors >> _SHIFT  # ascending: count each document's run
+    heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+    counts = np.diff(np.append(heads, len(owners)))
+    return owners[heads], counts.astype(np.float64)
 
 
 Memo = dict[tuple[int, str, tuple[str, ...]], Result]
@@ -220,8 +222,11 @@ def _union(parts: list[Result]) -> Result:
         return parts[0]
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
-    found, inverse = np.unique(docs, return_inverse=True)
-    return found.astype(np.int64), np.bincount(inverse, weights=scores, minlength=len(found)).astype(np.float64)
+    order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order
+    docs, scores = docs[order], scores[order]
+    heads = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    summed: F64 = np.add.reduceat(scores, heads)
+    return docs[heads], summed
 
 
 def _prefix(seg: SegmentColumns, node: p.Prefix, ctx: Context, scored: bool) -> Result:
