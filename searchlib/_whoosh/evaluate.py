@@ -76,6 +76,11 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
+        both = np.concatenate([left, right])
+        both.sort(kind="stable")
+        pairs: I64 = both[:-1][both[1:] == both[:-1]]
+        return pairs
     idx = np.searchsorted(right, left)
     idx[idx >= len(right)] = 0
     common: I64 = left[right[idx] == left]
