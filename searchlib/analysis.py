@@ -49,6 +49,13 @@ _UNIT = rf"\w{_MARKS}*"
 WORD = re.compile(rf"(?:{_UNIT})+(?:\.?(?:{_UNIT})+)*", re.UNICODE)
 """A token: Whoosh's RegexTokenizer default pattern ``\\w+(?:\\.?\\w+)*``, with combining marks
 kept inside words (in decomposed text "Gdan\u0301sk" is one word, not "Gdan" and "sk")."""
+_PLAIN_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same tokens in text without combining marks
+_MARK = re.compile(_MARKS)
+
+
+def _words_of(text: str) -> re.Pattern[str]:
+    return WORD if _MARK.search(text) else _PLAIN_WORD
+
 
 STOP_WORDS = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "have", "if", "in", "is", "not", "of", "on"}
@@ -64,7 +71,6 @@ _CACHE_MAX = 500_000
 _FOLDS: dict[str, str] = {}
 _STEMS: dict[str, str] = {}
 _TERMS: dict[str, str] = {}  # token as written -> its term, "" when it is not indexed
-_CHARS: dict[str, str] = {}
 
 
 def _latin(char: str) -> bool:
@@ -125,7 +131,7 @@ def tokens(text: str) -> Iterator[tuple[str, int, int, int]]:
     """``(term, position, start, end)`` of every indexed token of ``text``, in order."""
     terms = _TERMS
     pos = raw = -1
-    for match in WORD.finditer(text):
+    for match in _words_of(text).finditer(text):
         raw += 1
         word = match.group()
         found = terms.get(word)
@@ -153,7 +159,7 @@ def positions(text: str) -> dict[str, list[int]]:
     poses: dict[str, list[int]] = {}
     cache = _TERMS
     pos = raw = -1
-    for word in WORD.findall(text):
+    for word in _words_of(text).findall(text):
         raw += 1
         found = cache.get(word)
         if found is None:
@@ -171,16 +177,26 @@ def positions(text: str) -> dict[str, list[int]]:
 
 def words(text: str) -> Iterator[tuple[str, int, int]]:
     """Every token's folded (unstemmed) form with its offsets (for prefix matching)."""
-    for match in WORD.finditer(text):
+    for match in _words_of(text).finditer(text):
         yield fold(match.group()), match.start(), match.end()
 
 
-def _fold_char(char: str) -> str:
-    found = _CHARS.get(char)
-    if found is None:
+class _CharFolds(dict[int, str]):
+    """``str.translate`` table: code point -> its fold if that is one character, else ""."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
         folded = "" if unicodedata.combining(char) else _fold_uncached(char)
-        found = _CHARS[char] = folded if len(folded) == 1 else ""  # "" makes the text shorter: no scan
-    return found
+        found = self[code] = folded if len(folded) == 1 else ""  # "" makes the text shorter: no scan
+        return found
+
+
+_CHAR_FOLDS = _CharFolds()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _CHAR_FOLDS[ord(match.group())]
 
 
 def _folded_text(text: str) -> str | None:
@@ -195,7 +211,7 @@ def _folded_text(text: str) -> str | None:
         return None  # lower-casing "İ" adds a character
     if lowered.isascii():
         return lowered
-    folded = "".join([c if c < "\x80" else _fold_char(c) for c in lowered])
+    folded = _NON_ASCII.sub(_fold_match, lowered)
     return folded if len(folded) == len(text) else None
 
 

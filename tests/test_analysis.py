@@ -157,3 +157,10 @@ def test_hits_highlight_the_accented_words_as_written(index: Index) -> None:
 
 def test_entity_filter_folds(index: Index) -> None:
     assert [h.article.id for h in index.search("", entities=["lodz"])] == ["given"]
+
+
+@given(st.text(max_size=200))
+def test_the_plain_word_pattern_is_only_a_shortcut(text: str) -> None:
+    """Text without combining marks is tokenised with the simpler pattern: the same tokens."""
+    shortcut = analysis._words_of(text)
+    assert [m.span() for m in shortcut.finditer(text)] == [m.span() for m in analysis.WORD.finditer(text)]

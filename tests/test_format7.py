@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import searchlib
-from searchlib import Article, IncompatibleIndexError, Index
+from searchlib import AliasTable, Article, IncompatibleIndexError, Index
 from searchlib._whoosh import upgrade as wu
 from searchlib._whoosh.store import DurableStorage
 from searchlib.cli import main
@@ -49,10 +49,13 @@ def test_opening_a_format_7_index_names_the_upgrade_command(tmp_path: Path) -> N
 
 def test_upgrade_keeps_articles_entities_checksums_and_groups(tmp_path: Path) -> None:
     path = _copy(tmp_path)
+    AliasTable().merge("Wire Service", into="Example Wire").save(path)  # the index's alias table goes along
+    aliases = (path / "aliases.json").read_bytes()
     before = stored_as_written(path)
     report = Index.upgrade(path)
     assert (report.upgraded, report.articles, report.indexes) == (1, 20, (("ix", 7, 20),))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]  # no build or old copy left behind
+    assert (path / "aliases.json").read_bytes() == aliases
     after = stored_as_written(path)
     assert after == before  # articles with their entities, checksums, sketches, groups, extracted flags
     with Index.open(path) as ix:

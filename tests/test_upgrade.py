@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_format7 import FIXTURE, stored_as_written
 
-from searchlib import Archive, Index, IndexLockedError, SearchlibError, StorageError
+from searchlib import Archive, IncompatibleIndexError, Index, IndexLockedError, SearchlibError, StorageError
 from searchlib._whoosh import upgrade as wu
 from searchlib._whoosh.store import BackendWriter, DurableStorage
 
@@ -163,3 +163,28 @@ def test_an_archive_upgrades_shard_by_shard(tmp_path: Path) -> None:
         assert archive.search("strike").total > 0
     assert wu.read_format(root / "shards" / names[0]) == 8
     os.listdir(root)  # nothing else to check: the manifest is not touched
+
+
+def test_opening_during_an_upgrade_leaves_it_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected: dict[str, object]
+) -> None:
+    """``Index.open`` runs recovery first; while an upgrade holds the lock that must not touch its work."""
+    path = _copy(tmp_path)
+    partial, ready, aside = wu._siblings(path)
+    seen = []
+
+    def meanwhile(name: str) -> None:
+        if name == "built":
+            with pytest.raises(IncompatibleIndexError, match="searchlib upgrade"):
+                Index.open(path)  # the old index, still in place
+            assert partial.is_dir()
+        elif name == "aside":
+            wu.recover(path)  # another process looking between the renames
+            assert ready.is_dir() and aside.is_dir() and not path.exists()
+        seen.append(name)
+
+    monkeypatch.setattr(wu, "_step", meanwhile)
+    Index.upgrade(path)
+    assert seen == STEPS
+    monkeypatch.undo()
+    _assert_upgraded(path, expected)

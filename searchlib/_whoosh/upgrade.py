@@ -80,21 +80,34 @@ def read_format(path: Path) -> int:
 
 
 def recover(path: Path) -> None:
-    """Finish or undo an upgrade of ``path`` that stopped part-way (see the module docstring)."""
+    """Finish or undo an upgrade of ``path`` that stopped part-way (see the module docstring).
+
+    Does nothing while an upgrade is running: the upgrading process holds the old index's
+    write lock (which moves with the folder when it is set aside) until the swap is done.
+    """
     partial, ready, aside = _siblings(path)
     if not (partial.exists() or ready.exists() or aside.exists()):
         return
     with translate_os_errors("recover an interrupted upgrade", path):
-        if not path.exists():
-            if ready.exists():  # committed: the new index moves in
-                os.replace(ready, path)
-            elif aside.exists():  # (cannot happen in order, but never lose the old index)
-                os.replace(aside, path)
+        held = path if path.is_dir() else aside if aside.is_dir() else None
+        lock = DurableStorage(str(held)).lock("MAIN_WRITELOCK") if held is not None else None
+        if lock is not None and not lock.acquire(blocking=False):
+            return  # an upgrade (or a writer of the old index) is at work
+        try:
+            if not path.exists():
+                if ready.exists():  # committed: the new index moves in
+                    os.replace(ready, path)
+                elif aside.exists():  # (cannot happen in order, but never lose the old index)
+                    os.replace(aside, path)
+                fsync_dir(str(path.parent))
+            for leftover in (partial, ready, aside):
+                if leftover.exists():
+                    shutil.rmtree(leftover)
             fsync_dir(str(path.parent))
-        for leftover in (partial, ready, aside):
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        fsync_dir(str(path.parent))
+        finally:
+            if lock is not None:
+                with contextlib.suppress(Exception):
+                    lock.release()
 
 
 def _size(path: Path) -> int:
@@ -219,7 +232,7 @@ def upgrade(path: Path) -> tuple[int, int]:
         finally:
             with contextlib.suppress(Exception):
                 lock.release()
-        shutil.rmtree(aside)
+        shutil.rmtree(aside, ignore_errors=True)  # (a concurrent recover may have removed it already)
         fsync_dir(str(path.parent))
         _step("cleaned")
     return version, count
