@@ -455,7 +455,15 @@ class ColumnarEngine:
                 for key in [k for k, v in self._cache.items() if id(v) not in live]:
                     del self._cache[key]
                 current = self._current = (generation, snap)
-        return current[1].bind(searcher)
+        base = current[1]
+        # A pooled searcher serves many reads of one commit: bind the arrays to it once. Kept
+        # on the searcher itself, so both go together when the pool lets the searcher go.
+        found: tuple[ColumnarSnapshot, ColumnarSnapshot] | None = getattr(searcher, "_searchlib_bound", None)
+        if found is not None and found[0] is base:
+            return found[1]
+        bound = base.bind(searcher)
+        searcher._searchlib_bound = (base, bound)
+        return bound
 
     def read(self, operation: str, fn: Callable[[ColumnarSnapshot], T]) -> T:
         """``fn`` on a snapshot of the latest commit, with read errors translated (and retried
