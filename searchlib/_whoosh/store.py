@@ -165,8 +165,9 @@ class _RamStorage(RamStorage):  # type: ignore[misc]
         return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
 
 
-SETTLED_NS = 2_000_000_000
-"""How old (ns) the index folder's modification time must be for a listing of it to be reused."""
+SETTLED_NS = 5_000_000_000
+"""How old (ns) the index folder's modification time must be for a listing of it to be reused
+(longer than any file system's timestamp granularity: FAT's is 2 s)."""
 READ_ATTEMPTS = 5
 """Reads retried from the next commit when a concurrent commit removed files under them."""
 IDLE_SEARCHERS = 8
