@@ -227,7 +227,7 @@ class _FieldBuilder:
         self.terms: list[str] = []
         self.sizes = array("q")
         self.docs = array("I")
-        self.weights = array("d")
+        self.weights = array("f")  # as Whoosh stores them
         self.counts = array("I")
         self.positions = array("I")
 
@@ -265,7 +265,7 @@ class ColumnsBuilder:
         fb.docs.extend(ids)
         if not fb.text:
             return
-        fb.weights.extend(weights)
+        fb.weights.extend(array("f", weights))
         if counts:
             fb.counts.extend(counts)
             fb.positions.extend(positions)
@@ -287,15 +287,15 @@ class ColumnsBuilder:
         for name, fb in self._fields.items():
             offsets = np.zeros(len(fb.sizes) + 1, dtype=np.int64)
             np.cumsum(np.frombuffer(fb.sizes, dtype=np.int64), out=offsets[1:])
-            docs = np.array(fb.docs, dtype=np.uint32)
+            docs = np.frombuffer(fb.docs, dtype=np.uint32)  # no copy: the buffers are done growing
             if not fb.text:
                 fields[name] = FieldPostings(fb.terms, offsets, docs)
                 continue
             # as Whoosh stores weights (float32) and build() reads them back
-            freqs = np.frombuffer(fb.weights, dtype=np.float64).astype(np.float32).astype(np.uint32)
+            freqs = np.frombuffer(fb.weights, dtype=np.float32).astype(np.uint32)
             pos_offsets = np.zeros(len(fb.counts) + 1, dtype=np.int64)
             np.cumsum(np.frombuffer(fb.counts, dtype=np.uint32), out=pos_offsets[1:])
-            positions = np.array(fb.positions, dtype=np.uint32)
+            positions = np.frombuffer(fb.positions, dtype=np.uint32)
             fields[name] = FieldPostings(fb.terms, offsets, docs, freqs, pos_offsets, positions)
             lengths[name] = np.bincount(docs, weights=freqs, minlength=doc_count).astype(np.uint32)[:doc_count]
         dates = np.zeros(doc_count, dtype=np.int32)

@@ -143,10 +143,11 @@ class MemoryPostings:
         self.count = 0
 
     def _buffered(self) -> Iterator[_Record]:
+        """The buffer's records in (field, term) order, each forgotten once handed out."""
         for fieldname in sorted(self._terms):
             terms = self._terms[fieldname]
             for tbytes in sorted(terms):
-                yield (fieldname, tbytes, *terms[tbytes])
+                yield (fieldname, tbytes, *terms.pop(tbytes))  # freed while the segment is written
 
     @staticmethod
     def _replay(run: IO[bytes]) -> Iterator[_Record]:
