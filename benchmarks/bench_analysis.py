@@ -72,14 +72,16 @@ def whoosh_positions(text: str) -> list[tuple[str, int]]:
     return [(t.text, t.pos) for t in WHOOSH(text, positions=True)]
 
 
-def _median_ms(fn: Callable[[str], object], texts: list[str], repeats: int) -> float:
-    runs = []
+def _medians_ms(fns: list[Callable[[str], object]], texts: list[str], repeats: int) -> list[float]:
+    """Median ms per text of each function, the functions taking turns in every repeat (load is shared)."""
+    runs: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t = time.perf_counter()
-        for text in texts:
-            fn(text)
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs) / len(texts) * 1e3
+        for fn, spent in zip(fns, runs, strict=True):
+            t = time.perf_counter()
+            for text in texts:
+                fn(text)
+            spent.append(time.perf_counter() - t)
+    return [statistics.median(spent) / len(texts) * 1e3 for spent in runs]
 
 
 def _upgrade(articles: list[Article]) -> tuple[float, float]:
@@ -118,19 +120,18 @@ def main(argv: list[str] | None = None) -> None:
     assert all(format7_positions(b) == analysis.positions(b) for b in bodies[:50])  # same terms on ASCII
     store.FSYNC = False
     print(f"{len(bodies)} articles, {statistics.mean(len(b) for b in bodies):,.0f} characters each on average")
-    print(f"{'ms per article':>28} {'ASCII':>8} {'accented':>9}")
-    rows = [("whoosh chain (format 7)", whoosh_positions), ("format 7 one-pass", format7_positions)]
-    rows += [("format 8 (searchlib.analysis)", analysis.positions)]
-    for name, fn in rows:
-        plain, marked = (_median_ms(fn, texts, args.repeats) for texts in (bodies, accented))
-        print(f"{name:>28} {plain:8.3f} {marked:9.3f}")
+    print(f"{'ms per article (median)':>29} {'ASCII':>8} {'accented':>9}")
     wanted = frozenset(analysis.terms("market prices strike"))
 
     def scan(text: str) -> object:
         return analysis.find_terms(text, wanted)
 
-    plain, marked = (_median_ms(scan, texts, args.repeats) for texts in (bodies, accented))
-    print(f"{'highlight scan (find_terms)':>28} {plain:8.3f} {marked:9.3f}")
+    names = ["whoosh chain (format 7)", "format 7 one-pass", "format 8 (searchlib.analysis)"]
+    names += ["highlight scan (find_terms)"]
+    fns = [whoosh_positions, format7_positions, analysis.positions, scan]
+    plain, marked = (_medians_ms(fns, texts, args.repeats) for texts in (bodies, accented))
+    for name, a, b in zip(names, plain, marked, strict=True):
+        print(f"{name:>29} {a:8.3f} {b:9.3f}")
     built, upgraded = _upgrade([Article(date="2024-01-01", body=b) for b in bodies])
     n = len(bodies)
     print(f"build {built:.2f} s ({n / built:,.0f} articles/s)")
