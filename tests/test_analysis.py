@@ -164,3 +164,17 @@ def test_the_plain_word_pattern_is_only_a_shortcut(text: str) -> None:
     """Text without combining marks is tokenised with the simpler pattern: the same tokens."""
     shortcut = analysis._words_of(text)
     assert [m.span() for m in shortcut.finditer(text)] == [m.span() for m in analysis.WORD.finditer(text)]
+
+
+def test_entity_facets_count_names_as_entity_queries_match_them() -> None:
+    """ "Gdańsk" and "Gdansk" are one entity to ``entity:``, so one facet with both counted."""
+    with Index.in_memory() as ix:
+        ix.add(
+            *(
+                Article(id=f"a{i}", date="2025-01-01", body="Port news.", entities=(Entity(name, EntityKind.PLACE),))
+                for i, name in enumerate(["Gdańsk", "Gdansk", "GDAŃSK", "Łódź"])
+            )
+        )
+        facets = {f.value.casefold(): f.count for f in ix.facets("port").entities}
+        assert facets == {"gdańsk": 3, "łódź": 1}
+        assert ix.search("entity:gdansk").total == 3
