@@ -188,3 +188,19 @@ def test_opening_during_an_upgrade_leaves_it_alone(
     assert seen == STEPS
     monkeypatch.undo()
     _assert_upgraded(path, expected)
+
+
+def test_an_index_named_by_a_link_or_dot_is_upgraded_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected: dict[str, object]
+) -> None:
+    path = _copy(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(path, target_is_directory=True)
+    assert Index.upgrade(link).articles == 20
+    assert link.is_symlink() and wu.read_format(link) == 8
+    link.unlink()
+    _assert_upgraded(path, expected)
+    monkeypatch.chdir(path)
+    with Index.open(".") as ix:
+        assert len(ix) == 20
+    assert Index.upgrade(".").upgraded == 0

@@ -85,9 +85,15 @@ def recover(path: Path) -> None:
     Does nothing while an upgrade is running: the upgrading process holds the old index's
     write lock (which moves with the folder when it is set aside) until the swap is done.
     """
-    partial, ready, aside = _siblings(path)
-    if not (partial.exists() or ready.exists() or aside.exists()):
-        return
+    try:
+        path = path.resolve()  # (the folder a symbolic link or "." names)
+        if not path.name:
+            return  # the root folder: no siblings
+        partial, ready, aside = _siblings(path)
+        if not (partial.exists() or ready.exists() or aside.exists()):
+            return
+    except (OSError, RuntimeError):  # (a symbolic link loop, an unreadable parent)
+        return  # nothing to recover that can be reached: opening reports the path's problem
     with translate_os_errors("recover an interrupted upgrade", path):
         held = path if path.is_dir() else aside if aside.is_dir() else None
         lock = DurableStorage(str(held)).lock("MAIN_WRITELOCK") if held is not None else None
@@ -191,6 +197,7 @@ def upgrade(path: Path) -> tuple[int, int]:
     StorageError when the disk lacks room for a second copy, IncompatibleIndexError for a
     format that cannot be upgraded (a newer one, or one without stored entities).
     """
+    path = path.resolve()  # a symbolic link keeps naming the upgraded folder; "." has a name
     recover(path)
     version = read_format(path)
     if version == sch.FORMAT_VERSION:
