@@ -204,3 +204,14 @@ def test_an_index_named_by_a_link_or_dot_is_upgraded_in_place(
     with Index.open(".") as ix:
         assert len(ix) == 20
     assert Index.upgrade(".").upgraded == 0
+
+
+def test_worker_processes_build_the_same_index(tmp_path: Path, expected: dict[str, object]) -> None:
+    path = _copy(tmp_path)
+    assert Index.upgrade(path, workers=2).articles == 20
+    _assert_upgraded(path, expected)
+    with Index.open(path) as ix:
+        groups = {tuple(a.id for a in g.articles) for g in ix.duplicates()}
+        assert groups == {("ddb9dfb97f3f7c20", "wire-0011"), ("92e82e8b29593c02", "wire-0012")}
+    with pytest.raises(ValueError, match="workers"):
+        Index.upgrade(path, workers=0)
