@@ -503,7 +503,8 @@ class Index(EntityCuration):
         ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
         copies = ranked.copies or ((),) * len(found)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
-        shown = [self._shown(article) for article in found]
+        table = self.aliases  # once per search: the property checks the alias file on disk
+        shown = [table.show(article) for article in found]
         hits = tuple(
             attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
             for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, shown, copies, strict=True))
