@@ -1,0 +1,301 @@
+"""Candidate name spans of a text, found by one compiled regex per line (the extractor's hot path).
+
+A *span* is a maximal run of capitalised words, with the connectors and name particles that
+sit between them ("Bank of England", "Margit van der Sloot", "BBC Radio 4"). The regex finds
+every span of a line in C; Python then walks only the words of each span (not every token of
+the text) to cut titles ("Secretary of State [Rex Tillerson]"), possessives ("Israel's"),
+"-led"/"-based" suffixes and dates ("Smith May 5") out of it, and records the context the
+kind rules need: the word before and after, whether the span opens its sentence, and whether
+a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from searchlib._gazetteer import COMMON_CAPS, DEPARTMENTS, INSTITUTIONS, MONTHS, ORG_WORDS, TITLES
+
+PARTICLES = frozenset(
+    [
+        "de",
+        "van",
+        "der",
+        "von",
+        "al",
+        "bin",
+        "da",
+        "di",
+        "du",
+        "la",
+        "le",
+        "el",
+        "ibn",
+        "den",
+        "ter",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "do",
+        "op",
+        "y",
+    ]
+)
+CONNECTORS = frozenset({"of", "and", "for", "&"})
+JOINERS = PARTICLES | CONNECTORS
+DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
+
+
+def _upper_class() -> str:
+    """A regex character class body of the upper-case letters up to U+1FFF (Latin, Greek, Cyrillic...)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x2000):
+        if chr(code).isupper():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+_UPPER = _upper_class()
+_WORD_TAIL = r"(?:[\w’'\-]*[^\W_])?(?:['’]s?)?"
+_CAP = rf"(?:[A-Z]\.(?:[A-Z]\.)+|[{_UPPER}]{_WORD_TAIL}|[ae]l-(?=[A-Z]){_WORD_TAIL})"
+# The first word of a span starts with one character class, so the regex engine scans for it in
+# a tight loop; the look-behinds after it check that it starts a word ("pro-Russian", "d'Ivoire").
+_FIRST = (
+    rf"[{_UPPER}ae](?<![\w\-].)(?<!\w['’].)"
+    rf"(?:(?<=[A-Z])\.(?:[A-Z]\.)+|(?<=[{_UPPER}]){_WORD_TAIL}|(?<=[ae])l-(?=[A-Z]){_WORD_TAIL})"
+)
+_NUM = r"(?:(?:(?<=Radio)|(?<=Channel)|(?<=Formula))[^\S\n]+\d+(?:[.,]\d+)*)"
+_JOINER = "|".join(sorted(map(re.escape, JOINERS), key=len, reverse=True))
+_SEP = rf"[^\S\n]+(?:(?:of[^\S\n]+the|{_JOINER})[^\S\n]+)*"
+_TOKEN = r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?(?:['’]s?)?|\d[\d,.]*|[^\w\s]"
+SPAN = re.compile(rf"{_FIRST}{_NUM}?(?:{_SEP}{_CAP}{_NUM}?)*(?=[^\S\n]*({_TOKEN})|)")
+"""A run of capitalised words on one line, with connectors, particles and a channel number
+between them; group 1 is the token after it."""
+_PREP = re.compile(
+    r"[iftnaoIFTNAO](?<![\w’'\-].)"
+    r"(?i:(?<=i)n(?:side|to)?|(?<=f)rom|(?<=t)o(?:wards?)?|(?<=n)ear|(?<=a)(?:t|cross)|(?<=o)utside)"
+    r"[^\w\s]*[^\S\n]+(?=[^\W\d_])"
+)
+"""A place preposition ("in", "from", "towards") right before a word, whose start is ``match.end()``.
+(Each pattern here opens with one character class, which the regex engine scans for in C.)"""
+_SENTENCE_START = re.compile(
+    r"[.!?:;\n](?:(?<=\n)|(?<!\b[A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)"
+    r"[\"'”’)\]]*\s+)"
+)
+"""Where a sentence begins: after ". " (but not after "U.S." or "Mr.": a name may follow) or a line break."""
+_ALNUM = re.compile(r"[^\W_]")
+_GAP = re.compile(r"[\s,.]*")
+_TRICKY = re.compile(r"['’\-.&\d]|\s[a-z]")
+"""A span with none of these (possessives, hyphens, dots, joiners, numbers) is one mention as it is."""
+_HEADLINE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+_ARABIC_ARTICLE = re.compile(r"(?:al|el)-[A-Z]")
+_LOWER_SUFFIX = re.compile(r"^(.+?)-([a-z][a-z\-]*)$")
+_ADJECTIVE_SUFFIX = re.compile(
+    r"(?:ed|ing|ism|ist|ists|style|like|wide|era|born|made|run|free|friendly|speaking|owned|based|backed|"
+    r"led|listed|bound|specific|centric|only|type|sized|class|level|area|zone|region|market|rich)$"
+)
+_SPECIAL = TITLES | MONTHS
+_SENTENCE_END = (".", "?", "!", '"', "”", ":", ";", ",")
+
+
+PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "inside", "into", "toward", "towards", "at"})
+PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
+PERSON_FOLLOWERS = frozenset({"administration"})
+_FOLLOWERS = PLACE_FOLLOWERS | PERSON_FOLLOWERS
+
+Mention = tuple[tuple[str, ...], bool, bool, bool, str]
+"""One run of name words and the context the kind rules read: (words, whether it opens its
+sentence, whether a title such as "Minister" or "Mr" precedes it, whether a place preposition
+such as "in" precedes it, the lower-cased word after it if that is a place or person cue such
+as "border" or "administration", else ""). A plain tuple: equal mentions collapse in a dict."""
+
+
+def headline(line: str) -> bool:
+    """A title-case or ALL-CAPS line with no sentence end: a headline, whose spans are not names."""
+    if not line or line.rstrip().endswith(_SENTENCE_END):
+        return False
+    words = _HEADLINE_WORD.findall(line)
+    if len(words) < 2:
+        return False
+    letters = [c for c in line if c.isalpha()]
+    if sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return any(len(w) >= 4 for w in words)
+    long = [w for w in words if len(w) >= 4]
+    capitalised = sum(w[0].isupper() for w in words)
+    return len(long) >= 4 and all(w[0].isupper() for w in long) and capitalised >= 0.6 * len(words)
+
+
+def strip_possessive(tok: str) -> tuple[str, bool]:
+    """``Israel's`` -> (Israel, True): the name ends here. ``Dockworkers'`` -> (Dockworkers, False)."""
+    last = tok[-1]
+    if last == "s" and len(tok) > 3 and tok[-2] in "'’":
+        return tok[:-2], True
+    if last in "'’" and len(tok) > 2:
+        return tok[:-1], False
+    return tok, False
+
+
+def strip_lower_suffix(word: str) -> tuple[str, bool]:
+    """``US-led`` -> (US, True); ``Jan-Willem``, ``al-Qaida`` and ``Geun-hye`` are kept whole.
+
+    Only a suffix that reads as an English adjective ("-led", "-based", "-speaking") is cut:
+    a lower-case second half of a given name ("Park Geun-hye", "Lee Jae-in") is not.
+    """
+    match = _LOWER_SUFFIX.match(word)
+    if match and match.group(1)[:1].isupper() and _ADJECTIVE_SUFFIX.search(match.group(2)):
+        return match.group(1), True
+    return word, False
+
+
+def _run_ahead(toks: Sequence[str], i: int) -> int:
+    """How many capitalised words start at ``toks[i]``."""
+    n = 0
+    while i + n < len(toks) and toks[i + n][:1].isupper():
+        n += 1
+    return n
+
+
+def _org_ahead(toks: Sequence[str], i: int) -> bool:
+    """Whether the capitalised run from ``toks[i]`` ends in an organisation word ("Signals Directorate")."""
+    last = ""
+    while i < len(toks) and (toks[i][:1].isupper() or toks[i] in ("of", "and", "&")):
+        last = toks[i]
+        i += 1
+    return last in ORG_WORDS
+
+
+def _continues(toks: Sequence[str], i: int) -> bool:
+    """Whether a name goes on at ``toks[i]`` (after a particle like "van" or "der")."""
+    while i < len(toks) and (toks[i] in PARTICLES or toks[i] == "the"):
+        i += 1
+    return i < len(toks) and (toks[i][:1].isupper() or bool(_ARABIC_ARTICLE.match(toks[i])))
+
+
+def mentions(text: str) -> list[Mention]:
+    """Every run of name words in ``text``, in order, headline lines left out."""
+    if "\n" in text:
+        lines = text.split("\n")
+        kept = [line for line in lines if not headline(line)]
+        if len(kept) < len(lines):
+            text = "\n".join(kept)
+    out: list[Mention] = []
+    starts = [0, *(m.end() for m in _SENTENCE_START.finditer(text))]
+    after_prep = {m.end() for m in _PREP.finditer(text)}
+    sentence = -1
+    opener = False  # everything so far in this sentence is a sentence opener ("The", quotes)
+    titled = skip_department = False
+    end = 0
+    for match in SPAN.finditer(text):
+        start = match.start()
+        here = bisect_right(starts, start) - 1
+        if here != sentence:
+            sentence = here
+            opener = _ALNUM.search(text, starts[here], start) is None
+            titled = skip_department = False
+        else:
+            if opener:
+                opener = _ALNUM.search(text, end, start) is None
+            if (titled or skip_department) and _GAP.fullmatch(text, end, start) is None:
+                titled = skip_department = False
+            elif skip_department and "." in text[end:start]:
+                skip_department = False
+        end = match.end()
+        prep = start in after_prep
+        span = match.group()
+        following = match.group(1) or ""
+        toks = span.split()
+        if not (titled or skip_department) and _TRICKY.search(span) is None and _SPECIAL.isdisjoint(toks):
+            following = following.lower()
+            out.append(  # the common case: the whole span is one name
+                (tuple(toks), opener, False, prep, following if following in _FOLLOWERS else "")
+            )
+            if opener:
+                opener = COMMON_CAPS.issuperset(toks)
+            continue
+        toks.append(following)
+        opener, titled, skip_department = _walk(toks, prep, opener, titled, skip_department, out)
+    return out
+
+
+def _walk(
+    toks: list[str], prep: bool, opener: bool, titled: bool, skip_department: bool, out: list[Mention]
+) -> tuple[bool, bool, bool]:
+    """Cut the words of one span (``toks[:-1]``; the last item is the token after it) into mentions.
+
+    Returns the state carried to a span that follows after only commas or full stops: whether the
+    sentence so far holds only openers, whether a title is pending, and whether the words of a
+    department ("Secretary of [State]") are being skipped.
+    """
+    n = len(toks) - 1
+    run: list[str] = []
+    start = 0
+    run_titled = False
+
+    def close(stop: int) -> None:
+        nonlocal run, run_titled
+        if run:
+            before = prep if start == 0 else toks[start - 1].lower() in PLACE_PREPS
+            follower = toks[stop].lower() if stop <= n else ""
+            follower = follower if follower in _FOLLOWERS else ""
+            initial = opener and all(t in COMMON_CAPS or not t[0].isalnum() for t in toks[:start])
+            out.append((tuple(run), initial, run_titled, before, follower))
+        run = []
+        run_titled = False
+
+    run_titled = titled
+    i = 0
+    while i < n:
+        tok = toks[i]
+        first = tok[0]
+        if skip_department:
+            if tok in DEPARTMENTS or tok in ("and", "the", "&"):
+                i += 1
+                continue
+            skip_department = False
+        if first.isupper() or ((first == "a" or first == "e") and _ARABIC_ARTICLE.match(tok)):
+            word, possessive = strip_possessive(tok)
+            if "-" in word:
+                word, suffixed = strip_lower_suffix(word)  # "US-led" -> "US", then the name ends
+            else:
+                suffixed = False
+            next_word = toks[i + 1]
+            if word in TITLES and next_word not in ORG_WORDS and not _org_ahead(toks, i + 1):
+                close(i)
+                run_titled = True
+                i += 1
+                continue
+            if word in MONTHS and run and next_word[:1].isdigit():
+                close(i)  # "... Smith May 5": a date, not a surname
+            if not run:
+                start = i
+            dotted = DOTTED.get(word)
+            run.append(dotted or word)
+            if (
+                dotted is not None
+                and next_word[:1].isupper()
+                and next_word not in INSTITUTIONS
+                and not (_org_ahead(toks, i + 1) and _run_ahead(toks, i + 1) >= 2)
+            ):
+                close(i + 1)  # "a U.S. Insurance broker": the country, then a common noun
+            elif possessive or suffixed:
+                close(i + 1)
+        elif run and first.isdigit():
+            run.append(tok)  # "BBC Radio 4", "Channel 4"
+        elif run and _continues(toks, i + 1):
+            run.append(tok)  # "of", "and", "van", "the" between capitalised words
+        elif run:
+            close(i)
+        elif run_titled and (tok == "of" or tok == "for") and toks[i + 1] in DEPARTMENTS:
+            skip_department = True
+        else:
+            run_titled = False
+        i += 1
+    pending = run_titled and not run
+    close(n)
+    opener = opener and all(t in COMMON_CAPS or not t[0].isalnum() for t in toks[:n])
+    return opener, pending, skip_department
