@@ -73,6 +73,10 @@ class NoExtractor:
 _PLACE_ACRONYMS = frozenset({"US", "UK", "UAE", "USA", "DRC"})
 _COMPASS = frozenset({"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central"})
 PERSON = EntityKind.PERSON
+_ORG_OR_PLACE_WORDS = ORG_WORDS | PLACE_WORDS
+_ORGS_AND_INSTITUTIONS = KNOWN_ORGS | INSTITUTIONS
+_PLACE_OPENERS = _COMPASS | {"New"}
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 
 
 def _is_acronym(word: str) -> bool:
@@ -104,7 +108,7 @@ def _split_connectors(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
     """Drop leading sentence openers and trailing particles; reject generic single words."""
     w = list(words)
-    if sentence_initial and len(w) >= 3 and w[1] == "of" and w[0].endswith("s") and w[0] not in ORG_WORDS | PLACE_WORDS:
+    if sentence_initial and len(w) >= 3 and w[1] == "of" and w[0].endswith("s") and w[0] not in _ORG_OR_PLACE_WORDS:
         del w[:2]  # "Shares of Borealis Inc" opens a sentence with a plural common noun
     while w and (w[0] in COMMON_CAPS or w[0] == "the" or (w[0] in _PARTICLES and len(w) > 1)):
         w.pop(0)
@@ -127,7 +131,7 @@ def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
         single = w[0]
         if single in INSTITUTIONS:
             return (single,)
-        if single in NOT_NAMES or re.fullmatch(r"[A-Z]{2,}s", single):
+        if single in NOT_NAMES or _PLURAL_ACRONYM.fullmatch(single):
             return ()  # "PC", "MPs", "Christmas", "Tory" (an adjective)
         if len(single) < 2 or single in GENERIC or single in ORG_WORDS or single in PLACE_WORDS or single in DEMONYMS:
             return ()
@@ -150,7 +154,7 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.ORG
     if last in PLACE_WORDS or follower in _PLACE_FOLLOWERS:
         return EntityKind.PLACE
-    if name in KNOWN_ORGS or name in INSTITUTIONS or (len(words) >= 2 and words[0] in KNOWN_ORGS | INSTITUTIONS):
+    if name in KNOWN_ORGS or name in INSTITUTIONS or (len(words) >= 2 and words[0] in _ORGS_AND_INSTITUTIONS):
         return EntityKind.ORG  # "Senate Democrats", "Texaco Canada"
     if len(words) >= 2 and words[-1] in KNOWN_ORGS:
         return EntityKind.ORG  # "Liberal Democrats"
@@ -158,7 +162,7 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.ORG  # "Bank of England", "Court of Appeal"
     if titled or (len(words) == 1 and follower in _PERSON_FOLLOWERS):
         return EntityKind.PERSON
-    if len(words) >= 2 and words[0] in _COMPASS | {"New"}:
+    if len(words) >= 2 and words[0] in _PLACE_OPENERS:
         return EntityKind.PLACE  # "New Mexico", "Northern Ireland"
     if name in CITIES and not (len(words) == 1 and (name in SURNAMES or name in GIVEN_NAMES)):
         return EntityKind.PLACE  # "Las Vegas", "Newcastle"; but "Jackson" alone is a name first
