@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from searchlib import _kinds
 from searchlib._cities import CITIES
 from searchlib._gazetteer import (
     COMMON_CAPS,
@@ -115,14 +116,16 @@ def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
     while w and (
         w[-1] in _PARTICLES
         or w[-1] in _CONNECTORS
-        or (w[-1] in COMMON_CAPS and not (w[-1] in MONTHS and len(w) >= 2 and w[-2][:1].isupper()))
+        or (w[-1] in COMMON_CAPS and not (w[-1] in MONTHS and len(w) >= 2 and _names_person(w[:-1])))
         or w[-1] == "the"
     ):
-        w.pop()  # "Theresa May" keeps its surname; "in May" has no name left
+        w.pop()  # "Theresa May" keeps its surname; "in May" has no name left, "New York May" is New York
     if len(w) >= 2 and all(x.isupper() for x in w) and any(len(x) >= 4 and x.isalpha() for x in w):
         return ()  # "READ MORE", "COMPLETES SALE": shouting, not acronyms
     if w and w[-1] in DEMONYMS and all(x in DEMONYMS or x in _COMPASS for x in w):
         return ()  # "South African", "West Australian"
+    if len(w) > 1 and w[-1] in DEMONYMS and (" ".join(w[:-1]) in PLACES or " ".join(w[:-1]) in CITIES):
+        w.pop()  # "a Melbourne Christian school": the city, then an adjective
     if len(w) > 1 and w[0] in DEMONYMS and " ".join(w) not in PLACES and w[-1] not in ORG_WORDS:
         w.pop(0)  # "Belgian Petra De Sutter" -> Petra De Sutter; keeps "Saudi Arabia", "Saudi Press Agency"
     if not w:
@@ -140,6 +143,11 @@ def _clean(words: tuple[str, ...], sentence_initial: bool) -> tuple[str, ...]:
         if single.endswith(("ians", "ians'", "eans", "ese")) or single.isdigit():
             return ()
     return tuple(w)
+
+
+def _names_person(words: list[str]) -> bool:
+    """Whether ``words`` before a month can open a person's name ("Theresa [May]", not "New York [May]")."""
+    return words[-1][:1].isupper() and words[-1] in GIVEN_NAMES and " ".join(words) not in CITIES
 
 
 def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
@@ -179,42 +187,79 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
 
 @attrs.frozen
 class RuleExtractor:
-    """The default extractor: capitalisation, gazetteer and context rules tuned on news text."""
+    """The default extractor: capitalisation, gazetteer and context rules tuned on news text.
+
+    ``learned_kinds`` (default on) lets the shipped statistical scorer (``_kinds``) pick each
+    entity's kind from the rules' guess and many more cues; off, the rules' kinds stand.
+    """
+
+    learned_kinds: bool = attrs.field(default=True, kw_only=True)
 
     def extract(self, text: str) -> Sequence[Entity]:
-        found: dict[str, Entity] = {}
-        mid_sentence: set[str] = set()
-        candidates: list[tuple[tuple[str, ...], _Mention, EntityKind]] = []
-        persons: list[tuple[str, ...]] = []
-        for mention in dict.fromkeys(mentions(text)):  # each distinct mention once, in order
-            for words, kind, mid in _readings(mention):
-                candidates.append((words, mention, kind))
-                if kind is PERSON and len(words) > 1:
-                    persons.append(words)
-                if mid:
-                    mid_sentence.add(" ".join(words))
-        surnames = _surname_index(persons)
-        for words, (_, initial, _, prep, follower), guessed in candidates:
-            name = " ".join(words)
-            in_place_context = len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)
-            full = None if in_place_context or not surnames else surnames.get(tuple(w.casefold() for w in words))
-            if full is not None:
-                name, kind = " ".join(full), EntityKind.PERSON
-            else:
-                opener_only = initial and name not in mid_sentence
-                known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or follower in _PLACE_FOLLOWERS
-                if opener_only and len(words) == 1 and not known:
-                    continue  # a capitalised word that only ever opens a sentence ("Officials")
-                kind = guessed
-            key = name.casefold()
-            previous = found.get(key)
-            if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
-                found[key] = _entity(name, kind)
-            place = _trailing_place(words) if kind is EntityKind.ORG else None
-            if place is not None:
-                _add(found, _entity(place, EntityKind.PLACE))  # "Texaco Canada Inc" names Canada too
-        entities = tuple(found.values())
+        entities = []
+        for entity, words, context in rule_entities(text):
+            if self.learned_kinds:
+                kind = _kinds.kind(words, entity.kind, context)
+                if kind is not entity.kind:
+                    entity = _entity(entity.name, kind)
+            entities.append(entity)
         return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
+
+
+def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
+    """The names in ``text`` with the rules' kinds, before aliases fold: (entity, its words, its contexts).
+
+    The contexts are the cues the kind scorer (``_kinds``) reads beyond the name itself:
+    ``ctx=titled`` (after a title), ``ctx=prep`` (after "in", "from"...), ``ctx=next:<word>``
+    ("border", "administration" after it), ``ctx=surname-alone`` (also named by surname alone).
+    """
+    found: dict[str, Entity] = {}
+    words_of: dict[str, tuple[str, ...]] = {}
+    contexts: dict[str, set[str]] = {}
+    mid_sentence: set[str] = set()
+    candidates: list[tuple[tuple[str, ...], _Mention, EntityKind]] = []
+    persons: list[tuple[str, ...]] = []
+    for mention in dict.fromkeys(mentions(text)):  # each distinct mention once, in order
+        for words, kind, mid in _readings(mention):
+            candidates.append((words, mention, kind))
+            if kind is PERSON and len(words) > 1:
+                persons.append(words)
+            if mid:
+                mid_sentence.add(" ".join(words))
+    surnames = _surname_index(persons)
+    for words, (_, initial, titled, prep, follower), guessed in candidates:
+        name = " ".join(words)
+        in_place_context = len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)
+        full = None if in_place_context or not surnames else surnames.get(tuple(w.casefold() for w in words))
+        if full is not None:
+            name, kind, words = " ".join(full), EntityKind.PERSON, full
+        else:
+            opener_only = initial and name not in mid_sentence
+            known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or follower in _PLACE_FOLLOWERS
+            if opener_only and len(words) == 1 and not known:
+                continue  # a capitalised word that only ever opens a sentence ("Officials")
+            kind = guessed
+        key = name.casefold()
+        previous = found.get(key)
+        if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
+            found[key] = _entity(name, kind)
+            words_of.setdefault(key, words)
+        context = contexts.setdefault(key, set())
+        if titled:
+            context.add("ctx=titled")
+        if prep:
+            context.add("ctx=prep")
+        if follower:
+            context.add(f"ctx=next:{follower}")
+        if full is not None:
+            context.add("ctx=surname-alone")
+        place = _trailing_place(words) if kind is EntityKind.ORG else None
+        if place is not None:  # "Texaco Canada Inc" names Canada too
+            previous = found.get(place.casefold())
+            if previous is None or previous.kind is EntityKind.OTHER:
+                found[place.casefold()] = _entity(place, EntityKind.PLACE)
+                words_of[place.casefold()] = (place,)
+    return [(entity, words_of[key], contexts.get(key, set())) for key, entity in found.items()]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -242,6 +287,7 @@ def clear_caches() -> None:
     """Forget the memoised readings and entities (benchmarks time extraction from cold)."""
     _readings.cache_clear()
     _entity.cache_clear()
+    _kinds.clear_caches()
 
 
 _CORPORATE = frozenset({"Inc", "Ltd", "Corp", "Co", "Plc", "PLC", "LLC", "Limited", "AG", "SA", "NV", "Group"})
@@ -253,12 +299,6 @@ def _trailing_place(words: tuple[str, ...]) -> str | None:
     if end >= 2 and words[end - 1] in PLACES and words[end - 2] not in _JOINERS:
         return words[end - 1]
     return None
-
-
-def _add(found: dict[str, Entity], entity: Entity) -> None:
-    previous = found.get(entity.key)
-    if previous is None or (previous.kind is EntityKind.OTHER and entity.kind is not EntityKind.OTHER):
-        found[entity.key] = entity
 
 
 KNOWN_ALIASES = {
