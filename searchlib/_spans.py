@@ -126,6 +126,8 @@ PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "insid
 PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
 PERSON_FOLLOWERS = frozenset({"administration"})
 _FOLLOWERS = PLACE_FOLLOWERS | PERSON_FOLLOWERS
+_FOLLOWER_OF = {form: w for w in _FOLLOWERS for form in (w, w.capitalize(), w.upper())}
+"""A cue word after a span, as written ("border", "Border", "BORDER") -> lower case."""
 
 Mention = tuple[tuple[str, ...], bool, bool, bool, str]
 """One run of name words and the context the kind rules read: (words, whether it opens its
@@ -141,8 +143,7 @@ def headline(line: str) -> bool:
     words = _HEADLINE_WORD.findall(line)
     if len(words) < 2:
         return False
-    letters = [c for c in line if c.isalpha()]
-    if sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+    if sum(map(str.isupper, line)) >= 0.8 * sum(map(str.isalpha, line)):
         return any(len(w) >= 4 for w in words)
     long = [w for w in words if len(w) >= 4]
     capitalised = sum(w[0].isupper() for w in words)
@@ -210,7 +211,7 @@ def mentions(text: str) -> list[Mention]:
     titled = skip_department = False
     end = 0
     for match in SPAN.finditer(text):
-        start = match.start()
+        start, stop = match.span()
         here = bisect_right(starts, start) - 1
         if here != sentence:
             sentence = here
@@ -223,19 +224,17 @@ def mentions(text: str) -> list[Mention]:
                 titled = skip_department = False
             elif skip_department and "." in text[end:start]:
                 skip_department = False
-        end = match.end()
+        end = stop
         prep = start in after_prep
-        span = match.group()
-        following = match.group(1) or ""
+        span, following = match.group(0, 1)
         toks = span.split()
         if not (titled or skip_department) and _TRICKY.search(span) is None and _SPECIAL.isdisjoint(toks):
-            following = following.lower()
-            out.append(  # the common case: the whole span is one name
-                (tuple(toks), opener, False, prep, following if following in _FOLLOWERS else "")
-            )
+            # the common case: the whole span is one name
+            out.append((tuple(toks), opener, False, prep, _FOLLOWER_OF.get(following, "")))
             if opener:
                 opener = COMMON_CAPS.issuperset(toks)
             continue
+        following = following or ""
         toks.append(following)
         opener, titled, skip_department = _walk(toks, prep, opener, titled, skip_department, out)
     return out

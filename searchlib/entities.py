@@ -230,7 +230,7 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
     for words, (_, initial, titled, prep, follower), guessed in candidates:
         name = " ".join(words)
         in_place_context = len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)
-        full = None if in_place_context or not surnames else surnames.get(tuple(w.casefold() for w in words))
+        full = None if in_place_context or not surnames else surnames.get(name.casefold())
         if full is not None:
             name, kind, words = " ".join(full), EntityKind.PERSON, full
         else:
@@ -379,13 +379,13 @@ def _merge(into: Entity, other: Entity) -> Entity:
     return Entity(into.name, kind, tuple(aliases))
 
 
-def _surname_index(persons: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...] | None]:
-    """Trailing words of each full name ('Gallant', 'De Sutter') -> that name, if unambiguous."""
-    index: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+def _surname_index(persons: list[tuple[str, ...]]) -> dict[str, tuple[str, ...] | None]:
+    """Trailing words of each full name, case-folded ('gallant', 'de sutter') -> that name, if unambiguous."""
+    index: dict[str, tuple[str, ...] | None] = {}
     for person in set(persons):
-        folded = tuple(w.casefold() for w in person)
+        folded = [w.casefold() for w in person]
         for k in range(1, len(person)):
-            key = folded[-k:]
+            key = " ".join(folded[-k:])
             index[key] = person if index.get(key, person) == person else None
     return index
 
