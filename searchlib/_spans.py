@@ -12,7 +12,6 @@ a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 
 from searchlib._gazetteer import COMMON_CAPS, DEPARTMENTS, INSTITUTIONS, MONTHS, ORG_WORDS, TITLES
@@ -107,6 +106,8 @@ _SENTENCE_START = re.compile(
     r"[\"'”’)\]]*\s+)"
 )
 """Where a sentence begins: after ". " (but not after "U.S." or "Mr.": a name may follow) or a line break."""
+_SENTENCE_OPENING = re.compile(_SENTENCE_START.pattern + r"\W*")
+_NOT_WORD = re.compile(r"\W*")
 _ALNUM = re.compile(r"[^\W_]")
 _GAP = re.compile(r"[\s,.]*")
 _TRICKY = re.compile(r"['’\-.&\d]|\s[a-z]")
@@ -204,18 +205,16 @@ def mentions(text: str) -> list[Mention]:
         if len(kept) < len(lines):
             text = "\n".join(kept)
     out: list[Mention] = []
-    starts = [0, *(m.end() for m in _SENTENCE_START.finditer(text))]
+    openers = {m.end() for m in _SENTENCE_OPENING.finditer(text)}  # where a sentence's first word starts
+    openers.add(_NOT_WORD.match(text).end())  # type: ignore[union-attr]  # (it always matches)
     after_prep = {m.end() for m in _PREP.finditer(text)}
-    sentence = -1
     opener = False  # everything so far in this sentence is a sentence opener ("The", quotes)
     titled = skip_department = False
     end = 0
     for match in SPAN.finditer(text):
         start, stop = match.span()
-        here = bisect_right(starts, start) - 1
-        if here != sentence:
-            sentence = here
-            opener = _ALNUM.search(text, starts[here], start) is None
+        if start in openers:  # a new sentence
+            opener = True
             titled = skip_department = False
         else:
             if opener:
