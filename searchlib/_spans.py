@@ -94,13 +94,10 @@ _TOKEN = r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?(?:['’]s?)?|\d[\d,.]*
 SPAN = re.compile(rf"{_FIRST}{_NUM}?(?:{_SEP}{_CAP}{_NUM}?)*(?=[^\S\n]*({_TOKEN})|)")
 """A run of capitalised words on one line, with connectors, particles and a channel number
 between them; group 1 is the token after it."""
-_PREP = re.compile(
-    r"[iftnaoIFTNAO](?<![\w’'\-].)"
-    r"(?i:(?<=i)n(?:side|to)?|(?<=f)rom|(?<=t)o(?:wards?)?|(?<=n)ear|(?<=a)(?:t|cross)|(?<=o)utside)"
-    r"[^\S\n]+(?=[^\W\d_])"
+_PREP_BEFORE = re.compile(
+    r"(?<![\w’'\-])[(\[\"'“‘]?(?i:in|from|to|near|across|outside|inside|into|toward|towards|at)[^\S\n]+$"
 )
-"""A place preposition ("in", "from", "towards") right before a word, whose start is ``match.end()``.
-(Each pattern here opens with one character class, which the regex engine scans for in C.)"""
+"""A place preposition ("in", "from", "towards") just before a span (searched up to the span's start)."""
 _SENTENCE_START = re.compile(
     r"[.!?:;\n](?:(?<=\n)|(?<!\b[A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)"
     r"[\"'”’)\]]*\s+)"
@@ -207,7 +204,6 @@ def mentions(text: str) -> list[Mention]:
     out: list[Mention] = []
     openers = {m.end() for m in _SENTENCE_OPENING.finditer(text)}  # where a sentence's first word starts
     openers.add(_NOT_WORD.match(text).end())  # type: ignore[union-attr]  # (it always matches)
-    after_prep = {m.end() for m in _PREP.finditer(text)}
     opener = False  # everything so far in this sentence is a sentence opener ("The", quotes)
     titled = skip_department = False
     end = 0
@@ -224,7 +220,7 @@ def mentions(text: str) -> list[Mention]:
             elif skip_department and "." in text[end:start]:
                 skip_department = False
         end = stop
-        prep = start in after_prep
+        prep = _PREP_BEFORE.search(text, start - 12 if start > 12 else 0, start) is not None
         span, following = match.group(0, 1)
         toks = span.split()
         if not (titled or skip_department) and _TRICKY.search(span) is None and _SPECIAL.isdisjoint(toks):

@@ -158,7 +158,7 @@ def _kind(words: tuple[str, ...], mention: _Mention) -> EntityKind:
         return EntityKind.PLACE if last in _PLACE_ACRONYMS else EntityKind.ORG
     if name in PLACES:
         return EntityKind.PLACE
-    if last in ORG_WORDS or (any(_is_acronym(w) for w in words[:-1]) and last in ORG_WORDS):
+    if last in ORG_WORDS:
         return EntityKind.ORG
     if last in PLACE_WORDS or follower in _PLACE_FOLLOWERS:
         return EntityKind.PLACE
