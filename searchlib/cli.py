@@ -12,12 +12,12 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, TypedDict
+from typing import Any, NoReturn, TextIO, TypedDict
 
 import attrs
 
 from searchlib import __version__
-from searchlib.archive import Archive, is_archive
+from searchlib.archive import Archive, Searchable, is_archive, open_any
 from searchlib.check import check_index
 from searchlib.display import (
     format_article,
@@ -147,19 +147,22 @@ def _filters(args: argparse.Namespace) -> _Filters:
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 
-def _open_any(args: argparse.Namespace) -> Index | Archive:
+def _open_any(args: argparse.Namespace) -> Searchable:
     """The index or archive named on the command line (archives on Dask with ``--scheduler``)."""
     path = resolve_index_path(args.index)
-    if not is_archive(path):
-        return Index.open(path)
     scheduler = getattr(args, "scheduler", None)
-    if scheduler is None:
-        return Archive.open(path, executor="serial")
+    if scheduler is None or not is_archive(path):
+        return open_any(path)
+    return Archive.open(path, executor=_dask_client(scheduler))
+
+
+def _dask_client(scheduler: str) -> Any:
+    """A Dask client of the scheduler at ``scheduler`` (``--scheduler``)."""
     try:
         from distributed import Client
     except ImportError:
         raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
-    return Archive.open(path, executor=Client(scheduler))  # type: ignore[no-untyped-call]
+    return Client(scheduler)  # type: ignore[no-untyped-call]
 
 
 def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Namespace) -> IngestReport:
@@ -272,8 +275,7 @@ COMPLETION_ENTITIES = 500
 
 
 def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
-    path = resolve_index_path(args.index)
-    with Index.open(path) as ix:
+    with _open_any(args) as ix:
         interactive = sys.stdin.isatty() and out is sys.stdout
         reader = None
         if interactive:  # history across sessions, completion, Ctrl-C clears the line
@@ -319,7 +321,7 @@ def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         results = ix.more_like_this(args.id, limit=args.limit)
     if args.json:
         out.write(_results_json(results) + "\n")
@@ -329,7 +331,7 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.duplicates(
             args.query,
             size=args.size,
@@ -425,7 +427,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         article = ix.get(args.id)
     if article is None:
         _error(f"no article with id {args.id!r}")
@@ -438,7 +440,7 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with open_any(resolve_index_path(args.index)) as ix:
         deleted = ix.delete(*args.ids)
     if args.json:
         out.write(json.dumps({"deleted": deleted, "requested": len(set(args.ids))}) + "\n")
@@ -474,7 +476,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     from searchlib.export import export_lines
 
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         lines = export_lines(
             ix,
             args.query,

@@ -17,35 +17,38 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from searchlib import query as q
+from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
 from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
+from searchlib.archive.lookups import duplicates, make_hit, more_like_this, suggest
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.routing import shards_between
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
 from searchlib.engine import Stats
 from searchlib.errors import ArchiveError, IndexExistsError, IngestError
-from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters
+from searchlib.highlight import HighlightOptions, Matcher
+from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters, _parse
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProblem, IngestProgress, IngestReport, read_articles
 from searchlib.models import (
     Article,
     DateBucket,
+    DuplicateGroup,
     FacetCount,
     Facets,
-    Hit,
     IndexStats,
     Recency,
     RelatedEntity,
@@ -55,7 +58,7 @@ from searchlib.models import (
 )
 from searchlib.plan import ENTITY_FIELDS
 
-__all__ = ["Archive", "ArchiveWriter"]
+__all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 
 READ_ATTEMPTS = 8
 """Times a query is asked again when the manifest changed while it ran."""
@@ -88,6 +91,7 @@ class Archive(EntityCuration):
         self.extractor = extractor
         self._executor: ShardExecutor = make_executor(executor)
         self._shards: dict[str, Index] = {}
+        self._open_lock = threading.Lock()
         self._aliases = ArchiveAliases(root)
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
         self._current()  # fail early on a missing or foreign archive
@@ -95,6 +99,7 @@ class Archive(EntityCuration):
     # --- opening ------------------------------------------------------------------------
 
     @classmethod
+    @typed
     def create(
         cls,
         path: str | os.PathLike[str],
@@ -128,6 +133,7 @@ class Archive(EntityCuration):
         return cls(root, executor=executor, extractor=extractor, ranking=ranking)
 
     @classmethod
+    @typed
     def open(
         cls,
         path: str | os.PathLike[str],
@@ -190,29 +196,36 @@ class Archive(EntityCuration):
         return self.root / "shards" / name
 
     def _shard(self, name: str) -> Index:
-        """This process's handle on shard ``name`` (for writing and id lookups)."""
+        """This process's handle on shard ``name`` (for writing and id lookups); shared by threads."""
         index = self._shards.get(name)
         if index is None:
-            index = self._shards[name] = Index.open(
-                self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
-            )
+            with self._open_lock:
+                index = self._shards.get(name)
+                if index is None:
+                    index = self._shards[name] = Index.open(
+                        self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
+                    )
         return index
 
     # --- writing ------------------------------------------------------------------------
 
+    @typed
     def writer(self, *, timeout: float = 0.0) -> ArchiveWriter:
         """A writer holding the archive's write lock (waits up to ``timeout`` seconds)."""
         return ArchiveWriter(self, timeout=timeout)
 
+    @typed
     def add(self, *articles: Article, timeout: float = 0.0) -> None:
         with self.writer(timeout=timeout) as w:
             for article in articles:
                 w.add(article)
 
+    @typed
     def delete(self, *ids: str, timeout: float = 0.0) -> int:
         with self.writer(timeout=timeout) as w:
             return sum(w.delete(doc_id) for doc_id in ids)
 
+    @typed
     def ingest(
         self,
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -316,59 +329,27 @@ class Archive(EntityCuration):
             stats = stats.merged(self._shard(name)._guard(query, collect))
         return stats
 
-    def get(self, doc_id: str) -> Article | None:
-        """The stored article with ``doc_id``, or ``None``."""
-
-        def compute(m: Manifest) -> Article | None:
-            names = [m.moving[doc_id]] if doc_id in m.moving else list(m.shards)
-            if m.scheme == "hash" and doc_id not in m.moving:
-                names = [locate_hash(m, doc_id)]
-            for name in names:
-                found = self._shard(name)._engine.read("get", lambda snap: snap.get(doc_id))
-                if found is not None:
-                    return self._aliases.table(m).show(found)
-            return None
-
-        return self._pinned(compute)  # type: ignore[no-any-return]
-
-    def search(
+    def _ranked(
         self,
-        query: str = "",
+        plan: Any,
+        query: str,
+        filters: Any,
         *,
-        date_from: DateLike = None,
-        date_to: DateLike = None,
-        entities: Sequence[str] = (),
-        source: str | None = None,
-        sort: Sort = Sort.SCORE,
-        offset: int = 0,
-        limit: int = 10,
-        page: int | None = None,
-        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
-        facets: bool = False,
-        facet_bucket: DateBucket = DateBucket.MONTH,
-        facet_size: int = 10,
-        collapse_duplicates: bool = False,
-        recency: Recency | None = None,
-    ) -> Results:
-        """As :meth:`Index.search`, over every shard the date filters leave.
+        sort: Sort,
+        offset: int,
+        limit: int,
+        collapse: bool,
+        recency: Recency | None,
+        bucket: DateBucket | None,
+        hide: Mapping[str, frozenset[str]] | None = None,
+    ) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
+        """(total, the page's (score, article, copies), per-shard facet counts) of ``plan`` on one manifest.
 
-        Scores use statistics summed over all shards, so they equal one index's; ties are
-        broken by article id. Near-duplicates are grouped within a shard.
+        ``hide``: shard name -> more ids that shard must neither return nor count (besides
+        the copies a move in flight made redundant).
         """
-        table = self.aliases
-        node, entities = widen_query(table, q.parse(query), entities)
-        if not 0 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        if page is not None:
-            if page < 1:
-                raise ValueError("page numbers start at 1")
-            offset = (page - 1) * limit
-        if offset < 0:
-            raise ValueError("offset must not be negative")
-        filters = _filters(date_from, date_to, entities, source)
-        plan = self.ranking.plan(node, filters)
-        sort = Sort(sort)
-        bucket = DateBucket(facet_bucket) if facets else None
+        hide = hide or {}
+        collapse_duplicates = collapse
 
         def compute(
             m: Manifest, fetched: dict[str, Article]
@@ -394,7 +375,7 @@ class Archive(EntityCuration):
                         "collapse": collapse_duplicates,
                         "recency": recency,
                         "facets": bucket,
-                        "hidden": m.hidden(s),
+                        "hidden": m.hidden(s) | hide.get(s, frozenset()),
                         "fetch": fetch,
                     },
                 )
@@ -425,10 +406,80 @@ class Archive(EntityCuration):
                 raise ArchiveError(f"articles {missing[:3]} vanished between ranking and fetching", path=self.root)
             return total, [(h[0], found[h[1]], h[3]) for h in page_hits], counted
 
-        total, page_hits, counted = self._pinned(fetch)
+        return self._pinned(fetch)  # type: ignore[no-any-return]
+
+    @typed
+    def get(self, doc_id: str) -> Article | None:
+        """The stored article with ``doc_id``, or ``None``."""
+
+        def compute(m: Manifest) -> Article | None:
+            names = [m.moving[doc_id]] if doc_id in m.moving else list(m.shards)
+            if m.scheme == "hash" and doc_id not in m.moving:
+                names = [locate_hash(m, doc_id)]
+            for name in names:
+                found = self._shard(name)._engine.read("get", lambda snap: snap.get(doc_id))
+                if found is not None:
+                    return self._aliases.table(m).show(found)
+            return None
+
+        return self._pinned(compute)  # type: ignore[no-any-return]
+
+    @typed
+    def search(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        sort: Sort = Sort.SCORE,
+        offset: int = 0,
+        limit: int = 10,
+        page: int | None = None,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
+        facets: bool = False,
+        facet_bucket: DateBucket = DateBucket.MONTH,
+        facet_size: int = 10,
+        collapse_duplicates: bool = False,
+        recency: Recency | None = None,
+        lenient: bool = False,
+    ) -> Results:
+        """As :meth:`Index.search`, over every shard the date filters leave.
+
+        Scores use statistics summed over all shards, so they equal one index's; ties are
+        broken by article id. Near-duplicates are grouped within a shard.
+        """
+        table = self.aliases
+        parsed, notice = _parse(query, lenient)
+        node, entities = widen_query(table, parsed, entities)
+        if not 0 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
+        if page is not None:
+            if page < 1:
+                raise ValueError("page numbers start at 1")
+            offset = (page - 1) * limit
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        filters = _filters(date_from, date_to, entities, source)
+        plan = self.ranking.plan(node, filters)
+        sort = Sort(sort)
+        bucket = DateBucket(facet_bucket) if facets else None
+
+        total, page_hits, counted = self._ranked(
+            plan,
+            query,
+            filters,
+            sort=sort,
+            offset=offset,
+            limit=limit,
+            collapse=collapse_duplicates,
+            recency=recency,
+            bucket=bucket,
+        )
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
+            attrs.evolve(make_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
             for i, (score, article, copies) in enumerate(page_hits)
         )
         facet_value = None
@@ -447,8 +498,11 @@ class Archive(EntityCuration):
 
             folded = fold_entity_facets(table, raw.entities, node, facet_size, count)
             facet_value = attrs.evolve(raw, entities=folded, sources=raw.sources[:facet_size])
-        return Results(query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value)
+        return Results(
+            query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value, notice=notice
+        )
 
+    @typed
     def facets(
         self,
         query: str = "",
@@ -459,10 +513,12 @@ class Archive(EntityCuration):
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
         size: int = 10,
+        lenient: bool = False,
     ) -> Facets:
         """Top entities, counts per date bucket and sources over every match, as :meth:`Index.facets`."""
         results = self.search(
             query,
+            lenient=lenient,
             date_from=date_from,
             date_to=date_to,
             entities=entities,
@@ -476,6 +532,7 @@ class Archive(EntityCuration):
         assert results.facets is not None
         return results.facets
 
+    @typed
     def timeline(
         self,
         query: str = "",
@@ -485,9 +542,10 @@ class Archive(EntityCuration):
         entities: Sequence[str] = (),
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
+        lenient: bool = False,
     ) -> Timeline:
         """Matching articles per day, month or year, zero-filled, as :meth:`Index.timeline`."""
-        node, entities = widen_query(self.aliases, q.parse(query), entities)
+        node, entities = widen_query(self.aliases, _parse(query, lenient)[0], entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
         plan = self.ranking.plan(node, filters)
@@ -510,6 +568,7 @@ class Archive(EntityCuration):
         labels = bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
         return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
+    @typed
     def related_entities(
         self,
         query: str = "",
@@ -520,10 +579,11 @@ class Archive(EntityCuration):
         source: str | None = None,
         size: int = 10,
         min_count: int = 1,
+        lenient: bool = False,
     ) -> tuple[RelatedEntity, ...]:
         """As :meth:`Index.related_entities`; the background is the whole archive."""
         table = self.aliases
-        node, entities = widen_query(table, q.parse(query), entities)
+        node, entities = widen_query(table, _parse(query, lenient)[0], entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
@@ -568,6 +628,40 @@ class Archive(EntityCuration):
 
         return shown_related(table, self._pinned(compute), named)
 
+    @typed
+    def more_like_this(
+        self,
+        doc_id: str,
+        *,
+        limit: int = 10,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
+    ) -> Results:
+        """Articles most similar to the one with ``doc_id``, from every shard (see README: archives).
+
+        Its own near-duplicates are left out. Raises ``DocumentNotFoundError`` for an unknown id.
+        """
+        return more_like_this(self, doc_id, limit, highlight)
+
+    @typed
+    def duplicates(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        size: int = 20,
+    ) -> tuple[DuplicateGroup, ...]:
+        """Groups of near-duplicate articles, largest first, as :meth:`Index.duplicates`; grouped within a shard."""
+        node, entities = widen_query(self.aliases, q.parse(query), entities)
+        return duplicates(self, node, _filters(date_from, date_to, entities, source), size)
+
+    @typed
+    def suggest(self, query: str, *, lenient: bool = False) -> str | None:
+        """As :meth:`Index.suggest`: words no shard holds replaced by the closest word any shard holds."""
+        return suggest(self, query, lenient)
+
     def stats(self) -> IndexStats:
         """Totals over every shard; ``entities`` counts distinct canonical names archive-wide."""
 
@@ -598,21 +692,26 @@ class Archive(EntityCuration):
         return self._pinned(compute)  # type: ignore[no-any-return]
 
 
+Searchable = Index | Archive
+"""What the REPL, the web server and exports read: one index or an archive of shards."""
+
+
+def open_any(path: str | os.PathLike[str], *, executor: Any = "serial") -> Searchable:
+    """The archive at ``path`` if it holds an archive manifest, else the index there.
+
+    ``executor`` as in :meth:`Archive.open` (default ``"serial"``: shard tasks in the calling
+    thread, which suits a REPL or a web server whose requests already run in threads).
+    """
+    if is_archive(path):
+        return Archive.open(path, executor=executor)
+    return Index.open(path)
+
+
 def _hidden_live(archive: Archive, m: Manifest) -> int:
     """Copies a move in flight has made redundant (counted in a shard, invisible to readers)."""
     return sum(
         1 for doc_id, home in m.moving.items() for name in m.shards if name != home and archive._shard(name).get(doc_id)
     )
-
-
-def _hit(
-    rank: int, score: float, article: Article, matchers: tuple[Matcher, Matcher], options: HighlightOptions | None
-) -> Hit:
-    if options is None:
-        return Hit(rank=rank, score=score, article=article)
-    body = select_snippets(article.body, matchers[0], options)
-    title = mark_all(article.title, matchers[1], field="title")
-    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
 
 
 def _merge_facets(parts: Sequence[Any], bucket: DateBucket, size: int) -> Facets:

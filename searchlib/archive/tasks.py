@@ -58,6 +58,12 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
         return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
     if kind == "info":
         return index.stats(), read("archive entities", wsh.entity_names)
+    if kind == "duplicates":
+        return read(
+            "archive duplicates", lambda snap: wsh.duplicate_groups(snap, args["plan"], args["hidden"], args["size"])
+        )
+    if kind == "spelling":
+        return read("archive suggest", lambda snap: wsh.spelling(snap, args["words"]))
     if kind == "count":
         return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
     raise ValueError(f"unknown shard task {kind!r}")
