@@ -12,12 +12,13 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypedDict
+from typing import NoReturn, TextIO, TypedDict
 
 import attrs
 
 from searchlib import __version__
 from searchlib.archive import Archive, Searchable, is_archive, open_any
+from searchlib.archive.executor import DaskExecutor, ProcessExecutor
 from searchlib.check import check_index
 from searchlib.display import (
     format_article,
@@ -153,16 +154,16 @@ def _open_any(args: argparse.Namespace) -> Searchable:
     scheduler = getattr(args, "scheduler", None)
     if scheduler is None or not is_archive(path):
         return open_any(path)
-    return Archive.open(path, executor=_dask_client(scheduler))
+    return Archive.open(path, executor=_dask(scheduler))
 
 
-def _dask_client(scheduler: str) -> Any:
-    """A Dask client of the scheduler at ``scheduler`` (``--scheduler``)."""
+def _dask(scheduler: str) -> DaskExecutor:
+    """Shard tasks on the Dask scheduler at ``scheduler`` (``--scheduler``); the client closes with the archive."""
     try:
         from distributed import Client
     except ImportError:
         raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
-    return Client(scheduler)  # type: ignore[no-untyped-call]
+    return DaskExecutor(Client(scheduler), owns_client=True)  # type: ignore[no-untyped-call]
 
 
 def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Namespace) -> IngestReport:
@@ -183,15 +184,25 @@ def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Na
 
 
 def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
-    """``index --shard-by``, or ``index`` into an existing archive."""
+    """``index --shard-by``, or ``index`` into an existing archive: shards built in parallel.
+
+    On the local process pool (``--workers N`` processes, default one per core), or on the
+    Dask cluster at ``--scheduler ADDRESS``.
+    """
     path = resolve_index_path(args.index)
     extractor = _extractor(args.extractor, args.spacy_model)
+    executor = _dask(args.scheduler) if args.scheduler else ProcessExecutor(args.workers or None)
     if args.overwrite or not is_archive(path):
         archive = Archive.create(
-            path, shard_by=args.shard_by or "year", shards=args.shards, overwrite=args.overwrite, extractor=extractor
+            path,
+            shard_by=args.shard_by or "year",
+            shards=args.shards,
+            overwrite=args.overwrite,
+            extractor=extractor,
+            executor=executor,
         )
     else:
-        archive = Archive.open(path, extractor=extractor, executor="serial")
+        archive = Archive.open(path, extractor=extractor, executor=executor)
     with archive:
         report = _ingest_with_progress(archive.ingest, args)
         out.write(format_report(report) + "\n")
@@ -563,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, default=0, metavar="N", help="indexing processes (default: one per core for >20 MB)"
     )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="build an archive's shards on this Dask scheduler")
     p.set_defaults(func=cmd_index)
 
     filters = _Parser(add_help=False)

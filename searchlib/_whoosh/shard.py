@@ -31,7 +31,9 @@ __all__ = [
     "date_counts",
     "duplicate_groups",
     "entity_names",
+    "held",
     "like_terms",
+    "live_ids",
     "matches",
     "rank",
     "related_counts",
@@ -169,6 +171,14 @@ def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:
         return []
     ids, dates, live = snap.ids(), snap.dates(), snap.live()
     return [(str(ids[d]), sch.key_date(int(dates[d]))) for d in np.flatnonzero(live).tolist()]
+
+
+def held(snap: ColumnarSnapshot, ids: Sequence[str]) -> list[str]:
+    """Which of ``ids`` this shard's live documents hold (an archive build's move detection)."""
+    if snap.size == 0 or not ids:
+        return []
+    mine = snap.ids().astype(str)[snap.live()]
+    return [str(i) for i in np.intersect1d(mine, np.array(ids, dtype=str))]
 
 
 def like_terms(

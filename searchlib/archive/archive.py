@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
 from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
+from searchlib.archive import build
 from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
 from searchlib.archive.lookups import duplicates, make_hit, more_like_this, suggest
@@ -39,10 +39,10 @@ from searchlib.archive.routing import shards_between
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
 from searchlib.engine import Stats
-from searchlib.errors import ArchiveError, IndexExistsError, IngestError
+from searchlib.errors import ArchiveError, IndexExistsError
 from searchlib.highlight import HighlightOptions, Matcher
 from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters, _parse
-from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, check_max_chars
 from searchlib.models import (
     Article,
     DateBucket,
@@ -236,49 +236,24 @@ class Archive(EntityCuration):
         timeout: float = 0.0,
         max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
-        """Read articles as :meth:`Index.ingest` does and route each to its shard."""
+        """Read articles as :meth:`Index.ingest` does and build every shard they go to in parallel.
+
+        Each shard's articles are written and committed (every ``commit_every`` of them) by
+        one task on the archive's executor: the local process pool by default, a Dask
+        cluster, or this process with ``executor="serial"`` (see :mod:`searchlib.archive.build`).
+        A shard that fails is named in an :class:`ArchiveError` after the others committed.
+        """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        started = time.perf_counter()
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        problems: list[IngestProblem] = []
-        skipped = read = pending = 0
-        last: list[IngestProgress] = []
-
-        def track(event: IngestProgress) -> None:
-            last[:] = [event]
-            if progress is not None:
-                progress(event)
-
-        writer = self.writer(timeout=timeout)
-        try:
-            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
-                if isinstance(record, IngestProblem):
-                    if strict:
-                        raise IngestError(record.reason, path=record.path, line=record.line)
-                    skipped += 1
-                    if len(problems) < IngestReport.MAX_PROBLEMS:
-                        problems.append(record)
-                    continue
-                read += 1
-                counts[writer._write(record, force=False)] += 1
-                pending += 1
-                if commit_every is not None and pending >= commit_every:
-                    writer.commit()
-                    writer, pending = self.writer(timeout=timeout), 0
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        return IngestReport(
-            files=last[0].files_total if last else 0,
-            read=read,
-            added=counts["added"],
-            updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            skipped=skipped,
-            problems=tuple(problems),
-            seconds=time.perf_counter() - started,
+        check_max_chars(max_article_chars)
+        return build.ingest(
+            self,
+            paths,
+            strict=strict,
+            progress=progress,
+            commit_every=commit_every,
+            timeout=timeout,
+            max_article_chars=max_article_chars,
         )
 
     # --- the alias table ------------------------------------------------------------------

@@ -39,6 +39,10 @@ def forget(root: Path) -> None:
 
 def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> Any:
     """Run task ``kind`` on the shard index at ``path`` (see :mod:`searchlib.archive.archive`)."""
+    if kind == "build":
+        from searchlib.archive.build import build_shard  # the writing side, only where builds run
+
+        return build_shard(path, ranking, args["batch"], args["extractor"], args["commit_every"])
     index = _index(path, ranking)
     read = index._engine.read
     if kind == "stats":
