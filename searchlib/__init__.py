@@ -49,6 +49,7 @@ from searchlib.models import (
 from searchlib.query import parse as parse_query
 from searchlib.render import render_ansi, render_html, render_plain, render_sparkline
 from searchlib.sample import sample_corpus_path
+from searchlib.upgrade import UpgradeReport
 
 __version__ = "0.1.0"
 
@@ -94,6 +95,7 @@ __all__ = [
     "Span",
     "StorageError",
     "Timeline",
+    "UpgradeReport",
     "Writer",
     "__version__",
     "best_snippets",

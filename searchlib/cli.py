@@ -415,6 +415,17 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ok or report.repairs else EXIT_CHECK_PROBLEMS
 
 
+def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
+    report = Index.upgrade(resolve_index_path(args.index))
+    if args.json:
+        indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
+        summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}
+        _print_json(out, {**summary, "articles": report.articles, "indexes": indexes})
+    else:
+        out.write(neutralise_controls(report.summary()) + "\n")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.root) / "demo"
     color = _color(out, args.color)
@@ -676,6 +687,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help=index_help)
     p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "upgrade",
+        parents=[color, as_json],
+        help="rebuild an index (or each shard of an archive) of an older format in the current one",
+        description="Rebuild an index built by an older searchlib in the current index format, from its "
+        "stored articles: their entities and near-duplicate groups are kept, nothing is re-extracted. "
+        "The new index is built next to the old one (there must be disk space for a second copy) and "
+        "swapped in atomically; the old one stays readable until then. An archive's shards are upgraded "
+        "one by one.",
+    )
+    p.add_argument("index", help=index_help + " (or an archive)")
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
     p.add_argument("index", help=index_help)

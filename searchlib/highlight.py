@@ -1,7 +1,8 @@
 """Highlighting as data: find query matches in text and choose the best passages around them.
 
-Matching uses the index's own analysis (lower-casing, stop words, stemming), so a query for
-``talks`` marks "talking" and "talked" in the original text; phrases must match in order.
+Matching uses the index's own analysis (:mod:`searchlib.analysis`: lower-casing, accent
+folding, stop words, stemming), so a query for ``talks`` marks "talking" and "talked", and
+``gdansk`` marks "Gdańsk", in the original text; phrases must match in order.
 Rendering the result (plain, ANSI, HTML) is :mod:`searchlib.render`'s job.
 """
 
@@ -12,9 +13,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from searchlib import analysis
 from searchlib import query as q
 from searchlib._typecheck import typed
-from searchlib._whoosh import schema as sch
 from searchlib.models import Snippet, Span
 
 __all__ = ["HighlightOptions", "Matcher", "best_snippets", "highlight"]
@@ -36,19 +37,19 @@ class HighlightOptions:
 @attrs.frozen
 class _Pattern:
     stems: tuple[str, ...] = ()  # a phrase of analyzed terms (one term for a word)
-    prefix: str | None = None  # lower-case prefix of an unstemmed word
+    prefix: str | None = None  # folded prefix of an unstemmed word
 
 
 def _patterns(node: q.Node, field: str) -> list[_Pattern]:
     out: list[_Pattern] = []
     for leaf in q.positive_leaves(node):
         if leaf.field in _ENTITY_FIELDS:
-            stems = tuple(sch.analyze(leaf.text))
+            stems = tuple(analysis.terms(leaf.text))
         elif field in _TEXT_FIELDS.get(leaf.field, ()):
             if isinstance(leaf, q.Prefix):
-                out.append(_Pattern(prefix=leaf.text.lower()))
+                out.append(_Pattern(prefix=analysis.fold(leaf.text)))
                 continue
-            stems = tuple(sch.analyze(leaf.text))
+            stems = tuple(analysis.terms(leaf.text))
         else:
             continue
         if stems:
@@ -73,12 +74,12 @@ class Matcher:
         found: list[tuple[int, int, int]] = []
         words = [p for p in self.patterns if p.stems]
         singles = all(len(p.stems) == 1 for p in words)
-        quick = sch.find_terms(text, frozenset(p.stems[0] for p in words)) if words and singles else None
+        quick = analysis.find_terms(text, frozenset(p.stems[0] for p in words)) if words and singles else None
         if quick is not None:  # single words only: scan for candidates instead of tokenising it all
             index_of = {p.stems[0]: i for i, p in reversed(list(enumerate(words)))}
             found.extend((start, end, index_of[term]) for term, start, end in quick[: MAX_SPANS + 1])
         elif words:
-            toks = list(sch.tokens(text))
+            toks = list(analysis.spans(text))
             terms = [t for t, _, _ in toks]
             firsts: dict[str, list[int]] = {}
             for index, pattern in enumerate(words):
@@ -91,12 +92,12 @@ class Matcher:
                 if len(found) > MAX_SPANS:
                     break
         prefixes = [p.prefix for p in self.patterns if p.prefix is not None]
-        quick_prefixed = sch.find_prefixed(text, prefixes) if prefixes else None
+        quick_prefixed = analysis.find_prefixes(text, prefixes) if prefixes else None
         if quick_prefixed is not None:
             found.extend((start, end, len(words) + index) for start, end, index in quick_prefixed)
         elif prefixes:
             offset = len(words)
-            for word, start, end in sch.lower_words(text):
+            for word, start, end in analysis.words(text):
                 for index, prefix in enumerate(prefixes):
                     if prefix is not None and word.startswith(prefix):
                         found.append((start, end, offset + index))

@@ -19,6 +19,7 @@ from searchlib import query as q
 from searchlib._typecheck import typed
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import upgrade as wu
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
@@ -49,6 +50,7 @@ from searchlib.models import (
     Sort,
     Timeline,
 )
+from searchlib.upgrade import UpgradeReport, upgrade_path
 from searchlib.writer import Writer
 
 __all__ = ["DEFAULT_ROOT", "Index", "Ranking", "Writer"]
@@ -186,11 +188,29 @@ class Index(EntityCuration):
         extractor: EntityExtractor | None = None,
         ranking: Ranking | None = None,
     ) -> Index:
-        """Open the index at ``path``; with ``create=True`` make one if none exists there."""
+        """Open the index at ``path``; with ``create=True`` make one if none exists there.
+
+        An index of an older format raises ``IncompatibleIndexError`` naming ``searchlib
+        upgrade`` (see :meth:`upgrade`); an upgrade a crash interrupted is finished first.
+        """
         p = Path(path)
+        wu.recover(p)
         if create and not (p / "searchlib.json").exists():
             return cls.create(p, extractor=extractor, ranking=ranking)
         return cls(Backend.open(p), extractor=extractor, ranking=ranking)
+
+    @staticmethod
+    @typed
+    def upgrade(path: str | os.PathLike[str]) -> UpgradeReport:
+        """Rebuild the index (or every shard of the archive) at ``path`` in the current format.
+
+        Its stored articles are re-analysed; their entities and near-duplicate groups are kept
+        (nothing is re-extracted). The new index is built next to the old one, after checking
+        there is disk space for it, and swapped in by renaming: the old index stays readable
+        until then, and a crash at any point leaves the old or the new one whole. An index
+        already in the current format is left as it is.
+        """
+        return upgrade_path(Path(path))
 
     @classmethod
     @typed

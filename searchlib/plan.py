@@ -18,6 +18,7 @@ import datetime as dt
 
 import attrs
 
+from searchlib import analysis
 from searchlib import query as q
 from searchlib._whoosh import schema as sch
 
@@ -147,7 +148,7 @@ def _leaf(node: q.Term | q.Phrase, w: Weights) -> PlanNode | None:
     if field == "id":
         value = node.text.strip()
         return Keyword("id", value) if value else None
-    terms = tuple(sch.analyze(node.text))
+    terms = tuple(analysis.terms(node.text))
     if not terms:
         return None
     if field is None:
@@ -166,8 +167,8 @@ def _prefix(node: q.Prefix, w: Weights) -> PlanNode | None:
         return Prefix("source", (node.text.casefold(),), (), node.text)
     if field == "id":
         return Prefix("id", (node.text,), (), node.text)
-    lower = node.text.lower()
-    stems = tuple(sorted({lower, *sch.analyze(lower)}))
+    lower = analysis.fold(node.text)
+    stems = tuple(sorted({lower, *analysis.terms(lower)}))
     if field is None:
         return Prefix("body", stems, _free_boosts(w.title, w.body, w.entities), node.text)
     weight = {"title": w.title, "body": w.body}[field]

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import fields
 
+from searchlib import analysis
 from searchlib._whoosh import schema as sch
 
 _words = st.sampled_from(
@@ -34,6 +35,12 @@ _words = st.sampled_from(
         "\u0130",
         "ß",
         "Σίσυφος",
+        "Gdańsk",
+        "gdansk",
+        "Straße",
+        "strasse",
+        "Łódź",
+        "Gdan\u0301sk",
     ]
 )
 _text = st.one_of(
@@ -83,20 +90,24 @@ def test_cached_length_bm25f_scores_equal_whooshs() -> None:
 
 @given(_text, st.lists(_words, min_size=1, max_size=4))
 def test_candidate_scan_finds_exactly_the_matching_tokens(text: str, query_words: list[str]) -> None:
-    stems = frozenset(t for w in query_words for t in sch.analyze(w))
-    quick = sch.find_terms(text, stems)
+    stems = frozenset(t for w in query_words for t in analysis.terms(w))
+    quick = analysis.find_terms(text, stems)
     if quick is None:  # a stem too short to scan for: the caller tokenises everything
         return
     assert quick == [t for t in sch.tokens(text) if t[0] in stems]
 
 
-@given(_text, st.lists(st.sampled_from(["ta", "talk", "is", "u.s", "co-", "é", "ra", "stop"]), min_size=1, max_size=3))
+_PREFIXES = ["ta", "talk", "is", "u.s", "co-", "é", "ra", "stop", "gdań", "stra"]
+
+
+@given(_text, st.lists(st.sampled_from(_PREFIXES), min_size=1, max_size=3))
 def test_prefix_scan_finds_exactly_the_prefixed_words(text: str, prefixes: list[str]) -> None:
-    quick = sch.find_prefixed(text, prefixes)
+    prefixes = [analysis.fold(p) for p in prefixes]
+    quick = analysis.find_prefixes(text, prefixes)
     if quick is None:
         return
     expected = []
-    for word, start, end in sch.lower_words(text):
+    for word, start, end in analysis.words(text):
         for index, prefix in enumerate(prefixes):
             if word.startswith(prefix):
                 expected.append((start, end, index))

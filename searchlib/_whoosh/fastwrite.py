@@ -2,9 +2,9 @@
 
 Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news articles):
 
-* analysis: a chain of generator filters per token (tokenize, lower-case, stop, stem) and a
-  ``Token`` object per word. :class:`FastText` does the same work in one loop with a
-  word -> stem cache, and is tested to yield identical postings to ``TEXT(analyzer=ANALYZER)``;
+* analysis: a chain of generator filters per token and a ``Token`` object per word.
+  :class:`FastText` calls :mod:`searchlib.analysis` in one loop with a word -> term cache,
+  and is tested to yield identical postings to ``TEXT(analyzer=ANALYZER)``;
 * postings: Whoosh pickles every posting through an external-sort pool, then hands them to
   the codec one call each, looking up the document's field length per posting.
   :class:`FastSegmentWriter` groups postings by term in memory (:mod:`.postings`) and writes
@@ -18,125 +18,33 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh import fields, formats, writing
-from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
 
+from searchlib import analysis
 from searchlib._whoosh.postings import MemoryPostings
 
-_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default pattern
-_STEMS: dict[str, str] = {}
-_STEM_CACHE_MAX = 500_000
 _ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
 _ONE_POSITION_MAX = 10_000
 
-
-def stem_cached(word: str) -> str:
-    found = _STEMS.get(word)
-    if found is None:
-        if len(_STEMS) >= _STEM_CACHE_MAX:
-            _STEMS.clear()
-        found = _STEMS[word] = stem(word)
-    return found
+# The analysis functions moved to searchlib.analysis (shared with queries and highlighting).
+stem_cached = analysis.stem
+analyze_spans = analysis.spans
 
 
-def analyze_positions(text: str, stoplist: frozenset[str], minsize: int) -> dict[str, list[int]]:
-    """Stemmed term -> positions, exactly as RegexTokenizer | Lowercase | Stop | Stem would give.
-
-    Whoosh's StopFilter renumbers positions: the first kept token keeps its raw position and
-    every later kept token follows it by one.
-    """
-    poses: dict[str, list[int]] = {}
-    stems = _STEMS
-    pos = raw = -1
-    for word in _WORD.findall(text):
-        raw += 1
-        word = word.lower()
-        if len(word) < minsize or word in stoplist:
-            continue
-        pos = raw if pos < 0 else pos + 1
-        term = stems.get(word) or stem_cached(word)
-        found = poses.get(term)
-        if found is None:
-            poses[term] = [pos]
-        else:
-            found.append(pos)
-    return poses
-
-
-def analyze_spans(text: str, stoplist: frozenset[str], minsize: int) -> Iterator[tuple[str, int, int]]:
-    """(stemmed term, start, end) for each indexed token of ``text``."""
-    for match in _WORD.finditer(text):
-        word = match.group().lower()
-        if len(word) >= minsize and word not in stoplist:
-            yield stem_cached(word), match.start(), match.end()
-
-
-def find_stems(
-    text: str, stems: frozenset[str], stoplist: frozenset[str], minsize: int
-) -> list[tuple[str, int, int]] | None:
-    """(term, start, end) of the tokens of ``text`` whose stem is in ``stems``, found fast.
-
-    A Porter stem keeps all but possibly the last letter of its word, so a case-insensitive
-    regular-expression scan for those prefixes finds every candidate; only candidates are
-    tokenised and stemmed. Returns None when a stem is too short for that to be selective.
-    """
-    heads = {stem[:-1] if len(stem) > 3 else stem[:2] for stem in stems}
-    lowered = text.lower()
-    if any(len(h) < 2 for h in heads) or len(lowered) != len(text):
-        return None  # (lower-casing "İ" adds a character: offsets would shift)
-    scan = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True)) + ")")
-    found: list[tuple[str, int, int]] = []
-    for hit in scan.finditer(lowered):
-        start = hit.start()
-        if start >= 2 and text[start - 1] == "." and text[start - 2].isalnum():
-            continue  # inside a dotted token such as "u.s"
-        match = _WORD.match(text, start)
-        if match is None:
-            continue
-        word = match.group().lower()
-        if len(word) < minsize or word in stoplist:
-            continue
-        term = stem_cached(word)
-        if term in stems:
-            found.append((term, start, match.end()))
-    return found
-
-
-def find_prefixes(text: str, prefixes: list[str]) -> list[tuple[int, int, int]] | None:
-    """(start, end, prefix index) of tokens whose lower-case form starts with a prefix.
-
-    None when lower-casing changes the text's length (offsets would shift).
-    """
-    lowered = text.lower()
-    if len(lowered) != len(text) or not prefixes:
-        return None
-    scan = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True)) + ")")
-    found: list[tuple[int, int, int]] = []
-    for hit in scan.finditer(lowered):
-        start = hit.start()
-        if start >= 2 and text[start - 1] == "." and text[start - 2].isalnum():
-            continue
-        match = _WORD.match(lowered, start)
-        if match is None:
-            continue
-        word = match.group()
-        index = next((i for i, prefix in enumerate(prefixes) if word.startswith(prefix)), None)
-        if index is not None:  # the scan can match inside a longer token ("co-" in "co")
-            found.append((start, match.end(), index))
-    return found
+def analyze_positions(text: str, *_: object) -> dict[str, list[int]]:
+    """Term -> positions of ``text``: :func:`searchlib.analysis.positions` (old signature kept)."""
+    return analysis.positions(text)
 
 
 class FastText(fields.TEXT):  # type: ignore[misc]
-    """A TEXT field (positions, stemming, stop words) with a one-pass indexer.
+    """A TEXT field (positions, folding, stemming, stop words) with a one-pass indexer.
 
-    Must be built with the analyzer whose behaviour it reproduces; its ``stoplist`` and
-    ``minsize`` are passed explicitly.
+    Must be built with the Whoosh analyzer that wraps :mod:`searchlib.analysis` (the schema's
+    ``ANALYZER``): the fast path calls that module directly, Whoosh's own path the analyzer.
     """
 
-    def __init__(self, *, analyzer: Any, stoplist: frozenset[str], minsize: int, **kwargs: Any) -> None:
+    def __init__(self, *, analyzer: Any, **kwargs: Any) -> None:
         super().__init__(analyzer=analyzer, phrase=True, **kwargs)
-        self.fast_stoplist = stoplist
-        self.fast_minsize = minsize
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         if not isinstance(value, str):
@@ -145,7 +53,7 @@ class FastText(fields.TEXT):  # type: ignore[misc]
         encode = self.format.encode
         boost = self.format.field_boost
         cache = _ONE_POSITION if type(self.format) is formats.Positions else None
-        for term, positions in analyze_positions(value, self.fast_stoplist, self.fast_minsize).items():
+        for term, positions in analysis.positions(value).items():
             count = len(positions)
             encoded = cache.get(positions[0]) if cache is not None and count == 1 else None
             if encoded is None:

@@ -8,23 +8,67 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh import analysis, columns, fields
+from whoosh import analysis as whoosh_analysis
+from whoosh import columns, fields
 
-from searchlib import dedup
-from searchlib._whoosh.fastwrite import FastKeyword, FastText, analyze_spans, find_prefixes, find_stems
+from searchlib import analysis, dedup
+from searchlib._whoosh.fastwrite import FastKeyword, FastText
 from searchlib.models import Article, Entity, EntityKind
 
-FORMAT_VERSION = 7
-"""Bumped whenever the schema or the stored layout changes incompatibly."""
+FORMAT_VERSION = 8
+"""Bumped whenever the schema, the stored layout or the analysis changes incompatibly.
 
-STOPLIST = frozenset(analysis.STOP_WORDS) - {"us", "it", "may", "will", "can"}
-MINSIZE = 2
-ANALYZER = analysis.StemmingAnalyzer(stoplist=STOPLIST, minsize=MINSIZE, cachesize=100_000)
-"""Lower-cases, drops stop words and stems; used for title, body and entity text."""
+8: accent folding (searchlib.analysis) in words and entity names. 7: the last format
+before it; ``searchlib upgrade`` rebuilds a format-7 index from its stored articles.
+"""
+
+UPGRADABLE_FORMATS = frozenset({7})
+"""Formats ``searchlib upgrade`` rebuilds from (older ones lack stored entities: re-index the source)."""
+
+STOPLIST = analysis.STOP_WORDS
+MINSIZE = analysis.MIN_LENGTH
+
+
+class SearchlibAnalyzer(whoosh_analysis.Tokenizer):  # type: ignore[misc]
+    """:mod:`searchlib.analysis` as a Whoosh analyzer (tokenise, fold, stop words, stem).
+
+    The title, body and entity text fields use it, so whatever Whoosh analyses itself (such
+    as the text of a more-like-this query) gives the terms the index holds.
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term, pos, start, end in analysis.tokens(value):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+ANALYZER = SearchlibAnalyzer()
+"""Lower-cases, folds accents, drops stop words and stems; used for title, body and entity text."""
 
 
 def _text(**kwargs: Any) -> FastText:
-    return FastText(analyzer=ANALYZER, stoplist=STOPLIST, minsize=MINSIZE, **kwargs)
+    return FastText(analyzer=ANALYZER, **kwargs)
 
 
 ENTITY_SEP = "\x1f"
@@ -69,8 +113,12 @@ def key_date(key: int) -> dt.date:
 
 
 def entity_key(name: str) -> str:
-    """Exact, case-insensitive form of an entity name as indexed (commas cannot occur)."""
-    return " ".join(name.replace(",", " ").split()).casefold()
+    """Exact, case- and accent-insensitive form of an entity name as indexed (no commas).
+
+    ``entity:Gdansk`` finds "Gdańsk": names are folded as words are (:func:`searchlib.analysis.fold`).
+    """
+    folded = analysis.fold(name.casefold())
+    return " ".join(folded.replace(",", " ").split())
 
 
 def checksum(article: Article) -> str:
@@ -170,27 +218,10 @@ def decode_facets(raw: bytes) -> tuple[str, list[list[str]]]:
 
 
 def tokens(text: str) -> Iterator[tuple[str, int, int]]:
-    """(stemmed term, start char, end char) for each indexed token of ``text``."""
-    return analyze_spans(text, STOPLIST, MINSIZE)
-
-
-def find_terms(text: str, terms: frozenset[str]) -> list[tuple[str, int, int]] | None:
-    """Indexed tokens of ``text`` whose term is in ``terms`` (None: use ``tokens`` instead)."""
-    return find_stems(text, terms, STOPLIST, MINSIZE)
-
-
-def find_prefixed(text: str, prefixes: list[str]) -> list[tuple[int, int, int]] | None:
-    """(start, end, prefix index) of words starting with a prefix (None: use ``lower_words``)."""
-    return find_prefixes(text, prefixes)
+    """(term, start char, end char) for each indexed token of ``text`` (:func:`searchlib.analysis.spans`)."""
+    return analysis.spans(text)
 
 
 def analyze(text: str) -> list[str]:
-    """The indexed terms of ``text``, as the query side must produce them."""
-    return [tok.text for tok in ANALYZER(text, mode="query")]
-
-
-def lower_words(text: str) -> Iterator[tuple[str, int, int]]:
-    """Unstemmed lower-case tokens with their character offsets (for prefix highlighting)."""
-    tokenizer = analysis.RegexTokenizer()
-    for tok in tokenizer(text, chars=True, positions=False):
-        yield tok.text.lower(), tok.startchar, tok.endchar
+    """The indexed terms of ``text``, as the query side must produce them (:func:`searchlib.analysis.terms`)."""
+    return analysis.terms(text)

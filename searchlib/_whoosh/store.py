@@ -293,9 +293,15 @@ class Backend:
             except (ValueError, KeyError, TypeError) as exc:
                 raise IncompatibleIndexError(f"{marker_path} is unreadable: {exc}", path=path) from exc
             if version != sch.FORMAT_VERSION:
+                if version in sch.UPGRADABLE_FORMATS:
+                    advice = f"upgrade it (it keeps its articles and entities) with: searchlib upgrade {path}"
+                elif isinstance(version, int) and version > sch.FORMAT_VERSION:
+                    advice = "open it with a newer searchlib"
+                else:
+                    advice = "rebuild the index from the articles"
                 raise IncompatibleIndexError(
                     f"{path} was built with index format {version}; this searchlib reads format "
-                    f"{sch.FORMAT_VERSION}. Rebuild the index.",
+                    f"{sch.FORMAT_VERSION}: {advice}",
                     path=path,
                 )
             try:
@@ -581,6 +587,26 @@ class BackendWriter:
             self._forget_pending(doc_id)
             self._delete_committed(doc_id)
             self._new[doc_id] = self.raw.docnum - self.raw.docbase
+            self.raw.add_document(**doc)
+
+    def restore(
+        self,
+        article: Article,
+        entities: tuple[Entity, ...],
+        digest: str,
+        *,
+        sketch: tuple[int, ...],
+        group: str,
+        extracted: bool,
+    ) -> None:
+        """Add an article read from another index as it was stored there (for upgrades).
+
+        Its entities, checksum, sketch and near-duplicate group are kept as given: nothing
+        is re-extracted or re-grouped. The ids must be new to this writer's index.
+        """
+        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
+        with translate_read_errors("add document", self.backend.path):
+            self._new[article.id] = self.raw.docnum - self.raw.docbase
             self.raw.add_document(**doc)
 
     def delete(self, doc_id: str) -> bool:
