@@ -4,7 +4,9 @@ Measures, side by side in one run: ingest throughput (one index with 1 and 2 ing
 4-shard hash archive built in this process, on the local process pool and on Dask; a
 year-sharded archive on the pool), and query latency p50/p95 per kind for the one index and for the
 archives searched on the local process pool, in-process ("serial") and on a Dask
-LocalCluster (2 worker processes) when Dask is installed. Date-range kinds touch only the
+LocalCluster (2 worker processes) when Dask is installed; each archive setup also as
+"-remote" (``local_share=False``: every shard task sent to the executor, none ranked in the
+calling process), side by side. Date-range kinds touch only the
 year shards their range covers (pruning); the others touch every shard. Every archive
 answer is checked against the one index's total.
 
@@ -92,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3, help="timed passes over the queries")
     parser.add_argument("--shards", type=int, default=4, help="shards of the hash archive")
     parser.add_argument("--no-dask", action="store_true", help="leave out the Dask LocalCluster runs")
+    parser.add_argument(
+        "--query-builds-only",
+        action="store_true",
+        help="build only what the query runs need (one index, the pool-built hash and year archives)",
+    )
     parser.add_argument("--quick", action="store_true", help="600 articles, 5 queries per kind, 1 pass (CI)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -123,19 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         builds = out["build_seconds"]
         index, builds["index"] = _timed_build(lambda: searchlib.Index.create(work / "one"), corpus)
-        two, builds["index-2-workers"] = _timed_build(lambda: searchlib.Index.create(work / "two"), corpus, workers=2)
-        two.close()
-        hashed, builds[f"archive-hash{args.shards}-serial"] = _timed_build(
-            lambda: searchlib.Archive.create(work / "hash-s", shard_by="hash", shards=args.shards, executor="serial"),
-            corpus,
-        )
-        hashed.close()
+        if not args.query_builds_only:
+            two, builds["index-2-workers"] = _timed_build(
+                lambda: searchlib.Index.create(work / "two"), corpus, workers=2
+            )
+            two.close()
+            hashed, builds[f"archive-hash{args.shards}-serial"] = _timed_build(
+                lambda: searchlib.Archive.create(
+                    work / "hash-s", shard_by="hash", shards=args.shards, executor="serial"
+                ),
+                corpus,
+            )
+            hashed.close()
         hashed, builds[f"archive-hash{args.shards}-pool"] = _timed_build(
             lambda: searchlib.Archive.create(work / "hash", shard_by="hash", shards=args.shards, executor="process"),
             corpus,
         )
         hashed.close()
-        if client is not None:
+        if client is not None and not args.query_builds_only:
             hashed, builds[f"archive-hash{args.shards}-dask"] = _timed_build(
                 lambda: searchlib.Archive.create(work / "hash-d", shard_by="hash", shards=args.shards, executor=client),
                 corpus,
@@ -146,16 +158,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         out["year_shards"] = len(yearly.manifest.shards)
         yearly.close()
+        h = f"hash{args.shards}"
         setups: dict[str, Callable[[], Any]] = {
             "index": lambda: index,
-            f"hash{args.shards}-serial": lambda: searchlib.Archive.open(work / "hash", executor="serial"),
-            f"hash{args.shards}-pool": lambda: searchlib.Archive.open(work / "hash", executor="process"),
+            f"{h}-serial": lambda: searchlib.Archive.open(work / "hash", executor="serial"),
+            f"{h}-pool": lambda: searchlib.Archive.open(work / "hash", executor="process"),
+            f"{h}-pool-remote": lambda: searchlib.Archive.open(work / "hash", executor="process", local_share=False),
             "year-serial": lambda: searchlib.Archive.open(work / "year", executor="serial"),
             "year-pool": lambda: searchlib.Archive.open(work / "year", executor="process"),
+            "year-pool-remote": lambda: searchlib.Archive.open(work / "year", executor="process", local_share=False),
         }
         if client is not None:
-            setups[f"hash{args.shards}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
+            setups[f"{h}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
+            setups[f"{h}-dask-remote"] = lambda: searchlib.Archive.open(
+                work / "hash", executor=client, local_share=False
+            )
             setups["year-dask"] = lambda: searchlib.Archive.open(work / "year", executor=client)
+            setups["year-dask-remote"] = lambda: searchlib.Archive.open(
+                work / "year", executor=client, local_share=False
+            )
         reference: list[int] | None = None
         for name, open_it in setups.items():
             target = open_it()

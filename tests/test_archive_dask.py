@@ -69,7 +69,9 @@ def test_dask_shards_stay_on_their_worker(built: tuple[Archive, Index], cluster:
     per_worker = {worker: {Path(p).name for p in paths} for worker, paths in opened.items()}
     everywhere = [name for name in archive.manifest.shards if sum(name in s for s in per_worker.values()) > 1]
     assert not everywhere, per_worker  # each shard opened by one worker only
-    assert set().union(*per_worker.values()) == set(archive.manifest.shards)
+    # The first shard of a round runs in the calling process (it holds every shard open for
+    # the statistics), the others on their workers.
+    assert set().union(*per_worker.values()) == set(archive.manifest.shards[1:])
 
 
 def _opened_shards() -> list[str]:

@@ -24,6 +24,7 @@ from searchlib import query as q
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.search import edit_distance
 from searchlib.archive.manifest import Manifest
+from searchlib.archive.ranking import ranked
 from searchlib.archive.routing import shards_between
 from searchlib.archive.writer import locate_hash
 from searchlib.errors import DocumentNotFoundError
@@ -66,7 +67,8 @@ def more_like_this(archive: Archive, doc_id: str, limit: int, highlight: Highlig
     home, (terms, copies) = located
     leaves = tuple(pl.Text("body", (term,), (("body", weight),)) for term, weight in terms if weight > 0)
     plan = pl.Plan(pl.AnyOf(leaves) if leaves else pl.Nothing(), archive.ranking.k1, archive.ranking.b)
-    _total, page, _counted = archive._ranked(
+    _total, page, _counted = ranked(
+        archive,
         plan,
         "",
         _Filters(),
@@ -98,7 +100,7 @@ def duplicates(archive: Archive, node: q.Node, filters: _Filters, size: int) -> 
     def compute(m: Manifest) -> list[list[Any]]:
         targets = shards_between(m, filters.date_from, filters.date_to)
         jobs = archive._jobs(targets, "duplicates", lambda s: {"plan": plan, "hidden": m.hidden(s), "size": size})
-        return [group for part in archive._executor.run(jobs) for group in part]
+        return [group for part in archive._run(jobs) for group in part]
 
     groups: list[list[Any]] = archive._pinned(compute)
     groups.sort(key=lambda g: (-len(g), g[0].date, g[0].id))
@@ -122,7 +124,7 @@ def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
         return None
 
     def compute(m: Manifest) -> list[dict[str, wsh.Spelling]]:
-        return archive._executor.run(archive._jobs(m.shards, "spelling", lambda _s: {"words": words}))
+        return archive._run(archive._jobs(m.shards, "spelling", lambda _s: {"words": words}))
 
     parts = archive._pinned(compute)
     fixes: dict[str, str] = {}

@@ -14,7 +14,7 @@ from typing import Any
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
-__all__ = ["forget", "run_task"]
+__all__ = ["forget", "run_on", "run_task"]
 
 _OPEN: dict[tuple[str, float, float], Index] = {}
 _LOCK = threading.Lock()
@@ -43,7 +43,11 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
         from searchlib.archive.build import build_shard  # the writing side, only where builds run
 
         return build_shard(path, ranking, args["batch"], args["extractor"], args["commit_every"])
-    index = _index(path, ranking)
+    return run_on(_index(path, ranking), kind, args)
+
+
+def run_on(index: Index, kind: str, args: dict[str, Any]) -> Any:
+    """Run read task ``kind`` on an open shard index (a worker's cached one, or the archive's own)."""
     read = index._engine.read
     if kind == "stats":
         return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
