@@ -1,12 +1,13 @@
-"""Candidate name spans of a text, found by one compiled regex per line (the extractor's hot path).
+"""Candidate name spans of a text, found by one compiled regex pass (the extractor's hot path).
 
 A *span* is a maximal run of capitalised words, with the connectors and name particles that
-sit between them ("Bank of England", "Margit van der Sloot", "BBC Radio 4"). The regex finds
-every span of a line in C; Python then walks only the words of each span (not every token of
+sit between them ("Bank of England", "Margit van der Sloot", "BBC Radio 4"), on one line. The
+regex finds every span of the text in C (lone sentence openers such as "The" never match);
+Python then walks only the words of each span (not every token of
 the text) to cut titles ("Secretary of State [Rex Tillerson]"), possessives ("Israel's"),
 "-led"/"-based" suffixes and dates ("Smith May 5") out of it, and records the context the
-kind rules need: the word before and after, whether the span opens its sentence, and whether
-a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
+kind rules need: a place preposition before it, a cue word after it ("border"), whether it
+opens its sentence, and whether a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
 """
 
 from __future__ import annotations

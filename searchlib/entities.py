@@ -1,12 +1,16 @@
-"""Named-entity extraction: a pluggable interface and a rule-based default that needs no model.
+"""Named-entity extraction: a pluggable interface and a rule-based default that needs no model download.
 
-The default, :class:`RuleExtractor`, finds runs of capitalised words in news text and cleans
-them the way a reader would: titles ("Defense Minister") and demonyms ("Belgian") are cut
-off, possessives ("Israel's") are stripped, sentence-initial common words ("The", "He") are
-dropped, acronyms (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to
-the full name the article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer
-(``_gazetteer.py``; generated lists of common given names and surnames, ``_names.py``, and of
-large cities, ``_cities.py``) and context rules; ``EntityKind.OTHER`` when they cannot tell.
+The default, :class:`RuleExtractor`, finds runs of capitalised words in news text (candidate
+spans, ``_spans.py``: one regex pass, Python per span) and cleans them the way a reader
+would: titles ("Defense Minister") and demonyms ("Belgian") are cut off, possessives
+("Israel's") are stripped, sentence-initial common words ("The", "He") are dropped, acronyms
+(IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to the full name the
+article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer (``_gazetteer.py``;
+generated lists of common given names and surnames, ``_names.py``, and of large cities,
+``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell; then a small
+learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
+person, organisation or place per distinct name from those and more cues. Per-mention
+readings are memoised: a name and its context recur across articles.
 """
 
 from __future__ import annotations
