@@ -210,7 +210,7 @@ class RuleExtractor:
         return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
 
 
-def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
+def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | frozenset[str]]]:
     """The names in ``text`` with the rules' kinds, before aliases fold: (entity, its words, its contexts).
 
     The contexts are the cues the kind scorer (``_kinds``) reads beyond the name itself:
@@ -248,22 +248,24 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
         if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
             found[key] = _entity(name, kind)
             words_of.setdefault(key, words)
-        context = contexts.setdefault(key, set())
-        if titled:
-            context.add("ctx=titled")
-        if prep:
-            context.add("ctx=prep")
-        if follower:
-            context.add(f"ctx=next:{follower}")
-        if full is not None:
-            context.add("ctx=surname-alone")
+        if titled or prep or follower or full is not None:
+            context = contexts.setdefault(key, set())
+            if titled:
+                context.add("ctx=titled")
+            if prep:
+                context.add("ctx=prep")
+            if follower:
+                context.add(f"ctx=next:{follower}")
+            if full is not None:
+                context.add("ctx=surname-alone")
         place = _trailing_place(words) if kind is EntityKind.ORG else None
         if place is not None:  # "Texaco Canada Inc" names Canada too
             previous = found.get(place.casefold())
             if previous is None or previous.kind is EntityKind.OTHER:
                 found[place.casefold()] = _entity(place, EntityKind.PLACE)
                 words_of[place.casefold()] = (place,)
-    return [(entity, words_of[key], contexts.get(key, set())) for key, entity in found.items()]
+    none: frozenset[str] = frozenset()
+    return [(entity, words_of[key], contexts.get(key, none)) for key, entity in found.items()]
 
 
 @functools.lru_cache(maxsize=1 << 16)
