@@ -1,9 +1,12 @@
 """Archive benchmark: one index against archives of shards, built from the same corpus.
 
-Measures, side by side in one run: ingest throughput (one index, a 4-shard hash archive, a
-year-sharded archive), and query latency p50/p95 per kind for the one index and for the
+Measures, side by side in one run: ingest throughput (one index with 1 and 2 ingest workers; a
+4-shard hash archive built in this process, on the local process pool and on Dask; a
+year-sharded archive on the pool), and query latency p50/p95 per kind for the one index and for the
 archives searched on the local process pool, in-process ("serial") and on a Dask
-LocalCluster (2 worker processes) when Dask is installed. Date-range kinds touch only the
+LocalCluster (2 worker processes) when Dask is installed; each archive setup also as
+"-remote" (``local_share=False``: every shard task sent to the executor, none ranked in the
+calling process), side by side. Date-range kinds touch only the
 year shards their range covers (pruning); the others touch every shard. Every archive
 answer is checked against the one index's total.
 
@@ -59,10 +62,10 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def _timed_build(make: Callable[[], Any], corpus: Path) -> tuple[Any, float]:
+def _timed_build(make: Callable[[], Any], corpus: Path, **options: Any) -> tuple[Any, float]:
     target = make()
     started = time.perf_counter()
-    report = target.ingest([corpus], commit_every=None)
+    report = target.ingest([corpus], commit_every=None, **options)
     seconds = time.perf_counter() - started
     assert report.skipped == 0, report.problems
     return target, seconds
@@ -91,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3, help="timed passes over the queries")
     parser.add_argument("--shards", type=int, default=4, help="shards of the hash archive")
     parser.add_argument("--no-dask", action="store_true", help="leave out the Dask LocalCluster runs")
+    parser.add_argument(
+        "--query-builds-only",
+        action="store_true",
+        help="build only what the query runs need (one index, the pool-built hash and year archives)",
+    )
     parser.add_argument("--quick", action="store_true", help="600 articles, 5 queries per kind, 1 pass (CI)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -108,38 +116,67 @@ def main(argv: list[str] | None = None) -> int:
         "build_seconds": {},
         "query_ms": {},
     }
+    client = cluster = None
+    if not args.no_dask:
+        try:
+            import distributed
+        except ImportError:
+            print("dask not installed: skipping the Dask runs", file=sys.stderr)
+        else:
+            cluster = distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            )
+            client = distributed.Client(cluster)
     try:
-        index, out["build_seconds"]["index"] = _timed_build(lambda: searchlib.Index.create(work / "one"), corpus)
-        hashed, out["build_seconds"][f"archive-hash{args.shards}"] = _timed_build(
-            lambda: searchlib.Archive.create(work / "hash", shard_by="hash", shards=args.shards, executor="serial"),
+        builds = out["build_seconds"]
+        index, builds["index"] = _timed_build(lambda: searchlib.Index.create(work / "one"), corpus)
+        if not args.query_builds_only:
+            two, builds["index-2-workers"] = _timed_build(
+                lambda: searchlib.Index.create(work / "two"), corpus, workers=2
+            )
+            two.close()
+            hashed, builds[f"archive-hash{args.shards}-serial"] = _timed_build(
+                lambda: searchlib.Archive.create(
+                    work / "hash-s", shard_by="hash", shards=args.shards, executor="serial"
+                ),
+                corpus,
+            )
+            hashed.close()
+        hashed, builds[f"archive-hash{args.shards}-pool"] = _timed_build(
+            lambda: searchlib.Archive.create(work / "hash", shard_by="hash", shards=args.shards, executor="process"),
             corpus,
         )
-        yearly, out["build_seconds"]["archive-year"] = _timed_build(
-            lambda: searchlib.Archive.create(work / "year", shard_by="year", executor="serial"), corpus
+        hashed.close()
+        if client is not None and not args.query_builds_only:
+            hashed, builds[f"archive-hash{args.shards}-dask"] = _timed_build(
+                lambda: searchlib.Archive.create(work / "hash-d", shard_by="hash", shards=args.shards, executor=client),
+                corpus,
+            )
+            hashed.close()
+        yearly, builds["archive-year-pool"] = _timed_build(
+            lambda: searchlib.Archive.create(work / "year", shard_by="year", executor="process"), corpus
         )
         out["year_shards"] = len(yearly.manifest.shards)
-        hashed.close()
         yearly.close()
+        h = f"hash{args.shards}"
         setups: dict[str, Callable[[], Any]] = {
             "index": lambda: index,
-            f"hash{args.shards}-serial": lambda: searchlib.Archive.open(work / "hash", executor="serial"),
-            f"hash{args.shards}-pool": lambda: searchlib.Archive.open(work / "hash", executor="process"),
+            f"{h}-serial": lambda: searchlib.Archive.open(work / "hash", executor="serial"),
+            f"{h}-pool": lambda: searchlib.Archive.open(work / "hash", executor="process"),
+            f"{h}-pool-remote": lambda: searchlib.Archive.open(work / "hash", executor="process", local_share=False),
             "year-serial": lambda: searchlib.Archive.open(work / "year", executor="serial"),
             "year-pool": lambda: searchlib.Archive.open(work / "year", executor="process"),
+            "year-pool-remote": lambda: searchlib.Archive.open(work / "year", executor="process", local_share=False),
         }
-        client = None
-        if not args.no_dask:
-            try:
-                import distributed
-            except ImportError:
-                print("dask not installed: skipping the Dask runs", file=sys.stderr)
-            else:
-                cluster = distributed.LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-                )
-                client = distributed.Client(cluster)
-                setups[f"hash{args.shards}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
-                setups["year-dask"] = lambda: searchlib.Archive.open(work / "year", executor=client)
+        if client is not None:
+            setups[f"{h}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
+            setups[f"{h}-dask-remote"] = lambda: searchlib.Archive.open(
+                work / "hash", executor=client, local_share=False
+            )
+            setups["year-dask"] = lambda: searchlib.Archive.open(work / "year", executor=client)
+            setups["year-dask-remote"] = lambda: searchlib.Archive.open(
+                work / "year", executor=client, local_share=False
+            )
         reference: list[int] | None = None
         for name, open_it in setups.items():
             target = open_it()
@@ -154,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             if target is not index:
                 target.close()
         index.close()
-        if client is not None:
+    finally:
+        if client is not None and cluster is not None:
             client.close()
             cluster.close()
-    finally:
         shutil.rmtree(work, ignore_errors=True)
     _print(out)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -170,9 +207,10 @@ def main(argv: list[str] | None = None) -> int:
 def _print(out: dict[str, Any]) -> None:
     n = out["articles"]
     print(f"## archive benchmark: {n} articles, {out['queries_per_kind']} queries/kind x {out['reps']} passes")
-    print("\n| build | seconds | articles/s |\n| --- | --- | --- |")
+    print("\n| build | seconds | articles/s | vs one index |\n| --- | --- | --- | --- |")
+    base = out["build_seconds"]["index"]
     for name, seconds in out["build_seconds"].items():
-        print(f"| {name} | {seconds:.1f} | {n / seconds:.0f} |")
+        print(f"| {name} | {seconds:.1f} | {n / seconds:.0f} | {base / seconds:.2f}x |")
     setups = list(out["query_ms"])
     print("\nquery ms, p50 / p95 (ratio of p50 to the one index)\n")
     print("| kind | " + " | ".join(setups) + " |")

@@ -17,7 +17,8 @@ from typing import NoReturn, TextIO, TypedDict
 import attrs
 
 from searchlib import __version__
-from searchlib.archive import Archive, is_archive
+from searchlib.archive import Archive, Searchable, is_archive, open_any
+from searchlib.archive.executor import DaskExecutor, ProcessExecutor
 from searchlib.check import check_index
 from searchlib.display import (
     format_article,
@@ -147,19 +148,22 @@ def _filters(args: argparse.Namespace) -> _Filters:
     return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
 
 
-def _open_any(args: argparse.Namespace) -> Index | Archive:
+def _open_any(args: argparse.Namespace) -> Searchable:
     """The index or archive named on the command line (archives on Dask with ``--scheduler``)."""
     path = resolve_index_path(args.index)
-    if not is_archive(path):
-        return Index.open(path)
     scheduler = getattr(args, "scheduler", None)
-    if scheduler is None:
-        return Archive.open(path, executor="serial")
+    if scheduler is None or not is_archive(path):
+        return open_any(path)
+    return Archive.open(path, executor=_dask(scheduler))
+
+
+def _dask(scheduler: str) -> DaskExecutor:
+    """Shard tasks on the Dask scheduler at ``scheduler`` (``--scheduler``); the client closes with the archive."""
     try:
         from distributed import Client
     except ImportError:
         raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
-    return Archive.open(path, executor=Client(scheduler))  # type: ignore[no-untyped-call]
+    return DaskExecutor(Client(scheduler), owns_client=True)  # type: ignore[no-untyped-call]
 
 
 def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Namespace) -> IngestReport:
@@ -180,15 +184,25 @@ def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Na
 
 
 def cmd_index_archive(args: argparse.Namespace, out: TextIO) -> int:
-    """``index --shard-by``, or ``index`` into an existing archive."""
+    """``index --shard-by``, or ``index`` into an existing archive: shards built in parallel.
+
+    On the local process pool (``--workers N`` processes, default one per core), or on the
+    Dask cluster at ``--scheduler ADDRESS``.
+    """
     path = resolve_index_path(args.index)
     extractor = _extractor(args.extractor, args.spacy_model)
+    executor = _dask(args.scheduler) if args.scheduler else ProcessExecutor(args.workers or None)
     if args.overwrite or not is_archive(path):
         archive = Archive.create(
-            path, shard_by=args.shard_by or "year", shards=args.shards, overwrite=args.overwrite, extractor=extractor
+            path,
+            shard_by=args.shard_by or "year",
+            shards=args.shards,
+            overwrite=args.overwrite,
+            extractor=extractor,
+            executor=executor,
         )
     else:
-        archive = Archive.open(path, extractor=extractor, executor="serial")
+        archive = Archive.open(path, extractor=extractor, executor=executor)
     with archive:
         report = _ingest_with_progress(archive.ingest, args)
         out.write(format_report(report) + "\n")
@@ -272,8 +286,7 @@ COMPLETION_ENTITIES = 500
 
 
 def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
-    path = resolve_index_path(args.index)
-    with Index.open(path) as ix:
+    with _open_any(args) as ix:
         interactive = sys.stdin.isatty() and out is sys.stdout
         reader = None
         if interactive:  # history across sessions, completion, Ctrl-C clears the line
@@ -319,7 +332,7 @@ def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         results = ix.more_like_this(args.id, limit=args.limit)
     if args.json:
         out.write(_results_json(results) + "\n")
@@ -329,7 +342,7 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         found = ix.duplicates(
             args.query,
             size=args.size,
@@ -403,7 +416,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    report = Index.upgrade(resolve_index_path(args.index))
+    path = resolve_index_path(args.index)
+    workers = args.workers
+    if not workers:  # as index's default: one per core (up to 4) for more than 20 MB
+        with contextlib.suppress(OSError):
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
+    report = Index.upgrade(path, workers=max(workers, 1))
     if args.json:
         indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
         summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}
@@ -436,7 +455,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         article = ix.get(args.id)
     if article is None:
         _error(f"no article with id {args.id!r}")
@@ -449,7 +468,7 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with open_any(resolve_index_path(args.index)) as ix:
         deleted = ix.delete(*args.ids)
     if args.json:
         out.write(json.dumps({"deleted": deleted, "requested": len(set(args.ids))}) + "\n")
@@ -485,7 +504,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     from searchlib.export import export_lines
 
-    with Index.open(resolve_index_path(args.index)) as ix:
+    with _open_any(args) as ix:
         lines = export_lines(
             ix,
             args.query,
@@ -572,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, default=0, metavar="N", help="indexing processes (default: one per core for >20 MB)"
     )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="build an archive's shards on this Dask scheduler")
     p.set_defaults(func=cmd_index)
 
     filters = _Parser(add_help=False)
@@ -685,6 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
         "one by one.",
     )
     p.add_argument("index", help=index_help + " (or an archive)")
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="rebuilding processes (default: one per core for >20 MB)"
+    )
     p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import attrs
 
-from searchlib.index import Index
+from searchlib.archive import Searchable
 from searchlib.models import Article, Sort
 
 __all__ = ["CSV_COLUMNS", "EXPORT_BATCH", "ExportFormat", "article_json", "export_lines", "to_jsonable"]
@@ -62,7 +62,7 @@ def article_json(article: Article) -> dict[str, Any]:
 
 
 def export_lines(
-    ix: Index,
+    ix: Searchable,
     query: str = "",
     *,
     fmt: ExportFormat = "jsonl",

@@ -10,6 +10,7 @@ from typing import TextIO, TypedDict
 
 import attrs
 
+from searchlib.archive import Searchable
 from searchlib.display import (
     format_article,
     format_duplicates,
@@ -20,7 +21,6 @@ from searchlib.display import (
     format_timeline,
 )
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.index import Index
 from searchlib.models import DateBucket, Recency, Results, Sort
 from searchlib.render import neutralise_controls
 
@@ -52,7 +52,7 @@ Ctrl-C clears the line; Tab completes commands, fields and entity names (with pr
 FALLBACK_EXAMPLES = ("hostage talks", '"wage talks"', "entity:Hamas", "date:2025-05")
 
 
-def example_queries(index: Index) -> tuple[str, ...]:
+def example_queries(index: Searchable) -> tuple[str, ...]:
     """Example queries that find something in ``index``: a frequent title word, a phrase, its top entity, a month.
 
     Each is checked against the index; the README's examples stand in for any that find nothing.
@@ -123,7 +123,7 @@ class Session:
 
 
 class _Repl:
-    def __init__(self, index: Index, out: TextIO, color: bool, limit: int, width: int | None = None) -> None:
+    def __init__(self, index: Searchable, out: TextIO, color: bool, limit: int, width: int | None = None) -> None:
         self.index = index
         self.out = out
         self.color = color
@@ -356,7 +356,7 @@ class _Repl:
 
 
 def run_repl(
-    index: Index,
+    index: Searchable,
     *,
     stdin: TextIO,
     stdout: TextIO,

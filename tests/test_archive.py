@@ -141,17 +141,50 @@ def test_date_filters_prune_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with _build(tmp_path / "a", "year", 0, articles) as archive:
         assert archive.manifest.shards == ("2023", "2024", "2025")
         seen: list[tuple[str, str]] = []
-        real = archive._executor.run
+        real = archive._run
 
         def spy(jobs: Any) -> Any:
             seen.extend((j.kind, j.shard) for j in jobs)
             return real(jobs)
 
-        monkeypatch.setattr(archive._executor, "run", spy)
+        monkeypatch.setattr(archive, "_run", spy)
         archive.search("strike", date_from="2024-01-01", date_to="2024-12-31")
         # One round of shard tasks: statistics are summed in this process (over every shard, so
         # scores stay global) and the small page's articles come back with the ranking.
         assert seen == [("rank", "2024")]
+
+
+class _Remote:
+    """An executor standing for a pool or a cluster: runs jobs in this process, remembers them."""
+
+    def __init__(self) -> None:
+        self.shards: list[str] = []
+
+    def run(self, jobs: Any) -> list[Any]:
+        from searchlib.archive import tasks
+
+        self.shards += [j.shard for j in jobs]
+        return [tasks.run_task(j.path, j.ranking, j.kind, j.args) for j in jobs]
+
+    def close(self) -> None:
+        pass
+
+
+def test_calling_process_takes_one_shard_of_each_round(tmp_path: Path) -> None:
+    articles = [_article(i, [0, i % 5], i * 40, []) for i in range(20)]
+    remote = _Remote()
+    with Archive.create(tmp_path / "a", shard_by="year", executor=remote) as archive, Index.in_memory() as ix:
+        archive.add(*articles)
+        ix.add(*articles)
+        assert_same_search(ix, archive, "strike", date_from="2024-01-01", date_to="2024-12-31")
+        assert remote.shards == []  # one shard to rank: no task round trip at all
+        assert_same_search(ix, archive, "strike", limit=3)
+        assert remote.shards == ["2024", "2025"]  # "2023" ranked here, meanwhile
+    with Archive.open(tmp_path / "a", executor=remote, local_share=False) as archive, Index.in_memory() as ix:
+        ix.add(*articles)
+        remote.shards.clear()
+        assert_same_search(ix, archive, "strike", date_from="2024-01-01", date_to="2024-12-31")
+        assert remote.shards == ["2024"]
 
 
 @pytest.mark.parametrize("with_rank", [200, 0])
@@ -159,21 +192,21 @@ def test_page_articles_fetched_with_ranking_or_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_rank: int
 ) -> None:
     """Small pages come back with the ranking round; larger ones take a fetching round; same answers."""
-    from searchlib.archive import archive as archive_module
+    from searchlib.archive import ranking
 
-    monkeypatch.setattr(archive_module, "FETCH_WITH_RANK", with_rank)
+    monkeypatch.setattr(ranking, "FETCH_WITH_RANK", with_rank)
     articles = [_article(i, [0, i % 5], i * 40, [i % 3]) for i in range(20)]
     ix = Index.create(tmp_path / "one")
     ix.add(*articles)
     with ix, _build(tmp_path / "a", "year", 0, articles) as archive:
         kinds: list[str] = []
-        real = archive._executor.run
+        real = archive._run
 
         def spy(jobs: Any) -> Any:
             kinds.extend(j.kind for j in jobs)
             return real(jobs)
 
-        monkeypatch.setattr(archive._executor, "run", spy)
+        monkeypatch.setattr(archive, "_run", spy)
         for kw in [{"limit": 3}, {"offset": 4, "limit": 5}, {"sort": Sort.NEWEST, "limit": 4}]:
             assert_same_search(ix, archive, "strike", **kw)
         assert ("fetch" in kinds) == (with_rank == 0)

@@ -18,12 +18,27 @@ import numpy.typing as npt
 
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import search as ws
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
 from searchlib.plan import Plan
 
-__all__ = ["RankedPage", "background", "date_counts", "entity_names", "live_ids", "matches", "rank", "related_counts"]
+__all__ = [
+    "RankedPage",
+    "Spelling",
+    "background",
+    "date_counts",
+    "duplicate_groups",
+    "entity_names",
+    "held",
+    "like_terms",
+    "live_ids",
+    "matches",
+    "rank",
+    "related_counts",
+    "spelling",
+]
 
 ALL = 1 << 40
 """A facet size that keeps every value (the archive cuts the merged counts)."""
@@ -107,8 +122,8 @@ def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: Da
     if not len(docs):
         return {}, {}, {}, {}
     found = snap.facets(docs, bucket, ALL)
-    entities = {f.value.casefold(): f.count for f in found.entities}
-    names = {f.value.casefold(): f.value for f in found.entities}
+    entities = {sch.entity_key(f.value): f.count for f in found.entities}
+    names = {sch.entity_key(f.value): f.value for f in found.entities}
     return entities, names, {f.value: f.count for f in found.dates}, {f.value: f.count for f in found.sources}
 
 
@@ -156,3 +171,73 @@ def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:
         return []
     ids, dates, live = snap.ids(), snap.dates(), snap.live()
     return [(str(ids[d]), sch.key_date(int(dates[d]))) for d in np.flatnonzero(live).tolist()]
+
+
+def held(snap: ColumnarSnapshot, ids: Sequence[str]) -> list[str]:
+    """Which of ``ids`` this shard's live documents hold (an archive build's move detection)."""
+    if snap.size == 0 or not ids:
+        return []
+    mine = snap.ids().astype(str)[snap.live()]
+    return [str(i) for i in np.intersect1d(mine, np.array(ids, dtype=str))]
+
+
+def like_terms(
+    snap: ColumnarSnapshot, doc_id: str, numterms: int
+) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]] | None:
+    """(the most distinctive body terms of ``doc_id`` with their weights, ids of its near-duplicates).
+
+    The terms are those :func:`searchlib._whoosh.search.more_like` searches for, picked with
+    this shard's statistics; ``None`` when the shard has no such article.
+    """
+    docnum = snap.searcher.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    body = bytes(snap.searcher.reader().column_reader("body_text")[docnum]).decode("utf-8")
+    terms = snap.searcher.key_terms_from_text("body", body, numterms=numterms, normalize=True)
+    return tuple((str(t), float(w)) for t, w in terms), snap._copies(int(docnum))
+
+
+def duplicate_groups(
+    snap: ColumnarSnapshot, plan: Plan | None, hidden: Collection[str], size: int
+) -> list[list[Article]]:
+    """This shard's near-duplicate groups touching ``plan``'s matches (every group: ``None``), largest first.
+
+    ``hidden`` ids are left out of their groups; a group left with one member is dropped.
+    """
+    docs = None if plan is None else matches(snap, plan, hidden)
+    groups = snap.duplicate_groups(docs, size + len(hidden))
+    kept = [[a for a in g if a.id not in hidden] for g in groups]
+    return [g for g in kept if len(g) > 1][:size]
+
+
+@attrs.frozen
+class Spelling:
+    """One shard's view of a word for "did you mean": whether it holds it, else its closest word."""
+
+    present: bool
+    distance: int = 0
+    frequency: int = 0
+    stem: str = ""
+    surface: str | None = None
+
+
+def spelling(snap: ColumnarSnapshot, words: Sequence[str]) -> dict[str, Spelling]:
+    """For each word: held by this shard, or its closest indexed word (edit distance, documents, stem, written form)."""
+    reader = snap.searcher.reader()
+    out: dict[str, Spelling] = {}
+    for word in words:
+        terms = sch.analyze(word)
+        if len(terms) != 1 or len(terms[0]) < 3:
+            continue
+        stem = terms[0]
+        if any(reader.doc_frequency(field, stem) for field in ws.TEXT_FIELDS):
+            out[word] = Spelling(True)
+            continue
+        candidates = list(reader.terms_within("body", stem, 2, prefix=1))
+        if not candidates:
+            continue
+        best = min(candidates, key=lambda t: (ws.edit_distance(t, stem), -reader.doc_frequency("body", t), t))
+        surface = ws._surface_form(snap.searcher, best, word.lower())
+        if surface:
+            out[word] = Spelling(False, ws.edit_distance(best, stem), reader.doc_frequency("body", best), best, surface)
+    return out

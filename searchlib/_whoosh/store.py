@@ -531,6 +531,12 @@ class BackendWriter:
         self._groups: Any = None
         self._reader = raw.reader()
         self.closed = False
+        folder = backend.path
+        if folder is not None and isinstance(raw, FastSegmentWriter):
+            # the new segment's arrays come from the postings as they are written, and merged
+            # segments' from their own sidecars (see _finalize_segment)
+            raw.columns = columnar.ColumnsBuilder()
+            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, {})
 
     def _delete_committed(self, doc_id: str) -> int:
         """Delete the committed copies of ``doc_id``; returns how many there were.
@@ -697,17 +703,22 @@ class BackendWriter:
         gets its arrays here, so no search derives them (see :mod:`.columnar`). The sidecar is
         fsynced like the segment's own files; a crash before the commit leaves both as orphans
         of a segment no table of contents lists, which the next commit's cleanup removes.
+        The arrays are collected while the writer writes its postings, and a merged segment's
+        are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
+        written segment is read back (``columnar.build``) only when they were not collected.
         In-memory indexes build their arrays on first search instead.
         """
         raw = self.raw
         segment = raw._finalize_segment()
         folder = self.backend.path
         if folder is not None:
-            reader = SegmentReader(raw.storage, raw.schema, segment)
-            try:
-                cols = columnar.build(reader)
-            finally:
-                reader.close()
+            cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
+            if cols is None or cols.doc_count != segment.doc_count_all():
+                reader = SegmentReader(raw.storage, raw.schema, segment)
+                try:
+                    cols = columnar.build(reader)
+                finally:
+                    reader.close()
             columnar.save(folder, segment.segment_id(), cols, durable=FSYNC)
         return segment
 

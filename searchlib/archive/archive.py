@@ -2,10 +2,13 @@
 
 Layout: ``ROOT/archive.json`` (the manifest, :mod:`.manifest`) and ``ROOT/shards/NAME/``, each
 a complete searchlib index that ``Index.open`` reads on its own. A search sums every shard's
-statistics in this process (a few look-ups per shard), then runs one round of shard tasks on
-an executor (:mod:`.executor`): each shard the date filters leave ranks its matches with the
-sums, and the best ``offset + limit`` of all shards are merged by (score, article id). A small
-page's articles come back with that round; a larger page fetches only its final articles.
+statistics in this process (a few look-ups per shard), then runs one round of shard tasks
+(:mod:`.ranking`): each shard the date filters leave ranks its matches with the sums, and
+the best ``offset + limit`` of all shards are merged by (score, article id). A small page's
+articles come back with that round; a larger page fetches only its final articles. Rounds
+run on an executor (:mod:`.executor`), this process taking one shard of each (:meth:`Archive._run`).
+Related entities and statistics are in :mod:`.analytics`; similar articles, near-duplicate
+groups and "did you mean" in :mod:`.lookups`; ingest's parallel shard builds in :mod:`.build`.
 
 Readers are pinned to one manifest generation: a query reads the manifest before and after
 asking the shards and asks again when it changed. Writers change the manifest around every
@@ -15,9 +18,10 @@ not at all.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import shutil
-import time
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,27 +29,30 @@ from typing import Any
 import attrs
 
 from searchlib import query as q
+from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
 from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
+from searchlib.archive import build, tasks
 from searchlib.archive.aliases import ArchiveAliases
-from searchlib.archive.executor import Job, ShardExecutor, make_executor
+from searchlib.archive.analytics import archive_stats, related
+from searchlib.archive.executor import Job, SerialExecutor, ShardExecutor, make_executor
+from searchlib.archive.lookups import duplicates, make_hit, more_like_this, suggest
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
+from searchlib.archive.ranking import merge_facets, ranked
 from searchlib.archive.routing import shards_between
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
-from searchlib.engine import Stats
-from searchlib.errors import ArchiveError, IndexExistsError, IngestError
-from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters
-from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.errors import ArchiveError, IndexExistsError
+from searchlib.highlight import HighlightOptions, Matcher
+from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters, _parse
+from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, check_max_chars
 from searchlib.models import (
     Article,
     DateBucket,
+    DuplicateGroup,
     FacetCount,
     Facets,
-    Hit,
     IndexStats,
     Recency,
     RelatedEntity,
@@ -55,14 +62,10 @@ from searchlib.models import (
 )
 from searchlib.plan import ENTITY_FIELDS
 
-__all__ = ["Archive", "ArchiveWriter"]
+__all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 
 READ_ATTEMPTS = 8
 """Times a query is asked again when the manifest changed while it ran."""
-
-FETCH_WITH_RANK = 200
-"""Most articles (page end x shards ranked) the ranking round returns along with its hits;
-larger pages fetch only the final page's articles in a separate round."""
 
 ManifestStamp = tuple[int, int, int]
 """(inode, mtime ns, size) of ``archive.json``: every write replaces the file, so a new inode."""
@@ -81,13 +84,22 @@ class Archive(EntityCuration):
     """
 
     def __init__(
-        self, root: Path, *, executor: Any = None, extractor: Any = None, ranking: Ranking | None = None
+        self,
+        root: Path,
+        *,
+        executor: Any = None,
+        extractor: Any = None,
+        ranking: Ranking | None = None,
+        local_share: bool = True,
     ) -> None:
         self.root = root
+        self.local_share = local_share
         self.ranking = ranking if ranking is not None else Ranking()
         self.extractor = extractor
         self._executor: ShardExecutor = make_executor(executor)
         self._shards: dict[str, Index] = {}
+        self._open_lock = threading.Lock()
+        self._helper: cf.ThreadPoolExecutor | None = None  # waits on the executor while this thread works
         self._aliases = ArchiveAliases(root)
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
         self._current()  # fail early on a missing or foreign archive
@@ -95,6 +107,7 @@ class Archive(EntityCuration):
     # --- opening ------------------------------------------------------------------------
 
     @classmethod
+    @typed
     def create(
         cls,
         path: str | os.PathLike[str],
@@ -105,12 +118,15 @@ class Archive(EntityCuration):
         executor: Any = None,
         extractor: Any = None,
         ranking: Ranking | None = None,
+        local_share: bool = True,
     ) -> Archive:
         """A new, empty archive in directory ``path``.
 
         ``shard_by``: ``"year"`` or ``"month"`` (shards created as articles of new periods
         arrive) or ``"hash"`` (``shards`` fixed shards by article id). ``executor``:
         ``"process"`` (default, a local process pool), ``"serial"``, or a Dask ``Client``.
+        ``local_share``: this process takes one shard of each round of shard tasks (all of a
+        round of one) rather than sending every task to the executor (see :meth:`_run`).
         """
         root = Path(path)
         manifest = Manifest(scheme=shard_by, hash_shards=shards if shard_by == "hash" else 0)
@@ -125,9 +141,10 @@ class Archive(EntityCuration):
                 Index.create(root / "shards" / name, overwrite=True).close()
             manifest = attrs.evolve(manifest, shards=tuple(names))
         write_manifest(root, manifest)
-        return cls(root, executor=executor, extractor=extractor, ranking=ranking)
+        return cls(root, executor=executor, extractor=extractor, ranking=ranking, local_share=local_share)
 
     @classmethod
+    @typed
     def open(
         cls,
         path: str | os.PathLike[str],
@@ -135,9 +152,10 @@ class Archive(EntityCuration):
         executor: Any = None,
         extractor: Any = None,
         ranking: Ranking | None = None,
+        local_share: bool = True,
     ) -> Archive:
-        """Open the archive at ``path``."""
-        return cls(Path(path), executor=executor, extractor=extractor, ranking=ranking)
+        """Open the archive at ``path`` (options as in :meth:`create`)."""
+        return cls(Path(path), executor=executor, extractor=extractor, ranking=ranking, local_share=local_share)
 
     @property
     def path(self) -> Path:
@@ -171,6 +189,9 @@ class Archive(EntityCuration):
         shards, self._shards = self._shards, {}
         for index in shards.values():
             index.close()
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.shutdown(wait=True)
         self._executor.close()
         forget(self.root)
 
@@ -190,29 +211,36 @@ class Archive(EntityCuration):
         return self.root / "shards" / name
 
     def _shard(self, name: str) -> Index:
-        """This process's handle on shard ``name`` (for writing and id lookups)."""
+        """This process's handle on shard ``name`` (for writing and id lookups); shared by threads."""
         index = self._shards.get(name)
         if index is None:
-            index = self._shards[name] = Index.open(
-                self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
-            )
+            with self._open_lock:
+                index = self._shards.get(name)
+                if index is None:
+                    index = self._shards[name] = Index.open(
+                        self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
+                    )
         return index
 
     # --- writing ------------------------------------------------------------------------
 
+    @typed
     def writer(self, *, timeout: float = 0.0) -> ArchiveWriter:
         """A writer holding the archive's write lock (waits up to ``timeout`` seconds)."""
         return ArchiveWriter(self, timeout=timeout)
 
+    @typed
     def add(self, *articles: Article, timeout: float = 0.0) -> None:
         with self.writer(timeout=timeout) as w:
             for article in articles:
                 w.add(article)
 
+    @typed
     def delete(self, *ids: str, timeout: float = 0.0) -> int:
         with self.writer(timeout=timeout) as w:
             return sum(w.delete(doc_id) for doc_id in ids)
 
+    @typed
     def ingest(
         self,
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -223,49 +251,24 @@ class Archive(EntityCuration):
         timeout: float = 0.0,
         max_article_chars: int | None = MAX_ARTICLE_CHARS,
     ) -> IngestReport:
-        """Read articles as :meth:`Index.ingest` does and route each to its shard."""
+        """Read articles as :meth:`Index.ingest` does and build every shard they go to in parallel.
+
+        Each shard's articles are written and committed (every ``commit_every`` of them) by
+        one task on the archive's executor: the local process pool by default, a Dask
+        cluster, or this process with ``executor="serial"`` (see :mod:`searchlib.archive.build`).
+        A shard that fails is named in an :class:`ArchiveError` after the others committed.
+        """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        started = time.perf_counter()
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        problems: list[IngestProblem] = []
-        skipped = read = pending = 0
-        last: list[IngestProgress] = []
-
-        def track(event: IngestProgress) -> None:
-            last[:] = [event]
-            if progress is not None:
-                progress(event)
-
-        writer = self.writer(timeout=timeout)
-        try:
-            for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
-                if isinstance(record, IngestProblem):
-                    if strict:
-                        raise IngestError(record.reason, path=record.path, line=record.line)
-                    skipped += 1
-                    if len(problems) < IngestReport.MAX_PROBLEMS:
-                        problems.append(record)
-                    continue
-                read += 1
-                counts[writer._write(record, force=False)] += 1
-                pending += 1
-                if commit_every is not None and pending >= commit_every:
-                    writer.commit()
-                    writer, pending = self.writer(timeout=timeout), 0
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        return IngestReport(
-            files=last[0].files_total if last else 0,
-            read=read,
-            added=counts["added"],
-            updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            skipped=skipped,
-            problems=tuple(problems),
-            seconds=time.perf_counter() - started,
+        check_max_chars(max_article_chars)
+        return build.ingest(
+            self,
+            paths,
+            strict=strict,
+            progress=progress,
+            commit_every=commit_every,
+            timeout=timeout,
+            max_article_chars=max_article_chars,
         )
 
     # --- the alias table ------------------------------------------------------------------
@@ -288,6 +291,33 @@ class Archive(EntityCuration):
     def _jobs(self, shards: Iterable[str], kind: str, args: Callable[[str], dict[str, Any]]) -> list[Job]:
         return [Job(s, str(self._shard_path(s)), self.ranking, kind, args(s)) for s in shards]
 
+    def _run(self, jobs: Sequence[Job]) -> list[Any]:
+        """Every read job's result, in order; part of the work runs in this process.
+
+        This process holds every shard open already (it sums their statistics), so a round
+        of one job runs here with no task round trip at all (a date filter that leaves one
+        shard), and in a round of several the first job runs here while the executor runs
+        the rest. With the ``"serial"`` executor every job runs on these handles (a shard
+        is opened once per process, not once more for the tasks).
+        """
+        if not jobs:
+            return []
+        if isinstance(self._executor, SerialExecutor) or (len(jobs) == 1 and self.local_share):
+            return [tasks.run_on(self._shard(j.shard), j.kind, j.args) for j in jobs]
+        if not self.local_share:
+            return self._executor.run(jobs)
+        with self._open_lock:
+            if self._helper is None:
+                self._helper = cf.ThreadPoolExecutor(1, thread_name_prefix="searchlib-archive")
+            helper = self._helper
+        rest = helper.submit(self._executor.run, jobs[1:])
+        try:
+            here = tasks.run_on(self._shard(jobs[0].shard), jobs[0].kind, jobs[0].args)
+        except BaseException:
+            rest.cancel()
+            raise
+        return [here, *rest.result()]
+
     def _pinned(self, compute: Callable[[Manifest], Any]) -> Any:
         """``compute`` against one manifest generation; again if a writer changed it meanwhile."""
         for _attempt in range(READ_ATTEMPTS):
@@ -299,23 +329,7 @@ class Archive(EntityCuration):
             f"the archive at {self.root} changed during each of {READ_ATTEMPTS} attempts to read it", path=self.root
         )
 
-    def _stats(self, m: Manifest, plan: Any, query: str) -> Stats:
-        """The statistics of every shard in ``m``, summed, gathered in this process.
-
-        Collecting them is a few dictionary look-ups per shard (each commit's snapshot keeps
-        its document frequencies, counts and field lengths), far cheaper than a round of
-        shard tasks, so only the ranking round goes to the executor.
-        """
-        stats = Stats(0, {}, {})
-        for name in m.shards:
-            engine = self._shard(name)._engine
-
-            def collect(engine: Any = engine) -> Stats:
-                return engine.read("archive stats", lambda snap: snap.collect_stats(plan))  # type: ignore[no-any-return]
-
-            stats = stats.merged(self._shard(name)._guard(query, collect))
-        return stats
-
+    @typed
     def get(self, doc_id: str) -> Article | None:
         """The stored article with ``doc_id``, or ``None``."""
 
@@ -331,6 +345,7 @@ class Archive(EntityCuration):
 
         return self._pinned(compute)  # type: ignore[no-any-return]
 
+    @typed
     def search(
         self,
         query: str = "",
@@ -349,6 +364,7 @@ class Archive(EntityCuration):
         facet_size: int = 10,
         collapse_duplicates: bool = False,
         recency: Recency | None = None,
+        lenient: bool = False,
     ) -> Results:
         """As :meth:`Index.search`, over every shard the date filters leave.
 
@@ -356,7 +372,8 @@ class Archive(EntityCuration):
         broken by article id. Near-duplicates are grouped within a shard.
         """
         table = self.aliases
-        node, entities = widen_query(table, q.parse(query), entities)
+        parsed, notice = _parse(query, lenient)
+        node, entities = widen_query(table, parsed, entities)
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
         if page is not None:
@@ -370,70 +387,26 @@ class Archive(EntityCuration):
         sort = Sort(sort)
         bucket = DateBucket(facet_bucket) if facets else None
 
-        def compute(
-            m: Manifest, fetched: dict[str, Article]
-        ) -> tuple[int, list[tuple[float, str, int, tuple[str, ...], str]], Any]:
-            """Rank on every target shard; with a small page, ``fetched`` gets the hits' articles."""
-            targets = shards_between(m, filters.date_from, filters.date_to)
-            if not targets:
-                return 0, [], [] if bucket else None
-            stats: Stats | None = None
-            if (sort is Sort.SCORE or recency is not None) and limit:
-                stats = self._stats(m, plan, query)
-            fetch = limit > 0 and (offset + limit) * len(targets) <= FETCH_WITH_RANK
-            pages: list[wsh.RankedPage] = self._executor.run(
-                self._jobs(
-                    targets,
-                    "rank",
-                    lambda s: {
-                        "plan": plan,
-                        "query": query,
-                        "stats": stats,
-                        "sort": sort,
-                        "wanted": offset + limit,
-                        "collapse": collapse_duplicates,
-                        "recency": recency,
-                        "facets": bucket,
-                        "hidden": m.hidden(s),
-                        "fetch": fetch,
-                    },
-                )
-            )
-            fetched.update((a.id, a) for p in pages for a in p.articles)
-            merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
-            if sort is Sort.SCORE:
-                merged.sort(key=lambda h: (-h[0], h[1]))
-            elif sort is Sort.NEWEST:
-                merged.sort(key=lambda h: (-h[2], h[1]))
-            else:
-                merged.sort(key=lambda h: (h[2], h[1]))
-            return sum(p.total for p in pages), merged[offset : offset + limit], [p.facets for p in pages]
-
-        def fetch(m: Manifest) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
-            found: dict[str, Article] = {}
-            total, page_hits, counted = compute(m, found)
-            by_shard: dict[str, list[str]] = {}
-            for hit in page_hits:
-                if hit[1] not in found:
-                    by_shard.setdefault(hit[4], []).append(hit[1])
-            names = list(by_shard)
-            fetched = self._executor.run(self._jobs(names, "fetch", lambda s: {"ids": by_shard[s]})) if names else []
-            for articles in fetched:
-                found.update((a.id, a) for a in articles if a is not None)
-            missing = [h[1] for h in page_hits if h[1] not in found]
-            if missing:
-                raise ArchiveError(f"articles {missing[:3]} vanished between ranking and fetching", path=self.root)
-            return total, [(h[0], found[h[1]], h[3]) for h in page_hits], counted
-
-        total, page_hits, counted = self._pinned(fetch)
+        total, page_hits, counted = ranked(
+            self,
+            plan,
+            query,
+            filters,
+            sort=sort,
+            offset=offset,
+            limit=limit,
+            collapse=collapse_duplicates,
+            recency=recency,
+            bucket=bucket,
+        )
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
+            attrs.evolve(make_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
             for i, (score, article, copies) in enumerate(page_hits)
         )
         facet_value = None
         if bucket is not None:
-            raw = _merge_facets(counted, bucket, 2 * facet_size + 10)  # as many raw names as one index folds
+            raw = merge_facets(counted, bucket, 2 * facet_size + 10)  # as many raw names as one index folds
 
             def count(both: q.Node) -> int:
                 both_plan = self.ranking.plan(both, filters)
@@ -441,14 +414,17 @@ class Archive(EntityCuration):
                 def on(m: Manifest) -> int:
                     targets = shards_between(m, filters.date_from, filters.date_to)
                     jobs = self._jobs(targets, "count", lambda s: {"plan": both_plan, "hidden": m.hidden(s)})
-                    return sum(self._executor.run(jobs))
+                    return sum(self._run(jobs))
 
                 return int(self._pinned(on))
 
             folded = fold_entity_facets(table, raw.entities, node, facet_size, count)
             facet_value = attrs.evolve(raw, entities=folded, sources=raw.sources[:facet_size])
-        return Results(query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value)
+        return Results(
+            query=query, total=total, hits=hits, offset=offset, limit=limit, facets=facet_value, notice=notice
+        )
 
+    @typed
     def facets(
         self,
         query: str = "",
@@ -459,10 +435,12 @@ class Archive(EntityCuration):
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
         size: int = 10,
+        lenient: bool = False,
     ) -> Facets:
         """Top entities, counts per date bucket and sources over every match, as :meth:`Index.facets`."""
         results = self.search(
             query,
+            lenient=lenient,
             date_from=date_from,
             date_to=date_to,
             entities=entities,
@@ -476,6 +454,7 @@ class Archive(EntityCuration):
         assert results.facets is not None
         return results.facets
 
+    @typed
     def timeline(
         self,
         query: str = "",
@@ -485,9 +464,10 @@ class Archive(EntityCuration):
         entities: Sequence[str] = (),
         source: str | None = None,
         bucket: DateBucket = DateBucket.MONTH,
+        lenient: bool = False,
     ) -> Timeline:
         """Matching articles per day, month or year, zero-filled, as :meth:`Index.timeline`."""
-        node, entities = widen_query(self.aliases, q.parse(query), entities)
+        node, entities = widen_query(self.aliases, _parse(query, lenient)[0], entities)
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
         plan = self.ranking.plan(node, filters)
@@ -496,7 +476,7 @@ class Archive(EntityCuration):
             targets = shards_between(m, filters.date_from, filters.date_to)
             args = {"plan": plan, "bucket": bucket}
             counts: dict[str, int] = {}
-            for part in self._executor.run(self._jobs(targets, "dates", lambda s: {**args, "hidden": m.hidden(s)})):
+            for part in self._run(self._jobs(targets, "dates", lambda s: {**args, "hidden": m.hidden(s)})):
                 for label, n in part.items():
                     counts[label] = counts.get(label, 0) + n
             return counts
@@ -510,6 +490,7 @@ class Archive(EntityCuration):
         labels = bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
         return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
+    @typed
     def related_entities(
         self,
         query: str = "",
@@ -520,125 +501,71 @@ class Archive(EntityCuration):
         source: str | None = None,
         size: int = 10,
         min_count: int = 1,
+        lenient: bool = False,
     ) -> tuple[RelatedEntity, ...]:
         """As :meth:`Index.related_entities`; the background is the whole archive."""
         table = self.aliases
-        node, entities = widen_query(table, q.parse(query), entities)
+        node, entities = widen_query(table, _parse(query, lenient)[0], entities)
         filters = _filters(date_from, date_to, entities, source)
         named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
         named |= {sch.entity_key(name) for name in filters.entities}
         plan = self.ranking.plan(node, filters)
 
         def compute(m: Manifest) -> list[RelatedEntity]:
-            targets = shards_between(m, filters.date_from, filters.date_to)
-            parts = self._executor.run(self._jobs(targets, "related", lambda s: {"plan": plan, "hidden": m.hidden(s)}))
-            matched = sum(p[0] for p in parts)
-            counts: dict[str, int] = {}
-            display: dict[str, str] = {}
-            aliases: dict[str, set[str]] = {}
-            for _n, c, d, a in parts:
-                for key, n in c.items():
-                    counts[key] = counts.get(key, 0) + n
-                    display.setdefault(key, d[key])
-                    aliases.setdefault(key, set()).update(a[key])
-            keys = [k for k, n in counts.items() if k not in named and aliases[k].isdisjoint(named) and n >= min_count]
-            if not matched or not keys:
-                return []
-            background = dict.fromkeys(keys, 0)
-            total = 0
-            # Like the scoring statistics, the background is look-ups per shard: read here, not a round.
-            parts = [
-                self._shard(name)._engine.read("archive background", lambda snap: wsh.background(snap, keys))
-                for name in m.shards
-            ]
-            for live, part in parts:
-                total += live
-                for key, n in part.items():
-                    background[key] += n
-            total = max(total - _hidden_live(self, m), 1)
-            out = []
-            for key in keys:
-                count = counts[key]
-                bg_n = max(background[key], count)
-                fg, bg = count / matched, bg_n / total
-                score = (fg - bg) * (fg / bg) if fg > bg else 0.0
-                out.append(RelatedEntity(display[key], count, bg_n, score))
-            out.sort(key=lambda r: (-r.score, -r.count, r.name.casefold()))
-            return out[:size]
+            return related(self, m, plan, shards_between(m, filters.date_from, filters.date_to), named, size, min_count)
 
         return shown_related(table, self._pinned(compute), named)
+
+    @typed
+    def more_like_this(
+        self,
+        doc_id: str,
+        *,
+        limit: int = 10,
+        highlight: HighlightOptions | None = HighlightOptions(),  # noqa: B008 - frozen, shared safely
+    ) -> Results:
+        """Articles most similar to the one with ``doc_id``, from every shard (see README: archives).
+
+        Its own near-duplicates are left out. Raises ``DocumentNotFoundError`` for an unknown id.
+        """
+        return more_like_this(self, doc_id, limit, highlight)
+
+    @typed
+    def duplicates(
+        self,
+        query: str = "",
+        *,
+        date_from: DateLike = None,
+        date_to: DateLike = None,
+        entities: Sequence[str] = (),
+        source: str | None = None,
+        size: int = 20,
+    ) -> tuple[DuplicateGroup, ...]:
+        """Groups of near-duplicate articles, largest first, as :meth:`Index.duplicates`; grouped within a shard."""
+        node, entities = widen_query(self.aliases, q.parse(query), entities)
+        return duplicates(self, node, _filters(date_from, date_to, entities, source), size)
+
+    @typed
+    def suggest(self, query: str, *, lenient: bool = False) -> str | None:
+        """As :meth:`Index.suggest`: words no shard holds replaced by the closest word any shard holds."""
+        return suggest(self, query, lenient)
 
     def stats(self) -> IndexStats:
         """Totals over every shard; ``entities`` counts distinct canonical names archive-wide."""
 
-        def compute(m: Manifest) -> IndexStats:
-            parts = self._executor.run(self._jobs(m.shards, "info", lambda _s: {}))
-            table = self._aliases.table(m)
-            firsts = [st.first_date for st, _k in parts if st.first_date is not None]
-            lasts = [st.last_date for st, _k in parts if st.last_date is not None]
-            shown: dict[str, str | None] = {}
-            for _st, names in parts:
-                for key, name in names.items():
-                    if key not in shown:
-                        shown[key] = table.display(name)
-            keys = {sch.entity_key(name) for name in shown.values() if name is not None}
-            return IndexStats(
-                path=str(self.root),
-                documents=sum(st.documents for st, _k in parts) - _hidden_live(self, m),
-                segments=sum(st.segments for st, _k in parts),
-                size_bytes=sum(st.size_bytes for st, _k in parts),
-                first_date=min(firsts) if firsts else None,
-                last_date=max(lasts) if lasts else None,
-                entities=len(keys),
-                generation=m.generation,
-                aliases=len(table.learned) + len(table.merged) + len(table.renamed),
-                blocked=len(table.blocked),
-            )
-
-        return self._pinned(compute)  # type: ignore[no-any-return]
+        return self._pinned(lambda m: archive_stats(self, m))  # type: ignore[no-any-return]
 
 
-def _hidden_live(archive: Archive, m: Manifest) -> int:
-    """Copies a move in flight has made redundant (counted in a shard, invisible to readers)."""
-    return sum(
-        1 for doc_id, home in m.moving.items() for name in m.shards if name != home and archive._shard(name).get(doc_id)
-    )
+Searchable = Index | Archive
+"""What the REPL, the web server and exports read: one index or an archive of shards."""
 
 
-def _hit(
-    rank: int, score: float, article: Article, matchers: tuple[Matcher, Matcher], options: HighlightOptions | None
-) -> Hit:
-    if options is None:
-        return Hit(rank=rank, score=score, article=article)
-    body = select_snippets(article.body, matchers[0], options)
-    title = mark_all(article.title, matchers[1], field="title")
-    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
+def open_any(path: str | os.PathLike[str], *, executor: Any = "serial") -> Searchable:
+    """The archive at ``path`` if it holds an archive manifest, else the index there.
 
-
-def _merge_facets(parts: Sequence[Any], bucket: DateBucket, size: int) -> Facets:
-    entities: dict[str, int] = {}
-    display: dict[str, str] = {}
-    dates: dict[str, int] = {}
-    sources: dict[str, int] = {}
-    for part in parts:
-        if part is None:
-            continue
-        ents, names, ds, srcs = part
-        for key, n in ents.items():
-            entities[key] = entities.get(key, 0) + n
-            display.setdefault(key, names[key])
-        for key, n in ds.items():
-            dates[key] = dates.get(key, 0) + n
-        for key, n in srcs.items():
-            sources[key] = sources.get(key, 0) + n
-
-    def top(counter: dict[str, int], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
-        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
-        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
-
-    return Facets(
-        entities=top(entities, display),
-        dates=tuple(FacetCount(k, n) for k, n in sorted(dates.items())),
-        sources=top(sources),
-        date_bucket=bucket,
-    )
+    ``executor`` as in :meth:`Archive.open` (default ``"serial"``: shard tasks in the calling
+    thread, which suits a REPL or a web server whose requests already run in threads).
+    """
+    if is_archive(path):
+        return Archive.open(path, executor=executor)
+    return Index.open(path)

@@ -36,6 +36,8 @@ class Job:
     ranking: Ranking
     kind: str
     args: dict[str, Any]
+    pinned: bool = True
+    """Run on the shard's own worker (Dask); ``False`` lets the scheduler balance (builds)."""
 
 
 class ShardExecutor(Protocol):
@@ -123,8 +125,10 @@ class DaskExecutor:
     :class:`ArchiveError`. Workers must see the archive at the same path (a shared disk).
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, owns_client: bool = False) -> None:
         self.client = client
+        self.owns_client = owns_client
+        """Close the client with the archive (the CLI's own client); a caller's client stays open."""
         self._known: tuple[float, list[str]] = (0.0, [])
 
     def _worker_for(self, shard: str, workers: list[str]) -> str:
@@ -159,9 +163,8 @@ class DaskExecutor:
                 j.ranking,
                 j.kind,
                 j.args,
-                workers=[self._worker_for(j.shard, workers)],
-                allow_other_workers=True,
                 pure=False,
+                **({"workers": [self._worker_for(j.shard, workers)], "allow_other_workers": True} if j.pinned else {}),
             )
             for j in jobs
         ]
@@ -178,7 +181,8 @@ class DaskExecutor:
         return out
 
     def close(self) -> None:
-        pass
+        if self.owns_client:
+            self.client.close()
 
 
 def make_executor(executor: Any) -> ShardExecutor:

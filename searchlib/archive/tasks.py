@@ -14,7 +14,7 @@ from typing import Any
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
-__all__ = ["forget", "run_task"]
+__all__ = ["forget", "run_on", "run_task"]
 
 _OPEN: dict[tuple[str, float, float], Index] = {}
 _LOCK = threading.Lock()
@@ -39,7 +39,15 @@ def forget(root: Path) -> None:
 
 def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> Any:
     """Run task ``kind`` on the shard index at ``path`` (see :mod:`searchlib.archive.archive`)."""
-    index = _index(path, ranking)
+    if kind == "build":
+        from searchlib.archive.build import build_shard  # the writing side, only where builds run
+
+        return build_shard(path, ranking, args["batch"], args["extractor"], args["commit_every"])
+    return run_on(_index(path, ranking), kind, args)
+
+
+def run_on(index: Index, kind: str, args: dict[str, Any]) -> Any:
+    """Run read task ``kind`` on an open shard index (a worker's cached one, or the archive's own)."""
     read = index._engine.read
     if kind == "stats":
         return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
@@ -58,6 +66,12 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
         return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
     if kind == "info":
         return index.stats(), read("archive entities", wsh.entity_names)
+    if kind == "duplicates":
+        return read(
+            "archive duplicates", lambda snap: wsh.duplicate_groups(snap, args["plan"], args["hidden"], args["size"])
+        )
+    if kind == "spelling":
+        return read("archive suggest", lambda snap: wsh.spelling(snap, args["words"]))
     if kind == "count":
         return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
     raise ValueError(f"unknown shard task {kind!r}")

@@ -34,7 +34,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from searchlib import Index, QuerySyntaxError
+from searchlib import QuerySyntaxError
+from searchlib.archive import Searchable
 from searchlib.web.params import BadRequest
 
 __all__ = ["LOOPBACK_HOSTS", "Busy", "IndexGate", "create_app", "gate"]
@@ -68,7 +69,7 @@ class IndexGate:
     export takes a place per batch, so a slow download never holds one for long.
     """
 
-    def __init__(self, ix: Index, *, max_pending: int = 8) -> None:
+    def __init__(self, ix: Searchable, *, max_pending: int = 8) -> None:
         if max_pending < 1:
             raise ValueError("max_pending must be at least 1")
         self._ix = ix
@@ -85,13 +86,13 @@ class IndexGate:
             self._pending.release()
 
     @contextlib.contextmanager
-    def index(self) -> Iterator[Index]:
+    def index(self) -> Iterator[Searchable]:
         """The index, inside :meth:`guard`."""
         with self.guard():
             yield self._ix
 
     @property
-    def unguarded(self) -> Index:
+    def unguarded(self) -> Searchable:
         """The index itself: only for code that takes :meth:`guard` around each call (streamed exports)."""
         return self._ix
 
@@ -147,7 +148,7 @@ def _error(request: Request, status: int, message: str, **extra: Any) -> Respons
 
 
 def create_app(
-    ix: Index,
+    ix: Searchable,
     *,
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     max_pending: int = 8,

@@ -27,7 +27,6 @@ from searchlib import (
     DateBucket,
     Entity,
     HighlightOptions,
-    Index,
     IndexStats,
     QuerySyntaxError,
     Sort,
@@ -35,6 +34,7 @@ from searchlib import (
     parse_query,
     render_html,
 )
+from searchlib.archive import Searchable
 from searchlib.query import plain_words
 from searchlib.render import neutralise_controls
 from searchlib.web.app import gate
@@ -96,7 +96,7 @@ STATS_SECONDS = 60.0
 """How long the footer's index facts are reused before they are read again."""
 
 
-def _stats(request: Request, ix: Index) -> IndexStats:
+def _stats(request: Request, ix: Searchable) -> IndexStats:
     cached: tuple[float, IndexStats] | None = getattr(request.app.state, "stats", None)
     now = time.monotonic()
     if cached is None or now - cached[0] > STATS_SECONDS:

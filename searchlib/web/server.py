@@ -1,7 +1,7 @@
 """Running the web app: in the foreground (``searchlib serve``) or in a background thread.
 
-uvicorn serves the app; both functions open the index read-only for the server's lifetime
-and close it afterwards.
+uvicorn serves the app; ``serve`` opens the index or archive read-only for the server's lifetime
+and closes it afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from searchlib import Index
+from searchlib.archive import Searchable, open_any
 from searchlib.web.app import LOOPBACK_HOSTS, create_app
 
 __all__ = ["is_loopback", "running", "serve"]
@@ -47,11 +47,11 @@ def serve(
     allowed_hosts: Iterable[str] = (),
     log_level: str = "info",
 ) -> None:
-    """Serve the index at ``path`` until interrupted (Ctrl-C).
+    """Serve the index or archive (a folder with ``archive.json``) at ``path`` until interrupted (Ctrl-C).
 
     The Host header must name ``host``, a loopback name or one of ``allowed_hosts``.
     """
-    with Index.open(path) as ix:
+    with open_any(path) as ix:
         app = create_app(ix, allowed_hosts=_hosts(host, allowed_hosts))
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
 
@@ -64,7 +64,7 @@ def _free_port(host: str) -> int:
 
 
 @contextlib.contextmanager
-def running(ix: Index, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 20.0) -> Iterator[str]:
+def running(ix: Searchable, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 20.0) -> Iterator[str]:
     """Serve ``ix`` from a background thread; yields the base URL (``http://127.0.0.1:PORT``)."""
     port = port or _free_port(host)
     config = uvicorn.Config(create_app(ix), host=host, port=port, log_level="warning", lifespan="off")

@@ -1,0 +1,155 @@
+"""An archive's ranking round: statistics summed in this process, one round of shard tasks, one merge.
+
+:func:`summed_stats` sums every shard's statistics for a plan (DFS query-then-fetch: the
+scores equal one index's); :func:`ranked` has every shard the date filters leave rank its
+matches with those sums and merges the best ``offset + limit`` by (score, article id);
+:func:`merge_facets` adds the shards' facet counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from searchlib._whoosh import shard as wsh
+from searchlib.archive.manifest import Manifest
+from searchlib.archive.routing import shards_between
+from searchlib.engine import Stats
+from searchlib.errors import ArchiveError
+from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
+
+if TYPE_CHECKING:
+    from searchlib.archive.archive import Archive
+
+__all__ = ["FETCH_WITH_RANK", "merge_facets", "ranked", "summed_stats"]
+
+FETCH_WITH_RANK = 200
+"""Most articles (page end x shards ranked) the ranking round returns along with its hits;
+larger pages fetch only the final page's articles in a separate round."""
+
+
+def summed_stats(archive: Archive, m: Manifest, plan: Any, query: str) -> Stats:
+    """The statistics of every shard in ``m``, summed, gathered in this process.
+
+    Collecting them is a few dictionary look-ups per shard (each commit's snapshot keeps
+    its document frequencies, counts and field lengths), far cheaper than a round of
+    shard tasks, so only the ranking round goes to the executor.
+    """
+    stats = Stats(0, {}, {})
+    for name in m.shards:
+        engine = archive._shard(name)._engine
+
+        def collect(engine: Any = engine) -> Stats:
+            return engine.read("archive stats", lambda snap: snap.collect_stats(plan))  # type: ignore[no-any-return]
+
+        stats = stats.merged(archive._shard(name)._guard(query, collect))
+    return stats
+
+
+def ranked(
+    archive: Archive,
+    plan: Any,
+    query: str,
+    filters: Any,
+    *,
+    sort: Sort,
+    offset: int,
+    limit: int,
+    collapse: bool,
+    recency: Recency | None,
+    bucket: DateBucket | None,
+    hide: Mapping[str, frozenset[str]] | None = None,
+) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
+    """(total, the page's (score, article, copies), per-shard facet counts) of ``plan`` on one manifest.
+
+    ``hide``: shard name -> more ids that shard must neither return nor count (besides
+    the copies a move in flight made redundant).
+    """
+    hide = hide or {}
+    collapse_duplicates = collapse
+
+    def compute(
+        m: Manifest, fetched: dict[str, Article]
+    ) -> tuple[int, list[tuple[float, str, int, tuple[str, ...], str]], Any]:
+        """Rank on every target shard; with a small page, ``fetched`` gets the hits' articles."""
+        targets = shards_between(m, filters.date_from, filters.date_to)
+        if not targets:
+            return 0, [], [] if bucket else None
+        stats: Stats | None = None
+        if (sort is Sort.SCORE or recency is not None) and limit:
+            stats = summed_stats(archive, m, plan, query)
+        fetch = limit > 0 and (offset + limit) * len(targets) <= FETCH_WITH_RANK
+        pages: list[wsh.RankedPage] = archive._run(
+            archive._jobs(
+                targets,
+                "rank",
+                lambda s: {
+                    "plan": plan,
+                    "query": query,
+                    "stats": stats,
+                    "sort": sort,
+                    "wanted": offset + limit,
+                    "collapse": collapse_duplicates,
+                    "recency": recency,
+                    "facets": bucket,
+                    "hidden": m.hidden(s) | hide.get(s, frozenset()),
+                    "fetch": fetch,
+                },
+            )
+        )
+        fetched.update((a.id, a) for p in pages for a in p.articles)
+        merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
+        if sort is Sort.SCORE:
+            merged.sort(key=lambda h: (-h[0], h[1]))
+        elif sort is Sort.NEWEST:
+            merged.sort(key=lambda h: (-h[2], h[1]))
+        else:
+            merged.sort(key=lambda h: (h[2], h[1]))
+        return sum(p.total for p in pages), merged[offset : offset + limit], [p.facets for p in pages]
+
+    def fetch(m: Manifest) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
+        found: dict[str, Article] = {}
+        total, page_hits, counted = compute(m, found)
+        by_shard: dict[str, list[str]] = {}
+        for hit in page_hits:
+            if hit[1] not in found:
+                by_shard.setdefault(hit[4], []).append(hit[1])
+        names = list(by_shard)
+        fetched = archive._run(archive._jobs(names, "fetch", lambda s: {"ids": by_shard[s]})) if names else []
+        for articles in fetched:
+            found.update((a.id, a) for a in articles if a is not None)
+        missing = [h[1] for h in page_hits if h[1] not in found]
+        if missing:
+            raise ArchiveError(f"articles {missing[:3]} vanished between ranking and fetching", path=archive.root)
+        return total, [(h[0], found[h[1]], h[3]) for h in page_hits], counted
+
+    return archive._pinned(fetch)  # type: ignore[no-any-return]
+
+
+def merge_facets(parts: Sequence[Any], bucket: DateBucket, size: int) -> Facets:
+    entities: dict[str, int] = {}
+    display: dict[str, str] = {}
+    dates: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for part in parts:
+        if part is None:
+            continue
+        ents, names, ds, srcs = part
+        for key, n in ents.items():
+            entities[key] = entities.get(key, 0) + n
+            display.setdefault(key, names[key])
+        for key, n in ds.items():
+            dates[key] = dates.get(key, 0) + n
+        for key, n in srcs.items():
+            sources[key] = sources.get(key, 0) + n
+
+    def top(counter: dict[str, int], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
+
+    return Facets(
+        entities=top(entities, display),
+        dates=tuple(FacetCount(k, n) for k, n in sorted(dates.items())),
+        sources=top(sources),
+        date_bucket=bucket,
+    )
