@@ -9,7 +9,7 @@ Per article body of the seeded corpus, median of ``--repeats`` passes over all o
 each on the bodies as generated (ASCII) and with every "e" written "é" (every word with an
 e takes the folding path). Then highlighting's candidate scan (:func:`find_terms`) on both,
 and ``Index.upgrade`` of an index of the same articles (its marker set back to format 7; the
-stored layout is the same) against building that index.
+stored layout is the same) against building that index, in one process and with 2 workers.
 
 Usage::
 
@@ -72,32 +72,36 @@ def whoosh_positions(text: str) -> list[tuple[str, int]]:
     return [(t.text, t.pos) for t in WHOOSH(text, positions=True)]
 
 
-def _median_ms(fn: Callable[[str], object], texts: list[str], repeats: int) -> float:
-    runs = []
+def _medians_ms(fns: list[Callable[[str], object]], texts: list[str], repeats: int) -> list[float]:
+    """Median ms per text of each function, the functions taking turns in every repeat (load is shared)."""
+    runs: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t = time.perf_counter()
-        for text in texts:
-            fn(text)
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs) / len(texts) * 1e3
+        for fn, spent in zip(fns, runs, strict=True):
+            t = time.perf_counter()
+            for text in texts:
+                fn(text)
+            spent.append(time.perf_counter() - t)
+    return [statistics.median(spent) / len(texts) * 1e3 for spent in runs]
 
 
-def _upgrade(articles: list[Article]) -> tuple[float, float]:
-    """(seconds to build the index, seconds to upgrade it), one commit, fsync off."""
+def _upgrade(articles: list[Article]) -> tuple[float, float, float]:
+    """Seconds to build an index (one process), to upgrade it, and to upgrade it with 2 workers."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ix"
         t = time.perf_counter()
         with Index.create(path, extractor=NoExtractor()) as ix:
             ix.add(*articles)
         built = time.perf_counter() - t
-        marker = path / "searchlib.json"
-        data = json.loads(marker.read_text("utf-8"))
-        marker.write_text(json.dumps({**data, "format": 7}), "utf-8")
-        t = time.perf_counter()
-        report = Index.upgrade(path)
-        upgraded = time.perf_counter() - t
-        assert report.articles == len(articles), report
-    return built, upgraded
+        spent = []
+        for workers in (1, 2):
+            marker = path / "searchlib.json"
+            data = json.loads(marker.read_text("utf-8"))
+            marker.write_text(json.dumps({**data, "format": 7}), "utf-8")
+            t = time.perf_counter()
+            report = Index.upgrade(path, workers=workers)
+            spent.append(time.perf_counter() - t)
+            assert report.articles == len(articles), report
+    return built, spent[0], spent[1]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,23 +122,24 @@ def main(argv: list[str] | None = None) -> None:
     assert all(format7_positions(b) == analysis.positions(b) for b in bodies[:50])  # same terms on ASCII
     store.FSYNC = False
     print(f"{len(bodies)} articles, {statistics.mean(len(b) for b in bodies):,.0f} characters each on average")
-    print(f"{'ms per article':>28} {'ASCII':>8} {'accented':>9}")
-    rows = [("whoosh chain (format 7)", whoosh_positions), ("format 7 one-pass", format7_positions)]
-    rows += [("format 8 (searchlib.analysis)", analysis.positions)]
-    for name, fn in rows:
-        plain, marked = (_median_ms(fn, texts, args.repeats) for texts in (bodies, accented))
-        print(f"{name:>28} {plain:8.3f} {marked:9.3f}")
+    print(f"{'ms per article (median)':>29} {'ASCII':>8} {'accented':>9}")
     wanted = frozenset(analysis.terms("market prices strike"))
 
     def scan(text: str) -> object:
         return analysis.find_terms(text, wanted)
 
-    plain, marked = (_median_ms(scan, texts, args.repeats) for texts in (bodies, accented))
-    print(f"{'highlight scan (find_terms)':>28} {plain:8.3f} {marked:9.3f}")
-    built, upgraded = _upgrade([Article(date="2024-01-01", body=b) for b in bodies])
+    names = ["whoosh chain (format 7)", "format 7 one-pass", "format 8 (searchlib.analysis)"]
+    names += ["highlight scan (find_terms)"]
+    fns = [whoosh_positions, format7_positions, analysis.positions, scan]
+    plain, marked = (_medians_ms(fns, texts, args.repeats) for texts in (bodies, accented))
+    for name, a, b in zip(names, plain, marked, strict=True):
+        print(f"{name:>29} {a:8.3f} {b:9.3f}")
+    built, upgraded, parallel = _upgrade([Article(date="2024-01-01", body=b) for b in bodies])
     n = len(bodies)
     print(f"build {built:.2f} s ({n / built:,.0f} articles/s)")
     print(f"upgrade {upgraded:.2f} s ({n / upgraded:,.0f} articles/s), {upgraded / built:.2f}x the build")
+    rate = n / parallel
+    print(f"upgrade, 2 workers {parallel:.2f} s ({rate:,.0f} articles/s), {parallel / upgraded:.2f}x one process")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import datetime as dt
 import gzip
 import hashlib
 import html
+import importlib.util
 import json
 import platform
 import re
@@ -279,8 +280,21 @@ def score_gold(docs: Sequence[Doc], extractor: EntityExtractor) -> dict[str, Any
     return summary | dict(patterns=dict(patterns.most_common()), errors=errors)
 
 
-def timing(docs: Sequence[Doc], reps: int) -> dict[str, float]:
-    """Per-article ms, best of ``reps`` rounds; each round times extraction, then indexing without
+def load_baseline(path: Path) -> EntityExtractor:
+    """``RuleExtractor()`` of an older ``entities.py`` (``git show REV:searchlib/entities.py > old.py``),
+    imported beside the current one (it uses the current package's other modules)."""
+    spec = importlib.util.spec_from_file_location("baseline_entities", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--baseline {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    extractor: EntityExtractor = module.RuleExtractor()
+    return extractor
+
+
+def timing(docs: Sequence[Doc], reps: int, baseline: EntityExtractor | None = None) -> dict[str, float]:
+    """Per-article CPU ms (``time.process_time``: other processes on a shared machine do not
+    count), best of ``reps`` rounds; each round times extraction, then indexing without
     and with the extractor back to back, so load from other processes hits both alike."""
     articles = [Article(date="2002-08-01", body=d.text, id=d.id) for d in docs]
     rule = RuleExtractor()
@@ -289,16 +303,34 @@ def timing(docs: Sequence[Doc], reps: int) -> dict[str, float]:
         with Index.in_memory(extractor=extractor) as ix:
             ix.add(*articles)
 
-    jobs = (lambda: [rule.extract(d.text) for d in docs], lambda: index_with(NoExtractor()), lambda: index_with(rule))
+    def extract_all() -> None:
+        searchlib.entities.clear_caches()  # each round starts cold: memoised readings count once per run
+        for d in docs:
+            rule.extract(d.text)
+
+    def extract_baseline() -> None:
+        assert baseline is not None
+        for d in docs:
+            baseline.extract(d.text)
+
+    jobs = [extract_all, lambda: index_with(NoExtractor()), lambda: index_with(rule)]
     runs: list[list[float]] = [[], [], []]
+    if baseline is not None:
+        jobs.append(extract_baseline)
+        runs.append([])
     for _ in range(reps):
         for job, times in zip(jobs, runs, strict=True):
-            start = time.perf_counter()
+            start = time.process_time()
             job()
-            times.append(1000 * (time.perf_counter() - start) / len(docs))
-    extract, none, ruled = (min(t) for t in runs)
+            times.append(1000 * (time.process_time() - start) / len(docs))
+    extract, none, ruled = (min(t) for t in runs[:3])
     overhead = statistics.median(100 * (r - n) / n for n, r in zip(runs[1], runs[2], strict=True))
-    out = dict(articles=len(docs), chars=statistics.mean(len(d.text) for d in docs), extract_ms=extract)
+    chars = statistics.mean(len(d.text) for d in docs)
+    out = dict(articles=len(docs), chars=chars, extract_ms=extract, extract_45kb_ms=extract * 4500 / chars)
+    if baseline is not None:
+        out |= dict(
+            baseline_ms=min(runs[3]), baseline_45kb_ms=min(runs[3]) * 4500 / chars, speedup=min(runs[3]) / extract
+        )
     return out | dict(index_none_ms=none, index_rule_ms=ruled, overhead_pct=overhead, extract_pct=100 * extract / none)
 
 
@@ -453,7 +485,8 @@ REUTERS_HEADS = (
 GOLD_HEADS = "kind|gold|predicted|P name|R name|F1 name|P name+kind|R name+kind|F1 name+kind"
 REPORT = """# Entity extraction quality ({date})
 
-searchlib {version} (entities.py + _gazetteer.py sha256 {digest}), `RuleExtractor()`; Python {python}, {platform}.
+searchlib {version} (entities.py + _spans.py + _gazetteer.py sha256 {digest}), `RuleExtractor()`;
+Python {python}, {platform}.
 
 ## Reuters-21578 tag recall
 
@@ -478,22 +511,22 @@ entities, which can only be right when matching names alone. Gold -> predicted k
 
 {patterns}
 
-## Time ({articles} articles, mean {chars:.0f} chars, best of {reps})
+## Time ({articles} articles, mean {chars:.0f} chars, CPU time of one process, best of {reps})
 
 | what | ms / article |
 |---|---|
-| `RuleExtractor().extract(text)` | {extract_ms:.3f} |
+| `RuleExtractor().extract(text)` | {extract_ms:.3f} ({extract_45kb_ms:.3f} per 4.5 KB of text) |
 | `Index.in_memory(extractor=NoExtractor())`, `ix.add(*articles)` | {index_none_ms:.3f} |
 | `Index.in_memory(extractor=RuleExtractor())`, `ix.add(*articles)` | {index_rule_ms:.3f} |
 
 Extraction adds **{overhead_pct:.1f}%** to in-memory indexing time (median of the rounds' ratios);
 the `extract` calls alone are {extract_pct:.1f}% of the `NoExtractor` indexing time;
 the rest is indexing the extracted entities.
-"""
+{baseline_line}"""
 
 
 def extractor_digest() -> str:
-    files = [Path(searchlib.__file__).parent / name for name in ("entities.py", "_gazetteer.py")]
+    files = [Path(searchlib.__file__).parent / name for name in ("entities.py", "_spans.py", "_gazetteer.py")]
     return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.exists())).hexdigest()[:12]
 
 
@@ -560,6 +593,13 @@ def report(reuters: dict[str, Any] | None, gold: dict[str, Any], times: dict[str
         patterns=md_table(["error pattern", "count"], list(gold["patterns"].items())),
         reps=args.reps,
         **{k: v for k, v in gold.items() if k in ("docs", "pred_other")},
+        baseline_line=(
+            f"\nSide by side in the same rounds, `--baseline {args.baseline}`: {times['baseline_ms']:.3f} ms per "
+            f"article ({times['baseline_45kb_ms']:.3f} per 4.5 KB); the current extractor is {times['speedup']:.2f}x "
+            "as fast.\n"
+            if "baseline_ms" in times
+            else ""
+        ),
         **times,
     )
     parts = [details(title, gold["errors"][key], args.errors) for key, title in ERROR_LISTS]
@@ -576,6 +616,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=None, help="timing repeats (default 7; 3 with --quick)")
     parser.add_argument("--errors", type=int, default=300, help="error examples listed per list")
     parser.add_argument("--out", type=Path, default=None, help="report path (default results/entities[-quick].md)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="an older entities.py to time side by side (same rounds)"
+    )
     args = parser.parse_args(argv)
     args.reps = args.reps or (3 if args.quick else 7)
     gold_docs = load_gold(args.gold)
@@ -597,7 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bbc_all = sets["dev"] + sets["test"]
         args.tops[f"BBC News, both halves ({len(bbc_all)})"] = top_entities(bbc_all, extractor)
         timed += sets["test"][:300]
-    times = timing(timed, args.reps)
+    times = timing(timed, args.reps, None if args.baseline is None else load_baseline(args.baseline))
     text = report(reuters, gold, times, args)
     out = args.out or HERE / "results" / ("entities-quick.md" if args.quick else "entities.md")
     out.parent.mkdir(parents=True, exist_ok=True)

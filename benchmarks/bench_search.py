@@ -90,8 +90,9 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
                 f"(same index format {common.index_format()}) and searched by {common.searchlib_digest()}"
             )
         print(f"[search] {engine}: {len(queries)} queries x {reps} reps ...", file=sys.stderr, flush=True)
+        timing = ["--reps", str(reps), "--clock", args.clock]
         raws[engine], _ = common.run_worker(
-            ["search", "--engine", engine, "--index", str(index), "--queries", str(qfile), "--reps", str(reps)]
+            ["search", "--engine", engine, "--index", str(index), "--queries", str(qfile), *timing]
         )
     digests = {r.get("searchlib_digest") for r in raws.values()} | {common.searchlib_digest()}
     if len(digests) > 1:
@@ -138,12 +139,12 @@ def report(
     parts = [
         f"# Search benchmark: {args.name}",
         "",
-        f"Command: `python benchmarks/bench_search.py {cli_args(args)}`",
+        f"Command: `python benchmarks/bench_search.py {cli_args(args)}{_search_flags(args)}`",
         "",
         common.env_markdown(env),
         f"- **queries**: {per_kind} per kind x {reps} timed reps after one warm-up pass; top 10; one thread",
         "",
-        "## Latency ms (p50 / p95 / p99)",
+        f"## Latency ms (p50 / p95 / p99, {'CPU time of the worker process' if args.clock == 'cpu' else 'wall time'})",
         "",
         common.table(["kind", *engines], lat_rows),
         "",
@@ -219,6 +220,21 @@ def report(
 def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-kind", type=int, default=0, help="queries per kind (default 20; quick 4)")
     parser.add_argument("--reps", type=int, default=0, help="timed passes (default 3; quick 2)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time queries by wall clock (default) or by the worker's CPU time (steadier on a shared machine)",
+    )
+
+
+def _search_flags(args: argparse.Namespace) -> str:
+    """The search options of the command line (the engines, queries per kind, reps, clock) as given."""
+    engines = getattr(args, "engines", None)
+    flags = f" --engines {','.join(engines)}" if engines else ""
+    flags += f" --per-kind {args.per_kind}" if args.per_kind else ""
+    flags += f" --reps {args.reps}" if args.reps else ""
+    return flags + (" --clock cpu" if args.clock == "cpu" else "")
 
 
 def main(argv: list[str] | None = None) -> None:

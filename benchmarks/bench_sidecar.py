@@ -2,8 +2,11 @@
 
 Indexes the first ``--articles`` articles of the seeded corpus in one commit (no entity
 extraction, ``FSYNC`` off: only CPU is measured), timing the whole commit and, inside it,
-``columnar.build`` + ``columnar.save`` of the new segment; then times the first search of a
-freshly opened index (before sidecars were written at commit time, that search built them).
+``segment_columns`` (the arrays collected from the writer's postings turned into the
+segment's arrays) + ``columnar.save``; then, side by side in the same run, ``readback``:
+``columnar.build`` of the written segment, which is what a commit did before the writer
+collected the arrays itself (decoding Whoosh's postings); then the first search of a freshly
+opened index.
 
 Usage::
 
@@ -22,6 +25,7 @@ from typing import Any
 from benchmarks.corpus import ensure_corpus, iter_docs
 from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import columnar, store
+from searchlib._whoosh.fastwrite import FastSegmentWriter
 
 
 def _articles(n: int) -> list[Article]:
@@ -36,12 +40,12 @@ def _articles(n: int) -> list[Article]:
 
 def run(articles: list[Article], folder: Path) -> dict[str, float]:
     spent = {"build": 0.0, "save": 0.0}
-    build, save = columnar.build, columnar.save
+    build, save = FastSegmentWriter.segment_columns, columnar.save
 
-    def timed_build(reader: Any) -> columnar.SegmentColumns:
+    def timed_build(writer: FastSegmentWriter) -> columnar.SegmentColumns | None:
         t = time.perf_counter()
         try:
-            return build(reader)
+            return build(writer)
         finally:
             spent["build"] += time.perf_counter() - t
 
@@ -52,19 +56,39 @@ def run(articles: list[Article], folder: Path) -> dict[str, float]:
         finally:
             spent["save"] += time.perf_counter() - t
 
-    columnar.build, columnar.save = timed_build, timed_save  # type: ignore[assignment]
+    FastSegmentWriter.segment_columns, columnar.save = timed_build, timed_save  # type: ignore[method-assign]
     try:
         with Index.create(folder, extractor=NoExtractor()) as ix:
             t = time.perf_counter()
             ix.add(*articles)
             spent["commit"] = time.perf_counter() - t
+        spent["readback"] = _readback(folder)
         with Index.open(folder) as ix:
             t = time.perf_counter()
             ix.search("market", limit=10)
             spent["first_search"] = time.perf_counter() - t
     finally:
-        columnar.build, columnar.save = build, save  # type: ignore[assignment]
+        FastSegmentWriter.segment_columns, columnar.save = build, save  # type: ignore[method-assign]
     return spent
+
+
+def _readback(folder: Path) -> float:
+    """Seconds to build the index's segments' arrays from their Whoosh postings (the old way)."""
+    from whoosh import index as whoosh_index
+    from whoosh.reading import SegmentReader
+
+    ix = whoosh_index.open_dir(str(folder))
+    try:
+        spent = 0.0
+        for segment in ix._segments():
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            t = time.perf_counter()
+            columnar.build(reader)
+            spent += time.perf_counter() - t
+            reader.close()
+        return spent
+    finally:
+        ix.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             runs.append(run(articles, Path(tmp) / "ix"))
     n = len(articles)
-    for key in ("commit", "build", "save", "first_search"):
+    for key in ("commit", "build", "save", "readback", "first_search"):
         med = statistics.median(r[key] for r in runs)
         print(f"{key:>12}: median {med:8.3f} s  ({med / n * 1e3:.3f} ms per article, {n} articles)")
 

@@ -88,7 +88,10 @@ class SearchlibEngine(Engine):
     name = "searchlib"
     requires = ("searchlib",)
     highlighting = True
-    notes = "indexes title, body and extracted entities (BM25F); every search also counts all matches"
+    notes = (
+        "indexes title, body and extracted entities (BM25F); every search also counts all matches; "
+        "article cache cleared before each query"
+    )
     workers: ClassVar[int] = 1
     """``ingest(workers=...)``: processes that build segments in parallel (1 = in-process)."""
     commit_every: int | None = None
@@ -140,6 +143,9 @@ class SearchlibEngine(Engine):
         return (" OR " if query.op == "or" else " AND ").join(query.terms)
 
     def _run(self, query: Query, highlight: Any) -> Any:
+        from searchlib._whoosh import search as ws
+
+        ws._ARTICLES.clear()  # every query loads its hits from the stored fields (no article cache)
         dates = _dates(query)
         return self.ix.search(
             self.query_string(query),

@@ -50,6 +50,8 @@ ALIAS_FILE = "aliases.json"
 FORMAT = 1
 _ENTITY_FIELDS = ("entity", "person", "org", "place")
 _MAX_CHAIN = 16
+_CACHE_SIZE = 50_000
+"""Entries each of a table's caches holds before it starts over (bounds memory on huge indexes)."""
 
 
 def _key(name: str) -> str:
@@ -85,11 +87,17 @@ class AliasTable:
     _long: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
     _groups: dict[str, dict[str, str]] = attrs.field(init=False, eq=False, repr=False)
     """Cache: resolved key -> {name key: name} of every name the table knows (built on first use)."""
+    _resolved: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+    """Cache: name -> :meth:`resolve` of it (the table never changes, so neither do answers)."""
+    _folded: dict[Entity, tuple[str, Entity | None]] = attrs.field(init=False, eq=False, repr=False)
+    """Cache: entity -> its resolved key and how it is shown (see :meth:`apply`)."""
 
     def __attrs_post_init__(self) -> None:
         long = {_key(form): acronym for acronym, forms in self.learned.items() for form in forms}
         object.__setattr__(self, "_long", long)
         object.__setattr__(self, "_groups", {})
+        object.__setattr__(self, "_resolved", {})
+        object.__setattr__(self, "_folded", {})
 
     # --- resolving --------------------------------------------------------------------
 
@@ -115,6 +123,14 @@ class AliasTable:
 
     def resolve(self, name: str) -> str:
         """The canonical name of the entity called ``name`` (before renaming and blocking)."""
+        found = self._resolved.get(name)
+        if found is None:
+            if len(self._resolved) >= _CACHE_SIZE:
+                self._resolved.clear()
+            found = self._resolved[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> str:
         name = self._follow(name)
         key = _key(name)
         if "." in key and len(key) <= 12 and key.replace(".", "") in (self.learned.keys() | KNOWN_ALIASES.keys()):
@@ -168,19 +184,9 @@ class AliasTable:
         """
         out: dict[str, Entity] = {}
         for ent in entities:
-            canonical = self.resolve(ent.name)
-            if _key(canonical) == ent.key:
-                for alias in ent.aliases:
-                    other = self.resolve(alias)
-                    if _key(other) != _key(alias):
-                        canonical = other
-                        break
-            key = _key(canonical)
-            if key in self.blocked:
+            key, folded = self._fold(ent)
+            if folded is None:
                 continue
-            shown = self.renamed.get(key, canonical)
-            names = [n for n in (*ent.names, *(() if shown == canonical else (canonical,))) if _key(n) != _key(shown)]
-            folded = Entity(shown, ent.kind, tuple(names))
             if key in out:
                 into = out[key]
                 kind = into.kind if into.kind is not EntityKind.OTHER else folded.kind
@@ -189,11 +195,39 @@ class AliasTable:
             out[key] = folded
         return tuple(out.values())
 
+    def _fold(self, ent: Entity) -> tuple[str, Entity | None]:
+        """(resolved key, ``ent`` as shown or None when blocked), computed once per entity."""
+        found = self._folded.get(ent)
+        if found is not None:
+            return found
+        canonical = self.resolve(ent.name)
+        if _key(canonical) == ent.key:
+            for alias in ent.aliases:
+                other = self.resolve(alias)
+                if _key(other) != _key(alias):
+                    canonical = other
+                    break
+        key = _key(canonical)
+        if key in self.blocked:
+            found = (key, None)
+        else:
+            shown = self.renamed.get(key, canonical)
+            names = [n for n in (*ent.names, *(() if shown == canonical else (canonical,))) if _key(n) != _key(shown)]
+            same = shown == ent.name and tuple(names) == ent.aliases
+            found = (key, ent if same else Entity(shown, ent.kind, tuple(names)))  # most show as stored
+        if len(self._folded) >= _CACHE_SIZE:
+            self._folded.clear()
+        self._folded[ent] = found
+        return found
+
     def show(self, article: Article) -> Article:
         """``article`` with its entities as the table shows them."""
         if not article.entities:
             return article
-        return attrs.evolve(article, entities=self.apply(article.entities))
+        shown = self.apply(article.entities)
+        if len(shown) == len(article.entities) and all(a is b for a, b in zip(shown, article.entities, strict=True)):
+            return article  # nothing to fold, rename or hide (the usual case): no copy to validate
+        return attrs.evolve(article, entities=shown)
 
     def rewrite(self, node: q.Node) -> q.Node:
         """``node`` with each ``entity:``/``person:``/``org:``/``place:`` term or phrase widened

@@ -416,7 +416,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    report = Index.upgrade(resolve_index_path(args.index))
+    path = resolve_index_path(args.index)
+    workers = args.workers
+    if not workers:  # as index's default: one per core (up to 4) for more than 20 MB
+        with contextlib.suppress(OSError):
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
+    report = Index.upgrade(path, workers=max(workers, 1))
     if args.json:
         indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
         summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}
@@ -699,6 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
         "one by one.",
     )
     p.add_argument("index", help=index_help + " (or an archive)")
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="rebuilding processes (default: one per core for >20 MB)"
+    )
     p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")

@@ -15,6 +15,8 @@ import re
 import struct
 import zlib
 
+import numpy as np
+
 __all__ = ["KEYS", "SHINGLE", "SKETCH_SIZE", "THRESHOLD", "candidate_keys", "similarity", "sketch"]
 
 SHINGLE = 5
@@ -30,27 +32,51 @@ _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
 _BASE = 1_000_003
 _GOLDEN = 0x9E3779B97F4A7C15
+_BASE64 = np.uint64(_BASE)
+_GOLDEN64 = np.uint64(_GOLDEN)
+_SHIFT32 = np.uint64(32)
+_CRC: dict[str, int] = {}
+"""word -> CRC-32 of its UTF-8 bytes (news reuses a small vocabulary)."""
+_CRC_MAX = 500_000
 
 
 def sketch(text: str) -> tuple[int, ...]:
-    """The sorted bottom-k hashes of ``text``'s word shingles (all of them for short texts)."""
-    words = [zlib.crc32(w.encode("utf-8", "replace")) for w in _WORD.findall(text.lower())]
+    """The sorted bottom-k hashes of ``text``'s word shingles (all of them for short texts).
+
+    Each word is hashed with CRC-32 (cached per word); a shingle's hash is the polynomial
+    ``sum(w[i + j] * BASE ** (SHINGLE - 1 - j))`` over 64 bits -- what a rolling hash gives --
+    and its high 32 bits after a multiplicative scramble are uniform enough for bottom-k
+    sampling. All shingles are hashed at once with numpy (uint64 arithmetic wraps modulo
+    2**64, as the definition needs), then sorted and cut to ``SKETCH_SIZE``.
+    """
+    words = _WORD.findall(text.lower())
     if not words:
         return ()
-    if len(words) < SHINGLE:
-        return (_mix(words),)
-    # A rolling polynomial hash over 64 bits; its high 32 bits after a multiplicative
-    # scramble are uniform enough for bottom-k sampling, and cost one multiply per shingle.
-    power = pow(_BASE, SHINGLE - 1, 1 << 64)
-    h = 0
-    for w in words[:SHINGLE]:
-        h = (h * _BASE + w) & _MASK64
-    hashes = {(h * _GOLDEN & _MASK64) >> 32}
-    add = hashes.add
-    for old, new in zip(words, words[SHINGLE:], strict=False):
-        h = ((h - old * power) * _BASE + new) & _MASK64
-        add((h * _GOLDEN & _MASK64) >> 32)
-    return tuple(heapq.nsmallest(SKETCH_SIZE, hashes))
+    found = list(map(_CRC.get, words))
+    codes = [_crc(w) if c is None else c for w, c in zip(words, found, strict=True)] if None in found else found
+    if len(codes) < SHINGLE:
+        return (_mix(codes),)  # type: ignore[arg-type]  # (no None left)
+    w64 = np.array(codes, dtype=np.uint64)
+    n = len(codes) - SHINGLE + 1
+    h = w64[:n] * _BASE64
+    for j in range(1, SHINGLE - 1):
+        h += w64[j : j + n]
+        h *= _BASE64
+    h += w64[SHINGLE - 1 :]
+    h *= _GOLDEN64
+    h >>= _SHIFT32
+    h.sort()
+    distinct = np.empty(len(h), dtype=bool)
+    distinct[0] = True
+    np.not_equal(h[1:], h[:-1], out=distinct[1:])
+    return tuple(h[distinct][:SKETCH_SIZE].tolist())
+
+
+def _crc(word: str) -> int:
+    if len(_CRC) >= _CRC_MAX:
+        _CRC.clear()
+    code = _CRC[word] = zlib.crc32(word.encode("utf-8", "replace"))
+    return code
 
 
 def _mix(words: list[int]) -> int:

@@ -201,16 +201,19 @@ class Index(EntityCuration):
 
     @staticmethod
     @typed
-    def upgrade(path: str | os.PathLike[str]) -> UpgradeReport:
+    def upgrade(path: str | os.PathLike[str], *, workers: int = 1) -> UpgradeReport:
         """Rebuild the index (or every shard of the archive) at ``path`` in the current format.
 
         Its stored articles are re-analysed; their entities and near-duplicate groups are kept
         (nothing is re-extracted). The new index is built next to the old one, after checking
         there is disk space for it, and swapped in by renaming: the old index stays readable
         until then, and a crash at any point leaves the old or the new one whole. An index
-        already in the current format is left as it is.
+        already in the current format is left as it is. ``workers`` > 1 analyses and writes
+        in that many processes (as ``ingest(workers=)``).
         """
-        return upgrade_path(Path(path))
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        return upgrade_path(Path(path), workers=workers)
 
     @classmethod
     @typed
@@ -500,7 +503,8 @@ class Index(EntityCuration):
         ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
         copies = ranked.copies or ((),) * len(found)
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
-        shown = [self._shown(article) for article in found]
+        table = self.aliases  # once per search: the property checks the alias file on disk
+        shown = [table.show(article) for article in found]
         hits = tuple(
             attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
             for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, shown, copies, strict=True))

@@ -93,7 +93,7 @@ def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> Non
         raise ValueError(f"{attribute.name} must not be empty")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # hashed per lookup when entities are shown through the alias table
 class Entity:
     """A named entity: its canonical name as shown and indexed, and its kind."""
 

@@ -52,15 +52,15 @@ class UpgradeReport:
         return f"{self.path}: upgraded " + "; ".join(parts)
 
 
-def upgrade_path(path: Path) -> UpgradeReport:
+def upgrade_path(path: Path, *, workers: int = 1) -> UpgradeReport:
     """Upgrade the index, or every shard of the archive, at ``path`` (see the module docstring)."""
     from searchlib.archive.manifest import MANIFEST, read_manifest  # (the archive package imports Index)
 
     if (path / MANIFEST).exists():
         done = []
         for name in read_manifest(path).shards:
-            old, count = wu.upgrade(path / "shards" / name)
+            old, count = wu.upgrade(path / "shards" / name, workers=workers)
             done.append((f"shards/{name}", old, count))
         return UpgradeReport(path, tuple(done))
-    old, count = wu.upgrade(path)
+    old, count = wu.upgrade(path, workers=workers)
     return UpgradeReport(path, ((path.name, old, count),))

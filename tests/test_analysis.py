@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import analysis as whoosh_analysis
 from whoosh.lang.porter import stem as whoosh_stem
@@ -164,3 +164,36 @@ def test_the_plain_word_pattern_is_only_a_shortcut(text: str) -> None:
     """Text without combining marks is tokenised with the simpler pattern: the same tokens."""
     shortcut = analysis._words_of(text)
     assert [m.span() for m in shortcut.finditer(text)] == [m.span() for m in analysis.WORD.finditer(text)]
+
+
+def test_entity_facets_count_names_as_entity_queries_match_them() -> None:
+    """ "Gdańsk" and "Gdansk" are one entity to ``entity:``, so one facet with both counted."""
+    with Index.in_memory() as ix:
+        ix.add(
+            *(
+                Article(id=f"a{i}", date="2025-01-01", body="Port news.", entities=(Entity(name, EntityKind.PLACE),))
+                for i, name in enumerate(["Gdańsk", "Gdansk", "GDAŃSK", "Łódź"])
+            )
+        )
+        facets = {f.value.casefold(): f.count for f in ix.facets("port").entities}
+        assert facets == {"gdańsk": 3, "łódź": 1}
+        assert ix.search("entity:gdansk").total == 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_accented(), min_size=1, max_size=6), st.lists(st.booleans(), min_size=6, max_size=6))
+def test_an_index_finds_each_word_by_either_spelling(pairs: list[tuple[str, str]], accents: list[bool]) -> None:
+    """Articles written with or without accents; each word is searched both ways: the same articles."""
+    with Index.in_memory() as ix:
+        ix.add(
+            *(
+                Article(id=f"a{i}", date="2025-01-01", body=f"{accented if accents[i] else plain} report")
+                for i, (plain, accented) in enumerate(pairs)
+            )
+        )
+        for plain, accented in pairs:
+            if not analysis.terms(plain):
+                continue
+            expected = {f"a{i}" for i, (p, _) in enumerate(pairs) if analysis.terms(p) == analysis.terms(plain)}
+            for query in (plain, accented):
+                assert {h.article.id for h in ix.search(query, limit=50, highlight=None)} == expected

@@ -488,3 +488,28 @@ def test_in_memory_index_is_not_disturbed_by_another_process(private_tmp: Path) 
         assert out.strip() == "1", err
         w.commit()
         assert len(ix) == 1
+
+
+@pytest.mark.parametrize("writes_in", ["another index object", "another process"])
+def test_a_reader_reusing_its_folder_listing_still_sees_every_commit(tmp_path: Path, writes_in: str) -> None:
+    """Readers skip re-listing the folder while its modification time is settled and unchanged."""
+    path = tmp_path / "ix"
+    with searchlib.Index.create(path, extractor=searchlib.NoExtractor()) as setup, setup.writer() as w:
+        w.add(_article("a1"))
+    old = time.time_ns() - 60 * 1_000_000_000
+    os.utime(path, ns=(old, old))  # settled: a listing may be reused from now on
+    with searchlib.Index.open(path) as reader:
+        assert reader.search("common").total == 1
+        assert reader.search("common").total == 1
+        assert reader._backend._listing is not None  # the listing is remembered
+        if writes_in == "another index object":
+            with searchlib.Index.open(path) as other, other.writer() as w:
+                w.add(_article("a2"))
+        else:
+            code = (
+                "import datetime as dt, sys, searchlib\n"
+                "with searchlib.Index.open(sys.argv[1]) as ix, ix.writer() as w:\n"
+                "    w.add(searchlib.Article(id='a2', date=dt.date(2024, 5, 6), body='a2 common'))\n"
+            )
+            subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
+        assert reader.search("common").total == 2

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import io
+import random
+import re
+import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib import Article, Index, dedup
 from searchlib.cli import main
@@ -75,3 +81,38 @@ def test_sample_corpus_copies_from_repl_and_cli(corpus_index: Index, tmp_path: P
     out = io.StringIO()
     assert main(["duplicates", str(index), "Quillbright"], out=out) == 0
     assert "wire-0012" in out.getvalue() and "wire-0011" not in out.getvalue()
+
+
+def _reference_sketch(text: str) -> tuple[int, ...]:
+    """The sketch as first written: a rolling hash over Python ints, bottom-k with heapq."""
+    mask = (1 << 64) - 1
+    words = [zlib.crc32(w.encode("utf-8", "replace")) for w in re.findall(r"\w+", text.lower())]
+    if not words:
+        return ()
+    if len(words) < dedup.SHINGLE:
+        return (dedup._mix(words),)
+    base, golden = 1_000_003, 0x9E3779B97F4A7C15
+    power = pow(base, dedup.SHINGLE - 1, 1 << 64)
+    h = 0
+    for w in words[: dedup.SHINGLE]:
+        h = (h * base + w) & mask
+    hashes = {(h * golden & mask) >> 32}
+    for old, new in zip(words, words[dedup.SHINGLE :], strict=False):
+        h = ((h - old * power) * base + new) & mask
+        hashes.add((h * golden & mask) >> 32)
+    return tuple(heapq.nsmallest(dedup.SKETCH_SIZE, hashes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["strike", "Gdańsk", "port", "the", "U.S.", "talks", "x", "ÉTÉ", "9"]), max_size=300))
+def test_vectorised_sketch_equals_the_reference(words: list[str]) -> None:
+    text = " ".join(words)
+    assert dedup.sketch(text) == _reference_sketch(text)
+
+
+def test_vectorised_sketch_equals_the_reference_on_long_random_text() -> None:
+    rng = random.Random(7)
+    vocabulary = [f"w{i}" for i in range(50)]
+    for n in (4, 5, 6, 64, 65, 70, 1000, 5000):
+        text = " ".join(rng.choices(vocabulary, k=n))
+        assert dedup.sketch(text) == _reference_sketch(text)

@@ -240,3 +240,54 @@ def test_failure_class_kinds(text: str, name: str, kind: EntityKind) -> None:
 )
 def test_name_and_city_lists_hint_kinds(text: str, name: str, kind: EntityKind) -> None:
     assert _found(text).get(name) is kind
+
+
+# --- the learned kind scorer (searchlib/_kinds.py, weights trained on the BBC dev half) ----------
+
+
+def test_kind_scorer_weights_ship_and_scoring_matches_the_training_features() -> None:
+    import json
+    from importlib import resources
+
+    from searchlib import _kinds
+
+    assert _kinds.available()
+    data = json.loads(resources.files("searchlib").joinpath(_kinds.WEIGHTS_FILE).read_text(encoding="utf-8"))
+    weights = data["weights"]
+    for words, rule in [
+        (("Glasgow",), EntityKind.PLACE),
+        (("Goldman", "Sachs"), EntityKind.PERSON),
+        (("Bank", "of", "England"), EntityKind.ORG),
+        (("BBC",), EntityKind.ORG),
+        (("Tessa", "Jowell"), EntityKind.PERSON),
+        (("Zorblax", "Quinth-Vey"), EntityKind.OTHER),
+    ]:
+        feats = _kinds.name_features(words, rule)
+        expected = [data["bias"][k] + sum(weights.get(f, (0.0, 0.0, 0.0))[k] for f in feats) for k in range(3)]
+        scores, _ = _kinds._name_scores(words, rule)
+        assert scores == pytest.approx(expected, abs=1e-9), words
+
+
+def test_kind_scorer_rejects_weights_for_other_classes() -> None:
+    from searchlib import _kinds
+
+    with pytest.raises(ValueError, match="classes"):
+        _kinds._parse({"classes": ["person", "place", "org"], "bias": [0, 0, 0], "weights": {}})
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "rules", "learned"),
+    [
+        # a bank named like a person: the rules see two capitalised words, the scorer knows "Sachs"
+        ("Shares in Vantor Mining fell after Goldman Sachs cut its rating.", "Goldman Sachs", "person", "org"),
+        # what the scorer knows nothing about keeps the rules' context cue
+        ("Trucks queued at the Veltrav Osk crossing all day.", "Veltrav Osk", "place", "place"),
+        ("The statement, from Omar Tal Haddu, came late.", "Omar Tal Haddu", "person", "person"),
+        # cities stay places even where spaCy's small model calls them people
+        ("The minister spoke in Glasgow on Friday.", "Glasgow", "place", "place"),
+    ],
+)
+def test_learned_kinds_and_the_rules_kinds(text: str, name: str, rules: str, learned: str) -> None:
+    by_rules = {e.name: e.kind.value for e in RuleExtractor(learned_kinds=False).extract(text)}
+    by_scorer = {e.name: e.kind.value for e in RuleExtractor().extract(text)}
+    assert (by_rules.get(name), by_scorer.get(name)) == (rules, learned)

@@ -83,7 +83,7 @@ def test_the_cli_upgrades(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["search", str(path), "strike"], out=io.StringIO()) != 0
     assert f"searchlib upgrade {path}" in capsys.readouterr().err
     out = io.StringIO()
-    assert main(["upgrade", str(path)], out=out) == 0
+    assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
     assert "format 7 -> 8, 20 article(s)" in out.getvalue()
     out = io.StringIO()
     assert main(["search", str(path), "strike"], out=out) == 0 and "strike" in out.getvalue().lower()

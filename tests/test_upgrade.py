@@ -188,3 +188,30 @@ def test_opening_during_an_upgrade_leaves_it_alone(
     assert seen == STEPS
     monkeypatch.undo()
     _assert_upgraded(path, expected)
+
+
+def test_an_index_named_by_a_link_or_dot_is_upgraded_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected: dict[str, object]
+) -> None:
+    path = _copy(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(path, target_is_directory=True)
+    assert Index.upgrade(link).articles == 20
+    assert link.is_symlink() and wu.read_format(link) == 8
+    link.unlink()
+    _assert_upgraded(path, expected)
+    monkeypatch.chdir(path)
+    with Index.open(".") as ix:
+        assert len(ix) == 20
+    assert Index.upgrade(".").upgraded == 0
+
+
+def test_worker_processes_build_the_same_index(tmp_path: Path, expected: dict[str, object]) -> None:
+    path = _copy(tmp_path)
+    assert Index.upgrade(path, workers=2).articles == 20
+    _assert_upgraded(path, expected)
+    with Index.open(path) as ix:
+        groups = {tuple(a.id for a in g.articles) for g in ix.duplicates()}
+        assert groups == {("ddb9dfb97f3f7c20", "wire-0011"), ("92e82e8b29593c02", "wire-0012")}
+    with pytest.raises(ValueError, match="workers"):
+        Index.upgrade(path, workers=0)

@@ -25,7 +25,7 @@ from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
-from searchlib._whoosh.evaluate import Context, evaluate
+from searchlib._whoosh.evaluate import Context, Memo, Norms, evaluate
 from searchlib._whoosh.schema import key_date
 from searchlib._whoosh.store import Backend
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
@@ -35,14 +35,20 @@ __all__ = ["RECENCY_WINDOW", "ColumnarEngine", "ColumnarSnapshot"]
 
 RECENCY_WINDOW = 200
 """How many of the most relevant matches recency re-ranks."""
+DOC_FREQ_CACHE = 100_000
+"""Document frequencies a snapshot keeps (it starts over beyond that: bounded memory)."""
 
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T")
 F64 = npt.NDArray[np.float64]
 
 
-def top(primary: F64, secondary: I64, k: int) -> I64:
-    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order."""
+def top(primary: F64, secondary: Callable[[I64], I64], k: int) -> I64:
+    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
+
+    ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
+    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
+    """
     n = len(primary)
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -52,11 +58,12 @@ def top(primary: F64, secondary: I64, k: int) -> I64:
         tied = np.flatnonzero(primary == threshold)
         need = k - len(below)
         if len(tied) > need:
-            tied = tied[np.argpartition(secondary[tied], need - 1)[:need]]
+            tied = tied[np.argpartition(secondary(tied), need - 1)[:need]]
         chosen = np.concatenate([below, tied])
     else:
         chosen = np.arange(n)
-    return chosen[np.lexsort((secondary[chosen], primary[chosen]))]
+    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
+    return order
 
 
 def key_days(keys: npt.NDArray[Any]) -> I64:
@@ -135,6 +142,7 @@ class ColumnarSnapshot:
         self._lock = threading.Lock()
         self._doc_freqs: dict[StatKey, int] = {}
         self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._norms: Norms = {}
         self._lazy: dict[str, Any] = {}
 
     # --- statistics ------------------------------------------------------------------------
@@ -183,20 +191,40 @@ class ColumnarSnapshot:
 
     def collect_stats(self, plan: p.Plan) -> Stats:
         """Live document count, total field lengths and the document frequency of every scored leaf."""
+        return self._collect_stats(plan, {})
+
+    def _collect_stats(self, plan: p.Plan, memo: Memo) -> Stats:
         freqs: dict[StatKey, int] = {}
         for key, node in self._stat_keys(plan):
             found = self._doc_freqs.get(key)
             if found is None:
-                found = len(self._docs(p.Plan(node), None)[0])
+                found = self._doc_freq(key, node, memo)
+                if len(self._doc_freqs) >= DOC_FREQ_CACHE:
+                    self._doc_freqs.clear()
                 self._doc_freqs[key] = found
             freqs[key] = found
         return Stats(self.doc_count(), self._field_lengths(), freqs)
 
+    def _doc_freq(self, key: StatKey, node: p.PlanNode, memo: Memo) -> int:
+        """Live documents holding a word or keyword (counted from its postings) or a phrase."""
+        field, terms = key
+        if len(terms) != 1:  # a phrase: matched once here, the match kept in ``memo`` for scoring
+            return len(self._docs(p.Plan(node), None, memo)[0])
+        total = 0
+        for seg in self.segments:
+            fp = seg.cols.fields[field]
+            tid = fp.term_id(terms[0])
+            if tid < 0:
+                continue
+            lo, hi = fp.slice(tid)
+            total += hi - lo if seg.live is None else int(np.count_nonzero(seg.live[fp.docs[lo:hi]]))
+        return total
+
     # --- matching --------------------------------------------------------------------------
 
-    def _docs(self, plan: p.Plan, stats: Stats | None) -> tuple[I64, F64]:
+    def _docs(self, plan: p.Plan, stats: Stats | None, memo: Memo | None = None) -> tuple[I64, F64]:
         """Every live match of ``plan`` (global document numbers, ascending) with its score."""
-        ctx = Context(plan, stats, self.expand)
+        ctx = Context(plan, stats, self.expand, memo, self._norms)
         docs: list[I64] = []
         scores: list[F64] = []
         for seg in self.segments:
@@ -209,6 +237,8 @@ class ColumnarSnapshot:
                 scores.append(score)
         if not docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if len(docs) == 1:
+            return docs[0], scores[0]
         return np.concatenate(docs), np.concatenate(scores)
 
     def matches(self, plan: p.Plan) -> I64:
@@ -291,15 +321,21 @@ class ColumnarSnapshot:
         recency: Recency | None = None,
     ) -> Ranked:
         by_score = sort is Sort.SCORE
+        memo: Memo = {}
         if by_score and stats is None:
-            stats = self.collect_stats(plan)
-        docs, scores = self._docs(plan, stats if by_score else None)
+            stats = self._collect_stats(plan, memo)
+        docs, scores = self._docs(plan, stats if by_score else None, memo)
         groups = self.group_codes()[docs] if collapse else None
         total = len(np.unique(groups)) if groups is not None else len(docs)
         wanted = offset + limit
         if not total or not limit:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
-        ranks = self.id_rank()[docs]
+        id_rank = self.id_rank()
+
+        def ranks(indices: I64) -> I64:
+            found: I64 = id_rank[docs[indices]]
+            return found
+
         if by_score:
             primary = -scores
         else:
@@ -317,7 +353,7 @@ class ColumnarSnapshot:
             reference = (recency.reference - dt.date(1970, 1, 1)).days
             age = np.maximum(0, reference - key_days(self.dates()[docs[order]]))
             page_scores = page_scores * np.power(0.5, age / recency.half_life_days)
-            resort = np.lexsort((ranks[order], -page_scores))
+            resort = np.lexsort((ranks(order), -page_scores))
             order, page_scores = order[resort][:wanted], page_scores[resort][:wanted]
         chosen = docs[order][offset:wanted]
         copies: tuple[tuple[str, ...], ...] = ()

@@ -57,10 +57,39 @@ def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Resul
     freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
     if within is None:
         return docs, freqs
-    idx = np.searchsorted(docs, within)
-    idx[idx >= len(docs)] = 0
-    hit = docs[idx] == within if len(docs) else np.zeros(len(within), dtype=bool)
-    return within[hit], freqs[idx[hit]]
+    if len(within) < len(docs):
+        idx = np.searchsorted(docs, within)
+        idx[idx >= len(docs)] = 0
+        hit = docs[idx] == within
+        return within[hit], freqs[idx[hit]]
+    if not len(within):
+        return empty()
+    idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
+    idx[idx >= len(within)] = 0
+    hit = within[idx] == docs
+    return docs[hit], freqs[hit]
+
+
+def intersect(left: I64, right: I64) -> I64:
+    """Documents in both ascending unique arrays (the shorter looked up in the longer)."""
+    if len(left) > len(right):
+        left, right = right, left
+    if not len(left):
+        return _EMPTY_I
+    if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
+        both = np.concatenate([left, right])
+        both.sort(kind="stable")
+        pairs: I64 = both[:-1][both[1:] == both[:-1]]
+        return pairs
+    idx = np.searchsorted(right, left)
+    idx[idx >= len(right)] = 0
+    common: I64 = left[right[idx] == left]
+    return common
+
+
+def members(docs: I64, within: I64) -> npt.NDArray[np.intp]:
+    """Where each of ``within`` (a subset of ``docs``, both ascending) sits in ``docs``."""
+    return np.searchsorted(docs, within)
 
 
 def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
@@ -74,7 +103,7 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
     for tid in sorted(set(tids), key=lambda t: fp.offsets[t + 1] - fp.offsets[t]):
         lo, hi = fp.slice(tid)
         tdocs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-        docs = tdocs if docs is None else np.intersect1d(docs, tdocs, assume_unique=True)
+        docs = tdocs if docs is None else intersect(docs, tdocs)
         if not len(docs):
             return empty()
     assert docs is not None
@@ -88,29 +117,80 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
         owners = np.repeat(docs, ends - starts)
         ok = positions >= 0
         keys = (owners[ok] << _SHIFT) | positions[ok]
-        survivors = keys if i == 0 else survivors[np.isin(survivors, keys, assume_unique=True)]
+        survivors = keys if i == 0 else intersect(survivors, keys)  # both ascending: doc, then position
         if not len(survivors):
             return empty()
-    found, counts = np.unique(survivors >> _SHIFT, return_counts=True)
-    return found.astype(np.int64), counts.astype(np.float64)
+    owners = survivors >> _SHIFT  # ascending: count each document's run
+    heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+    counts = np.diff(np.append(heads, len(owners)))
+    return owners[heads], counts.astype(np.float64)
+
+
+Memo = dict[tuple[int, str, tuple[str, ...]], Result]
+"""Phrase matches of one query: (segment, field, terms) -> documents and frequencies."""
+Norms = dict[tuple[int, str, float, float], F64]
+"""Length normalisations: (segment, field, average length, b) -> one value per document."""
+MAX_NORMS = 64
+"""Normalisation arrays a snapshot keeps (three text fields per segment and statistics in use)."""
 
 
 class Context:
-    """What one evaluation needs besides the segment: statistics (None: unscored) and expansions."""
+    """What one evaluation needs besides the segment: statistics (None: unscored), expansions,
+    and the phrase matches already made for this query (counting a phrase's documents for its
+    statistics and scoring it would otherwise match it twice)."""
 
-    def __init__(self, plan: p.Plan, stats: Stats | None, expand: Callable[[p.Prefix], tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        plan: p.Plan,
+        stats: Stats | None,
+        expand: Callable[[p.Prefix], tuple[str, ...]],
+        memo: Memo | None = None,
+        norms: Norms | None = None,
+    ) -> None:
         self.k1 = plan.k1
         self.b = plan.b
         self.stats = stats
         self.expand = expand
+        self.memo: Memo = {} if memo is None else memo
+        self.norms: Norms = {} if norms is None else norms
+
+    def norm(self, seg: SegmentColumns, field: str, avg: float) -> F64:
+        """BM25's length normalisation ``1 - b + b * length / avg`` of every document of a segment.
+
+        Kept across queries (``norms`` belongs to the snapshot): it depends only on the segment,
+        the field, ``b`` and the average length, which stay the same from query to query.
+        """
+        key = (id(seg), field, avg, self.b)
+        found = self.norms.get(key)
+        if found is None:
+            if len(self.norms) >= MAX_NORMS:
+                self.norms.clear()
+            lengths = np.asarray(seg.lengths[field], dtype=np.float64)
+            found = self.norms[key] = 1.0 - self.b + self.b * lengths / avg
+        return found
+
+    def phrase(self, seg: SegmentColumns, field: str, terms: tuple[str, ...]) -> Result:
+        """``phrase_freqs`` of the whole segment, made once per query."""
+        if len(terms) == 1:
+            return phrase_freqs(seg.fields[field], terms)
+        key = (id(seg), field, terms)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = phrase_freqs(seg.fields[field], terms)
+        return found
 
 
 def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Result:
-    docs, tf = phrase_freqs(seg.fields[node.field], node.terms)
+    docs, tf = ctx.phrase(seg, node.field, node.terms)
+    return docs, _text_scores(seg, node, ctx, scored, docs, tf)
+
+
+def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
+    """BM25F scores of ``node`` for ``docs`` (with ``tf``, its frequencies in ``node.field``)."""
     stats = ctx.stats
     if not len(docs) or not scored or stats is None or not node.boosts:
-        return docs, np.zeros(len(docs))
-    k1, b = ctx.k1, ctx.b
+        return np.zeros(len(docs))
+    k1 = ctx.k1
     pseudo = np.zeros(len(docs))
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
@@ -124,12 +204,11 @@ def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Resu
                 continue
             tf_f = np.zeros(len(docs))
             tf_f[np.searchsorted(docs, found)] = freqs
-        lengths = np.asarray(seg.lengths[field][docs], dtype=np.float64)
-        pseudo += weight * tf_f / (1.0 - b + b * lengths / avg)
+        pseudo += weight * tf_f / ctx.norm(seg, field, avg)[docs]
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
-    return docs, scores
+    return scores
 
 
 def _keyword(seg: SegmentColumns, field: str, value: str, weight: float, ctx: Context, scored: bool) -> Result:
@@ -148,8 +227,11 @@ def _union(parts: list[Result]) -> Result:
         return parts[0]
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
-    found, inverse = np.unique(docs, return_inverse=True)
-    return found.astype(np.int64), np.bincount(inverse, weights=scores, minlength=len(found)).astype(np.float64)
+    order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order
+    docs, scores = docs[order], scores[order]
+    heads = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    summed: F64 = np.add.reduceat(scores, heads)
+    return docs[heads], summed
 
 
 def _prefix(seg: SegmentColumns, node: p.Prefix, ctx: Context, scored: bool) -> Result:
@@ -168,33 +250,49 @@ def _dates(seg: SegmentColumns, node: p.Dates, docs: I64 | None) -> I64:
 
 
 def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> Result:
-    result: Result | None = None
-    dates = [c for c in node.must if isinstance(c, p.Dates)]
-    for child in node.must:
-        if isinstance(child, (p.Dates, p.Every)):
-            continue
-        docs, scores = evaluate(seg, child, ctx, scored)
-        if result is None:
-            result = (docs, scores)
+    """AND (-NOT): match every part first, then score the parts only on the documents left.
+
+    Words and phrases are matched without scoring (their frequencies kept); their BM25F
+    scores -- lookups in the other fields and length normalisation -- are computed for the
+    intersection alone, which a filter (dates, an entity) or another word makes small.
+    """
+    parts: list[tuple[p.PlanNode, I64, F64]] = []  # (child, its documents, frequencies or scores)
+    docs: I64 | None = None
+    matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
+    for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
+        if isinstance(child, p.Text):
+            found, values = ctx.phrase(seg, child.field, child.terms)
         else:
-            common, left, right = np.intersect1d(result[0], docs, assume_unique=True, return_indices=True)
-            result = (common, result[1][left] + scores[right])
-        if not len(result[0]):
+            found, values = evaluate(seg, child, ctx, scored)
+        parts.append((child, found, values))
+        docs = found if docs is None else intersect(docs, found)
+        if not len(docs):
             return empty()
-    if result is None:  # only dates and "every document"
+    dates = [c for c in node.must if isinstance(c, p.Dates)]
+    if docs is None:  # only dates and "every document"
         docs = np.arange(seg.doc_count, dtype=np.int64) if not dates else _dates(seg, dates[0], None)
-        result = (docs, np.zeros(len(docs)))
         dates = dates[1:]
     for window in dates:
-        keep = np.isin(result[0], _dates(seg, window, result[0]), assume_unique=True)
-        result = (result[0][keep], result[1][keep])
+        docs = _dates(seg, window, docs)
     for child in node.must_not:
-        if not len(result[0]):
+        if not len(docs):
             break
         excluded, _ = evaluate(seg, child, ctx, False)
-        keep = ~np.isin(result[0], excluded, assume_unique=True)
-        result = (result[0][keep], result[1][keep])
-    return result
+        if len(excluded):
+            docs = docs[~np.isin(docs, excluded, assume_unique=True)]
+    if not len(docs):
+        return empty()
+    scores = np.zeros(len(docs))
+    if scored and ctx.stats is not None:
+        by_child = {id(child): (found, values) for child, found, values in parts}
+        for child in matched:  # scores add up in the plan's order
+            found, values = by_child[id(child)]
+            at = members(found, docs)
+            if isinstance(child, p.Text):
+                scores += _text_scores(seg, child, ctx, scored, docs, values[at])
+            else:
+                scores += values[at]
+    return docs, scores
 
 
 def evaluate(seg: SegmentColumns, node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:

@@ -14,13 +14,16 @@ Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news arti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import fields, formats, writing
 from whoosh.system import pack_uint
 
 from searchlib import analysis
+from searchlib._whoosh.columnar import ColumnsBuilder, SegmentColumns, concat, live_mask
 from searchlib._whoosh.postings import MemoryPostings
 
 _ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
@@ -61,6 +64,12 @@ class FastText(fields.TEXT):  # type: ignore[misc]
                 if cache is not None and count == 1 and positions[0] < _ONE_POSITION_MAX:
                     cache[positions[0]] = encoded
             yield term.encode("utf-8"), count, count * boost, encoded
+
+    def index_positions(self, value: str) -> Iterator[tuple[bytes, float, list[int]]]:
+        """(term, weight, positions) per term of ``value``: :meth:`index` before values are encoded."""
+        boost = self.format.field_boost
+        for term, positions in analysis.positions(value).items():
+            yield term.encode("utf-8"), len(positions) * boost, positions
 
 
 _COMMA_ITEM = re.compile(r"[^,]+")
@@ -114,6 +123,11 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
 
     Falls back to Whoosh's own path for schemas with term vectors or separate spelling
     fields (searchlib's has neither) and when other segments were merged into this one.
+
+    With ``columns`` set (a :class:`.columnar.ColumnsBuilder`), the segment's columnar
+    arrays are collected as its postings are written, and ``columns_of`` is asked for the
+    arrays of every segment merged in (kept in ``merged`` with its live-document mask), so
+    the new segment's sidecar is built by concatenation (``store.BackendWriter``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -121,6 +135,15 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         self._memory: MemoryPostings | None = None
         if not any(f.vector or f.separate_spelling() for _, f in self.schema.items()):
             self._memory = MemoryPostings()
+        self.columns: ColumnsBuilder | None = None
+        self.columns_of: Callable[[Any], SegmentColumns] | None = None
+        self.merged: list[tuple[SegmentColumns, npt.NDArray[np.bool_] | None]] = []
+        self.own_docs = 0  # documents added by add_document (merged segments' follow them)
+
+    def add_reader(self, reader: Any) -> None:
+        if self.columns is not None and self.columns_of is not None:
+            self.merged.append((self.columns_of(reader), live_mask(reader)))
+        super().add_reader(reader)
 
     def add_document(self, **fields: Any) -> None:
         memory = self._memory
@@ -143,16 +166,23 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
             length = 0
             if field.indexed:
                 boost = self._field_boost(fields, fieldname, docboost)
-                length = memory.add(fieldname, docnum, field.index(value), boost)
+                if isinstance(field, FastText) and isinstance(value, str):
+                    length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
+                else:
+                    length = memory.add(fieldname, docnum, field.index(value), boost)
                 if not field.scorable:
                     length = 0
             stored_value = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, stored_value if field.stored else None, length)
             if field.column_type and stored_value is not None:
-                perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored_value))
+                column_value = field.to_column_value(stored_value)
+                perdocwriter.add_column_value(fieldname, field.column_type, column_value)
+                if fieldname == "date" and self.columns is not None:
+                    self.columns.add_date(docnum, int(field.from_column_value(column_value)))
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+        self.own_docs = self.docnum
         if memory.full:
             memory.spill()
 
@@ -160,12 +190,24 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         memory = self._memory
         if memory is not None and not self.pool.fieldnames:
             self.perdocwriter.close()
-            memory.write(self.fieldwriter, self.schema)
+            memory.write(self.fieldwriter, self.schema, self.columns)
             self.fieldwriter.close()
             return
         if memory is not None:  # segments were merged in through Whoosh's pool: join them there
-            memory.drain_into(self.pool)
+            memory.drain_into(self.pool, self.schema, self.columns)
         super()._flush_segment()
+
+    def segment_columns(self) -> SegmentColumns | None:
+        """The new segment's arrays (after its files are written), or None when not collected."""
+        if self.columns is None or self._memory is None:
+            return None
+        own = self.columns.finish(self.own_docs)
+        self.columns = None
+        if not self.merged:
+            return own
+        cols = concat([(own, None), *self.merged])
+        self.merged = []
+        return cols
 
     def _close_segment(self) -> None:
         if self._memory is not None:

@@ -72,6 +72,12 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
                 for article in payload:
                     entities = entities_for(article.title, article.body, article.entities, extractor)
                     writer.upsert(article, entities, sch.checksum(article))
+            elif kind == "restore":  # an upgrade: articles as another index stored them (no extraction)
+                if writer is None:
+                    writer = backend.segment_writer()
+                for article, digest, sketch, group, extracted in payload:
+                    entities = article.entities or ()
+                    writer.restore(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
             elif kind == "finish":
                 segment = writer.finish_segment() if writer is not None else None
                 writer = None
@@ -91,6 +97,7 @@ class WorkerPool:
         self.outbox = context.Queue()
         self.inboxes = [context.Queue(maxsize=BACKLOG) for _ in range(workers)]
         self.buffers: list[list[Article]] = [[] for _ in range(workers)]
+        self.restored: list[list[tuple[Article, str, tuple[int, ...], str, bool]]] = [[] for _ in range(workers)]
         self.procs = [
             context.Process(target=_work, args=(str(path), extractor, inbox, self.outbox, os.getpid()), daemon=True)
             for inbox in self.inboxes
@@ -104,6 +111,15 @@ class WorkerPool:
         buffer.append(article)
         if len(buffer) >= CHUNK:
             self._put(worker, ("articles", buffer[:]))
+            buffer.clear()
+
+    def send_restored(self, row: tuple[Article, str, tuple[int, ...], str, bool]) -> None:
+        """Queue an article read from an older index (``BackendWriter.restore``'s arguments) for an upgrade."""
+        worker = zlib.crc32(row[0].id.encode("utf-8")) % len(self.procs)
+        buffer = self.restored[worker]
+        buffer.append(row)
+        if len(buffer) >= CHUNK:
+            self._put(worker, ("restore", buffer[:]))
             buffer.clear()
 
     def _put(self, worker: int, message: tuple[str, Any]) -> None:
@@ -134,6 +150,9 @@ class WorkerPool:
             if buffer:
                 self._put(worker, ("articles", buffer[:]))
                 buffer.clear()
+            if self.restored[worker]:
+                self._put(worker, ("restore", self.restored[worker][:]))
+                self.restored[worker].clear()
             self._put(worker, ("finish", None))
         segments: list[Any] = []
         while len(segments) < len(self.procs):

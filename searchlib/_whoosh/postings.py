@@ -11,6 +11,12 @@ Past ``limit`` postings the buffer is written to a temporary *run*: one pickled 
 term, in (field, term) order. The flush merges the runs and the buffer term by term, so
 memory stays bounded at any batch size. Segments merged in (``add_reader``) go through
 Whoosh's own pool, and everything buffered joins them there.
+
+Fields indexed with positions (:meth:`MemoryPostings.add_positions`) keep them as flat
+integer arrays, not as Whoosh's encoded values (a pickled bytes object per posting, ~10x
+the memory): values are encoded a block at a time when the segment is written, and the
+same stream of records feeds the segment's columnar arrays (``sink``, see
+:class:`.columnar.ColumnsBuilder`), so the sidecar never re-reads what was just written.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ import pickle
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+from whoosh import formats
 from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.system import emptybytes
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -30,8 +37,29 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 SPILL_LIMIT = 4_000_000
 """Postings buffered before a run is written (10,000 news articles, 5 million postings: 325 MB peak RSS)."""
 
-_Postings = tuple["array[int]", "array[float]", list[bytes]]  # docnums ('I'), weights ('d'), encoded values
-_Record = tuple[str, bytes, "array[int]", "array[float]", list[bytes]]
+_Postings = tuple["array[int]", "array[float]", list[bytes], "array[int]", "array[int]"]
+"""docnums ('I'), weights ('d'), encoded values (fields without positions), and for fields
+with positions: position counts per posting ('I') and the positions, flat ('I')."""
+_Record = tuple[str, bytes, "array[int]", "array[float]", list[bytes], "array[int]", "array[int]"]
+
+
+class PostingsSink(Protocol):
+    """What receives every posting list of a segment as it is written (the columnar builder)."""
+
+    def add_term(
+        self,
+        fieldname: str,
+        tbytes: bytes,
+        ids: array[int],
+        weights: array[float],
+        values: list[bytes],
+        counts: array[int],
+        positions: array[int],
+    ) -> None: ...
+
+
+def _new_postings() -> _Postings:
+    return (array("I"), array("d"), [], array("I"), array("I"))
 
 
 class MemoryPostings:
@@ -54,19 +82,47 @@ class MemoryPostings:
             length += freq
             postings = terms.get(tbytes)
             if postings is None:
-                postings = terms[tbytes] = (array("I"), array("d"), [])
+                postings = terms[tbytes] = _new_postings()
             postings[0].append(docnum)
             postings[1].append(weight * boost)
             postings[2].append(vbytes or emptybytes)
             added += 1
         self.count += added
+        self._set_length(fieldname, docnum, length)
+        return length
+
+    def add_positions(
+        self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, float, list[int]]], boost: float
+    ) -> int:
+        """Buffer one document's postings with positions (``(term, weight, positions)``); returns the length.
+
+        A field's postings must all come through this method or all through :meth:`add`.
+        """
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        length = added = 0
+        for tbytes, weight, positions in items:
+            length += len(positions)
+            postings = terms.get(tbytes)
+            if postings is None:
+                postings = terms[tbytes] = _new_postings()
+            postings[0].append(docnum)
+            postings[1].append(weight * boost)
+            postings[3].append(len(positions))
+            postings[4].extend(positions)
+            added += 1 + len(positions) // 4  # a position costs 4 bytes, a posting ~16: count in postings
+        self.count += added
+        self._set_length(fieldname, docnum, length)
+        return length
+
+    def _set_length(self, fieldname: str, docnum: int, length: int) -> None:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
             lengths = self._lengths[fieldname] = array("I")
         if docnum >= len(lengths):
             lengths.extend(itertools.repeat(0, docnum + 1 - len(lengths)))
         lengths[docnum] = length
-        return length
 
     @property
     def full(self) -> bool:
@@ -87,10 +143,11 @@ class MemoryPostings:
         self.count = 0
 
     def _buffered(self) -> Iterator[_Record]:
+        """The buffer's records in (field, term) order, each forgotten once handed out."""
         for fieldname in sorted(self._terms):
             terms = self._terms[fieldname]
             for tbytes in sorted(terms):
-                yield (fieldname, tbytes, *terms[tbytes])
+                yield (fieldname, tbytes, *terms.pop(tbytes))  # freed while the segment is written
 
     @staticmethod
     def _replay(run: IO[bytes]) -> Iterator[_Record]:
@@ -113,37 +170,49 @@ class MemoryPostings:
                 yield first
                 continue
             ids, weights, values = array("I", first[2]), array("d", first[3]), list(first[4])
+            counts, positions = array("I", first[5]), array("I", first[6])
             for record in rest:
                 ids.extend(record[2])
                 weights.extend(record[3])
                 values.extend(record[4])
-            yield fieldname, tbytes, ids, weights, values
+                counts.extend(record[5])
+                positions.extend(record[6])
+            yield fieldname, tbytes, ids, weights, values, counts, positions
 
-    def drain_into(self, pool: Any) -> None:
-        """Move every posting (runs and buffer) into Whoosh's sorting pool."""
+    def drain_into(self, pool: Any, schema: Any, sink: PostingsSink | None = None) -> None:
+        """Move every posting (runs and buffer) into Whoosh's sorting pool (and give each list to ``sink``)."""
         add = pool.add
-        for fieldname, tbytes, ids, weights, values in self._merged():
+        for fieldname, tbytes, ids, weights, values, counts, positions in self._merged():
+            if sink is not None:
+                sink.add_term(fieldname, tbytes, ids, weights, values, counts, positions)
+            if counts:
+                values = _encode_values(schema[fieldname].format, counts, positions, 0)
             for docnum, weight, value in zip(ids, weights, values, strict=True):
                 add((fieldname, tbytes, docnum, weight, value))
         self.close()
 
-    def write(self, fieldwriter: W3FieldWriter, schema: Any) -> None:
+    def write(self, fieldwriter: W3FieldWriter, schema: Any, sink: PostingsSink | None = None) -> None:
         """Write every posting list through ``fieldwriter`` exactly as ``FieldWriter.add_postings`` would.
 
         Fields without postings are skipped, as Whoosh's fieldmap names only fields with postings.
+        Each posting list is also given to ``sink`` (the segment's columnar arrays).
         """
         current = None
         stored = array("I")
-        for fieldname, tbytes, ids, weights, values in self._merged():
+        fmt: Any = None
+        for fieldname, tbytes, ids, weights, values, counts, positions in self._merged():
+            if sink is not None:
+                sink.add_term(fieldname, tbytes, ids, weights, values, counts, positions)
             if fieldname != current:
                 if current is not None:
                     fieldwriter.finish_field()
                 fieldobj = schema[fieldname]
                 stored = self._stored_lengths(fieldname, fieldobj.scorable)
                 fieldwriter.start_field(fieldname, fieldobj)
+                fmt = fieldobj.format
                 current = fieldname
             fieldwriter.start_term(tbytes)
-            _write_postings(fieldwriter._postwriter, ids, weights, values, stored)
+            _write_postings(fieldwriter._postwriter, ids, weights, values, stored, fmt, counts, positions)
             fieldwriter.finish_term()
         if current is not None:
             fieldwriter.finish_field()
@@ -165,12 +234,47 @@ class MemoryPostings:
         return array("I", (byte_to_length(length_to_byte(n)) if n else 0 for n in self._lengths[fieldname]))
 
 
+_ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
+_ONE_POSITION_MAX = 10_000
+
+
+def _encode_values(fmt: Any, counts: array[int], positions: array[int], at: int) -> list[bytes]:
+    """Whoosh's encoded values of postings with ``counts`` positions each, from ``positions[at:]``."""
+    encode = fmt.encode
+    cache = _ONE_POSITION if type(fmt) is formats.Positions else None
+    values: list[bytes] = []
+    for count in counts:
+        if count == 1 and cache is not None:
+            pos = positions[at]
+            encoded = cache.get(pos)
+            if encoded is None:
+                encoded = encode([pos])
+                if pos < _ONE_POSITION_MAX:
+                    cache[pos] = encoded
+        else:
+            encoded = encode(positions[at : at + count].tolist())
+        values.append(encoded)
+        at += count
+    return values
+
+
 def _write_postings(
-    writer: Any, ids: array[int], weights: array[float], values: list[bytes], lengths: array[int]
+    writer: Any,
+    ids: array[int],
+    weights: array[float],
+    values: list[bytes],
+    lengths: array[int],
+    fmt: Any = None,
+    counts: array[int] | None = None,
+    positions: array[int] | None = None,
 ) -> None:
-    """Fill ``writer``'s block buffer a block at a time (what ``add_posting`` does one posting at a time)."""
+    """Fill ``writer``'s block buffer a block at a time (what ``add_posting`` does one posting at a time).
+
+    With ``counts`` (a list kept as flat positions) each block's values are encoded here.
+    """
     step = writer._blocklimit
     size = len(lengths)
+    at = 0  # positions consumed by earlier blocks
     for start in range(0, len(ids), step):
         if start:
             writer._write_block()  # add_posting writes a full block before buffering the next posting
@@ -180,7 +284,13 @@ def _write_postings(
         block_lengths = [length for d in block_ids if d < size and (length := lengths[d])]
         writer._ids = block_ids
         writer._weights = array("f", block_weights)
-        writer._values = [v for v in values[start:end] if v]
+        if counts:
+            assert positions is not None
+            block_counts = counts[start:end]
+            writer._values = _encode_values(fmt, block_counts, positions, at)
+            at += sum(block_counts)
+        else:
+            writer._values = [v for v in values[start:end] if v]
         writer._minlength = min(block_lengths) if block_lengths else None
         writer._maxlength = max(block_lengths) if block_lengths else 0
         writer._maxweight = max(0, max(block_weights))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh import analysis as whoosh_analysis
@@ -198,6 +198,22 @@ def to_document(
     return doc
 
 
+_ENTITIES: dict[tuple[str, str, tuple[str, ...]], Entity] = {}
+_ENTITY_CACHE = 50_000
+"""Stored entities kept (immutable values, shared by every article naming them)."""
+
+
+def _stored_entity(stored: Sequence[Any]) -> Entity:
+    """The Entity of a stored ``[name, kind, aliases]`` (one validated object per distinct entity)."""
+    key = (stored[0], stored[1], tuple(stored[2]) if len(stored) > 2 else ())
+    found = _ENTITIES.get(key)
+    if found is None:
+        if len(_ENTITIES) >= _ENTITY_CACHE:
+            _ENTITIES.clear()
+        found = _ENTITIES[key] = Entity(key[0], EntityKind(key[1]), key[2])
+    return found
+
+
 def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
     """Rebuild the Article stored for a document."""
     return Article(
@@ -205,7 +221,7 @@ def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
         date=dt.date.fromisoformat(meta["date"]),
         title=meta["title"],
         body=body.decode("utf-8"),
-        entities=tuple(Entity(e[0], EntityKind(e[1]), tuple(e[2]) if len(e) > 2 else ()) for e in meta["entities"]),
+        entities=tuple(_stored_entity(e) for e in meta["entities"]),
         source=meta["source"],
         url=meta["url"],
     )

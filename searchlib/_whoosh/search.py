@@ -134,7 +134,7 @@ def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -
         if source:
             source_counts[source] += 1
         for name, *_aliases in entities:
-            key = name.casefold()
+            key = sch.entity_key(name)  # as entity: matches it (case, accents, spacing)
             display.setdefault(key, name)
             entity_counts[key] += 1
 

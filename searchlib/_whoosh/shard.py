@@ -122,8 +122,8 @@ def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: Da
     if not len(docs):
         return {}, {}, {}, {}
     found = snap.facets(docs, bucket, ALL)
-    entities = {f.value.casefold(): f.count for f in found.entities}
-    names = {f.value.casefold(): f.value for f in found.entities}
+    entities = {sch.entity_key(f.value): f.count for f in found.entities}
+    names = {sch.entity_key(f.value): f.value for f in found.entities}
     return entities, names, {f.value: f.count for f in found.dates}, {f.value: f.count for f in found.sources}
 
 

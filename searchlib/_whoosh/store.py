@@ -165,6 +165,8 @@ class _RamStorage(RamStorage):  # type: ignore[misc]
         return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
 
 
+SETTLED_NS = 2_000_000_000
+"""How old (ns) the index folder's modification time must be for a listing of it to be reused."""
 READ_ATTEMPTS = 5
 """Reads retried from the next commit when a concurrent commit removed files under them."""
 IDLE_SEARCHERS = 8
@@ -225,6 +227,7 @@ class Backend:
         self._idle: list[Searcher] = []
         self._write_key = str(path.resolve()) if path is not None else None
         self._own_write_lock = threading.Lock()  # in memory: no path to share it through
+        self._listing: tuple[int, int] | None = None  # (folder mtime, latest generation) when settled
         _BACKENDS.add(self)
 
     def configure_ranking(self, *, k1: float, b: float) -> None:
@@ -340,7 +343,9 @@ class Backend:
         if searcher is None:
             return ix.searcher(weighting=weighting)
         try:
-            return searcher.refresh()  # itself when up to date; else closes what it replaces
+            if searcher.reader().generation() == self._latest_generation():
+                return searcher
+            return searcher.refresh()  # closes what it replaces
         except BaseException:
             with contextlib.suppress(Exception):
                 searcher.close()
@@ -396,6 +401,29 @@ class Backend:
 
     def generation(self) -> int:
         return int(self.ix.latest_generation())
+
+    def _latest_generation(self) -> int:
+        """The latest commit, remembered from the last listing of the folder while it is unchanged.
+
+        Whoosh finds the latest commit by listing the index folder (a quarter of a simple
+        query's time). A commit renames its table of contents into the folder, which changes
+        the folder's modification time; a listing is reused while that time is the one seen
+        just before the listing, and only when it was then already ``SETTLED_NS`` old -- so a
+        second change within the file system's timestamp granularity cannot go unnoticed.
+        """
+        if self.path is None:
+            return int(self.ix.latest_generation())
+        try:
+            before = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return int(self.ix.latest_generation())
+        seen = self._listing
+        if seen is not None and seen[0] == before:
+            return seen[1]
+        generation = int(self.ix.latest_generation())
+        if before < time.time_ns() - SETTLED_NS:
+            self._listing = (before, generation)
+        return generation
 
     def generation_of(self, searcher: Searcher) -> int:
         """The commit ``searcher`` reads (the latest one for an index with no segments)."""
@@ -502,6 +530,12 @@ class BackendWriter:
         self._groups: Any = None
         self._reader = raw.reader()
         self.closed = False
+        folder = backend.path
+        if folder is not None and isinstance(raw, FastSegmentWriter):
+            # the new segment's arrays come from the postings as they are written, and merged
+            # segments' from their own sidecars (see _finalize_segment)
+            raw.columns = columnar.ColumnsBuilder()
+            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, {})
 
     def _delete_committed(self, doc_id: str) -> int:
         """Delete the committed copies of ``doc_id``; returns how many there were.
@@ -668,17 +702,22 @@ class BackendWriter:
         gets its arrays here, so no search derives them (see :mod:`.columnar`). The sidecar is
         fsynced like the segment's own files; a crash before the commit leaves both as orphans
         of a segment no table of contents lists, which the next commit's cleanup removes.
+        The arrays are collected while the writer writes its postings, and a merged segment's
+        are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
+        written segment is read back (``columnar.build``) only when they were not collected.
         In-memory indexes build their arrays on first search instead.
         """
         raw = self.raw
         segment = raw._finalize_segment()
         folder = self.backend.path
         if folder is not None:
-            reader = SegmentReader(raw.storage, raw.schema, segment)
-            try:
-                cols = columnar.build(reader)
-            finally:
-                reader.close()
+            cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
+            if cols is None or cols.doc_count != segment.doc_count_all():
+                reader = SegmentReader(raw.storage, raw.schema, segment)
+                try:
+                    cols = columnar.build(reader)
+                finally:
+                    reader.close()
             columnar.save(folder, segment.segment_id(), cols, durable=FSYNC)
         return segment
 

@@ -38,7 +38,9 @@ from whoosh.index import EmptyIndexError
 
 from searchlib import dedup
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh.store import MARKER, Backend, DurableStorage, fsync_dir, translate_os_errors
+from searchlib._whoosh.parallel import WorkerPool
+from searchlib._whoosh.store import MARKER, Backend, BackendWriter, DurableStorage, fsync_dir, translate_os_errors
+from searchlib.entities import NoExtractor
 from searchlib.errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundError, StorageError
 from searchlib.models import Article
 
@@ -85,9 +87,15 @@ def recover(path: Path) -> None:
     Does nothing while an upgrade is running: the upgrading process holds the old index's
     write lock (which moves with the folder when it is set aside) until the swap is done.
     """
-    partial, ready, aside = _siblings(path)
-    if not (partial.exists() or ready.exists() or aside.exists()):
-        return
+    try:
+        path = path.resolve()  # (the folder a symbolic link or "." names)
+        if not path.name:
+            return  # the root folder: no siblings
+        partial, ready, aside = _siblings(path)
+        if not (partial.exists() or ready.exists() or aside.exists()):
+            return
+    except (OSError, RuntimeError):  # (a symbolic link loop, an unreadable parent)
+        return  # nothing to recover that can be reached: opening reports the path's problem
     with translate_os_errors("recover an interrupted upgrade", path):
         held = path if path.is_dir() else aside if aside.is_dir() else None
         lock = DurableStorage(str(held)).lock("MAIN_WRITELOCK") if held is not None else None
@@ -151,31 +159,42 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(str(folder))
 
 
-def _build(old: Path, new: Path) -> int:
-    """Write every live article of the index at ``old`` into a new index at ``new``; returns the count."""
+def _build(old: Path, new: Path, workers: int) -> int:
+    """Write every live article of the index at ``old`` into a new index at ``new``; returns the count.
+
+    With ``workers`` > 1, worker processes analyse and write segments (as parallel ingest's
+    do) while this process reads the old index and commits.
+    """
     count = 0
     try:
         source = DurableStorage(str(old)).open_index()
     except EmptyIndexError as exc:
         raise IndexNotFoundError(f"{old} has no committed index data", path=old) from exc
     target = Backend.create(new)
+    pool = WorkerPool(new, NoExtractor(), workers) if workers > 1 else None
     try:
         with source.reader() as reader:
             writer = target.writer(timeout=0.0)
             try:
-                for article, digest, sketch, group, extracted in _stored(reader):
-                    entities = article.entities or ()
-                    writer.restore(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
+                for row in _stored(reader):
+                    if pool is not None:
+                        pool.send_restored(row)
+                    else:
+                        article, digest, sketch, group, extracted = row
+                        entities = article.entities or ()
+                        writer.restore(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
                     count += 1
                     if count % BATCH == 0:
-                        writer.commit()
+                        _commit(writer, pool)
                         writer = target.writer(timeout=0.0)
-                writer.commit(optimize=count <= BATCH)
+                _commit(writer, pool, optimize=count <= BATCH)
             except BaseException:
                 if not writer.closed:
                     writer.cancel()
                 raise
     finally:
+        if pool is not None:
+            pool.close()
         target.close()
         source.close()
     if (old / ALIASES).exists():
@@ -184,13 +203,22 @@ def _build(old: Path, new: Path) -> int:
     return count
 
 
-def upgrade(path: Path) -> tuple[int, int]:
+def _commit(writer: BackendWriter, pool: WorkerPool | None, *, optimize: bool = False) -> None:
+    if pool is None:
+        writer.commit(optimize=optimize)
+    else:
+        writer.commit_with(pool.finish(), set())
+
+
+def upgrade(path: Path, *, workers: int = 1) -> tuple[int, int]:
     """Rebuild the index at ``path`` in the current format; returns (old format, articles).
 
+    ``workers`` > 1 analyses and writes in that many worker processes.
     Already current: nothing is done. Raises IndexLockedError while a writer holds the index,
     StorageError when the disk lacks room for a second copy, IncompatibleIndexError for a
     format that cannot be upgraded (a newer one, or one without stored entities).
     """
+    path = path.resolve()  # a symbolic link keeps naming the upgraded folder; "." has a name
     recover(path)
     version = read_format(path)
     if version == sch.FORMAT_VERSION:
@@ -214,7 +242,7 @@ def upgrade(path: Path) -> tuple[int, int]:
             _check_space(path)
             _step("checked")
             try:
-                count = _build(path, partial)
+                count = _build(path, partial, workers)
                 _step("built")
             except Exception:
                 with contextlib.suppress(OSError):

@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -61,6 +62,10 @@ def child(index: Path, ack: Path, start: int, batch_size: int, optimize_every: i
     With ``workers`` > 1 each batch goes through the parallel ingest (worker processes).
     """
     ix = searchlib.Index.open(index)
+    # Tell the parent the imports and the open are done: its kill timer starts now, so a
+    # slow start on a loaded machine does not turn every trial into a kill before any commit.
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     feed = index.parent / "batch.jsonl"
     with open(ack, "a", encoding="utf-8") as acks:
         batch = start
@@ -189,6 +194,19 @@ def check(index: Path, acked: set[int], batch_size: int, number: int, ran_for: f
     return trial, present
 
 
+READY_TIMEOUT = 120.0
+"""Seconds a child may take to import searchlib and open the index before its kill timer starts."""
+
+
+def _wait_until_ready(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Block until the child says it opened the index (or exits, or ``timeout`` passes)."""
+    if proc.stdout is None:
+        return
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if ready:
+        proc.stdout.readline()
+
+
 def run(
     trials: int,
     *,
@@ -224,11 +242,12 @@ def run(
                     str(optimize_every),
                     str(workers),
                 ],
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
             )
             delay = rng.uniform(min_delay, max_delay)
+            _wait_until_ready(proc, READY_TIMEOUT)
             t0 = time.perf_counter()
             try:
                 proc.wait(delay)
@@ -237,8 +256,9 @@ def run(
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-            if proc.stderr:
-                proc.stderr.close()
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
             acked = set(read_acks(ack))
             if acked == acked_before:
                 summary.kills_before_first_ack += 1

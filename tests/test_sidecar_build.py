@@ -1,0 +1,205 @@
+"""Sidecars built at write time equal the arrays read back from the written Whoosh segment.
+
+The writer collects a new segment's arrays from the postings it holds in memory, and builds
+a merged segment's by concatenating its sources' sidecars (deletions applied, documents
+renumbered): neither reads Whoosh's postings back. Here every live segment's sidecar, after
+commits that merge, delete, update, optimize, spill runs and ingest in parallel, must equal
+``columnar.build`` over the same segment (the reference, Whoosh's own postings decoded).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from searchlib import Article, Index, NoExtractor
+from searchlib._whoosh import columnar, postings
+
+WORDS = [
+    *("harbour", "council", "storm", "vote", "budget", "talks", "minister"),
+    *("bank", "rates", "striking", "the", "of", "Gdańsk"),
+]
+
+
+def _articles(start: int, n: int, seed: int, *, version: int = 0) -> list[Article]:
+    rng = random.Random(seed * 1000 + start)
+    return [
+        Article(
+            id=f"a{i}",
+            date=f"20{10 + i % 15}-0{1 + i % 9}-{1 + i % 28:02d}",
+            title=" ".join(rng.choices(WORDS, k=3)) + (f" v{version}" if version else ""),
+            body=" ".join(rng.choices(WORDS, k=rng.randrange(1, 120))) + f" Anna Weber met Jon Blake in Berlin {i}.",
+            source=rng.choice(["Wire", "Daily", None]),
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def _segments(path: Path) -> list[Any]:
+    from whoosh import index as whoosh_index  # test-only look behind the engine boundary
+
+    ix = whoosh_index.open_dir(str(path))
+    segments = list(ix._segments())
+    ix.close()
+    return segments
+
+
+def _reference(path: Path, segment: Any) -> columnar.SegmentColumns:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.reading import SegmentReader
+
+    from searchlib._whoosh import schema as sch
+
+    reader = SegmentReader(FileStorage(str(path)), sch.build_schema(), segment)
+    try:
+        return columnar.build(reader)
+    finally:
+        reader.close()
+
+
+def assert_same_columns(got: columnar.SegmentColumns, want: columnar.SegmentColumns) -> None:
+    assert got.doc_count == want.doc_count
+    assert np.array_equal(got.dates, want.dates)
+    assert got.lengths.keys() == want.lengths.keys()
+    for name in want.lengths:
+        assert np.array_equal(got.lengths[name], want.lengths[name]), name
+    assert got.fields.keys() == want.fields.keys()
+    for name, w in want.fields.items():
+        g = got.fields[name]
+        assert g.terms == w.terms, name
+        for attr in ("offsets", "docs", "freqs", "pos_offsets", "positions"):
+            a, b = getattr(g, attr), getattr(w, attr)
+            assert (a is None) == (b is None), (name, attr)
+            if a is not None:
+                assert np.array_equal(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)), (name, attr)
+
+
+def _check_every_segment(path: Path) -> int:
+    segments = _segments(path)
+    for segment in segments:
+        saved = columnar.load(path, segment.segment_id())
+        assert saved is not None, "every segment has its sidecar"
+        assert_same_columns(saved, _reference(path, segment))
+    return len(segments)
+
+
+def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing must not read a segment's postings back."""
+
+    def fail(reader: Any) -> columnar.SegmentColumns:
+        raise AssertionError("the writer read a segment back to build its sidecar")
+
+    monkeypatch.setattr(columnar, "build", fail)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("spill", [None, 40])
+def test_commits_merges_deletions_and_updates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, spill: int | None
+) -> None:
+    if spill is not None:  # postings spilled to sorted runs mid-segment
+        monkeypatch.setattr(postings.MemoryPostings, "full", property(lambda self: self.count >= spill))
+    path = tmp_path / "ix"
+    build = columnar.build
+    _no_build(monkeypatch)
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        for start in range(0, 60, 12):  # small segments: later commits merge them
+            ix.add(*_articles(start, 12, seed))
+            ix.delete(f"a{start + 3}")
+        ix.add(*_articles(5, 20, seed, version=2))  # updates: older copies deleted, new ones added
+        with ix.writer() as w:
+            for article in _articles(100, 3, seed):
+                w.add(article)
+            w.delete("a101")  # deleted inside the writer that added it
+    monkeypatch.setattr(columnar, "build", build)
+    assert _check_every_segment(path) >= 1
+
+
+def test_optimize_concatenates_every_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ix"
+    build = columnar.build
+    _no_build(monkeypatch)
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        for start in range(0, 40, 10):
+            ix.add(*_articles(start, 10, 3))
+        ix.delete("a0", "a17", "a39")
+        with ix.writer() as w:
+            for article in _articles(200, 4, 3):
+                w.add(article)
+            w.commit(optimize=True)
+        result = ix.search("harbour", limit=100)
+    monkeypatch.setattr(columnar, "build", build)
+    assert _check_every_segment(path) == 1
+    assert result.total > 0
+
+
+def test_merging_a_segment_without_a_sidecar_builds_its_arrays_once(tmp_path: Path) -> None:
+    """A source segment written by older code (no sidecar) is read once, then concatenated."""
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 10, 4))
+        for sidecar in path.glob("*.cols.*"):
+            sidecar.unlink()
+        with ix.writer() as w:
+            for article in _articles(10, 10, 4):
+                w.add(article)
+            w.commit(optimize=True)  # merges the first segment into the new one
+    assert _check_every_segment(path) == 1
+
+
+def test_parallel_workers_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = tmp_path / "feed.jsonl"
+    lines = [
+        json.dumps({"id": a.id, "date": a.date.isoformat(), "title": a.title, "body": a.body})
+        for a in [*_articles(0, 90, 5), *_articles(10, 20, 5, version=3)]
+    ]
+    feed.write_text("\n".join(lines) + "\n", "utf-8")
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.ingest(feed, workers=2, commit_every=30)
+        assert ix.search("harbour OR storm", limit=1).total > 0
+    assert _check_every_segment(path) >= 2
+
+
+def test_concat_of_nothing_live_is_empty() -> None:
+    builder = columnar.ColumnsBuilder()
+    cols = builder.finish(0)
+    merged = columnar.concat([(cols, None), (cols, np.zeros(0, dtype=bool))])
+    assert merged.doc_count == 0
+    assert all(len(fp.terms) == 0 and len(fp.docs) == 0 for fp in merged.fields.values())
+
+
+def _dtypes(path: Path) -> dict[str, str]:
+    dtypes: dict[str, str] = {}
+    for manifest in path.glob("*.cols.json"):
+        for name, (dtype, _, _) in json.loads(manifest.read_text("utf-8"))["arrays"].items():
+            if name not in dtypes or np.dtype(dtype).itemsize > np.dtype(dtypes[name]).itemsize:
+                dtypes[name] = dtype  # the widest over the segments
+    return dtypes
+
+
+def test_arrays_are_stored_narrow_and_long_articles_keep_u32_positions(tmp_path: Path) -> None:
+    short = tmp_path / "short"
+    with Index.create(short, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 20, 6))
+    dtypes = _dtypes(short)
+    size = {name: np.dtype(dtype).itemsize for name, dtype in dtypes.items()}
+    assert size["body.pos"] <= 2 and size["body.docs"] == size["body.freqs"] == size["title.len"] == 1
+    assert dtypes["body.off"] == "<i8" and dtypes["dates"] == "<i4"
+    _check_every_segment(short)
+
+    long = tmp_path / "long"
+    filler = " ".join(f"w{i % 97}" for i in range(70_000))
+    with Index.create(long, extractor=NoExtractor()) as ix:
+        ix.add(Article(id="long", date="2024-01-01", body=f"{filler} the zebra crossing closed"))
+        ix.add(*_articles(0, 5, 6))
+        assert np.dtype(_dtypes(long)["body.pos"]) == np.dtype(np.uint32)
+        hits = ix.search('"zebra crossing"')
+        assert [h.article.id for h in hits] == ["long"]
+        assert ix.search('"w1 w2"').total == 1
+    _check_every_segment(long)
