@@ -57,35 +57,37 @@ def name_features(words: tuple[str, ...], rule: EntityKind) -> list[str]:
         feats.append("shape=of")
     if "and" in words or "&" in words:
         feats.append("shape=and")
-    feats += [f"gaz={label}" for label in _gazetteer_hits(words, name)]
+    feats += _gazetteer_hits(words, name)
     return feats
 
 
 def _gazetteer_hits(words: tuple[str, ...], name: str) -> list[str]:
+    """The gazetteer features of a name: "gaz=place", "gaz=given", ..."""
     first, last = words[0], words[-1]
     hits = []
     if name in PLACES:
-        hits.append("place")
+        hits.append("gaz=place")
     if name in CITIES:
-        hits.append("city")
+        hits.append("gaz=city")
     if name in KNOWN_ORGS or name in INSTITUTIONS:
-        hits.append("known-org")
+        hits.append("gaz=known-org")
     if last in ORG_WORDS:
-        hits.append("org-word")
+        hits.append("gaz=org-word")
     if last in PLACE_WORDS:
-        hits.append("place-word")
+        hits.append("gaz=place-word")
     if first in GIVEN_NAMES:
-        hits.append("given")
+        hits.append("gaz=given")
     if last in SURNAMES:
-        hits.append("surname")
+        hits.append("gaz=surname")
     if first in TITLES:
-        hits.append("title-first")
+        hits.append("gaz=title-first")
     if first in DEMONYMS:
-        hits.append("demonym-first")
-    if len(words) > 1 and first in _COMPASS:
-        hits.append("compass-first")
-    if len(words) > 1 and first in GIVEN_NAMES and last in SURNAMES:
-        hits.append("given+surname")
+        hits.append("gaz=demonym-first")
+    if len(words) > 1:
+        if first in _COMPASS:
+            hits.append("gaz=compass-first")
+        if first in GIVEN_NAMES and last in SURNAMES:
+            hits.append("gaz=given+surname")
     return hits
 
 
@@ -164,7 +166,7 @@ def _name_scores(words: tuple[str, ...], rule: EntityKind) -> tuple[Vector, bool
             hits.append(flags.get("shape=of"))
         if "and" in words or "&" in words:
             hits.append(flags.get("shape=and"))
-    hits += [flags.get(f"gaz={label}") for label in _gazetteer_hits(words, name)]
+    hits += [flags.get(feat) for feat in _gazetteer_hits(words, name)]
     s0, s1, s2 = model.base[rule, min(n, 3)]
     evidence = False
     for v in hits:

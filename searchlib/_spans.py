@@ -1,12 +1,13 @@
-"""Candidate name spans of a text, found by one compiled regex per line (the extractor's hot path).
+"""Candidate name spans of a text, found by one compiled regex pass (the extractor's hot path).
 
 A *span* is a maximal run of capitalised words, with the connectors and name particles that
-sit between them ("Bank of England", "Margit van der Sloot", "BBC Radio 4"). The regex finds
-every span of a line in C; Python then walks only the words of each span (not every token of
+sit between them ("Bank of England", "Margit van der Sloot", "BBC Radio 4"), on one line. The
+regex finds every span of the text in C (lone sentence openers such as "The" never match);
+Python then walks only the words of each span (not every token of
 the text) to cut titles ("Secretary of State [Rex Tillerson]"), possessives ("Israel's"),
 "-led"/"-based" suffixes and dates ("Smith May 5") out of it, and records the context the
-kind rules need: the word before and after, whether the span opens its sentence, and whether
-a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
+kind rules need: a place preposition before it, a cue word after it ("border"), whether it
+opens its sentence, and whether a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
 """
 
 from __future__ import annotations
@@ -107,8 +108,9 @@ _SENTENCE_OPENING = re.compile(_SENTENCE_START.pattern + r"\W*")
 _NOT_WORD = re.compile(r"\W*")
 _ALNUM = re.compile(r"[^\W_]")
 _GAP = re.compile(r"[\s,.]*")
-_TRICKY = re.compile(r"['’\-.&\d]|\s[a-z]")
-"""A span with none of these (possessives, hyphens, dots, joiners, numbers) is one mention as it is."""
+_TRICKY = re.compile(r"[\-.&\d]|['’]s?\s|\s[a-z]+\s+(?:of|and|for)\s")
+"""A span with none of these (hyphens, dots, numbers, a possessive before its last word, a joiner
+followed by "of", "and" or "for") is one mention as it is, less a possessive at its end."""
 _HEADLINE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _ARABIC_ARTICLE = re.compile(r"(?:al|el)-[A-Z]")
 _LOWER_SUFFIX = re.compile(r"^(.+?)-([a-z][a-z\-]*)$")
@@ -224,8 +226,16 @@ def mentions(text: str) -> list[Mention]:
         span, following = match.group(0, 1)
         toks = span.split()
         if not (titled or skip_department) and _TRICKY.search(span) is None and _SPECIAL.isdisjoint(toks):
-            # the common case: the whole span is one name
-            out.append((tuple(toks), opener, False, prep, _FOLLOWER_OF.get(following, "")))
+            # the common case: the whole span is one name ("Bank of England", "Israel's" -> Israel)
+            words = tuple(toks)
+            if toks[-1][-1] in "s'’":
+                last, _ = strip_possessive(toks[-1])
+                if last in _SPECIAL:  # "the Prime Minister's": a title after all
+                    toks.append(following or "")
+                    opener, titled, skip_department = _walk(toks, prep, opener, titled, skip_department, out)
+                    continue
+                words = (*toks[:-1], last)
+            out.append((words, opener, False, prep, _FOLLOWER_OF.get(following, "")))
             if opener:
                 opener = COMMON_CAPS.issuperset(toks)
             continue

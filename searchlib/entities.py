@@ -1,12 +1,16 @@
-"""Named-entity extraction: a pluggable interface and a rule-based default that needs no model.
+"""Named-entity extraction: a pluggable interface and a rule-based default that needs no model download.
 
-The default, :class:`RuleExtractor`, finds runs of capitalised words in news text and cleans
-them the way a reader would: titles ("Defense Minister") and demonyms ("Belgian") are cut
-off, possessives ("Israel's") are stripped, sentence-initial common words ("The", "He") are
-dropped, acronyms (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to
-the full name the article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer
-(``_gazetteer.py``; generated lists of common given names and surnames, ``_names.py``, and of
-large cities, ``_cities.py``) and context rules; ``EntityKind.OTHER`` when they cannot tell.
+The default, :class:`RuleExtractor`, finds runs of capitalised words in news text (candidate
+spans, ``_spans.py``: one regex pass, Python per span) and cleans them the way a reader
+would: titles ("Defense Minister") and demonyms ("Belgian") are cut off, possessives
+("Israel's") are stripped, sentence-initial common words ("The", "He") are dropped, acronyms
+(IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to the full name the
+article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer (``_gazetteer.py``;
+generated lists of common given names and surnames, ``_names.py``, and of large cities,
+``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell; then a small
+learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
+person, organisation or place per distinct name from those and more cues. Per-mention
+readings are memoised: a name and its context recur across articles.
 """
 
 from __future__ import annotations
@@ -206,7 +210,7 @@ class RuleExtractor:
         return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
 
 
-def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
+def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | frozenset[str]]]:
     """The names in ``text`` with the rules' kinds, before aliases fold: (entity, its words, its contexts).
 
     The contexts are the cues the kind scorer (``_kinds``) reads beyond the name itself:
@@ -244,22 +248,24 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str]]]:
         if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
             found[key] = _entity(name, kind)
             words_of.setdefault(key, words)
-        context = contexts.setdefault(key, set())
-        if titled:
-            context.add("ctx=titled")
-        if prep:
-            context.add("ctx=prep")
-        if follower:
-            context.add(f"ctx=next:{follower}")
-        if full is not None:
-            context.add("ctx=surname-alone")
+        if titled or prep or follower or full is not None:
+            context = contexts.setdefault(key, set())
+            if titled:
+                context.add("ctx=titled")
+            if prep:
+                context.add("ctx=prep")
+            if follower:
+                context.add(f"ctx=next:{follower}")
+            if full is not None:
+                context.add("ctx=surname-alone")
         place = _trailing_place(words) if kind is EntityKind.ORG else None
         if place is not None:  # "Texaco Canada Inc" names Canada too
             previous = found.get(place.casefold())
             if previous is None or previous.kind is EntityKind.OTHER:
                 found[place.casefold()] = _entity(place, EntityKind.PLACE)
                 words_of[place.casefold()] = (place,)
-    return [(entity, words_of[key], contexts.get(key, set())) for key, entity in found.items()]
+    none: frozenset[str] = frozenset()
+    return [(entity, words_of[key], contexts.get(key, none)) for key, entity in found.items()]
 
 
 @functools.lru_cache(maxsize=1 << 16)
