@@ -15,6 +15,8 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -315,3 +317,21 @@ def test_timelines_and_facets_count_like_the_reference(
         said = {leaf.text.casefold() for leaf in q.positive_leaves(node) if leaf.field in fields}
         named = {n for n, _ in NAMES if n.casefold() in said}
         assert related == {n: c for n, c in entities.items() if n not in named}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 23), min_size=1, max_size=24, unique=True))
+def test_tie_ranks_of_candidates_follow_the_id_order(picked: list[int]) -> None:
+    """The first query ranks its tied candidates among themselves, as the whole-index id rank does."""
+    for ix in _sample():
+        with ix:
+            ix.add(Article(id="a-late", date=DATES[0], body="storm"))  # a third segment, id sorting first
+            docnums = np.asarray(picked, dtype=np.int64)
+
+            def both(snap: ColumnarSnapshot, docnums: npt.NDArray[np.int64] = docnums) -> tuple[list[int], list[int]]:
+                local = snap._local_id_ranks(docnums)  # before the whole-index rank exists
+                whole = snap.id_rank()[docnums]
+                return np.argsort(local).tolist(), np.argsort(whole).tolist()
+
+            local_order, whole_order = ix._engine.read("ranks", both)
+            assert local_order == whole_order

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import columnar, postings
@@ -203,3 +205,18 @@ def test_arrays_are_stored_narrow_and_long_articles_keep_u32_positions(tmp_path:
         assert [h.article.id for h in hits] == ["long"]
         assert ix.search('"w1 w2"').total == 1
     _check_every_segment(long)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.sets(st.text(min_size=1, max_size=4), max_size=30),
+    st.lists(st.text(max_size=4), max_size=columnar.DICT_AFTER + 20),
+)
+def test_term_lookups_agree_before_and_after_the_dict_is_built(terms: set[str], probes: list[str]) -> None:
+    """A field's first lookups bisect its sorted terms; later ones use a dict: same answers."""
+    ordered = sorted(terms)
+    fp = columnar.FieldPostings(ordered, np.zeros(len(ordered) + 1, dtype=np.int64), np.zeros(0, dtype=np.uint32))
+    expected = {t: i for i, t in enumerate(ordered)}
+    for n, term in enumerate([*probes, *ordered]):
+        assert fp.term_id(term) == expected.get(term, -1)
+        assert (fp._index is None) == (n < columnar.DICT_AFTER)

@@ -28,6 +28,7 @@ In-memory indexes keep the arrays in memory.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 import json
@@ -52,6 +53,9 @@ SIDECAR_VERSION = 3
 READABLE_VERSIONS = (2, 3)
 """Version 2 stored every array as u32/i64; its files are read as they are."""
 
+DICT_AFTER = 64
+"""Term lookups of one field of one segment answered by bisection before its dict is built."""
+
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
@@ -75,12 +79,24 @@ class FieldPostings:
         self.pos_offsets = pos_offsets  # len(docs) + 1
         self.positions = positions
         self._index: dict[str, int] | None = None
+        self._lookups = 0  # before the dict is built (a racy count is harmless: it only picks when)
         self._lock = threading.Lock()
 
     def term_id(self, term: str) -> int:
-        """The term's number, or -1 when the segment does not have it."""
+        """The term's number, or -1 when the segment does not have it.
+
+        The first ``DICT_AFTER`` lookups bisect the sorted dictionary (~1.5 µs each at 100,000
+        terms); after them a dict of every term is built (~5 ms at 100,000 terms) and used
+        (~0.1 µs a lookup). A one-off query thus pays microseconds, not the dict's build, while
+        a field searched often gets the dict.
+        """
         index = self._index
         if index is None:
+            self._lookups += 1
+            if self._lookups <= DICT_AFTER:
+                terms = self.terms
+                at = bisect.bisect_left(terms, term)
+                return at if at < len(terms) and terms[at] == term else -1
             with self._lock:
                 if self._index is None:
                     self._index = {t: i for i, t in enumerate(self.terms)}
@@ -92,8 +108,6 @@ class FieldPostings:
 
     def with_prefix(self, prefix: str) -> list[str]:
         """The segment's terms starting with ``prefix`` (the dictionary is sorted)."""
-        import bisect
-
         lo = bisect.bisect_left(self.terms, prefix)
         hi = bisect.bisect_left(self.terms, prefix + "\U0010ffff")
         return self.terms[lo:hi]

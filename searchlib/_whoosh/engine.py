@@ -278,6 +278,23 @@ class ColumnarSnapshot:
             self._lazy["id_rank"] = found
         return found
 
+    def _local_id_ranks(self, docnums: I64) -> I64:
+        """Ranks of ``docnums`` among themselves in article-id order, ties by document number.
+
+        Compares like :meth:`id_rank` restricted to ``docnums``; ranking only ever compares the
+        tie-breaking keys of one call's candidates (see :func:`top`), so the first query of a
+        commit does not pay for sorting every article id of the index.
+        """
+        found = self._lazy.get("id_rank")
+        if found is not None:
+            ranked: I64 = found[docnums]
+            return ranked
+        ids = self.ids()[docnums].astype(str)
+        order = np.lexsort((docnums, ids))
+        local = np.empty(len(docnums), dtype=np.int64)
+        local[order] = np.arange(len(docnums))
+        return local
+
     def group_codes(self) -> I64:
         """A number per near-duplicate group, for every document number."""
         found = self._lazy.get("group_codes")
@@ -330,11 +347,9 @@ class ColumnarSnapshot:
         wanted = offset + limit
         if not total or not limit:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
-        id_rank = self.id_rank()
 
         def ranks(indices: I64) -> I64:
-            found: I64 = id_rank[docs[indices]]
-            return found
+            return self._local_id_ranks(docs[indices])
 
         if by_score:
             primary = -scores
