@@ -220,3 +220,72 @@ def test_term_lookups_agree_before_and_after_the_dict_is_built(terms: set[str], 
     for n, term in enumerate([*probes, *ordered]):
         assert fp.term_id(term) == expected.get(term, -1)
         assert (fp._index is None) == (n < columnar.DICT_AFTER)
+
+
+def _as_version_3(path: Path, prefix: str) -> None:
+    """Rewrite a sidecar's manifest as version 3 wrote it: every term list in the JSON."""
+    manifest_path = path / f"{prefix}.cols.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    cols = columnar.load(path, prefix)
+    assert cols is not None
+    manifest["version"] = 3
+    manifest["terms"] = {name: fp.terms for name, fp in cols.fields.items()}
+    del manifest["term_counts"]
+    manifest["arrays"] = {k: v for k, v in manifest["arrays"].items() if not k.endswith(".terms")}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
+def test_version_4_keeps_term_dictionaries_in_the_data_file_and_version_3_still_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Index.create(tmp_path, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 30, 7))
+        ix.add(*_articles(30, 30, 8))
+        expected = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=60, highlight=None).hits]
+    prefixes = [p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json")]
+    assert len(prefixes) == 2
+    for prefix in prefixes:
+        manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
+        assert manifest["version"] == 4 and manifest["terms"] == {}
+        assert manifest["term_counts"]["body"] > 0 and "body.terms" in manifest["arrays"]
+    before = {prefix: columnar.load(tmp_path, prefix) for prefix in prefixes}
+    _as_version_3(tmp_path, prefixes[0])
+    for prefix in prefixes:
+        got, want = columnar.load(tmp_path, prefix), before[prefix]
+        assert got is not None and want is not None
+        assert_same_columns(got, want)
+
+    def no_build(reader: Any) -> Any:
+        raise AssertionError("a readable sidecar was rebuilt")
+
+    monkeypatch.setattr(columnar, "build", no_build)
+    with Index.open(tmp_path) as ix:
+        found = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=60, highlight=None).hits]
+    assert found == expected
+
+
+def test_a_term_holding_the_separator_stays_in_the_manifest(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "ix", extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 10, 3))
+    prefix = next((tmp_path / "ix").glob("MAIN_*.cols.json")).name.split(".")[0]
+    cols = columnar.load(tmp_path / "ix", prefix)
+    assert cols is not None
+    odd = ["a\x00b", "c", "d\x00"]
+    cols.fields["source"] = columnar.FieldPostings(odd, np.zeros(4, dtype=np.int64), np.zeros(0, dtype=np.uint32))
+    columnar.save(tmp_path, "copy", cols)
+    manifest = json.loads((tmp_path / "copy.cols.json").read_text("utf-8"))
+    assert manifest["terms"] == {"source": odd} and "source" not in manifest["term_counts"]
+    loaded = columnar.load(tmp_path, "copy")
+    assert loaded is not None
+    assert_same_columns(loaded, cols)
+
+
+@pytest.mark.parametrize("change", [1, -1])
+def test_a_term_count_that_does_not_match_its_dictionary_is_not_trusted(tmp_path: Path, change: int) -> None:
+    with Index.create(tmp_path, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 10, 3))
+    manifest_path = next(tmp_path.glob("MAIN_*.cols.json"))
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest["term_counts"]["body"] += change
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert columnar.load(tmp_path, manifest_path.name.split(".")[0]) is None
