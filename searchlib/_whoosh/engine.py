@@ -24,6 +24,7 @@ from whoosh.codec.whoosh3 import STORED_COLUMN
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import search as ws
+from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
 from searchlib._whoosh.evaluate import Context, Memo, Norms, evaluate
 from searchlib._whoosh.schema import key_date
