@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from pathlib import Path
 from typing import NoReturn, TextIO, TypedDict
 
@@ -307,6 +307,11 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _found(rows: Sized) -> int:
+    """``grep``'s convention for the query commands: 0 when they found something, 1 when not."""
+    return EXIT_OK if len(rows) else EXIT_NO_MATCH
+
+
 def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
     with _open_any(args) as ix:
         found = ix.related_entities(
@@ -314,11 +319,12 @@ def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    status = _found(found)
     if args.json:
         _print_json(out, list(found))
-        return 0
+        return status
     out.write(format_related(found) + "\n")
-    return 0
+    return status
 
 
 def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
@@ -334,11 +340,12 @@ def cmd_retag(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     with _open_any(args) as ix:
         results = ix.more_like_this(args.id, limit=args.limit)
+    status = _found(results)
     if args.json:
         out.write(_results_json(results) + "\n")
-        return 0
+        return status
     out.write(format_results(results, color=_color(out, args.color), width=_width(out)) + "\n")
-    return 0
+    return status
 
 
 def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
@@ -348,11 +355,12 @@ def cmd_duplicates(args: argparse.Namespace, out: TextIO) -> int:
             size=args.size,
             **_filters(args),
         )
+    status = _found(found)
     if args.json:
         _print_json(out, list(found))
-        return 0
+        return status
     out.write(format_duplicates(found) + "\n")
-    return 0
+    return status
 
 
 def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
@@ -371,7 +379,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
 
         message = neutralise_controls(f"wrote {plot_timeline(found, args.png)}")
         print(message, file=sys.stderr) if args.json else out.write(message + "\n")
-    return 0
+    return EXIT_OK if found.total else EXIT_NO_MATCH
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:

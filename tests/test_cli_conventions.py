@@ -3,6 +3,7 @@ get, delete, ingest from standard input, queries starting with '-'."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -63,6 +64,31 @@ def test_every_data_command_takes_json(demo: Path, argv: list[str], check: objec
     assert code == 0
     rows = _lines(text) if argv[0] not in ("search", "similar") else [json.loads(text)]
     assert callable(check) and check(rows), rows
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "zzqxv"],
+        ["related", "zzqxv"],
+        ["duplicates", "zzqxv"],
+        ["timeline", "zzqxv"],
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_query_commands_that_find_nothing_exit_1(demo: Path, argv: list[str], as_json: bool) -> None:
+    # A word no article contains: every query command says "nothing found" by its status, as grep.
+    code, _ = run(argv[0], str(demo), *argv[1:], *(["--json"] if as_json else []))
+    assert code == 1
+
+
+def test_similar_with_nothing_similar_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with searchlib.Index.create(path) as ix, ix.writer() as w:
+        w.add(searchlib.Article(id="a", date=dt.date(2025, 1, 2), title="Harbour cranes", body="Cranes lift."))
+        w.add(searchlib.Article(id="b", date=dt.date(2025, 1, 3), title="Orchard frost", body="Apples froze."))
+    assert run("similar", str(path), "a")[0] == 1
+    assert run("similar", str(path), "no-such-article")[0] == 2  # an unknown id is an error, named
 
 
 def test_index_json_report(tmp_path: Path) -> None:
