@@ -289,3 +289,19 @@ def test_a_term_count_that_does_not_match_its_dictionary_is_not_trusted(tmp_path
     manifest["term_counts"]["body"] += change
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     assert columnar.load(tmp_path, manifest_path.name.split(".")[0]) is None
+
+
+def test_a_segment_with_near_duplicates_loads_its_sidecar(tmp_path: Path) -> None:
+    # Copies share a duplicate group, so the group field has fewer terms than the segment has
+    # documents: the sidecar must still load (and not be rebuilt by every new process).
+    articles = _articles(0, 6, seed=3)
+    copies = [Article(id=f"copy-{a.id}", date=a.date, title=a.title, body=a.body) for a in articles[:3]]
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix, ix.writer() as w:
+        for article in [*articles, *copies]:
+            w.add(article)
+    segments = _segments(path)
+    groups = columnar.load(path, segments[0].segment_id())
+    assert groups is not None
+    assert len(groups.fields["group"].terms) < groups.doc_count
+    assert _check_every_segment(path) == len(segments)

@@ -603,9 +603,9 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         version = manifest["version"]
         stored: dict[str, list[str] | TermBlob] = dict(manifest["terms"])
         if version >= 4:
-            for name, count in manifest["term_counts"].items():
+            for name, term_count in manifest["term_counts"].items():
                 text = bytes(arr(f"{name}.terms")).decode("utf-8")
-                stored[name] = TermBlob.check(text, int(count))
+                stored[name] = TermBlob.check(text, int(term_count))
         for name, terms in stored.items():
             if name in TEXT_FIELDS:
                 fields[name] = FieldPostings(
