@@ -44,7 +44,7 @@ _STEMS: dict[str, str] = {}
 
 
 def format7_positions(text: str) -> dict[str, list[int]]:
-    """searchlib's one-pass analysis before format 8 (fastwrite.analyze_positions), for comparison."""
+    """searchlib's one-pass analysis before format 8 (the old fastwrite.analyze_positions), for comparison."""
     poses: dict[str, list[int]] = {}
     stoplist, stems = analysis.STOP_WORDS, _STEMS
     pos = raw = -1

@@ -131,7 +131,10 @@ def _model() -> _Model | None:
         text = resources.files("searchlib").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    return _parse(json.loads(text))
+    try:
+        return _parse(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged weights file: the rules' kinds stand, as without one
 
 
 def available() -> bool:

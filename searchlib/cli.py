@@ -430,7 +430,7 @@ def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
         with contextlib.suppress(OSError):
             size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
             workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
-    report = Index.upgrade(path, workers=max(workers, 1))
+    report = Index.upgrade(path, workers=workers)
     if args.json:
         indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
         summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}

@@ -130,8 +130,9 @@ Memo = dict[tuple[int, str, tuple[str, ...]], Result]
 """Phrase matches of one query: (segment, field, terms) -> documents and frequencies."""
 Norms = dict[tuple[int, str, float, float], F64]
 """Length normalisations: (segment, field, average length, b) -> one value per document."""
-MAX_NORMS = 64
-"""Normalisation arrays a snapshot keeps (three text fields per segment and statistics in use)."""
+MAX_NORMS = 1024
+"""Normalisation arrays a snapshot keeps: three text fields per segment for each set of statistics
+in use, so ~170 segments under two sets before the cache starts over (8 bytes per document each)."""
 
 
 class Context:

@@ -29,15 +29,6 @@ from searchlib._whoosh.postings import MemoryPostings
 _ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
 _ONE_POSITION_MAX = 10_000
 
-# The analysis functions moved to searchlib.analysis (shared with queries and highlighting).
-stem_cached = analysis.stem
-analyze_spans = analysis.spans
-
-
-def analyze_positions(text: str, *_: object) -> dict[str, list[int]]:
-    """Term -> positions of ``text``: :func:`searchlib.analysis.positions` (old signature kept)."""
-    return analysis.positions(text)
-
 
 class FastText(fields.TEXT):  # type: ignore[misc]
     """A TEXT field (positions, folding, stemming, stop words) with a one-pass indexer.
