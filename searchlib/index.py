@@ -132,6 +132,25 @@ def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], so
     )
 
 
+def _spelling_words(query: str, lenient: bool) -> tuple[str, list[str]]:
+    """The query "did you mean" corrects (its plain words if it does not parse and ``lenient``)
+    and the words a correction may replace: unfielded, title and body terms, sorted."""
+    node, notice = _parse(query, lenient)
+    if notice is not None:
+        query = q.plain_words(query)
+    leaves = q.positive_leaves(node)
+    words = {leaf.text for leaf in leaves if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")}
+    return query, sorted(words)
+
+
+def _corrected(query: str, fixes: dict[str, str]) -> str | None:
+    """``query`` with each wrong word (not a field name, whole words only) replaced, or ``None``."""
+    corrected = query
+    for wrong, right in fixes.items():
+        corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
+    return corrected if corrected != query and fixes else None
+
+
 def _parse(query: str, lenient: bool) -> tuple[q.Node, str | None]:
     """The query's AST; when ``lenient``, a query that does not parse becomes its plain words, with a notice."""
     try:
@@ -576,23 +595,8 @@ class Index(EntityCuration):
         Only words found nowhere in the index are replaced ("did you mean"). ``lenient=True``
         corrects the plain words of a query that does not parse.
         """
-        node, notice = _parse(query, lenient)
-        if notice is not None:
-            query = q.plain_words(query)
-        words = sorted(
-            {
-                leaf.text
-                for leaf in q.positive_leaves(node)
-                if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
-            }
-        )
-        fixes = self._engine.read("suggest", lambda snap: snap.suggest(words))
-        if not fixes:
-            return None
-        corrected = query
-        for wrong, right in fixes.items():
-            corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
-        return corrected if corrected != query else None
+        query, words = _spelling_words(query, lenient)
+        return _corrected(query, self._engine.read("suggest", lambda snap: snap.suggest(words)))
 
     @typed
     def facets(

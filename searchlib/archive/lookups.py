@@ -16,7 +16,6 @@ Each is what :class:`~searchlib.Index` answers for one index, made from per-shar
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from searchlib import plan as pl
@@ -29,7 +28,7 @@ from searchlib.archive.routing import shards_between
 from searchlib.archive.writer import locate_hash
 from searchlib.errors import DocumentNotFoundError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.index import MAX_LIMIT, MLT_TERMS, _Filters, _key_words, _parse
+from searchlib.index import MAX_LIMIT, MLT_TERMS, _corrected, _Filters, _key_words, _spelling_words
 from searchlib.models import Article, DuplicateGroup, Hit, Results, Sort
 
 if TYPE_CHECKING:
@@ -110,16 +109,7 @@ def duplicates(archive: Archive, node: q.Node, filters: _Filters, size: int) -> 
 
 def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
     """``query`` with words no shard holds replaced by the closest word a shard holds, or ``None``."""
-    node, notice = _parse(query, lenient)
-    if notice is not None:
-        query = q.plain_words(query)
-    words = sorted(
-        {
-            leaf.text
-            for leaf in q.positive_leaves(node)
-            if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")
-        }
-    )
+    query, words = _spelling_words(query, lenient)
     if not words:
         return None
 
@@ -139,10 +129,7 @@ def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
         forms = {s.surface for s in seen if s.stem == best.stem and s.surface}
         if forms:  # the written form closest to what was typed, as one index picks it
             fixes[word] = min(forms, key=lambda f: (edit_distance(f, word.lower()), f))
-    corrected = query
-    for wrong, right in fixes.items():
-        corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
-    return corrected if corrected != query and fixes else None
+    return _corrected(query, fixes)
 
 
 def make_hit(
