@@ -26,7 +26,7 @@ from searchlib._whoosh.store import Backend
 from searchlib.aliases import ALIAS_FILE, AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
-from searchlib.errors import DocumentNotFoundError, IngestError, QuerySyntaxError
+from searchlib.errors import DocumentNotFoundError, QuerySyntaxError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
 from searchlib.ingest import (
     MAX_ARTICLE_CHARS,
@@ -34,6 +34,7 @@ from searchlib.ingest import (
     IngestProgress,
     IngestReport,
     check_max_chars,
+    keep_problem,
     read_articles,
 )
 from searchlib.models import (
@@ -335,11 +336,8 @@ class Index(EntityCuration):
         try:
             for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
-                    if strict:
-                        raise IngestError(record.reason, path=record.path, line=record.line)
+                    keep_problem(record, problems, strict=strict)
                     skipped += 1
-                    if len(problems) < IngestReport.MAX_PROBLEMS:
-                        problems.append(record)
                     continue
                 read += 1
                 if pool is None:

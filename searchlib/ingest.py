@@ -25,6 +25,7 @@ from typing import IO, Any
 import attrs
 
 from searchlib._typecheck import typed
+from searchlib.errors import IngestError
 from searchlib.models import Article, Entity
 
 __all__ = [
@@ -450,6 +451,15 @@ def check_max_chars(value: object) -> None:
         raise TypeError(f"max_article_chars must be an int or None, not {type(value).__name__}")
     if isinstance(value, int) and value < 1:
         raise ValueError("max_article_chars must be at least 1")
+
+
+def keep_problem(record: IngestProblem, problems: list[IngestProblem], *, strict: bool) -> None:
+    """A skipped record: raise it as an :class:`IngestError` under ``strict``, else keep it in
+    ``problems`` (up to ``IngestReport.MAX_PROBLEMS``, so a huge bad input stays small)."""
+    if strict:
+        raise IngestError(record.reason, path=record.path, line=record.line)
+    if len(problems) < IngestReport.MAX_PROBLEMS:
+        problems.append(record)
 
 
 @typed

@@ -36,9 +36,9 @@ from searchlib.archive.executor import Job
 from searchlib.archive.manifest import Manifest, write_manifest
 from searchlib.archive.routing import shard_for
 from searchlib.archive.writer import ArchiveWriter
-from searchlib.errors import ArchiveError, IngestError
+from searchlib.errors import ArchiveError
 from searchlib.index import Index, Ranking
-from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, read_articles
+from searchlib.ingest import IngestProblem, IngestProgress, IngestReport, keep_problem, read_articles
 
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
@@ -141,11 +141,8 @@ def ingest(
         try:
             for record in read_articles(paths, progress=track, max_article_chars=max_article_chars):
                 if isinstance(record, IngestProblem):
-                    if strict:
-                        raise IngestError(record.reason, path=record.path, line=record.line)
+                    keep_problem(record, problems, strict=strict)
                     skipped += 1
-                    if len(problems) < IngestReport.MAX_PROBLEMS:
-                        problems.append(record)
                     continue
                 read += 1
                 target = shard_for(m, record)
