@@ -22,7 +22,8 @@ from test_format7 import FIXTURE, stored_as_written
 
 from searchlib import Archive, IncompatibleIndexError, Index, IndexLockedError, SearchlibError, StorageError
 from searchlib._whoosh import upgrade as wu
-from searchlib._whoosh.store import BackendWriter, DurableStorage
+from searchlib._whoosh.segwriter import BackendWriter
+from searchlib._whoosh.store import DurableStorage
 
 STEPS = ["locked", "checked", "built", "ready", "aside", "swapped", "cleaned"]
 COMMITTED = {"aside", "swapped", "cleaned"}

@@ -16,7 +16,7 @@ UTF-8), split into lists only for the fields a query looks up: opening a segment
 small manifest, not every term of every field (versions 2 and 3 kept them in the manifest,
 and are still read). The writer saves it for every segment it makes -- a commit's new segment, the one
 segments are merged into, a parallel-ingest worker's -- fsynced before the commit that lists
-the segment (``store.BackendWriter._finalize_segment``), so searches only map files. The
+the segment (``segwriter.BackendWriter._finalize_segment``), so searches only map files. The
 writer never reads its segment back for that: a new segment's arrays are collected from the
 postings it writes (:class:`ColumnsBuilder`), a merged segment's are its sources' concatenated
 with deletions applied (:func:`concat`).

@@ -118,7 +118,7 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
     With ``columns`` set (a :class:`.columnar.ColumnsBuilder`), the segment's columnar
     arrays are collected as its postings are written, and ``columns_of`` is asked for the
     arrays of every segment merged in (kept in ``merged`` with its live-document mask), so
-    the new segment's sidecar is built by concatenation (``store.BackendWriter``).
+    the new segment's sidecar is built by concatenation (``segwriter.BackendWriter``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

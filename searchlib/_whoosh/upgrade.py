@@ -39,7 +39,8 @@ from whoosh.index import EmptyIndexError
 from searchlib import dedup
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
-from searchlib._whoosh.store import MARKER, Backend, BackendWriter, DurableStorage, fsync_dir, translate_os_errors
+from searchlib._whoosh.segwriter import BackendWriter
+from searchlib._whoosh.store import MARKER, Backend, DurableStorage, fsync_dir, translate_os_errors
 from searchlib.entities import NoExtractor
 from searchlib.errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundError, StorageError
 from searchlib.models import Article
