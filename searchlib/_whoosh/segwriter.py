@@ -64,11 +64,13 @@ class BackendWriter:
         self._reader = raw.reader()
         self.closed = False
         folder = backend.path
-        if folder is not None and isinstance(raw, FastSegmentWriter):
-            # the new segment's arrays come from the postings as they are written, and merged
-            # segments' from their own sidecars (see _finalize_segment)
+        if isinstance(raw, FastSegmentWriter):
+            # the new segment's arrays come from the postings as they are written (the text
+            # fields' only postings), and merged segments' from their own sidecars (see
+            # _finalize_segment); an in-memory index keeps them in memory_columns
+            known = backend.memory_columns if folder is None else {}
             raw.columns = columnar.ColumnsBuilder()
-            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, {})
+            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, known)
 
     def _delete_committed(self, doc_id: str) -> int:
         """Delete the committed copies of ``doc_id``; returns how many there were.
@@ -203,6 +205,7 @@ class BackendWriter:
                     raw._close_segment()
                 raw._commit_toc(final)
                 raw._finish()
+                self._forget_merged(final)
         except BaseException:
             self._abort()
             raise
@@ -237,22 +240,32 @@ class BackendWriter:
         of a segment no table of contents lists, which the next commit's cleanup removes.
         The arrays are collected while the writer writes its postings, and a merged segment's
         are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
-        written segment is read back (``columnar.build``) only when they were not collected.
-        In-memory indexes build their arrays on first search instead.
+        written segment's stored articles are analysed again (``columnar.build``) only when
+        they were not collected. An in-memory index keeps the arrays in ``memory_columns``.
         """
         raw = self.raw
         segment = raw._finalize_segment()
         folder = self.backend.path
+        cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
+        if cols is None or cols.doc_count != segment.doc_count_all():
+            reader = SegmentReader(raw.storage, raw.schema, segment)
+            try:
+                cols = columnar.build(reader)
+            finally:
+                reader.close()
         if folder is not None:
-            cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
-            if cols is None or cols.doc_count != segment.doc_count_all():
-                reader = SegmentReader(raw.storage, raw.schema, segment)
-                try:
-                    cols = columnar.build(reader)
-                finally:
-                    reader.close()
             columnar.save(folder, segment.segment_id(), cols, durable=store.FSYNC)
+        else:
+            self.backend.memory_columns[segment.segment_id()] = cols
         return segment
+
+    def _forget_merged(self, final: list[Any]) -> None:
+        """An in-memory index drops the arrays of segments its last commit merged away."""
+        if self.backend.path is None:
+            keep = {seg.segment_id() for seg in final}
+            known = self.backend.memory_columns
+            for segment_id in [k for k in list(known) if k not in keep]:
+                known.pop(segment_id, None)
 
     def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
         """Commit this writer's changes plus segments written by workers, atomically.
@@ -277,6 +290,7 @@ class BackendWriter:
                 final.extend(seg for seg in segments if seg is not None)
                 raw._commit_toc(final)
                 raw._finish()
+                self._forget_merged(final)
         except BaseException:
             self._abort()
             raise

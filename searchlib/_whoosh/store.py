@@ -28,7 +28,6 @@ from whoosh.util.filelock import try_for
 
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
-from searchlib._whoosh.scoring import BM25F
 from searchlib.errors import (
     IncompatibleIndexError,
     IndexClosedError,
@@ -41,6 +40,7 @@ from searchlib.errors import (
 )
 
 if TYPE_CHECKING:
+    from searchlib._whoosh.columnar import SegmentColumns
     from searchlib._whoosh.segwriter import BackendWriter
 
 MARKER = "searchlib.json"
@@ -217,21 +217,14 @@ class Backend:
     def __init__(self, ix: Index, path: Path | None) -> None:
         self._ix: Index | None = ix
         self.path = path
-        self._weighting: Any = BM25F()
         self._pool_lock = threading.Lock()
         self._idle: list[Searcher] = []
         self._write_key = str(path.resolve()) if path is not None else None
         self._own_write_lock = threading.Lock()  # in memory: no path to share it through
         self._listing: tuple[int, int] | None = None  # (folder mtime, latest generation) when settled
+        self.memory_columns: dict[str, SegmentColumns] = {}
+        """In memory: each committed segment's arrays, by segment id (on disk they are sidecars)."""
         _BACKENDS.add(self)
-
-    def configure_ranking(self, *, k1: float, b: float) -> None:
-        """BM25F parameters for every later search (pooled searchers are rebuilt)."""
-        with self._pool_lock:
-            self._weighting = BM25F(K1=k1, B=b)
-            idle, self._idle = self._idle, []
-        for searcher in idle:
-            searcher.close()
 
     def _forget_searchers(self) -> None:
         """Drop pooled searchers without closing them (after a fork: they belong to the parent)."""
@@ -334,9 +327,8 @@ class Backend:
         with self._pool_lock:
             ix = self.ix
             searcher = self._idle.pop() if self._idle else None
-            weighting = self._weighting
         if searcher is None:
-            return ix.searcher(weighting=weighting)
+            return ix.searcher()  # for stored fields and keyword postings: Whoosh scores nothing
         try:
             if searcher.reader().generation() == self._latest_generation():
                 return searcher
@@ -348,7 +340,7 @@ class Backend:
 
     def _checkin(self, searcher: Searcher) -> None:
         with self._pool_lock:
-            if self._ix is not None and len(self._idle) < IDLE_SEARCHERS and searcher.weighting is self._weighting:
+            if self._ix is not None and len(self._idle) < IDLE_SEARCHERS:
                 self._idle.append(searcher)
                 return
         searcher.close()
