@@ -45,7 +45,7 @@ from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
 from searchlib.errors import ArchiveError, IndexExistsError
 from searchlib.highlight import HighlightOptions, Matcher
-from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters, _parse
+from searchlib.index import Index
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, check_max_chars
 from searchlib.models import (
     Article,
@@ -61,6 +61,7 @@ from searchlib.models import (
     Timeline,
 )
 from searchlib.plan import ENTITY_FIELDS
+from searchlib.querying import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse
 
 __all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 
