@@ -26,7 +26,7 @@ from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
-from searchlib._whoosh.evaluate import Context, Memo, Norms, evaluate
+from searchlib._whoosh.evaluate import Context, Layout, evaluate
 from searchlib._whoosh.schema import key_date
 from searchlib._whoosh.store import Backend
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
@@ -139,11 +139,12 @@ class ColumnarSnapshot:
             _Segment(segment_columns(reader, folder, cache), offset, live_mask(reader))
             for reader, offset in leaves  # an empty index has an EmptyReader and no leaves
         ]
-        self.size = sum(s.cols.doc_count for s in self.segments)
+        self.layout = Layout([(s.cols, s.offset) for s in self.segments])
+        self.size = self.layout.size
+        self._deleted = any(s.live is not None for s in self.segments)
         self._lock = threading.Lock()
         self._doc_freqs: dict[StatKey, int] = {}
         self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-        self._norms: Norms = {}
         self._lazy: dict[str, Any] = {}
 
     # --- statistics ------------------------------------------------------------------------
@@ -179,71 +180,53 @@ class ColumnarSnapshot:
             found = self._expansions[key] = tuple(sorted(words))
         return found
 
-    def _stat_keys(self, plan: p.Plan) -> list[tuple[StatKey, p.PlanNode]]:
-        keys: list[tuple[StatKey, p.PlanNode]] = []
+    def _stat_keys(self, plan: p.Plan) -> list[StatKey]:
+        """(field, terms) of every word, phrase and keyword that scores in ``plan`` (prefixes expanded)."""
+        keys: list[StatKey] = []
         for leaf in p.scored_leaves(plan.root):
             if isinstance(leaf, p.Text):
-                keys.append(((leaf.field, leaf.terms), p.Text(leaf.field, leaf.terms, ())))
+                keys.append((leaf.field, leaf.terms))
             elif isinstance(leaf, p.Keyword):
-                keys.append(((leaf.field, (leaf.value,)), p.Keyword(leaf.field, leaf.value)))
+                keys.append((leaf.field, (leaf.value,)))
             else:
-                keys += [((leaf.field, (w,)), p.Text(leaf.field, (w,), ())) for w in self.expand(leaf)]
+                keys += [(leaf.field, (w,)) for w in self.expand(leaf)]
         return keys
 
     def collect_stats(self, plan: p.Plan) -> Stats:
         """Live document count, total field lengths and the document frequency of every scored leaf."""
-        return self._collect_stats(plan, {})
+        return self._collect_stats(plan, self._context(plan, None))
 
-    def _collect_stats(self, plan: p.Plan, memo: Memo) -> Stats:
+    def _context(self, plan: p.Plan, stats: Stats | None) -> Context:
+        return Context(plan, stats, self.expand, self.layout)
+
+    def _collect_stats(self, plan: p.Plan, ctx: Context) -> Stats:
         freqs: dict[StatKey, int] = {}
-        for key, node in self._stat_keys(plan):
+        for key in self._stat_keys(plan):
             found = self._doc_freqs.get(key)
             if found is None:
-                found = self._doc_freq(key, node, memo)
+                found = self._live_count(ctx.phrase(*key)[0])
                 if len(self._doc_freqs) >= DOC_FREQ_CACHE:
                     self._doc_freqs.clear()
                 self._doc_freqs[key] = found
             freqs[key] = found
         return Stats(self.doc_count(), self._field_lengths(), freqs)
 
-    def _doc_freq(self, key: StatKey, node: p.PlanNode, memo: Memo) -> int:
-        """Live documents holding a word or keyword (counted from its postings) or a phrase."""
-        field, terms = key
-        if len(terms) != 1:  # a phrase: matched once here, the match kept in ``memo`` for scoring
-            return len(self._docs(p.Plan(node), None, memo)[0])
-        total = 0
-        for seg in self.segments:
-            fp = seg.cols.fields[field]
-            tid = fp.term_id(terms[0])
-            if tid < 0:
-                continue
-            lo, hi = fp.slice(tid)
-            total += hi - lo if seg.live is None else int(np.count_nonzero(seg.live[fp.docs[lo:hi]]))
-        return total
+    def _live_count(self, docs: I64) -> int:
+        """How many of ``docs`` (document numbers) are not deleted."""
+        return int(np.count_nonzero(self.live()[docs])) if self._deleted and len(docs) else len(docs)
 
     # --- matching --------------------------------------------------------------------------
 
-    def _docs(self, plan: p.Plan, stats: Stats | None, memo: Memo | None = None) -> tuple[I64, F64]:
+    def _docs(self, plan: p.Plan, ctx: Context) -> tuple[I64, F64]:
         """Every live match of ``plan`` (global document numbers, ascending) with its score."""
-        ctx = Context(plan, stats, self.expand, memo, self._norms)
-        docs: list[I64] = []
-        scores: list[F64] = []
-        for seg in self.segments:
-            found, score = evaluate(seg.cols, plan.root, ctx, stats is not None)
-            if seg.live is not None and len(found):
-                keep = seg.live[found]
-                found, score = found[keep], score[keep]
-            if len(found):
-                docs.append(found + seg.offset)
-                scores.append(score)
-        if not docs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if len(docs) == 1:
-            return docs[0], scores[0]
-        return np.concatenate(docs), np.concatenate(scores)
+        found, score = evaluate(plan.root, ctx, ctx.stats is not None)
+        if self._deleted and len(found):
+            keep = self.live()[found]
+            found, score = found[keep], score[keep]
+        return found, score
 
     def matches(self, plan: p.Plan) -> I64:
-        return self._docs(plan, None)[0]
+        return self._docs(plan, self._context(plan, None))[0]
 
     # --- per-document columns (built on first use, per commit) ---------------------------------
 
@@ -307,12 +290,7 @@ class ColumnarSnapshot:
         return found
 
     def dates(self) -> I64:
-        found = self._lazy.get("dates")
-        if found is None:
-            parts = [np.asarray(seg.cols.dates, dtype=np.int64) for seg in self.segments]
-            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            self._lazy["dates"] = found
-        return found
+        return self.layout.dates()
 
     def live(self) -> npt.NDArray[np.bool_]:
         found = self._lazy.get("live")
@@ -339,10 +317,10 @@ class ColumnarSnapshot:
         recency: Recency | None = None,
     ) -> Ranked:
         by_score = sort is Sort.SCORE
-        memo: Memo = {}
-        if by_score and stats is None:
-            stats = self._collect_stats(plan, memo)
-        docs, scores = self._docs(plan, stats if by_score else None, memo)
+        ctx = self._context(plan, None)
+        if by_score:
+            ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
+        docs, scores = self._docs(plan, ctx)
         groups = self.group_codes()[docs] if collapse else None
         total = len(np.unique(groups)) if groups is not None else len(docs)
         wanted = offset + limit
