@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -36,6 +37,9 @@ __all__ = ["RECENCY_WINDOW", "ColumnarEngine", "ColumnarSnapshot"]
 
 RECENCY_WINDOW = 200
 """How many of the most relevant matches recency re-ranks."""
+NARROW_TIES = 8
+"""Ties among more than this many times the hits still needed are narrowed segment by segment
+(see ``ColumnarSnapshot._smallest_ids``) before any article id is compared."""
 DOC_FREQ_CACHE = 100_000
 """Document frequencies a snapshot keeps (it starts over beyond that: bounded memory)."""
 
@@ -44,11 +48,19 @@ T = TypeVar("T")
 F64 = npt.NDArray[np.float64]
 
 
-def top(primary: F64, secondary: Callable[[I64], I64], k: int) -> I64:
+def top(
+    primary: F64,
+    secondary: Callable[[I64], I64],
+    k: int,
+    smallest: Callable[[I64, int], npt.NDArray[np.intp] | None] | None = None,
+) -> I64:
     """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
 
     ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
     candidates (at most ``k`` and the ties at the threshold) are ever looked up.
+    ``smallest(indices, need)``, when given, picks the positions in ``indices`` (ascending) of
+    the ``need`` smallest secondary keys without computing every key (a tie among thousands
+    of matches: a date range alone, or sorting by date).
     """
     n = len(primary)
     if k <= 0 or n == 0:
@@ -59,7 +71,8 @@ def top(primary: F64, secondary: Callable[[I64], I64], k: int) -> I64:
         tied = np.flatnonzero(primary == threshold)
         need = k - len(below)
         if len(tied) > need:
-            tied = tied[np.argpartition(secondary(tied), need - 1)[:need]]
+            picked = smallest(tied, need) if smallest is not None else None
+            tied = tied[picked if picked is not None else np.argpartition(secondary(tied), need - 1)[:need]]
         chosen = np.concatenate([below, tied])
     else:
         chosen = np.arange(n)
@@ -279,6 +292,44 @@ class ColumnarSnapshot:
         local[order] = np.arange(len(docnums))
         return local
 
+    def _segment_id_ranks(self) -> I64:
+        """Each document's position in its own segment's article-id order (the order of the
+        segment's sorted ``id`` dictionary: no string is compared or sorted)."""
+        found = self._lazy.get("segment_id_ranks")
+        if found is None:
+            parts = []
+            for seg in self.segments:
+                fp = seg.cols.fields["id"]
+                local = np.full(seg.cols.doc_count, np.iinfo(np.int64).max, dtype=np.int64)
+                offsets = np.asarray(fp.offsets, dtype=np.int64)
+                local[np.asarray(fp.docs, dtype=np.int64)] = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+                parts.append(local)
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            self._lazy["segment_id_ranks"] = found
+        return found
+
+    def _smallest_ids(self, docnums: I64, need: int) -> npt.NDArray[np.intp] | None:
+        """Positions of the ``need`` of ``docnums`` (ascending) with the smallest article ids.
+
+        Each segment's ``need`` smallest by its own id order (:meth:`_segment_id_ranks`) are the
+        only candidates; their ids are then compared as :meth:`_local_id_ranks` does. None when
+        ``docnums`` are few enough to compare outright.
+        """
+        if "id_rank" in self._lazy or len(docnums) <= NARROW_TIES * max(need, 1):
+            return None
+        ranks = self._segment_id_ranks()[docnums]
+        cuts = np.searchsorted(docnums, [seg.offset for seg in self.segments] + [self.size]).tolist()
+        picks = []
+        for lo, hi in itertools.pairwise(cuts):
+            if hi - lo <= need:
+                picks.append(np.arange(lo, hi))
+            else:
+                picks.append(lo + np.argpartition(ranks[lo:hi], need - 1)[:need])
+        candidates = np.concatenate(picks)
+        exact = self._local_id_ranks(docnums[candidates])
+        chosen: npt.NDArray[np.intp] = candidates[np.argpartition(exact, need - 1)[:need]]
+        return chosen
+
     def group_codes(self) -> I64:
         """A number per near-duplicate group, for every document number."""
         found = self._lazy.get("group_codes")
@@ -330,13 +381,18 @@ class ColumnarSnapshot:
         def ranks(indices: I64) -> I64:
             return self._local_id_ranks(docs[indices])
 
+        def smallest(indices: I64, need: int) -> npt.NDArray[np.intp] | None:
+            return self._smallest_ids(docs[indices], need)
+
         if by_score:
             primary = -scores
         else:
             dates = self.dates()[docs].astype(np.float64)
             primary = -dates if sort is Sort.NEWEST else dates
         if groups is None:
-            order = top(primary, ranks, max(wanted, RECENCY_WINDOW) if recency is not None and by_score else wanted)
+            order = top(
+                primary, ranks, max(wanted, RECENCY_WINDOW) if recency is not None and by_score else wanted, smallest
+            )
         else:
             order = top(primary, ranks, len(docs))
             _, first = np.unique(groups[order], return_index=True)
