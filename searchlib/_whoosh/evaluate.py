@@ -123,6 +123,15 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
         if not len(docs):
             return empty()
     assert docs is not None
+    return phrase_positions(fp, tids, docs)
+
+
+def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
+    """(those of ``docs`` where the terms ``tids`` occur consecutively, how often).
+
+    Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
+    """
+    assert fp.pos_offsets is not None and fp.positions is not None
     survivors = _EMPTY_I
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
@@ -189,21 +198,21 @@ class Layout:
         freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
         return docs, freqs
 
-    def phrase(self, field: str, terms: tuple[str, ...], within: I64 | None = None) -> Result:
-        """``phrase_freqs`` of every segment, in global numbers (``within`` too)."""
+    def positions(self, field: str, terms: tuple[str, ...], docs: I64) -> Result:
+        """Those of ``docs`` (global numbers, each holding every term) where ``terms`` occur
+        consecutively, with how often: positions are matched segment by segment."""
         docs_parts: list[I64] = []
         freq_parts: list[F64] = []
-        cuts = None if within is None else np.searchsorted(within, [base for _, base in self.parts] + [self.size])
+        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
         for i, (cols, base) in enumerate(self.parts):
-            local = None
-            if cuts is not None:
-                assert within is not None
-                if cuts[i] == cuts[i + 1]:
-                    continue
-                local = within[cuts[i] : cuts[i + 1]] - base
-            docs, freqs = phrase_freqs(cols.fields[field], terms, local)
-            if len(docs):
-                docs_parts.append(docs + base)
+            if cuts[i] == cuts[i + 1]:
+                continue
+            fp = cols.fields[field]
+            if fp.pos_offsets is None or fp.positions is None:
+                continue
+            found, freqs = phrase_positions(fp, [fp.term_id(t) for t in terms], docs[cuts[i] : cuts[i + 1]] - base)
+            if len(found):
+                docs_parts.append(found + base)
                 freq_parts.append(freqs)
         if not docs_parts:
             return empty()
@@ -264,16 +273,28 @@ class Context:
         key = (field, terms)
         found = self.memo.get(key)
         if found is None:
-            found = self.layout.postings(field, terms[0]) if len(terms) == 1 else self.layout.phrase(field, terms)
+            found = self.layout.postings(field, terms[0]) if len(terms) == 1 else self._phrase(field, terms, None)
             self.memo[key] = found
         return found
+
+    def _phrase(self, field: str, terms: tuple[str, ...], within: I64 | None) -> Result:
+        """A phrase of several words: the documents holding every word (from each word's
+        postings, whole index, kept for the query), then positions on those alone."""
+        docs = within
+        for term in sorted(set(terms), key=lambda t: len(self.phrase(field, (t,))[0])):
+            found = self.phrase(field, (term,))[0]
+            docs = found if docs is None else intersect(docs, found)
+            if not len(docs):
+                return empty()
+        assert docs is not None
+        return self.layout.positions(field, terms, docs)
 
     def phrase_within(self, field: str, terms: tuple[str, ...], within: I64) -> Result:
         """``phrase`` restricted to ``within``: a phrase is matched on those documents only."""
         if len(terms) == 1 or (field, terms) in self.memo:
             docs, freqs = self.phrase(field, terms)
             return restrict(docs, freqs, within)
-        return self.layout.phrase(field, terms, within)
+        return self._phrase(field, terms, within)
 
 
 def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
