@@ -313,15 +313,13 @@ def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -
         avg = stats.avg_length(field)
         if avg <= 0:
             continue
+        norm = ctx.layout.norm(field, avg, ctx.b)
         if field == node.field:
-            tf_f = tf
-        else:
-            found, freqs = ctx.phrase_within(field, node.terms, docs)
-            if not len(found):
-                continue
-            tf_f = np.zeros(len(docs))
-            tf_f[np.searchsorted(docs, found)] = freqs
-        pseudo += weight * tf_f / ctx.layout.norm(field, avg, ctx.b)[docs]
+            pseudo += weight * tf / norm[docs]
+            continue
+        found, freqs = ctx.phrase_within(field, node.terms, docs)
+        if len(found):  # only the documents holding it there: a title holds few of a body word's
+            pseudo[np.searchsorted(docs, found)] += weight * freqs / norm[found]
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
