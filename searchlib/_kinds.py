@@ -25,7 +25,8 @@ import attrs
 
 from searchlib._cities import CITIES
 from searchlib._gazetteer import DEMONYMS, INSTITUTIONS, KNOWN_ORGS, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
-from searchlib._names import GIVEN_NAMES, SURNAMES
+from searchlib._given_names import GIVEN_NAMES
+from searchlib._surnames import SURNAMES
 from searchlib.models import EntityKind
 
 KINDS = (EntityKind.PERSON, EntityKind.ORG, EntityKind.PLACE)

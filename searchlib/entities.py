@@ -6,9 +6,9 @@ would: titles ("Defense Minister") and demonyms ("Belgian") are cut off, possess
 ("Israel's") are stripped, sentence-initial common words ("The", "He") are dropped, acronyms
 (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to the full name the
 article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer (``_gazetteer.py``;
-generated lists of common given names and surnames, ``_names.py``, and of large cities,
-``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell; then a small
-learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
+generated lists of common given names, ``_given_names.py``, surnames, ``_surnames.py``, and
+large cities, ``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell;
+then a small learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
 person, organisation or place per distinct name from those and more cues. Per-mention
 readings are memoised: a name and its context recur across articles.
 """
@@ -36,7 +36,7 @@ from searchlib._gazetteer import (
     PLACE_WORDS,
     PLACES,
 )
-from searchlib._names import GIVEN_NAMES, SURNAMES
+from searchlib._given_names import GIVEN_NAMES
 from searchlib._spans import CONNECTORS as _CONNECTORS
 from searchlib._spans import JOINERS as _JOINERS
 from searchlib._spans import PARTICLES as _PARTICLES
@@ -44,6 +44,7 @@ from searchlib._spans import PERSON_FOLLOWERS as _PERSON_FOLLOWERS
 from searchlib._spans import PLACE_FOLLOWERS as _PLACE_FOLLOWERS
 from searchlib._spans import Mention as _Mention
 from searchlib._spans import mentions
+from searchlib._surnames import SURNAMES
 from searchlib.models import Entity, EntityKind
 
 __all__ = [
