@@ -306,6 +306,15 @@ class Archive(EntityCuration):
             return [tasks.run_on(self._shard(j.shard), j.kind, j.args) for j in jobs]
         if not self.local_share:
             return self._executor.run(jobs)
+        start = getattr(self._executor, "start", None)
+        if start is not None:  # the executor sends the jobs and returns: this thread ranks its share meanwhile
+            pending = start(jobs[1:])
+            try:
+                here = tasks.run_on(self._shard(jobs[0].shard), jobs[0].kind, jobs[0].args)
+            except BaseException:
+                pending.cancel()
+                raise
+            return [here, *pending.result()]
         with self._open_lock:
             if self._helper is None:
                 self._helper = cf.ThreadPoolExecutor(1, thread_name_prefix="searchlib-archive")

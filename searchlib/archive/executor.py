@@ -9,20 +9,17 @@ as a query syntax error) pass through unchanged.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
-import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 
 from searchlib.archive import tasks
+from searchlib.archive.pool import Round, ShardWorkers
 from searchlib.errors import ArchiveError, SearchlibError
 from searchlib.index import Ranking
 
@@ -69,43 +66,29 @@ def _failed(job: Job, exc: BaseException, where: str, root: Path | None) -> Arch
 class ProcessExecutor:
     """A local pool of processes (default: one per core, at most 4), started on first use.
 
-    Each process keeps the shards it opened. If a process dies mid-query the query raises
-    :class:`ArchiveError`; the pool is replaced and the next query runs normally.
+    Each process owns the shards it was first given and keeps them open
+    (:class:`~searchlib.archive.pool.ShardWorkers`: one pickled message per worker a round,
+    over its own pipe). If a process dies mid-query the query raises :class:`ArchiveError`;
+    the process is replaced and the next query runs normally.
     """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or min(os.cpu_count() or 1, 4)
-        self._pool: cf.ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._pool = ShardWorkers(self.workers)
 
-    def _get(self) -> cf.ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-            return self._pool
+    def start(self, jobs: Sequence[Job]) -> Round:
+        """Send the jobs and return at once; ``.result()`` collects them (the caller works meanwhile)."""
+        return self._pool.start(jobs)
 
     def run(self, jobs: Sequence[Job]) -> list[Any]:
-        pool = self._get()
-        futures = [pool.submit(tasks.run_task, j.path, j.ranking, j.kind, j.args) for j in jobs]
-        out = []
-        for job, future in zip(jobs, futures, strict=True):
-            try:
-                out.append(future.result())
-            except SearchlibError:
-                raise
-            except BrokenProcessPool as exc:
-                with self._lock:
-                    if self._pool is pool:
-                        self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise _failed(job, exc, "because its worker process died", Path(job.path).parent.parent) from exc
-        return out
+        return self._pool.run(jobs)
+
+    def pids(self) -> list[int]:
+        """Process ids of the running workers."""
+        return self._pool.pids()
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
 
 WORKERS_TTL = 2.0
