@@ -13,7 +13,9 @@ answer is checked against the one index's total.
 ``-futures-remote`` setups run every shard task on the ``concurrent.futures`` transport that
 session 5 replaced (:class:`FuturesPool`), to compare with ``-pool-remote`` (the shard workers).
 Plain ``-pool`` and ``-dask`` setups let the archive run rounds in process when that has been
-faster (:mod:`searchlib.archive.dispatch`); ``-remote`` ones send every task out.
+faster (:mod:`searchlib.archive.dispatch`); ``-remote`` ones send every task out. Dask runs
+use one actor per worker; ``-dask-tasks-remote`` submits every shard task through the
+scheduler instead (as before session 5).
 
 Built indexes and archives are kept under ``benchmarks/data/archive-bench-N-sSEED-hK/`` and
 reused by the next run with the same articles, seed and shards (their build times are then
@@ -50,7 +52,7 @@ from benchmarks.common import DATA, RESULTS
 from benchmarks.corpus import ensure_corpus, iter_docs
 from benchmarks.queries import KINDS, Query, generate_queries
 from searchlib.archive import tasks
-from searchlib.archive.executor import Job
+from searchlib.archive.executor import DaskExecutor, Job
 
 TOP_K = 10
 
@@ -234,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             setups["year-dask-remote"] = lambda: searchlib.Archive.open(
                 work / "year", executor=client, local_share=False
             )
+            if not args.no_futures:  # Dask tasks through the scheduler, as before the actors
+                setups[f"{h}-dask-tasks-remote"] = lambda: searchlib.Archive.open(
+                    work / "hash", executor=DaskExecutor(client, actors=False), local_share=False
+                )
         reference: list[int] | None = None
         for name, open_it in setups.items():
             target = open_it()

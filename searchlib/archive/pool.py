@@ -39,17 +39,6 @@ Message = tuple[int, list[tuple[int, str, Any, str, dict[str, Any]]]]
 """(request id, [(slot in the round, shard path, ranking, task kind, arguments), ...])."""
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """``exc`` if it pickles (searchlib's errors do), else a RuntimeError with its text."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
-
-
 def serve(conn: Connection) -> None:
     """A worker's loop: run each message's jobs in order, reply with their results; stop at EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
@@ -66,7 +55,7 @@ def serve(conn: Connection) -> None:
             try:
                 results.append((slot, True, tasks.run_task(path, ranking, kind, args)))
             except Exception as exc:
-                results.append((slot, False, _portable(exc)))
+                results.append((slot, False, tasks.portable(exc)))
         try:
             conn.send((request, results))
         except (BrokenPipeError, OSError):
