@@ -153,6 +153,7 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, fieldnames)
         in_columns = self.sink_only
+        add_text = getattr(self.columns, "add_text", None) if in_columns else None
         perdocwriter.start_doc(docnum)
         for fieldname in fieldnames:
             value = fields[fieldname]
@@ -163,7 +164,9 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
             sink_only = fieldname in in_columns
             if field.indexed:
                 boost = self._field_boost(fields, fieldname, docboost)
-                if isinstance(field, FastText) and isinstance(value, str):
+                if sink_only and add_text is not None and isinstance(value, str) and boost == 1.0:
+                    length = add_text(fieldname, docnum, value)  # token streams, no posting lists
+                elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
                 else:
                     length = memory.add(fieldname, docnum, field.index(value), boost)

@@ -5,8 +5,9 @@ Since index format 9 the text fields' postings live only in the segment's sideca
 arrays are rebuilt here from what Whoosh stores for every document -- the article, its
 entities, checksum, near-duplicate sketch and group -- by making the Whoosh document the
 writer made (:func:`.schema.to_document`) and analysing it as the writer does
-(``FastSegmentWriter.add_document`` into :class:`.postings.MemoryPostings`, whose sorted
-lists feed a :class:`.columnar.ColumnsBuilder`). Analysis is deterministic, so the result
+(``FastSegmentWriter.add_document``: text fields as token streams into a
+:class:`.textcolumns.StreamingColumnsBuilder`, keyword fields' sorted posting lists from a
+:class:`.postings.MemoryPostings`). Analysis is deterministic, so the result
 equals the sidecar the writer saved (tests/test_sidecar_build.py compares them for every
 segment). Deleted documents are rebuilt too: the arrays keep Whoosh's document numbers.
 Memory stays bounded: the postings buffer spills to sorted runs as the writer's does.
@@ -19,9 +20,9 @@ from typing import Any
 
 from searchlib import dedup
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, ColumnsBuilder, SegmentColumns
-from searchlib._whoosh.fastwrite import FastText
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, SegmentColumns
 from searchlib._whoosh.postings import MemoryPostings
+from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article
 
 __all__ = ["StoredRow", "rebuild", "stored_rows"]
@@ -49,7 +50,7 @@ def rebuild(reader: Any) -> SegmentColumns:
     schema = reader.schema
     count = int(reader.doc_count_all())
     memory = MemoryPostings()
-    builder = ColumnsBuilder()
+    builder = StreamingColumnsBuilder()
     names = sorted((*TEXT_FIELDS, *KEYWORD_FIELDS))
     try:
         for docnum, row in enumerate(stored_rows(reader, iter(range(count)))):
@@ -62,8 +63,8 @@ def rebuild(reader: Any) -> SegmentColumns:
                 if value is None:
                     continue
                 field = schema[name]
-                if isinstance(field, FastText) and isinstance(value, str):
-                    memory.add_positions(name, docnum, field.index_positions(value), 1.0)
+                if name in TEXT_FIELDS:
+                    builder.add_text(name, docnum, value)
                 else:
                     memory.add(name, docnum, field.index(value), 1.0)
             builder.add_date(docnum, int(doc["date"]))

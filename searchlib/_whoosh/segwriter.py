@@ -23,6 +23,7 @@ from searchlib._whoosh import columnar, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
+from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article, Entity
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class BackendWriter:
             # fields' only postings), and merged segments' from their own sidecars (see
             # _finalize_segment); an in-memory index keeps them in memory_columns
             known = backend.memory_columns if folder is None else {}
-            raw.columns = columnar.ColumnsBuilder()
+            raw.columns = StreamingColumnsBuilder()
             raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, known)
 
     def _delete_committed(self, doc_id: str) -> int:
