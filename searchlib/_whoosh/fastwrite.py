@@ -9,6 +9,10 @@ Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news arti
   the codec one call each, looking up the document's field length per posting.
   :class:`FastSegmentWriter` groups postings by term in memory (:mod:`.postings`) and writes
   whole blocks; files are byte-identical to Whoosh's.
+
+In a searchlib index (index format 9) the writer collects columnar arrays, and the text fields'
+postings go there alone, as token streams (:mod:`.textcolumns`): Whoosh's files then hold the
+keyword fields' postings, stored fields and columns only.
 """
 
 from __future__ import annotations
