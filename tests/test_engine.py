@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from searchlib import Article, DateBucket, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
 from searchlib import query as q
+from searchlib._whoosh import kernels
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.engine import Ranked, Stats
@@ -35,6 +36,23 @@ DATES = [dt.date(2024, 1, d) for d in (1, 5, 9, 20)]
 K1, B = 1.2, 0.75
 BOOSTS = {"body": 1.0, "title": 2.0, "entity_text": 1.5}
 ENTITY_BOOST = 1.5
+
+
+@pytest.fixture(scope="module", autouse=True, params=["numpy", "numba"])
+def engine_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the numpy path and on numba's kernels (the ``fast`` extra), when installed."""
+    if request.param == "numba":
+        if not kernels.available():
+            pytest.skip("numba (the fast extra) is not installed")
+        assert kernels.load() is not None
+    else:
+        kernels.disable()
+    yield request.param
+    kernels.disable()
+
+
+def test_kernels_are_in_use_as_the_parameter_says(engine_path: str) -> None:
+    assert (kernels.ready() is not None) == (engine_path == "numba")
 
 
 def test_vocabulary_is_its_own_analysis() -> None:

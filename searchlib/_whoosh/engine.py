@@ -24,6 +24,7 @@ from whoosh.codec.whoosh3 import STORED_COLUMN
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
+from searchlib._whoosh import kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
@@ -491,6 +492,7 @@ class ColumnarEngine:
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        kernels.warm()  # numba (the ``fast`` extra), if installed, compiles on a thread meanwhile
         self._cache: dict[str, SegmentColumns] = {}
         self._current: tuple[int, ColumnarSnapshot] | None = None
         self._lock = threading.Lock()

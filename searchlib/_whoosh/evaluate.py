@@ -19,11 +19,13 @@ scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics pa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from searchlib import plan as p
+from searchlib._whoosh import kernels
 from searchlib._whoosh.columnar import FieldPostings, SegmentColumns
 from searchlib.engine import Stats, idf
 
@@ -92,6 +94,10 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    fast = kernels.ready()
+    if fast is not None:
+        found: I64 = fast.intersect(left, right)
+        return found
     if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
         both = np.concatenate([left, right])
         both.sort(kind="stable")
@@ -132,6 +138,9 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
     """
     assert fp.pos_offsets is not None and fp.positions is not None
+    fast = kernels.ready()
+    if fast is not None:
+        return _phrase_compiled(fast, fp, tids, docs)
     survivors = _EMPTY_I
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
@@ -149,6 +158,28 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
     counts = np.diff(np.append(heads, len(owners)))
     return owners[heads], counts.astype(np.float64)
+
+
+def _phrase_compiled(fast: Any, fp: FieldPostings, tids: list[int], docs: I64) -> Result:
+    """``phrase_positions`` with the position merge in a compiled kernel (see :mod:`.kernels`)."""
+    assert fp.pos_offsets is not None and fp.positions is not None
+    parts: list[I64] = []
+    rows: list[I64] = []
+    base = 0
+    for tid in tids:
+        lo, hi = fp.slice(tid)
+        pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
+        starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
+        ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
+        parts.append(np.asarray(fp.positions[gather(starts, ends)], dtype=np.int64))
+        row = np.empty(len(docs) + 1, dtype=np.int64)
+        row[0] = 0
+        np.cumsum(ends - starts, out=row[1:])
+        rows.append(row + base)
+        base += len(parts[-1])
+    counts = fast.phrase_counts(np.concatenate(parts), np.stack(rows))
+    keep = counts > 0
+    return docs[keep], counts[keep].astype(np.float64)
 
 
 class Layout:
@@ -340,6 +371,12 @@ def _union(parts: list[Result]) -> Result:
         return empty()
     if len(parts) == 1:
         return parts[0]
+    fast = kernels.ready()
+    if fast is not None:  # pairwise merges, left to right: a document's scores add up in child order
+        docs, scores = parts[0]
+        for more, more_scores in parts[1:]:
+            docs, scores = fast.merge_sum(docs, scores, more, more_scores)
+        return docs, scores
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order
