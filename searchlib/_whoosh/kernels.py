@@ -7,10 +7,11 @@ numpy's path does, so the sums are bit-identical), and the intersection of two s
 document lists. Each has a numpy twin in :mod:`.evaluate`; results are the same
 (``tests/test_engine.py`` runs every brute-force check on both paths).
 
-numba is never imported at ``import searchlib``: :func:`warm` (called when an index opens)
-imports it and compiles the kernels on a background thread -- from numba's on-disk cache
-(``cache=True``) after the first time -- and until that thread is done every query takes the
-numpy path, so compiling never lands on a query. ``SEARCHLIB_NUMBA=0`` in the environment
+numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
+its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
+share the CPU with it) imports it and compiles the kernels on a background thread -- from
+numba's on-disk cache (``cache=True``) after the first time -- and until that thread is done
+every query takes the numpy path, so compiling never lands on a query. ``SEARCHLIB_NUMBA=0`` in the environment
 keeps numba out entirely. Kernels get writable, contiguous arrays only (numba's typing of
 read-only memory maps is slow): the engine passes them arrays it made, never the maps.
 """
