@@ -45,10 +45,12 @@ def engine_path(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "numba":
         require("numba")  # the fast extra: skipped locally without it, a failure in CI
         assert kernels.load() is not None
+        kernels.SYNC = True  # the phrase kernel compiled on first sight, not on a thread meanwhile
     else:
         kernels.disable()
     yield request.param
     kernels.disable()
+    kernels.SYNC = False
 
 
 def test_kernels_are_in_use_as_the_parameter_says(engine_path: str) -> None:

@@ -7,37 +7,62 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["compile_all", "intersect", "merge_sum", "phrase_counts"]
+__all__ = ["compile_all", "compile_phrase", "intersect", "merge_sum", "phrase_segment"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def phrase_counts(pos: Any, offs: Any) -> Any:  # pragma: no cover - compiled
-    """How often the words occur consecutively in each candidate document.
+def phrase_segment(
+    docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any
+) -> Any:  # pragma: no cover
+    """How often the words occur consecutively in each candidate document of one segment.
 
-    ``offs[i, d]:offs[i, d + 1]`` is word ``i``'s (ascending) positions of document ``d`` in
-    ``pos``; a match is a position ``p`` of word 0 with word ``i`` at ``p + i`` for every ``i``.
+    Word ``i``'s postings are ``docs[los[i]:his[i]]`` (ascending; posting ``j``'s positions are
+    ``positions[pos_offsets[j]:pos_offsets[j + 1]]``, ascending); every one of ``cand``
+    (ascending) holds every word. A match is a position ``p`` of word 0 with word ``i`` at
+    ``p + i`` for every ``i``. The segment's arrays are read in place (memory-mapped).
     """
-    n = offs.shape[0]
-    m = offs.shape[1] - 1
+    n = los.shape[0]
+    m = cand.shape[0]
     out = np.zeros(m, np.int64)
-    ptr = np.empty(n, np.int64)
+    ptr = los.copy()
+    ends = np.empty(n, np.int64)
+    at = np.empty(n, np.int64)
     for d in range(m):
-        for i in range(n):
-            ptr[i] = offs[i, d]
+        x = cand[d]
+        for i in range(n):  # gallop to the candidate in each word's postings
+            j = ptr[i]
+            hi = his[i]
+            step = 1
+            h = j
+            while h < hi and docs[h] < x:
+                j = h + 1
+                h = j + step
+                step *= 2
+            if h > hi:
+                h = hi
+            while j < h:
+                mid = (j + h) // 2
+                if docs[mid] < x:
+                    j = mid + 1
+                else:
+                    h = mid
+            ptr[i] = j
+            at[i] = np.int64(pos_offsets[j])
+            ends[i] = np.int64(pos_offsets[j + 1])
         count = 0
-        for a in range(offs[0, d], offs[0, d + 1]):
-            start = pos[a]
+        for a in range(at[0], ends[0]):
+            start = np.int64(positions[a])
             ok = True
             for i in range(1, n):
                 target = start + i
-                j = ptr[i]
-                end = offs[i, d + 1]
-                while j < end and pos[j] < target:
-                    j += 1
-                ptr[i] = j
-                if j == end or pos[j] != target:
+                k = at[i]
+                end = ends[i]
+                while k < end and np.int64(positions[k]) < target:
+                    k += 1
+                at[i] = k
+                if k == end or np.int64(positions[k]) != target:
                     ok = False
                     break
             if ok:
@@ -120,9 +145,23 @@ def intersect(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
 
 
 def compile_all() -> None:
-    """Compile every kernel for the types the engine passes (or load them from numba's cache)."""
+    """Compile the kernels for the types the engine passes (or load them from numba's cache)."""
     ids = np.array([1, 3], dtype=np.int64)
     scores = np.array([0.5, 1.0])
-    phrase_counts(np.array([0, 1], dtype=np.int64), np.array([[0, 1], [1, 2]], dtype=np.int64))
     merge_sum(ids, scores, ids, scores)
     intersect(ids, ids)
+
+
+def compile_phrase(docs: Any, pos_offsets: Any, positions: Any, writeable: bool) -> None:
+    """Compile ``phrase_segment`` for a segment's dtypes (read-only when memory-mapped)."""
+
+    def made(values: list[int], dtype: Any) -> Any:
+        out = np.asarray(values, dtype=dtype)
+        out.flags.writeable = writeable
+        return out
+
+    pair = np.array([0, 1], dtype=np.int64)
+    phrase_segment(
+        made([0], docs), made([0, 2, 2], pos_offsets), made([0, 1], positions),
+        pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
+    )  # fmt: skip

@@ -19,7 +19,6 @@ scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics pa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -140,7 +139,13 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     assert fp.pos_offsets is not None and fp.positions is not None
     fast = kernels.ready()
     if fast is not None:
-        return _phrase_compiled(fast, fp, tids, docs)
+        offsets = fp.offsets
+        los = np.array([offsets[t] for t in tids], dtype=np.int64)
+        his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
+        counts = kernels.phrase_segment(fast, fp.docs, fp.pos_offsets, fp.positions, los, his, docs)
+        if counts is not None:
+            keep = counts > 0
+            return docs[keep], counts[keep].astype(np.float64)
     survivors = _EMPTY_I
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
@@ -158,28 +163,6 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
     counts = np.diff(np.append(heads, len(owners)))
     return owners[heads], counts.astype(np.float64)
-
-
-def _phrase_compiled(fast: Any, fp: FieldPostings, tids: list[int], docs: I64) -> Result:
-    """``phrase_positions`` with the position merge in a compiled kernel (see :mod:`.kernels`)."""
-    assert fp.pos_offsets is not None and fp.positions is not None
-    parts: list[I64] = []
-    rows: list[I64] = []
-    base = 0
-    for tid in tids:
-        lo, hi = fp.slice(tid)
-        pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
-        starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
-        ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
-        parts.append(np.asarray(fp.positions[gather(starts, ends)], dtype=np.int64))
-        row = np.empty(len(docs) + 1, dtype=np.int64)
-        row[0] = 0
-        np.cumsum(ends - starts, out=row[1:])
-        rows.append(row + base)
-        base += len(parts[-1])
-    counts = fast.phrase_counts(np.concatenate(parts), np.stack(rows))
-    keep = counts > 0
-    return docs[keep], counts[keep].astype(np.float64)
 
 
 class Layout:

@@ -22,7 +22,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["available", "disable", "load", "ready", "warm"]
+__all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
 
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
@@ -31,6 +31,10 @@ _lock = threading.Lock()
 _kernels: Any = None  # the compiled kernels once loaded (a namespace), else None
 _thread: threading.Thread | None = None
 _disabled = os.environ.get(ENV, "1") == "0"
+SYNC = False
+"""Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
+_phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
+_phrase_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -84,3 +88,33 @@ def _warm() -> None:
         load()
     except Exception:
         return
+
+
+def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any) -> Any:
+    """The compiled phrase match of one segment, or None when it is not compiled for these dtypes yet.
+
+    A segment's arrays are u8, u16 or u32 (or i64 from an older sidecar), so the kernel is
+    compiled per combination on first sight -- on a background thread, while that query and
+    any other until it is ready take the numpy path.
+    """
+    key = (docs.dtype, pos_offsets.dtype, positions.dtype, docs.flags.writeable)
+    if key not in _phrase_types:
+        with _lock:
+            if key in _phrase_pending:
+                return None
+            _phrase_pending.add(key)
+
+        def compile_it() -> None:
+            try:
+                kernels.compile_phrase(*key)
+            except Exception:
+                return
+            _phrase_types.add(key)
+
+        if not SYNC:
+            threading.Thread(target=compile_it, name="searchlib-numba-phrase", daemon=True).start()
+            return None
+        compile_it()
+    if not (pos_offsets.flags.writeable == positions.flags.writeable == key[3]):
+        return None
+    return kernels.phrase_segment(docs, pos_offsets, positions, los, his, cand)
