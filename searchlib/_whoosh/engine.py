@@ -256,11 +256,10 @@ class ColumnarSnapshot:
         for seg in self.segments:
             fp = seg.cols.fields[field]
             column = np.full(seg.cols.doc_count, "", dtype=object)
-            if fp.terms:
-                values = np.array(fp.terms, dtype=object)
-                offsets = np.asarray(fp.offsets, dtype=np.int64)
-                counts = offsets[1:] - offsets[:-1]
-                column[np.asarray(fp.docs, dtype=np.int64)] = np.repeat(values, counts)
+            if fp.term_count:
+                doc_terms = fp.doc_terms(seg.cols.doc_count)
+                has = doc_terms >= 0
+                column[has] = np.array(fp.terms, dtype=object)[doc_terms[has]]
             parts.append(column)
         column_all: npt.NDArray[Any] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
         self._lazy[field] = column_all
@@ -268,6 +267,27 @@ class ColumnarSnapshot:
 
     def ids(self) -> npt.NDArray[Any]:
         return self._keyword_column("id")
+
+    def ids_of(self, docnums: I64) -> npt.NDArray[Any]:
+        """The article ids of ``docnums`` (a few term decodes each: no column of every id is built)."""
+        cached: npt.NDArray[Any] | None = self._lazy.get("id")
+        if cached is not None:
+            found: npt.NDArray[Any] = cached[docnums]
+            return found
+        out = np.full(len(docnums), "", dtype=object)
+        if not len(docnums):
+            return out
+        starts = self._lazy.get("starts")
+        if starts is None:
+            starts = self._lazy["starts"] = np.array([seg.offset for seg in self.segments], dtype=np.int64)
+        which = np.searchsorted(starts, docnums, side="right") - 1
+        for at in sorted(set(which.tolist())):  # (not np.unique: its first call imports numpy.ma, ~30 ms)
+            seg = self.segments[at]
+            fp = seg.cols.fields["id"]
+            chosen = np.flatnonzero(which == at)
+            doc_terms = fp.doc_terms(seg.cols.doc_count)[docnums[chosen] - seg.offset]
+            out[chosen] = [fp.term(t) if t >= 0 else "" for t in doc_terms.tolist()]
+        return out
 
     def id_rank(self) -> I64:
         """Each document number's position in article-id order (ties are broken by it)."""
@@ -290,7 +310,7 @@ class ColumnarSnapshot:
         if found is not None:
             ranked: I64 = found[docnums]
             return ranked
-        ids = self.ids()[docnums].astype(str)
+        ids = self.ids_of(docnums).astype(str)
         order = np.lexsort((docnums, ids))
         local = np.empty(len(docnums), dtype=np.int64)
         local[order] = np.arange(len(docnums))
