@@ -4,23 +4,19 @@ A version 5 sidecar keeps each field's sorted terms as NUL-joined UTF-8 plus eac
 start (``columnar.TermDict``); a version 4 one as the blob alone (starts found by a scan). A
 query bisects the bytes instead of splitting the dictionary into Python strings. Here both
 agree with a plain sorted list on every lookup, prefix range and decode, for any terms
-(non-ASCII, empty, holding NUL); and a segment's ids are read for a few documents without
-building a column of every id.
+(non-ASCII, empty, holding NUL).
 """
 
 from __future__ import annotations
 
 import bisect
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import columnar
-from searchlib._whoosh.engine import ColumnarSnapshot
 
 TERMS = st.text(alphabet=st.sampled_from(["a", "b", "é", "ß", "\x00", "z", "中", "\U0001f600"]), max_size=5)
 
@@ -67,24 +63,3 @@ def test_stored_starts_that_do_not_fit_are_refused(blob: bytes, starts: list[int
 def test_a_version_4_blob_holding_another_number_of_terms_is_refused(blob: bytes, count: int) -> None:
     with pytest.raises(ValueError, match="does not match its count"):
         columnar.TermDict.scanned(np.frombuffer(blob, dtype=np.uint8), count)
-
-
-def test_ids_of_a_few_documents_are_read_without_the_whole_id_column(tmp_path: Path) -> None:
-    expected = [f"id-{(i * 37) % 120:03d}" for i in range(120)]
-    with Index.create(tmp_path, extractor=NoExtractor()) as ix:
-        for start in (0, 40, 80):  # three segments
-            ix.add(*(Article(id=expected[i], date="2024-01-02", body=f"storm {i}") for i in range(start, start + 40)))
-        ix.delete(expected[5])
-    docnums = np.array([0, 41, 119, 80, 7], dtype=np.int64)
-
-    def read(snap: ColumnarSnapshot) -> tuple[list[str], bool, list[str], list[str], list[str]]:
-        found = list(snap.ids_of(docnums))
-        built = "id" in snap._lazy
-        return found, built, list(snap.ids()[docnums]), sorted(snap.ids().tolist()), list(snap.ids_of(docnums))
-
-    with Index.open(tmp_path) as ix:
-        found, built, column, every, again = ix._engine.read("ids", read)
-    assert not built  # no column of every id was built for a few ids
-    assert found == column == again  # the same from the column, once built
-    assert every == sorted(expected)
-    assert len(set(found)) == len(found)

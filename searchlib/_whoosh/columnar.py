@@ -37,6 +37,7 @@ import bisect
 import contextlib
 import itertools
 import json
+import mmap
 import os
 import pickle
 import threading
@@ -92,10 +93,16 @@ class TermDict:
     @classmethod
     def stored(cls, blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any], count: int) -> TermDict:
         """A version 5 dictionary, or ValueError when its starts do not fit its blob and count."""
-        end = len(blob) + 1 if count else 0
-        if len(starts) != count + 1 or int(starts[0]) != 0 or int(starts[-1]) != end or (not count and len(blob)):
+        found = cls(blob, starts)
+        ends = found._starts
+        if (
+            len(ends) != count + 1
+            or ends[0] != 0
+            or ends[-1] != (len(blob) + 1 if count else 0)
+            or not (count or len(blob) == 0)
+        ):
             raise ValueError("term dictionary does not match its count")
-        return cls(blob, starts)
+        return found
 
     @classmethod
     def scanned(cls, blob: npt.NDArray[np.uint8], count: int) -> TermDict:
@@ -685,8 +692,12 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         size = int(manifest["size"])
         if data_path.stat().st_size != size:
             return None
-        # plain ndarrays over the map: slicing a np.memmap builds a memmap object each time
-        raw = np.asarray(np.memmap(data_path, dtype=np.uint8, mode="r")) if size else np.zeros(0, np.uint8)
+        # a plain ndarray over the map (slicing a np.memmap builds a memmap object each time,
+        # and making one costs ~4x an mmap): the map lives as long as any view of it
+        raw = np.zeros(0, np.uint8)
+        if size:
+            with open(data_path, "rb") as f:
+                raw = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
         layout = manifest["arrays"]
 
         def arr(name: str) -> Any:

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import STORED_COLUMN
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
@@ -82,7 +81,7 @@ HELD_COLUMNS = ("_stored", "body_text")
 
 
 def _hold_files(reader: Any) -> None:
-    """Open a segment's stored-field and body columns now, or fail so that the read is retried.
+    """Open a segment's stored-field and body column files now, or fail so that the read is retried.
 
     A concurrent writer's commit deletes the files of segments it merged away; an open file
     stays readable (POSIX), a not-yet-opened one is gone. Whoosh opens these columns on first
@@ -90,7 +89,9 @@ def _hold_files(reader: Any) -> None:
     (a ``TypeError`` later: "'NoneType' object is not subscriptable") and an empty column for
     the body. So the files are opened here, before anything is read: a missing one raises
     ``FileNotFoundError``, which ``Backend.run`` retries at the new commit; and the reader
-    afterwards answers ``has_column`` from the files it holds, not from the folder.
+    afterwards answers ``has_column`` from the files it holds, not from the folder. Only the
+    files are opened: a column's reader (which reads the column's offsets, ~0.1 ms per 10,000
+    documents) is made from the held file when a document of that segment is first read.
     """
     perdoc = getattr(reader, "_perdoc", None)
     colfiles = getattr(perdoc, "_colfiles", None)
@@ -99,8 +100,6 @@ def _hold_files(reader: Any) -> None:
     for name in HELD_COLUMNS:
         if name not in colfiles:
             colfiles[name] = perdoc._get_column_file(name)
-    if "_stored" not in perdoc._readers:
-        perdoc._readers["_stored"] = perdoc.column_reader("_stored", STORED_COLUMN)
     in_folder = perdoc.has_column
     perdoc.has_column = lambda name: name in colfiles or in_folder(name)
     perdoc._searchlib_held = True
@@ -133,8 +132,6 @@ class ColumnarSnapshot:
         ]
         for reader, _ in leaves:  # open the stored fields now: a writer may delete merged-away files any time
             _hold_files(reader)
-        if leaves:
-            ws.column(searcher, "body_text")
         self.segments = [
             _Segment(segment_columns(reader, folder, cache), offset, live_mask(reader))
             for reader, offset in leaves  # an empty index has an EmptyReader and no leaves
@@ -418,8 +415,6 @@ class ColumnarSnapshot:
         leaves = [reader for reader, _ in searcher.reader().leaf_readers() if hasattr(reader, "_segment")]
         for reader in leaves:  # open the stored fields now: a writer may delete merged-away files any time
             _hold_files(reader)
-        if leaves:
-            ws.column(searcher, "body_text")
         return bound
 
     def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
