@@ -481,8 +481,11 @@ class ColumnsBuilder:
         return SegmentColumns(doc_count, fields, lengths, dates)
 
 
-def _gather(starts: I64, ends: I64) -> I64:
-    """Indexes ``starts[0]:ends[0]``, ``starts[1]:ends[1]``, ... concatenated."""
+def gather(starts: I64, ends: I64) -> I64:
+    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop).
+
+    Used to pick the positions of many postings at once (phrase matching, merges).
+    """
     counts = ends - starts
     total = int(counts.sum())
     if not total:
@@ -534,7 +537,7 @@ def _concat_field(name: str, parts: list[Part], newnums: list[I64]) -> FieldPost
     s, e = np.concatenate(starts)[order], np.concatenate(ends)[order]
     pos_offsets = np.zeros(len(s) + 1, dtype=np.int64)
     np.cumsum(e - s, out=pos_offsets[1:])
-    positions = np.concatenate(pos_parts)[_gather(s, e)]
+    positions = np.concatenate(pos_parts)[gather(s, e)]
     return FieldPostings(terms, offsets, out_docs, out_freqs, pos_offsets, positions)
 
 
