@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from searchlib import _kinds
+from searchlib import _kinds, _spans
 from searchlib._cities import CITIES
 from searchlib._gazetteer import (
     COMMON_CAPS,
@@ -324,6 +324,7 @@ def clear_caches() -> None:
     _READINGS.clear()
     _ENTITIES.clear()
     _kinds.clear_caches()
+    _spans.clear_caches()
 
 
 _CORPORATE = frozenset({"Inc", "Ltd", "Corp", "Co", "Plc", "PLC", "LLC", "Limited", "AG", "SA", "NV", "Group"})
