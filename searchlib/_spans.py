@@ -232,9 +232,29 @@ def _form(span: str) -> tuple[str, ...] | None:
     return words
 
 
+_WalkKey = tuple[str, str | None, bool, bool, bool, bool]
+_WALKS: dict[_WalkKey, tuple[tuple[Mention, ...], tuple[bool, bool, bool]]] = {}
+
+
+def _walked(key: _WalkKey) -> tuple[tuple[Mention, ...], tuple[bool, bool, bool]]:
+    """``_walk`` of a span in its state (span, token after it, preposition before it, opener,
+    titled, skip_department): its mentions and the state after it. Memoised: a pure function
+    of the key, and spans that need the walk ("Mr Glazer", "President Bush") recur."""
+    span, following, prep, opener, titled, skip_department = key
+    toks = span.split()
+    toks.append(following or "")
+    found: list[Mention] = []
+    state = _walk(toks, prep, opener, titled, skip_department, found)
+    if len(_WALKS) >= 1 << 16:
+        _WALKS.clear()
+    walked = _WALKS[key] = (tuple(found), state)
+    return walked
+
+
 def clear_caches() -> None:
-    """Forget the memoised span forms."""
+    """Forget the memoised span forms and walks."""
     _FORMS.clear()
+    _WALKS.clear()
 
 
 def mentions(text: str) -> list[Mention]:
@@ -250,7 +270,7 @@ def mentions(text: str) -> list[Mention]:
     opener = False  # everything so far in this sentence is a sentence opener ("The", quotes)
     titled = skip_department = False
     end = 0
-    forms, append = _FORMS, out.append
+    forms, walks, append = _FORMS, _WALKS, out.append
     for match in (SPAN if "l-" in text else SPAN_NO_ARTICLE).finditer(text):
         start, stop = match.span()
         if start in openers:  # a new sentence
@@ -270,9 +290,12 @@ def mentions(text: str) -> list[Mention]:
         if words is _UNSEEN:
             words = _form(span)
         if words is None or titled or skip_department:
-            toks = span.split()
-            toks.append(following or "")
-            opener, titled, skip_department = _walk(toks, prep, opener, titled, skip_department, out)
+            key = (span, following, prep, opener, titled, skip_department)
+            walked = walks.get(key)
+            if walked is None:
+                walked = _walked(key)
+            out += walked[0]
+            opener, titled, skip_department = walked[1]
             continue
         # the common case: the whole span is one name ("Bank of England", "Israel's" -> Israel)
         append((words, opener, False, prep, _FOLLOWER_OF.get(following, "")))
