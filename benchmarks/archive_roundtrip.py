@@ -2,13 +2,18 @@
 
 Builds a 4-shard hash archive of the sample corpus, then times (medians of 50-200 runs) the
 pickle round trip of one rank task's arguments and of its result, the same rank task in this
-process, and an empty task and the rank task on a 2-process pool.
+process, and, side by side on 2 worker processes each, an empty task, one rank task and a
+round of 3 rank tasks (a 4-shard query whose caller ranks the fourth) on searchlib's shard
+workers (``ProcessExecutor``: one pipe per worker, one message per worker a round) and on the
+``concurrent.futures.ProcessPoolExecutor`` transport it replaced (``FuturesPool`` below).
 
     python benchmarks/archive_roundtrip.py
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing
 import pickle
 import statistics
 import sys
@@ -24,8 +29,8 @@ from searchlib import query as q
 from searchlib.archive import Archive, tasks
 from searchlib.archive.executor import Job, ProcessExecutor
 from searchlib.archive.ranking import summed_stats
-from searchlib.index import _filters
 from searchlib.models import Sort
+from searchlib.querying import _filters
 
 
 def _ms(fn: object, runs: int) -> float:
@@ -35,6 +40,20 @@ def _ms(fn: object, runs: int) -> float:
         fn()  # type: ignore[operator]
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+class FuturesPool:
+    """The transport before session 5: a spawn-started ``ProcessPoolExecutor``, one future per shard task."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def run(self, jobs: list[Job]) -> list[object]:
+        futures = [self._pool.submit(tasks.run_task, j.path, j.ranking, j.kind, j.args) for j in jobs]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown()
 
 
 def main() -> int:
@@ -69,12 +88,14 @@ def main() -> int:
             f"{len(pickle.dumps(bare))} without; pickle round trip {result_ms:.3f} ms"
         )
         print(f"rank task in this process: {_ms(lambda: tasks.run_on(archive._shard(shard), 'rank', args), 50):.2f} ms")
-        pool = ProcessExecutor(2)
+        three = [Job(name, str(archive._shard_path(name)), archive.ranking, "rank", args) for name in m.shards[1:]]
         empty = Job(shard, job.path, archive.ranking, "fetch", {"ids": []})
-        pool.run([empty, empty])  # start both processes
-        print(f"pool, empty task round trip: {_ms(lambda: pool.run([empty]), 50):.2f} ms")
-        print(f"pool, rank task: {_ms(lambda: pool.run([job]), 50):.2f} ms")
-        pool.close()
+        for label, pool in (("futures pool (before)", FuturesPool(2)), ("shard workers (after)", ProcessExecutor(2))):
+            pool.run([empty, empty, *three])  # start both processes, open the shards
+            print(f"{label}: empty task round trip {_ms(lambda: pool.run([empty]), 100):.2f} ms")  # noqa: B023
+            print(f"{label}: one rank task {_ms(lambda: pool.run([job]), 100):.2f} ms")  # noqa: B023
+            print(f"{label}: round of 3 rank tasks {_ms(lambda: pool.run(three), 100):.2f} ms")  # noqa: B023
+            pool.close()
         archive.close()
     return 0
 

@@ -10,15 +10,30 @@ calling process), side by side. Date-range kinds touch only the
 year shards their range covers (pruning); the others touch every shard. Every archive
 answer is checked against the one index's total.
 
+``-futures-remote`` setups run every shard task on the ``concurrent.futures`` transport that
+session 5 replaced (:class:`FuturesPool`), to compare with ``-pool-remote`` (the shard workers).
+Plain ``-pool`` and ``-dask`` setups let the archive run rounds in process when that has been
+faster (:mod:`searchlib.archive.dispatch`); ``-remote`` ones send every task out. Dask runs
+use one actor per worker; ``-dask-tasks-remote`` submits every shard task through the
+scheduler instead (as before session 5).
+
+Built indexes and archives are kept under ``benchmarks/data/archive-bench-N-sSEED-hK/`` and
+reused by the next run with the same articles, seed and shards (their build times are then
+those recorded when they were built; ``--rebuild`` builds them again). ``--quick`` builds
+in a temporary folder.
+
     python benchmarks/bench_archive.py --quick              # CI: 600 articles, 5 queries per kind
     python benchmarks/bench_archive.py --articles 20000 --per-kind 30
+    python benchmarks/bench_archive.py --articles 100000 --per-kind 20 --reps 2 --query-builds-only
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -36,8 +51,27 @@ import searchlib
 from benchmarks.common import DATA, RESULTS
 from benchmarks.corpus import ensure_corpus, iter_docs
 from benchmarks.queries import KINDS, Query, generate_queries
+from searchlib.archive import tasks
+from searchlib.archive.executor import DaskExecutor, Job
 
 TOP_K = 10
+
+
+class FuturesPool:
+    """The pool transport before session 5: a spawn-started ``ProcessPoolExecutor``, one future per shard task.
+
+    Kept here (not in searchlib) to measure the shard workers against it in the same run.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        self._pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def run(self, jobs: list[Job]) -> list[Any]:
+        futures = [self._pool.submit(tasks.run_task, j.path, j.ranking, j.kind, j.args) for j in jobs]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown()
 
 
 def _query_args(query: Query) -> tuple[str, dict[str, Any]]:
@@ -100,12 +134,21 @@ def main(argv: list[str] | None = None) -> int:
         help="build only what the query runs need (one index, the pool-built hash and year archives)",
     )
     parser.add_argument("--quick", action="store_true", help="600 articles, 5 queries per kind, 1 pass (CI)")
+    parser.add_argument("--rebuild", action="store_true", help="build again even if a kept build exists")
+    parser.add_argument("--no-futures", action="store_true", help="leave out the concurrent.futures pool runs")
     args = parser.parse_args(argv)
     if args.quick:
         args.articles, args.per_kind, args.reps = 600, 5, 1
     corpus, _info = ensure_corpus(DATA, args.articles, args.seed)
     queries = generate_queries(iter_docs(corpus), args.seed, args.per_kind)
-    work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
+    if args.quick:
+        work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
+    else:
+        work = DATA / f"archive-bench-{args.articles}-s{args.seed}-h{args.shards}"
+        if args.rebuild:
+            shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+    kept = _kept_builds(work)
     out: dict[str, Any] = {
         "articles": args.articles,
         "seed": args.seed,
@@ -129,35 +172,44 @@ def main(argv: list[str] | None = None) -> int:
             client = distributed.Client(cluster)
     try:
         builds = out["build_seconds"]
-        index, builds["index"] = _timed_build(lambda: searchlib.Index.create(work / "one"), corpus)
+
+        def build(name: str, make: Callable[[], Any], **options: Any) -> None:
+            """Build ``name`` (a folder under ``work``) unless a kept build of it exists."""
+            if name in kept:
+                builds[kept[name]["label"]] = kept[name]["seconds"]
+                out.setdefault("reused_builds", []).append(name)
+                return
+            shutil.rmtree(work / name, ignore_errors=True)
+            target, seconds = _timed_build(make, corpus, **options)
+            label = _label(name, args.shards)
+            builds[label] = seconds
+            target.close()
+            kept[name] = {"label": label, "seconds": seconds}
+            if not args.quick:
+                (work / "builds.json").write_text(json.dumps(kept, indent=1) + "\n")
+
+        build("one", lambda: searchlib.Index.create(work / "one"))
         if not args.query_builds_only:
-            two, builds["index-2-workers"] = _timed_build(
-                lambda: searchlib.Index.create(work / "two"), corpus, workers=2
-            )
-            two.close()
-            hashed, builds[f"archive-hash{args.shards}-serial"] = _timed_build(
+            build("two", lambda: searchlib.Index.create(work / "two"), workers=2)
+            build(
+                "hash-s",
                 lambda: searchlib.Archive.create(
                     work / "hash-s", shard_by="hash", shards=args.shards, executor="serial"
                 ),
-                corpus,
             )
-            hashed.close()
-        hashed, builds[f"archive-hash{args.shards}-pool"] = _timed_build(
+        build(
+            "hash",
             lambda: searchlib.Archive.create(work / "hash", shard_by="hash", shards=args.shards, executor="process"),
-            corpus,
         )
-        hashed.close()
         if client is not None and not args.query_builds_only:
-            hashed, builds[f"archive-hash{args.shards}-dask"] = _timed_build(
+            build(
+                "hash-d",
                 lambda: searchlib.Archive.create(work / "hash-d", shard_by="hash", shards=args.shards, executor=client),
-                corpus,
             )
-            hashed.close()
-        yearly, builds["archive-year-pool"] = _timed_build(
-            lambda: searchlib.Archive.create(work / "year", shard_by="year", executor="process"), corpus
-        )
-        out["year_shards"] = len(yearly.manifest.shards)
-        yearly.close()
+        build("year", lambda: searchlib.Archive.create(work / "year", shard_by="year", executor="process"))
+        with searchlib.Archive.open(work / "year", executor="serial") as yearly:
+            out["year_shards"] = len(yearly.manifest.shards)
+        index = searchlib.Index.open(work / "one")
         h = f"hash{args.shards}"
         setups: dict[str, Callable[[], Any]] = {
             "index": lambda: index,
@@ -168,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             "year-pool": lambda: searchlib.Archive.open(work / "year", executor="process"),
             "year-pool-remote": lambda: searchlib.Archive.open(work / "year", executor="process", local_share=False),
         }
+        if not args.no_futures:
+            setups[f"{h}-futures-remote"] = lambda: searchlib.Archive.open(
+                work / "hash", executor=FuturesPool(), local_share=False
+            )
+            setups["year-futures-remote"] = lambda: searchlib.Archive.open(
+                work / "year", executor=FuturesPool(), local_share=False
+            )
         if client is not None:
             setups[f"{h}-dask"] = lambda: searchlib.Archive.open(work / "hash", executor=client)
             setups[f"{h}-dask-remote"] = lambda: searchlib.Archive.open(
@@ -177,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             setups["year-dask-remote"] = lambda: searchlib.Archive.open(
                 work / "year", executor=client, local_share=False
             )
+            if not args.no_futures:  # Dask tasks through the scheduler, as before the actors
+                setups[f"{h}-dask-tasks-remote"] = lambda: searchlib.Archive.open(
+                    work / "hash", executor=DaskExecutor(client, actors=False), local_share=False
+                )
         reference: list[int] | None = None
         for name, open_it in setups.items():
             target = open_it()
@@ -195,13 +258,34 @@ def main(argv: list[str] | None = None) -> int:
         if client is not None and cluster is not None:
             client.close()
             cluster.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.quick:
+            shutil.rmtree(work, ignore_errors=True)
     _print(out)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}.json"
     (RESULTS / name).write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {RESULTS / name}")
     return 0
+
+
+def _label(name: str, shards: int) -> str:
+    return {
+        "one": "index",
+        "two": "index-2-workers",
+        "hash-s": f"archive-hash{shards}-serial",
+        "hash": f"archive-hash{shards}-pool",
+        "hash-d": f"archive-hash{shards}-dask",
+        "year": "archive-year-pool",
+    }[name]
+
+
+def _kept_builds(work: Path) -> dict[str, dict[str, Any]]:
+    """Builds a previous run finished in ``work`` (name -> label and seconds); none for a fresh folder."""
+    try:
+        kept: dict[str, dict[str, Any]] = json.loads((work / "builds.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: v for name, v in kept.items() if (work / name).is_dir()}
 
 
 def _print(out: dict[str, Any]) -> None:

@@ -202,8 +202,8 @@ class SearchlibCoreEngine(SearchlibEngine):
     notes = "searchlib's columnar engine only: plan + evaluate to top-10 document numbers and the exact total"
 
     def search(self, query: Query) -> list[str]:
-        from searchlib import index as sl_index
         from searchlib import query as q
+        from searchlib import querying as sl_index
 
         dates = _dates(query)
         filters = sl_index._filters(

@@ -1,4 +1,8 @@
-"""The ``searchlib`` command: index, search, repl, entities, stats, demo. A thin layer over the public API."""
+"""The ``searchlib`` command: its parser and the indexing and reading commands (index, search, repl, ...).
+
+A thin layer over the public API. Shared helpers (exit statuses, colour, filters, errors) are in
+:mod:`searchlib.cli_base`; stats, get, delete, entities, check and upgrade in :mod:`searchlib.cli_admin`.
+"""
 
 from __future__ import annotations
 
@@ -8,84 +12,71 @@ import datetime as dt
 import functools
 import json
 import os
-import shutil
 import sys
-from collections.abc import Callable, Sequence, Sized
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, TypedDict
+from typing import TextIO
 
 import attrs
 
-from searchlib import __version__
-from searchlib.archive import Archive, Searchable, is_archive, open_any
-from searchlib.archive.executor import DaskExecutor, ProcessExecutor
-from searchlib.check import check_index
+from searchlib import __version__, cli_admin
+from searchlib.archive import Archive, is_archive
+from searchlib.archive.executor import ProcessExecutor
+from searchlib.cli_base import (
+    AUTO_PARALLEL_BYTES,
+    EXIT_CHECK_PROBLEMS,
+    EXIT_CLOSED_PIPE,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NO_MATCH,
+    EXIT_NOTHING_INDEXED,
+    EXIT_OK,
+    EXIT_USAGE,
+    _bare_color,
+    _color,
+    _common_options,
+    _dask,
+    _error,
+    _filters,
+    _found,
+    _open_any,
+    _Parser,
+    _print_json,
+    _width,
+    resolve_index_path,
+)
 from searchlib.display import (
-    format_article,
     format_duplicates,
     format_facets,
     format_related,
     format_report,
     format_results,
-    format_stats,
     format_timeline,
 )
 from searchlib.entities import EntityExtractor, NoExtractor, RuleExtractor
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.export import article_json, to_jsonable
 from searchlib.index import DEFAULT_ROOT, Index
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, iter_files
 from searchlib.models import DateBucket, Recency, Results, Sort
-from searchlib.query import parse_date_bound
 from searchlib.render import neutralise_controls
 from searchlib.repl import run_repl
 from searchlib.sample import sample_corpus_path
 
-__all__ = ["DEMO_QUERIES", "main", "resolve_index_path"]
-
-EXIT_OK = 0
-EXIT_NO_MATCH = 1
-EXIT_ERROR = 2
-EXIT_USAGE = 2
-EXIT_CHECK_PROBLEMS = 3
-EXIT_NOTHING_INDEXED = 4
-EXIT_INTERRUPTED = 130
-EXIT_CLOSED_PIPE = 141
-"""The exit statuses, one table for every command (README: CLI, exit statuses): search is
-grep-like (0 matches, 1 no match, 2 error); usage errors are 2 as in grep."""
+__all__ = [
+    "DEMO_QUERIES",
+    "EXIT_CHECK_PROBLEMS",
+    "EXIT_CLOSED_PIPE",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOTHING_INDEXED",
+    "EXIT_NO_MATCH",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "main",
+    "resolve_index_path",
+]
 
 DEMO_QUERIES = ("wage talks", '"interest rates"', "entity:HRB date:2025-05", "water rationing date:[2025-06 TO *]")
-
-
-def resolve_index_path(name: str, root: Path = DEFAULT_ROOT) -> Path:
-    """A bare name (``news``) lives under ``indexes/``; anything path-like is used as given."""
-    if os.sep in name or "/" in name or name.startswith(".") or Path(name).is_absolute():
-        return Path(name)
-    return root / name
-
-
-def _color(stream: TextIO, flag: bool | str | None) -> bool:
-    """``--color always|never|auto`` (``--color`` alone: always; ``--no-color``: never).
-
-    auto colours a terminal unless NO_COLOR is set.
-    """
-    if flag in (True, "always"):
-        return True
-    if flag in (False, "never"):
-        return False
-    return stream.isatty() and "NO_COLOR" not in os.environ
-
-
-def _width(stream: TextIO) -> int | None:
-    """The terminal's width when writing to one (output is wrapped to it), else ``None``."""
-    return shutil.get_terminal_size().columns if stream.isatty() else None
-
-
-def _print_json(out: TextIO, value: object) -> None:
-    """One JSON document per line: a list prints as JSON Lines, one item per line."""
-    data = to_jsonable(value)
-    for item in data if isinstance(data, list) else [data]:
-        out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[IngestProgress], None] | None, Callable[[], None]]:
@@ -114,10 +105,6 @@ def _extractor(name: str, model: str) -> EntityExtractor:
     return RuleExtractor()
 
 
-AUTO_PARALLEL_BYTES = 20 * 1024 * 1024
-"""Inputs larger than this are indexed with one worker per core (up to 4) by default."""
-
-
 def _auto_workers(paths: Sequence[str]) -> int:
     total = 0
     for found in iter_files(paths):
@@ -125,45 +112,6 @@ def _auto_workers(paths: Sequence[str]) -> int:
             with contextlib.suppress(OSError):
                 total += found.stat().st_size
     return min(os.cpu_count() or 1, 4) if total > AUTO_PARALLEL_BYTES else 1
-
-
-class _Filters(TypedDict):
-    date_from: str | None
-    date_to: str | None
-    entities: Sequence[str]
-    source: str | None
-
-
-def _filters(args: argparse.Namespace) -> _Filters:
-    """The typed filter keywords shared by search, related, duplicates and timeline.
-
-    Dates are checked here so that a bad one is reported by its option's name (``--from``).
-    """
-    for option, value in (("--from", args.date_from), ("--to", args.date_to)):
-        if value is not None:
-            try:
-                parse_date_bound(value)
-            except ValueError as exc:
-                raise ValueError(f"{option}: {exc}") from None
-    return {"date_from": args.date_from, "date_to": args.date_to, "entities": args.entity or (), "source": args.source}
-
-
-def _open_any(args: argparse.Namespace) -> Searchable:
-    """The index or archive named on the command line (archives on Dask with ``--scheduler``)."""
-    path = resolve_index_path(args.index)
-    scheduler = getattr(args, "scheduler", None)
-    if scheduler is None or not is_archive(path):
-        return open_any(path)
-    return Archive.open(path, executor=_dask(scheduler))
-
-
-def _dask(scheduler: str) -> DaskExecutor:
-    """Shard tasks on the Dask scheduler at ``scheduler`` (``--scheduler``); the client closes with the archive."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
-    return DaskExecutor(Client(scheduler), owns_client=True)  # type: ignore[no-untyped-call]
 
 
 def _ingest_with_progress(ingest: Callable[..., IngestReport], args: argparse.Namespace) -> IngestReport:
@@ -307,11 +255,6 @@ def cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _found(rows: Sized) -> int:
-    """``grep``'s convention for the query commands: 0 when they found something, 1 when not."""
-    return EXIT_OK if len(rows) else EXIT_NO_MATCH
-
-
 def cmd_related(args: argparse.Namespace, out: TextIO) -> int:
     with _open_any(args) as ix:
         found = ix.related_entities(
@@ -382,64 +325,6 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if found.total else EXIT_NO_MATCH
 
 
-def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
-    with _open_any(args) as ix:
-        stats = ix.stats()
-    if args.json:
-        _print_json(out, stats)
-        return 0
-    out.write(format_stats(stats) + "\n")
-    return 0
-
-
-def cmd_entities(args: argparse.Namespace, out: TextIO) -> int:
-    """``entities list|merge|rename|block|unblock``: show or curate the index's (or archive's) alias table."""
-    path = resolve_index_path(args.index)
-    with Archive.open(path, executor="serial") if is_archive(path) else Index.open(path) as ix:
-        if args.action == "merge":
-            ix.merge_entities(args.name, args.target, timeout=args.wait)
-            out.write(f"merged {args.name!r} into {args.target!r}\n")
-        elif args.action == "rename":
-            ix.rename_entity(args.name, args.target, timeout=args.wait)
-            out.write(f"renamed {args.name!r} to {args.target!r}\n")
-        elif args.action in ("block", "unblock"):
-            (ix.block_entity if args.action == "block" else ix.unblock_entity)(args.name, timeout=args.wait)
-            out.write(f"{args.action}ed {args.name!r}\n")
-        else:
-            rows = ix.aliases.rows()
-            for kind, name, target in rows:
-                out.write(f"{kind:8} {name}" + (f" -> {target}" if target else "") + "\n")
-            if not rows:
-                out.write("the alias table is empty\n")
-    return 0
-
-
-def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    report = check_index(resolve_index_path(args.index), repair=args.repair)
-    if args.json:
-        _print_json(out, {**to_jsonable(report), "ok": report.ok})
-    else:
-        out.write(neutralise_controls(report.summary()) + "\n")
-    return EXIT_OK if report.ok or report.repairs else EXIT_CHECK_PROBLEMS
-
-
-def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    path = resolve_index_path(args.index)
-    workers = args.workers
-    if not workers:  # as index's default: one per core (up to 4) for more than 20 MB
-        with contextlib.suppress(OSError):
-            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
-    report = Index.upgrade(path, workers=workers)
-    if args.json:
-        indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
-        summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}
-        _print_json(out, {**summary, "articles": report.articles, "indexes": indexes})
-    else:
-        out.write(neutralise_controls(report.summary()) + "\n")
-    return EXIT_OK
-
-
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.root) / "demo"
     color = _color(out, args.color)
@@ -451,37 +336,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             out.write(format_results(ix.search(query, limit=3), color=color) + "\n")
         out.write("\n=== facets of 'strike'\n\n" + format_facets(ix.facets("strike", size=5)) + "\n")
     out.write(f"\nTry it yourself: searchlib repl {path}\n")
-    return 0
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with control characters of the arguments neutralised in its error messages."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise_controls(message)}\n")
-
-
-def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
-    with _open_any(args) as ix:
-        article = ix.get(args.id)
-    if article is None:
-        _error(f"no article with id {args.id!r}")
-        return EXIT_NO_MATCH
-    if args.json:
-        out.write(json.dumps(article_json(article), ensure_ascii=False) + "\n")
-    else:
-        out.write(format_article(article) + "\n")
-    return 0
-
-
-def cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
-    with open_any(resolve_index_path(args.index)) as ix:
-        deleted = ix.delete(*args.ids)
-    if args.json:
-        out.write(json.dumps({"deleted": deleted, "requested": len(set(args.ids))}) + "\n")
-    else:
-        out.write(f"deleted {deleted} of {len(set(args.ids))} article(s)\n")
     return 0
 
 
@@ -533,35 +387,6 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             for line in lines:
                 out.write(line)
     return 0
-
-
-COLOR_CHOICES = ("auto", "always", "never")
-
-
-def _bare_color(argv: list[str]) -> list[str]:
-    """``--color`` not followed by a choice means ``--color=always`` (so ``--color INDEX QUERY`` still works)."""
-    out: list[str] = []
-    for i, token in enumerate(argv):
-        if token == "--":
-            return out + argv[i:]
-        following = argv[i + 1] if i + 1 < len(argv) else None
-        out.append("--color=always" if token == "--color" and following not in COLOR_CHOICES else token)
-    return out
-
-
-def _common_options() -> tuple[_Parser, _Parser]:
-    """Parent parsers: ``--color``/``--no-color`` (every command) and ``--json`` (every command that prints data)."""
-    color = _Parser(add_help=False)
-    color.add_argument(
-        "--color",
-        default="auto",
-        choices=COLOR_CHOICES,
-        help="ANSI colour: auto (a terminal without NO_COLOR; the default), always (also --color alone) or never",
-    )
-    color.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
-    as_json = _Parser(add_help=False)
-    as_json.add_argument("--json", action="store_true", help="print JSON (JSON Lines where the output is a list)")
-    return color, as_json
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -672,61 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs searchlib[plot])")
     p.set_defaults(func=cmd_timeline)
 
-    p = sub.add_parser("entities", help="list or curate the alias table: merge, rename, block entities")
-    actions = p.add_subparsers(dest="action", required=True)
-    for action, helptext, target in (
-        ("list", "learned and curated aliases", None),
-        ("merge", "make NAME another name of TARGET's entity", "TARGET"),
-        ("rename", "show NAME's entity as NEW_NAME", "NEW_NAME"),
-        ("block", "hide a false entity from facets and hits", None),
-        ("unblock", "undo block", None),
-    ):
-        a = actions.add_parser(action, help=helptext)
-        a.add_argument("index", help=index_help)
-        if action != "list":
-            a.add_argument("name", help="entity name as shown or as extracted")
-        if target:
-            a.add_argument("target", metavar=target)
-        a.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another writer's lock")
-        a.set_defaults(func=cmd_entities)
-
-    p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
-    p.add_argument("index", help=index_help)
-    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
-    p.set_defaults(func=cmd_stats)
-
-    p = sub.add_parser(
-        "check", parents=[color, as_json], help="verify an index: segments, counts, duplicate ids, orphan files, locks"
-    )
-    p.add_argument("index", help=index_help)
-    p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser(
-        "upgrade",
-        parents=[color, as_json],
-        help="rebuild an index (or each shard of an archive) of an older format in the current one",
-        description="Rebuild an index built by an older searchlib in the current index format, from its "
-        "stored articles: their entities and near-duplicate groups are kept, nothing is re-extracted. "
-        "The new index is built next to the old one (there must be disk space for a second copy) and "
-        "swapped in atomically; the old one stays readable until then. An archive's shards are upgraded "
-        "one by one.",
-    )
-    p.add_argument("index", help=index_help + " (or an archive)")
-    p.add_argument(
-        "--workers", type=int, default=0, metavar="N", help="rebuilding processes (default: one per core for >20 MB)"
-    )
-    p.set_defaults(func=cmd_upgrade)
-
-    p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
-    p.add_argument("index", help=index_help)
-    p.add_argument("id", help="the article's id (shown with every hit)")
-    p.set_defaults(func=cmd_get)
-
-    p = sub.add_parser("delete", parents=[color, as_json], help="delete articles by id, in one commit")
-    p.add_argument("index", help=index_help)
-    p.add_argument("ids", nargs="+", metavar="ID", help="ids of the articles to delete")
-    p.set_defaults(func=cmd_delete)
+    cli_admin.add_commands(sub, color, as_json, index_help)
 
     p = sub.add_parser(
         "serve", parents=[color], help="browse and search an index in a web browser (needs searchlib[web])"
@@ -755,11 +526,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="where to put the demo index (default: indexes/)")
     p.set_defaults(func=cmd_demo)
     return parser
-
-
-def _error(message: str) -> None:
-    """One message to stderr, with any control characters from paths or queries neutralised."""
-    print(f"searchlib: {neutralise_controls(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -377,15 +379,19 @@ def test_process_pool_equals_one_index(process_archive: tuple[Archive, Index]) -
         assert archive.facets(query) == ix.facets(query)
 
 
-def test_process_pool_worker_death_is_a_clear_error(process_archive: tuple[Archive, Index]) -> None:
+def test_process_pool_worker_death_is_survived(process_archive: tuple[Archive, Index]) -> None:
     archive, ix = process_archive
     archive.search("strike")  # the pool is running
-    pool = archive._executor._pool  # type: ignore[attr-defined]
-    for process in list(pool._processes.values()):
-        process.kill()
-    with pytest.raises(ArchiveError, match="worker process died"):
-        archive.search("ferry")
-    # The next query gets a fresh pool and a whole answer.
+    executor = archive._executor
+    pids = executor.pids()  # type: ignore[attr-defined]
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    for worker in executor._pool._workers:  # type: ignore[attr-defined]
+        if worker is not None:
+            worker.process.join(10)
+    # Dead between queries: replaced before the next round, which gets a whole answer
+    # (a death mid-query is an ArchiveError: tests/test_archive_pool.py).
     assert archive.search("ferry").total == ix.search("ferry").total
 
 

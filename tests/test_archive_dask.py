@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,19 +81,57 @@ def _opened_shards() -> list[str]:
     return [key[0] for key in tasks._OPEN]
 
 
-def test_dask_worker_death_is_an_error_or_a_retry_never_partial(built: tuple[Archive, Index], cluster: Any) -> None:
+def test_dask_worker_death_is_an_error_never_partial(built: tuple[Archive, Index], cluster: Any) -> None:
     archive, ix = built
-    pids = cluster.run(os.getpid)
-    victim = sorted(pids)[0]
-    os.kill(pids[victim], signal.SIGKILL)
-    try:
-        got = archive.search("strike OR ferry", limit=5, highlight=None)
-    except ArchiveError as exc:
-        assert "Dask" in str(exc)
-    else:  # Dask reran the dead worker's tasks on the other one: the whole answer
-        assert got.total == ix.search("strike OR ferry").total
-    cluster.wait_for_workers(2, timeout=30)  # the nanny restarts it
-    assert archive.search("ferry").total == ix.search("ferry").total
+    with Archive.open(archive.root, executor=cluster, local_share=False) as remote:  # every task on the cluster
+        assert remote.search("strike OR ferry").total == ix.search("strike OR ferry").total
+        pids = cluster.run(os.getpid)
+        victim = sorted(pids)[0]
+        os.kill(pids[victim], signal.SIGKILL)
+        try:
+            got = remote.search("strike OR ferry", limit=5, highlight=None)
+        except ArchiveError as exc:
+            assert "Dask" in str(exc)
+        else:  # the victim held none of this query's shards, or the scheduler had replaced it already
+            assert got.total == ix.search("strike OR ferry").total
+        cluster.wait_for_workers(2, timeout=30)  # the nanny restarts it
+        deadline = time.monotonic() + 30
+        while True:  # the next queries get whole answers (once the scheduler has noticed the loss)
+            try:
+                assert remote.search("ferry").total == ix.search("ferry").total
+                break
+            except ArchiveError:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        assert remote.search("strike").total == ix.search("strike").total
+
+
+def test_dask_actor_worker_killed_mid_query_is_an_archive_error(cluster: Any, tmp_path: Path) -> None:
+    import searchlib
+    from searchlib.archive.executor import Job
+
+    folder = tmp_path / "stuck" / "shards" / "s"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "searchlib.json")  # opening this "shard" blocks: the query is in flight
+    cluster.wait_for_workers(2, timeout=30)
+    executor = DaskExecutor(cluster)
+    job = Job("s", str(folder), searchlib.Ranking(), "fetch", {"ids": ["x"]})
+    worker = executor._worker_for("s", executor._workers(fresh=True))
+    round_ = executor.start([job])
+    time.sleep(0.5)
+    os.kill(cluster.run(os.getpid)[worker], signal.SIGKILL)
+    with pytest.raises(ArchiveError, match="Dask") as caught:
+        round_.result()
+    assert caught.value.shard == "s"
+    cluster.wait_for_workers(2, timeout=30)
+
+
+def test_dask_tasks_without_actors(built: tuple[Archive, Index], cluster: Any) -> None:
+    archive, ix = built
+    executor = DaskExecutor(cluster, actors=False)
+    with Archive.open(archive.root, executor=executor, local_share=False) as remote:
+        for query in QUERIES[:4]:
+            assert_same_search(ix, remote, query, limit=5)
 
 
 def test_dask_builds_the_shards(cluster: Any, tmp_path: Path, corpus_index: Index) -> None:

@@ -335,3 +335,51 @@ def test_tie_ranks_of_candidates_follow_the_id_order(picked: list[int]) -> None:
 
             local_order, whole_order = ix._engine.read("ranks", both)
             assert local_order == whole_order
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],  # the same patch each time
+)
+@given(
+    st.lists(st.tuples(st.text("abcxyz", min_size=1, max_size=4), st.sampled_from(DATES)), min_size=2, max_size=30),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.integers(1, 12),
+    st.sampled_from(["date:[2024-01-01 TO 2024-12-31]", "storm", "date:[2024-01-05 TO *]"]),
+    st.sampled_from(list(Sort)),
+)
+def test_large_ties_narrowed_per_segment_rank_like_the_id_order(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[str, dt.date]],
+    deletes: list[int],
+    limit: int,
+    text: str,
+    sort: Sort,
+) -> None:
+    """Ties among many matches are narrowed segment by segment (``NARROW_TIES``, forced here for
+    every tie) before ids are compared: the page is still the (score or date, id) order."""
+    from searchlib._whoosh import engine
+
+    monkeypatch.setattr(engine, "NARROW_TIES", 0)
+    articles = {
+        f"{name}{n % 3}": Article(id=f"{name}{n % 3}", date=day, body="storm") for n, (name, day) in enumerate(docs)
+    }
+    arts = list(articles.values())
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        for start in range(0, len(arts), 4):  # several segments, ids interleaved across them
+            ix.add(*arts[start : start + 4])
+        gone = {arts[i % len(arts)].id for i in deletes}
+        ix.delete(*gone)
+        live = [
+            a for a in arts if a.id not in gone and a.date >= (dt.date(2024, 1, 5) if "01-05" in text else dt.date.min)
+        ]
+        if sort is Sort.SCORE:
+            expected = sorted(a.id for a in live)
+        else:
+            sign = -1 if sort is Sort.NEWEST else 1
+            expected = [a.id for a in sorted(live, key=lambda a: (sign * a.date.toordinal(), a.id))]
+        for offset in (0, 1):
+            found = ix.search(text, sort=sort, offset=offset, limit=limit, highlight=None)
+            assert found.total == len(live)
+            assert [h.article.id for h in found.hits] == expected[offset : offset + limit]

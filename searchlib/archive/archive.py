@@ -18,7 +18,6 @@ not at all.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import shutil
 import threading
@@ -36,7 +35,8 @@ from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, sh
 from searchlib.archive import build, tasks
 from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.analytics import archive_stats, related
-from searchlib.archive.executor import Job, SerialExecutor, ShardExecutor, make_executor
+from searchlib.archive.dispatch import Dispatcher
+from searchlib.archive.executor import Job, ShardExecutor, make_executor
 from searchlib.archive.lookups import duplicates, make_hit, more_like_this, suggest
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.ranking import merge_facets, ranked
@@ -45,7 +45,7 @@ from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
 from searchlib.errors import ArchiveError, IndexExistsError
 from searchlib.highlight import HighlightOptions, Matcher
-from searchlib.index import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Index, Ranking, _filters, _parse
+from searchlib.index import Index
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, check_max_chars
 from searchlib.models import (
     Article,
@@ -61,6 +61,7 @@ from searchlib.models import (
     Timeline,
 )
 from searchlib.plan import ENTITY_FIELDS
+from searchlib.querying import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse
 
 __all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 
@@ -97,9 +98,9 @@ class Archive(EntityCuration):
         self.ranking = ranking if ranking is not None else Ranking()
         self.extractor = extractor
         self._executor: ShardExecutor = make_executor(executor)
+        self._dispatch = Dispatcher(self._executor, local_share=local_share)
         self._shards: dict[str, Index] = {}
         self._open_lock = threading.Lock()
-        self._helper: cf.ThreadPoolExecutor | None = None  # waits on the executor while this thread works
         self._aliases = ArchiveAliases(root)
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
         self._current()  # fail early on a missing or foreign archive
@@ -125,8 +126,10 @@ class Archive(EntityCuration):
         ``shard_by``: ``"year"`` or ``"month"`` (shards created as articles of new periods
         arrive) or ``"hash"`` (``shards`` fixed shards by article id). ``executor``:
         ``"process"`` (default, a local process pool), ``"serial"``, or a Dask ``Client``.
-        ``local_share``: this process takes one shard of each round of shard tasks (all of a
-        round of one) rather than sending every task to the executor (see :meth:`_run`).
+        ``local_share``: this process runs a round of one shard task itself, and of a round
+        of several either all (when that has been finishing sooner) or the first while the
+        executor runs the rest (:mod:`searchlib.archive.dispatch`); ``False`` sends every
+        task to the executor.
         """
         root = Path(path)
         manifest = Manifest(scheme=shard_by, hash_shards=shards if shard_by == "hash" else 0)
@@ -189,9 +192,7 @@ class Archive(EntityCuration):
         shards, self._shards = self._shards, {}
         for index in shards.values():
             index.close()
-        helper, self._helper = self._helper, None
-        if helper is not None:
-            helper.shutdown(wait=True)
+        self._dispatch.close()
         self._executor.close()
         forget(self.root)
 
@@ -292,31 +293,14 @@ class Archive(EntityCuration):
         return [Job(s, str(self._shard_path(s)), self.ranking, kind, args(s)) for s in shards]
 
     def _run(self, jobs: Sequence[Job]) -> list[Any]:
-        """Every read job's result, in order; part of the work runs in this process.
+        """Every read job's result, in order, wherever it costs least (:mod:`.dispatch`).
 
         This process holds every shard open already (it sums their statistics), so a round
-        of one job runs here with no task round trip at all (a date filter that leaves one
-        shard), and in a round of several the first job runs here while the executor runs
-        the rest. With the ``"serial"`` executor every job runs on these handles (a shard
-        is opened once per process, not once more for the tasks).
+        of one job runs here with no task round trip at all, and a round of several either
+        runs here too or goes to the executor with this process running its first job
+        meanwhile, whichever has been finishing sooner.
         """
-        if not jobs:
-            return []
-        if isinstance(self._executor, SerialExecutor) or (len(jobs) == 1 and self.local_share):
-            return [tasks.run_on(self._shard(j.shard), j.kind, j.args) for j in jobs]
-        if not self.local_share:
-            return self._executor.run(jobs)
-        with self._open_lock:
-            if self._helper is None:
-                self._helper = cf.ThreadPoolExecutor(1, thread_name_prefix="searchlib-archive")
-            helper = self._helper
-        rest = helper.submit(self._executor.run, jobs[1:])
-        try:
-            here = tasks.run_on(self._shard(jobs[0].shard), jobs[0].kind, jobs[0].args)
-        except BaseException:
-            rest.cancel()
-            raise
-        return [here, *rest.result()]
+        return self._dispatch.run(jobs, lambda j: tasks.run_on(self._shard(j.shard), j.kind, j.args))
 
     def _pinned(self, compute: Callable[[Manifest], Any]) -> Any:
         """``compute`` against one manifest generation; again if a writer changed it meanwhile."""

@@ -14,7 +14,7 @@ from typing import Any
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
-__all__ = ["forget", "run_on", "run_task"]
+__all__ = ["ShardActor", "forget", "portable", "run_on", "run_task"]
 
 _OPEN: dict[tuple[str, float, float], Index] = {}
 _LOCK = threading.Lock()
@@ -75,3 +75,33 @@ def run_on(index: Index, kind: str, args: dict[str, Any]) -> Any:
     if kind == "count":
         return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
     raise ValueError(f"unknown shard task {kind!r}")
+
+
+def portable(exc: BaseException) -> BaseException:
+    """``exc`` if it pickles (searchlib's errors do), else a RuntimeError with its text (to cross processes)."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+class ShardActor:
+    """A Dask actor, one per worker: runs that worker's shard jobs of a round in one call.
+
+    An actor's method call goes from the client to its worker directly, not through the
+    scheduler's task graph, so a round costs one message per worker (what the local pool's
+    pipes do, :mod:`searchlib.archive.pool`). The shards stay open in the worker's ``_OPEN``.
+    """
+
+    def run(self, jobs: list[tuple[str, Ranking, str, dict[str, Any]]]) -> list[tuple[bool, Any]]:
+        """(True, result) or (False, the error) for each (path, ranking, kind, args), in order."""
+        out: list[tuple[bool, Any]] = []
+        for path, ranking, kind, args in jobs:
+            try:
+                out.append((True, run_task(path, ranking, kind, args)))
+            except Exception as exc:
+                out.append((False, portable(exc)))
+        return out

@@ -1,0 +1,116 @@
+"""Where a round of read jobs runs: in this process, on the executor, or split between them, by measured cost.
+
+The process that searches an archive holds every shard open already (it sums their
+statistics), so it can run any read job itself. A round of one job always runs here (no
+task round trip at all: a date filter that leaves one shard). A round of several is run one
+of two ways, whichever has been finishing sooner for that kind of job:
+
+- **split**: the executor gets every job but the first, which this process runs meanwhile;
+- **here**: this process runs every job in turn.
+
+Both are timed as they run (an exponentially weighted mean per kind: milliseconds per job
+run here, milliseconds per split round), and a round goes "here" when ``jobs x ms per job
+here`` is at most the ms of a split round. Every split round also times one job here, so the
+"here" estimate never goes stale; after ``PROBE_EVERY`` rounds in a row run here, one round
+is split again to refresh the other. Small shards on a busy machine thus run where they
+cost least (a process round trip can cost more than the shards' whole work), large shards
+(or an idle machine with several cores) go parallel. Answers are the same either way; only
+the time differs. ``local_share=False`` (a thin client) sends every job to the executor.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from searchlib.archive.executor import Job, SerialExecutor, ShardExecutor
+
+__all__ = ["PROBE_EVERY", "Dispatcher"]
+
+PROBE_EVERY = 32
+"""Rounds run in this process in a row before one is split again to re-measure the executor."""
+
+WEIGHT = 0.2
+"""Weight of the newest timing in the running means."""
+
+
+class Dispatcher:
+    """Runs rounds of read jobs for one archive (see the module docstring); shared by its threads."""
+
+    def __init__(self, executor: ShardExecutor, *, local_share: bool = True) -> None:
+        self.executor = executor
+        self.local_share = local_share
+        self._here_ms: dict[str, float] = {}  # kind -> ms per job run in this process
+        self._split_ms: dict[str, float] = {}  # kind -> ms per split round
+        self._streak: dict[str, int] = {}  # kind -> rounds run here in a row
+        self._lock = threading.Lock()
+        self._helper: cf.ThreadPoolExecutor | None = None  # waits on an executor without ``start``
+
+    def _mean(self, table: dict[str, float], kind: str, ms: float) -> None:
+        with self._lock:
+            old = table.get(kind)
+            table[kind] = ms if old is None else (1 - WEIGHT) * old + WEIGHT * ms
+
+    def all_here(self, kind: str, jobs: int) -> bool:
+        """Whether a round of ``jobs`` jobs of ``kind`` should run entirely in this process."""
+        with self._lock:
+            here, split = self._here_ms.get(kind), self._split_ms.get(kind)
+            if here is None or split is None or here * jobs > split:
+                self._streak[kind] = 0
+                return False
+            streak = self._streak.get(kind, 0) + 1
+            if streak > PROBE_EVERY:  # re-measure the executor now and then
+                self._streak[kind] = 0
+                return False
+            self._streak[kind] = streak
+            return True
+
+    def estimates(self) -> dict[str, tuple[float | None, float | None]]:
+        """kind -> (ms per job here, ms per split round), as measured so far (diagnostics, benchmarks)."""
+        with self._lock:
+            kinds = sorted({*self._here_ms, *self._split_ms})
+            return {k: (self._here_ms.get(k), self._split_ms.get(k)) for k in kinds}
+
+    def run(self, jobs: Sequence[Job], here: Callable[[Job], Any]) -> list[Any]:
+        """Every job's result, in order; ``here(job)`` runs one in this process."""
+        if not jobs:
+            return []
+        serial = isinstance(self.executor, SerialExecutor)
+        if serial or (self.local_share and (len(jobs) == 1 or self.all_here(jobs[0].kind, len(jobs)))):
+            started = time.perf_counter()
+            out = [here(j) for j in jobs]
+            if not serial:
+                self._mean(self._here_ms, jobs[0].kind, (time.perf_counter() - started) * 1000 / len(jobs))
+            return out
+        if not self.local_share:
+            return self.executor.run(jobs)
+        started = time.perf_counter()
+        start = getattr(self.executor, "start", None)
+        if start is not None:  # the executor sends the jobs and returns: this thread runs its share meanwhile
+            pending = start(jobs[1:])
+            collect: Callable[[], list[Any]] = pending.result
+        else:
+            with self._lock:
+                if self._helper is None:
+                    self._helper = cf.ThreadPoolExecutor(1, thread_name_prefix="searchlib-archive")
+                helper = self._helper
+            pending = helper.submit(self.executor.run, jobs[1:])
+            collect = pending.result
+        try:
+            own = time.perf_counter()
+            first = here(jobs[0])
+            self._mean(self._here_ms, jobs[0].kind, (time.perf_counter() - own) * 1000)
+        except BaseException:
+            pending.cancel()
+            raise
+        rest = collect()
+        self._mean(self._split_ms, jobs[0].kind, (time.perf_counter() - started) * 1000)
+        return [first, *rest]
+
+    def close(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.shutdown(wait=True)
