@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
+from searchlib._whoosh import kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
@@ -36,6 +37,10 @@ __all__ = ["RECENCY_WINDOW", "ColumnarEngine", "ColumnarSnapshot"]
 
 RECENCY_WINDOW = 200
 """How many of the most relevant matches recency re-ranks."""
+WARM_AFTER = 3
+"""Reads of an open index after which numba's kernels (the ``fast`` extra, if installed) start
+loading on a background thread: a one-shot command (the CLI's search) and the first query of
+a process never share the CPU with numba's import and compile."""
 NARROW_TIES = 8
 """Ties among more than this many times the hits still needed are narrowed segment by segment
 (see ``ColumnarSnapshot._smallest_ids``) before any article id is compared."""
@@ -504,6 +509,7 @@ class ColumnarEngine:
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        self._reads = 0
         self._cache: dict[str, SegmentColumns] = {}
         self._current: tuple[int, ColumnarSnapshot] | None = None
         self._lock = threading.Lock()
@@ -531,6 +537,9 @@ class ColumnarEngine:
     def read(self, operation: str, fn: Callable[[ColumnarSnapshot], T]) -> T:
         """``fn`` on a snapshot of the latest commit, with read errors translated (and retried
         when a concurrent commit removed files under it)."""
+        self._reads += 1
+        if self._reads == WARM_AFTER:
+            kernels.warm()
         return self._backend.run(operation, lambda searcher: fn(self._snapshot(searcher)))
 
     def count(self) -> int:
