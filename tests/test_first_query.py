@@ -2,18 +2,24 @@
 
 Tie-breaking reads the article ids of its candidates (a few term decodes), not a column of
 every id; a page of hits opens the body column of the segments it reads, not of all of them.
-Both answer as the whole-index columns do.
+Both answer as the whole-index columns do. A segment's sidecar makes the fields a query looks
+up, not all ten (a damaged one is refused then, naming its file).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from searchlib import Article, Index, NoExtractor
+from searchlib import Article, Index, NoExtractor, SearchlibError
+from searchlib import plan as p
+from searchlib._whoosh import columnar
 from searchlib._whoosh import search as ws
 from searchlib._whoosh.engine import ColumnarSnapshot
+from searchlib.query import parse
 
 IDS = [f"id-{(i * 37) % 120:03d}" for i in range(120)]
 
@@ -64,3 +70,36 @@ def test_the_body_column_opens_only_the_segments_it_reads(tmp_path: Path) -> Non
         IDS[i]: f"storm {i} {'x' * i}" for i in range(120) if i != 5
     }
     assert np.array_equal(np.sort([int(h.article.body.split()[1]) for h in hits]), np.delete(np.arange(120), 5))
+
+
+def test_a_segment_makes_only_the_fields_a_query_reads(tmp_path: Path) -> None:
+    _three_segments(tmp_path)
+
+    def made(snap: ColumnarSnapshot) -> list[set[str]]:
+        snap.evaluate(p.compile_plan(parse("storm")))  # the engine alone: no stored article is read
+        return [set(seg.cols.fields._made) for seg in snap.segments]  # type: ignore[attr-defined]
+
+    with Index.open(tmp_path) as ix:
+        found = ix._engine.read("fields", made)
+    assert found and all(f <= {"body", "title", "entity_text", "id"} and "body" in f for f in found)
+
+
+def test_a_damaged_field_is_refused_when_first_read_naming_its_file(tmp_path: Path) -> None:
+    _three_segments(tmp_path)
+    manifest_path = sorted(tmp_path.glob("MAIN_*.cols.json"))[0]
+    prefix = manifest_path.name.split(".")[0]
+    dtype, at, length = json.loads(manifest_path.read_text("utf-8"))["arrays"]["place.off"]
+    data = tmp_path / f"{prefix}.cols.bin"
+    raw = bytearray(data.read_bytes())
+    last = at + (length - 1) * np.dtype(dtype).itemsize
+    raw[last : last + np.dtype(dtype).itemsize] = np.array([999], dtype=dtype).tobytes()  # an offset past the docs
+    data.write_bytes(bytes(raw))
+    cols = columnar.load(tmp_path, prefix)
+    assert cols is not None  # the sizes in the manifest still fit
+    assert cols.fields["body"].term_id("storm") >= 0  # other fields read as before
+    with pytest.raises(ValueError, match=rf"damaged sidecar .*{prefix}\.cols\.bin: the place arrays"):
+        cols.fields["place"]
+    with Index.open(tmp_path) as ix:
+        assert ix.search("storm", highlight=None).total == 119
+        with pytest.raises(SearchlibError, match="damaged sidecar"):
+            ix.search("place:berlin", highlight=None)

@@ -42,7 +42,7 @@ import os
 import pickle
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -276,11 +276,53 @@ class FieldPostings:
         return found
 
 
+class LazyFields(MutableMapping[str, FieldPostings]):
+    """A loaded segment's fields, each made (array views, checks) when first looked up.
+
+    A query reads a few of a segment's ten fields: the others' arrays are never touched, so
+    opening a segment costs no page of them. A field whose arrays do not fit together raises
+    ``ValueError`` then (its sizes were checked against the manifest when loading).
+    """
+
+    def __init__(self, makers: dict[str, Callable[[], FieldPostings]]) -> None:
+        self._makers = makers
+        self._made: dict[str, FieldPostings] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> FieldPostings:
+        found = self._made.get(name)
+        if found is None:
+            made = self._makers[name]()
+            with self._lock:  # two threads may make it: one copy is kept
+                found = self._made.setdefault(name, made)
+        return found
+
+    def __setitem__(self, name: str, fp: FieldPostings) -> None:
+        with self._lock:
+            self._made[name] = fp
+            self._makers.setdefault(name, lambda: fp)
+
+    def __delitem__(self, name: str) -> None:
+        with self._lock:
+            del self._makers[name]
+            self._made.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 class SegmentColumns:
     """All arrays of one segment (immutable; shared by every thread and snapshot)."""
 
     def __init__(
-        self, doc_count: int, fields: dict[str, FieldPostings], lengths: dict[str, U32], dates: npt.NDArray[np.int32]
+        self,
+        doc_count: int,
+        fields: MutableMapping[str, FieldPostings],
+        lengths: dict[str, U32],
+        dates: npt.NDArray[np.int32],
     ) -> None:
         self.doc_count = doc_count
         self.fields = fields
@@ -668,21 +710,16 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
     _write_durably(folder / f"{prefix}.cols.json", tag, lambda f: f.write(body), durable)
 
 
-def _consistent(cols: SegmentColumns) -> bool:
-    """The offsets fit the arrays they index, and every document has a date."""
-    if len(cols.dates) != cols.doc_count or any(len(v) != cols.doc_count for v in cols.lengths.values()):
+def _field_consistent(fp: FieldPostings) -> bool:
+    """The field's offsets fit the arrays they index."""
+    if len(fp.offsets) != fp.term_count + 1 or int(fp.offsets[-1]) != len(fp.docs):
         return False
-    for fp in cols.fields.values():
-        if len(fp.offsets) != fp.term_count + 1 or int(fp.offsets[-1]) != len(fp.docs):
-            return False
-        positions, pos_offsets = fp.positions, fp.pos_offsets
-        if (
-            positions is not None
-            and pos_offsets is not None
-            and not (len(pos_offsets) == len(fp.docs) + 1 and int(pos_offsets[-1]) == len(positions))
-        ):
-            return False
-    return True
+    positions, pos_offsets = fp.positions, fp.pos_offsets
+    return (
+        positions is None
+        or pos_offsets is None
+        or (len(pos_offsets) == len(fp.docs) + 1 and int(pos_offsets[-1]) == len(positions))
+    )
 
 
 def load(folder: Path, prefix: str) -> SegmentColumns | None:
@@ -704,36 +741,71 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         layout = manifest["arrays"]
 
         def arr(name: str) -> Any:
+            dtype, at, end = place(name)
+            return raw[at:end].view(dtype)
+
+        def place(name: str) -> tuple[np.dtype[Any], int, int]:
             dtype_str, at, length = layout[name]
             dtype = np.dtype(dtype_str)
             if dtype not in _READABLE_DTYPES:
                 raise ValueError(f"unexpected dtype {dtype_str}")
             end = at + length * dtype.itemsize
-            if at % ALIGN or end > size:
+            if at % ALIGN or end > size or length < 0:
                 raise ValueError(f"array {name} outside the data file")
-            return raw[at:end].view(dtype)
+            return dtype, at, end
+
+        def length(name: str) -> int:
+            place(name)
+            return int(layout[name][2])
 
         count = int(manifest["doc_count"])
-        fields: dict[str, FieldPostings] = {}
         version = manifest["version"]
-        stored: dict[str, list[str] | TermDict] = {} if version >= 5 else dict(manifest["terms"])
-        for name, term_count in manifest.get("term_counts", {}).items() if version >= 4 else ():
-            blob = arr(f"{name}.terms")
-            if version >= 5:
-                stored[name] = TermDict.stored(blob, arr(f"{name}.tstart"), int(term_count))
-            else:
-                stored[name] = TermDict.scanned(blob, int(term_count))
-        for name, terms in stored.items():
+        listed: dict[str, list[str]] = {} if version >= 5 else dict(manifest["terms"])
+        term_counts = {name: len(terms) for name, terms in listed.items()}
+        if version >= 4:
+            term_counts.update((name, int(n)) for name, n in manifest["term_counts"].items())
+        for name, term_count in term_counts.items():  # sizes from the manifest alone: no page is read
+            docs = length(f"{name}.docs")
+            fits = length(f"{name}.off") == term_count + 1
+            if name not in listed:
+                fits = fits and (length(f"{name}.tstart") == term_count + 1 if version >= 5 else True)
+                length(f"{name}.terms")
             if name in TEXT_FIELDS:
-                fields[name] = FieldPostings(
-                    terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
-                    arr(f"{name}.pos"),
-                )  # fmt: skip
-            else:
-                fields[name] = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
+                fits = fits and length(f"{name}.freqs") == docs and length(f"{name}.posoff") == docs + 1
+                length(f"{name}.pos")
+            if not fits:
+                return None
+        if set(TEXT_FIELDS) - term_counts.keys():
+            return None
+
+        def maker(name: str) -> Callable[[], FieldPostings]:
+            def make() -> FieldPostings:
+                terms: list[str] | TermDict
+                if name in listed:
+                    terms = listed[name]
+                elif version >= 5:
+                    terms = TermDict.stored(arr(f"{name}.terms"), arr(f"{name}.tstart"), term_counts[name])
+                else:
+                    terms = TermDict.scanned(arr(f"{name}.terms"), term_counts[name])
+                if name in TEXT_FIELDS:
+                    fp = FieldPostings(
+                        terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
+                        arr(f"{name}.pos"),
+                    )  # fmt: skip
+                else:
+                    fp = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
+                if not _field_consistent(fp):
+                    raise ValueError(f"damaged sidecar {data_path}: the {name} arrays do not fit together")
+                return fp
+
+            return make
+
+        fields = LazyFields({name: maker(name) for name in term_counts})
         lengths = {name: arr(f"{name}.len") for name in TEXT_FIELDS}
-        cols = SegmentColumns(count, fields, lengths, arr("dates"))
-        return cols if _consistent(cols) else None
+        dates = arr("dates")
+        if len(dates) != count or any(len(v) != count for v in lengths.values()):
+            return None
+        return SegmentColumns(count, fields, lengths, dates)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -760,7 +832,10 @@ def rewrite(folder: Path, segment_id: str, *, durable: bool = True) -> bool:
     cols = load(folder, segment_id)
     if cols is None:
         return False
-    save(folder, segment_id, cols, durable=durable)
+    try:
+        save(folder, segment_id, cols, durable=durable)  # (every array is read before anything is written)
+    except ValueError:  # a damaged field: left as it is
+        return False
     return True
 
 
