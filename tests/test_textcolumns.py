@@ -1,8 +1,8 @@
 """The text fields' arrays built from token streams equal those built from per-term posting lists.
 
 :class:`searchlib._whoosh.textcolumns.TextPostings` (format 9's writer path: token ids sorted
-once with numpy, in chunks past a token budget) against the posting-list path (``MemoryPostings``
-into a ``ColumnsBuilder``), on random documents, with chunks as small as one document.
+with numpy, a range of terms at a time) against the posting-list path (``MemoryPostings``
+into a ``ColumnsBuilder``), on random documents, sorted in term ranges as small as one token.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_token_streams_equal_posting_lists(values: list[tuple[str, str]], chunk:
     reference = ColumnsBuilder()
     streamed = textcolumns.StreamingColumnsBuilder()
     for postings in streamed.texts.values():
-        postings.chunk_tokens = chunk
+        postings.bucket_tokens = chunk
     docnum = 0
     for field, text in values:
         docnum += 1 + gap  # (gaps: documents without a value in that field)

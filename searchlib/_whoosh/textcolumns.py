@@ -1,41 +1,34 @@
-"""The text fields' columnar postings built from token streams, sorted once with numpy.
+"""The text fields' columnar postings built from token streams, sorted with numpy.
 
 Since index format 9 the title, body and entity text have no Whoosh postings, so their
 arrays need not pass through per-term posting lists at all. For each document the writer
 appends the term ids of its indexed tokens in order (:func:`searchlib.analysis.kept_terms`,
 mapped through a per-field term -> id dict with C-level ``map``) and their positions; at the
-end one stable sort by term groups the tokens into postings -- documents ascending and
-positions ascending inside each, as the documents and tokens were added -- and run lengths
-give frequencies. The arrays equal those the per-term path builds
-(tests/test_sidecar_build.py, tests/test_textcolumns.py) at a fraction of the Python work
-per token (``benchmarks/bench_stages.py``).
+end the tokens are sorted by term -- documents ascending and positions ascending inside each
+term, as they were added (a stable sort) -- and run lengths give frequencies. The arrays equal
+those the per-term path builds (tests/test_sidecar_build.py, tests/test_textcolumns.py) at a
+fraction of the Python work per token (``benchmarks/bench_stages.py``).
 
-Memory is bounded: past ``CHUNK_TOKENS`` tokens the stream is sorted into a chunk of
-postings and emptied; chunks (consecutive document ranges) are joined at the end by
-:func:`.columnar._concat_field`, term by term.
+Memory: the streams take 12 bytes a token (term id, position, and the document of each token
+made at the end); the sort runs over ranges of terms holding about ``BUCKET_TOKENS`` tokens
+each, so its temporary arrays stay small whatever the segment's size, and the postings come
+out in term order, ready to join.
 """
 
 from __future__ import annotations
 
 from array import array
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from searchlib import analysis
-from searchlib._whoosh.columnar import (
-    TEXT_FIELDS,
-    ColumnsBuilder,
-    FieldPostings,
-    SegmentColumns,
-    _concat_field,
-)
+from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, FieldPostings, SegmentColumns
 
-__all__ = ["CHUNK_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
+__all__ = ["BUCKET_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
 
-CHUNK_TOKENS = 8_000_000
-"""Tokens buffered per field before they are sorted into a chunk (~64 MB of ids and positions)."""
+BUCKET_TOKENS = 2_000_000
+"""Tokens sorted at a time (a range of terms): ~16 bytes of temporary arrays each."""
 
 I64 = npt.NDArray[np.int64]
 
@@ -43,15 +36,14 @@ I64 = npt.NDArray[np.int64]
 class TextPostings:
     """One text field's postings of one segment, collected as token streams."""
 
-    def __init__(self, chunk_tokens: int = CHUNK_TOKENS) -> None:
-        self.chunk_tokens = chunk_tokens
+    def __init__(self, bucket_tokens: int = BUCKET_TOKENS) -> None:
+        self.bucket_tokens = bucket_tokens
         self._ids: dict[str, int] = {}
         self._terms: list[str] = []
         self._tids = array("I")  # term id per token
         self._pos = array("I")  # position per token
         self._docs = array("I")  # document number per document with tokens
         self._counts = array("I")  # tokens per such document
-        self._chunks: list[FieldPostings] = []
 
     def add(self, docnum: int, text: str) -> int:
         """Add document ``docnum``'s value (documents in ascending order); returns its length in tokens."""
@@ -74,59 +66,49 @@ class TextPostings:
         self._pos.extend(range(first, first + len(kept)))
         self._docs.append(docnum)
         self._counts.append(len(kept))
-        if len(self._tids) >= self.chunk_tokens:
-            self._flush()
         return len(kept)
-
-    def _flush(self) -> None:
-        """Sort the buffered tokens into a chunk of postings (global document numbers)."""
-        if not self._docs:
-            return
-        terms = self._terms
-        tids = np.frombuffer(self._tids, dtype=np.uint32).astype(np.int64)
-        docs = np.repeat(np.frombuffer(self._docs, dtype=np.uint32), np.frombuffer(self._counts, dtype=np.uint32))
-        pos = np.frombuffer(self._pos, dtype=np.uint32)
-        # the chunk's terms, sorted; each token's term number in that order
-        used = np.unique(tids)
-        chunk_terms = [terms[t] for t in used.tolist()]
-        by_text = np.array(sorted(range(len(chunk_terms)), key=chunk_terms.__getitem__), dtype=np.int64)
-        rank = np.empty(len(terms), dtype=np.int64)
-        rank[used[by_text]] = np.arange(len(used), dtype=np.int64)
-        keys = rank[tids]
-        order = np.argsort(keys, kind="stable")  # tokens came in (document, position) order: kept per term
-        keys, docs, pos = keys[order], docs[order], pos[order]
-        n = len(keys)
-        starts: I64 = np.flatnonzero(np.concatenate(([True], (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1]))))
-        pos_offsets = np.append(starts, n).astype(np.int64)
-        freqs = np.diff(pos_offsets).astype(np.uint32)
-        offsets = np.zeros(len(used) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(keys[starts], minlength=len(used)), out=offsets[1:])
-        sorted_terms = [chunk_terms[i] for i in by_text.tolist()]
-        self._chunks.append(FieldPostings(sorted_terms, offsets, docs[starts], freqs, pos_offsets, pos.copy()))
-        self._tids, self._pos, self._docs, self._counts = array("I"), array("I"), array("I"), array("I")
-        if len(terms) > self.chunk_tokens // 8:  # a chunk holding many rare terms: start the dict over
-            self._ids, self._terms = {}, []
 
     def finish(self, doc_count: int) -> tuple[FieldPostings, npt.NDArray[np.uint32]]:
         """The field's postings and every document's length (tokens), for ``doc_count`` documents."""
-        self._flush()
-        chunks, self._chunks = self._chunks, []
-        if not chunks:
+        terms = self._terms
+        doc_list = np.frombuffer(self._docs, dtype=np.uint32)
+        counts = np.frombuffer(self._counts, dtype=np.uint32)
+        lengths = np.zeros(doc_count, dtype=np.uint32)
+        lengths[doc_list] = counts
+        if not terms:
             empty = np.zeros(0, dtype=np.uint32)
             fp = FieldPostings([], np.zeros(1, dtype=np.int64), empty, empty, np.zeros(1, dtype=np.int64), empty)
-        elif len(chunks) == 1:
-            fp = chunks[0]
-        else:
-            name = TEXT_FIELDS[0]
-            parts: list[Any] = [
-                (SegmentColumns(doc_count, {name: c}, {}, np.zeros(0, dtype=np.int32)), None) for c in chunks
-            ]
-            identity = np.arange(max(doc_count, 1), dtype=np.int64)
-            fp = _concat_field(name, parts, [identity] * len(parts))
-        assert fp.freqs is not None
-        lengths = np.bincount(
-            np.asarray(fp.docs, dtype=np.int64), weights=np.asarray(fp.freqs, dtype=np.float64), minlength=doc_count
-        ).astype(np.uint32)[:doc_count]
+            return fp, lengths
+        by_text = sorted(range(len(terms)), key=terms.__getitem__)
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[np.array(by_text, dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
+        keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
+        docs = np.repeat(doc_list, counts)
+        pos = np.frombuffer(self._pos, dtype=np.uint32)
+        # ranges of terms holding about bucket_tokens tokens each
+        per_term = np.cumsum(np.bincount(keys, minlength=len(terms)))
+        wanted = np.arange(1, -(-len(keys) // self.bucket_tokens), dtype=np.int64) * self.bucket_tokens
+        cuts = np.unique(np.concatenate(([0], np.searchsorted(per_term, wanted, side="right"), [len(terms)])))
+        postings_per_term = np.zeros(len(terms), dtype=np.int64)
+        out_docs, out_freqs, out_pos = [], [], []
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            picked = np.flatnonzero((keys >= lo) & (keys < hi))
+            order = np.argsort(keys[picked], kind="stable")  # tokens came in (document, position) order
+            picked = picked[order]
+            k, d = keys[picked], docs[picked]
+            starts = np.flatnonzero(np.concatenate(([True], (k[1:] != k[:-1]) | (d[1:] != d[:-1]))))
+            out_docs.append(d[starts])
+            out_freqs.append(np.diff(np.append(starts, len(k))).astype(np.uint32))
+            out_pos.append(pos[picked])
+            postings_per_term[lo:hi] = np.bincount(k[starts].astype(np.int64) - lo, minlength=hi - lo)
+        freqs = np.concatenate(out_freqs)
+        pos_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
+        np.cumsum(freqs, out=pos_offsets[1:])
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(postings_per_term, out=offsets[1:])
+        sorted_terms = [terms[i] for i in by_text]
+        fp = FieldPostings(sorted_terms, offsets, np.concatenate(out_docs), freqs, pos_offsets, np.concatenate(out_pos))
+        self._tids, self._pos, self._docs, self._counts = array("I"), array("I"), array("I"), array("I")
         return fp, lengths
 
 
