@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from searchlib import _kinds
+from searchlib import _kinds, _spans
 from searchlib._cities import CITIES
 from searchlib._gazetteer import (
     COMMON_CAPS,
@@ -201,12 +201,12 @@ class RuleExtractor:
 
     def extract(self, text: str) -> Sequence[Entity]:
         entities = []
-        for entity, words, context in rule_entities(text):
-            if self.learned_kinds:
-                kind = _kinds.kind(words, entity.kind, context)
-                if kind is not entity.kind:
-                    entity = _entity(entity.name, kind)
-            entities.append(entity)
+        learned, entity_of = self.learned_kinds, _ENTITIES
+        for name, kind, words, context in _rule_names(text):
+            if learned:
+                kind = _kinds.kind(words, kind, context)
+            entity = entity_of.get((name, kind))
+            entities.append(entity if entity is not None else _remember(entity_of, (name, kind), Entity(name, kind)))
         defined = acronym_definitions(text)
         return fold_aliases(entities, {**KNOWN_ALIASES, **defined} if defined else KNOWN_ALIASES)
 
@@ -218,7 +218,13 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
     ``ctx=titled`` (after a title), ``ctx=prep`` (after "in", "from"...), ``ctx=next:<word>``
     ("border", "administration" after it), ``ctx=surname-alone`` (also named by surname alone).
     """
-    found: dict[str, Entity] = {}
+    return [(_entity(name, kind), words, context) for name, kind, words, context in _rule_names(text)]
+
+
+def _rule_names(text: str) -> list[tuple[str, EntityKind, tuple[str, ...], set[str] | frozenset[str]]]:
+    """:func:`rule_entities` as (name, kind, words, contexts): no ``Entity`` built for a rule's kind
+    the scorer then changes."""
+    found: dict[str, tuple[str, EntityKind]] = {}
     words_of: dict[str, tuple[str, ...]] = {}
     contexts: dict[str, set[str]] = {}
     mid_sentence: set[str] = set()
@@ -236,7 +242,6 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
             if reading[6]:
                 persons.append(reading[0])
     surnames = _surname_index(persons) if persons else None
-    entity_of = _ENTITIES
     for (words, guessed, _, name, key, place, _), (_, initial, titled, prep, follower) in candidates:
         full = None
         if surnames is not None and not (len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)):
@@ -252,9 +257,8 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
                     continue  # a capitalised word that only ever opens a sentence ("Officials")
             kind = guessed
         previous = found.get(key)
-        if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
-            entity = entity_of.get((name, kind))
-            found[key] = entity if entity is not None else _remember(entity_of, (name, kind), Entity(name, kind))
+        if previous is None or (previous[1] is EntityKind.OTHER and kind is not EntityKind.OTHER):
+            found[key] = (name, kind)
             words_of.setdefault(key, words)
         if titled or prep or follower or full is not None:
             context = contexts.setdefault(key, set())
@@ -268,11 +272,11 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
                 context.add("ctx=surname-alone")
         if place is not None:  # "Texaco Canada Inc" names Canada too
             previous = found.get(place.casefold())
-            if previous is None or previous.kind is EntityKind.OTHER:
-                found[place.casefold()] = _entity(place, EntityKind.PLACE)
+            if previous is None or previous[1] is EntityKind.OTHER:
+                found[place.casefold()] = (place, EntityKind.PLACE)
                 words_of[place.casefold()] = (place,)
     none: frozenset[str] = frozenset()
-    return [(entity, words_of[key], contexts.get(key, none)) for key, entity in found.items()]
+    return [(name, kind, words_of[key], contexts.get(key, none)) for key, (name, kind) in found.items()]
 
 
 _Reading = tuple[tuple[str, ...], EntityKind, bool, str, str, str | None, bool]
@@ -324,6 +328,7 @@ def clear_caches() -> None:
     _READINGS.clear()
     _ENTITIES.clear()
     _kinds.clear_caches()
+    _spans.clear_caches()
 
 
 _CORPORATE = frozenset({"Inc", "Ltd", "Corp", "Co", "Plc", "PLC", "LLC", "Limited", "AG", "SA", "NV", "Group"})

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import kernels
-from searchlib._whoosh.columnar import FieldPostings, SegmentColumns
+from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
 from searchlib.engine import Stats, idf
 
 I64 = npt.NDArray[np.int64]
@@ -43,22 +43,6 @@ MAX_NORMS = 64
 
 def empty() -> Result:
     return _EMPTY_I, _EMPTY_F
-
-
-def gather(starts: I64, ends: I64) -> I64:
-    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop)."""
-    lens = ends - starts
-    keep = lens > 0
-    starts, lens = starts[keep], lens[keep]
-    total = int(lens.sum())
-    if total == 0:
-        return _EMPTY_I
-    steps = np.ones(total, dtype=np.int64)
-    heads = np.zeros(len(lens), dtype=np.int64)
-    np.cumsum(lens[:-1], out=heads[1:])
-    steps[0] = starts[0]
-    steps[heads[1:]] = starts[1:] - (starts[:-1] + lens[:-1]) + 1
-    return np.cumsum(steps)
 
 
 def restrict(docs: I64, values: F64, within: I64) -> Result:
