@@ -29,8 +29,8 @@ from searchlib import query as q
 from searchlib.archive import Archive, tasks
 from searchlib.archive.executor import Job, ProcessExecutor
 from searchlib.archive.ranking import summed_stats
-from searchlib.index import _filters
 from searchlib.models import Sort
+from searchlib.querying import _filters
 
 
 def _ms(fn: object, runs: int) -> float:

@@ -25,12 +25,14 @@ import datetime as dt
 import gzip
 import hashlib
 import html
+import importlib
 import importlib.util
 import json
 import platform
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -280,22 +282,49 @@ def score_gold(docs: Sequence[Doc], extractor: EntityExtractor) -> dict[str, Any
     return summary | dict(patterns=dict(patterns.most_common()), errors=errors)
 
 
-def load_baseline(path: Path) -> EntityExtractor:
-    """``RuleExtractor()`` of an older ``entities.py`` (``git show REV:searchlib/entities.py > old.py``),
-    imported beside the current one (it uses the current package's other modules)."""
+ENTITY_MODULES = ("entities", "_spans", "_kinds", "_gazetteer", "_cities", "_names", "_given_names", "_surnames")
+"""The extractor's modules, copied from a ``--baseline`` folder; the rest of searchlib is shared."""
+
+
+def load_baseline(path: Path) -> Any:
+    """The ``entities`` module of another version, imported beside the current one.
+
+    ``path`` is a folder holding that version's ``searchlib`` package (``git archive REV
+    searchlib | tar -x -C DIR``): its extractor modules are copied into a package
+    ``searchlib_baseline`` with their imports of each other renamed, so both versions run in
+    one process, side by side. A single ``entities.py`` (``git show REV:searchlib/entities.py``)
+    is imported beside the current package's other modules, as before.
+    """
+    if path.is_dir():
+        src = path / "searchlib" if (path / "searchlib").is_dir() else path
+        if not (src / "entities.py").is_file():
+            raise SystemExit(f"--baseline {path}: no searchlib/entities.py there")
+        dst = Path(tempfile.mkdtemp(prefix="bench-baseline-")) / "searchlib_baseline"
+        dst.mkdir()
+        (dst / "__init__.py").write_text("", encoding="utf-8")
+        own = "|".join(ENTITY_MODULES)
+        for name in (*(f"{m}.py" for m in ENTITY_MODULES), "kind_weights.json"):
+            if (src / name).is_file():
+                text = (src / name).read_text(encoding="utf-8")
+                text = re.sub(rf"\bsearchlib\.({own})\b", r"searchlib_baseline.\1", text)
+                text = re.sub(rf"\bfrom searchlib import ({own})\b", r"from searchlib_baseline import \1", text)
+                text = text.replace('resources.files("searchlib")', 'resources.files("searchlib_baseline")')
+                (dst / name).write_text(text, encoding="utf-8")
+        sys.path.insert(0, str(dst.parent))
+        return importlib.import_module("searchlib_baseline.entities")
     spec = importlib.util.spec_from_file_location("baseline_entities", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"--baseline {path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    extractor: EntityExtractor = module.RuleExtractor()
-    return extractor
+    return module
 
 
-def timing(docs: Sequence[Doc], reps: int, baseline: EntityExtractor | None = None) -> dict[str, float]:
+def timing(docs: Sequence[Doc], reps: int, baseline: Any = None) -> dict[str, float]:
     """Per-article CPU ms (``time.process_time``: other processes on a shared machine do not
     count), best of ``reps`` rounds; each round times extraction, then indexing without
-    and with the extractor back to back, so load from other processes hits both alike."""
+    and with the extractor back to back, so load from other processes hits both alike.
+    A ``baseline`` extractor runs right before or after the current one, taking turns."""
     articles = [Article(date="2002-08-01", body=d.text, id=d.id) for d in docs]
     rule = RuleExtractor()
 
@@ -304,22 +333,35 @@ def timing(docs: Sequence[Doc], reps: int, baseline: EntityExtractor | None = No
             ix.add(*articles)
 
     def extract_all() -> None:
-        searchlib.entities.clear_caches()  # each round starts cold: memoised readings count once per run
         for d in docs:
             rule.extract(d.text)
 
     def extract_baseline() -> None:
         assert baseline is not None
+        extractor = baseline.RuleExtractor()
         for d in docs:
-            baseline.extract(d.text)
+            extractor.extract(d.text)
+
+    # Each extraction round starts cold (memoised readings count once per round), the memos
+    # emptied before its clock starts: freeing them is not extraction work.
+    cold = {
+        extract_all: searchlib.entities.clear_caches,
+        extract_baseline: getattr(baseline, "clear_caches", lambda: None),  # versions before memos have none
+    }
 
     jobs = [extract_all, lambda: index_with(NoExtractor()), lambda: index_with(rule)]
     runs: list[list[float]] = [[], [], []]
     if baseline is not None:
         jobs.append(extract_baseline)
         runs.append([])
-    for _ in range(reps):
-        for job, times in zip(jobs, runs, strict=True):
+    for round_ in range(reps):
+        order = list(zip(jobs, runs, strict=True))
+        if baseline is not None and round_ % 2:
+            order.insert(0, order.pop())  # the two extractors take turns to run first, right after each other
+        elif baseline is not None:
+            order.insert(1, order.pop())
+        for job, times in order:
+            cold.get(job, lambda: None)()
             start = time.process_time()
             job()
             times.append(1000 * (time.process_time() - start) / len(docs))
@@ -617,7 +659,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--errors", type=int, default=300, help="error examples listed per list")
     parser.add_argument("--out", type=Path, default=None, help="report path (default results/entities[-quick].md)")
     parser.add_argument(
-        "--baseline", type=Path, default=None, help="an older entities.py to time side by side (same rounds)"
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a folder with an older searchlib package (or an older entities.py) to time side by side",
     )
     args = parser.parse_args(argv)
     args.reps = args.reps or (3 if args.quick else 7)

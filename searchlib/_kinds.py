@@ -25,10 +25,13 @@ import attrs
 
 from searchlib._cities import CITIES
 from searchlib._gazetteer import DEMONYMS, INSTITUTIONS, KNOWN_ORGS, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
-from searchlib._names import GIVEN_NAMES, SURNAMES
+from searchlib._given_names import GIVEN_NAMES
+from searchlib._surnames import SURNAMES
 from searchlib.models import EntityKind
 
 KINDS = (EntityKind.PERSON, EntityKind.ORG, EntityKind.PLACE)
+_CACHE_SIZE = 1 << 16
+"""Memo sizes: a plain dict per memo, emptied when full (cheaper than an LRU's bookkeeping)."""
 WEIGHTS_FILE = "kind_weights.json"
 _DIGIT = re.compile(r"\d")
 _COMPASS = frozenset({"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central", "New"})
@@ -92,6 +95,8 @@ def _gazetteer_hits(words: tuple[str, ...], name: str) -> list[str]:
 
 
 Vector = tuple[float, float, float]
+_SCORES: dict[tuple[tuple[str, ...], EntityKind], tuple[Vector, bool]] = {}
+_PLAIN: dict[tuple[tuple[str, ...], EntityKind], EntityKind] = {}
 
 
 @attrs.frozen
@@ -142,11 +147,13 @@ def available() -> bool:
     return _model() is not None
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _name_scores(words: tuple[str, ...], rule: EntityKind) -> tuple[Vector, bool]:
     """The scores the name's own features give (``name_features``, looked up by family), and
     whether any of them is evidence about this name (its words, suffix or a gazetteer) beyond
-    the rules' guess and its length."""
+    the rules' guess and its length. Memoised per name and rule guess."""
+    found = _SCORES.get((words, rule))
+    if found is not None:
+        return found
     model = _model()
     assert model is not None
     n = len(words)
@@ -178,11 +185,26 @@ def _name_scores(words: tuple[str, ...], rule: EntityKind) -> tuple[Vector, bool
             s0 += v[0]
             s1 += v[1]
             s2 += v[2]
-    return (s0, s1, s2), evidence
+    if len(_SCORES) >= _CACHE_SIZE:
+        _SCORES.clear()
+    found = _SCORES[words, rule] = ((s0, s1, s2), evidence)
+    return found
 
 
 def kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set[str]) -> EntityKind:
     """The most likely kind of the entity named ``words`` given the rules' guess and its contexts."""
+    if not context:  # most names: the answer depends on the name and the rules' guess alone
+        found = _PLAIN.get((words, rule))
+        if found is None:
+            if len(_PLAIN) >= _CACHE_SIZE:
+                _PLAIN.clear()
+            found = _PLAIN[words, rule] = _kind(words, rule, context)
+        return found
+    return _kind(words, rule, context)
+
+
+def _kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set[str]) -> EntityKind:
+    """:func:`kind`, computed."""
     model = _model()
     if model is None:
         return rule
@@ -205,4 +227,5 @@ def kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set
 
 def clear_caches() -> None:
     """Forget memoised scores (benchmarks time extraction from cold)."""
-    _name_scores.cache_clear()
+    _SCORES.clear()
+    _PLAIN.clear()

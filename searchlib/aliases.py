@@ -38,6 +38,7 @@ from searchlib.models import Article, Entity, EntityKind, FacetCount, RelatedEnt
 
 __all__ = [
     "ALIAS_FILE",
+    "AliasFile",
     "AliasTable",
     "EntityCuration",
     "fold_entity_facets",
@@ -442,3 +443,40 @@ class EntityCuration:
     def unblock_entity(self, name: str, *, timeout: float = 0.0) -> AliasTable:
         """Undo :meth:`block_entity`."""
         return self._curate(lambda t: t.unblock(name), timeout)
+
+
+class AliasFile:
+    """An index's alias table as kept in its folder (``ALIAS_FILE``), re-read when it changed.
+
+    Another process (the CLI, another ``Index`` on the same folder) may curate the table: each
+    read compares the file's modification time and size with those last read, so a change is
+    seen without parsing the file on every query. In memory (``folder`` None) only this copy exists.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._table = AliasTable.load(folder) if folder is not None else AliasTable()
+        self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        if self.folder is None:
+            return None
+        try:
+            st = (self.folder / ALIAS_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def table(self) -> AliasTable:
+        """The current table (re-read when the file changed since it was last read or written)."""
+        stamp = self._file_stamp()
+        if stamp != self._stamp and self.folder is not None:
+            self._table, self._stamp = AliasTable.load(self.folder), stamp
+        return self._table
+
+    def replace(self, table: AliasTable) -> None:
+        """Keep ``table`` and persist it (the caller holds the index's write lock)."""
+        self._table = table
+        if self.folder is not None:
+            table.save(self.folder)
+            self._stamp = self._file_stamp()

@@ -6,23 +6,22 @@ would: titles ("Defense Minister") and demonyms ("Belgian") are cut off, possess
 ("Israel's") are stripped, sentence-initial common words ("The", "He") are dropped, acronyms
 (IDF, UNRWA, U.S.) are kept, and a surname alone ("Gallant") is resolved to the full name the
 article used earlier ("Yoav Gallant"). Kinds come from keyword, gazetteer (``_gazetteer.py``;
-generated lists of common given names and surnames, ``_names.py``, and of large cities,
-``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell; then a small
-learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
+generated lists of common given names, ``_given_names.py``, surnames, ``_surnames.py``, and
+large cities, ``_cities.py``) and context rules, ``EntityKind.OTHER`` when they cannot tell;
+then a small learned scorer (``_kinds.py``, weights trained offline and shipped with the package) picks
 person, organisation or place per distinct name from those and more cues. Per-mention
 readings are memoised: a name and its context recur across articles.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from searchlib import _kinds
+from searchlib import _kinds, _spans
 from searchlib._cities import CITIES
 from searchlib._gazetteer import (
     COMMON_CAPS,
@@ -36,7 +35,7 @@ from searchlib._gazetteer import (
     PLACE_WORDS,
     PLACES,
 )
-from searchlib._names import GIVEN_NAMES, SURNAMES
+from searchlib._given_names import GIVEN_NAMES
 from searchlib._spans import CONNECTORS as _CONNECTORS
 from searchlib._spans import JOINERS as _JOINERS
 from searchlib._spans import PARTICLES as _PARTICLES
@@ -44,6 +43,7 @@ from searchlib._spans import PERSON_FOLLOWERS as _PERSON_FOLLOWERS
 from searchlib._spans import PLACE_FOLLOWERS as _PLACE_FOLLOWERS
 from searchlib._spans import Mention as _Mention
 from searchlib._spans import mentions
+from searchlib._surnames import SURNAMES
 from searchlib.models import Entity, EntityKind
 
 __all__ = [
@@ -201,13 +201,14 @@ class RuleExtractor:
 
     def extract(self, text: str) -> Sequence[Entity]:
         entities = []
-        for entity, words, context in rule_entities(text):
-            if self.learned_kinds:
-                kind = _kinds.kind(words, entity.kind, context)
-                if kind is not entity.kind:
-                    entity = _entity(entity.name, kind)
-            entities.append(entity)
-        return fold_aliases(entities, {**KNOWN_ALIASES, **acronym_definitions(text)})
+        learned, entity_of = self.learned_kinds, _ENTITIES
+        for name, kind, words, context in _rule_names(text):
+            if learned:
+                kind = _kinds.kind(words, kind, context)
+            entity = entity_of.get((name, kind))
+            entities.append(entity if entity is not None else _remember(entity_of, (name, kind), Entity(name, kind)))
+        defined = acronym_definitions(text)
+        return fold_aliases(entities, {**KNOWN_ALIASES, **defined} if defined else KNOWN_ALIASES)
 
 
 def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | frozenset[str]]]:
@@ -217,36 +218,47 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
     ``ctx=titled`` (after a title), ``ctx=prep`` (after "in", "from"...), ``ctx=next:<word>``
     ("border", "administration" after it), ``ctx=surname-alone`` (also named by surname alone).
     """
-    found: dict[str, Entity] = {}
+    return [(_entity(name, kind), words, context) for name, kind, words, context in _rule_names(text)]
+
+
+def _rule_names(text: str) -> list[tuple[str, EntityKind, tuple[str, ...], set[str] | frozenset[str]]]:
+    """:func:`rule_entities` as (name, kind, words, contexts): no ``Entity`` built for a rule's kind
+    the scorer then changes."""
+    found: dict[str, tuple[str, EntityKind]] = {}
     words_of: dict[str, tuple[str, ...]] = {}
     contexts: dict[str, set[str]] = {}
     mid_sentence: set[str] = set()
-    candidates: list[tuple[tuple[str, ...], _Mention, EntityKind]] = []
+    candidates: list[tuple[_Reading, _Mention]] = []
     persons: list[tuple[str, ...]] = []
+    cache = _READINGS
     for mention in dict.fromkeys(mentions(text)):  # each distinct mention once, in order
-        for words, kind, mid in _readings(mention):
-            candidates.append((words, mention, kind))
-            if kind is PERSON and len(words) > 1:
-                persons.append(words)
-            if mid:
-                mid_sentence.add(" ".join(words))
-    surnames = _surname_index(persons)
-    for words, (_, initial, titled, prep, follower), guessed in candidates:
-        name = " ".join(words)
-        in_place_context = len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)
-        full = None if in_place_context or not surnames else surnames.get(name.casefold())
+        readings = cache.get(mention)
+        if readings is None:
+            readings = _remember(cache, mention, _readings(mention))
+        for reading in readings:
+            candidates.append((reading, mention))
+            if reading[2]:
+                mid_sentence.add(reading[3])
+            if reading[6]:
+                persons.append(reading[0])
+    surnames = _surname_index(persons) if persons else None
+    for (words, guessed, _, name, key, place, _), (_, initial, titled, prep, follower) in candidates:
+        full = None
+        if surnames is not None and not (len(words) == 1 and (prep or follower in _PLACE_FOLLOWERS)):
+            full = surnames.get(key)
         if full is not None:
-            name, kind, words = " ".join(full), EntityKind.PERSON, full
+            words, kind, place = full, PERSON, None
+            name = " ".join(full)
+            key = name.casefold()
         else:
-            opener_only = initial and name not in mid_sentence
-            known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or follower in _PLACE_FOLLOWERS
-            if opener_only and len(words) == 1 and not known:
-                continue  # a capitalised word that only ever opens a sentence ("Officials")
+            if initial and len(words) == 1 and name not in mid_sentence:
+                known = name in PLACES or name in KNOWN_ORGS or _is_acronym(name) or follower in _PLACE_FOLLOWERS
+                if not known:
+                    continue  # a capitalised word that only ever opens a sentence ("Officials")
             kind = guessed
-        key = name.casefold()
         previous = found.get(key)
-        if previous is None or (previous.kind is EntityKind.OTHER and kind is not EntityKind.OTHER):
-            found[key] = _entity(name, kind)
+        if previous is None or (previous[1] is EntityKind.OTHER and kind is not EntityKind.OTHER):
+            found[key] = (name, kind)
             words_of.setdefault(key, words)
         if titled or prep or follower or full is not None:
             context = contexts.setdefault(key, set())
@@ -258,42 +270,65 @@ def rule_entities(text: str) -> list[tuple[Entity, tuple[str, ...], set[str] | f
                 context.add(f"ctx=next:{follower}")
             if full is not None:
                 context.add("ctx=surname-alone")
-        place = _trailing_place(words) if kind is EntityKind.ORG else None
         if place is not None:  # "Texaco Canada Inc" names Canada too
             previous = found.get(place.casefold())
-            if previous is None or previous.kind is EntityKind.OTHER:
-                found[place.casefold()] = _entity(place, EntityKind.PLACE)
+            if previous is None or previous[1] is EntityKind.OTHER:
+                found[place.casefold()] = (place, EntityKind.PLACE)
                 words_of[place.casefold()] = (place,)
     none: frozenset[str] = frozenset()
-    return [(entity, words_of[key], contexts.get(key, none)) for key, entity in found.items()]
+    return [(name, kind, words_of[key], contexts.get(key, none)) for key, (name, kind) in found.items()]
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _readings(mention: _Mention) -> tuple[tuple[tuple[str, ...], EntityKind, bool], ...]:
+_Reading = tuple[tuple[str, ...], EntityKind, bool, str, str, str | None, bool]
+"""One name in a mention: (its words, the rules' kind, whether it counts as seen mid-sentence,
+the name, its case-folded key, the country closing it if it is a company's name ("Texaco
+Canada"), whether it is a person's full name (a surname alone may refer to it))."""
+
+_CACHE_SIZE = 1 << 16
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_READINGS: dict[_Mention, tuple[_Reading, ...]] = {}
+_ENTITIES: dict[tuple[str, EntityKind], Entity] = {}
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Store ``value`` in a memo ``cache``, emptied when full (a plain dict: cheaper than an LRU)."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _readings(mention: _Mention) -> tuple[_Reading, ...]:
     """The names in one mention, each with its guessed kind and whether it counts as seen mid-sentence.
 
-    A pure function of the mention, memoised: a name and its context recur across news articles.
+    A pure function of the mention, memoised by the caller: a name and its context recur across news articles.
     """
     initial = mention[1]
     out = []
     for part in _split_connectors(mention[0]):
         words = _clean(part, initial)
         if words:
-            out.append((words, _kind(words, mention), not initial or words != part))
+            kind = _kind(words, mention)
+            name = " ".join(words)
+            place = _trailing_place(words) if kind is EntityKind.ORG else None
+            person = kind is PERSON and len(words) > 1
+            out.append((words, kind, not initial or words != part, name, name.casefold(), place, person))
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _entity(name: str, kind: EntityKind) -> Entity:
     """``Entity(name, kind)``, memoised (entities are immutable values; names recur across articles)."""
-    return Entity(name, kind)
+    entity = _ENTITIES.get((name, kind))
+    return entity if entity is not None else _remember(_ENTITIES, (name, kind), Entity(name, kind))
 
 
 def clear_caches() -> None:
     """Forget the memoised readings and entities (benchmarks time extraction from cold)."""
-    _readings.cache_clear()
-    _entity.cache_clear()
+    _READINGS.clear()
+    _ENTITIES.clear()
     _kinds.clear_caches()
+    _spans.clear_caches()
 
 
 _CORPORATE = frozenset({"Inc", "Ltd", "Corp", "Co", "Plc", "PLC", "LLC", "Limited", "AG", "SA", "NV", "Group"})
@@ -363,10 +398,11 @@ def fold_aliases(entities: Sequence[Entity], aliases: Mapping[str, str]) -> tupl
     """
     out: dict[str, Entity] = {}
     for ent in entities:
-        canonical = aliases.get(ent.key)
-        if canonical is None or canonical.casefold() == ent.key:
-            target = out.get(ent.key)
-            out[ent.key] = ent if target is None else _merge(target, ent)
+        key = ent.key
+        canonical = aliases.get(key)
+        if canonical is None or canonical.casefold() == key:
+            target = out.get(key)
+            out[key] = ent if target is None else _merge(target, ent)
             continue
         folded = Entity(canonical, ent.kind, (ent.name, *ent.aliases))
         key = folded.key

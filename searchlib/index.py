@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,11 +21,11 @@ from searchlib._whoosh import upgrade as wu
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
-from searchlib.aliases import ALIAS_FILE, AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
+from searchlib.aliases import AliasFile, AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.engine import PrefixTooBroadError, Ranked
 from searchlib.entities import EntityExtractor, RuleExtractor
 from searchlib.errors import DocumentNotFoundError, QuerySyntaxError
-from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
+from searchlib.highlight import HighlightOptions, Matcher
 from searchlib.ingest import (
     MAX_ARTICLE_CHARS,
     IngestProblem,
@@ -41,15 +39,28 @@ from searchlib.models import (
     Article,
     DateBucket,
     DuplicateGroup,
-    FacetCount,
     Facets,
-    Hit,
     IndexStats,
     Recency,
     RelatedEntity,
     Results,
     Sort,
     Timeline,
+)
+from searchlib.querying import (
+    MAX_LIMIT,
+    MLT_TERMS,
+    DateLike,
+    Ranking,
+    _corrected,
+    _Filters,
+    _filters,
+    _key_words,
+    _parse,
+    _spelling_words,
+    make_hit,
+    page_offset,
+    timeline_of,
 )
 from searchlib.upgrade import UpgradeReport, upgrade_path
 from searchlib.writer import Writer
@@ -59,116 +70,10 @@ __all__ = ["DEFAULT_ROOT", "Index", "Ranking", "Writer"]
 DEFAULT_ROOT = Path("indexes")
 """Where the CLI keeps indexes when given a bare name."""
 
-MAX_LIMIT = 10_000
-"""Most hits one search returns (page deeper with ``offset``)."""
-
 REEXTRACT_BATCH = 1000
 """Articles read per searcher while re-extracting entities."""
 
-MLT_TERMS = 25
-"""Distinctive terms of an article used to find more like it."""
-
-MAX_TIMELINE_DAYS = 40_000
-"""Timelines spanning more days than this list only their non-empty buckets."""
-
-DateLike = dt.date | str | None
 T = TypeVar("T")
-
-
-@attrs.frozen
-class Ranking:
-    """BM25F parameters and field weights. Derive variants with ``attrs.evolve``."""
-
-    title_boost: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
-    entity_boost: float = attrs.field(default=1.5, validator=attrs.validators.ge(0))
-    body_boost: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
-    k1: float = attrs.field(default=1.2, validator=attrs.validators.ge(0))
-    b: float = attrs.field(default=0.75, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
-
-    def plan(self, node: q.Node, filters: _Filters | None = None) -> pl.Plan:
-        """The plan of a parsed query within ``filters``, scored with these weights."""
-        f = filters or _Filters()
-        return pl.compile_plan(
-            node,
-            date_from=f.date_from,
-            date_to=f.date_to,
-            entities=f.entities,
-            source=f.source,
-            title_boost=self.title_boost,
-            body_boost=self.body_boost,
-            entity_boost=self.entity_boost,
-            k1=self.k1,
-            b=self.b,
-        )
-
-
-@attrs.frozen
-class _Filters:
-    """Typed filters that restrict matches without affecting scores."""
-
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    entities: tuple[str, ...] = ()
-    source: str | None = None
-
-
-def _bound(value: DateLike, *, end: bool, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    try:
-        first, last = q.parse_date_bound(value)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    return last if end else first
-
-
-def _filters(date_from: DateLike, date_to: DateLike, entities: Sequence[str], source: str | None) -> _Filters:
-    if isinstance(entities, str):
-        raise TypeError("entities must be a sequence of names, not a string")
-    return _Filters(
-        date_from=_bound(date_from, end=False, name="date_from"),
-        date_to=_bound(date_to, end=True, name="date_to"),
-        entities=tuple(entities),
-        source=source,
-    )
-
-
-def _spelling_words(query: str, lenient: bool) -> tuple[str, list[str]]:
-    """The query "did you mean" corrects (its plain words if it does not parse and ``lenient``)
-    and the words a correction may replace: unfielded, title and body terms, sorted."""
-    node, notice = _parse(query, lenient)
-    if notice is not None:
-        query = q.plain_words(query)
-    leaves = q.positive_leaves(node)
-    words = {leaf.text for leaf in leaves if isinstance(leaf, q.Term) and leaf.field in (None, "title", "body")}
-    return query, sorted(words)
-
-
-def _corrected(query: str, fixes: dict[str, str]) -> str | None:
-    """``query`` with each wrong word (not a field name, whole words only) replaced, or ``None``."""
-    corrected = query
-    for wrong, right in fixes.items():
-        corrected = re.sub(rf"(?<![\w:]){re.escape(wrong)}(?!\w)", right, corrected)
-    return corrected if corrected != query and fixes else None
-
-
-def _parse(query: str, lenient: bool) -> tuple[q.Node, str | None]:
-    """The query's AST; when ``lenient``, a query that does not parse becomes its plain words, with a notice."""
-    try:
-        return q.parse(query), None
-    except QuerySyntaxError as exc:
-        if not lenient:
-            raise
-        words = q.plain_words(query)
-        return q.parse(words), f"{exc.reason} at position {exc.position}: searched as plain words ({words or 'none'})"
-
-
-def _key_words(text: str) -> list[str]:
-    """Longer words of ``text`` (for highlighting what more-like-this hits share with it)."""
-    counts: dict[str, int] = {}
-    for word in re.findall(r"[^\W\d_]{6,}", text.lower()):
-        counts[word] = counts.get(word, 0) + 1
-    return sorted(counts, key=lambda w: -counts[w])[:MLT_TERMS]
 
 
 class Index(EntityCuration):
@@ -179,8 +84,7 @@ class Index(EntityCuration):
         self._engine = ColumnarEngine(backend)
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
-        self._alias_table = AliasTable.load(backend.path) if backend.path is not None else AliasTable()
-        self._alias_stamp = self._alias_file_stamp()
+        self._alias_file = AliasFile(backend.path)
         backend.configure_ranking(k1=self.ranking.k1, b=self.ranking.b)
 
     # --- opening ------------------------------------------------------------------------
@@ -221,18 +125,20 @@ class Index(EntityCuration):
 
     @staticmethod
     @typed
-    def upgrade(path: str | os.PathLike[str], *, workers: int = 1) -> UpgradeReport:
+    def upgrade(path: str | os.PathLike[str], *, workers: int | None = 1) -> UpgradeReport:
         """Rebuild the index (or every shard of the archive) at ``path`` in the current format.
 
         Its stored articles are re-analysed; their entities and near-duplicate groups are kept
         (nothing is re-extracted). The new index is built next to the old one, after checking
         there is disk space for it, and swapped in by renaming: the old index stays readable
         until then, and a crash at any point leaves the old or the new one whole. An index
-        already in the current format is left as it is. ``workers`` > 1 analyses and writes
-        in that many processes (as ``ingest(workers=)``).
+        already in the current format is not rebuilt; only its columnar sidecars written by
+        older code are rewritten in the current version (``UpgradeReport.sidecars``).
+        ``workers`` > 1 analyses and writes in that many processes (as ``ingest(workers=)``);
+        ``None`` uses one per core (up to 4) for an index over 20 MB.
         """
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
+        if workers is not None and workers < 1:
+            raise ValueError("workers must be at least 1 (or None: chosen by the index's size)")
         return upgrade_path(Path(path), workers=workers)
 
     @classmethod
@@ -402,29 +308,14 @@ class Index(EntityCuration):
 
     # --- the alias table ------------------------------------------------------------------
 
-    def _alias_file_stamp(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            st = (self.path / ALIAS_FILE).stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
     @property
     def aliases(self) -> AliasTable:
         """The index's alias table (see :mod:`searchlib.aliases`), re-read when another process changed it."""
-        stamp = self._alias_file_stamp()
-        if stamp != self._alias_stamp and self.path is not None:
-            self._alias_table, self._alias_stamp = AliasTable.load(self.path), stamp
-        return self._alias_table
+        return self._alias_file.table()
 
     def _set_aliases(self, table: AliasTable) -> None:
         """Keep ``table`` and persist it (the caller holds the write lock)."""
-        self._alias_table = table
-        if self.path is not None:
-            table.save(self.path)
-            self._alias_stamp = self._alias_file_stamp()
+        self._alias_file.replace(table)
 
     def _learn_aliases(self, definitions: Counter[tuple[str, str]]) -> None:
         """Add acronym definitions counted by a writer that is committing (holding the lock)."""
@@ -437,7 +328,7 @@ class Index(EntityCuration):
             self._set_aliases(change(self.aliases))
         finally:
             writer.cancel()
-        return self._alias_table
+        return self._alias_file.table()
 
     def _shown(self, article: Article) -> Article:
         """``article`` with its entities as the alias table shows them."""
@@ -498,14 +389,7 @@ class Index(EntityCuration):
         """
         node, notice = _parse(query, lenient)
         node, entities = self._with_aliases(node, entities)
-        if not 0 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        if page is not None:
-            if page < 1:
-                raise ValueError("page numbers start at 1")
-            offset = (page - 1) * limit
-        if offset < 0:
-            raise ValueError("offset must not be negative")
+        offset = page_offset(offset, limit, page)
         filters = _filters(date_from, date_to, entities, source)
         plan = self._plan(query, node, filters)
         bucket = DateBucket(facet_bucket)
@@ -523,7 +407,7 @@ class Index(EntityCuration):
         table = self.aliases  # once per search: the property checks the alias file on disk
         shown = [table.show(article) for article in found]
         hits = tuple(
-            attrs.evolve(self._hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
+            attrs.evolve(make_hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
             for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, shown, copies, strict=True))
         )
         folded = None if facet_counts is None else self._fold_facets(facet_counts, node, filters, facet_size)
@@ -549,20 +433,6 @@ class Index(EntityCuration):
         plan = self._plan(query, node, filters)
         return self._guard(query, lambda: self._engine.read(operation, lambda snap: fn(snap, snap.matches(plan))))
 
-    def _hit(
-        self,
-        rank: int,
-        score: float,
-        article: Article,
-        matchers: tuple[Matcher, Matcher],
-        options: HighlightOptions | None,
-    ) -> Hit:
-        if options is None:
-            return Hit(rank=rank, score=score, article=article)
-        body = select_snippets(article.body, matchers[0], options)
-        title = mark_all(article.title, matchers[1], field="title")
-        return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
-
     @typed
     def more_like_this(
         self,
@@ -583,7 +453,7 @@ class Index(EntityCuration):
         source = self.get(doc_id)
         node = q.Or(tuple(q.Term(t) for t in _key_words(source.body if source else ""))) if highlight else q.MatchAll()
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
-        hits = tuple(self._hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
+        hits = tuple(make_hit(i + 1, h.score, h.article, matchers, highlight) for i, h in enumerate(raw))
         return Results(query=f"like:{doc_id}", total=len(hits), hits=hits, offset=0, limit=limit)
 
     @typed
@@ -704,13 +574,7 @@ class Index(EntityCuration):
         filters = _filters(date_from, date_to, entities, source)
         bucket = DateBucket(bucket)
         counts = self._on_matches("timeline", query, node, filters, lambda snap, docs: snap.date_counts(docs, bucket))
-        if not counts and (filters.date_from is None or filters.date_to is None):
-            return Timeline(query=query, bucket=bucket, points=())
-        keys = sorted(counts)
-        first = filters.date_from or q.parse_date_bound(keys[0])[0]
-        last = filters.date_to or q.parse_date_bound(keys[-1])[1]
-        labels = wa.bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
-        return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
+        return timeline_of(query, bucket, counts, filters)
 
     def stats(self) -> IndexStats:
         """Document and segment counts, size on disk, date range, distinct entities, alias table size."""

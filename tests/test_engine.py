@@ -23,10 +23,12 @@ from hypothesis import strategies as st
 
 from searchlib import Article, DateBucket, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
 from searchlib import query as q
+from searchlib._whoosh import kernels
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.engine import Ranked, Stats
 from searchlib.plan import Plan
+from tests.conftest import require
 
 WORDS = ["harbour", "storm", "vote", "council", "bank", "strike", "port", "wind"]
 NAMES = [("Anna Berg", EntityKind.PERSON), ("Port Authority", EntityKind.ORG), ("Riga", EntityKind.PLACE)]
@@ -35,6 +37,24 @@ DATES = [dt.date(2024, 1, d) for d in (1, 5, 9, 20)]
 K1, B = 1.2, 0.75
 BOOSTS = {"body": 1.0, "title": 2.0, "entity_text": 1.5}
 ENTITY_BOOST = 1.5
+
+
+@pytest.fixture(scope="module", autouse=True, params=["numpy", "numba"])
+def engine_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the numpy path and on numba's kernels (the ``fast`` extra), when installed."""
+    if request.param == "numba":
+        require("numba")  # the fast extra: skipped locally without it, a failure in CI
+        assert kernels.load() is not None
+        kernels.SYNC = True  # the phrase kernel compiled on first sight, not on a thread meanwhile
+    else:
+        kernels.disable()
+    yield request.param
+    kernels.disable()
+    kernels.SYNC = False
+
+
+def test_kernels_are_in_use_as_the_parameter_says(engine_path: str) -> None:
+    assert (kernels.ready() is not None) == (engine_path == "numba")
 
 
 def test_vocabulary_is_its_own_analysis() -> None:
@@ -335,3 +355,65 @@ def test_tie_ranks_of_candidates_follow_the_id_order(picked: list[int]) -> None:
 
             local_order, whole_order = ix._engine.read("ranks", both)
             assert local_order == whole_order
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],  # the same patch each time
+)
+@given(
+    st.lists(st.tuples(st.text("abcxyz", min_size=1, max_size=4), st.sampled_from(DATES)), min_size=2, max_size=30),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.integers(1, 12),
+    st.sampled_from(["date:[2024-01-01 TO 2024-12-31]", "storm", "date:[2024-01-05 TO *]"]),
+    st.sampled_from(list(Sort)),
+)
+def test_large_ties_narrowed_per_segment_rank_like_the_id_order(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[str, dt.date]],
+    deletes: list[int],
+    limit: int,
+    text: str,
+    sort: Sort,
+) -> None:
+    """Ties among many matches are narrowed segment by segment (``NARROW_TIES``, forced here for
+    every tie) before ids are compared: the page is still the (score or date, id) order."""
+    from searchlib._whoosh import engine
+
+    monkeypatch.setattr(engine, "NARROW_TIES", 0)
+    articles = {
+        f"{name}{n % 3}": Article(id=f"{name}{n % 3}", date=day, body="storm") for n, (name, day) in enumerate(docs)
+    }
+    arts = list(articles.values())
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        for start in range(0, len(arts), 4):  # several segments, ids interleaved across them
+            ix.add(*arts[start : start + 4])
+        gone = {arts[i % len(arts)].id for i in deletes}
+        ix.delete(*gone)
+        live = [
+            a for a in arts if a.id not in gone and a.date >= (dt.date(2024, 1, 5) if "01-05" in text else dt.date.min)
+        ]
+        if sort is Sort.SCORE:
+            expected = sorted(a.id for a in live)
+        else:
+            sign = -1 if sort is Sort.NEWEST else 1
+            expected = [a.id for a in sorted(live, key=lambda a: (sign * a.date.toordinal(), a.id))]
+        for offset in (0, 1):
+            found = ix.search(text, sort=sort, offset=offset, limit=limit, highlight=None)
+            assert found.total == len(live)
+            assert [h.article.id for h in found.hits] == expected[offset : offset + limit]
+
+
+def test_kernels_start_loading_only_after_the_first_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot command (and a process's first query) never shares the CPU with numba's compile."""
+    from searchlib._whoosh import engine
+
+    calls: list[int] = []
+    monkeypatch.setattr(kernels, "warm", lambda: calls.append(1))
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(Article(id="a", date="2024-01-01", body="storm"))
+        ix._engine._reads = 0
+        for n in range(engine.WARM_AFTER + 2):
+            assert ix.search("storm", highlight=None).total == 1
+            assert len(calls) == (1 if n + 1 >= engine.WARM_AFTER else 0)

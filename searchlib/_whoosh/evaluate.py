@@ -1,21 +1,31 @@
-"""Vectorised evaluation of a plan over one segment's columnar arrays (numpy only).
+"""Vectorised evaluation of a plan over every segment of a snapshot at once (numpy only).
 
-Every node evaluates to two aligned arrays: the segment's document numbers that match
-(ascending, unique, int64) and their scores (float64). AND intersects, OR unites and sums,
-AND-NOT removes; phrases match on positions (a key ``doc << 32 | position - i`` per
-occurrence of the i-th word, kept while every word has it); scores follow the BM25F formula
-of :mod:`searchlib.plan`, with the statistics passed in.
+A leaf looks its term up in each segment and gathers the slices into one array of global
+document numbers (the segment's base + its local number); everything after that --
+intersections, unions, date filters, AND-NOT, BM25F scoring -- is a handful of numpy calls on
+those arrays, however many segments the index has. Evaluating segment by segment repeated
+every numpy call (and the Python around it) per segment: with the 20 segments the CLI's
+default two-worker ingest writes at 100,000 articles, that fixed cost was most of a short
+query's time. Only phrase positions are matched per segment (a position belongs to one
+segment's arrays), and their results are gathered the same way.
+
+Every node evaluates to two aligned arrays: the matching document numbers (ascending, unique,
+int64, deleted documents included: the caller masks them) and their scores (float64). AND
+intersects, OR unites and sums, AND-NOT removes; phrases match on positions (a key
+``doc << 32 | position - i`` per occurrence of the i-th word, kept while every word has it);
+scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from searchlib import plan as p
-from searchlib._whoosh.columnar import FieldPostings, SegmentColumns
+from searchlib._whoosh import kernels
+from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
 from searchlib.engine import Stats, idf
 
 I64 = npt.NDArray[np.int64]
@@ -26,48 +36,39 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 _SHIFT = np.int64(32)
 
+MAX_NORMS = 64
+"""Normalisation arrays a layout keeps: one per text field for each set of statistics in use
+(8 bytes per document each); beyond that the cache starts over."""
+
 
 def empty() -> Result:
     return _EMPTY_I, _EMPTY_F
 
 
-def gather(starts: I64, ends: I64) -> I64:
-    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop)."""
-    lens = ends - starts
-    keep = lens > 0
-    starts, lens = starts[keep], lens[keep]
-    total = int(lens.sum())
-    if total == 0:
-        return _EMPTY_I
-    steps = np.ones(total, dtype=np.int64)
-    heads = np.zeros(len(lens), dtype=np.int64)
-    np.cumsum(lens[:-1], out=heads[1:])
-    steps[0] = starts[0]
-    steps[heads[1:]] = starts[1:] - (starts[:-1] + lens[:-1]) + 1
-    return np.cumsum(steps)
+def restrict(docs: I64, values: F64, within: I64) -> Result:
+    """The entries of ``docs`` (with their ``values``) that are also in ``within`` (both ascending)."""
+    if not len(docs) or not len(within):
+        return empty()
+    if len(within) < len(docs):
+        idx = np.searchsorted(docs, within)
+        idx[idx >= len(docs)] = 0
+        hit = docs[idx] == within
+        return within[hit], values[idx[hit]]
+    idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
+    idx[idx >= len(within)] = 0
+    hit = within[idx] == docs
+    return docs[hit], values[hit]
 
 
 def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
-    """(documents holding ``term``, its frequency in each), restricted to ``within`` if given."""
+    """(documents of one segment holding ``term``, its frequency in each), restricted to ``within``."""
     tid = fp.term_id(term)
     if tid < 0:
         return empty()
     lo, hi = fp.slice(tid)
     docs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
     freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
-    if within is None:
-        return docs, freqs
-    if len(within) < len(docs):
-        idx = np.searchsorted(docs, within)
-        idx[idx >= len(docs)] = 0
-        hit = docs[idx] == within
-        return within[hit], freqs[idx[hit]]
-    if not len(within):
-        return empty()
-    idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
-    idx[idx >= len(within)] = 0
-    hit = within[idx] == docs
-    return docs[hit], freqs[hit]
+    return (docs, freqs) if within is None else restrict(docs, freqs, within)
 
 
 def intersect(left: I64, right: I64) -> I64:
@@ -76,6 +77,10 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    fast = kernels.ready()
+    if fast is not None:
+        found: I64 = fast.intersect(left, right)
+        return found
     if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
         both = np.concatenate([left, right])
         both.sort(kind="stable")
@@ -93,7 +98,7 @@ def members(docs: I64, within: I64) -> npt.NDArray[np.intp]:
 
 
 def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
-    """(documents where ``terms`` occur consecutively, how often), restricted to ``within``."""
+    """(documents of one segment where ``terms`` occur consecutively, how often), restricted to ``within``."""
     if len(terms) == 1:
         return term_freqs(fp, terms[0], within)
     tids = [fp.term_id(t) for t in terms]
@@ -107,6 +112,24 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
         if not len(docs):
             return empty()
     assert docs is not None
+    return phrase_positions(fp, tids, docs)
+
+
+def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
+    """(those of ``docs`` where the terms ``tids`` occur consecutively, how often).
+
+    Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
+    """
+    assert fp.pos_offsets is not None and fp.positions is not None
+    fast = kernels.ready()
+    if fast is not None:
+        offsets = fp.offsets
+        los = np.array([offsets[t] for t in tids], dtype=np.int64)
+        his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
+        counts = kernels.phrase_segment(fast, fp.docs, fp.pos_offsets, fp.positions, los, his, docs)
+        if counts is not None:
+            keep = counts > 0
+            return docs[keep], counts[keep].astype(np.float64)
     survivors = _EMPTY_I
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
@@ -126,67 +149,158 @@ def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None =
     return owners[heads], counts.astype(np.float64)
 
 
-Memo = dict[tuple[int, str, tuple[str, ...]], Result]
-"""Phrase matches of one query: (segment, field, terms) -> documents and frequencies."""
-Norms = dict[tuple[int, str, float, float], F64]
-"""Length normalisations: (segment, field, average length, b) -> one value per document."""
-MAX_NORMS = 1024
-"""Normalisation arrays a snapshot keeps: three text fields per segment for each set of statistics
-in use, so ~170 segments under two sets before the cache starts over (8 bytes per document each)."""
+class Layout:
+    """The segments of one snapshot in document-number order, and arrays over all of them.
+
+    Global document number = the segment's base + its local number (Whoosh's numbering).
+    The per-document arrays (dates, BM25 length normalisations) are concatenated on first use
+    and kept with the snapshot; they depend only on the segments (and, for a normalisation,
+    on the average length and ``b``), so every query of the commit reuses them. Races only
+    build an array twice.
+    """
+
+    def __init__(self, segments: Sequence[tuple[SegmentColumns, int]]) -> None:
+        self.parts = list(segments)
+        self.size = sum(cols.doc_count for cols, _ in self.parts)
+        self._dates: I64 | None = None
+        self._lengths: dict[str, F64] = {}
+        self._norms: dict[tuple[str, float, float], F64] = {}
+
+    def postings(self, field: str, term: str) -> Result:
+        """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
+        docs_parts: list[npt.NDArray[np.unsignedinteger]] = []
+        freq_parts: list[npt.NDArray[np.unsignedinteger]] = []
+        bases: list[int] = []
+        lens: list[int] = []
+        for cols, base in self.parts:
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid < 0:
+                continue
+            lo, hi = fp.slice(tid)
+            if hi == lo:
+                continue
+            docs_parts.append(fp.docs[lo:hi])
+            if fp.freqs is not None:
+                freq_parts.append(fp.freqs[lo:hi])
+            bases.append(base)
+            lens.append(hi - lo)
+        if not docs_parts:
+            return empty()
+        if len(docs_parts) == 1:
+            docs = docs_parts[0].astype(np.int64)
+            docs += bases[0]
+        else:
+            docs = np.concatenate(docs_parts, dtype=np.int64)
+            docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
+        freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
+        return docs, freqs
+
+    def positions(self, field: str, terms: tuple[str, ...], docs: I64) -> Result:
+        """Those of ``docs`` (global numbers, each holding every term) where ``terms`` occur
+        consecutively, with how often: positions are matched segment by segment."""
+        docs_parts: list[I64] = []
+        freq_parts: list[F64] = []
+        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        for i, (cols, base) in enumerate(self.parts):
+            if cuts[i] == cuts[i + 1]:
+                continue
+            fp = cols.fields[field]
+            if fp.pos_offsets is None or fp.positions is None:
+                continue
+            found, freqs = phrase_positions(fp, [fp.term_id(t) for t in terms], docs[cuts[i] : cuts[i + 1]] - base)
+            if len(found):
+                docs_parts.append(found + base)
+                freq_parts.append(freqs)
+        if not docs_parts:
+            return empty()
+        if len(docs_parts) == 1:
+            return docs_parts[0], freq_parts[0]
+        return np.concatenate(docs_parts), np.concatenate(freq_parts)
+
+    def dates(self) -> I64:
+        """Every document's ``YYYYMMDD`` date key."""
+        found = self._dates
+        if found is None:
+            parts = [np.asarray(cols.dates, dtype=np.int64) for cols, _ in self.parts]
+            found = self._dates = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return found
+
+    def norm(self, field: str, avg: float, b: float) -> F64:
+        """BM25's length normalisation ``1 - b + b * length / avg`` of every document."""
+        key = (field, avg, b)
+        found = self._norms.get(key)
+        if found is None:
+            lengths = self._lengths.get(field)
+            if lengths is None:
+                parts = [np.asarray(cols.lengths[field], dtype=np.float64) for cols, _ in self.parts]
+                lengths = self._lengths[field] = np.concatenate(parts) if parts else np.zeros(0)
+            if len(self._norms) >= MAX_NORMS:
+                self._norms.clear()
+            found = self._norms[key] = 1.0 - b + b * lengths / avg
+        return found
+
+
+Memo = dict[tuple[str, tuple[str, ...]], Result]
+"""Matches of one query, whole index: (field, terms) -> documents and frequencies (a word, a
+phrase or a keyword value), shared by counting statistics and scoring."""
 
 
 class Context:
-    """What one evaluation needs besides the segment: statistics (None: unscored), expansions,
-    and the phrase matches already made for this query (counting a phrase's documents for its
-    statistics and scoring it would otherwise match it twice)."""
+    """What one evaluation needs besides the layout: statistics (None: unscored), prefix
+    expansions, and the matches already made for this query (counting a word's or phrase's
+    documents for its statistics and scoring it would otherwise look it up twice)."""
 
     def __init__(
         self,
         plan: p.Plan,
         stats: Stats | None,
         expand: Callable[[p.Prefix], tuple[str, ...]],
+        layout: Layout,
         memo: Memo | None = None,
-        norms: Norms | None = None,
     ) -> None:
         self.k1 = plan.k1
         self.b = plan.b
         self.stats = stats
         self.expand = expand
+        self.layout = layout
         self.memo: Memo = {} if memo is None else memo
-        self.norms: Norms = {} if norms is None else norms
 
-    def norm(self, seg: SegmentColumns, field: str, avg: float) -> F64:
-        """BM25's length normalisation ``1 - b + b * length / avg`` of every document of a segment.
-
-        Kept across queries (``norms`` belongs to the snapshot): it depends only on the segment,
-        the field, ``b`` and the average length, which stay the same from query to query.
-        """
-        key = (id(seg), field, avg, self.b)
-        found = self.norms.get(key)
-        if found is None:
-            if len(self.norms) >= MAX_NORMS:
-                self.norms.clear()
-            lengths = np.asarray(seg.lengths[field], dtype=np.float64)
-            found = self.norms[key] = 1.0 - self.b + self.b * lengths / avg
-        return found
-
-    def phrase(self, seg: SegmentColumns, field: str, terms: tuple[str, ...]) -> Result:
-        """``phrase_freqs`` of the whole segment, made once per query."""
-        if len(terms) == 1:
-            return phrase_freqs(seg.fields[field], terms)
-        key = (id(seg), field, terms)
+    def phrase(self, field: str, terms: tuple[str, ...]) -> Result:
+        """Every document holding ``terms`` (consecutively) in ``field``, with how often; once per query."""
+        key = (field, terms)
         found = self.memo.get(key)
         if found is None:
-            found = self.memo[key] = phrase_freqs(seg.fields[field], terms)
+            found = self.layout.postings(field, terms[0]) if len(terms) == 1 else self._phrase(field, terms, None)
+            self.memo[key] = found
         return found
 
+    def _phrase(self, field: str, terms: tuple[str, ...], within: I64 | None) -> Result:
+        """A phrase of several words: the documents holding every word (from each word's
+        postings, whole index, kept for the query), then positions on those alone."""
+        docs = within
+        for term in sorted(set(terms), key=lambda t: len(self.phrase(field, (t,))[0])):
+            found = self.phrase(field, (term,))[0]
+            docs = found if docs is None else intersect(docs, found)
+            if not len(docs):
+                return empty()
+        assert docs is not None
+        return self.layout.positions(field, terms, docs)
 
-def _text(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool) -> Result:
-    docs, tf = ctx.phrase(seg, node.field, node.terms)
-    return docs, _text_scores(seg, node, ctx, scored, docs, tf)
+    def phrase_within(self, field: str, terms: tuple[str, ...], within: I64) -> Result:
+        """``phrase`` restricted to ``within``: a phrase is matched on those documents only."""
+        if len(terms) == 1 or (field, terms) in self.memo:
+            docs, freqs = self.phrase(field, terms)
+            return restrict(docs, freqs, within)
+        return self._phrase(field, terms, within)
 
 
-def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
+def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
+    docs, tf = ctx.phrase(node.field, node.terms)
+    return docs, _text_scores(node, ctx, scored, docs, tf)
+
+
+def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
     """BM25F scores of ``node`` for ``docs`` (with ``tf``, its frequencies in ``node.field``)."""
     stats = ctx.stats
     if not len(docs) or not scored or stats is None or not node.boosts:
@@ -197,23 +311,21 @@ def _text_scores(seg: SegmentColumns, node: p.Text, ctx: Context, scored: bool, 
         avg = stats.avg_length(field)
         if avg <= 0:
             continue
+        norm = ctx.layout.norm(field, avg, ctx.b)
         if field == node.field:
-            tf_f = tf
-        else:
-            found, freqs = phrase_freqs(seg.fields[field], node.terms, docs)
-            if not len(found):
-                continue
-            tf_f = np.zeros(len(docs))
-            tf_f[np.searchsorted(docs, found)] = freqs
-        pseudo += weight * tf_f / ctx.norm(seg, field, avg)[docs]
+            pseudo += weight * tf / norm[docs]
+            continue
+        found, freqs = ctx.phrase_within(field, node.terms, docs)
+        if len(found):  # only the documents holding it there: a title holds few of a body word's
+            pseudo[np.searchsorted(docs, found)] += weight * freqs / norm[found]
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
     return scores
 
 
-def _keyword(seg: SegmentColumns, field: str, value: str, weight: float, ctx: Context, scored: bool) -> Result:
-    docs, _ = term_freqs(seg.fields[field], value)
+def _keyword(field: str, value: str, weight: float, ctx: Context, scored: bool) -> Result:
+    docs, _ = ctx.phrase(field, (value,))
     if not scored or ctx.stats is None or weight <= 0 or not len(docs):
         return docs, np.zeros(len(docs))
     stats = ctx.stats
@@ -226,6 +338,12 @@ def _union(parts: list[Result]) -> Result:
         return empty()
     if len(parts) == 1:
         return parts[0]
+    fast = kernels.ready()
+    if fast is not None:  # pairwise merges, left to right: a document's scores add up in child order
+        docs, scores = parts[0]
+        for more, more_scores in parts[1:]:
+            docs, scores = fast.merge_sum(docs, scores, more, more_scores)
+        return docs, scores
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order
@@ -235,22 +353,22 @@ def _union(parts: list[Result]) -> Result:
     return docs[heads], summed
 
 
-def _prefix(seg: SegmentColumns, node: p.Prefix, ctx: Context, scored: bool) -> Result:
+def _prefix(node: p.Prefix, ctx: Context, scored: bool) -> Result:
     words = ctx.expand(node)
     if node.boosts:
-        return _union([_text(seg, p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words])
-    return _union([_keyword(seg, node.field, w, 0.0, ctx, False) for w in words])
+        return _union([_text(p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words])
+    return _union([_keyword(node.field, w, 0.0, ctx, False) for w in words])
 
 
-def _dates(seg: SegmentColumns, node: p.Dates, docs: I64 | None) -> I64:
+def _dates(layout: Layout, node: p.Dates, docs: I64 | None) -> I64:
+    dates = layout.dates()
     if docs is None:
-        dates = np.asarray(seg.dates)
         return np.flatnonzero((dates >= node.low) & (dates <= node.high)).astype(np.int64)
-    dates = np.asarray(seg.dates[docs])
-    return docs[(dates >= node.low) & (dates <= node.high)]
+    picked = dates[docs]
+    return docs[(picked >= node.low) & (picked <= node.high)]
 
 
-def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> Result:
+def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     """AND (-NOT): match every part first, then score the parts only on the documents left.
 
     Words and phrases are matched without scoring (their frequencies kept); their BM25F
@@ -262,23 +380,23 @@ def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> R
     matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
     for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
         if isinstance(child, p.Text):
-            found, values = ctx.phrase(seg, child.field, child.terms)
+            found, values = ctx.phrase(child.field, child.terms)
         else:
-            found, values = evaluate(seg, child, ctx, scored)
+            found, values = evaluate(child, ctx, scored)
         parts.append((child, found, values))
         docs = found if docs is None else intersect(docs, found)
         if not len(docs):
             return empty()
     dates = [c for c in node.must if isinstance(c, p.Dates)]
     if docs is None:  # only dates and "every document"
-        docs = np.arange(seg.doc_count, dtype=np.int64) if not dates else _dates(seg, dates[0], None)
+        docs = np.arange(ctx.layout.size, dtype=np.int64) if not dates else _dates(ctx.layout, dates[0], None)
         dates = dates[1:]
     for window in dates:
-        docs = _dates(seg, window, docs)
+        docs = _dates(ctx.layout, window, docs)
     for child in node.must_not:
         if not len(docs):
             break
-        excluded, _ = evaluate(seg, child, ctx, False)
+        excluded, _ = evaluate(child, ctx, False)
         if len(excluded):
             docs = docs[~np.isin(docs, excluded, assume_unique=True)]
     if not len(docs):
@@ -290,27 +408,27 @@ def _all_of(seg: SegmentColumns, node: p.AllOf, ctx: Context, scored: bool) -> R
             found, values = by_child[id(child)]
             at = members(found, docs)
             if isinstance(child, p.Text):
-                scores += _text_scores(seg, child, ctx, scored, docs, values[at])
+                scores += _text_scores(child, ctx, scored, docs, values[at])
             else:
                 scores += values[at]
     return docs, scores
 
 
-def evaluate(seg: SegmentColumns, node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
-    """Matches of ``node`` in one segment (deleted documents included: the caller masks them)."""
+def evaluate(node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
+    """Matches of ``node`` over the whole layout (deleted documents included: the caller masks them)."""
     if isinstance(node, p.Text):
-        return _text(seg, node, ctx, scored)
+        return _text(node, ctx, scored)
     if isinstance(node, p.Keyword):
-        return _keyword(seg, node.field, node.value, node.weight, ctx, scored)
+        return _keyword(node.field, node.value, node.weight, ctx, scored)
     if isinstance(node, p.Prefix):
-        return _prefix(seg, node, ctx, scored)
+        return _prefix(node, ctx, scored)
     if isinstance(node, p.Dates):
-        docs = _dates(seg, node, None)
+        docs = _dates(ctx.layout, node, None)
         return docs, np.zeros(len(docs))
     if isinstance(node, p.Every):
-        return np.arange(seg.doc_count, dtype=np.int64), np.zeros(seg.doc_count)
+        return np.arange(ctx.layout.size, dtype=np.int64), np.zeros(ctx.layout.size)
     if isinstance(node, p.Nothing):
         return empty()
     if isinstance(node, p.AllOf):
-        return _all_of(seg, node, ctx, scored)
-    return _union([evaluate(seg, child, ctx, scored) for child in node.children])
+        return _all_of(node, ctx, scored)
+    return _union([evaluate(child, ctx, scored) for child in node.children])

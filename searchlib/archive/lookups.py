@@ -28,8 +28,8 @@ from searchlib.archive.routing import shards_between
 from searchlib.archive.writer import locate_hash
 from searchlib.errors import DocumentNotFoundError
 from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.index import MAX_LIMIT, MLT_TERMS, _corrected, _Filters, _key_words, _spelling_words
 from searchlib.models import Article, DuplicateGroup, Hit, Results, Sort
+from searchlib.querying import MAX_LIMIT, MLT_TERMS, _corrected, _Filters, _key_words, _spelling_words
 
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
