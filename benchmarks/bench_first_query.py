@@ -1,8 +1,9 @@
 """Open time and first-query time of an index, in fresh processes, code versions side by side.
 
 Each run is a new Python process (nothing warm: no term dictionary, no per-commit column)
-that times ``Index.open``, the first ``Index.search(QUERY, highlight=None)`` and a second
-search of another word. Runs of every (code, index) pair are interleaved, so a busy machine
+that times ``Index.open``, the first ``Index.search(QUERY, highlight=None)`` (wall clock, and
+the process's CPU time: steadier on a shared machine) and a second search of another word.
+Runs of every (code, index) pair are interleaved, so a busy machine
 slows them alike; the table gives medians over ``--runs`` and each pair's first-query ratio to
 the first pair. ``--code LABEL=DIR`` puts ``DIR`` first on the path (say, an exported older
 commit: ``git archive <commit> | tar -x -C /tmp/before``); ``--index LABEL=PATH`` picks the
@@ -36,15 +37,15 @@ CHILD = """
 import json, sys, time
 import searchlib
 path, first, second = sys.argv[1:4]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 ix = searchlib.Index.open(path)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 total = ix.search(first, highlight=None).total
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 ix.search(second, highlight=None)
 t3 = time.perf_counter()
 ix.close()
-ms = {"open": (t1 - t0) * 1000, "first": (t2 - t1) * 1000, "second": (t3 - t2) * 1000}
+ms = {"open": (t1 - t0) * 1000, "first": (t2 - t1) * 1000, "second": (t3 - t2) * 1000, "first_cpu": (c2 - c1) * 1000}
 print(json.dumps({"package": searchlib.__file__, "total": total, **ms}))
 """
 
@@ -121,7 +122,7 @@ def main() -> None:
     rows = []
     base = None
     for (code_label, index_label), found in runs.items():
-        medians = {k: statistics.median(r[k] for r in found) for k in ("open", "first", "second")}
+        medians = {k: statistics.median(r[k] for r in found) for k in ("open", "first", "second", "first_cpu")}
         base = base or medians["first"]
         rows.append(
             [
@@ -129,13 +130,23 @@ def main() -> None:
                 index_label,
                 common.fmt(medians["open"], 1),
                 common.fmt(medians["first"], 1),
+                common.fmt(medians["first_cpu"], 1),
                 common.fmt(medians["second"], 1),
                 f"{medians['first'] / base:.2f}x",
                 str(int(found[0]["total"])),
             ]
         )
     print(f"medians of {args.runs} fresh processes; first = {args.first!r}, second = {args.second!r}")
-    headers = ["code", "index", "open ms", "first query ms", "second query ms", "first / first row", "total"]
+    headers = [
+        "code",
+        "index",
+        "open ms",
+        "first query ms",
+        "first query CPU ms",
+        "second query ms",
+        "first / first row",
+        "total",
+    ]
     print(common.table(headers, rows))
 
 

@@ -131,9 +131,20 @@ class SearchlibEngine(Engine):
             report = ix.ingest([corpus], commit_every=None)
         return {"unchanged": report.unchanged, "added": report.added, "updated": report.updated}
 
+    numba: ClassVar[bool] = False
+    """Use the numba kernels (the ``fast`` extra); False: the numpy path only."""
+
     def open(self, index_dir: Path) -> None:
         import searchlib
 
+        try:
+            from searchlib._whoosh import kernels
+        except ImportError:  # a searchlib from before the kernels (bench_before_after)
+            kernels = None
+        if kernels is not None and self.numba:
+            kernels.load()  # blocking: open ms includes numba's import and its cache load
+        elif kernels is not None:
+            kernels.disable()
         self.ix = searchlib.Index.open(index_dir)
 
     @staticmethod
@@ -203,7 +214,11 @@ class SearchlibCoreEngine(SearchlibEngine):
 
     def search(self, query: Query) -> list[str]:
         from searchlib import query as q
-        from searchlib import querying as sl_index
+
+        try:
+            from searchlib import querying as sl_index
+        except ImportError:  # a searchlib from before the split of index.py (bench_before_after)
+            from searchlib import index as sl_index  # type: ignore[no-redef]
 
         dates = _dates(query)
         filters = sl_index._filters(
@@ -216,6 +231,25 @@ class SearchlibCoreEngine(SearchlibEngine):
             return [str(i) for i in snap.ids()[ranked.docnums]]
 
         return list(self.ix._engine.read("search", run))
+
+
+class SearchlibNumbaEngine(SearchlibEngine):
+    """``searchlib`` with the numba kernels of the ``fast`` extra loaded at open."""
+
+    name = "searchlib-numba"
+    searches = "searchlib"
+    requires = ("searchlib", "numba")
+    numba = True
+    notes = "searchlib with the fast extra's numba kernels (open ms includes loading them)"
+
+
+class SearchlibCoreNumbaEngine(SearchlibCoreEngine):
+    """``searchlib-engine`` with the numba kernels of the ``fast`` extra loaded at open."""
+
+    name = "searchlib-engine-numba"
+    requires = ("searchlib", "numba")
+    numba = True
+    notes = "searchlib-engine with the fast extra's numba kernels (open ms includes loading them)"
 
 
 class WhooshEngine(Engine):
@@ -478,6 +512,8 @@ ENGINES: dict[str, type[Engine]] = {
     for e in (
         SearchlibEngine,
         SearchlibCoreEngine,
+        SearchlibNumbaEngine,
+        SearchlibCoreNumbaEngine,
         Searchlib2wEngine,
         SearchlibNofsyncEngine,
         WhooshEngine,

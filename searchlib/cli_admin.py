@@ -7,15 +7,12 @@ Each ``cmd_*`` takes the parsed arguments and the output stream and returns an e
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 from typing import Any, TextIO
 
 from searchlib.archive import Archive, is_archive, open_any
 from searchlib.check import check_index
 from searchlib.cli_base import (
-    AUTO_PARALLEL_BYTES,
     EXIT_CHECK_PROBLEMS,
     EXIT_NO_MATCH,
     EXIT_OK,
@@ -75,15 +72,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_upgrade(args: argparse.Namespace, out: TextIO) -> int:
     path = resolve_index_path(args.index)
-    workers = args.workers
-    if not workers:  # as index's default: one per core (up to 4) for more than 20 MB
-        with contextlib.suppress(OSError):
-            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
-    report = Index.upgrade(path, workers=workers)
+    # no --workers: chosen per index by its size (one per core, up to 4, over 20 MB)
+    report = Index.upgrade(path, workers=args.workers or None)
     if args.json:
         indexes = [{"index": name, "from_format": old, "articles": count} for name, old, count in report.indexes]
-        summary = {"path": str(report.path), "format": report.format, "upgraded": report.upgraded}
+        summary = {
+            "path": str(report.path),
+            "format": report.format,
+            "upgraded": report.upgraded,
+            "sidecars": report.sidecars,
+        }
         _print_json(out, {**summary, "articles": report.articles, "indexes": indexes})
     else:
         out.write(neutralise_controls(report.summary()) + "\n")
@@ -142,7 +140,7 @@ def add_commands(sub: Any, color: argparse.ArgumentParser, as_json: argparse.Arg
         "check", parents=[color, as_json], help="verify an index: segments, counts, duplicate ids, orphan files, locks"
     )
     p.add_argument("index", help=index_help)
-    p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies")
+    p.add_argument("--repair", action="store_true", help="remove orphans and duplicate copies, rewrite older sidecars")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -152,8 +150,9 @@ def add_commands(sub: Any, color: argparse.ArgumentParser, as_json: argparse.Arg
         description="Rebuild an index built by an older searchlib in the current index format, from its "
         "stored articles: their entities and near-duplicate groups are kept, nothing is re-extracted. "
         "The new index is built next to the old one (there must be disk space for a second copy) and "
-        "swapped in atomically; the old one stays readable until then. An archive's shards are upgraded "
-        "one by one.",
+        "swapped in atomically; the old one stays readable until then. An index already in the current "
+        "format only gets the columnar sidecars older code wrote rewritten (faster first queries). An "
+        "archive's shards are upgraded one by one.",
     )
     p.add_argument("index", help=index_help + " (or an archive)")
     p.add_argument(

@@ -125,18 +125,20 @@ class Index(EntityCuration):
 
     @staticmethod
     @typed
-    def upgrade(path: str | os.PathLike[str], *, workers: int = 1) -> UpgradeReport:
+    def upgrade(path: str | os.PathLike[str], *, workers: int | None = 1) -> UpgradeReport:
         """Rebuild the index (or every shard of the archive) at ``path`` in the current format.
 
         Its stored articles are re-analysed; their entities and near-duplicate groups are kept
         (nothing is re-extracted). The new index is built next to the old one, after checking
         there is disk space for it, and swapped in by renaming: the old index stays readable
         until then, and a crash at any point leaves the old or the new one whole. An index
-        already in the current format is left as it is. ``workers`` > 1 analyses and writes
-        in that many processes (as ``ingest(workers=)``).
+        already in the current format is not rebuilt; only its columnar sidecars written by
+        older code are rewritten in the current version (``UpgradeReport.sidecars``).
+        ``workers`` > 1 analyses and writes in that many processes (as ``ingest(workers=)``);
+        ``None`` uses one per core (up to 4) for an index over 20 MB.
         """
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
+        if workers is not None and workers < 1:
+            raise ValueError("workers must be at least 1 (or None: chosen by the index's size)")
         return upgrade_path(Path(path), workers=workers)
 
     @classmethod

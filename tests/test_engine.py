@@ -23,10 +23,12 @@ from hypothesis import strategies as st
 
 from searchlib import Article, DateBucket, Entity, EntityKind, Index, NoExtractor, QuerySyntaxError, Ranking, Sort
 from searchlib import query as q
+from searchlib._whoosh import kernels
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.engine import Ranked, Stats
 from searchlib.plan import Plan
+from tests.conftest import require
 
 WORDS = ["harbour", "storm", "vote", "council", "bank", "strike", "port", "wind"]
 NAMES = [("Anna Berg", EntityKind.PERSON), ("Port Authority", EntityKind.ORG), ("Riga", EntityKind.PLACE)]
@@ -35,6 +37,24 @@ DATES = [dt.date(2024, 1, d) for d in (1, 5, 9, 20)]
 K1, B = 1.2, 0.75
 BOOSTS = {"body": 1.0, "title": 2.0, "entity_text": 1.5}
 ENTITY_BOOST = 1.5
+
+
+@pytest.fixture(scope="module", autouse=True, params=["numpy", "numba"])
+def engine_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the numpy path and on numba's kernels (the ``fast`` extra), when installed."""
+    if request.param == "numba":
+        require("numba")  # the fast extra: skipped locally without it, a failure in CI
+        assert kernels.load() is not None
+        kernels.SYNC = True  # the phrase kernel compiled on first sight, not on a thread meanwhile
+    else:
+        kernels.disable()
+    yield request.param
+    kernels.disable()
+    kernels.SYNC = False
+
+
+def test_kernels_are_in_use_as_the_parameter_says(engine_path: str) -> None:
+    assert (kernels.ready() is not None) == (engine_path == "numba")
 
 
 def test_vocabulary_is_its_own_analysis() -> None:
@@ -383,3 +403,17 @@ def test_large_ties_narrowed_per_segment_rank_like_the_id_order(
             found = ix.search(text, sort=sort, offset=offset, limit=limit, highlight=None)
             assert found.total == len(live)
             assert [h.article.id for h in found.hits] == expected[offset : offset + limit]
+
+
+def test_kernels_start_loading_only_after_the_first_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot command (and a process's first query) never shares the CPU with numba's compile."""
+    from searchlib._whoosh import engine
+
+    calls: list[int] = []
+    monkeypatch.setattr(kernels, "warm", lambda: calls.append(1))
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(Article(id="a", date="2024-01-01", body="storm"))
+        ix._engine._reads = 0
+        for n in range(engine.WARM_AFTER + 2):
+            assert ix.search("storm", highlight=None).total == 1
+            assert len(calls) == (1 if n + 1 >= engine.WARM_AFTER else 0)

@@ -231,25 +231,38 @@ def _as_version_3(path: Path, prefix: str) -> None:
     manifest["version"] = 3
     manifest["terms"] = {name: fp.terms for name, fp in cols.fields.items()}
     del manifest["term_counts"]
-    manifest["arrays"] = {k: v for k, v in manifest["arrays"].items() if not k.endswith(".terms")}
+    manifest["arrays"] = {k: v for k, v in manifest["arrays"].items() if not k.endswith((".terms", ".tstart"))}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
 
 
-def test_version_4_keeps_term_dictionaries_in_the_data_file_and_version_3_still_reads(
+def _as_version_4(path: Path, prefix: str) -> None:
+    """Rewrite a sidecar's manifest as version 4 wrote it: NUL-joined terms without their starts."""
+    manifest_path = path / f"{prefix}.cols.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest["version"] = 4
+    manifest["terms"] = {}
+    manifest["arrays"] = {k: v for k, v in manifest["arrays"].items() if not k.endswith(".tstart")}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
+def test_version_5_keeps_term_dictionaries_and_their_starts_in_the_data_file_and_versions_3_and_4_still_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Index.create(tmp_path, extractor=NoExtractor()) as ix:
         ix.add(*_articles(0, 30, 7))
         ix.add(*_articles(30, 30, 8))
-        expected = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=60, highlight=None).hits]
+        ix.add(*_articles(60, 30, 9))
+        expected = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=90, highlight=None).hits]
     prefixes = [p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json")]
-    assert len(prefixes) == 2
+    assert len(prefixes) == 3
     for prefix in prefixes:
         manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
-        assert manifest["version"] == 4 and manifest["terms"] == {}
-        assert manifest["term_counts"]["body"] > 0 and "body.terms" in manifest["arrays"]
+        assert manifest["version"] == 5 and "terms" not in manifest
+        assert manifest["term_counts"]["body"] > 0 and {"body.terms", "body.tstart"} <= manifest["arrays"].keys()
     before = {prefix: columnar.load(tmp_path, prefix) for prefix in prefixes}
     _as_version_3(tmp_path, prefixes[0])
+    _as_version_4(tmp_path, prefixes[1])
+    assert sorted(columnar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:2])
     for prefix in prefixes:
         got, want = columnar.load(tmp_path, prefix), before[prefix]
         assert got is not None and want is not None
@@ -260,24 +273,25 @@ def test_version_4_keeps_term_dictionaries_in_the_data_file_and_version_3_still_
 
     monkeypatch.setattr(columnar, "build", no_build)
     with Index.open(tmp_path) as ix:
-        found = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=60, highlight=None).hits]
+        found = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=90, highlight=None).hits]
     assert found == expected
 
 
-def test_a_term_holding_the_separator_stays_in_the_manifest(tmp_path: Path) -> None:
+def test_terms_holding_the_separator_round_trip(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix", extractor=NoExtractor()) as ix:
         ix.add(*_articles(0, 10, 3))
     prefix = next((tmp_path / "ix").glob("MAIN_*.cols.json")).name.split(".")[0]
     cols = columnar.load(tmp_path / "ix", prefix)
     assert cols is not None
-    odd = ["a\x00b", "c", "d\x00"]
-    cols.fields["source"] = columnar.FieldPostings(odd, np.zeros(4, dtype=np.int64), np.zeros(0, dtype=np.uint32))
+    odd = ["", "a\x00b", "c", "d\x00", "é"]
+    cols.fields["source"] = columnar.FieldPostings(odd, np.zeros(6, dtype=np.int64), np.zeros(0, dtype=np.uint32))
     columnar.save(tmp_path, "copy", cols)
     manifest = json.loads((tmp_path / "copy.cols.json").read_text("utf-8"))
-    assert manifest["terms"] == {"source": odd} and "source" not in manifest["term_counts"]
+    assert manifest["term_counts"]["source"] == len(odd)
     loaded = columnar.load(tmp_path, "copy")
     assert loaded is not None
     assert_same_columns(loaded, cols)
+    assert [loaded.fields["source"].term_id(t) for t in odd] == list(range(len(odd)))
 
 
 @pytest.mark.parametrize("change", [1, -1])

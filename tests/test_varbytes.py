@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from hypothesis import given, settings
@@ -41,3 +42,15 @@ def test_offsets_and_values_equal_whoosh_own_reader(rows: dict[int, bytes], extr
     assert list(ours._offsets) == list(theirs._offsets)
     assert list(ours._lengths) == list(theirs._lengths)
     assert [ours[d] for d in range(doccount)] == [rows.get(d, b"") for d in range(doccount)]
+
+
+def test_reloading_the_module_keeps_whoosh_own_method_as_the_fallback() -> None:
+    original = varbytes._ORIGINAL
+    assert original.__module__ == "whoosh.columns"
+    module = importlib.reload(varbytes)
+    assert module._ORIGINAL is original  # not the replacement: the fallback would recurse
+    assert columns.VarBytesColumn.Reader._read_offsets_and_lengths is module._read_offsets_and_lengths
+    rows = {0: b"a", 3: b"bcd"}
+    column, (infile, length) = _reader(rows, 5, 0)  # offsets stored: the fallback to Whoosh's method
+    reader = column.reader(infile, 0, length, 5)
+    assert [reader[d] for d in range(5)] == [b"a", b"", b"", b"bcd", b""]

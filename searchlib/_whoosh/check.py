@@ -9,7 +9,9 @@ from pathlib import Path
 
 from whoosh.index import TOC
 
+from searchlib._whoosh import columnar
 from searchlib._whoosh.store import HOLDER, Backend, translate_os_errors
+from searchlib._whoosh.upgrade import rewrite_sidecars
 
 INDEX_NAME = "MAIN"
 
@@ -75,6 +77,15 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
                 if repair:
                     _remove(path, orphans)
                     repaired.append(f"removed {len(orphans)} orphan file(s)")
+            outdated = columnar.outdated(path, live_ids)
+            if outdated:
+                problems.append(
+                    f"{len(outdated)} segment sidecar(s) written by older code (sidecar version "
+                    f"< {columnar.SIDECAR_VERSION}): readable, but a new process's first query is slower"
+                )
+                if repair:
+                    done = rewrite_sidecars(path, set(outdated))
+                    repaired.append(f"rewrote {done} sidecar(s) in version {columnar.SIDECAR_VERSION}")
             if (path / HOLDER).exists():
                 problems.append(f"a stale {HOLDER} from a writer that died; the lock itself is free")
                 if repair:

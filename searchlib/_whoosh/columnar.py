@@ -11,11 +11,13 @@ segment with an article longer than 65,535 tokens); code computing with them con
 The arrays of a segment are a *sidecar* keyed by the segment's id: written once, next to the
 segment (``MAIN_<segment id>.cols.bin``, every array at an aligned offset, plus a
 ``.cols.json`` manifest written last that describes it), and memory-mapped read-only
-afterwards. The term dictionaries are in the data file too (sidecar version 4, NUL-joined
-UTF-8), split into lists only for the fields a query looks up: opening a segment parses a
-small manifest, not every term of every field (versions 2 and 3 kept them in the manifest,
-and are still read). The writer saves it for every segment it makes -- a commit's new segment, the one
-segments are merged into, a parallel-ingest worker's -- fsynced before the commit that lists
+afterwards. The term dictionaries are in the data file too (sidecar version 5: NUL-joined
+UTF-8 and each term's start), looked up by bisecting the mapped bytes (:class:`TermDict`):
+opening a segment parses a small manifest and makes array views, and a query decodes only the
+terms it compares, never a whole dictionary (older versions are still read, see
+``READABLE_VERSIONS``; :func:`rewrite` upgrades them). The writer saves it for every
+segment it makes -- a commit's new segment, the one segments are merged into, a
+parallel-ingest worker's -- fsynced before the commit that lists
 the segment (``store.BackendWriter._finalize_segment``), so searches only map files. The
 writer never reads its segment back for that: a new segment's arrays are collected from the
 postings it writes (:class:`ColumnsBuilder`), a merged segment's are its sources' concatenated
@@ -35,11 +37,12 @@ import bisect
 import contextlib
 import itertools
 import json
+import mmap
 import os
 import pickle
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +54,15 @@ TEXT_FIELDS = ("body", "title", "entity_text")
 """Fields with frequencies and positions."""
 KEYWORD_FIELDS = ("entity", "person", "org", "place", "source", "id", "group")
 """Fields of exact values (document numbers only)."""
-SIDECAR_VERSION = 4
-"""Version 4 keeps the term dictionaries in the data file (see ``save``), not in the manifest."""
-READABLE_VERSIONS = (2, 3, 4)
+SIDECAR_VERSION = 5
+"""Version 5 stores each term dictionary as NUL-joined UTF-8 plus each term's start (see
+:class:`TermDict`), so a lookup reads the mapped bytes and nothing is split or scanned on load."""
+READABLE_VERSIONS = (2, 3, 4, 5)
 """Version 2 stored every array as u32/i64, version 3 narrowed them (see ``_narrow``) and both
-kept every term dictionary in the JSON manifest; their files are read as they are."""
+kept every term dictionary in the JSON manifest; version 4 moved them into the data file,
+NUL-joined, without their starts (found by a scan on load, terms holding NUL stayed in the
+manifest). All are read as they are; :func:`outdated` and :func:`rewrite` bring them to
+version 5."""
 
 DICT_AFTER = 64
 """Term lookups of one field of one segment answered by bisection before its dict is built."""
@@ -64,37 +71,109 @@ U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
 
-class TermBlob:
-    """A sorted term dictionary as stored in a version 4 sidecar: the terms joined by NUL.
+class TermDict:
+    """A sorted term dictionary over stored bytes: looked up without building Python strings.
 
-    Splitting 15,000 terms takes ~0.4 ms, half of decoding them as JSON, and happens only for
-    the fields a query looks up: opening a segment costs one UTF-8 decode, not a JSON parse of
-    every field's dictionary.
+    The terms' UTF-8 bytes, joined by NUL, and the byte offset where each term starts (one more
+    at the end, one past the blob: ``len(blob) + 1``), both memory-mapped from the sidecar
+    (version 5 stores the starts; a version 4 blob gets them from one numpy scan for NULs).
+    Term ``i`` is ``blob[starts[i]:starts[i + 1] - 1]``. Lookups bisect those byte strings --
+    UTF-8 byte order is code point order, the order the dictionary was sorted in -- at ~20
+    slices a lookup, so a query pays microseconds per field, not a split of every term into
+    a Python list (~1 ms per 15,000 terms). A prefix's terms are a range found the same way.
     """
 
-    SEPARATOR = "\x00"
+    SEPARATOR = b"\x00"
 
-    def __init__(self, text: str, count: int) -> None:
-        self.text = text
-        self.count = count
-
-    def split(self) -> list[str]:
-        return self.text.split(self.SEPARATOR) if self.count else []
+    def __init__(self, blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any]) -> None:
+        self._blob = np.ascontiguousarray(blob).data  # memoryviews: indexing gives Python ints, slicing no arrays
+        self._starts = np.ascontiguousarray(starts).data
+        self.count = len(starts) - 1
 
     @classmethod
-    def join(cls, terms: list[str]) -> TermBlob | None:
-        """The blob of ``terms``, or None when a term holds the separator (kept in the manifest then)."""
-        text = cls.SEPARATOR.join(terms)
-        if text.count(cls.SEPARATOR) != max(len(terms) - 1, 0):
-            return None
-        return cls(text, len(terms))
-
-    @classmethod
-    def check(cls, text: str, count: int) -> TermBlob:
-        """The stored blob of ``count`` terms, or ValueError when it does not hold that many."""
-        if text.count(cls.SEPARATOR) != max(count - 1, 0) or (count == 0 and text):
+    def stored(cls, blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any], count: int) -> TermDict:
+        """A version 5 dictionary, or ValueError when its starts do not fit its blob and count."""
+        found = cls(blob, starts)
+        ends = found._starts
+        if (
+            len(ends) != count + 1
+            or ends[0] != 0
+            or ends[-1] != (len(blob) + 1 if count else 0)
+            or not (count or len(blob) == 0)
+        ):
             raise ValueError("term dictionary does not match its count")
-        return cls(text, count)
+        return found
+
+    @classmethod
+    def scanned(cls, blob: npt.NDArray[np.uint8], count: int) -> TermDict:
+        """A version 4 dictionary (NUL-joined terms, no starts), or ValueError when it holds not ``count``."""
+        if not count:
+            if len(blob):
+                raise ValueError("term dictionary does not match its count")
+            return cls(blob, np.zeros(1, dtype=np.int64))
+        ends = np.flatnonzero(np.asarray(blob) == 0)
+        if len(ends) != count - 1:
+            raise ValueError("term dictionary does not match its count")
+        starts = np.empty(count + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:-1] = ends + 1
+        starts[-1] = len(blob) + 1
+        return cls(blob, starts)
+
+    @staticmethod
+    def pack(terms: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """The (blob, starts) arrays ``terms`` are stored as."""
+        encoded = [t.encode("utf-8") for t in terms]
+        blob = np.frombuffer(TermDict.SEPARATOR.join(encoded), dtype=np.uint8)
+        starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+        if encoded:
+            np.cumsum(np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded)), out=starts[1:])
+        return blob, starts
+
+    def __len__(self) -> int:
+        return self.count
+
+    def arrays(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[Any]]:
+        """(blob, starts) as stored."""
+        return np.asarray(self._blob), np.asarray(self._starts)
+
+    def key(self, i: int) -> bytes:
+        """The UTF-8 bytes of term ``i``."""
+        starts = self._starts
+        return self._blob[starts[i] : starts[i + 1] - 1].tobytes()
+
+    def bisect(self, key: bytes) -> int:
+        """Where ``key`` is or would be inserted (``bisect_left`` over the terms' bytes)."""
+        lo, hi = 0, self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def find(self, term: str) -> int:
+        """The term's number, or -1."""
+        key = term.encode("utf-8")
+        at = self.bisect(key)
+        return at if at < self.count and self.key(at) == key else -1
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        """The numbers ``lo:hi`` of the terms starting with ``prefix``."""
+        key = prefix.encode("utf-8")
+        return self.bisect(key), self.bisect(key + b"\xff")  # no UTF-8 byte is 0xff
+
+    def decode(self, lo: int = 0, hi: int | None = None) -> list[str]:
+        """Terms ``lo:hi`` as strings."""
+        hi = self.count if hi is None else hi
+        if lo >= hi:
+            return []
+        starts = self._starts
+        found = self._blob[starts[lo] : starts[hi] - 1].tobytes().decode("utf-8").split("\x00")
+        if len(found) != hi - lo:  # a term holding NUL: its bytes say where it ends
+            found = [self.key(i).decode("utf-8") for i in range(lo, hi)]
+        return found
 
 
 class FieldPostings:
@@ -102,14 +181,14 @@ class FieldPostings:
 
     def __init__(
         self,
-        terms: list[str] | TermBlob,
+        terms: list[str] | TermDict,
         offsets: I64,
         docs: U32,
         freqs: U32 | None = None,
         pos_offsets: I64 | None = None,
         positions: U32 | None = None,
     ) -> None:
-        self._terms = terms  # sorted; a TermBlob is split into the list on first use
+        self._terms = terms  # sorted; a TermDict is decoded into the list only when all are wanted
         self.offsets = offsets  # len(terms) + 1
         self.docs = docs
         self.freqs = freqs
@@ -118,33 +197,41 @@ class FieldPostings:
         self._index: dict[str, int] | None = None
         self._lookups = 0  # before the dict is built (a racy count is harmless: it only picks when)
         self._lock = threading.Lock()
+        self._doc_terms: I64 | None = None
 
     @property
     def terms(self) -> list[str]:
-        """The term dictionary, sorted."""
+        """The term dictionary, sorted (every term decoded: for merges and whole columns, not lookups)."""
         terms = self._terms
-        if isinstance(terms, TermBlob):
-            terms = self._terms = terms.split()  # a race only splits twice: same list
+        if isinstance(terms, TermDict):
+            terms = self._terms = terms.decode()  # a race only decodes twice: same list
         return terms
 
     @property
     def term_count(self) -> int:
+        return len(self._terms)
+
+    def term(self, term_id: int) -> str:
+        """Term number ``term_id``."""
         terms = self._terms
-        return terms.count if isinstance(terms, TermBlob) else len(terms)
+        return terms.key(term_id).decode("utf-8") if isinstance(terms, TermDict) else terms[term_id]
 
     def term_id(self, term: str) -> int:
         """The term's number, or -1 when the segment does not have it.
 
-        The first ``DICT_AFTER`` lookups bisect the sorted dictionary (~1.5 µs each at 100,000
-        terms); after them a dict of every term is built (~5 ms at 100,000 terms) and used
-        (~0.1 µs a lookup). A one-off query thus pays microseconds, not the dict's build, while
-        a field searched often gets the dict.
+        The first ``DICT_AFTER`` lookups bisect the sorted dictionary (a few µs each at
+        100,000 terms, over the stored bytes when it came from a sidecar); after them a dict of
+        every term is built (~5 ms at 100,000 terms) and used (~0.1 µs a lookup). A one-off
+        query thus pays microseconds, not the dict's build, while a field searched often gets
+        the dict.
         """
         index = self._index
         if index is None:
             self._lookups += 1
             if self._lookups <= DICT_AFTER:
-                terms = self.terms
+                terms = self._terms
+                if isinstance(terms, TermDict):
+                    return terms.find(term)
                 at = bisect.bisect_left(terms, term)
                 return at if at < len(terms) and terms[at] == term else -1
             with self._lock:
@@ -153,21 +240,89 @@ class FieldPostings:
                 index = self._index
         return index.get(term, -1)
 
+    def stored_terms(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[Any]]:
+        """The dictionary as a sidecar stores it: (NUL-joined UTF-8 blob, each term's start)."""
+        terms = self._terms
+        if isinstance(terms, TermDict):
+            return terms.arrays()
+        return TermDict.pack(terms)
+
     def slice(self, term_id: int) -> tuple[int, int]:
         return int(self.offsets[term_id]), int(self.offsets[term_id + 1])
 
     def with_prefix(self, prefix: str) -> list[str]:
         """The segment's terms starting with ``prefix`` (the dictionary is sorted)."""
-        lo = bisect.bisect_left(self.terms, prefix)
-        hi = bisect.bisect_left(self.terms, prefix + "\U0010ffff")
-        return self.terms[lo:hi]
+        terms = self._terms
+        if isinstance(terms, TermDict):
+            return terms.decode(*terms.prefix_range(prefix))
+        lo = bisect.bisect_left(terms, prefix)
+        hi = bisect.bisect_left(terms, prefix + "\U0010ffff")
+        return terms[lo:hi]
+
+    def doc_terms(self, doc_count: int) -> I64:
+        """The term number of each document (-1: none), for fields of one value per document (id, group).
+
+        Computed from the postings on first use (one scatter, ~0.1 ms per 10,000 documents), so
+        the id of a handful of documents costs a few term decodes, not a column of every id.
+        """
+        found = self._doc_terms
+        if found is None:
+            offsets = np.asarray(self.offsets, dtype=np.int64)
+            found = np.full(doc_count, -1, dtype=np.int64)
+            found[np.asarray(self.docs, dtype=np.int64)] = np.repeat(
+                np.arange(len(offsets) - 1, dtype=np.int64), offsets[1:] - offsets[:-1]
+            )
+            self._doc_terms = found
+        return found
+
+
+class LazyFields(MutableMapping[str, FieldPostings]):
+    """A loaded segment's fields, each made (array views, checks) when first looked up.
+
+    A query reads a few of a segment's ten fields: the others' arrays are never touched, so
+    opening a segment costs no page of them. A field whose arrays do not fit together raises
+    ``ValueError`` then (its sizes were checked against the manifest when loading).
+    """
+
+    def __init__(self, makers: dict[str, Callable[[], FieldPostings]]) -> None:
+        self._makers = makers
+        self._made: dict[str, FieldPostings] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> FieldPostings:
+        found = self._made.get(name)
+        if found is None:
+            made = self._makers[name]()
+            with self._lock:  # two threads may make it: one copy is kept
+                found = self._made.setdefault(name, made)
+        return found
+
+    def __setitem__(self, name: str, fp: FieldPostings) -> None:
+        with self._lock:
+            self._made[name] = fp
+            self._makers.setdefault(name, lambda: fp)
+
+    def __delitem__(self, name: str) -> None:
+        with self._lock:
+            del self._makers[name]
+            self._made.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
 
 
 class SegmentColumns:
     """All arrays of one segment (immutable; shared by every thread and snapshot)."""
 
     def __init__(
-        self, doc_count: int, fields: dict[str, FieldPostings], lengths: dict[str, U32], dates: npt.NDArray[np.int32]
+        self,
+        doc_count: int,
+        fields: MutableMapping[str, FieldPostings],
+        lengths: dict[str, U32],
+        dates: npt.NDArray[np.int32],
     ) -> None:
         self.doc_count = doc_count
         self.fields = fields
@@ -368,8 +523,11 @@ class ColumnsBuilder:
         return SegmentColumns(doc_count, fields, lengths, dates)
 
 
-def _gather(starts: I64, ends: I64) -> I64:
-    """Indexes ``starts[0]:ends[0]``, ``starts[1]:ends[1]``, ... concatenated."""
+def gather(starts: I64, ends: I64) -> I64:
+    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop).
+
+    Used to pick the positions of many postings at once (phrase matching, merges).
+    """
     counts = ends - starts
     total = int(counts.sum())
     if not total:
@@ -421,7 +579,7 @@ def _concat_field(name: str, parts: list[Part], newnums: list[I64]) -> FieldPost
     s, e = np.concatenate(starts)[order], np.concatenate(ends)[order]
     pos_offsets = np.zeros(len(s) + 1, dtype=np.int64)
     np.cumsum(e - s, out=pos_offsets[1:])
-    positions = np.concatenate(pos_parts)[_gather(s, e)]
+    positions = np.concatenate(pos_parts)[gather(s, e)]
     return FieldPostings(terms, offsets, out_docs, out_freqs, pos_offsets, positions)
 
 
@@ -522,16 +680,12 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
     layout: dict[str, list[Any]] = {}
     chunks: list[npt.NDArray[Any]] = []
     at = 0
-    manifest_terms: dict[str, list[str]] = {}
     term_counts: dict[str, int] = {}
     arrays = list(_arrays(cols))
     for name, fp in cols.fields.items():
-        blob = TermBlob.join(fp.terms)
-        if blob is None:
-            manifest_terms[name] = fp.terms
-        else:
-            term_counts[name] = blob.count
-            arrays.append((f"{name}.terms", np.frombuffer(blob.text.encode("utf-8"), dtype=np.uint8)))
+        blob, starts = fp.stored_terms()
+        term_counts[name] = len(starts) - 1
+        arrays += [(f"{name}.terms", blob), (f"{name}.tstart", starts)]
     for name, values in arrays:
         data = np.ascontiguousarray(values if name.endswith(".terms") else _narrow(name, values))
         layout[name] = [data.dtype.str, at, int(data.shape[0])]
@@ -550,28 +704,22 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
         "doc_count": cols.doc_count,
         "size": at,
         "arrays": layout,
-        "terms": manifest_terms,
         "term_counts": term_counts,
     }
     body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
     _write_durably(folder / f"{prefix}.cols.json", tag, lambda f: f.write(body), durable)
 
 
-def _consistent(cols: SegmentColumns) -> bool:
-    """The offsets fit the arrays they index, and every document has a date."""
-    if len(cols.dates) != cols.doc_count or any(len(v) != cols.doc_count for v in cols.lengths.values()):
+def _field_consistent(fp: FieldPostings) -> bool:
+    """The field's offsets fit the arrays they index."""
+    if len(fp.offsets) != fp.term_count + 1 or int(fp.offsets[-1]) != len(fp.docs):
         return False
-    for fp in cols.fields.values():
-        if len(fp.offsets) != fp.term_count + 1 or int(fp.offsets[-1]) != len(fp.docs):
-            return False
-        positions, pos_offsets = fp.positions, fp.pos_offsets
-        if (
-            positions is not None
-            and pos_offsets is not None
-            and not (len(pos_offsets) == len(fp.docs) + 1 and int(pos_offsets[-1]) == len(positions))
-        ):
-            return False
-    return True
+    positions, pos_offsets = fp.positions, fp.pos_offsets
+    return (
+        positions is None
+        or pos_offsets is None
+        or (len(pos_offsets) == len(fp.docs) + 1 and int(pos_offsets[-1]) == len(positions))
+    )
 
 
 def load(folder: Path, prefix: str) -> SegmentColumns | None:
@@ -584,41 +732,111 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         size = int(manifest["size"])
         if data_path.stat().st_size != size:
             return None
-        # plain ndarrays over the map: slicing a np.memmap builds a memmap object each time
-        raw = np.asarray(np.memmap(data_path, dtype=np.uint8, mode="r")) if size else np.zeros(0, np.uint8)
+        # a plain ndarray over the map (slicing a np.memmap builds a memmap object each time,
+        # and making one costs ~4x an mmap): the map lives as long as any view of it
+        raw = np.zeros(0, np.uint8)
+        if size:
+            with open(data_path, "rb") as f:
+                raw = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
         layout = manifest["arrays"]
 
         def arr(name: str) -> Any:
+            dtype, at, end = place(name)
+            return raw[at:end].view(dtype)
+
+        def place(name: str) -> tuple[np.dtype[Any], int, int]:
             dtype_str, at, length = layout[name]
             dtype = np.dtype(dtype_str)
             if dtype not in _READABLE_DTYPES:
                 raise ValueError(f"unexpected dtype {dtype_str}")
             end = at + length * dtype.itemsize
-            if at % ALIGN or end > size:
+            if at % ALIGN or end > size or length < 0:
                 raise ValueError(f"array {name} outside the data file")
-            return raw[at:end].view(dtype)
+            return dtype, at, end
+
+        def length(name: str) -> int:
+            place(name)
+            return int(layout[name][2])
 
         count = int(manifest["doc_count"])
-        fields: dict[str, FieldPostings] = {}
         version = manifest["version"]
-        stored: dict[str, list[str] | TermBlob] = dict(manifest["terms"])
+        listed: dict[str, list[str]] = {} if version >= 5 else dict(manifest["terms"])
+        term_counts = {name: len(terms) for name, terms in listed.items()}
         if version >= 4:
-            for name, term_count in manifest["term_counts"].items():
-                text = bytes(arr(f"{name}.terms")).decode("utf-8")
-                stored[name] = TermBlob.check(text, int(term_count))
-        for name, terms in stored.items():
+            term_counts.update((name, int(n)) for name, n in manifest["term_counts"].items())
+        for name, term_count in term_counts.items():  # sizes from the manifest alone: no page is read
+            docs = length(f"{name}.docs")
+            fits = length(f"{name}.off") == term_count + 1
+            if name not in listed:
+                fits = fits and (length(f"{name}.tstart") == term_count + 1 if version >= 5 else True)
+                length(f"{name}.terms")
             if name in TEXT_FIELDS:
-                fields[name] = FieldPostings(
-                    terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
-                    arr(f"{name}.pos"),
-                )  # fmt: skip
-            else:
-                fields[name] = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
+                fits = fits and length(f"{name}.freqs") == docs and length(f"{name}.posoff") == docs + 1
+                length(f"{name}.pos")
+            if not fits:
+                return None
+        if set(TEXT_FIELDS) - term_counts.keys():
+            return None
+
+        def maker(name: str) -> Callable[[], FieldPostings]:
+            def make() -> FieldPostings:
+                terms: list[str] | TermDict
+                if name in listed:
+                    terms = listed[name]
+                elif version >= 5:
+                    terms = TermDict.stored(arr(f"{name}.terms"), arr(f"{name}.tstart"), term_counts[name])
+                else:
+                    terms = TermDict.scanned(arr(f"{name}.terms"), term_counts[name])
+                if name in TEXT_FIELDS:
+                    fp = FieldPostings(
+                        terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
+                        arr(f"{name}.pos"),
+                    )  # fmt: skip
+                else:
+                    fp = FieldPostings(terms, arr(f"{name}.off"), arr(f"{name}.docs"))
+                if not _field_consistent(fp):
+                    raise ValueError(f"damaged sidecar {data_path}: the {name} arrays do not fit together")
+                return fp
+
+            return make
+
+        fields = LazyFields({name: maker(name) for name in term_counts})
         lengths = {name: arr(f"{name}.len") for name in TEXT_FIELDS}
-        cols = SegmentColumns(count, fields, lengths, arr("dates"))
-        return cols if _consistent(cols) else None
+        dates = arr("dates")
+        if len(dates) != count or any(len(v) != count for v in lengths.values()):
+            return None
+        return SegmentColumns(count, fields, lengths, dates)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def outdated(folder: Path, segment_ids: set[str]) -> list[str]:
+    """The segments of ``segment_ids`` whose sidecar is readable but of an older version than this one writes."""
+    found = []
+    for segment_id in sorted(segment_ids):
+        try:
+            version = json.loads((folder / f"{segment_id}.cols.json").read_text("utf-8")).get("version")
+        except (OSError, ValueError, AttributeError):
+            continue  # none, or damaged: the first search rebuilds it
+        if version in READABLE_VERSIONS and version != SIDECAR_VERSION:
+            found.append(segment_id)
+    return found
+
+
+def rewrite(folder: Path, segment_id: str, *, durable: bool = True) -> bool:
+    """Rewrite a segment's sidecar in the current version (same arrays); False when it does not load.
+
+    Readers that mapped the old files keep reading them (each file is replaced by a rename);
+    the caller holds the index's write lock, so no writer removes the segment meanwhile.
+    """
+    cols = load(folder, segment_id)
+    if cols is None:
+        return False
+    try:
+        save(folder, segment_id, cols, durable=durable)  # (every array is read before anything is written)
+    except ValueError:  # a damaged field: left as it is
+        return False
+    return True
 
 
 def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentColumns]) -> SegmentColumns:

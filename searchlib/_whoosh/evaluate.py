@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib import plan as p
-from searchlib._whoosh.columnar import FieldPostings, SegmentColumns
+from searchlib._whoosh import kernels
+from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
 from searchlib.engine import Stats, idf
 
 I64 = npt.NDArray[np.int64]
@@ -42,22 +43,6 @@ MAX_NORMS = 64
 
 def empty() -> Result:
     return _EMPTY_I, _EMPTY_F
-
-
-def gather(starts: I64, ends: I64) -> I64:
-    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop)."""
-    lens = ends - starts
-    keep = lens > 0
-    starts, lens = starts[keep], lens[keep]
-    total = int(lens.sum())
-    if total == 0:
-        return _EMPTY_I
-    steps = np.ones(total, dtype=np.int64)
-    heads = np.zeros(len(lens), dtype=np.int64)
-    np.cumsum(lens[:-1], out=heads[1:])
-    steps[0] = starts[0]
-    steps[heads[1:]] = starts[1:] - (starts[:-1] + lens[:-1]) + 1
-    return np.cumsum(steps)
 
 
 def restrict(docs: I64, values: F64, within: I64) -> Result:
@@ -92,6 +77,10 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    fast = kernels.ready()
+    if fast is not None:
+        found: I64 = fast.intersect(left, right)
+        return found
     if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
         both = np.concatenate([left, right])
         both.sort(kind="stable")
@@ -132,6 +121,15 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
     """
     assert fp.pos_offsets is not None and fp.positions is not None
+    fast = kernels.ready()
+    if fast is not None:
+        offsets = fp.offsets
+        los = np.array([offsets[t] for t in tids], dtype=np.int64)
+        his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
+        counts = kernels.phrase_segment(fast, fp.docs, fp.pos_offsets, fp.positions, los, his, docs)
+        if counts is not None:
+            keep = counts > 0
+            return docs[keep], counts[keep].astype(np.float64)
     survivors = _EMPTY_I
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
@@ -340,6 +338,12 @@ def _union(parts: list[Result]) -> Result:
         return empty()
     if len(parts) == 1:
         return parts[0]
+    fast = kernels.ready()
+    if fast is not None:  # pairwise merges, left to right: a document's scores add up in child order
+        docs, scores = parts[0]
+        for more, more_scores in parts[1:]:
+            docs, scores = fast.merge_sum(docs, scores, more, more_scores)
+        return docs, scores
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order

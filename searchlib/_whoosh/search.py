@@ -53,8 +53,31 @@ class DateIndex:
 _DATE_INDEXES: weakref.WeakKeyDictionary[Searcher, DateIndex] = weakref.WeakKeyDictionary()
 _COLUMNS: weakref.WeakKeyDictionary[Searcher, dict[str, Any]] = weakref.WeakKeyDictionary()
 _ARTICLES: weakref.WeakKeyDictionary[Searcher, dict[int, Article]] = weakref.WeakKeyDictionary()
+_BODIES: weakref.WeakKeyDictionary[Searcher, LazyColumn] = weakref.WeakKeyDictionary()
 ARTICLE_CACHE = 2048
 """Loaded articles kept per commit."""
+
+
+class LazyColumn:
+    """A column of every document of a searcher, each segment's reader made on its first read.
+
+    What Whoosh's ``MultiColumnReader`` answers for ``column[docnum]``, without reading every
+    segment's offsets up front: a page of hits from two segments opens two readers, not all
+    of them (the first query of a process pays for the segments it reads).
+    """
+
+    def __init__(self, searcher: Searcher, name: str) -> None:
+        self._name = name
+        self._leaves = [reader for reader, _ in searcher.reader().leaf_readers()]
+        self._offsets = [offset for _, offset in searcher.reader().leaf_readers()]
+        self._readers: list[Any] = [None] * len(self._leaves)
+
+    def __getitem__(self, docnum: int) -> Any:
+        at = bisect.bisect_right(self._offsets, docnum) - 1
+        reader = self._readers[at]
+        if reader is None:  # a race only makes it twice
+            reader = self._readers[at] = self._leaves[at].column_reader(self._name)
+        return reader[docnum - self._offsets[at]]
 
 
 def column(searcher: Searcher, name: str) -> Any:
@@ -65,6 +88,14 @@ def column(searcher: Searcher, name: str) -> Any:
     found = readers.get(name)
     if found is None:
         found = readers[name] = searcher.reader().column_reader(name)
+    return found
+
+
+def body_column(searcher: Searcher) -> LazyColumn:
+    """The body text column of ``searcher`` (:class:`LazyColumn`), made once per searcher."""
+    found = _BODIES.get(searcher)
+    if found is None:
+        found = _BODIES[searcher] = LazyColumn(searcher, "body_text")
     return found
 
 
@@ -113,7 +144,7 @@ def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
         article = cache.get(docnum)
         if article is None:
             stored: dict[str, Any] = searcher.stored_fields(docnum)
-            article = sch.to_article(stored["id"], stored["meta"], column(searcher, "body_text")[docnum])
+            article = sch.to_article(stored["id"], stored["meta"], body_column(searcher)[docnum])
             if len(cache) >= ARTICLE_CACHE:
                 cache.pop(next(iter(cache)))
             cache[docnum] = article

@@ -37,6 +37,7 @@ from typing import Any
 from whoosh.index import EmptyIndexError
 
 from searchlib import dedup
+from searchlib._whoosh import columnar, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import MARKER, Backend, BackendWriter, DurableStorage, fsync_dir, translate_os_errors
@@ -44,7 +45,7 @@ from searchlib.entities import NoExtractor
 from searchlib.errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundError, StorageError
 from searchlib.models import Article
 
-__all__ = ["UPGRADABLE", "recover", "upgrade"]
+__all__ = ["UPGRADABLE", "recover", "rewrite_sidecars", "upgrade"]
 
 UPGRADABLE = sch.UPGRADABLE_FORMATS
 
@@ -53,6 +54,9 @@ BATCH = 10_000
 
 SPACE_FACTOR = 1.25
 """Free space needed, as a multiple of the old index's size (the new one holds columnar arrays too)."""
+
+AUTO_PARALLEL_BYTES = 20 * 1024 * 1024
+"""``workers=None`` rebuilds an index larger than this with one worker per core (up to 4)."""
 
 ALIASES = "aliases.json"
 
@@ -122,8 +126,8 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _check_space(path: Path) -> None:
-    needed = int(_size(path) * SPACE_FACTOR) + (1 << 20)
+def _check_space(path: Path, size: int) -> None:
+    needed = int(size * SPACE_FACTOR) + (1 << 20)
     free = shutil.disk_usage(path.parent).free
     if free < needed:
         raise StorageError(
@@ -210,19 +214,67 @@ def _commit(writer: BackendWriter, pool: WorkerPool | None, *, optimize: bool = 
         writer.commit_with(pool.finish(), set())
 
 
-def upgrade(path: Path, *, workers: int = 1) -> tuple[int, int]:
-    """Rebuild the index at ``path`` in the current format; returns (old format, articles).
+def rewrite_sidecars(path: Path, segment_ids: set[str]) -> int:
+    """Rewrite the sidecars of ``segment_ids`` older than the current version; returns how many.
 
-    ``workers`` > 1 analyses and writes in that many worker processes.
-    Already current: nothing is done. Raises IndexLockedError while a writer holds the index,
-    StorageError when the disk lacks room for a second copy, IncompatibleIndexError for a
-    format that cannot be upgraded (a newer one, or one without stored entities).
+    Same arrays, current layout (version 5 looks terms up in the mapped bytes: see
+    :class:`columnar.TermDict`), so an index built by older code gets fast first queries
+    without a rebuild. Each file is replaced by a rename: open readers keep what they mapped.
+    The caller holds the write lock (no writer merges the segments away meanwhile).
+    """
+    done = sum(columnar.rewrite(path, sid, durable=store.FSYNC) for sid in columnar.outdated(path, segment_ids))
+    if done:
+        fsync_dir(str(path))
+    return done
+
+
+def _live_segments(storage: DurableStorage) -> set[str]:
+    try:
+        ix = storage.open_index()
+    except EmptyIndexError:
+        return set()
+    try:
+        return {segment.segment_id() for segment in ix._segments()}
+    finally:
+        ix.close()
+
+
+def _upgrade_sidecars(path: Path) -> int:
+    """:func:`rewrite_sidecars` for every live segment of the current-format index at ``path``."""
+    with translate_os_errors("upgrade index", path):
+        storage = DurableStorage(str(path))
+        if not columnar.outdated(path, _live_segments(storage)):
+            return 0
+        lock = storage.lock("MAIN_WRITELOCK")
+        if not lock.acquire(blocking=False):
+            raise IndexLockedError(
+                f"the index at {path} is locked for writing; upgrade its sidecars when no writer is open",
+                path=path,
+                holder=None,
+            )
+        try:
+            return rewrite_sidecars(path, _live_segments(storage))  # (the commit current under the lock)
+        finally:
+            with contextlib.suppress(Exception):
+                lock.release()
+
+
+def upgrade(path: Path, *, workers: int | None = 1) -> tuple[int, int, int]:
+    """Bring the index at ``path`` to the current format; returns (old format, articles, sidecars).
+
+    An older format is rebuilt (``articles`` counts the articles rebuilt) with ``workers``
+    processes (None: one per core, up to 4, for an index over ``AUTO_PARALLEL_BYTES``). An
+    index already current is not rebuilt (``articles`` is -1); its segments' sidecars written
+    by older code are rewritten in the current version (``sidecars`` counts them).
+    Raises IndexLockedError while a writer holds the index, StorageError when the disk lacks
+    room for a second copy, IncompatibleIndexError for a format that cannot be upgraded (a
+    newer one, or one without stored entities).
     """
     path = path.resolve()  # a symbolic link keeps naming the upgraded folder; "." has a name
     recover(path)
     version = read_format(path)
     if version == sch.FORMAT_VERSION:
-        return version, -1
+        return version, -1, _upgrade_sidecars(path)
     if version not in UPGRADABLE:
         newer = version > sch.FORMAT_VERSION
         raise IncompatibleIndexError(
@@ -239,7 +291,10 @@ def upgrade(path: Path, *, workers: int = 1) -> tuple[int, int]:
             )
         try:
             _step("locked")
-            _check_space(path)
+            size = _size(path)  # (once: it decides both the workers and the space needed)
+            if workers is None:
+                workers = min(os.cpu_count() or 1, 4) if size > AUTO_PARALLEL_BYTES else 1
+            _check_space(path, size)
             _step("checked")
             try:
                 count = _build(path, partial, workers)
@@ -263,4 +318,4 @@ def upgrade(path: Path, *, workers: int = 1) -> tuple[int, int]:
         shutil.rmtree(aside, ignore_errors=True)  # (a concurrent recover may have removed it already)
         fsync_dir(str(path.parent))
         _step("cleaned")
-    return version, count
+    return version, count, 0

@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 from whoosh import columns
 
-_ORIGINAL = columns.VarBytesColumn.Reader._read_offsets_and_lengths
+_KEPT = "_searchlib_original_read_offsets_and_lengths"
+if not hasattr(columns.VarBytesColumn.Reader, _KEPT):  # once per process: a reload finds it there
+    setattr(columns.VarBytesColumn.Reader, _KEPT, columns.VarBytesColumn.Reader._read_offsets_and_lengths)
+_ORIGINAL = getattr(columns.VarBytesColumn.Reader, _KEPT)
+"""Whoosh's own method, kept on its class before it is replaced: re-importing this module
+(``importlib.reload``) must not take the replacement for the original (it would call itself)."""
 
 
 def _read_offsets_and_lengths(self: Any) -> None:

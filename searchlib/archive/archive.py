@@ -101,9 +101,14 @@ class Archive(EntityCuration):
         self._dispatch = Dispatcher(self._executor, local_share=local_share)
         self._shards: dict[str, Index] = {}
         self._open_lock = threading.Lock()
-        self._aliases = ArchiveAliases(root)
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
-        self._current()  # fail early on a missing or foreign archive
+        try:
+            self._aliases = ArchiveAliases(root)
+            self._current()  # fail early on a missing or foreign archive
+        except BaseException:
+            self._dispatch.close()
+            self._executor.close()  # the archive owns it (a Dask client the caller gave stays open)
+            raise
 
     # --- opening ------------------------------------------------------------------------
 
@@ -132,19 +137,24 @@ class Archive(EntityCuration):
         task to the executor.
         """
         root = Path(path)
-        manifest = Manifest(scheme=shard_by, hash_shards=shards if shard_by == "hash" else 0)
-        if (root / "archive.json").exists() or (root / "searchlib.json").exists():
-            if not overwrite:
-                raise IndexExistsError(f"an index or archive already exists at {root}", path=root)
-            shutil.rmtree(root)
-        (root / "shards").mkdir(parents=True, exist_ok=True)
-        if shard_by == "hash":
-            names = [f"h{i:03d}" for i in range(shards)]
-            for name in names:
-                Index.create(root / "shards" / name, overwrite=True).close()
-            manifest = attrs.evolve(manifest, shards=tuple(names))
-        write_manifest(root, manifest)
-        return cls(root, executor=executor, extractor=extractor, ranking=ranking, local_share=local_share)
+        made = make_executor(executor)  # closed here if the archive cannot be made (as close() would)
+        try:
+            manifest = Manifest(scheme=shard_by, hash_shards=shards if shard_by == "hash" else 0)
+            if (root / "archive.json").exists() or (root / "searchlib.json").exists():
+                if not overwrite:
+                    raise IndexExistsError(f"an index or archive already exists at {root}", path=root)
+                shutil.rmtree(root)
+            (root / "shards").mkdir(parents=True, exist_ok=True)
+            if shard_by == "hash":
+                names = [f"h{i:03d}" for i in range(shards)]
+                for name in names:
+                    Index.create(root / "shards" / name, overwrite=True).close()
+                manifest = attrs.evolve(manifest, shards=tuple(names))
+            write_manifest(root, manifest)
+        except BaseException:
+            made.close()
+            raise
+        return cls(root, executor=made, extractor=extractor, ranking=ranking, local_share=local_share)
 
     @classmethod
     @typed

@@ -1,0 +1,167 @@
+"""The numba kernels behind :mod:`.kernels` (imported only when numba is installed and wanted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+__all__ = ["compile_all", "compile_phrase", "intersect", "merge_sum", "phrase_segment"]
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def phrase_segment(
+    docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any
+) -> Any:  # pragma: no cover
+    """How often the words occur consecutively in each candidate document of one segment.
+
+    Word ``i``'s postings are ``docs[los[i]:his[i]]`` (ascending; posting ``j``'s positions are
+    ``positions[pos_offsets[j]:pos_offsets[j + 1]]``, ascending); every one of ``cand``
+    (ascending) holds every word. A match is a position ``p`` of word 0 with word ``i`` at
+    ``p + i`` for every ``i``. The segment's arrays are read in place (memory-mapped).
+    """
+    n = los.shape[0]
+    m = cand.shape[0]
+    out = np.zeros(m, np.int64)
+    ptr = los.copy()
+    ends = np.empty(n, np.int64)
+    at = np.empty(n, np.int64)
+    for d in range(m):
+        x = cand[d]
+        for i in range(n):  # gallop to the candidate in each word's postings
+            j = ptr[i]
+            hi = his[i]
+            step = 1
+            h = j
+            while h < hi and docs[h] < x:
+                j = h + 1
+                h = j + step
+                step *= 2
+            if h > hi:
+                h = hi
+            while j < h:
+                mid = (j + h) // 2
+                if docs[mid] < x:
+                    j = mid + 1
+                else:
+                    h = mid
+            ptr[i] = j
+            at[i] = np.int64(pos_offsets[j])
+            ends[i] = np.int64(pos_offsets[j + 1])
+        count = 0
+        for a in range(at[0], ends[0]):
+            start = np.int64(positions[a])
+            ok = True
+            for i in range(1, n):
+                target = start + i
+                k = at[i]
+                end = ends[i]
+                while k < end and np.int64(positions[k]) < target:
+                    k += 1
+                at[i] = k
+                if k == end or np.int64(positions[k]) != target:
+                    ok = False
+                    break
+            if ok:
+                count += 1
+        out[d] = count
+    return out
+
+
+@_jit
+def merge_sum(a: Any, sa: Any, b: Any, sb: Any) -> Any:  # pragma: no cover - compiled
+    """The union of two ascending unique document lists, a shared document's scores summed (a + b)."""
+    na = a.shape[0]
+    nb = b.shape[0]
+    docs = np.empty(na + nb, np.int64)
+    scores = np.empty(na + nb, np.float64)
+    i = 0
+    j = 0
+    k = 0
+    while i < na and j < nb:
+        if a[i] < b[j]:
+            docs[k] = a[i]
+            scores[k] = sa[i]
+            i += 1
+        elif b[j] < a[i]:
+            docs[k] = b[j]
+            scores[k] = sb[j]
+            j += 1
+        else:
+            docs[k] = a[i]
+            scores[k] = sa[i] + sb[j]
+            i += 1
+            j += 1
+        k += 1
+    while i < na:
+        docs[k] = a[i]
+        scores[k] = sa[i]
+        i += 1
+        k += 1
+    while j < nb:
+        docs[k] = b[j]
+        scores[k] = sb[j]
+        j += 1
+        k += 1
+    return docs[:k], scores[:k]
+
+
+@_jit
+def intersect(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
+    """Documents in both ascending unique lists (galloping through the longer one)."""
+    if a.shape[0] > b.shape[0]:
+        a, b = b, a
+    na = a.shape[0]
+    nb = b.shape[0]
+    out = np.empty(na, np.int64)
+    k = 0
+    j = 0
+    for i in range(na):
+        x = a[i]
+        step = 1
+        hi = j
+        while hi < nb and b[hi] < x:  # gallop, then bisect the last step
+            j = hi + 1
+            hi = j + step
+            step *= 2
+        if hi > nb:
+            hi = nb
+        while j < hi:
+            mid = (j + hi) // 2
+            if b[mid] < x:
+                j = mid + 1
+            else:
+                hi = mid
+        if j == nb:
+            break
+        if b[j] == x:
+            out[k] = x
+            k += 1
+            j += 1
+    return out[:k]
+
+
+def compile_all() -> None:
+    """Compile the kernels for the types the engine passes (or load them from numba's cache)."""
+    ids = np.array([1, 3], dtype=np.int64)
+    scores = np.array([0.5, 1.0])
+    merge_sum(ids, scores, ids, scores)
+    intersect(ids, ids)
+
+
+def compile_phrase(docs: Any, pos_offsets: Any, positions: Any, writeable: bool) -> None:
+    """Compile ``phrase_segment`` for a segment's dtypes (read-only when memory-mapped)."""
+
+    def made(values: list[int], dtype: Any) -> Any:
+        out = np.asarray(values, dtype=dtype)
+        out.flags.writeable = writeable
+        return out
+
+    pair = np.array([0, 1], dtype=np.int64)
+    phrase_segment(
+        made([0], docs), made([0, 2, 2], pos_offsets), made([0, 1], positions),
+        pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
+    )  # fmt: skip

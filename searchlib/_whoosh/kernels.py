@@ -1,0 +1,120 @@
+"""Compiled loops for the engine's slowest numpy steps: numba, the optional ``fast`` extra.
+
+Three loops numpy can only express with a sort or several passes: a phrase's position merge
+(per candidate document, walk each word's sorted positions once), the OR of two scored
+posting lists (a two-way merge that sums the scores of shared documents, left to right as
+numpy's path does, so the sums are bit-identical), and the intersection of two sorted
+document lists. Each has a numpy twin in :mod:`.evaluate`; results are the same
+(``tests/test_engine.py`` runs every brute-force check on both paths).
+
+numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
+its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
+share the CPU with it) imports it and compiles the kernels on a background thread -- from
+numba's on-disk cache (``cache=True``) after the first time -- and until that thread is done
+every query takes the numpy path, so compiling never lands on a query. ``SEARCHLIB_NUMBA=0`` in the environment
+keeps numba out entirely. Kernels get writable, contiguous arrays only (numba's typing of
+read-only memory maps is slow): the engine passes them arrays it made, never the maps.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+__all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
+
+ENV = "SEARCHLIB_NUMBA"
+"""Set to ``0`` to never use numba (the numpy path only)."""
+
+_lock = threading.Lock()
+_kernels: Any = None  # the compiled kernels once loaded (a namespace), else None
+_thread: threading.Thread | None = None
+_disabled = os.environ.get(ENV, "1") == "0"
+SYNC = False
+"""Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
+_phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
+_phrase_pending: set[tuple[Any, ...]] = set()
+
+
+def available() -> bool:
+    """Whether numba is installed (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def ready() -> Any:
+    """The compiled kernels, or None while they are not loaded (use numpy then)."""
+    return _kernels
+
+
+def disable() -> None:
+    """Use the numpy path from now on (benchmarks and tests compare both)."""
+    global _kernels, _disabled
+    with _lock:
+        _disabled = True
+        _kernels = None
+
+
+def load() -> Any:
+    """Import numba and compile (or load from its cache) the kernels now; None without numba."""
+    global _kernels, _disabled
+    with _lock:
+        _disabled = False
+        if _kernels is None and available():
+            from searchlib._whoosh import _numba_kernels
+
+            _numba_kernels.compile_all()
+            _kernels = _numba_kernels
+        return _kernels
+
+
+def warm() -> None:
+    """Load the kernels on a background thread, once per process (no-op without numba)."""
+    global _thread
+    with _lock:
+        if _disabled or _kernels is not None or _thread is not None or not available():
+            return
+        _thread = threading.Thread(target=_warm, name="searchlib-numba", daemon=True)
+        _thread.start()
+
+
+def _warm() -> None:
+    try:
+        with _lock:
+            if _disabled:
+                return
+        load()
+    except Exception:
+        return
+
+
+def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any) -> Any:
+    """The compiled phrase match of one segment, or None when it is not compiled for these dtypes yet.
+
+    A segment's arrays are u8, u16 or u32 (or i64 from an older sidecar), so the kernel is
+    compiled per combination on first sight -- on a background thread, while that query and
+    any other until it is ready take the numpy path.
+    """
+    key = (docs.dtype, pos_offsets.dtype, positions.dtype, docs.flags.writeable)
+    if key not in _phrase_types:
+        with _lock:
+            if key in _phrase_pending:
+                return None
+            _phrase_pending.add(key)
+
+        def compile_it() -> None:
+            try:
+                kernels.compile_phrase(*key)
+            except Exception:
+                return
+            _phrase_types.add(key)
+
+        if not SYNC:
+            threading.Thread(target=compile_it, name="searchlib-numba-phrase", daemon=True).start()
+            return None
+        compile_it()
+    if not (pos_offsets.flags.writeable == positions.flags.writeable == key[3]):
+        return None
+    return kernels.phrase_segment(docs, pos_offsets, positions, los, his, cand)

@@ -1,0 +1,106 @@
+"""Sidecars written by older code are brought to the current version without a rebuild.
+
+An index of the current format whose segments' sidecars are of an older version (3 or 4:
+readable, but a new process's first query splits or scans term dictionaries) is reported by
+``check_index``; ``check --repair`` and ``Index.upgrade`` / ``searchlib upgrade`` rewrite
+them in place (same arrays), and searches answer as before. Also: an upgrade totals the
+index's size once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_format7 import FIXTURE
+from test_sidecar_build import _articles, _as_version_3, _as_version_4
+
+from searchlib import Index, IndexLockedError, NoExtractor, check_index
+from searchlib._whoosh import columnar
+from searchlib._whoosh import upgrade as wu
+from searchlib.cli import main
+
+QUERIES = ["storm OR Gdańsk", "harb*", '"Anna Weber"', "title:council"]
+
+
+def _versions(path: Path) -> list[int]:
+    return sorted(json.loads(m.read_text("utf-8"))["version"] for m in path.glob("MAIN_*.cols.json"))
+
+
+def _answers(path: Path) -> list[list[tuple[str, float]]]:
+    with Index.open(path) as ix:
+        return [[(h.article.id, h.score) for h in ix.search(q, limit=100, highlight=None)] for q in QUERIES]
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
+    """A three-segment index with one sidecar each of versions 3, 4 and 5, and its answers."""
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        for start in (0, 30, 60):
+            ix.add(*_articles(start, 30, 5))
+    expected = _answers(path)
+    prefixes = sorted(p.name.split(".")[0] for p in path.glob("MAIN_*.cols.json"))
+    _as_version_3(path, prefixes[0])
+    _as_version_4(path, prefixes[1])
+    assert _versions(path) == [3, 4, 5]
+    assert _answers(path) == expected  # still read as they are
+    return path, expected
+
+
+def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
+    path, expected = old
+    report = check_index(path)
+    assert not report.ok and any("2 segment sidecar(s) written by older code" in p for p in report.problems)
+    repaired = check_index(path, repair=True)
+    assert repaired.repairs == ("rewrote 2 sidecar(s) in version 5",)
+    assert _versions(path) == [5, 5, 5]
+    assert check_index(path).ok
+    assert _answers(path) == expected
+
+
+def test_upgrade_of_a_current_index_rewrites_older_sidecars(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
+    path, expected = old
+    report = Index.upgrade(path)
+    assert (report.upgraded, report.sidecars) == (0, 2)
+    assert "rewrote 2 segment sidecar(s)" in report.summary()
+    assert _versions(path) == [5, 5, 5]
+    assert _answers(path) == expected
+    out = io.StringIO()
+    assert main(["upgrade", str(path), "--json"], out=out) == 0
+    assert json.loads(out.getvalue())["sidecars"] == 0
+    assert Index.upgrade(path).summary().endswith("nothing to do")
+
+
+def test_older_sidecars_are_not_rewritten_under_an_open_writer(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
+    path, _ = old
+    with Index.open(path) as ix, ix.writer():
+        with pytest.raises(IndexLockedError, match="sidecars"):
+            Index.upgrade(path)
+        assert _versions(path) == [3, 4, 5]
+    assert Index.upgrade(path).sidecars == 2
+    with Index.open(path) as ix, ix.writer():
+        assert Index.upgrade(path).sidecars == 0  # nothing to rewrite: no lock needed
+
+
+@pytest.mark.parametrize("cli", [False, True])
+def test_an_upgrade_totals_the_index_size_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: bool) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(FIXTURE, path)
+    sizes: list[Path] = []
+    real = wu._size
+
+    def counted(folder: Path) -> int:
+        sizes.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(wu, "_size", counted)
+    if cli:
+        assert main(["upgrade", str(path)], out=io.StringIO()) == 0
+    else:
+        assert Index.upgrade(path, workers=None).articles == 20
+    assert sizes == [path.resolve()]
+    assert _versions(path) and set(_versions(path)) == {columnar.SIDECAR_VERSION}
