@@ -34,19 +34,44 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common  # noqa: E402
 
 CHILD = """
-import json, sys, time
+import collections, json, sys, time
 import searchlib
-path, first, second = sys.argv[1:4]
+path, first, second, phases = sys.argv[1:5]
+spent = collections.Counter()
+
+def timed(owner, name, label):  # CPU time inside owner.name, when this code has it
+    inner = getattr(owner, name, None)
+    if inner is None:
+        return
+    def wrapper(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[label] += time.process_time() - start
+    setattr(owner, name, wrapper)
+
+if phases == "1":
+    from searchlib._whoosh import columnar, engine, store, search
+    timed(store.Backend, "_checkout", "Whoosh searcher")
+    timed(engine, "_hold_files", "hold stored/body files")
+    timed(columnar, "load", "sidecar load")
+    timed(engine.ColumnarSnapshot, "_collect_stats", "statistics")
+    timed(engine.ColumnarSnapshot, "_docs", "matching + BM25F")
+    timed(engine.ColumnarSnapshot, "_local_id_ranks", "tie-break ids")
+    timed(search, "load_articles", "stored articles of the page")
 t0, c0 = time.perf_counter(), time.process_time()
 ix = searchlib.Index.open(path)
 t1, c1 = time.perf_counter(), time.process_time()
 total = ix.search(first, highlight=None).total
 t2, c2 = time.perf_counter(), time.process_time()
-ix.search(second, highlight=None)
+if second:
+    ix.search(second, highlight=None)
 t3 = time.perf_counter()
 ix.close()
 ms = {"open": (t1 - t0) * 1000, "first": (t2 - t1) * 1000, "second": (t3 - t2) * 1000, "first_cpu": (c2 - c1) * 1000}
-print(json.dumps({"package": searchlib.__file__, "total": total, **ms}))
+phase = {"phase:" + label: seconds * 1000 for label, seconds in spent.items()}  # (no second query then)
+print(json.dumps({"package": searchlib.__file__, "total": total, **ms, **phase}))
 """
 
 
@@ -57,10 +82,10 @@ def _pairs(values: list[str], default: tuple[str, str]) -> list[tuple[str, str]]
     return [(a, b) for a, b in found] or [default]
 
 
-def _run(code: str, index: str, first: str, second: str) -> dict[str, float]:
+def _run(code: str, index: str, first: str, second: str, phases: bool = False) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([code, os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(Path(index).resolve()), first, second],
+        [sys.executable, "-c", CHILD, str(Path(index).resolve()), first, second, "1" if phases else "0"],
         env=env,
         cwd=Path(code).resolve().parent,  # ``-c`` puts the working folder first on the path: not this checkout
         capture_output=True,
@@ -101,6 +126,11 @@ def main() -> None:
     parser.add_argument("--first", default="market")
     parser.add_argument("--second", default="harbor")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also time (CPU) the first query's phases in separate runs: what remains of it, per pair",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.quick:
@@ -115,10 +145,15 @@ def main() -> None:
             (c, i): [] for c, _ in codes for i, _ in indexes if not wanted or (c, i) in wanted
         }
         code_dirs, index_paths = dict(codes), dict(indexes)
+        phased: dict[tuple[str, str], list[dict[str, float]]] = {pair: [] for pair in runs}
         for _ in range(args.runs):
             for code_label, index_label in runs:
                 found = _run(code_dirs[code_label], index_paths[index_label], args.first, args.second)
                 runs[code_label, index_label].append(found)
+                if args.phases:
+                    phased[code_label, index_label].append(
+                        _run(code_dirs[code_label], index_paths[index_label], args.first, "", phases=True)
+                    )
     rows = []
     base = None
     for (code_label, index_label), found in runs.items():
@@ -148,6 +183,20 @@ def main() -> None:
         "total",
     ]
     print(common.table(headers, rows))
+    if args.phases:
+        _print_phases(phased)
+
+
+def _print_phases(phased: dict[tuple[str, str], list[dict[str, float]]]) -> None:
+    """Median CPU ms of each timed phase of the first query, per pair (runs without a second query)."""
+    labels = sorted({k for found in phased.values() for r in found for k in r if k.startswith("phase:")})
+    rows = []
+    for (code_label, index_label), found in phased.items():
+        cells = [common.fmt(statistics.median(r.get(label, 0.0) for r in found), 2) for label in labels]
+        first = common.fmt(statistics.median(r["first_cpu"] for r in found), 1)
+        rows.append([code_label, index_label, first, *cells])
+    print("\nCPU ms of the first query's phases (medians; separate runs, the profiled functions wrapped):")
+    print(common.table(["code", "index", "first query CPU ms", *(label[6:] for label in labels)], rows))
 
 
 if __name__ == "__main__":

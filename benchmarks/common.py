@@ -30,6 +30,7 @@ QUICK_ARTICLES = 300
 DEFAULT_ENGINES = (
     "searchlib",
     "searchlib-engine",
+    "searchlib-engine-numba",
     "searchlib-2w",
     "searchlib-nofsync",
     "whoosh",

@@ -359,7 +359,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             )
     out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
     out.flush()
-    serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or ())
+    executor = _dask(args.scheduler) if args.scheduler and is_archive(path) else "serial"
+    serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or (), executor=executor)
     return 0
 
 
@@ -459,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="history file (default: $SEARCHLIB_HISTORY or ~/.local/state/searchlib/history)",
     )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
     p.set_defaults(func=cmd_repl)
 
     p = sub.add_parser("related", parents=[color, as_json, filters], help="entities that appear most with a query")
@@ -480,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
     p.add_argument("-n", "--limit", type=int, default=10, help="how many articles (default: 10)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("duplicates", parents=[color, as_json, filters], help="groups of near-duplicate articles")
@@ -511,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="also accept this Host header (repeatable; e.g. a reverse proxy's name)",
     )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("export", parents=[color, filters], help="every match of a query as CSV or JSON Lines")

@@ -163,6 +163,7 @@ def add_commands(sub: Any, color: argparse.ArgumentParser, as_json: argparse.Arg
     p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
     p.set_defaults(func=cmd_get)
 
     p = sub.add_parser("delete", parents=[color, as_json], help="delete articles by id, in one commit")

@@ -165,3 +165,42 @@ def test_cli_builds_and_searches_on_the_scheduler(cluster: Any, tmp_path: Path, 
     out = io.StringIO()
     assert main(["search", target, "strike", "--json", "--scheduler", address], out=out) == 0
     assert json.loads(out.getvalue())["total"] == corpus_index.search("strike", date_from="2025").total
+
+
+def test_repl_and_serve_take_the_scheduler(
+    cluster: Any, built: tuple[Archive, Index], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import searchlib.web
+    from searchlib import cli_base
+    from searchlib.archive import open_any
+    from searchlib.cli import main
+
+    archive, ix = built
+    address = cluster.scheduler.address
+    made: list[DaskExecutor] = []
+    real = cli_base._dask
+
+    def recording(scheduler: str) -> DaskExecutor:
+        made.append(real(scheduler))
+        return made[-1]
+
+    monkeypatch.setattr(cli_base, "_dask", recording)
+    monkeypatch.setattr("sys.stdin", io.StringIO("ferry\n"))
+    out = io.StringIO()
+    assert main(["repl", str(archive.root), "--scheduler", address], out=out) == 0
+    assert f"{ix.search('ferry').total} match(es)" in out.getvalue() and len(made) == 1
+
+    served: list[int] = []
+
+    def fake_serve(path: str, *, executor: Any, **options: Any) -> None:
+        assert isinstance(executor, DaskExecutor)
+        with open_any(path, executor=executor) as opened:
+            assert isinstance(opened, Archive) and opened._executor is executor
+            served.append(opened.search("ferry").total)
+
+    pytest.importorskip("uvicorn")
+    monkeypatch.setattr(searchlib.web, "serve", fake_serve)
+    assert main(["serve", str(archive.root), "--scheduler", address], out=io.StringIO()) == 0
+    assert served == [ix.search("ferry").total]

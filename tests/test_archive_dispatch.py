@@ -46,14 +46,27 @@ def test_cheap_shards_run_here_after_one_split_round(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(dispatch, "PROBE_EVERY", 5)
     remote = Remote(0.05)
     d = Dispatcher(remote)
-    assert d.run(_jobs(3), _here(0.0)) == ["here s0", "remote s1", "remote s2"]  # split: nothing measured yet
+    for _ in range(2):  # split: nothing measured yet (the first split round, a warm-up, is not counted)
+        assert d.run(_jobs(3), _here(0.0)) == ["here s0", "remote s1", "remote s2"]
     for _ in range(5):
         assert d.run(_jobs(3), _here(0.0)) == ["here s0", "here s1", "here s2"]
-    assert remote.ran == ["s1", "s2"]
+    assert remote.ran == ["s1", "s2"] * 2
     d.run(_jobs(3), _here(0.0))  # the sixth in a row re-measures the executor
-    assert remote.ran == ["s1", "s2", "s1", "s2"]
+    assert remote.ran == ["s1", "s2"] * 3
     here, split = d.estimates()["rank"]
     assert here is not None and split is not None and here * 3 < split
+
+
+def test_the_first_split_round_is_a_warm_up() -> None:
+    remote = Remote(0.0)
+    d = Dispatcher(remote)
+    remote.delay = 0.2  # e.g. starting the workers
+    d.run(_jobs(3), _here(0.0))
+    assert d.estimates() == {"rank": (d.estimates()["rank"][0], None)}
+    remote.delay = 0.0
+    d.run(_jobs(3), _here(0.001))
+    here, split = d.estimates()["rank"]
+    assert here is not None and split is not None and split < 100
 
 
 def test_costly_shards_stay_split() -> None:
@@ -67,6 +80,7 @@ def test_costly_shards_stay_split() -> None:
 def test_kinds_are_measured_apart() -> None:
     remote = Remote(0.03)
     d = Dispatcher(remote)
+    d.run(_jobs(2, "rank"), _here(0.0))
     d.run(_jobs(2, "rank"), _here(0.0))
     assert d.run(_jobs(2, "rank"), _here(0.0)) == ["here s0", "here s1"]
     assert d.run(_jobs(2, "dates"), _here(0.0)) == ["here s0", "remote s1"]  # no timing of "dates" yet

@@ -306,19 +306,35 @@ def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -
     if not len(docs) or not scored or stats is None or not node.boosts:
         return np.zeros(len(docs))
     k1 = ctx.k1
-    pseudo = np.zeros(len(docs))
+    pseudo: F64 | None = None  # built in place: a common word's arrays hold most of the index
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
         if avg <= 0:
             continue
         norm = ctx.layout.norm(field, avg, ctx.b)
         if field == node.field:
-            pseudo += weight * tf / norm[docs]
+            part = norm[docs]
+            np.divide(tf, part, out=part)
+            if weight != 1.0:
+                part *= weight
+            if pseudo is None:
+                pseudo = part
+            else:
+                pseudo += part
             continue
         found, freqs = ctx.phrase_within(field, node.terms, docs)
         if len(found):  # only the documents holding it there: a title holds few of a body word's
+            if pseudo is None:
+                pseudo = np.zeros(len(docs))
             pseudo[np.searchsorted(docs, found)] += weight * freqs / norm[found]
+    if pseudo is None:
+        return np.zeros(len(docs))
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
+    if k1 > 0:  # a pseudo frequency of 0 scores 0 / k1 = 0
+        denominator = pseudo + k1
+        pseudo *= weight_idf * (k1 + 1.0)
+        pseudo /= denominator
+        return pseudo
     scores = np.zeros(len(docs))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
     return scores

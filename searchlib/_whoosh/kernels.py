@@ -59,15 +59,20 @@ def disable() -> None:
 
 def load() -> Any:
     """Import numba and compile (or load from its cache) the kernels now; None without numba."""
-    global _kernels, _disabled
+    global _disabled
     with _lock:
         _disabled = False
-        if _kernels is None and available():
-            from searchlib._whoosh import _numba_kernels
+        return _load_locked()
 
-            _numba_kernels.compile_all()
-            _kernels = _numba_kernels
-        return _kernels
+
+def _load_locked() -> Any:
+    global _kernels
+    if _kernels is None and not _disabled and available():
+        from searchlib._whoosh import _numba_kernels
+
+        _numba_kernels.compile_all()
+        _kernels = _numba_kernels
+    return _kernels
 
 
 def warm() -> None:
@@ -82,11 +87,9 @@ def warm() -> None:
 
 def _warm() -> None:
     try:
-        with _lock:
-            if _disabled:
-                return
-        load()
-    except Exception:
+        with _lock:  # a disable() meanwhile wins: this thread never turns the kernels back on
+            _load_locked()
+    except Exception:  # a broken numba install leaves the numpy path, which is complete
         return
 
 
@@ -107,7 +110,7 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
         def compile_it() -> None:
             try:
                 kernels.compile_phrase(*key)
-            except Exception:
+            except Exception:  # the numpy path stays in use for these dtypes
                 return
             _phrase_types.add(key)
 

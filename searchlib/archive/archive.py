@@ -6,7 +6,8 @@ statistics in this process (a few look-ups per shard), then runs one round of sh
 (:mod:`.ranking`): each shard the date filters leave ranks its matches with the sums, and
 the best ``offset + limit`` of all shards are merged by (score, article id). A small page's
 articles come back with that round; a larger page fetches only its final articles. Rounds
-run on an executor (:mod:`.executor`), this process taking one shard of each (:meth:`Archive._run`).
+run on an executor (:mod:`.executor`) or in this process, whichever has been finishing sooner
+(:mod:`.dispatch`, :meth:`Archive._run`).
 Related entities and statistics are in :mod:`.analytics`; similar articles, near-duplicate
 groups and "did you mean" in :mod:`.lookups`; ingest's parallel shard builds in :mod:`.build`.
 

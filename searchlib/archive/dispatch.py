@@ -9,7 +9,8 @@ of two ways, whichever has been finishing sooner for that kind of job:
 - **here**: this process runs every job in turn.
 
 Both are timed as they run (an exponentially weighted mean per kind: milliseconds per job
-run here, milliseconds per split round), and a round goes "here" when ``jobs x ms per job
+run here, milliseconds per split round; the first split round of a kind, which may have
+started the executor's workers, is not counted), and a round goes "here" when ``jobs x ms per job
 here`` is at most the ms of a split round. Every split round also times one job here, so the
 "here" estimate never goes stale; after ``PROBE_EVERY`` rounds in a row run here, one round
 is split again to refresh the other. Small shards on a busy machine thus run where they
@@ -46,6 +47,7 @@ class Dispatcher:
         self._here_ms: dict[str, float] = {}  # kind -> ms per job run in this process
         self._split_ms: dict[str, float] = {}  # kind -> ms per split round
         self._streak: dict[str, int] = {}  # kind -> rounds run here in a row
+        self._warm: dict[str, bool] = {}  # kind -> a split round has run (the executor is started)
         self._lock = threading.Lock()
         self._helper: cf.ThreadPoolExecutor | None = None  # waits on an executor without ``start``
 
@@ -107,7 +109,12 @@ class Dispatcher:
             pending.cancel()
             raise
         rest = collect()
-        self._mean(self._split_ms, jobs[0].kind, (time.perf_counter() - started) * 1000)
+        ms = (time.perf_counter() - started) * 1000
+        with self._lock:
+            warm = self._warm.get(jobs[0].kind, False)
+            self._warm[jobs[0].kind] = True
+        if warm:  # the first split round of a kind may have started the workers: seconds, not the round's cost
+            self._mean(self._split_ms, jobs[0].kind, ms)
         return [first, *rest]
 
     def close(self) -> None:

@@ -187,7 +187,9 @@ class DaskExecutor:
         with self._lock:
             actor = self._actors.get(worker)
         if actor is None:
-            actor = self.client.submit(tasks.ShardActor, workers=[worker], actor=True, pure=False).result()
+            made = self.client.submit(tasks.ShardActor, workers=[worker], actor=True, pure=False)
+            with self.client.as_current():  # the handle binds to the current client: ours, not another's
+                actor = made.result()
             with self._lock:
                 actor = self._actors.setdefault(worker, actor)
         return actor

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -46,12 +47,15 @@ def serve(
     port: int = 8080,
     allowed_hosts: Iterable[str] = (),
     log_level: str = "info",
+    executor: Any = "serial",
 ) -> None:
     """Serve the index or archive (a folder with ``archive.json``) at ``path`` until interrupted (Ctrl-C).
 
     The Host header must name ``host``, a loopback name or one of ``allowed_hosts``.
+    ``executor``: where an archive's shard tasks run (as in ``Archive.open``; default: in
+    the request threads; ``searchlib serve --scheduler ADDRESS`` passes a Dask executor).
     """
-    with open_any(path) as ix:
+    with open_any(path, executor=executor) as ix:
         app = create_app(ix, allowed_hosts=_hosts(host, allowed_hosts))
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
 
