@@ -4,9 +4,10 @@ Indexes the first ``--articles`` articles of the seeded corpus in one commit (no
 extraction, ``FSYNC`` off: only CPU is measured), timing the whole commit and, inside it,
 ``segment_columns`` (the arrays collected from the writer's postings turned into the
 segment's arrays) + ``columnar.save``; then, side by side in the same run, ``readback``:
-``columnar.build`` of the written segment, which is what a commit did before the writer
-collected the arrays itself (decoding Whoosh's postings); then the first search of a freshly
-opened index.
+``columnar.build`` of the written segment, which rebuilds its arrays from the stored articles
+(what a search pays once when a segment's sidecar was lost: index format 9 has no Whoosh
+text postings to decode; before format 9 this decoded them); then the first search of a
+freshly opened index.
 
 Usage::
 
@@ -73,7 +74,7 @@ def run(articles: list[Article], folder: Path) -> dict[str, float]:
 
 
 def _readback(folder: Path) -> float:
-    """Seconds to build the index's segments' arrays from their Whoosh postings (the old way)."""
+    """Seconds to rebuild the index's segments' arrays from their stored articles (a lost sidecar's repair)."""
     from whoosh import index as whoosh_index
     from whoosh.reading import SegmentReader
 

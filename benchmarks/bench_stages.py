@@ -7,13 +7,14 @@ stage with the thread's CPU clock around the function that does it:
 * ``read/parse``: ``read_articles`` (files to ``Article`` values);
 * ``entities``: ``entities_for`` (extraction), plus learning acronym definitions;
 * ``sketch``: ``dedup.sketch`` (near-duplicate MinHash);
-* ``analysis``: ``searchlib.analysis.positions`` (tokenise, fold, stop words, stem) of title, body,
-  entity names;
-* ``postings``: buffering postings in memory (``MemoryPostings.add``/``add_positions``, analysis
-  excluded) and writing them to Whoosh's files at commit (``MemoryPostings.write``, which also
-  streams each list to the columnar builder);
-* ``sidecar``: turning the collected arrays into the segment's (``segment_columns``) and
-  ``columnar.save``;
+* ``analysis``: ``searchlib.analysis.kept_terms`` / ``positions`` (tokenise, fold, stop words,
+  stem) of title, body, entity names;
+* ``postings``: buffering the text fields' token streams (``TextPostings.add``, analysis
+  excluded) and the keyword fields' postings (``MemoryPostings.add``), and writing the keyword
+  postings to Whoosh's files at commit (``MemoryPostings.write``, which also streams each list to
+  the columnar builder; index format 9 writes no Whoosh postings for the text fields);
+* ``sidecar``: turning the collected streams and lists into the segment's arrays
+  (``segment_columns``: the text fields' one sort) and ``columnar.save``;
 * ``commit/other``: everything else in the ingest (documents, stored fields and columns,
   upserts and duplicate grouping, the table of contents, fsyncs).
 
@@ -41,7 +42,7 @@ from benchmarks.corpus import ensure_corpus
 from searchlib import Index, NoExtractor, analysis, dedup
 from searchlib import index as index_module
 from searchlib import writer as writer_module
-from searchlib._whoosh import columnar, fastwrite, postings
+from searchlib._whoosh import columnar, fastwrite, postings, textcolumns
 
 STAGES = ("read/parse", "entities", "sketch", "analysis", "postings", "sidecar", "commit/other")
 
@@ -86,6 +87,8 @@ def run(corpus: Path, folder: Path, *, entities: bool) -> tuple[dict[str, float]
         (writer_module, "learn_from_text", clock.wrap("entities", writer_module.learn_from_text)),
         (dedup, "sketch", clock.wrap("sketch", dedup.sketch)),
         (analysis, "positions", clock.wrap("analysis", analysis.positions)),
+        (analysis, "kept_terms", clock.wrap("analysis", analysis.kept_terms)),
+        (textcolumns.TextPostings, "add", clock.wrap("postings", textcolumns.TextPostings.add)),
         (postings.MemoryPostings, "add", clock.wrap("postings", postings.MemoryPostings.add)),
         (postings.MemoryPostings, "add_positions", clock.wrap("postings", postings.MemoryPostings.add_positions)),
         (postings.MemoryPostings, "write", clock.wrap("postings", postings.MemoryPostings.write)),

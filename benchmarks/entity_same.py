@@ -4,7 +4,8 @@ A speed-up of ``RuleExtractor`` must not change a single entity. This script ext
 entities (name, kind, aliases, in order) of every article of the benchmark corpora and
 
 * ``--write``: records one sha256 per corpus in ``entity_data/entities.sha256`` (committed;
-  ``tests/test_entity_same.py`` checks the current extractor against it), or
+  ``tests/test_entity_same.py`` checks the current extractor against it), and one of each
+  corpus's text (``<corpus> text``: a changed input, not a changed extractor), or
 * ``--check`` (the default): compares the current extractor with that file, or
 * ``--against DIR``: runs the searchlib package under ``DIR`` (e.g. main's code exported with
   ``git archive main searchlib | tar -x -C /tmp/ent-before``) in a subprocess on the same
@@ -81,6 +82,15 @@ def digests(lines_by_corpus: dict[str, list[str]]) -> dict[str, str]:
     }
 
 
+def text_digests(docs_by_corpus: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """``<corpus> text`` -> sha256 of its articles: whether the input itself is the recorded one
+    (the generated corpus depends on the installed ``wordfreq``)."""
+    lines = {
+        f"{name} text": [json.dumps(doc, ensure_ascii=False) for doc in docs] for name, docs in docs_by_corpus.items()
+    }
+    return digests(lines)
+
+
 def current_lines() -> dict[str, list[str]]:
     return {name: list(entity_lines(docs)) for name, docs in corpora().items()}
 
@@ -133,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.dump.write_text(json.dumps(current_lines(), ensure_ascii=False), encoding="utf-8")
         return 0
     sys.path.insert(0, str(ROOT))
-    new = current_lines()
+    docs = corpora()
+    new = {name: list(entity_lines(corpus)) for name, corpus in docs.items()}
     sizes = ", ".join(f"{name} {len(lines)}" for name, lines in new.items())
     if args.against is not None:
         if not (args.against / "searchlib" / "__init__.py").is_file():
@@ -141,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = compare(lines_of_code(args.against), new)
         print("\n".join(problems) if problems else f"identical entities on every corpus ({sizes} articles)")
         return 1 if problems else 0
-    found = digests(new)
+    found = digests(new) | text_digests(docs)
     if args.write:
         text = "".join(f"{name}\t{digest}\n" for name, digest in found.items())
         DIGESTS.write_text(f"# benchmarks/entity_same.py --write; articles: {sizes}\n{text}", encoding="utf-8")
@@ -149,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     expected = read_digests()
     bad = [name for name, digest in found.items() if expected.get(name) != digest]
-    print(f"entities differ on: {', '.join(bad)}" if bad else f"same entities as recorded ({sizes} articles)")
+    print(f"differ from the record: {', '.join(bad)}" if bad else f"same entities as recorded ({sizes} articles)")
     return 1 if bad else 0
 
 

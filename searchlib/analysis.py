@@ -35,6 +35,7 @@ __all__ = [
     "find_prefixes",
     "find_terms",
     "fold",
+    "kept_terms",
     "positions",
     "spans",
     "stem",
@@ -152,6 +153,21 @@ def spans(text: str) -> Iterator[tuple[str, int, int]]:
     """``(term, start, end)`` of every indexed token of ``text``: offsets into the original text."""
     for found, _, start, end in tokens(text):
         yield found, start, end
+
+
+def kept_terms(text: str) -> tuple[list[str], int]:
+    """(the terms of ``text``'s indexed tokens in order, the position of the first).
+
+    The i-th term is at position ``first + i`` (stop words before the first kept token count,
+    later ones do not: see the module docstring). Built with C-level maps over the tokens, for
+    the indexer's hot path; :func:`positions` is the same information grouped by term.
+    """
+    words = _words_of(text).findall(text)
+    found = list(map(_TERMS.get, words))
+    if None in found:
+        found = [(term(w) or "") if f is None else f for w, f in zip(words, found, strict=True)]
+    kept: list[str] = list(filter(None, found))
+    return kept, found.index(kept[0]) if kept else 0
 
 
 def positions(text: str) -> dict[str, list[int]]:

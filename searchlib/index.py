@@ -85,7 +85,6 @@ class Index(EntityCuration):
         self.extractor: EntityExtractor = extractor if extractor is not None else RuleExtractor()
         self.ranking: Ranking = ranking if ranking is not None else Ranking()
         self._alias_file = AliasFile(backend.path)
-        backend.configure_ranking(k1=self.ranking.k1, b=self.ranking.b)
 
     # --- opening ------------------------------------------------------------------------
 
@@ -447,7 +446,8 @@ class Index(EntityCuration):
         """
         if not 0 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        raw = self._engine.read("more like this", lambda snap: snap.more_like(doc_id, limit, MLT_TERMS))
+        k1, b = self.ranking.k1, self.ranking.b
+        raw = self._engine.read("more like this", lambda snap: snap.more_like(doc_id, limit, MLT_TERMS, k1=k1, b=b))
         if raw is None:
             raise DocumentNotFoundError(doc_id)
         source = self.get(doc_id)

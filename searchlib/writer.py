@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from searchlib._typecheck import typed
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
-from searchlib._whoosh.store import BackendWriter
+from searchlib._whoosh.segwriter import BackendWriter
 from searchlib.aliases import learn_from_text
 from searchlib.entities import article_text, entities_for
 from searchlib.errors import DocumentNotFoundError, IndexClosedError

@@ -49,9 +49,10 @@ def test_finds_and_repairs_duplicates_orphans_and_stale_holders(path: Path) -> N
     assert "1 id(s) have more than one copy: 3" in text
     assert "orphan file(s)" in text and "MAIN_orphanxyz12345.seg" in text
     assert "stale WRITER.json" in text and "--repair" in text
+    assert "missing or damaged columnar sidecar" in text  # raw Whoosh wrote a segment without one
 
     repaired = check_index(path, repair=True)
-    assert len(repaired.repairs) == 3
+    assert len(repaired.repairs) == 4
     after = check_index(path)
     assert after.ok and after.documents == 5, after.summary()
     with Index.open(path) as six:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import searchlib
 from searchlib import Article, IndexLockedError
-from searchlib._whoosh import store
+from searchlib._whoosh import segwriter
 
 DAY = dt.date(2024, 5, 6)
 
@@ -223,13 +223,13 @@ def test_lock_is_free_after_writer_block_raises(index_path: Path) -> None:
 def test_holder_is_still_named_after_a_handover(index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression: a committing writer unlinked WRITER.json after releasing the lock, deleting the
     next holder's file; the delay below widens that window so the race shows every time."""
-    original = store.BackendWriter._release_holder
+    original = segwriter.BackendWriter._release_holder
 
-    def slow_release(self: store.BackendWriter) -> None:
+    def slow_release(self: segwriter.BackendWriter) -> None:
         time.sleep(0.5)  # the scheduler runs another thread between unlock and unlink
         original(self)
 
-    monkeypatch.setattr(store.BackendWriter, "_release_holder", slow_release)
+    monkeypatch.setattr(segwriter.BackendWriter, "_release_holder", slow_release)
     with searchlib.Index.open(index_path) as ix:
         first = ix.writer()
         thread = threading.Thread(target=first.commit)

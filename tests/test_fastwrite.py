@@ -64,30 +64,6 @@ def test_highlight_tokens_equal_analyzer_tokens(text: str) -> None:
     assert list(sch.tokens(text)) == expected
 
 
-def test_cached_length_bm25f_scores_equal_whooshs() -> None:
-    """searchlib's BM25F reads field lengths once per segment; its scores must be Whoosh's."""
-    from whoosh import query as wq
-    from whoosh import scoring
-
-    from searchlib import Article, Index
-    from searchlib._whoosh.scoring import BM25F
-
-    ix = Index.in_memory()
-    ix.add(
-        *(Article(id=str(n), date="2024-01-01", body="talks " * (n % 7 + 1) + "filler words " * n) for n in range(40))
-    )
-    ix.add(Article(id="late", date="2024-01-02", body="talks again in a second segment"))
-    raw = ix._backend.ix
-    query = wq.Or([wq.Term("body", "talk"), wq.Term("title", "talk")])
-    with (
-        raw.searcher(weighting=scoring.BM25F(B=0.6, K1=1.4)) as plain,
-        raw.searcher(weighting=BM25F(B=0.6, K1=1.4)) as fast,
-    ):
-        expected = [(h.docnum, round(h.score, 9)) for h in plain.search(query, limit=None)]
-        got = [(h.docnum, round(h.score, 9)) for h in fast.search(query, limit=None)]
-    assert got == expected and len(got) == 41
-
-
 @given(_text, st.lists(_words, min_size=1, max_size=4))
 def test_candidate_scan_finds_exactly_the_matching_tokens(text: str, query_words: list[str]) -> None:
     stems = frozenset(t for w in query_words for t in analysis.terms(w))

@@ -1,6 +1,7 @@
 """An index of format 7 (tests/data/format7-index, built before accent folding) and its upgrade.
 
-Format 8 folds accents, so a format-7 index's terms are stale: opening it raises an error
+Format 8 folded accents, so a format-7 index's terms are stale (and format 9 keeps the text
+postings in the columnar sidecar only): opening it raises an error
 naming ``searchlib upgrade``, and the upgrade rebuilds it from its stored articles keeping
 their entities, checksums and near-duplicate groups. Crash and fault injection: test_upgrade.py.
 """
@@ -41,7 +42,7 @@ def stored_as_written(path: Path) -> dict[str, tuple[Any, ...]]:
 
 def test_opening_a_format_7_index_names_the_upgrade_command(tmp_path: Path) -> None:
     path = _copy(tmp_path)
-    expected = r"format 7; this searchlib reads format 8.*searchlib upgrade"
+    expected = r"format 7; this searchlib reads format 9.*searchlib upgrade"
     with pytest.raises(IncompatibleIndexError, match=expected) as caught:
         Index.open(path)
     assert caught.value.path == path and str(path) in str(caught.value)
@@ -84,7 +85,7 @@ def test_the_cli_upgrades(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert f"searchlib upgrade {path}" in capsys.readouterr().err
     out = io.StringIO()
     assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
-    assert "format 7 -> 8, 20 article(s)" in out.getvalue()
+    assert "format 7 -> 9, 20 article(s)" in out.getvalue()
     out = io.StringIO()
     assert main(["search", str(path), "strike"], out=out) == 0 and "strike" in out.getvalue().lower()
     out = io.StringIO()
@@ -97,8 +98,8 @@ def test_formats_that_cannot_be_upgraded_say_what_to_do(tmp_path: Path, version:
     path = _copy(tmp_path)
     marker = path / "searchlib.json"
     marker.write_text(marker.read_text("utf-8").replace('"format": 7', f'"format": {version}'), "utf-8")
-    advice = "newer searchlib" if version > 8 else "re-index the articles"
+    advice = "newer searchlib" if version > 9 else "re-index the articles"
     with pytest.raises(IncompatibleIndexError, match=advice):
         Index.upgrade(path)
-    with pytest.raises(IncompatibleIndexError, match="newer searchlib" if version > 8 else "rebuild the index"):
+    with pytest.raises(IncompatibleIndexError, match="newer searchlib" if version > 9 else "rebuild the index"):
         Index.open(path)

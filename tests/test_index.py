@@ -161,9 +161,9 @@ def _batch(start: int, size: int) -> list[Article]:
 
 def test_commits_leave_large_segments_alone_and_merge_small_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoosh's MERGE_SMALL re-merges every batch once ~22 equal ones exist; ours never merges large ones."""
-    from searchlib._whoosh import store
+    from searchlib._whoosh import segwriter
 
-    monkeypatch.setattr(store, "LARGE_SEGMENT", 5)
+    monkeypatch.setattr(segwriter, "LARGE_SEGMENT", 5)
     ix = Index.in_memory()
     for batch in range(30):
         ix.add(*_batch(batch * 5, 5))

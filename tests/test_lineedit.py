@@ -81,7 +81,10 @@ prompt_toolkit = pytest.importorskip("prompt_toolkit")
 
 
 def _session(history: Path, keys: str, later: str = "") -> list[str]:
-    """Lines a prompt_toolkit reader returns for ``keys`` (and ``later``, typed 1 s after: completion is async)."""
+    """Lines a prompt_toolkit reader returns for ``keys`` and ``later``.
+
+    ``later`` is typed 3 s after: completion is async, and a loaded machine took over 1 s.
+    """
     import threading
 
     from prompt_toolkit.input import create_pipe_input
@@ -91,7 +94,7 @@ def _session(history: Path, keys: str, later: str = "") -> list[str]:
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
         if later:
-            threading.Timer(1.0, pipe.send_text, args=(later,)).start()
+            threading.Timer(3.0, pipe.send_text, args=(later,)).start()
         read = line_reader(NAMES, history=history, session_options={"input": pipe, "output": DummyOutput()})
         while True:
             try:

@@ -6,6 +6,8 @@ import datetime as dt
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from searchlib import Article, DateBucket, Entity, EntityKind, Snippet, Span
 from searchlib.models import derive_id, derive_title
@@ -67,3 +69,14 @@ def test_span_and_snippet_validation() -> None:
 )
 def test_date_bucket_labels(bucket: DateBucket, label: str) -> None:
     assert bucket.label(dt.date(2024, 5, 6)) == label
+
+
+@given(st.text())
+def test_derive_id_normalises_whitespace_as_the_regex_did(text: str) -> None:
+    """derive_id splits on str.split's whitespace: the same runs ``\\s+`` matches (ids never change)."""
+    import hashlib
+    import re
+
+    normal = re.sub(r"\s+", " ", text).strip()
+    digest = hashlib.sha1(f"2024-05-06\n{normal}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    assert derive_id(dt.date(2024, 5, 6), text) == digest

@@ -9,6 +9,7 @@ and removes dead ones' with ``repair``.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,59 @@ def test_check_keeps_live_sidecars_and_repairs_dead_ones(tmp_path: Path) -> None
     check_index(path, repair=True)
     assert not any((path / name).exists() for name in dead)
     assert _sidecars(path) == _live_segments(path) and check_index(path).ok
+
+
+def _answers(ix: Index) -> list[Any]:
+    """Totals, scores and ids of a few queries, more like this and a suggestion."""
+    out: list[Any] = []
+    for query in ("harbour", '"storm gale"', "council OR squall", "calm*"):
+        results = ix.search(query, limit=50, highlight=None)
+        out.append((query, results.total, [(h.article.id, round(h.score, 9)) for h in results]))
+    out.append([h.article.id for h in ix.more_like_this("a7", limit=5, highlight=None)])
+    out.append(ix.suggest("harbor"))
+    return out
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "garbage manifest"])
+def test_a_missing_or_damaged_sidecar_is_rebuilt_from_the_stored_articles(tmp_path: Path, damage: str) -> None:
+    """Whoosh holds no text postings (format 9): the sidecar is rebuilt by analysing the stored
+    articles again, equal to the one the writer saved, and ``check`` reports and repairs it."""
+    from tests.test_sidecar_build import assert_same_columns
+
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 30))
+        ix.delete("a3", "a11")
+        ix.add(Article(id="a5", date="2024-06-01", title="Harbour storm", body="A gale hit the harbour."))
+        before = _answers(ix)
+    segments = sorted(_live_segments(path))
+    victim = segments[0]
+    files = [path / f"{victim}.cols.bin", path / f"{victim}.cols.json"]
+    kept = tmp_path / "kept"  # the writer's sidecar, for comparing (loads map the files lazily)
+    kept.mkdir()
+    for file in files:
+        shutil.copy2(file, kept / file.name)
+    saved = {victim: columnar.load(kept, victim)}
+    if damage == "deleted":
+        for file in files:
+            file.unlink()
+    elif damage == "truncated":
+        files[0].write_bytes(files[0].read_bytes()[:-64])
+    else:
+        files[1].write_text("{not json", "utf-8")
+    report = check_index(path)
+    assert not report.ok and victim in report.summary() and "sidecar" in report.summary()
+    with Index.open(path) as ix:  # the first search rebuilds it (and saves it)
+        assert _answers(ix) == before
+    rebuilt = columnar.load(path, victim)
+    assert rebuilt is not None and saved[victim] is not None
+    assert_same_columns(rebuilt, saved[victim])
+    if damage == "deleted":  # check --repair rebuilds it too, without a search
+        for file in files:
+            file.unlink()
+        repaired = check_index(path, repair=True)
+        assert "rebuilt 1 sidecar" in repaired.summary()
+        fixed = columnar.load(path, victim)
+        assert fixed is not None
+        assert_same_columns(fixed, saved[victim])
+    assert check_index(path).ok

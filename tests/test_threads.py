@@ -135,19 +135,29 @@ def test_in_memory_index_is_shared_by_threads() -> None:
         assert bad == []
 
 
-def test_damaged_index_raises_index_problem_not_raw_errors(tmp_path: Path) -> None:
-    """Garbage in a posting file surfaces as IndexProblem (pickle/zlib/struct errors stay inside)."""
+@pytest.mark.parametrize(
+    ("damaged", "read"),
+    [
+        ("*.pst", lambda ix: ix.get("a3")),  # Whoosh's keyword postings: ids are looked up there
+        ("*_stored.col", lambda ix: ix.search("common talks", limit=5)),  # the sidecar is rebuilt from these
+        ("*.body_text.col", lambda ix: ix.search("common talks", limit=5)),
+    ],
+)
+def test_damaged_index_raises_index_problem_not_raw_errors(
+    tmp_path: Path, damaged: str, read: Callable[[searchlib.Index], object]
+) -> None:
+    """Garbage in an index file surfaces as IndexProblem (pickle/zlib/struct errors stay inside)."""
     path = tmp_path / "ix"
     with searchlib.Index.create(path) as ix:
         ix.add(*[Article(id=f"a{i}", date="2025-01-01", body=f"common talks item{i}") for i in range(30)])
-    for posting_file in path.glob("*.pst"):
-        data = bytearray(posting_file.read_bytes())
+    for damaged_file in path.glob(damaged):
+        data = bytearray(damaged_file.read_bytes())
         data[16:] = bytes((b * 7 + 13) % 256 for b in data[16:])
-        posting_file.write_bytes(bytes(data))
-    for sidecar in path.glob("*.cols.*"):  # searches read the sidecar; without it the postings are decoded
+        damaged_file.write_bytes(bytes(data))
+    for sidecar in path.glob("*.cols.*"):  # without it the stored articles are analysed again
         sidecar.unlink()
     with searchlib.Index.open(path) as ix, pytest.raises(searchlib.IndexProblem, match="searchlib check") as info:
-        ix.search("common talks", limit=5)
+        read(ix)
     assert info.value.path == path
 
 

@@ -21,8 +21,10 @@ import pytest
 from test_format7 import FIXTURE, stored_as_written
 
 from searchlib import Archive, IncompatibleIndexError, Index, IndexLockedError, SearchlibError, StorageError
+from searchlib._whoosh import schema as sch
 from searchlib._whoosh import upgrade as wu
-from searchlib._whoosh.store import BackendWriter, DurableStorage
+from searchlib._whoosh.segwriter import BackendWriter
+from searchlib._whoosh.store import DurableStorage
 
 STEPS = ["locked", "checked", "built", "ready", "aside", "swapped", "cleaned"]
 COMMITTED = {"aside", "swapped", "cleaned"}
@@ -53,7 +55,7 @@ def expected() -> dict[str, object]:
 
 
 def _assert_upgraded(path: Path, expected: dict[str, object]) -> None:
-    assert wu.read_format(path) == 8
+    assert wu.read_format(path) == sch.FORMAT_VERSION
     assert stored_as_written(path) == expected
     with Index.open(path) as ix:
         assert len(ix) == 20 and ix.search("strike").total > 0
@@ -158,10 +160,13 @@ def test_an_archive_upgrades_shard_by_shard(tmp_path: Path) -> None:
         archive.search("strike")
     report = Index.upgrade(root)
     assert report.upgraded == 1 and report.articles == 20
-    assert {(name, old) for name, old, _ in report.indexes} == {(f"shards/{names[0]}", 7), (f"shards/{names[1]}", 8)}
+    assert {(name, old) for name, old, _ in report.indexes} == {
+        (f"shards/{names[0]}", 7),
+        (f"shards/{names[1]}", sch.FORMAT_VERSION),
+    }
     with Archive.open(root, executor="serial") as archive:
         assert archive.search("strike").total > 0
-    assert wu.read_format(root / "shards" / names[0]) == 8
+    assert wu.read_format(root / "shards" / names[0]) == sch.FORMAT_VERSION
     os.listdir(root)  # nothing else to check: the manifest is not touched
 
 
@@ -197,7 +202,7 @@ def test_an_index_named_by_a_link_or_dot_is_upgraded_in_place(
     link = tmp_path / "link"
     link.symlink_to(path, target_is_directory=True)
     assert Index.upgrade(link).articles == 20
-    assert link.is_symlink() and wu.read_format(link) == 8
+    assert link.is_symlink() and wu.read_format(link) == sch.FORMAT_VERSION
     link.unlink()
     _assert_upgraded(path, expected)
     monkeypatch.chdir(path)

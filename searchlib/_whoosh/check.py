@@ -6,10 +6,11 @@ import contextlib
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from whoosh.index import TOC
 
-from searchlib._whoosh import columnar
+from searchlib._whoosh import columnar, store
 from searchlib._whoosh.store import HOLDER, Backend, translate_os_errors
 from searchlib._whoosh.upgrade import rewrite_sidecars
 
@@ -55,6 +56,16 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
                     stored = segment_reader.stored_fields(docnum)
                     ids[stored["id"]] += 1
             counts["documents"] = searcher.doc_count()
+            damaged = _damaged_sidecars(path, searcher.reader().leaf_readers())
+            if damaged:
+                problems.append(
+                    f"{len(damaged)} segment(s) have a missing or damaged columnar sidecar (searches rebuild it "
+                    "from the stored articles on first use): " + ", ".join(sorted(damaged)[:5])
+                )
+                if repair:
+                    for reader in damaged.values():
+                        _rebuild_sidecar(path, reader)
+                    repaired.append(f"rebuilt {len(damaged)} sidecar(s) from the stored articles")
         duplicates = sorted(doc_id for doc_id, n in ids.items() if n > 1)
         if duplicates:
             shown = ", ".join(duplicates[:5]) + (" ..." if len(duplicates) > 5 else "")
@@ -100,6 +111,24 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
         return problems, repaired, counts
     finally:
         backend.close()
+
+
+def _damaged_sidecars(path: Path, leaves: list[tuple[Any, int]]) -> dict[str, Any]:
+    """Segment id -> reader of each segment whose sidecar does not load (or holds another document count)."""
+    damaged: dict[str, Any] = {}
+    for reader, _offset in leaves:
+        segment = getattr(reader, "_segment", None)
+        if segment is None:
+            continue
+        cols = columnar.load(path, segment.segment_id())
+        if cols is None or cols.doc_count != reader.doc_count_all():
+            damaged[segment.segment_id()] = reader
+    return damaged
+
+
+def _rebuild_sidecar(path: Path, reader: Any) -> None:
+    """Write a segment's sidecar again from its stored articles, durably (its files are the segment's)."""
+    columnar.save(path, reader._segment.segment_id(), columnar.build(reader), durable=store.FSYNC)
 
 
 def _dedupe(backend: Backend, duplicates: list[str]) -> None:

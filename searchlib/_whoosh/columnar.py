@@ -18,7 +18,7 @@ terms it compares, never a whole dictionary (older versions are still read, see
 ``READABLE_VERSIONS``; :func:`rewrite` upgrades them). The writer saves it for every
 segment it makes -- a commit's new segment, the one segments are merged into, a
 parallel-ingest worker's -- fsynced before the commit that lists
-the segment (``store.BackendWriter._finalize_segment``), so searches only map files. The
+the segment (``segwriter.BackendWriter._finalize_segment``), so searches only map files. The
 writer never reads its segment back for that: a new segment's arrays are collected from the
 postings it writes (:class:`ColumnsBuilder`), a merged segment's are its sources' concatenated
 with deletions applied (:func:`concat`).
@@ -26,9 +26,10 @@ Why a sidecar and not Whoosh's codec: a segment never changes after it is writte
 live in the table of contents), so its arrays never go stale, and everything Whoosh does
 with segments -- merges, the crash-safe commit, orphan cleanup (Whoosh's ``clean_files``
 and ``check_index`` treat ``MAIN_<id>.*`` as that segment's files) -- keeps working
-unchanged. A segment without a (trustworthy) sidecar, from an index written by older code
-or in memory, is derived from its postings on first use, and saved when on disk.
-In-memory indexes keep the arrays in memory.
+unchanged. Since index format 9 the sidecar is the only copy of the text fields' postings
+(Whoosh writes none for them): a segment whose sidecar is missing or damaged is rebuilt from
+its stored articles on first use (:func:`build`, :mod:`.reanalyse`), and saved when on disk.
+In-memory indexes keep the arrays the writer made in memory.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import W3LeafMatcher
 
 from searchlib._whoosh.terms import TermDict
 
@@ -232,18 +232,6 @@ class SegmentColumns:
 _PROTOCOL_2 = b"\x80\x02"
 
 
-def _decode_deltas(values: list[bytes]) -> list[list[int]]:
-    """The position deltas of many ``formats.Positions`` values, with one ``pickle.loads``.
-
-    Each value is a 4-byte count and a protocol-2 pickle of a list of position deltas; the
-    pickles' bodies, between one MARK and a TUPLE, unpickle as a tuple of those lists.
-    Positions are the running sums of each list (summed by numpy in ``_build_field``).
-    """
-    if not all(v[4:6] == _PROTOCOL_2 and v.endswith(b".") for v in values):
-        return [_decode_one(v) for v in values]
-    return list(pickle.loads(b"".join([_PROTOCOL_2 + b"(", *[v[6:-1] for v in values], b"t."])))
-
-
 def _decode_one(value: bytes) -> list[int]:
     """The position deltas of one value (a 4-byte count, then pickled deltas, maybe without STOP)."""
     if not value.endswith(b"."):
@@ -251,87 +239,15 @@ def _decode_one(value: bytes) -> list[int]:
     return list(pickle.loads(value[4:]))
 
 
-def _read_matcher(matcher: Any, want_positions: bool) -> tuple[list[int], list[float], list[bytes]]:
-    ids: list[int] = []
-    tfs: list[float] = []
-    values: list[bytes] = []
-    if type(matcher) is not W3LeafMatcher:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            if want_positions:
-                values.append(matcher.value())
-            matcher.next()
-        return ids, tfs, values
-    while not matcher._atend:
-        matcher._read_data()
-        deltas, weights, _ = matcher._data
-        ids.extend(itertools.accumulate(deltas))
-        if weights is None:
-            tfs.extend(itertools.repeat(1.0, matcher._blocklength))
-        elif isinstance(weights, float):
-            tfs.extend(itertools.repeat(weights, matcher._blocklength))
-        else:
-            tfs.extend(weights)
-        if want_positions:
-            matcher._read_values()
-            values.extend(matcher._values)
-        matcher._next_block()
-    return ids, tfs, values
-
-
-def _build_field(reader: Any, fieldname: str, positions: bool) -> FieldPostings:
-    schema = reader.schema
-    field = schema[fieldname]
-    terms: list[str] = []
-    offsets = [0]
-    doc_parts: list[list[int]] = []
-    freq_parts: list[list[float]] = []
-    pos_parts: list[list[int]] = []  # position deltas per posting
-    if fieldname in reader.indexed_field_names():
-        for tbytes in reader.lexicon(fieldname):
-            ids, tfs, values = _read_matcher(reader._terms.matcher(fieldname, tbytes, field.format), positions)
-            terms.append(tbytes.decode("utf-8"))
-            offsets.append(offsets[-1] + len(ids))
-            doc_parts.append(ids)
-            freq_parts.append(tfs)
-            if positions:
-                pos_parts.extend(_decode_deltas(values) if values else [])
-    docs = np.fromiter(itertools.chain.from_iterable(doc_parts), dtype=np.uint32, count=offsets[-1])
-    offs = np.asarray(offsets, dtype=np.int64)
-    if not positions:
-        return FieldPostings(terms, offs, docs)
-    freqs = np.fromiter(itertools.chain.from_iterable(freq_parts), dtype=np.float64, count=offsets[-1]).astype(
-        np.uint32
-    )
-    counts = np.fromiter((len(p) for p in pos_parts), dtype=np.int64, count=len(pos_parts))
-    pos_offsets = np.zeros(len(pos_parts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=pos_offsets[1:])
-    deltas = np.fromiter(itertools.chain.from_iterable(pos_parts), dtype=np.int64, count=int(pos_offsets[-1]))
-    sums = np.cumsum(deltas)
-    # each posting's positions restart from 0: subtract the running sum before its first delta
-    before = np.concatenate([[0], sums])[pos_offsets[:-1]]
-    flat = (sums - np.repeat(before, counts)).astype(np.uint32)
-    return FieldPostings(terms, offs, docs, freqs, pos_offsets, flat)
-
-
 def build(reader: Any) -> SegmentColumns:
-    """Every array of one Whoosh segment reader (decodes each posting list once)."""
-    count = int(reader.doc_count_all())
-    fields: dict[str, FieldPostings] = {}
-    lengths: dict[str, U32] = {}
-    for name in TEXT_FIELDS:
-        fp = _build_field(reader, name, positions=True)
-        fields[name] = fp
-        assert fp.freqs is not None
-        lengths[name] = np.bincount(fp.docs, weights=fp.freqs, minlength=count).astype(np.uint32)[:count]
-    for name in KEYWORD_FIELDS:
-        fields[name] = _build_field(reader, name, positions=False)
-    dates = np.zeros(count, dtype=np.int32)
-    if count:
-        column = reader.column_reader("date")
-        dates[:] = np.fromiter((int(column[d]) for d in range(count)), dtype=np.int64, count=count)
-    return SegmentColumns(count, fields, lengths, dates)
+    """Every array of one Whoosh segment reader, rebuilt from its stored articles.
+
+    Index format 9 has no Whoosh postings for the text fields, so the arrays are made again
+    by analysing each stored document as the writer did (:func:`.reanalyse.rebuild`).
+    """
+    from searchlib._whoosh.reanalyse import rebuild  # it builds on this module
+
+    return rebuild(reader)
 
 
 # --- building from the writer's own postings, and by concatenation ---------------------------
@@ -740,8 +656,8 @@ def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentCo
     """The arrays of segment ``reader``: from ``cache``, the sidecar, or built (and saved).
 
     ``cache`` belongs to one open index and is keyed by segment id (segments never change).
-    Building happens only for segments written by older code (the writer saves every
-    segment's sidecar) and for in-memory indexes.
+    Building (from the stored articles) happens only when a sidecar was lost or damaged: the
+    writer saves every segment's, and keeps an in-memory index's in ``cache``.
     """
     segment_id = reader._segment.segment_id()
     count = int(reader.doc_count_all())

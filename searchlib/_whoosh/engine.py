@@ -481,11 +481,15 @@ class ColumnarSnapshot:
     def extracted_ids(self) -> list[str]:
         return ws.extracted_ids(self.searcher)
 
-    def more_like(self, doc_id: str, limit: int, numterms: int) -> list[ws.RawHit] | None:
-        return ws.more_like(self.searcher, doc_id, limit, numterms)
+    def more_like(self, doc_id: str, limit: int, numterms: int, *, k1: float, b: float) -> list[ws.RawHit] | None:
+        from searchlib._whoosh import vocabulary  # it reads this module's snapshots
+
+        return vocabulary.more_like(self, doc_id, limit, numterms, k1, b)
 
     def suggest(self, words: Sequence[str]) -> dict[str, str]:
-        return ws.spelling_suggestions(self.searcher, words)
+        from searchlib._whoosh import vocabulary
+
+        return vocabulary.suggestions(self, words)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         dates = self.dates()[self.live()]
@@ -510,7 +514,8 @@ class ColumnarEngine:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._reads = 0
-        self._cache: dict[str, SegmentColumns] = {}
+        # in memory, the arrays the writer kept (it drops merged-away ones); on disk, sidecars loaded
+        self._cache: dict[str, SegmentColumns] = backend.memory_columns if backend.path is None else {}
         self._current: tuple[int, ColumnarSnapshot] | None = None
         self._lock = threading.Lock()
 
@@ -520,9 +525,10 @@ class ColumnarEngine:
             current = self._current
             if current is None or current[0] != generation:
                 snap = ColumnarSnapshot(searcher, self._backend.path, self._cache)
-                live = {id(seg.cols) for seg in snap.segments}
-                for key in [k for k, v in self._cache.items() if id(v) not in live]:
-                    del self._cache[key]
+                if self._backend.path is not None:
+                    live = {id(seg.cols) for seg in snap.segments}
+                    for key in [k for k, v in self._cache.items() if id(v) not in live]:
+                        del self._cache[key]
                 current = self._current = (generation, snap)
         base = current[1]
         # A pooled searcher serves many reads of one commit: bind the arrays to it once. Kept

@@ -9,6 +9,10 @@ Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news arti
   the codec one call each, looking up the document's field length per posting.
   :class:`FastSegmentWriter` groups postings by term in memory (:mod:`.postings`) and writes
   whole blocks; files are byte-identical to Whoosh's.
+
+In a searchlib index (index format 9) the writer collects columnar arrays, and the text fields'
+postings go there alone, as token streams (:mod:`.textcolumns`): Whoosh's files then hold the
+keyword fields' postings, stored fields and columns only.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from whoosh import fields, formats, writing
 from whoosh.system import pack_uint
 
 from searchlib import analysis
-from searchlib._whoosh.columnar import ColumnsBuilder, SegmentColumns, concat, live_mask
+from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, SegmentColumns, concat, live_mask
 from searchlib._whoosh.postings import MemoryPostings
 
+_TEXT = frozenset(TEXT_FIELDS)
 _ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
 _ONE_POSITION_MAX = 10_000
 
@@ -118,7 +123,10 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
     With ``columns`` set (a :class:`.columnar.ColumnsBuilder`), the segment's columnar
     arrays are collected as its postings are written, and ``columns_of`` is asked for the
     arrays of every segment merged in (kept in ``merged`` with its live-document mask), so
-    the new segment's sidecar is built by concatenation (``store.BackendWriter``).
+    the new segment's sidecar is built by concatenation (``segwriter.BackendWriter``). The
+    text fields' postings then go to the columns only (index format 9): Whoosh writes no
+    postings and no length column for them, only for the keyword fields. Without
+    ``columns`` every posting is Whoosh's, byte for byte (tests/test_postings.py).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,6 +156,8 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         docboost = self._doc_boost(fields)
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, fieldnames)
+        in_columns = self.sink_only
+        add_text = getattr(self.columns, "add_text", None) if in_columns else None
         perdocwriter.start_doc(docnum)
         for fieldname in fieldnames:
             value = fields[fieldname]
@@ -155,13 +165,16 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
                 continue
             field = schema[fieldname]
             length = 0
+            sink_only = fieldname in in_columns
             if field.indexed:
                 boost = self._field_boost(fields, fieldname, docboost)
-                if isinstance(field, FastText) and isinstance(value, str):
+                if sink_only and add_text is not None and isinstance(value, str) and boost == 1.0:
+                    length = add_text(fieldname, docnum, value)  # token streams, no posting lists
+                elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
                 else:
                     length = memory.add(fieldname, docnum, field.index(value), boost)
-                if not field.scorable:
+                if not field.scorable or sink_only:
                     length = 0
             stored_value = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, stored_value if field.stored else None, length)
@@ -181,12 +194,17 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
         memory = self._memory
         if memory is not None and not self.pool.fieldnames:
             self.perdocwriter.close()
-            memory.write(self.fieldwriter, self.schema, self.columns)
+            memory.write(self.fieldwriter, self.schema, self.columns, self.sink_only)
             self.fieldwriter.close()
             return
         if memory is not None:  # segments were merged in through Whoosh's pool: join them there
-            memory.drain_into(self.pool, self.schema, self.columns)
+            memory.drain_into(self.pool, self.schema, self.columns, self.sink_only)
         super()._flush_segment()
+
+    @property
+    def sink_only(self) -> frozenset[str]:
+        """Fields whose postings only the columns receive: the text fields, when columns are collected."""
+        return _TEXT if self.columns is not None and self._memory is not None else frozenset()
 
     def segment_columns(self) -> SegmentColumns | None:
         """The new segment's arrays (after its files are written), or None when not collected."""

@@ -179,23 +179,44 @@ class MemoryPostings:
                 positions.extend(record[6])
             yield fieldname, tbytes, ids, weights, values, counts, positions
 
-    def drain_into(self, pool: Any, schema: Any, sink: PostingsSink | None = None) -> None:
-        """Move every posting (runs and buffer) into Whoosh's sorting pool (and give each list to ``sink``)."""
+    def feed(self, sink: PostingsSink) -> None:
+        """Give every posting list (runs and buffer) to ``sink`` alone, in (field, term) order."""
+        for record in self._merged():
+            sink.add_term(*record)
+        self.close()
+
+    def drain_into(
+        self, pool: Any, schema: Any, sink: PostingsSink | None = None, sink_only: frozenset[str] = frozenset()
+    ) -> None:
+        """Move every posting (runs and buffer) into Whoosh's sorting pool (and give each list to ``sink``).
+
+        Fields in ``sink_only`` go to ``sink`` alone (it must be given): Whoosh gets none of their postings.
+        """
         add = pool.add
         for fieldname, tbytes, ids, weights, values, counts, positions in self._merged():
             if sink is not None:
                 sink.add_term(fieldname, tbytes, ids, weights, values, counts, positions)
+                if fieldname in sink_only:
+                    continue
             if counts:
                 values = _encode_values(schema[fieldname].format, counts, positions, 0)
             for docnum, weight, value in zip(ids, weights, values, strict=True):
                 add((fieldname, tbytes, docnum, weight, value))
         self.close()
 
-    def write(self, fieldwriter: W3FieldWriter, schema: Any, sink: PostingsSink | None = None) -> None:
+    def write(
+        self,
+        fieldwriter: W3FieldWriter,
+        schema: Any,
+        sink: PostingsSink | None = None,
+        sink_only: frozenset[str] = frozenset(),
+    ) -> None:
         """Write every posting list through ``fieldwriter`` exactly as ``FieldWriter.add_postings`` would.
 
         Fields without postings are skipped, as Whoosh's fieldmap names only fields with postings.
-        Each posting list is also given to ``sink`` (the segment's columnar arrays).
+        Each posting list is also given to ``sink`` (the segment's columnar arrays); the lists of
+        fields in ``sink_only`` go to ``sink`` alone (searchlib's text fields: their only postings
+        are the sidecar's), so Whoosh's segment has no postings for them.
         """
         current = None
         stored = array("I")
@@ -203,6 +224,8 @@ class MemoryPostings:
         for fieldname, tbytes, ids, weights, values, counts, positions in self._merged():
             if sink is not None:
                 sink.add_term(fieldname, tbytes, ids, weights, values, counts, positions)
+                if fieldname in sink_only:
+                    continue
             if fieldname != current:
                 if current is not None:
                     fieldwriter.finish_field()

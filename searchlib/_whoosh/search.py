@@ -1,11 +1,10 @@
-"""Reading Whoosh's stored fields and columns: articles by document number, facets, duplicate groups,
-more-like-this and spelling suggestions (ranking and matching live in :mod:`.engine`)."""
+"""Reading Whoosh's stored fields and columns: articles by document number, facets and duplicate groups
+(ranking and matching live in :mod:`.engine`, more like this and spelling in :mod:`.vocabulary`)."""
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -195,59 +194,6 @@ def get_articles(searcher: Searcher, ids: Sequence[str]) -> list[Article | None]
 
 def entity_count(searcher: Searcher) -> int:
     return sum(1 for _ in searcher.reader().lexicon("entity"))
-
-
-def more_like(searcher: Searcher, doc_id: str, limit: int, numterms: int) -> list[RawHit] | None:
-    """Articles sharing the most distinctive terms of ``doc_id``'s body (its copies left out).
-
-    ``None`` when there is no article with that id.
-    """
-    docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
-        return None
-    reader = searcher.reader()
-    body = bytes(reader.column_reader("body_text")[docnum]).decode("utf-8")
-    groups = reader.column_reader("group")
-    own_group = groups[docnum]
-    res = searcher.more_like(docnum, "body", text=body, top=limit * 2 + 5, numterms=numterms, normalize=True)
-    ranked = [(int(d), float(s)) for s, d in res.top_n if groups[d] != own_group][:limit]
-    articles = load_articles(searcher, [d for d, _ in ranked])
-    return [RawHit(d, s, a) for (d, s), a in zip(ranked, articles, strict=True)]
-
-
-def spelling_suggestions(searcher: Searcher, words: Sequence[str], *, maxdist: int = 2) -> dict[str, str]:
-    """For each word found nowhere in the index, the most common indexed word within ``maxdist`` edits.
-
-    Matching is done on stems, and the suggestion is shown as the surface form found in an
-    article that contains it, so "negotations" suggests "negotiations", not "negoti".
-    """
-    reader = searcher.reader()
-    out: dict[str, str] = {}
-    for word in words:
-        terms = sch.analyze(word)
-        if len(terms) != 1 or len(terms[0]) < 3:
-            continue
-        stem = terms[0]
-        if any(reader.doc_frequency(field, stem) for field in TEXT_FIELDS):
-            continue
-        candidates = list(reader.terms_within("body", stem, maxdist, prefix=1))
-        if not candidates:
-            continue
-        best = min(candidates, key=lambda t: (edit_distance(t, stem), -reader.doc_frequency("body", t), t))
-        surface = _surface_form(searcher, best, word.lower())
-        if surface:
-            out[word] = surface
-    return out
-
-
-def _surface_form(searcher: Searcher, stem: str, typed: str) -> str | None:
-    """The written form of ``stem`` (from a few articles containing it) closest to what was typed."""
-    reader = searcher.reader()
-    forms: set[str] = set()
-    for docnum in itertools.islice(reader.postings("body", stem).all_ids(), 5):
-        body = bytes(reader.column_reader("body_text")[docnum]).decode("utf-8")
-        forms.update(body[start:end].lower() for term, start, end in sch.tokens(body) if term == stem)
-    return min(forms, key=lambda f: (edit_distance(f, typed), f)) if forms else None
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -18,8 +18,9 @@ import numpy.typing as npt
 
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
+from searchlib._whoosh import vocabulary as wv
 from searchlib._whoosh.engine import ColumnarSnapshot
+from searchlib._whoosh.vocabulary import Spelling, like_terms
 from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
 from searchlib.plan import Plan
@@ -181,22 +182,6 @@ def held(snap: ColumnarSnapshot, ids: Sequence[str]) -> list[str]:
     return [str(i) for i in np.intersect1d(mine, np.array(ids, dtype=str))]
 
 
-def like_terms(
-    snap: ColumnarSnapshot, doc_id: str, numterms: int
-) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]] | None:
-    """(the most distinctive body terms of ``doc_id`` with their weights, ids of its near-duplicates).
-
-    The terms are those :func:`searchlib._whoosh.search.more_like` searches for, picked with
-    this shard's statistics; ``None`` when the shard has no such article.
-    """
-    docnum = snap.searcher.document_number(id=doc_id)
-    if docnum is None:
-        return None
-    body = bytes(snap.searcher.reader().column_reader("body_text")[docnum]).decode("utf-8")
-    terms = snap.searcher.key_terms_from_text("body", body, numterms=numterms, normalize=True)
-    return tuple((str(t), float(w)) for t, w in terms), snap._copies(int(docnum))
-
-
 def duplicate_groups(
     snap: ColumnarSnapshot, plan: Plan | None, hidden: Collection[str], size: int
 ) -> list[list[Article]]:
@@ -210,34 +195,6 @@ def duplicate_groups(
     return [g for g in kept if len(g) > 1][:size]
 
 
-@attrs.frozen
-class Spelling:
-    """One shard's view of a word for "did you mean": whether it holds it, else its closest word."""
-
-    present: bool
-    distance: int = 0
-    frequency: int = 0
-    stem: str = ""
-    surface: str | None = None
-
-
 def spelling(snap: ColumnarSnapshot, words: Sequence[str]) -> dict[str, Spelling]:
     """For each word: held by this shard, or its closest indexed word (edit distance, documents, stem, written form)."""
-    reader = snap.searcher.reader()
-    out: dict[str, Spelling] = {}
-    for word in words:
-        terms = sch.analyze(word)
-        if len(terms) != 1 or len(terms[0]) < 3:
-            continue
-        stem = terms[0]
-        if any(reader.doc_frequency(field, stem) for field in ws.TEXT_FIELDS):
-            out[word] = Spelling(True)
-            continue
-        candidates = list(reader.terms_within("body", stem, 2, prefix=1))
-        if not candidates:
-            continue
-        best = min(candidates, key=lambda t: (ws.edit_distance(t, stem), -reader.doc_frequency("body", t), t))
-        surface = ws._surface_form(snap.searcher, best, word.lower())
-        if surface:
-            out[word] = Spelling(False, ws.edit_distance(best, stem), reader.doc_frequency("body", best), best, surface)
-    return out
+    return wv.spelling(snap, words)

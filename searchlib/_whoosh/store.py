@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import json
 import os
 import pickle
@@ -18,21 +17,17 @@ import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as whoosh_index
-from whoosh import writing
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, Index
-from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
-from searchlib import dedup
-from searchlib._whoosh import columnar
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.fastwrite import FastSegmentWriter
-from searchlib._whoosh.scoring import BM25F
 from searchlib.errors import (
     IncompatibleIndexError,
     IndexClosedError,
@@ -43,13 +38,12 @@ from searchlib.errors import (
     SearchlibError,
     StorageError,
 )
-from searchlib.models import Article, Entity
+
+if TYPE_CHECKING:
+    from searchlib._whoosh.columnar import SegmentColumns
+    from searchlib._whoosh.segwriter import BackendWriter
 
 MARKER = "searchlib.json"
-MAX_COPY_CANDIDATES = 50
-LARGE_SEGMENT = 2_000
-"""Segments with at least this many documents are not merged by ordinary commits (see merge_small)."""
-"""Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
 HOLDER = "WRITER.json"
 T = TypeVar("T")
 
@@ -223,21 +217,14 @@ class Backend:
     def __init__(self, ix: Index, path: Path | None) -> None:
         self._ix: Index | None = ix
         self.path = path
-        self._weighting: Any = BM25F()
         self._pool_lock = threading.Lock()
         self._idle: list[Searcher] = []
         self._write_key = str(path.resolve()) if path is not None else None
         self._own_write_lock = threading.Lock()  # in memory: no path to share it through
         self._listing: tuple[int, int] | None = None  # (folder mtime, latest generation) when settled
+        self.memory_columns: dict[str, SegmentColumns] = {}
+        """In memory: each committed segment's arrays, by segment id (on disk they are sidecars)."""
         _BACKENDS.add(self)
-
-    def configure_ranking(self, *, k1: float, b: float) -> None:
-        """BM25F parameters for every later search (pooled searchers are rebuilt)."""
-        with self._pool_lock:
-            self._weighting = BM25F(K1=k1, B=b)
-            idle, self._idle = self._idle, []
-        for searcher in idle:
-            searcher.close()
 
     def _forget_searchers(self) -> None:
         """Drop pooled searchers without closing them (after a fork: they belong to the parent)."""
@@ -340,9 +327,8 @@ class Backend:
         with self._pool_lock:
             ix = self.ix
             searcher = self._idle.pop() if self._idle else None
-            weighting = self._weighting
         if searcher is None:
-            return ix.searcher(weighting=weighting)
+            return ix.searcher()  # for stored fields and keyword postings: Whoosh scores nothing
         try:
             if searcher.reader().generation() == self._latest_generation():
                 return searcher
@@ -354,7 +340,7 @@ class Backend:
 
     def _checkin(self, searcher: Searcher) -> None:
         with self._pool_lock:
-            if self._ix is not None and len(self._idle) < IDLE_SEARCHERS and searcher.weighting is self._weighting:
+            if self._ix is not None and len(self._idle) < IDLE_SEARCHERS:
                 self._idle.append(searcher)
                 return
         searcher.close()
@@ -449,6 +435,8 @@ class Backend:
             finally:
                 if private is not None:
                     del storage.temp_storage
+            from searchlib._whoosh.segwriter import BackendWriter  # it imports this module
+
             return BackendWriter(self, raw, None)
 
     def writer(self, *, timeout: float) -> BackendWriter:
@@ -488,6 +476,8 @@ class Backend:
             except BaseException:
                 lock.release()
                 raise
+            from searchlib._whoosh.segwriter import BackendWriter  # it imports this module
+
             try:
                 writer = BackendWriter(self, raw, lock)
             except BaseException:
@@ -500,289 +490,3 @@ class Backend:
                 info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
                 (self.path / HOLDER).write_text(json.dumps(info), "utf-8")
         return writer
-
-
-def merge_small(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
-    """Whoosh's MERGE_SMALL over the segments under ``LARGE_SEGMENT`` documents; larger ones stay.
-
-    Whoosh's policy merges the smallest segments whenever their total falls under a Fibonacci
-    bound; with many equal segments (an ingest's batches) that bound is reached at ~22 of
-    them, and from then on every commit re-merges 100,000+ documents on one core. Small
-    segments (from commits of a few articles) are still merged geometrically;
-    ``commit(optimize=True)`` merges everything.
-    """
-    large = [seg for seg in segments if seg.doc_count_all() >= LARGE_SEGMENT]
-    small = [seg for seg in segments if seg.doc_count_all() < LARGE_SEGMENT]
-    kept: list[Any] = writing.MERGE_SMALL(writer, small)
-    return large + kept
-
-
-class BackendWriter:
-    """A Whoosh SegmentWriter with upsert semantics: one copy per id, the latest wins."""
-
-    def __init__(self, backend: Backend, raw: writing.SegmentWriter, lock: Any) -> None:
-        self.backend = backend
-        self.raw = raw
-        self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
-        self._local_lock: threading.Lock | None = None  # the in-process lock, released after the file lock
-        self._new: dict[str, int] = {}  # id -> docnum inside the new segment
-        self._pending_sketches: dict[str, list[tuple[str, str, bytes]]] = {}  # key -> (id, group, packed)
-        self._sketches: Any = None
-        self._groups: Any = None
-        self._reader = raw.reader()
-        self.closed = False
-        folder = backend.path
-        if folder is not None and isinstance(raw, FastSegmentWriter):
-            # the new segment's arrays come from the postings as they are written, and merged
-            # segments' from their own sidecars (see _finalize_segment)
-            raw.columns = columnar.ColumnsBuilder()
-            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, {})
-
-    def _delete_committed(self, doc_id: str) -> int:
-        """Delete the committed copies of ``doc_id``; returns how many there were.
-
-        Whoosh's ``delete_by_term`` opens a new reader of every segment for each call: with
-        many segments, a commit replacing 100,000 ids spent minutes opening files. This
-        writer's own reader sees the same segments (and the deletions made through it).
-        """
-        try:
-            docnums = list(self._reader.postings("id", doc_id).all_ids())
-        except TermNotFound:
-            return 0
-        for docnum in docnums:
-            self.raw.delete_document(docnum)
-        return len(docnums)
-
-    def _existing_docnum(self, doc_id: str) -> int | None:
-        try:
-            docnum = self._reader.first_id("id", doc_id)
-        except TermNotFound:
-            return None
-        if docnum is None or self._reader.is_deleted(docnum):
-            return None
-        return int(docnum)
-
-    def stored_checksum(self, doc_id: str) -> str | None:
-        """The checksum of the committed or pending article with ``doc_id``, if any."""
-        if doc_id in self._new:
-            return None  # replaced in this writer: always rewrite
-        with translate_read_errors("read index", self.backend.path):
-            docnum = self._existing_docnum(doc_id)
-            if docnum is None:
-                return None
-            meta: dict[str, Any] = self._reader.stored_fields(docnum)["meta"]
-            return str(meta["checksum"])
-
-    def contains(self, doc_id: str) -> bool:
-        with translate_read_errors("read index", self.backend.path):
-            return doc_id in self._new or self._existing_docnum(doc_id) is not None
-
-    def _copy_group(self, doc_id: str, sketch: tuple[int, ...]) -> str:
-        """The near-duplicate group of a new article: its best match's group, or its own id."""
-        best_group, best = doc_id, dedup.THRESHOLD
-        reader = self._reader
-        for key in dedup.candidate_keys(sketch):
-            for other_id, group, packed in self._pending_sketches.get(key, ()):
-                if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
-                    best_group, best = group, sim + 1e-9
-            try:
-                docnums = reader.postings("dupkey", key).all_ids()
-            except TermNotFound:
-                continue
-            for docnum in itertools.islice(docnums, MAX_COPY_CANDIDATES):
-                if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
-                    continue
-                other = dedup.unpack(self._sketch_column()[docnum])
-                if (sim := dedup.similarity(sketch, other)) >= best:
-                    best_group, best = str(self._group_column()[docnum]), sim + 1e-9
-        return best_group
-
-    def _sketch_column(self) -> Any:
-        if self._sketches is None:
-            self._sketches = self._reader.column_reader("sketch")
-        return self._sketches
-
-    def _group_column(self) -> Any:
-        if self._groups is None:
-            self._groups = self._reader.column_reader("group")
-        return self._groups
-
-    def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
-        """Add ``article`` with its final ``entities``, replacing any copy with the same id."""
-        sketch = dedup.sketch(article.body)
-        with translate_read_errors("add document", self.backend.path):
-            group = self._copy_group(article.id, sketch)
-        extracted = article.entities is None
-        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
-        packed = doc["sketch"]  # 4 bytes a hash; a tuple of ints would take ~10x the memory per pending article
-        for key in dedup.candidate_keys(sketch):
-            self._pending_sketches.setdefault(key, []).append((article.id, group, packed))
-        doc_id = doc["id"]
-        with translate_read_errors("add document", self.backend.path):
-            self._forget_pending(doc_id)
-            self._delete_committed(doc_id)
-            self._new[doc_id] = self.raw.docnum - self.raw.docbase
-            self.raw.add_document(**doc)
-
-    def restore(
-        self,
-        article: Article,
-        entities: tuple[Entity, ...],
-        digest: str,
-        *,
-        sketch: tuple[int, ...],
-        group: str,
-        extracted: bool,
-    ) -> None:
-        """Add an article read from another index as it was stored there (for upgrades).
-
-        Its entities, checksum, sketch and near-duplicate group are kept as given: nothing
-        is re-extracted or re-grouped. The ids must be new to this writer's index.
-        """
-        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
-        with translate_read_errors("add document", self.backend.path):
-            self._new[article.id] = self.raw.docnum - self.raw.docbase
-            self.raw.add_document(**doc)
-
-    def delete(self, doc_id: str) -> bool:
-        with translate_read_errors("delete document", self.backend.path):
-            pending = self._forget_pending(doc_id)
-            return bool(self._delete_committed(doc_id)) or pending
-
-    def _forget_pending(self, doc_id: str) -> bool:
-        local = self._new.pop(doc_id, None)
-        if local is None:
-            return False
-        self.raw.newsegment.delete_document(local)
-        return True
-
-    def commit(self, *, optimize: bool = False) -> None:
-        """Write the new segment and the table of contents; on failure, abort and release the lock."""
-        self.closed = True
-        try:
-            with translate_os_errors("commit", self.backend.path):
-                self._reader.close()
-                raw = self.raw
-                raw._check_state()
-                final = raw._merge_segments(writing.OPTIMIZE if optimize else merge_small, None, None)
-                if raw._added:  # this writer's documents, and those of segments merged into it
-                    final.append(self._finalize_segment())
-                else:
-                    raw._close_segment()
-                raw._commit_toc(final)
-                raw._finish()
-        except BaseException:
-            self._abort()
-            raise
-        self._unlock()
-
-    def finish_segment(self) -> Any:
-        """Write this writer's segment without committing it (a parallel-ingest worker's last step).
-
-        Returns the Whoosh segment (picklable), or None when nothing was added.
-        """
-        self.closed = True
-        try:
-            with translate_os_errors("write segment", self.backend.path):
-                self._reader.close()
-                if not self.raw._added:
-                    self.raw.cancel()
-                    return None
-                segment = self._finalize_segment()
-                self.raw._tempstorage.destroy()
-                self.raw.is_closed = True
-                return segment
-        except BaseException:
-            self._abort()
-            raise
-
-    def _finalize_segment(self) -> Any:
-        """Write the new segment's files, then its columnar sidecar, before any commit lists it.
-
-        Every new segment -- a commit's, one that merged others, a parallel-ingest worker's --
-        gets its arrays here, so no search derives them (see :mod:`.columnar`). The sidecar is
-        fsynced like the segment's own files; a crash before the commit leaves both as orphans
-        of a segment no table of contents lists, which the next commit's cleanup removes.
-        The arrays are collected while the writer writes its postings, and a merged segment's
-        are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
-        written segment is read back (``columnar.build``) only when they were not collected.
-        In-memory indexes build their arrays on first search instead.
-        """
-        raw = self.raw
-        segment = raw._finalize_segment()
-        folder = self.backend.path
-        if folder is not None:
-            cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
-            if cols is None or cols.doc_count != segment.doc_count_all():
-                reader = SegmentReader(raw.storage, raw.schema, segment)
-                try:
-                    cols = columnar.build(reader)
-                finally:
-                    reader.close()
-            columnar.save(folder, segment.segment_id(), cols, durable=FSYNC)
-        return segment
-
-    def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
-        """Commit this writer's changes plus segments written by workers, atomically.
-
-        ``replaced_ids`` are the ids the workers wrote that have committed copies: those are
-        deleted in the same commit, so every id keeps exactly one copy. (Looking up every new
-        id in every segment would make each commit slower as segments accumulate, while the
-        workers wait.)
-        """
-        self.closed = True
-        try:
-            with translate_os_errors("commit", self.backend.path):
-                for doc_id in replaced_ids:
-                    self._delete_committed(doc_id)
-                self._reader.close()
-                raw = self.raw
-                final = raw._merge_segments(merge_small, None, None)
-                if raw._added:
-                    final.append(self._finalize_segment())
-                else:
-                    raw._close_segment()
-                final.extend(seg for seg in segments if seg is not None)
-                raw._commit_toc(final)
-                raw._finish()
-        except BaseException:
-            self._abort()
-            raise
-        self._unlock()
-
-    def cancel(self) -> None:
-        """Discard everything written by this writer and release the lock, whatever fails."""
-        self.closed = True
-        self._abort()
-
-    def _abort(self) -> None:
-        # Whoosh's cancel() can itself fail after a disk fault (ENOSPC); clean up what it
-        # could not and release the lock regardless, so the next writer works.
-        with contextlib.suppress(Exception):
-            self._reader.close()
-        if not self.raw.is_closed:
-            try:
-                self.raw.cancel()
-            except Exception:
-                with contextlib.suppress(Exception):
-                    self.raw._tempstorage.destroy()
-                self.raw.is_closed = True
-        self._unlock()
-
-    def _unlock(self) -> None:
-        """Remove the holder file, then release the lock (in that order: no race with the next holder)."""
-        if self._lock is None:  # a parallel-ingest worker: the parent holds the lock
-            return
-        self._release_holder()
-        if self._lock is not None:
-            with contextlib.suppress(Exception):
-                self._lock.release()
-        local, self._local_lock = self._local_lock, None
-        if local is not None:
-            local.release()
-
-    def _release_holder(self) -> None:
-        path = self.backend.path
-        if path is not None:
-            with contextlib.suppress(OSError):
-                (path / HOLDER).unlink()

@@ -36,14 +36,14 @@ from typing import Any
 
 from whoosh.index import EmptyIndexError
 
-from searchlib import dedup
 from searchlib._whoosh import columnar, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.parallel import WorkerPool
-from searchlib._whoosh.store import MARKER, Backend, BackendWriter, DurableStorage, fsync_dir, translate_os_errors
+from searchlib._whoosh.reanalyse import StoredRow, stored_rows
+from searchlib._whoosh.segwriter import BackendWriter
+from searchlib._whoosh.store import MARKER, Backend, DurableStorage, fsync_dir, translate_os_errors
 from searchlib.entities import NoExtractor
 from searchlib.errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundError, StorageError
-from searchlib.models import Article
 
 __all__ = ["UPGRADABLE", "recover", "rewrite_sidecars", "upgrade"]
 
@@ -138,18 +138,9 @@ def _check_space(path: Path, size: int) -> None:
         )
 
 
-def _stored(reader: Any) -> Iterator[tuple[Article, str, tuple[int, ...], str, bool]]:
+def _stored(reader: Any) -> Iterator[StoredRow]:
     """(article with its entities, checksum, sketch, group, extracted) of every live document."""
-    bodies = reader.column_reader("body_text")
-    sketches = reader.column_reader("sketch")
-    groups = reader.column_reader("group")
-    for docnum in reader.all_doc_ids():
-        stored = reader.stored_fields(docnum)
-        meta = stored["meta"]
-        article = sch.to_article(stored["id"], meta, bytes(bodies[docnum]))
-        sketch = dedup.unpack(sketches[docnum])
-        group = str(groups[docnum]) or meta.get("copy_of") or article.id
-        yield article, str(meta["checksum"]), sketch, group, bool(meta.get("extracted", True))
+    return stored_rows(reader, reader.all_doc_ids())
 
 
 def _fsync_tree(folder: Path) -> None:

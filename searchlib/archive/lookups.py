@@ -5,9 +5,9 @@ Each is what :class:`~searchlib.Index` answers for one index, made from per-shar
 * ``more_like_this``: the article's shard picks its most distinctive body terms (as one index
   does, with that shard's statistics); the archive then ranks every shard's articles for
   those weighted terms with statistics summed over all shards, leaving out the article and
-  its near-duplicates. One index and an archive can rank a few of these hits differently
-  (the key terms' weights come from one shard's statistics, and the archive scores with
-  searchlib's BM25F rather than Whoosh's).
+  its near-duplicates, as one index does (:func:`searchlib._whoosh.vocabulary.more_like`).
+  One index and an archive can rank a few of these hits differently (the key terms' weights
+  come from one shard's statistics).
 * ``duplicates``: near-duplicates are detected within a shard (time sharding keeps wire
   copies of one day together), so the archive's groups are the shards' groups, merged.
 * ``suggest``: a word is corrected only when no shard holds it; the closest word any shard

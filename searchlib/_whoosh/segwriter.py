@@ -1,0 +1,335 @@
+"""Writing one Whoosh segment with searchlib's semantics: upserts, near-duplicate groups, the commit.
+
+:class:`BackendWriter` wraps a :class:`.fastwrite.FastSegmentWriter` taken from a
+:class:`.store.Backend` (which owns the locks and the searchers): one copy per article id,
+near-duplicate grouping against the committed index and the writer's own pending articles,
+every new segment's columnar sidecar written before the commit that lists it, and the
+commit, cancel and parallel-ingest hand-over (``finish_segment`` / ``commit_with``).
+Split from :mod:`.store` along the read/write seam: opening and reading stay there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from typing import TYPE_CHECKING, Any
+
+from whoosh import writing
+from whoosh.reading import SegmentReader, TermNotFound
+
+from searchlib import dedup
+from searchlib._whoosh import columnar, store
+from searchlib._whoosh import schema as sch
+from searchlib._whoosh.fastwrite import FastSegmentWriter
+from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
+from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
+from searchlib.models import Article, Entity
+
+if TYPE_CHECKING:
+    from searchlib._whoosh.store import Backend
+
+MAX_COPY_CANDIDATES = 50
+"""Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
+LARGE_SEGMENT = 2_000
+"""Segments with at least this many documents are not merged by ordinary commits (see merge_small)."""
+
+
+def merge_small(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Whoosh's MERGE_SMALL over the segments under ``LARGE_SEGMENT`` documents; larger ones stay.
+
+    Whoosh's policy merges the smallest segments whenever their total falls under a Fibonacci
+    bound; with many equal segments (an ingest's batches) that bound is reached at ~22 of
+    them, and from then on every commit re-merges 100,000+ documents on one core. Small
+    segments (from commits of a few articles) are still merged geometrically;
+    ``commit(optimize=True)`` merges everything.
+    """
+    large = [seg for seg in segments if seg.doc_count_all() >= LARGE_SEGMENT]
+    small = [seg for seg in segments if seg.doc_count_all() < LARGE_SEGMENT]
+    kept: list[Any] = writing.MERGE_SMALL(writer, small)
+    return large + kept
+
+
+class BackendWriter:
+    """A Whoosh SegmentWriter with upsert semantics: one copy per id, the latest wins."""
+
+    def __init__(self, backend: Backend, raw: writing.SegmentWriter, lock: Any) -> None:
+        self.backend = backend
+        self.raw = raw
+        self._lock = lock  # ours, not Whoosh's: Whoosh's commit would release it too early
+        self._local_lock: threading.Lock | None = None  # the in-process lock, released after the file lock
+        self._new: dict[str, int] = {}  # id -> docnum inside the new segment
+        self._pending_sketches: dict[str, list[tuple[str, str, bytes]]] = {}  # key -> (id, group, packed)
+        self._sketches: Any = None
+        self._groups: Any = None
+        self._reader = raw.reader()
+        self.closed = False
+        folder = backend.path
+        if isinstance(raw, FastSegmentWriter):
+            # the new segment's arrays come from the postings as they are written (the text
+            # fields' only postings), and merged segments' from their own sidecars (see
+            # _finalize_segment); an in-memory index keeps them in memory_columns
+            known = backend.memory_columns if folder is None else {}
+            raw.columns = StreamingColumnsBuilder()
+            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, known)
+
+    def _delete_committed(self, doc_id: str) -> int:
+        """Delete the committed copies of ``doc_id``; returns how many there were.
+
+        Whoosh's ``delete_by_term`` opens a new reader of every segment for each call: with
+        many segments, a commit replacing 100,000 ids spent minutes opening files. This
+        writer's own reader sees the same segments (and the deletions made through it).
+        """
+        try:
+            docnums = list(self._reader.postings("id", doc_id).all_ids())
+        except TermNotFound:
+            return 0
+        for docnum in docnums:
+            self.raw.delete_document(docnum)
+        return len(docnums)
+
+    def _existing_docnum(self, doc_id: str) -> int | None:
+        try:
+            docnum = self._reader.first_id("id", doc_id)
+        except TermNotFound:
+            return None
+        if docnum is None or self._reader.is_deleted(docnum):
+            return None
+        return int(docnum)
+
+    def stored_checksum(self, doc_id: str) -> str | None:
+        """The checksum of the committed or pending article with ``doc_id``, if any."""
+        if doc_id in self._new:
+            return None  # replaced in this writer: always rewrite
+        with translate_read_errors("read index", self.backend.path):
+            docnum = self._existing_docnum(doc_id)
+            if docnum is None:
+                return None
+            meta: dict[str, Any] = self._reader.stored_fields(docnum)["meta"]
+            return str(meta["checksum"])
+
+    def contains(self, doc_id: str) -> bool:
+        with translate_read_errors("read index", self.backend.path):
+            return doc_id in self._new or self._existing_docnum(doc_id) is not None
+
+    def _copy_group(self, doc_id: str, sketch: tuple[int, ...]) -> str:
+        """The near-duplicate group of a new article: its best match's group, or its own id."""
+        best_group, best = doc_id, dedup.THRESHOLD
+        reader = self._reader
+        for key in dedup.candidate_keys(sketch):
+            for other_id, group, packed in self._pending_sketches.get(key, ()):
+                if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
+                    best_group, best = group, sim + 1e-9
+            try:
+                docnums = reader.postings("dupkey", key).all_ids()
+            except TermNotFound:
+                continue
+            for docnum in itertools.islice(docnums, MAX_COPY_CANDIDATES):
+                if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
+                    continue
+                other = dedup.unpack(self._sketch_column()[docnum])
+                if (sim := dedup.similarity(sketch, other)) >= best:
+                    best_group, best = str(self._group_column()[docnum]), sim + 1e-9
+        return best_group
+
+    def _sketch_column(self) -> Any:
+        if self._sketches is None:
+            self._sketches = self._reader.column_reader("sketch")
+        return self._sketches
+
+    def _group_column(self) -> Any:
+        if self._groups is None:
+            self._groups = self._reader.column_reader("group")
+        return self._groups
+
+    def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:
+        """Add ``article`` with its final ``entities``, replacing any copy with the same id."""
+        sketch = dedup.sketch(article.body)
+        with translate_read_errors("add document", self.backend.path):
+            group = self._copy_group(article.id, sketch)
+        extracted = article.entities is None
+        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
+        packed = doc["sketch"]  # 4 bytes a hash; a tuple of ints would take ~10x the memory per pending article
+        for key in dedup.candidate_keys(sketch):
+            self._pending_sketches.setdefault(key, []).append((article.id, group, packed))
+        doc_id = doc["id"]
+        with translate_read_errors("add document", self.backend.path):
+            self._forget_pending(doc_id)
+            self._delete_committed(doc_id)
+            self._new[doc_id] = self.raw.docnum - self.raw.docbase
+            self.raw.add_document(**doc)
+
+    def restore(
+        self,
+        article: Article,
+        entities: tuple[Entity, ...],
+        digest: str,
+        *,
+        sketch: tuple[int, ...],
+        group: str,
+        extracted: bool,
+    ) -> None:
+        """Add an article read from another index as it was stored there (for upgrades).
+
+        Its entities, checksum, sketch and near-duplicate group are kept as given: nothing
+        is re-extracted or re-grouped. The ids must be new to this writer's index.
+        """
+        doc = sch.to_document(article, entities, digest, sketch=sketch, group=group, extracted=extracted)
+        with translate_read_errors("add document", self.backend.path):
+            self._new[article.id] = self.raw.docnum - self.raw.docbase
+            self.raw.add_document(**doc)
+
+    def delete(self, doc_id: str) -> bool:
+        with translate_read_errors("delete document", self.backend.path):
+            pending = self._forget_pending(doc_id)
+            return bool(self._delete_committed(doc_id)) or pending
+
+    def _forget_pending(self, doc_id: str) -> bool:
+        local = self._new.pop(doc_id, None)
+        if local is None:
+            return False
+        self.raw.newsegment.delete_document(local)
+        return True
+
+    def commit(self, *, optimize: bool = False) -> None:
+        """Write the new segment and the table of contents; on failure, abort and release the lock."""
+        self.closed = True
+        try:
+            with translate_os_errors("commit", self.backend.path):
+                self._reader.close()
+                raw = self.raw
+                raw._check_state()
+                final = raw._merge_segments(writing.OPTIMIZE if optimize else merge_small, None, None)
+                if raw._added:  # this writer's documents, and those of segments merged into it
+                    final.append(self._finalize_segment())
+                else:
+                    raw._close_segment()
+                raw._commit_toc(final)
+                raw._finish()
+                self._forget_merged(final)
+        except BaseException:
+            self._abort()
+            raise
+        self._unlock()
+
+    def finish_segment(self) -> Any:
+        """Write this writer's segment without committing it (a parallel-ingest worker's last step).
+
+        Returns the Whoosh segment (picklable), or None when nothing was added.
+        """
+        self.closed = True
+        try:
+            with translate_os_errors("write segment", self.backend.path):
+                self._reader.close()
+                if not self.raw._added:
+                    self.raw.cancel()
+                    return None
+                segment = self._finalize_segment()
+                self.raw._tempstorage.destroy()
+                self.raw.is_closed = True
+                return segment
+        except BaseException:
+            self._abort()
+            raise
+
+    def _finalize_segment(self) -> Any:
+        """Write the new segment's files, then its columnar sidecar, before any commit lists it.
+
+        Every new segment -- a commit's, one that merged others, a parallel-ingest worker's --
+        gets its arrays here, so no search derives them (see :mod:`.columnar`). The sidecar is
+        fsynced like the segment's own files; a crash before the commit leaves both as orphans
+        of a segment no table of contents lists, which the next commit's cleanup removes.
+        The arrays are collected while the writer writes its postings, and a merged segment's
+        are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
+        written segment's stored articles are analysed again (``columnar.build``) only when
+        they were not collected. An in-memory index keeps the arrays in ``memory_columns``.
+        """
+        raw = self.raw
+        segment = raw._finalize_segment()
+        folder = self.backend.path
+        cols = raw.segment_columns() if isinstance(raw, FastSegmentWriter) else None
+        if cols is None or cols.doc_count != segment.doc_count_all():
+            reader = SegmentReader(raw.storage, raw.schema, segment)
+            try:
+                cols = columnar.build(reader)
+            finally:
+                reader.close()
+        if folder is not None:
+            columnar.save(folder, segment.segment_id(), cols, durable=store.FSYNC)
+        else:
+            self.backend.memory_columns[segment.segment_id()] = cols
+        return segment
+
+    def _forget_merged(self, final: list[Any]) -> None:
+        """An in-memory index drops the arrays of segments its last commit merged away."""
+        if self.backend.path is None:
+            keep = {seg.segment_id() for seg in final}
+            known = self.backend.memory_columns
+            for segment_id in [k for k in list(known) if k not in keep]:
+                known.pop(segment_id, None)
+
+    def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
+        """Commit this writer's changes plus segments written by workers, atomically.
+
+        ``replaced_ids`` are the ids the workers wrote that have committed copies: those are
+        deleted in the same commit, so every id keeps exactly one copy. (Looking up every new
+        id in every segment would make each commit slower as segments accumulate, while the
+        workers wait.)
+        """
+        self.closed = True
+        try:
+            with translate_os_errors("commit", self.backend.path):
+                for doc_id in replaced_ids:
+                    self._delete_committed(doc_id)
+                self._reader.close()
+                raw = self.raw
+                final = raw._merge_segments(merge_small, None, None)
+                if raw._added:
+                    final.append(self._finalize_segment())
+                else:
+                    raw._close_segment()
+                final.extend(seg for seg in segments if seg is not None)
+                raw._commit_toc(final)
+                raw._finish()
+                self._forget_merged(final)
+        except BaseException:
+            self._abort()
+            raise
+        self._unlock()
+
+    def cancel(self) -> None:
+        """Discard everything written by this writer and release the lock, whatever fails."""
+        self.closed = True
+        self._abort()
+
+    def _abort(self) -> None:
+        # Whoosh's cancel() can itself fail after a disk fault (ENOSPC); clean up what it
+        # could not and release the lock regardless, so the next writer works.
+        with contextlib.suppress(Exception):
+            self._reader.close()
+        if not self.raw.is_closed:
+            try:
+                self.raw.cancel()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self.raw._tempstorage.destroy()
+                self.raw.is_closed = True
+        self._unlock()
+
+    def _unlock(self) -> None:
+        """Remove the holder file, then release the lock (in that order: no race with the next holder)."""
+        if self._lock is None:  # a parallel-ingest worker: the parent holds the lock
+            return
+        self._release_holder()
+        if self._lock is not None:
+            with contextlib.suppress(Exception):
+                self._lock.release()
+        local, self._local_lock = self._local_lock, None
+        if local is not None:
+            local.release()
+
+    def _release_holder(self) -> None:
+        path = self.backend.path
+        if path is not None:
+            with contextlib.suppress(OSError):
+                (path / HOLDER).unlink()

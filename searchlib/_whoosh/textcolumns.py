@@ -1,0 +1,135 @@
+"""The text fields' columnar postings built from token streams, sorted with numpy.
+
+Since index format 9 the title, body and entity text have no Whoosh postings, so their
+arrays need not pass through per-term posting lists at all. For each document the writer
+appends the term ids of its indexed tokens in order (:func:`searchlib.analysis.kept_terms`,
+mapped through a per-field term -> id dict with C-level ``map``) and their positions; at the
+end the tokens are sorted by term -- documents ascending and positions ascending inside each
+term, as they were added (a stable sort) -- and run lengths give frequencies. The arrays equal
+those the per-term path builds (tests/test_sidecar_build.py, tests/test_textcolumns.py) at a
+fraction of the Python work per token (``benchmarks/bench_stages.py``).
+
+Memory: the streams take 12 bytes a token (term id, position, and the document of each token
+made at the end); the sort runs over ranges of terms holding about ``BUCKET_TOKENS`` tokens
+each, so its temporary arrays stay small whatever the segment's size, and the postings come
+out in term order, ready to join.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib import analysis
+from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, FieldPostings, SegmentColumns
+
+__all__ = ["BUCKET_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
+
+BUCKET_TOKENS = 2_000_000
+"""Tokens sorted at a time (a range of terms): ~16 bytes of temporary arrays each."""
+
+I64 = npt.NDArray[np.int64]
+
+
+class TextPostings:
+    """One text field's postings of one segment, collected as token streams."""
+
+    def __init__(self, bucket_tokens: int = BUCKET_TOKENS) -> None:
+        self.bucket_tokens = bucket_tokens
+        self._ids: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._tids = array("I")  # term id per token
+        self._pos = array("I")  # position per token
+        self._docs = array("I")  # document number per document with tokens
+        self._counts = array("I")  # tokens per such document
+
+    def add(self, docnum: int, text: str) -> int:
+        """Add document ``docnum``'s value (documents in ascending order); returns its length in tokens."""
+        kept, first = analysis.kept_terms(text)
+        if not kept:
+            return 0
+        ids = self._ids
+        tids = list(map(ids.get, kept))
+        if None in tids:
+            terms = self._terms
+            for i, tid in enumerate(tids):
+                if tid is None:
+                    word = kept[i]
+                    tid = ids.get(word)
+                    if tid is None:
+                        tid = ids[word] = len(terms)
+                        terms.append(word)
+                    tids[i] = tid
+        self._tids.extend(tids)  # type: ignore[arg-type]  # (no None left)
+        self._pos.extend(range(first, first + len(kept)))
+        self._docs.append(docnum)
+        self._counts.append(len(kept))
+        return len(kept)
+
+    def finish(self, doc_count: int) -> tuple[FieldPostings, npt.NDArray[np.uint32]]:
+        """The field's postings and every document's length (tokens), for ``doc_count`` documents."""
+        terms = self._terms
+        doc_list = np.frombuffer(self._docs, dtype=np.uint32)
+        counts = np.frombuffer(self._counts, dtype=np.uint32)
+        lengths = np.zeros(doc_count, dtype=np.uint32)
+        lengths[doc_list] = counts
+        if not terms:
+            empty = np.zeros(0, dtype=np.uint32)
+            fp = FieldPostings([], np.zeros(1, dtype=np.int64), empty, empty, np.zeros(1, dtype=np.int64), empty)
+            return fp, lengths
+        by_text = sorted(range(len(terms)), key=terms.__getitem__)
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[np.array(by_text, dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
+        keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
+        docs = np.repeat(doc_list, counts)
+        pos = np.frombuffer(self._pos, dtype=np.uint32)
+        # ranges of terms holding about bucket_tokens tokens each
+        per_term = np.cumsum(np.bincount(keys, minlength=len(terms)))
+        wanted = np.arange(1, -(-len(keys) // self.bucket_tokens), dtype=np.int64) * self.bucket_tokens
+        cuts = np.unique(np.concatenate(([0], np.searchsorted(per_term, wanted, side="right"), [len(terms)])))
+        postings_per_term = np.zeros(len(terms), dtype=np.int64)
+        out_docs, out_freqs, out_pos = [], [], []
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            picked = np.flatnonzero((keys >= lo) & (keys < hi))
+            order = np.argsort(keys[picked], kind="stable")  # tokens came in (document, position) order
+            picked = picked[order]
+            k, d = keys[picked], docs[picked]
+            starts = np.flatnonzero(np.concatenate(([True], (k[1:] != k[:-1]) | (d[1:] != d[:-1]))))
+            out_docs.append(d[starts])
+            out_freqs.append(np.diff(np.append(starts, len(k))).astype(np.uint32))
+            out_pos.append(pos[picked])
+            postings_per_term[lo:hi] = np.bincount(k[starts].astype(np.int64) - lo, minlength=hi - lo)
+        freqs = np.concatenate(out_freqs)
+        pos_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
+        np.cumsum(freqs, out=pos_offsets[1:])
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(postings_per_term, out=offsets[1:])
+        sorted_terms = [terms[i] for i in by_text]
+        fp = FieldPostings(sorted_terms, offsets, np.concatenate(out_docs), freqs, pos_offsets, np.concatenate(out_pos))
+        self._tids, self._pos, self._docs, self._counts = array("I"), array("I"), array("I"), array("I")
+        return fp, lengths
+
+
+class StreamingColumnsBuilder(ColumnsBuilder):
+    """A :class:`.columnar.ColumnsBuilder` whose text fields come from :class:`TextPostings`.
+
+    The writer calls :meth:`add_text` for the text fields (their posting lists never exist
+    as such) and hands the keyword fields' lists over as before (``add_term``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = {name: TextPostings() for name in TEXT_FIELDS}
+
+    def add_text(self, fieldname: str, docnum: int, text: str) -> int:
+        return self.texts[fieldname].add(docnum, text)
+
+    def finish(self, doc_count: int) -> SegmentColumns:
+        cols = super().finish(doc_count)
+        for name, text in self.texts.items():
+            if cols.fields[name].term_count:
+                raise ValueError(f"{name} postings came both as lists and as tokens")
+            cols.fields[name], cols.lengths[name] = text.finish(doc_count)
+        return cols

@@ -1,0 +1,46 @@
+"""The text fields' arrays built from token streams equal those built from per-term posting lists.
+
+:class:`searchlib._whoosh.textcolumns.TextPostings` (format 9's writer path: token ids sorted
+with numpy, a range of terms at a time) against the posting-list path (``MemoryPostings``
+into a ``ColumnsBuilder``), on random documents, sorted in term ranges as small as one token.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchlib._whoosh import textcolumns
+from searchlib._whoosh.columnar import ColumnsBuilder
+from searchlib._whoosh.postings import MemoryPostings
+from searchlib._whoosh.schema import build_schema
+from tests.test_sidecar_build import assert_same_columns
+
+_WORDS = st.sampled_from(
+    ["the", "talks", "talking", "Gdańsk", "gdansk", "of", "vote", "U.S", "3.5", "ß", "x", "harbour"]
+)
+_TEXT = st.lists(_WORDS, max_size=30).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["title", "body", "entity_text"]), _TEXT), max_size=25),
+    st.sampled_from([1, 7, 10_000_000]),
+    st.integers(0, 3),
+)
+def test_token_streams_equal_posting_lists(values: list[tuple[str, str]], chunk: int, gap: int) -> None:
+    schema = build_schema()
+    memory = MemoryPostings()
+    reference = ColumnsBuilder()
+    streamed = textcolumns.StreamingColumnsBuilder()
+    for postings in streamed.texts.values():
+        postings.bucket_tokens = chunk
+    docnum = 0
+    for field, text in values:
+        docnum += 1 + gap  # (gaps: documents without a value in that field)
+        memory.add_positions(field, docnum, schema[field].index_positions(text), 1.0)
+        length = streamed.add_text(field, docnum, text)
+        assert length == sum(len(p) for _, _, p in schema[field].index_positions(text))
+    count = docnum + 1
+    memory.feed(reference)
+    assert_same_columns(streamed.finish(count), reference.finish(count))
