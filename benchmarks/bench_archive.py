@@ -17,8 +17,8 @@ faster (:mod:`searchlib.archive.dispatch`); ``-remote`` ones send every task out
 use one actor per worker; ``-dask-tasks-remote`` submits every shard task through the
 scheduler instead (as before session 5).
 
-Built indexes and archives are kept under ``benchmarks/data/archive-bench-N-sSEED-hK/`` and
-reused by the next run with the same articles, seed and shards (their build times are then
+Built indexes and archives are kept under ``benchmarks/data/archive-bench-N-sSEED-hK-fFORMAT/``
+and reused by the next run with the same articles, seed, shards and index format (their build times are then
 those recorded when they were built; ``--rebuild`` builds them again). ``--quick`` builds
 in a temporary folder.
 
@@ -48,6 +48,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import searchlib
+import searchlib.upgrade
 from benchmarks.common import DATA, RESULTS
 from benchmarks.corpus import ensure_corpus, iter_docs
 from benchmarks.queries import KINDS, Query, generate_queries
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
     else:
-        work = DATA / f"archive-bench-{args.articles}-s{args.seed}-h{args.shards}"
+        fmt = searchlib.upgrade.FORMAT_VERSION  # builds of another index format are not reused
+        work = DATA / f"archive-bench-{args.articles}-s{args.seed}-h{args.shards}-f{fmt}"
         if args.rebuild:
             shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True, exist_ok=True)
