@@ -25,6 +25,7 @@ from searchlib.errors import ArchiveError
 distributed = pytest.importorskip("distributed")
 
 from test_archive import QUERIES, _article, assert_same_search  # noqa: E402
+from test_archive_pool import assert_remote_traceback  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +125,25 @@ def test_dask_actor_worker_killed_mid_query_is_an_archive_error(cluster: Any, tm
         round_.result()
     assert caught.value.shard == "s"
     cluster.wait_for_workers(2, timeout=30)
+
+
+def test_dask_actor_task_errors_keep_the_workers_traceback(built: tuple[Archive, Index], cluster: Any) -> None:
+    import searchlib
+    from searchlib.archive.executor import Job
+
+    archive, _ix = built
+    cluster.wait_for_workers(2, timeout=30)
+    executor = DaskExecutor(cluster)
+    path = str(archive.root / "shards" / archive.manifest.shards[0])
+    bad = Job("s", path, searchlib.Ranking(), "count", {"plan": "x", "hidden": None})  # fails deep in the worker
+    with pytest.raises(AttributeError) as caught:
+        executor.run([bad])
+    assert_remote_traceback(caught.value, "AttributeError")
+    missing = Job("m", path + "-nowhere", searchlib.Ranking(), "fetch", {"ids": []})  # raised on purpose
+    with pytest.raises(searchlib.IndexNotFoundError) as lost:
+        executor.run([missing])
+    assert lost.value.path == Path(missing.path)
+    assert "IndexNotFoundError" in str(lost.value.__cause__)
 
 
 def test_dask_tasks_without_actors(built: tuple[Archive, Index], cluster: Any) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import searchlib
 from searchlib import Archive, ArchiveError, Index
 from searchlib.archive.executor import Job, ProcessExecutor, SerialExecutor
 from searchlib.archive.pool import ShardWorkers
+from searchlib.archive.tasks import RemoteTraceback
 
 QUERIES = ["strike", '"wage talks" OR port', "entity:HRB", "inflation date:2025-05"]
 
@@ -71,11 +74,37 @@ def test_a_task_error_passes_through_whole(built: tuple[Path, Index], tmp_path: 
         with pytest.raises(ValueError, match="unknown shard task 'nope'"):
             executor.run([good, Job("h001", good.path, good.ranking, "nope", {})])
         missing = Job("h002", str(tmp_path / "nowhere"), good.ranking, "fetch", {"ids": []})
-        with pytest.raises(searchlib.IndexNotFoundError):  # searchlib's own errors cross the pipe whole
+        with pytest.raises(searchlib.IndexNotFoundError) as caught:  # searchlib's own errors cross the pipe whole
             executor.run([missing, good])
+        assert caught.value.path == Path(missing.path)
+        assert isinstance(caught.value.__cause__, RemoteTraceback)
         assert executor.run([good]) == [[]]
     finally:
         executor.close()
+
+
+def test_an_unexpected_task_error_keeps_the_workers_traceback(built: tuple[Path, Index]) -> None:
+    root, _one = built
+    executor = ProcessExecutor(1)
+    try:  # a plan of the wrong type: an AttributeError deep in the worker, not an error raised on purpose
+        bad = Job("h000", str(root / "shards" / "h000"), searchlib.Ranking(), "count", {"plan": "x", "hidden": None})
+        with pytest.raises(AttributeError) as caught:
+            executor.run([bad])
+        assert_remote_traceback(caught.value, "AttributeError")
+        local = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+        assert "run_on" not in local  # the caller's own frames: the worker's are only in the cause
+    finally:
+        executor.close()
+
+
+def assert_remote_traceback(exc: BaseException, kind: str) -> None:
+    """``exc`` came from a worker with that worker's traceback (file, line, function) as its cause."""
+    cause = exc.__cause__
+    assert isinstance(cause, RemoteTraceback), repr(cause)
+    text = str(cause)
+    assert re.search(r'File ".*[/\\]searchlib[/\\]archive[/\\]tasks\.py", line \d+, in run_on', text), text
+    assert re.search(r'File ".*[/\\]searchlib[/\\]_whoosh[/\\]evaluate\.py", line \d+, in __init__', text), text
+    assert text.rstrip().endswith('"""') and f"{kind}: " in text
 
 
 def _blocking_job(tmp_path: Path) -> Job:

@@ -4,7 +4,8 @@ Every executor takes a list of jobs (shard name, shard path, task, arguments) an
 their results in order, or raises: a job that fails because its worker died becomes an
 :class:`~searchlib.errors.ArchiveError` naming the shard, never a missing piece of the
 answer. Errors a shard raises on purpose (a :class:`~searchlib.errors.SearchlibError`, such
-as a query syntax error) pass through unchanged.
+as a query syntax error) pass through unchanged; an error from a worker process carries
+that worker's traceback as its ``__cause__`` (:class:`~searchlib.archive.tasks.RemoteTraceback`).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class _DaskRound:
 
     def result(self) -> list[Any]:
         out: list[Any] = [None] * self._size
-        errors: list[tuple[int, BaseException]] = []
+        errors: list[tuple[int, tasks.Failure]] = []
         for worker, mine, future in self._sent:
             replies = self._executor._wait(worker, mine[0][1], future)
             for (slot, _job), (ok, value) in zip(mine, replies, strict=True):
@@ -121,8 +122,8 @@ class _DaskRound:
                     out[slot] = value
                 else:
                     errors.append((slot, value))
-        if errors:
-            raise min(errors, key=lambda e: e[0])[1]
+        if errors:  # the first job's, with the worker's traceback as its __cause__
+            raise tasks.reraisable(min(errors, key=lambda e: e[0])[1])
         return out
 
     def cancel(self) -> None:

@@ -9,6 +9,10 @@ pickled message ``(request id, jobs)`` and reads one reply ``(request id, result
 on every worker at once with :func:`multiprocessing.connection.wait`. A reply carrying an
 older request id (a round abandoned by an error) is dropped.
 
+Errors: a job that raises sends back its error and the text of its traceback
+(:func:`~searchlib.archive.tasks.failure`); the round re-raises the first job's error with
+that traceback as its ``__cause__`` (:class:`~searchlib.archive.tasks.RemoteTraceback`).
+
 Failure: a worker that dies while it holds jobs of the round (its pipe closes, its process
 sentinel fires) makes the round raise :class:`~searchlib.errors.ArchiveError` naming a
 shard it held, never a partial answer; the dead worker is replaced before the next round. A
@@ -55,7 +59,7 @@ def serve(conn: Connection) -> None:
             try:
                 results.append((slot, True, tasks.run_task(path, ranking, kind, args)))
             except Exception as exc:
-                results.append((slot, False, tasks.portable(exc)))
+                results.append((slot, False, tasks.failure(exc)))
         try:
             conn.send((request, results))
         except (BrokenPipeError, OSError):
@@ -204,7 +208,7 @@ class ShardWorkers:
 
     def _collect(self, request: int, sent: dict[int, list[tuple[int, Any]]], size: int) -> list[Any]:
         results: list[Any] = [None] * size
-        errors: list[tuple[int, BaseException]] = []
+        errors: list[tuple[int, tasks.Failure]] = []
         waiting = {number: self._workers[number] for number in sent}
         while waiting:
             by_handle: dict[Any, int] = {}
@@ -236,8 +240,8 @@ class ShardWorkers:
                         results[slot] = value
                     else:
                         errors.append((slot, value))
-        if errors:
-            raise min(errors, key=lambda e: e[0])[1]
+        if errors:  # the first job's, with the worker's traceback as its __cause__
+            raise tasks.reraisable(min(errors, key=lambda e: e[0])[1])
         return results
 
     def close(self) -> None:

@@ -3,18 +3,24 @@
 Every task is a top-level function of plain, picklable arguments, so a local process pool
 and a Dask worker run the same code. Each process keeps the shard indexes it opened
 (``_OPEN``): a worker that served a shard once answers its next query without reopening it.
+
+A task's error crosses back to the caller as :func:`failure` ``(error, traceback text)``;
+:func:`reraisable` gives the caller the error with a :class:`RemoteTraceback` of the worker's
+frames as its ``__cause__`` (what ``concurrent.futures`` does), so an unexpected error still
+names the file and line where it happened. The error's own type and attributes are unchanged.
 """
 
 from __future__ import annotations
 
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
-__all__ = ["ShardActor", "forget", "portable", "run_on", "run_task"]
+__all__ = ["RemoteTraceback", "ShardActor", "failure", "forget", "portable", "reraisable", "run_on", "run_task"]
 
 _OPEN: dict[tuple[str, float, float], Index] = {}
 _LOCK = threading.Lock()
@@ -88,6 +94,33 @@ def portable(exc: BaseException) -> BaseException:
     return exc
 
 
+class RemoteTraceback(Exception):
+    """The traceback, as text, of an error in the process that ran a shard task: that error's ``__cause__``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
+
+
+Failure = tuple[BaseException, str]
+"""A failed task's error (:func:`portable`) and the text of its traceback where it was raised."""
+
+
+def failure(exc: BaseException) -> Failure:
+    """What a worker sends back for a task that raised ``exc``: the error and its traceback's text."""
+    return portable(exc), "".join(traceback.format_exception(exc))
+
+
+def reraisable(sent: Failure) -> BaseException:
+    """The caller's side of :func:`failure`: the error, its ``__cause__`` the worker's traceback."""
+    exc, text = sent
+    exc.__cause__ = RemoteTraceback(text)
+    return exc
+
+
 class ShardActor:
     """A Dask actor, one per worker: runs that worker's shard jobs of a round in one call.
 
@@ -97,11 +130,11 @@ class ShardActor:
     """
 
     def run(self, jobs: list[tuple[str, Ranking, str, dict[str, Any]]]) -> list[tuple[bool, Any]]:
-        """(True, result) or (False, the error) for each (path, ranking, kind, args), in order."""
+        """(True, result) or (False, :func:`failure`) for each (path, ranking, kind, args), in order."""
         out: list[tuple[bool, Any]] = []
         for path, ranking, kind, args in jobs:
             try:
                 out.append((True, run_task(path, ranking, kind, args)))
             except Exception as exc:
-                out.append((False, portable(exc)))
+                out.append((False, failure(exc)))
         return out
