@@ -100,4 +100,4 @@ def test_a_damaged_field_is_not_trusted_and_the_segment_is_rebuilt(tmp_path: Pat
         assert ix.search("storm", highlight=None).total == 119
         assert ix.search("place:berlin", highlight=None).total == 0
     cols = columnar.load(tmp_path, prefix)  # saved again
-    assert cols is not None
+    assert cols is not None and columnar.damage(cols) is None

@@ -221,3 +221,26 @@ def test_a_sidecar_with_a_damaged_entry_is_rebuilt_and_check_repairs_it(tmp_path
         assert _answers(ix) == before
         assert ix.search("place:berlin", highlight=None).total == 0
     assert _entry(path, segment, array, -1) == last and check_index(path).ok  # saved again
+
+
+@pytest.mark.parametrize(
+    ("array", "at", "value", "found"),
+    [
+        ("body.off", 3, 10**6, "body term offsets are out of order"),
+        ("title.docs", 0, 200, "title postings name documents"),
+        ("body.docs", -1, 0, "body postings of a term are not in document order"),
+    ],
+)
+def test_check_reads_every_entry_of_every_field(tmp_path: Path, array: str, at: int, value: int, found: str) -> None:
+    """Damage a search does not look for (it reads only the entries that tie arrays together):
+    ``check`` reads every array in full, names what is wrong, and ``--repair`` rebuilds it."""
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.add(*[Article(id=f"a{i}", date="2024-05-01", title=f"Storm {i}", body=f"Harbour {i}") for i in range(30)])
+    (segment,) = _live_segments(path)
+    kept = _entry(path, segment, array, at)
+    _garble(path, segment, array, at, value)
+    report = check_index(path)
+    assert not report.ok and segment in report.summary() and found in report.summary()
+    check_index(path, repair=True)
+    assert _entry(path, segment, array, at) == kept and check_index(path).ok

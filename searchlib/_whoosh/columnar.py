@@ -544,7 +544,7 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
     first and last position offset, the term dictionary's first and last start (a page or two
     a field; a version 4 dictionary is scanned). A None makes :func:`segment_columns` rebuild
     the segment from its stored articles. Damage inside an array (an offset in the middle,
-    a document number) is not looked for here.
+    a document number) is left to :func:`damage`, which ``searchlib check`` runs.
     """
     try:
         manifest = json.loads((folder / f"{prefix}.cols.json").read_text("utf-8"))
@@ -666,6 +666,43 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         return SegmentColumns(count, fields, lengths, dates)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def damage(cols: SegmentColumns) -> str | None:
+    """What is wrong with a loaded segment's arrays, or None: every field made and read in full.
+
+    For ``searchlib check``: :func:`load` reads only the entries that tie the arrays together
+    (the first search must stay cheap), this reads every entry of every field -- offsets that
+    never decrease, document numbers in range and ascending within each term, position offsets
+    that never decrease, a sorted term dictionary. Seconds for a large segment.
+    """
+    count = cols.doc_count
+    for name in list(cols.fields):
+        try:
+            fp = cols.fields[name]
+            if not _field_consistent(fp):
+                return f"the {name} arrays do not fit together"
+            offsets = np.asarray(fp.offsets, dtype=np.int64)
+            if len(offsets) and (offsets[0] != 0 or bool((np.diff(offsets) < 0).any())):
+                return f"the {name} term offsets are out of order"
+            docs = np.asarray(fp.docs, dtype=np.int64)
+            if len(docs) and int(docs.max()) >= count:
+                return f"the {name} postings name documents the segment does not have"
+            step = np.diff(docs)
+            starts_term = np.zeros(len(docs), dtype=bool)  # a term's first posting may go back
+            starts_term[offsets[1:-1][offsets[1:-1] < len(docs)]] = True
+            if bool((step <= 0)[~starts_term[1:]].any()):
+                return f"the {name} postings of a term are not in document order"
+            if fp.pos_offsets is not None:
+                pos_offsets = np.asarray(fp.pos_offsets, dtype=np.int64)
+                if pos_offsets[0] != 0 or bool((np.diff(pos_offsets) < 0).any()):
+                    return f"the {name} position offsets are out of order"
+            terms = fp.terms
+            if any(a >= b for a, b in itertools.pairwise(terms)):
+                return f"the {name} term dictionary is not sorted"
+        except (ValueError, IndexError, UnicodeDecodeError) as e:
+            return f"the {name} arrays do not read: {e}"
+    return None
 
 
 def outdated(folder: Path, segment_ids: set[str]) -> list[str]:
