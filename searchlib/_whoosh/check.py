@@ -60,10 +60,11 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
             if damaged:
                 problems.append(
                     f"{len(damaged)} segment(s) have a missing or damaged columnar sidecar (searches rebuild it "
-                    "from the stored articles on first use): " + ", ".join(sorted(damaged)[:5])
+                    "from the stored articles on first use): "
+                    + ", ".join(f"{segment_id} ({damaged[segment_id][1]})" for segment_id in sorted(damaged)[:5])
                 )
                 if repair:
-                    for reader in damaged.values():
+                    for reader, _ in damaged.values():
                         _rebuild_sidecar(path, reader)
                     repaired.append(f"rebuilt {len(damaged)} sidecar(s) from the stored articles")
         duplicates = sorted(doc_id for doc_id, n in ids.items() if n > 1)
@@ -113,16 +114,23 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
         backend.close()
 
 
-def _damaged_sidecars(path: Path, leaves: list[tuple[Any, int]]) -> dict[str, Any]:
-    """Segment id -> reader of each segment whose sidecar does not load (or holds another document count)."""
-    damaged: dict[str, Any] = {}
+def _damaged_sidecars(path: Path, leaves: list[tuple[Any, int]]) -> dict[str, tuple[Any, str]]:
+    """Segment id -> (reader, what is wrong) of each segment whose sidecar does not load, holds another document
+    count, or has an array whose entries are damaged (every field read in full: :func:`columnar.damage`)."""
+    damaged: dict[str, tuple[Any, str]] = {}
     for reader, _offset in leaves:
         segment = getattr(reader, "_segment", None)
         if segment is None:
             continue
         cols = columnar.load(path, segment.segment_id())
-        if cols is None or cols.doc_count != reader.doc_count_all():
-            damaged[segment.segment_id()] = reader
+        if cols is None:
+            damaged[segment.segment_id()] = (reader, "missing, or its manifest or offsets do not fit")
+        elif cols.doc_count != reader.doc_count_all():
+            damaged[segment.segment_id()] = (reader, "holds another document count")
+        else:
+            found = columnar.damage(cols)
+            if found is not None:
+                damaged[segment.segment_id()] = (reader, found)
     return damaged
 
 

@@ -176,9 +176,10 @@ class FieldPostings:
 class LazyFields(MutableMapping[str, FieldPostings]):
     """A loaded segment's fields, each made (array views, checks) when first looked up.
 
-    A query reads a few of a segment's ten fields: the others' arrays are never touched, so
-    opening a segment costs no page of them. A field whose arrays do not fit together raises
-    ``ValueError`` then (its sizes were checked against the manifest when loading).
+    A query reads a few of a segment's ten fields: the others' array views are never made.
+    :func:`load` has checked every field's sizes against the manifest and read the entries
+    that tie its arrays together, so a damaged field is found there (the segment is rebuilt);
+    making a field checks them again and raises ``ValueError`` if they do not fit.
     """
 
     def __init__(self, makers: dict[str, Callable[[], FieldPostings]]) -> None:
@@ -536,7 +537,15 @@ def _field_consistent(fp: FieldPostings) -> bool:
 
 
 def load(folder: Path, prefix: str) -> SegmentColumns | None:
-    """The sidecar's arrays, memory-mapped read-only, or None when there is none (or it is damaged)."""
+    """The sidecar's arrays, memory-mapped read-only, or None when there is none (or it is damaged).
+
+    Damaged means: the manifest does not describe the data file (sizes, places, dtypes), or an
+    entry that ties a field's arrays together is wrong -- the first and last term offset, the
+    first and last position offset, the term dictionary's first and last start (a page or two
+    a field; a version 4 dictionary is scanned). A None makes :func:`segment_columns` rebuild
+    the segment from its stored articles. Damage inside an array (an offset in the middle,
+    a document number) is left to :func:`damage`, which ``searchlib check`` runs.
+    """
     try:
         manifest = json.loads((folder / f"{prefix}.cols.json").read_text("utf-8"))
         if manifest.get("version") not in READABLE_VERSIONS:
@@ -577,17 +586,53 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         term_counts = {name: len(terms) for name, terms in listed.items()}
         if version >= 4:
             term_counts.update((name, int(n)) for name, n in manifest["term_counts"].items())
-        for name, term_count in term_counts.items():  # sizes from the manifest alone: no page is read
+        view = raw.data  # a memoryview: slicing it makes no array
+
+        def item(name: str, i: int) -> int:
+            """Entry ``i`` of array ``name`` (negative: from the end): one page of the file read.
+
+            Bytes to int, not a numpy view (a few times faster; ~40 of these a segment); the
+            array's place and dtype were checked by ``length`` first.
+            """
+            dtype_str, at, count_ = layout[name]
+            size = int(dtype_str[2:])
+            i = i if i >= 0 else count_ + i
+            if not 0 <= i < count_:
+                raise IndexError(f"array {name} is empty")
+            at += i * size
+            data = view[at : at + size]
+            signed = dtype_str[1] == "i"
+            return (
+                int.from_bytes(data, "big", signed=signed)
+                if dtype_str[0] == ">"
+                else int.from_bytes(data, "little", signed=signed)
+            )
+
+        # each field's sizes against the manifest, then the entries that tie its arrays together
+        # (a page or two a field): a damaged sidecar is not trusted, so the segment is rebuilt;
+        # the array views are made lazily (LazyFields)
+        scanned: dict[str, TermDict] = {}
+        for name, term_count in term_counts.items():
             docs = length(f"{name}.docs")
-            fits = length(f"{name}.off") == term_count + 1
-            if name not in listed:
-                fits = fits and (length(f"{name}.tstart") == term_count + 1 if version >= 5 else True)
-                length(f"{name}.terms")
-            if name in TEXT_FIELDS:
-                fits = fits and length(f"{name}.freqs") == docs and length(f"{name}.posoff") == docs + 1
-                length(f"{name}.pos")
-            if not fits:
+            if length(f"{name}.off") != term_count + 1 or item(f"{name}.off", 0) != 0:
                 return None
+            if item(f"{name}.off", -1) != docs:
+                return None
+            if name in TEXT_FIELDS:
+                if length(f"{name}.freqs") != docs or length(f"{name}.posoff") != docs + 1:
+                    return None
+                if item(f"{name}.posoff", 0) != 0 or item(f"{name}.posoff", -1) != length(f"{name}.pos"):
+                    return None
+            if name in listed:
+                continue
+            blob = length(f"{name}.terms")
+            if version >= 5:
+                if length(f"{name}.tstart") != term_count + 1 or item(f"{name}.tstart", 0) != 0:
+                    return None
+                if item(f"{name}.tstart", -1) != (blob + 1 if term_count else 0) or (blob and not term_count):
+                    return None
+            else:  # version 4 has no starts: found by one scan of the blob
+                scanned[name] = TermDict.scanned(arr(f"{name}.terms"), term_count)
         if set(TEXT_FIELDS) - term_counts.keys():
             return None
 
@@ -599,7 +644,7 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
                 elif version >= 5:
                     terms = TermDict.stored(arr(f"{name}.terms"), arr(f"{name}.tstart"), term_counts[name])
                 else:
-                    terms = TermDict.scanned(arr(f"{name}.terms"), term_counts[name])
+                    terms = scanned[name]
                 if name in TEXT_FIELDS:
                     fp = FieldPostings(
                         terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), arr(f"{name}.posoff"),
@@ -621,6 +666,43 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         return SegmentColumns(count, fields, lengths, dates)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def damage(cols: SegmentColumns) -> str | None:
+    """What is wrong with a loaded segment's arrays, or None: every field made and read in full.
+
+    For ``searchlib check``: :func:`load` reads only the entries that tie the arrays together
+    (the first search must stay cheap), this reads every entry of every field -- offsets that
+    never decrease, document numbers in range and ascending within each term, position offsets
+    that never decrease, a sorted term dictionary. Seconds for a large segment.
+    """
+    count = cols.doc_count
+    for name in list(cols.fields):
+        try:
+            fp = cols.fields[name]
+            if not _field_consistent(fp):
+                return f"the {name} arrays do not fit together"
+            offsets = np.asarray(fp.offsets, dtype=np.int64)
+            if len(offsets) and (offsets[0] != 0 or bool((np.diff(offsets) < 0).any())):
+                return f"the {name} term offsets are out of order"
+            docs = np.asarray(fp.docs, dtype=np.int64)
+            if len(docs) and int(docs.max()) >= count:
+                return f"the {name} postings name documents the segment does not have"
+            step = np.diff(docs)
+            starts_term = np.zeros(len(docs), dtype=bool)  # a term's first posting may go back
+            starts_term[offsets[1:-1][offsets[1:-1] < len(docs)]] = True
+            if bool((step <= 0)[~starts_term[1:]].any()):
+                return f"the {name} postings of a term are not in document order"
+            if fp.pos_offsets is not None:
+                pos_offsets = np.asarray(fp.pos_offsets, dtype=np.int64)
+                if pos_offsets[0] != 0 or bool((np.diff(pos_offsets) < 0).any()):
+                    return f"the {name} position offsets are out of order"
+            terms = fp.terms
+            if any(a >= b for a, b in itertools.pairwise(terms)):
+                return f"the {name} term dictionary is not sorted"
+        except (ValueError, IndexError, UnicodeDecodeError) as e:
+            return f"the {name} arrays do not read: {e}"
+    return None
 
 
 def outdated(folder: Path, segment_ids: set[str]) -> list[str]:
