@@ -2,10 +2,13 @@
 
 Three loops numpy can only express with a sort or several passes: a phrase's position merge
 (per candidate document, walk each word's sorted positions once), the OR of two scored
-posting lists (a two-way merge that sums the scores of shared documents, left to right as
-numpy's path does, so the sums are bit-identical), and the intersection of two sorted
-document lists. Each has a numpy twin in :mod:`.evaluate`; results are the same
-(``tests/test_engine.py`` runs every brute-force check on both paths).
+posting lists (a two-way merge that sums the scores of shared documents; merged left to
+right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
+numpy's path in ``evaluate._union`` adds them), and the intersection of two sorted document
+lists. Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
+documents, frequencies and float scores, so equal scores tie the same way and a page read on
+one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
+check on both paths and compares them with ``==``).
 
 numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
 its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
