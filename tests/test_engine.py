@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -501,3 +502,60 @@ def test_kernels_start_loading_only_after_the_first_reads(monkeypatch: pytest.Mo
         for n in range(engine.WARM_AFTER + 2):
             assert ix.search("storm", highlight=None).total == 1
             assert len(calls) == (1 if n + 1 >= engine.WARM_AFTER else 0)
+
+
+def test_kernels_start_loading_even_when_the_third_read_was_counted_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads from several threads may lose a count (``+=`` is not atomic): once past, still warm, once."""
+    from searchlib._whoosh import engine
+
+    calls: list[int] = []
+    monkeypatch.setattr(kernels, "warm", lambda: calls.append(1))
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(Article(id="a", date="2024-01-01", body="storm"))
+        ix._engine._reads = engine.WARM_AFTER  # the third read's count raced past it
+        for _ in range(3):
+            assert ix.search("storm", highlight=None).total == 1
+        assert calls == [1]
+
+
+def test_no_read_waits_while_numba_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another index's third read (which calls warm()) returns at once while a slow load runs."""
+    require("numba")
+    from searchlib._whoosh import _numba_kernels
+
+    started, release = threading.Event(), threading.Event()
+    compile_all = _numba_kernels.compile_all
+
+    def slow_compile() -> None:
+        started.set()
+        release.wait(30)
+        compile_all()
+
+    monkeypatch.setattr(_numba_kernels, "compile_all", slow_compile)
+    monkeypatch.setattr(kernels, "_kernels", None)  # restored after: the module's path stays as it was
+    monkeypatch.setattr(kernels, "_thread", None)
+    monkeypatch.setattr(kernels, "_disabled", False)
+    articles = [Article(id=f"d{n}", date="2024-01-01", body=f"storm harbour w{n}") for n in range(20)]
+    a, b = Index.in_memory(extractor=NoExtractor()), Index.in_memory(extractor=NoExtractor())
+    with a, b:
+        a.add(*articles)
+        b.add(*articles)
+        try:
+            for _ in range(3):
+                a.search("storm", highlight=None)  # the third read starts the load
+            assert started.wait(30)
+            done = threading.Event()
+
+            def read_b() -> None:
+                for _ in range(3):
+                    b.search("storm", highlight=None)
+                done.set()
+
+            threading.Thread(target=read_b, daemon=True).start()
+            assert done.wait(5), "a read waited for numba's load"
+            assert kernels.ready() is None  # still loading: the numpy path meanwhile
+        finally:
+            release.set()
+            thread = kernels._thread
+            if thread is not None:
+                thread.join(60)
