@@ -514,6 +514,7 @@ class ColumnarEngine:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._reads = 0
+        self._warmed = False  # kernels.warm() called (once per engine; it never blocks)
         # in memory, the arrays the writer kept (it drops merged-away ones); on disk, sidecars loaded
         self._cache: dict[str, SegmentColumns] = backend.memory_columns if backend.path is None else {}
         self._current: tuple[int, ColumnarSnapshot] | None = None
@@ -543,8 +544,9 @@ class ColumnarEngine:
     def read(self, operation: str, fn: Callable[[ColumnarSnapshot], T]) -> T:
         """``fn`` on a snapshot of the latest commit, with read errors translated (and retried
         when a concurrent commit removed files under it)."""
-        self._reads += 1
-        if self._reads == WARM_AFTER:
+        self._reads += 1  # racy under threads (a count may be lost): hence >=, and once only
+        if self._reads >= WARM_AFTER and not self._warmed:
+            self._warmed = True
             kernels.warm()
         return self._backend.run(operation, lambda searcher: fn(self._snapshot(searcher)))
 

@@ -349,6 +349,12 @@ def _keyword(field: str, value: str, weight: float, ctx: Context, scored: bool) 
 
 
 def _union(parts: list[Result]) -> Result:
+    """OR: every document of any part, its scores added one part after another, in list order.
+
+    A document's sum is ``((s0 + s1) + s2) + ...`` over the parts holding it, whatever the others
+    hold -- on both paths (numba's pairwise merges, numpy's passes below), so their scores are
+    bit-identical and equal scores tie the same way on both.
+    """
     parts = [r for r in parts if len(r[0])]
     if not parts:
         return empty()
@@ -365,7 +371,17 @@ def _union(parts: list[Result]) -> Result:
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order
     docs, scores = docs[order], scores[order]
     heads = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
-    summed: F64 = np.add.reduceat(scores, heads)
+    # Not np.add.reduceat: it adds a run as s0 + (s1 + s2 + ...) (pairwise), which differs from
+    # the kernel's left fold in the last bit. Instead one pass per rank k: every document in more
+    # than k parts adds its (k+1)-th score (the passes shrink with the documents still adding).
+    summed: F64 = scores[heads]
+    sizes = np.diff(np.append(heads, len(docs)))
+    adding = np.flatnonzero(sizes > 1)
+    k = 1
+    while len(adding):
+        summed[adding] += scores[heads[adding] + k]
+        k += 1
+        adding = adding[sizes[adding] > k]
     return docs[heads], summed
 
 

@@ -2,17 +2,22 @@
 
 Three loops numpy can only express with a sort or several passes: a phrase's position merge
 (per candidate document, walk each word's sorted positions once), the OR of two scored
-posting lists (a two-way merge that sums the scores of shared documents, left to right as
-numpy's path does, so the sums are bit-identical), and the intersection of two sorted
-document lists. Each has a numpy twin in :mod:`.evaluate`; results are the same
-(``tests/test_engine.py`` runs every brute-force check on both paths).
+posting lists (a two-way merge that sums the scores of shared documents; merged left to
+right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
+numpy's path in ``evaluate._union`` adds them), and the intersection of two sorted document
+lists. Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
+documents, frequencies and float scores, so equal scores tie the same way and a page read on
+one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
+check on both paths and compares them with ``==``).
 
 numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
 its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
 share the CPU with it) imports it and compiles the kernels on a background thread -- from
 numba's on-disk cache (``cache=True``) after the first time -- and until that thread is done
-every query takes the numpy path, so compiling never lands on a query. ``SEARCHLIB_NUMBA=0`` in the environment
-keeps numba out entirely. Kernels get writable, contiguous arrays only (numba's typing of
+every query takes the numpy path, so compiling never lands on a query. Nor does a query wait
+for it: ``warm`` takes no lock a load holds (the import and compile run under a lock of their
+own, and the kernels are published at once at the end). ``SEARCHLIB_NUMBA=0`` in the
+environment keeps numba out entirely. Kernels get writable, contiguous arrays only (numba's typing of
 read-only memory maps is slow): the engine passes them arrays it made, never the maps.
 """
 
@@ -27,10 +32,13 @@ __all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # the small state below; never held across an import or a compile
+_load_lock = threading.Lock()  # one load (import numba, compile) at a time; queries never take it
 _kernels: Any = None  # the compiled kernels once loaded (a namespace), else None
 _thread: threading.Thread | None = None
 _disabled = os.environ.get(ENV, "1") == "0"
+_generation = 0  # bumped by disable(): a load begun before it does not publish its kernels
+_available: bool | None = None
 SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
 _phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
@@ -38,10 +46,13 @@ _phrase_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
-    """Whether numba is installed (without importing it)."""
-    import importlib.util
+    """Whether numba is installed (without importing it; looked up once)."""
+    global _available
+    if _available is None:
+        import importlib.util
 
-    return importlib.util.find_spec("numba") is not None
+        _available = importlib.util.find_spec("numba") is not None
+    return _available
 
 
 def ready() -> Any:
@@ -51,10 +62,11 @@ def ready() -> Any:
 
 def disable() -> None:
     """Use the numpy path from now on (benchmarks and tests compare both)."""
-    global _kernels, _disabled
+    global _kernels, _disabled, _generation
     with _lock:
         _disabled = True
         _kernels = None
+        _generation += 1
 
 
 def load() -> Any:
@@ -62,33 +74,56 @@ def load() -> Any:
     global _disabled
     with _lock:
         _disabled = False
-        return _load_locked()
+    return _load()
 
 
-def _load_locked() -> Any:
+def _compile() -> Any:
+    """Import numba and the kernels, and compile them (seconds the first time: no lock held)."""
+    from searchlib._whoosh import _numba_kernels
+
+    _numba_kernels.compile_all()
+    return _numba_kernels
+
+
+def _load() -> Any:
     global _kernels
-    if _kernels is None and not _disabled and available():
-        from searchlib._whoosh import _numba_kernels
-
-        _numba_kernels.compile_all()
-        _kernels = _numba_kernels
-    return _kernels
+    with _load_lock:
+        with _lock:
+            if _kernels is not None or _disabled:
+                return _kernels
+            generation = _generation
+        if not available():
+            return None
+        compiled = _compile()
+        with _lock:  # published at once, unless a disable() came meanwhile (it wins)
+            if not _disabled and _generation == generation:
+                _kernels = compiled
+            return _kernels
 
 
 def warm() -> None:
-    """Load the kernels on a background thread, once per process (no-op without numba)."""
+    """Load the kernels on a background thread, once per process (no-op without numba).
+
+    Never blocks: it reads the state without the lock, and when another thread holds the lock
+    (for an instant: loads run outside it) that thread is starting or ending a load already.
+    """
     global _thread
-    with _lock:
+    if _disabled or _kernels is not None or _thread is not None:
+        return
+    if not _lock.acquire(blocking=False):
+        return
+    try:
         if _disabled or _kernels is not None or _thread is not None or not available():
             return
         _thread = threading.Thread(target=_warm, name="searchlib-numba", daemon=True)
         _thread.start()
+    finally:
+        _lock.release()
 
 
 def _warm() -> None:
     try:
-        with _lock:  # a disable() meanwhile wins: this thread never turns the kernels back on
-            _load_locked()
+        _load()
     except Exception:  # a broken numba install leaves the numpy path, which is complete
         return
 
