@@ -52,10 +52,10 @@ def timed(owner, name, label):  # CPU time inside owner.name, when this code has
     setattr(owner, name, wrapper)
 
 if phases == "1":
-    from searchlib._whoosh import columnar, engine, store, search
+    from searchlib._whoosh import engine, sidecar, store, search
     timed(store.Backend, "_checkout", "Whoosh searcher")
     timed(engine, "_hold_files", "hold stored/body files")
-    timed(columnar, "load", "sidecar load")
+    timed(sidecar, "load", "sidecar load")
     timed(engine.ColumnarSnapshot, "_collect_stats", "statistics")
     timed(engine.ColumnarSnapshot, "_docs", "matching + BM25F")
     timed(engine.ColumnarSnapshot, "_local_id_ranks", "tie-break ids")

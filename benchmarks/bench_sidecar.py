@@ -3,8 +3,8 @@
 Indexes the first ``--articles`` articles of the seeded corpus in one commit (no entity
 extraction, ``FSYNC`` off: only CPU is measured), timing the whole commit and, inside it,
 ``segment_columns`` (the arrays collected from the writer's postings turned into the
-segment's arrays) + ``columnar.save``; then, side by side in the same run, ``readback``:
-``columnar.build`` of the written segment, which rebuilds its arrays from the stored articles
+segment's arrays) + ``sidecar.save``; then, side by side in the same run, ``readback``:
+``sidecar.build`` of the written segment, which rebuilds its arrays from the stored articles
 (what a search pays once when a segment's sidecar was lost: index format 9 has no Whoosh
 text postings to decode; before format 9 this decoded them); then the first search of a
 freshly opened index.
@@ -25,7 +25,7 @@ from typing import Any
 
 from benchmarks.corpus import ensure_corpus, iter_docs
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import columnar, store
+from searchlib._whoosh import columnar, sidecar, store
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 
 
@@ -41,7 +41,7 @@ def _articles(n: int) -> list[Article]:
 
 def run(articles: list[Article], folder: Path) -> dict[str, float]:
     spent = {"build": 0.0, "save": 0.0}
-    build, save = FastSegmentWriter.segment_columns, columnar.save
+    build, save = FastSegmentWriter.segment_columns, sidecar.save
 
     def timed_build(writer: FastSegmentWriter) -> columnar.SegmentColumns | None:
         t = time.perf_counter()
@@ -57,7 +57,7 @@ def run(articles: list[Article], folder: Path) -> dict[str, float]:
         finally:
             spent["save"] += time.perf_counter() - t
 
-    FastSegmentWriter.segment_columns, columnar.save = timed_build, timed_save  # type: ignore[method-assign]
+    FastSegmentWriter.segment_columns, sidecar.save = timed_build, timed_save  # type: ignore[method-assign]
     try:
         with Index.create(folder, extractor=NoExtractor()) as ix:
             t = time.perf_counter()
@@ -69,7 +69,7 @@ def run(articles: list[Article], folder: Path) -> dict[str, float]:
             ix.search("market", limit=10)
             spent["first_search"] = time.perf_counter() - t
     finally:
-        FastSegmentWriter.segment_columns, columnar.save = build, save  # type: ignore[method-assign]
+        FastSegmentWriter.segment_columns, sidecar.save = build, save  # type: ignore[method-assign]
     return spent
 
 
@@ -84,7 +84,7 @@ def _readback(folder: Path) -> float:
         for segment in ix._segments():
             reader = SegmentReader(ix.storage, ix.schema, segment)
             t = time.perf_counter()
-            columnar.build(reader)
+            sidecar.build(reader)
             spent += time.perf_counter() - t
             reader.close()
         return spent

@@ -14,7 +14,7 @@ stage with the thread's CPU clock around the function that does it:
   postings to Whoosh's files at commit (``MemoryPostings.write``, which also streams each list to
   the columnar builder; index format 9 writes no Whoosh postings for the text fields);
 * ``sidecar``: turning the collected streams and lists into the segment's arrays
-  (``segment_columns``: the text fields' one sort) and ``columnar.save``;
+  (``segment_columns``: the text fields' one sort) and ``sidecar.save``;
 * ``commit/other``: everything else in the ingest (documents, stored fields and columns,
   upserts and duplicate grouping, the table of contents, fsyncs).
 
@@ -42,7 +42,7 @@ from benchmarks.corpus import ensure_corpus
 from searchlib import Index, NoExtractor, analysis, dedup
 from searchlib import index as index_module
 from searchlib import writer as writer_module
-from searchlib._whoosh import columnar, fastwrite, postings, textcolumns
+from searchlib._whoosh import fastwrite, postings, sidecar, textcolumns
 
 STAGES = ("read/parse", "entities", "sketch", "analysis", "postings", "sidecar", "commit/other")
 
@@ -97,7 +97,7 @@ def run(corpus: Path, folder: Path, *, entities: bool) -> tuple[dict[str, float]
             "segment_columns",
             clock.wrap("sidecar", fastwrite.FastSegmentWriter.segment_columns),
         ),
-        (columnar, "save", clock.wrap("sidecar", columnar.save)),
+        (sidecar, "save", clock.wrap("sidecar", sidecar.save)),
     ]
     originals = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     for obj, name, value in patches:

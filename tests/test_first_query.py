@@ -15,8 +15,8 @@ import numpy as np
 
 from searchlib import Article, Index, NoExtractor
 from searchlib import plan as p
-from searchlib._whoosh import columnar
 from searchlib._whoosh import search as ws
+from searchlib._whoosh import sidecar
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.query import parse
 
@@ -95,9 +95,9 @@ def test_a_damaged_field_is_not_trusted_and_the_segment_is_rebuilt(tmp_path: Pat
     last = at + (length - 1) * np.dtype(dtype).itemsize
     raw[last : last + np.dtype(dtype).itemsize] = np.array([999], dtype=dtype).tobytes()  # an offset past the docs
     data.write_bytes(bytes(raw))
-    assert columnar.load(tmp_path, prefix) is None  # the sizes in the manifest still fit, the contents do not
+    assert sidecar.load(tmp_path, prefix) is None  # the sizes in the manifest still fit, the contents do not
     with Index.open(tmp_path) as ix:
         assert ix.search("storm", highlight=None).total == 119
         assert ix.search("place:berlin", highlight=None).total == 0
-    cols = columnar.load(tmp_path, prefix)  # saved again
-    assert cols is not None and columnar.damage(cols) is None
+    cols = sidecar.load(tmp_path, prefix)  # saved again
+    assert cols is not None and sidecar.damage(cols) is None

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from searchlib import Article, Index, NoExtractor, check_index
-from searchlib._whoosh import columnar
+from searchlib._whoosh import columnar, sidecar
 
 WINDS = ["calm", "gale", "squall"]
 
@@ -51,7 +51,7 @@ def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(reader: Any) -> columnar.SegmentColumns:
         raise AssertionError("a search built a sidecar")
 
-    monkeypatch.setattr(columnar, "build", fail)
+    monkeypatch.setattr(sidecar, "build", fail)
 
 
 @pytest.mark.parametrize("optimize", [False, True])
@@ -100,15 +100,15 @@ def test_a_damaged_sidecar_is_not_trusted(tmp_path: Path) -> None:
     with Index.create(path) as ix:
         ix.add(*_articles(0, 20))
     (segment,) = _live_segments(path)
-    assert columnar.load(path, segment) is not None
+    assert sidecar.load(path, segment) is not None
     data = path / f"{segment}.cols.bin"
     data.write_bytes(data.read_bytes()[:-8])  # torn data under a complete manifest
-    assert columnar.load(path, segment) is None
+    assert sidecar.load(path, segment) is None
     with Index.open(path) as ix:  # rebuilt from the postings and saved again
         assert ix.search("harbour").total == 20
-    assert columnar.load(path, segment) is not None
+    assert sidecar.load(path, segment) is not None
     (path / f"{segment}.cols.json").unlink()  # no manifest: the data is not used
-    assert columnar.load(path, segment) is None
+    assert sidecar.load(path, segment) is None
 
 
 def test_check_keeps_live_sidecars_and_repairs_dead_ones(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_a_missing_or_damaged_sidecar_is_rebuilt_from_the_stored_articles(tmp_pa
     kept.mkdir()
     for file in files:
         shutil.copy2(file, kept / file.name)
-    saved = {victim: columnar.load(kept, victim)}
+    saved = {victim: sidecar.load(kept, victim)}
     if damage == "deleted":
         for file in files:
             file.unlink()
@@ -168,7 +168,7 @@ def test_a_missing_or_damaged_sidecar_is_rebuilt_from_the_stored_articles(tmp_pa
     assert not report.ok and victim in report.summary() and "sidecar" in report.summary()
     with Index.open(path) as ix:  # the first search rebuilds it (and saves it)
         assert _answers(ix) == before
-    rebuilt = columnar.load(path, victim)
+    rebuilt = sidecar.load(path, victim)
     assert rebuilt is not None and saved[victim] is not None
     assert_same_columns(rebuilt, saved[victim])
     if damage == "deleted":  # check --repair rebuilds it too, without a search
@@ -176,7 +176,7 @@ def test_a_missing_or_damaged_sidecar_is_rebuilt_from_the_stored_articles(tmp_pa
             file.unlink()
         repaired = check_index(path, repair=True)
         assert "rebuilt 1 sidecar" in repaired.summary()
-        fixed = columnar.load(path, victim)
+        fixed = sidecar.load(path, victim)
         assert fixed is not None
         assert_same_columns(fixed, saved[victim])
     assert check_index(path).ok

@@ -4,7 +4,7 @@ The writer collects a new segment's arrays from the postings it holds in memory,
 a merged segment's by concatenating its sources' sidecars (deletions applied, documents
 renumbered): neither reads Whoosh's postings back. Here every live segment's sidecar, after
 commits that merge, delete, update, optimize, spill runs and ingest in parallel, must equal
-``columnar.build`` over the same segment (the reference, Whoosh's own postings decoded).
+``sidecar.build`` over the same segment (the reference, Whoosh's own postings decoded).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import columnar, postings
+from searchlib._whoosh import columnar, postings, sidecar
 
 WORDS = [
     *("harbour", "council", "storm", "vote", "budget", "talks", "minister"),
@@ -59,7 +59,7 @@ def _reference(path: Path, segment: Any) -> columnar.SegmentColumns:
 
     reader = SegmentReader(FileStorage(str(path)), sch.build_schema(), segment)
     try:
-        return columnar.build(reader)
+        return sidecar.build(reader)
     finally:
         reader.close()
 
@@ -84,7 +84,7 @@ def assert_same_columns(got: columnar.SegmentColumns, want: columnar.SegmentColu
 def _check_every_segment(path: Path) -> int:
     segments = _segments(path)
     for segment in segments:
-        saved = columnar.load(path, segment.segment_id())
+        saved = sidecar.load(path, segment.segment_id())
         assert saved is not None, "every segment has its sidecar"
         assert_same_columns(saved, _reference(path, segment))
     return len(segments)
@@ -96,7 +96,7 @@ def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(reader: Any) -> columnar.SegmentColumns:
         raise AssertionError("the writer read a segment back to build its sidecar")
 
-    monkeypatch.setattr(columnar, "build", fail)
+    monkeypatch.setattr(sidecar, "build", fail)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -107,7 +107,7 @@ def test_commits_merges_deletions_and_updates(
     if spill is not None:  # postings spilled to sorted runs mid-segment
         monkeypatch.setattr(postings.MemoryPostings, "full", property(lambda self: self.count >= spill))
     path = tmp_path / "ix"
-    build = columnar.build
+    build = sidecar.build
     _no_build(monkeypatch)
     with Index.create(path, extractor=NoExtractor()) as ix:
         for start in range(0, 60, 12):  # small segments: later commits merge them
@@ -118,13 +118,13 @@ def test_commits_merges_deletions_and_updates(
             for article in _articles(100, 3, seed):
                 w.add(article)
             w.delete("a101")  # deleted inside the writer that added it
-    monkeypatch.setattr(columnar, "build", build)
+    monkeypatch.setattr(sidecar, "build", build)
     assert _check_every_segment(path) >= 1
 
 
 def test_optimize_concatenates_every_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ix"
-    build = columnar.build
+    build = sidecar.build
     _no_build(monkeypatch)
     with Index.create(path, extractor=NoExtractor()) as ix:
         for start in range(0, 40, 10):
@@ -135,7 +135,7 @@ def test_optimize_concatenates_every_segment(tmp_path: Path, monkeypatch: pytest
                 w.add(article)
             w.commit(optimize=True)
         result = ix.search("harbour", limit=100)
-    monkeypatch.setattr(columnar, "build", build)
+    monkeypatch.setattr(sidecar, "build", build)
     assert _check_every_segment(path) == 1
     assert result.total > 0
 
@@ -226,7 +226,7 @@ def _as_version_3(path: Path, prefix: str) -> None:
     """Rewrite a sidecar's manifest as version 3 wrote it: every term list in the JSON."""
     manifest_path = path / f"{prefix}.cols.json"
     manifest = json.loads(manifest_path.read_text("utf-8"))
-    cols = columnar.load(path, prefix)
+    cols = sidecar.load(path, prefix)
     assert cols is not None
     manifest["version"] = 3
     manifest["terms"] = {name: fp.terms for name, fp in cols.fields.items()}
@@ -259,19 +259,19 @@ def test_version_5_keeps_term_dictionaries_and_their_starts_in_the_data_file_and
         manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
         assert manifest["version"] == 5 and "terms" not in manifest
         assert manifest["term_counts"]["body"] > 0 and {"body.terms", "body.tstart"} <= manifest["arrays"].keys()
-    before = {prefix: columnar.load(tmp_path, prefix) for prefix in prefixes}
+    before = {prefix: sidecar.load(tmp_path, prefix) for prefix in prefixes}
     _as_version_3(tmp_path, prefixes[0])
     _as_version_4(tmp_path, prefixes[1])
-    assert sorted(columnar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:2])
+    assert sorted(sidecar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:2])
     for prefix in prefixes:
-        got, want = columnar.load(tmp_path, prefix), before[prefix]
+        got, want = sidecar.load(tmp_path, prefix), before[prefix]
         assert got is not None and want is not None
         assert_same_columns(got, want)
 
     def no_build(reader: Any) -> Any:
         raise AssertionError("a readable sidecar was rebuilt")
 
-    monkeypatch.setattr(columnar, "build", no_build)
+    monkeypatch.setattr(sidecar, "build", no_build)
     with Index.open(tmp_path) as ix:
         found = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=90, highlight=None).hits]
     assert found == expected
@@ -281,14 +281,14 @@ def test_terms_holding_the_separator_round_trip(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix", extractor=NoExtractor()) as ix:
         ix.add(*_articles(0, 10, 3))
     prefix = next((tmp_path / "ix").glob("MAIN_*.cols.json")).name.split(".")[0]
-    cols = columnar.load(tmp_path / "ix", prefix)
+    cols = sidecar.load(tmp_path / "ix", prefix)
     assert cols is not None
     odd = ["", "a\x00b", "c", "d\x00", "é"]
     cols.fields["source"] = columnar.FieldPostings(odd, np.zeros(6, dtype=np.int64), np.zeros(0, dtype=np.uint32))
-    columnar.save(tmp_path, "copy", cols)
+    sidecar.save(tmp_path, "copy", cols)
     manifest = json.loads((tmp_path / "copy.cols.json").read_text("utf-8"))
     assert manifest["term_counts"]["source"] == len(odd)
-    loaded = columnar.load(tmp_path, "copy")
+    loaded = sidecar.load(tmp_path, "copy")
     assert loaded is not None
     assert_same_columns(loaded, cols)
     assert [loaded.fields["source"].term_id(t) for t in odd] == list(range(len(odd)))
@@ -302,7 +302,7 @@ def test_a_term_count_that_does_not_match_its_dictionary_is_not_trusted(tmp_path
     manifest = json.loads(manifest_path.read_text("utf-8"))
     manifest["term_counts"]["body"] += change
     manifest_path.write_text(json.dumps(manifest), "utf-8")
-    assert columnar.load(tmp_path, manifest_path.name.split(".")[0]) is None
+    assert sidecar.load(tmp_path, manifest_path.name.split(".")[0]) is None
 
 
 def test_a_segment_with_near_duplicates_loads_its_sidecar(tmp_path: Path) -> None:
@@ -315,7 +315,7 @@ def test_a_segment_with_near_duplicates_loads_its_sidecar(tmp_path: Path) -> Non
         for article in [*articles, *copies]:
             w.add(article)
     segments = _segments(path)
-    groups = columnar.load(path, segments[0].segment_id())
+    groups = sidecar.load(path, segments[0].segment_id())
     assert groups is not None
     assert len(groups.fields["group"].terms) < groups.doc_count
     assert _check_every_segment(path) == len(segments)

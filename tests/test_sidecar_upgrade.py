@@ -19,7 +19,7 @@ from test_format7 import FIXTURE
 from test_sidecar_build import _articles, _as_version_3, _as_version_4
 
 from searchlib import Index, IndexLockedError, NoExtractor, check_index
-from searchlib._whoosh import columnar
+from searchlib._whoosh import sidecar
 from searchlib._whoosh import upgrade as wu
 from searchlib.cli import main
 
@@ -103,4 +103,4 @@ def test_an_upgrade_totals_the_index_size_once(tmp_path: Path, monkeypatch: pyte
     else:
         assert Index.upgrade(path, workers=None).articles == 20
     assert sizes == [path.resolve()]
-    assert _versions(path) and set(_versions(path)) == {columnar.SIDECAR_VERSION}
+    assert _versions(path) and set(_versions(path)) == {sidecar.SIDECAR_VERSION}

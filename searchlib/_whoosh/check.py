@@ -10,7 +10,7 @@ from typing import Any
 
 from whoosh.index import TOC
 
-from searchlib._whoosh import columnar, store
+from searchlib._whoosh import sidecar, store
 from searchlib._whoosh.store import HOLDER, Backend, translate_os_errors
 from searchlib._whoosh.upgrade import rewrite_sidecars
 
@@ -89,15 +89,15 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
                 if repair:
                     _remove(path, orphans)
                     repaired.append(f"removed {len(orphans)} orphan file(s)")
-            outdated = columnar.outdated(path, live_ids)
+            outdated = sidecar.outdated(path, live_ids)
             if outdated:
                 problems.append(
                     f"{len(outdated)} segment sidecar(s) written by older code (sidecar version "
-                    f"< {columnar.SIDECAR_VERSION}): readable, but a new process's first query is slower"
+                    f"< {sidecar.SIDECAR_VERSION}): readable, but a new process's first query is slower"
                 )
                 if repair:
                     done = rewrite_sidecars(path, set(outdated))
-                    repaired.append(f"rewrote {done} sidecar(s) in version {columnar.SIDECAR_VERSION}")
+                    repaired.append(f"rewrote {done} sidecar(s) in version {sidecar.SIDECAR_VERSION}")
             if (path / HOLDER).exists():
                 problems.append(f"a stale {HOLDER} from a writer that died; the lock itself is free")
                 if repair:
@@ -116,19 +116,19 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
 
 def _damaged_sidecars(path: Path, leaves: list[tuple[Any, int]]) -> dict[str, tuple[Any, str]]:
     """Segment id -> (reader, what is wrong) of each segment whose sidecar does not load, holds another document
-    count, or has an array whose entries are damaged (every field read in full: :func:`columnar.damage`)."""
+    count, or has an array whose entries are damaged (every field read in full: :func:`sidecar.damage`)."""
     damaged: dict[str, tuple[Any, str]] = {}
     for reader, _offset in leaves:
         segment = getattr(reader, "_segment", None)
         if segment is None:
             continue
-        cols = columnar.load(path, segment.segment_id())
+        cols = sidecar.load(path, segment.segment_id())
         if cols is None:
             damaged[segment.segment_id()] = (reader, "missing, or its manifest or offsets do not fit")
         elif cols.doc_count != reader.doc_count_all():
             damaged[segment.segment_id()] = (reader, "holds another document count")
         else:
-            found = columnar.damage(cols)
+            found = sidecar.damage(cols)
             if found is not None:
                 damaged[segment.segment_id()] = (reader, found)
     return damaged
@@ -136,7 +136,7 @@ def _damaged_sidecars(path: Path, leaves: list[tuple[Any, int]]) -> dict[str, tu
 
 def _rebuild_sidecar(path: Path, reader: Any) -> None:
     """Write a segment's sidecar again from its stored articles, durably (its files are the segment's)."""
-    columnar.save(path, reader._segment.segment_id(), columnar.build(reader), durable=store.FSYNC)
+    sidecar.save(path, reader._segment.segment_id(), sidecar.build(reader), durable=store.FSYNC)
 
 
 def _dedupe(backend: Backend, duplicates: list[str]) -> None:

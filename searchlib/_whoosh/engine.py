@@ -26,9 +26,10 @@ from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
-from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask, segment_columns
+from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask
 from searchlib._whoosh.evaluate import Context, Layout, evaluate
 from searchlib._whoosh.schema import key_date
+from searchlib._whoosh.sidecar import segment_columns
 from searchlib._whoosh.store import Backend
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
 from searchlib.models import Article, DateBucket, Facets, Recency, Sort

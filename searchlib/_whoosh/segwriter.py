@@ -19,8 +19,8 @@ from whoosh import writing
 from whoosh.reading import SegmentReader, TermNotFound
 
 from searchlib import dedup
-from searchlib._whoosh import columnar, store
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import sidecar, store
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
 from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
@@ -71,7 +71,7 @@ class BackendWriter:
             # _finalize_segment); an in-memory index keeps them in memory_columns
             known = backend.memory_columns if folder is None else {}
             raw.columns = StreamingColumnsBuilder()
-            raw.columns_of = lambda reader: columnar.segment_columns(reader, folder, known)
+            raw.columns_of = lambda reader: sidecar.segment_columns(reader, folder, known)
 
     def _delete_committed(self, doc_id: str) -> int:
         """Delete the committed copies of ``doc_id``; returns how many there were.
@@ -241,7 +241,7 @@ class BackendWriter:
         of a segment no table of contents lists, which the next commit's cleanup removes.
         The arrays are collected while the writer writes its postings, and a merged segment's
         are the concatenation of its sources' (``FastSegmentWriter.segment_columns``): the
-        written segment's stored articles are analysed again (``columnar.build``) only when
+        written segment's stored articles are analysed again (``sidecar.build``) only when
         they were not collected. An in-memory index keeps the arrays in ``memory_columns``.
         """
         raw = self.raw
@@ -251,11 +251,11 @@ class BackendWriter:
         if cols is None or cols.doc_count != segment.doc_count_all():
             reader = SegmentReader(raw.storage, raw.schema, segment)
             try:
-                cols = columnar.build(reader)
+                cols = sidecar.build(reader)
             finally:
                 reader.close()
         if folder is not None:
-            columnar.save(folder, segment.segment_id(), cols, durable=store.FSYNC)
+            sidecar.save(folder, segment.segment_id(), cols, durable=store.FSYNC)
         else:
             self.backend.memory_columns[segment.segment_id()] = cols
         return segment

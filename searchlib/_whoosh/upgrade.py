@@ -36,8 +36,8 @@ from typing import Any
 
 from whoosh.index import EmptyIndexError
 
-from searchlib._whoosh import columnar, store
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import sidecar, store
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.reanalyse import StoredRow, stored_rows
 from searchlib._whoosh.segwriter import BackendWriter
@@ -209,11 +209,11 @@ def rewrite_sidecars(path: Path, segment_ids: set[str]) -> int:
     """Rewrite the sidecars of ``segment_ids`` older than the current version; returns how many.
 
     Same arrays, current layout (version 5 looks terms up in the mapped bytes: see
-    :class:`columnar.TermDict`), so an index built by older code gets fast first queries
+    :class:`.terms.TermDict`), so an index built by older code gets fast first queries
     without a rebuild. Each file is replaced by a rename: open readers keep what they mapped.
     The caller holds the write lock (no writer merges the segments away meanwhile).
     """
-    done = sum(columnar.rewrite(path, sid, durable=store.FSYNC) for sid in columnar.outdated(path, segment_ids))
+    done = sum(sidecar.rewrite(path, sid, durable=store.FSYNC) for sid in sidecar.outdated(path, segment_ids))
     if done:
         fsync_dir(str(path))
     return done
@@ -234,7 +234,7 @@ def _upgrade_sidecars(path: Path) -> int:
     """:func:`rewrite_sidecars` for every live segment of the current-format index at ``path``."""
     with translate_os_errors("upgrade index", path):
         storage = DurableStorage(str(path))
-        if not columnar.outdated(path, _live_segments(storage)):
+        if not sidecar.outdated(path, _live_segments(storage)):
             return 0
         lock = storage.lock("MAIN_WRITELOCK")
         if not lock.acquire(blocking=False):
