@@ -49,6 +49,7 @@ if __package__ in (None, ""):
 
 import searchlib
 import searchlib.upgrade
+from benchmarks import common
 from benchmarks.common import DATA, RESULTS
 from benchmarks.corpus import ensure_corpus, iter_docs
 from benchmarks.queries import KINDS, Query, generate_queries
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.articles, args.per_kind, args.reps = 600, 5, 1
-    corpus, _info = ensure_corpus(DATA, args.articles, args.seed)
+    corpus, info = ensure_corpus(DATA, args.articles, args.seed)
     queries = generate_queries(iter_docs(corpus), args.seed, args.per_kind)
     if args.quick:
         work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
     kept = _kept_builds(work)
     out: dict[str, Any] = {
+        "env": common.environment(info, args.seed),
         "articles": args.articles,
         "seed": args.seed,
         "queries_per_kind": args.per_kind,
@@ -262,11 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             cluster.close()
         if args.quick:
             shutil.rmtree(work, ignore_errors=True)
-    _print(out)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}.json"
-    (RESULTS / name).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {RESULTS / name}")
+    markdown = report(out)
+    print(markdown)
+    md = write_report(out, f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}", markdown)
+    print(f"wrote {md} (and .json, -latency.png)")
     return 0
 
 
@@ -290,26 +291,53 @@ def _kept_builds(work: Path) -> dict[str, dict[str, Any]]:
     return {name: v for name, v in kept.items() if (work / name).is_dir()}
 
 
-def _print(out: dict[str, Any]) -> None:
+def report(out: dict[str, Any]) -> str:
+    """The run as markdown: machine and versions, builds, then query p50 / p95 per kind and setup."""
     n = out["articles"]
-    print(f"## archive benchmark: {n} articles, {out['queries_per_kind']} queries/kind x {out['reps']} passes")
-    print("\n| build | seconds | articles/s | vs one index |\n| --- | --- | --- | --- |")
-    base = out["build_seconds"]["index"]
-    for name, seconds in out["build_seconds"].items():
-        print(f"| {name} | {seconds:.1f} | {n / seconds:.0f} | {base / seconds:.2f}x |")
+    lines = [f"# Archive benchmark: {n} articles, {out['queries_per_kind']} queries/kind x {out['reps']} passes", ""]
+    if "env" in out:
+        lines += [common.env_markdown(out["env"]), ""]
+    else:
+        lines += [f"- **date**: {out['date']}", f"- **cpus**: {out['cpus']}", ""]
+    base = out["build_seconds"].get("index")
+    rows = [
+        [name, f"{seconds:.1f}", f"{n / seconds:.0f}", f"{base / seconds:.2f}x" if base else "n/a"]
+        for name, seconds in out["build_seconds"].items()
+    ]
+    lines += [common.table(["build", "seconds", "articles/s", "vs one index"], rows), ""]
     setups = list(out["query_ms"])
-    print("\nquery ms, p50 / p95 (ratio of p50 to the one index)\n")
-    print("| kind | " + " | ".join(setups) + " |")
-    print("| --- " * (len(setups) + 1) + "|")
+    lines += ["query ms, p50 / p95 (ratio of p50 to the one index)", ""]
+    rows = []
     for kind in KINDS:
-        base = out["query_ms"]["index"].get(kind)
-        if base is None:
+        ref = out["query_ms"].get("index", {}).get(kind)
+        if ref is None:
             continue
-        cells = []
+        cells = [kind]
         for name in setups:
             v = out["query_ms"][name][kind]
-            cells.append(f"{v['p50']:.1f} / {v['p95']:.1f} ({v['p50'] / base['p50']:.1f}x)")
-        print(f"| {kind} | " + " | ".join(cells) + " |")
+            cells.append(f"{v['p50']:.1f} / {v['p95']:.1f} ({v['p50'] / ref['p50']:.1f}x)")
+        rows.append(cells)
+    lines += [common.table(["kind", *setups], rows), ""]
+    return "\n".join(lines)
+
+
+def write_report(out: dict[str, Any], stem: str, markdown: str) -> Path:
+    """``results/<stem>.md``, ``.json`` and a plot of each setup's p50 over the one index's, per kind."""
+    md = common.write_result(stem, markdown + f"\n![p50 ratio]({stem}-latency.png)\n", out)
+    kinds = [k for k in KINDS if k in out["query_ms"].get("index", {})]
+    series = {
+        name: [v[k]["p50"] / out["query_ms"]["index"][k]["p50"] if k in v else None for k in kinds]
+        for name, v in out["query_ms"].items()
+        if name != "index"
+    }
+    common.bar_chart(
+        RESULTS / f"{stem}-latency.png",
+        f"archive p50 / one index's p50 ({out['articles']} articles)",
+        "ratio (1 = as fast as one index)",
+        kinds,
+        series,
+    )
+    return md
 
 
 if __name__ == "__main__":
