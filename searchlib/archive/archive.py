@@ -62,7 +62,7 @@ from searchlib.models import (
     Timeline,
 )
 from searchlib.plan import ENTITY_FIELDS
-from searchlib.querying import MAX_LIMIT, MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse
+from searchlib.querying import MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse, page_offset
 
 __all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 
@@ -369,14 +369,7 @@ class Archive(EntityCuration):
         table = self.aliases
         parsed, notice = _parse(query, lenient)
         node, entities = widen_query(table, parsed, entities)
-        if not 0 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
-        if page is not None:
-            if page < 1:
-                raise ValueError("page numbers start at 1")
-            offset = (page - 1) * limit
-        if offset < 0:
-            raise ValueError("offset must not be negative")
+        offset = page_offset(offset, limit, page)
         filters = _filters(date_from, date_to, entities, source)
         plan = self.ranking.plan(node, filters)
         sort = Sort(sort)
