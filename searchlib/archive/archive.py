@@ -38,7 +38,7 @@ from searchlib.archive.aliases import ArchiveAliases
 from searchlib.archive.analytics import archive_stats, related
 from searchlib.archive.dispatch import Dispatcher
 from searchlib.archive.executor import Job, ShardExecutor, make_executor
-from searchlib.archive.lookups import duplicates, make_hit, more_like_this, suggest
+from searchlib.archive.lookups import duplicates, more_like_this, suggest
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.ranking import merge_facets, ranked
 from searchlib.archive.routing import shards_between
@@ -62,7 +62,7 @@ from searchlib.models import (
     Timeline,
 )
 from searchlib.plan import ENTITY_FIELDS
-from searchlib.querying import MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse, page_offset
+from searchlib.querying import MAX_TIMELINE_DAYS, DateLike, Ranking, _filters, _parse, make_hit, page_offset
 
 __all__ = ["Archive", "ArchiveWriter", "Searchable", "is_archive", "open_any"]
 

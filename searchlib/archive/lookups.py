@@ -27,14 +27,14 @@ from searchlib.archive.ranking import ranked
 from searchlib.archive.routing import shards_between
 from searchlib.archive.writer import locate_hash
 from searchlib.errors import DocumentNotFoundError
-from searchlib.highlight import HighlightOptions, Matcher, mark_all, select_snippets
-from searchlib.models import Article, DuplicateGroup, Hit, Results, Sort
-from searchlib.querying import MAX_LIMIT, MLT_TERMS, _corrected, _Filters, _key_words, _spelling_words
+from searchlib.highlight import HighlightOptions, Matcher
+from searchlib.models import DuplicateGroup, Results, Sort
+from searchlib.querying import MAX_LIMIT, MLT_TERMS, _corrected, _Filters, _key_words, _spelling_words, make_hit
 
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
 
-__all__ = ["duplicates", "homes", "make_hit", "more_like_this", "suggest"]
+__all__ = ["duplicates", "homes", "more_like_this", "suggest"]
 
 
 def homes(m: Manifest, doc_id: str) -> list[str]:
@@ -130,13 +130,3 @@ def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
         if forms:  # the written form closest to what was typed, as one index picks it
             fixes[word] = min(forms, key=lambda f: (edit_distance(f, word.lower()), f))
     return _corrected(query, fixes)
-
-
-def make_hit(
-    rank: int, score: float, article: Article, matchers: tuple[Matcher, Matcher], options: HighlightOptions | None
-) -> Hit:
-    if options is None:
-        return Hit(rank=rank, score=score, article=article)
-    body = select_snippets(article.body, matchers[0], options)
-    title = mark_all(article.title, matchers[1], field="title")
-    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
