@@ -122,8 +122,7 @@ class _DaskRound:
                     out[slot] = value
                 else:
                     errors.append((slot, value))
-        if errors:  # the first job's, with the worker's traceback as its __cause__
-            raise tasks.reraisable(min(errors, key=lambda e: e[0])[1])
+        tasks.raise_first_failure(errors)
         return out
 
     def cancel(self) -> None:

@@ -20,7 +20,17 @@ from typing import Any
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
-__all__ = ["RemoteTraceback", "ShardActor", "failure", "forget", "portable", "reraisable", "run_on", "run_task"]
+__all__ = [
+    "RemoteTraceback",
+    "ShardActor",
+    "failure",
+    "forget",
+    "portable",
+    "raise_first_failure",
+    "reraisable",
+    "run_on",
+    "run_task",
+]
 
 _OPEN: dict[tuple[str, float, float], Index] = {}
 _LOCK = threading.Lock()
@@ -119,6 +129,12 @@ def reraisable(sent: Failure) -> BaseException:
     exc, text = sent
     exc.__cause__ = RemoteTraceback(text)
     return exc
+
+
+def raise_first_failure(errors: list[tuple[int, Failure]]) -> None:
+    """Raise the failure of the lowest job slot among ``(slot, failure)`` pairs (nothing if none)."""
+    if errors:  # the first job's, with the worker's traceback as its __cause__
+        raise reraisable(min(errors, key=lambda e: e[0])[1])
 
 
 class ShardActor:
