@@ -45,6 +45,10 @@ a process never share the CPU with numba's import and compile."""
 NARROW_TIES = 8
 """Ties among more than this many times the hits still needed are narrowed segment by segment
 (see ``ColumnarSnapshot._smallest_ids``) before any article id is compared."""
+SAMPLE_STEP = 16
+"""Ranking many matches first finds a bound from every SAMPLE_STEP-th (see :func:`top`) ..."""
+SAMPLE_PER_HIT = 32
+"""... when the sample holds at least this many entries per hit wanted."""
 DOC_FREQ_CACHE = 100_000
 """Document frequencies a snapshot keeps (it starts over beyond that: bounded memory)."""
 
@@ -70,6 +74,24 @@ def top(
     n = len(primary)
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
+    step = min(SAMPLE_STEP, n // (SAMPLE_PER_HIT * k))
+    if step > 1:
+        # The k-th smallest of a strided sample bounds the k-th smallest of all from above:
+        # every one of the k smallest, and every tie at the threshold, is <= it. Ranking those
+        # few alone skips partitioning (and comparing) the whole array.
+        sample = primary[::step]
+        bound = np.partition(sample, k - 1)[k - 1]
+        if np.count_nonzero(sample <= bound) * 4 < len(sample):  # not one big tie (unscored matches)
+            near = np.flatnonzero(primary <= bound)
+            narrowed = None
+            if smallest is not None:
+                pick = smallest
+
+                def narrowed(indices: I64, need: int) -> npt.NDArray[np.intp] | None:
+                    return pick(near[indices], need)
+
+            ranked: I64 = near[top(primary[near], lambda indices: secondary(near[indices]), k, narrowed)]
+            return ranked
     if k < n:
         threshold = np.partition(primary, k - 1)[k - 1]
         below = np.flatnonzero(primary < threshold)

@@ -36,6 +36,16 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 _SHIFT = np.int64(32)
 
+SEARCH_RATIO = 16
+"""Intersections of lists whose lengths differ by less than this factor are linear: the longer
+marked in a boolean array and the shorter looked up in it (document numbers), or the two sorted
+runs merged (sparse keys); more: binary search of the shorter in the longer ..."""
+DENSE_SPAN = 64
+"""... when their values span at most this many times the longer one's length."""
+DENSE_UNION = 16
+"""An OR whose lists hold more than 1/DENSE_UNION of the document numbers in their range adds
+its scores in arrays over that range (linear) instead of sorting the concatenated lists."""
+
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
@@ -47,17 +57,27 @@ def empty() -> Result:
 
 def restrict(docs: I64, values: F64, within: I64) -> Result:
     """The entries of ``docs`` (with their ``values``) that are also in ``within`` (both ascending)."""
+    at, found = locate(docs, values, within)
+    return within[at], found
+
+
+def locate(docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+    """Where the entries of ``docs`` that ``within`` holds sit in ``within``, with their ``values``.
+
+    Both ascending and unique: one binary search of the shorter list in the longer (a caller
+    that scatters into arrays aligned with ``within`` needs the positions, not the documents).
+    """
     if not len(docs) or not len(within):
-        return empty()
+        return np.zeros(0, dtype=np.intp), _EMPTY_F
     if len(within) < len(docs):
         idx = np.searchsorted(docs, within)
         idx[idx >= len(docs)] = 0
         hit = docs[idx] == within
-        return within[hit], values[idx[hit]]
+        return np.flatnonzero(hit), values[idx[hit]]
     idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
     idx[idx >= len(within)] = 0
     hit = within[idx] == docs
-    return docs[hit], values[hit]
+    return idx[hit], values[hit]
 
 
 def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
@@ -81,10 +101,17 @@ def intersect(left: I64, right: I64) -> I64:
     if fast is not None:
         found: I64 = fast.intersect(left, right)
         return found
-    if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
-        both = np.concatenate([left, right])
-        both.sort(kind="stable")
-        pairs: I64 = both[:-1][both[1:] == both[:-1]]
+    if len(left) * SEARCH_RATIO > len(right):  # similar lengths: linear
+        low = int(min(left[0], right[0]))
+        span = int(max(left[-1], right[-1])) + 1 - low
+        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
+            seen = np.zeros(span, dtype=np.bool_)
+            seen[right - low if low else right] = True
+            both: I64 = left[seen[left - low if low else left]]
+            return both
+        merged = np.concatenate([left, right])  # sparse keys (phrase positions): merge the sorted runs
+        merged.sort(kind="stable")
+        pairs: I64 = merged[:-1][merged[1:] == merged[:-1]]
         return pairs
     idx = np.searchsorted(right, left)
     idx[idx >= len(right)] = 0
@@ -287,12 +314,14 @@ class Context:
         assert docs is not None
         return self.layout.positions(field, terms, docs)
 
-    def phrase_within(self, field: str, terms: tuple[str, ...], within: I64) -> Result:
-        """``phrase`` restricted to ``within``: a phrase is matched on those documents only."""
+    def phrase_at(self, field: str, terms: tuple[str, ...], within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+        """``phrase`` restricted to ``within``, as positions in ``within`` and frequencies: a
+        phrase not matched yet is matched on those documents only."""
         if len(terms) == 1 or (field, terms) in self.memo:
             docs, freqs = self.phrase(field, terms)
-            return restrict(docs, freqs, within)
-        return self._phrase(field, terms, within)
+            return locate(docs, freqs, within)
+        found, freqs = self._phrase(field, terms, within)
+        return np.searchsorted(within, found), freqs
 
 
 def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
@@ -322,11 +351,11 @@ def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -
             else:
                 pseudo += part
             continue
-        found, freqs = ctx.phrase_within(field, node.terms, docs)
-        if len(found):  # only the documents holding it there: a title holds few of a body word's
+        at, freqs = ctx.phrase_at(field, node.terms, docs)
+        if len(at):  # only the documents holding it there: a title holds few of a body word's
             if pseudo is None:
                 pseudo = np.zeros(len(docs))
-            pseudo[np.searchsorted(docs, found)] += weight * freqs / norm[found]
+            pseudo[at] += weight * freqs / norm[docs[at]]
     if pseudo is None:
         return np.zeros(len(docs))
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
@@ -366,6 +395,22 @@ def _union(parts: list[Result]) -> Result:
         for more, more_scores in parts[1:]:
             docs, scores = fast.merge_sum(docs, scores, more, more_scores)
         return docs, scores
+    low = min(int(r[0][0]) for r in parts)
+    span = max(int(r[0][-1]) for r in parts) + 1 - low
+    if sum(len(r[0]) for r in parts) * DENSE_UNION >= span:
+        # Dense: the scores added in arrays over the range, part after part (the same order).
+        seen = np.zeros(span, dtype=np.bool_)
+        acc = np.zeros(span)
+        for i, (part, part_scores) in enumerate(parts):
+            at = part - low if low else part
+            seen[at] = True
+            if i:
+                acc[at] += part_scores
+            else:
+                acc[at] = part_scores
+        present = np.flatnonzero(seen)
+        found: I64 = present + low if low else present.astype(np.int64)
+        return found, acc[present]
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order

@@ -1,0 +1,102 @@
+"""The engine's array steps against brute force: every strategy each step picks by size.
+
+Ranking (:func:`searchlib._whoosh.engine.top`), intersections and unions switch strategy by
+the lengths and spread of their inputs (a sampled bound, a boolean mark array, a dense score
+array, binary search, a sorted merge). The thresholds are set here so that small random
+inputs take every branch, and each result must equal the plain-Python reference exactly:
+the same documents, the same order, the same float scores (an OR adds a document's scores
+left to right, ``((s0 + s1) + s2) + ...``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from searchlib._whoosh import engine as we
+from searchlib._whoosh import evaluate as ev
+from searchlib._whoosh import kernels
+
+I64 = npt.NDArray[np.int64]
+PATCHED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True)
+def numpy_path() -> None:
+    kernels.disable()  # these are the numpy twins of the kernels
+
+
+def _ids(values: list[int]) -> I64:
+    return np.asarray(sorted(set(values)), dtype=np.int64)
+
+
+@PATCHED
+@given(
+    st.lists(st.sampled_from([0.0, -0.5, -1.0, -1.25, -2.0, -3.5]), min_size=1, max_size=300),
+    st.integers(1, 12),
+    st.randoms(use_true_random=False),
+    st.sampled_from([1, 2, 8]),
+)
+def test_top_is_the_k_smallest_pairs_in_order(
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int
+) -> None:
+    monkeypatch.setattr(we, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
+    primary = np.asarray(values)
+    keys = list(range(len(values)))
+    rnd.shuffle(keys)  # type: ignore[attr-defined]
+    secondary = np.asarray(keys, dtype=np.int64)
+    looked_up: list[int] = []
+
+    def tie_keys(indices: I64) -> I64:
+        looked_up.append(len(indices))
+        found: I64 = secondary[indices]
+        return found
+
+    expected = sorted(range(len(values)), key=lambda i: (values[i], keys[i]))[:k]
+    assert we.top(primary, tie_keys, k).tolist() == expected
+
+
+@PATCHED
+@given(
+    st.lists(st.integers(0, 400), max_size=80),
+    st.lists(st.integers(0, 400), max_size=80),
+    st.integers(0, 2**40),
+    st.sampled_from([1, 4, 1000]),
+    st.sampled_from([1, 64, 10**9]),
+)
+def test_intersections_are_the_common_documents(
+    monkeypatch: pytest.MonkeyPatch, left: list[int], right: list[int], base: int, ratio: int, span: int
+) -> None:
+    monkeypatch.setattr(ev, "SEARCH_RATIO", ratio)
+    monkeypatch.setattr(ev, "DENSE_SPAN", span)
+    a, b = _ids(left) + base, _ids(right) + base
+    assert ev.intersect(a, b).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
+
+
+@PATCHED
+@given(
+    st.lists(
+        st.dictionaries(st.integers(0, 300), st.floats(0, 50, allow_nan=False, allow_subnormal=False), max_size=60),
+        max_size=4,
+    ),
+    st.integers(0, 10**6),
+    st.sampled_from([1, 16, 10**6]),
+)
+def test_unions_add_scores_left_to_right(
+    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int
+) -> None:
+    monkeypatch.setattr(ev, "DENSE_UNION", dense)
+    arrays = [
+        (np.asarray(sorted(p), dtype=np.int64) + base, np.asarray([p[d] for d in sorted(p)], dtype=np.float64))
+        for p in parts
+    ]
+    expected: dict[int, float] = {}
+    for part in parts:
+        for doc, score in part.items():
+            expected[doc + base] = expected[doc + base] + score if doc + base in expected else score
+    docs, scores = ev._union(arrays)
+    assert docs.tolist() == sorted(expected)
+    assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
