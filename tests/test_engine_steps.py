@@ -10,15 +10,18 @@ left to right, ``((s0 + s1) + s2) + ...``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from searchlib import Article, Index, NoExtractor
+from searchlib._whoosh import daterange, kernels
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
-from searchlib._whoosh import kernels
 
 I64 = npt.NDArray[np.int64]
 PATCHED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -100,3 +103,54 @@ def test_unions_add_scores_left_to_right(
     docs, scores = ev._union(arrays)
     assert docs.tolist() == sorted(expected)
     assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+
+
+DAYS = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31), dt.date(2024, 2, 1), dt.date(2025, 3, 9)]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.text("abcxyz", min_size=1, max_size=3), st.sampled_from(DAYS)), min_size=1, max_size=30),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.sampled_from(DAYS),
+    st.sampled_from(DAYS),
+    st.integers(0, 3),
+    st.integers(0, 12),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_date_range_alone_pages_and_counts_like_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[str, dt.date]],
+    deletes: list[int],
+    start: dt.date,
+    end: dt.date,
+    offset: int,
+    limit: int,
+    as_filter: bool,
+    short_steps: bool,
+) -> None:
+    """Its total from counts per day, its page from each segment's id order (updates and
+    deletions included): the live articles in the range, smallest ids first."""
+    if short_steps:  # walk the id order one document, then 4, 16, ...
+        monkeypatch.setattr(daterange, "FIRST_CHUNK", 1)
+        monkeypatch.setattr(daterange, "SLACK", 0.0)
+    if not as_filter:  # the query language refuses a range that starts after it ends
+        start, end = min(start, end), max(start, end)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        latest: dict[str, Article] = {}
+        for at in range(0, len(docs), 3):  # several segments; a repeated id replaces the article
+            batch = {name: Article(id=name, date=day, body="storm") for name, day in docs[at : at + 3]}
+            ix.add(*batch.values())
+            latest.update(batch)
+        gone = {docs[i % len(docs)][0] for i in deletes}
+        ix.delete(*gone)
+        live = sorted(a.id for a in latest.values() if a.id not in gone and start <= a.date <= end)
+        if as_filter:
+            found = ix.search("", date_from=start, date_to=end, offset=offset, limit=limit, highlight=None)
+        else:
+            found = ix.search(f"date:[{start} TO {end}]", offset=offset, limit=limit, highlight=None)
+        assert found.total == len(live)
+        assert [h.article.id for h in found.hits] == live[offset : offset + limit]

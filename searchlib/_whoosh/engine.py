@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
-from searchlib._whoosh import kernels
+from searchlib._whoosh import daterange, kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask
@@ -411,6 +411,12 @@ class ColumnarSnapshot:
         recency: Recency | None = None,
     ) -> Ranked:
         by_score = sort is Sort.SCORE
+        if by_score and not collapse and recency is None:
+            dates_only = daterange.window(plan.root)
+            if dates_only is not None:
+                page = self._date_page(*dates_only, offset, limit)
+                if page is not None:
+                    return page
         ctx = self._context(plan, None)
         if by_score:
             ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
@@ -453,6 +459,34 @@ class ColumnarSnapshot:
         if groups is not None:
             copies = tuple(self._copies(int(d)) for d in chosen)
         return Ranked(chosen, page_scores[offset:wanted], total, copies)
+
+    def _date_page(self, low: int, high: int, offset: int, limit: int) -> Ranked | None:
+        """A date range alone (see :mod:`.daterange`); None when a segment lacks an id per document."""
+        counts = self._lazy.get("date_counts")
+        if counts is None:
+            live = self.live() if self._deleted else None
+            counts = self._lazy["date_counts"] = daterange.DateCounts(self.dates(), live)
+        orders = self._lazy.get("id_orders")
+        if orders is None:
+            orders = []
+            for seg in self.segments:
+                docs = seg.cols.fields["id"].docs
+                if len(docs) != seg.cols.doc_count:
+                    orders = None
+                    break
+                orders.append(docs.astype(np.int64) + seg.offset)
+            self._lazy["id_orders"] = orders
+        if orders is None:
+            return None
+        total = counts.total(low, high)
+        wanted = offset + limit
+        if not total or not limit:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
+        picks = daterange.first_in_range(
+            orders, self.dates(), self.live() if self._deleted else None, low, high, wanted, total / max(self.size, 1)
+        )
+        chosen = daterange.smallest_ids(picks, wanted, self._local_id_ranks)[offset:]
+        return Ranked(chosen, np.zeros(len(chosen)), total)
 
     def _copies(self, docnum: int) -> tuple[str, ...]:
         codes = self.group_codes()
