@@ -1,6 +1,6 @@
 """The engine's array steps against brute force: every strategy each step picks by size.
 
-Ranking (:func:`searchlib._whoosh.engine.top`), intersections and unions switch strategy by
+Ranking (:func:`searchlib._whoosh.topk.top`), intersections and unions switch strategy by
 the lengths and spread of their inputs (a sampled bound, a boolean mark array, a dense score
 array, binary search, a sorted merge). The thresholds are set here so that small random
 inputs take every branch, and each result must equal the plain-Python reference exactly:
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import daterange, kernels
+from searchlib._whoosh import daterange, kernels, topk
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
 
@@ -46,7 +46,7 @@ def _ids(values: list[int]) -> I64:
 def test_top_is_the_k_smallest_pairs_in_order(
     monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int
 ) -> None:
-    monkeypatch.setattr(we, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
+    monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
     primary = np.asarray(values)
     keys = list(range(len(values)))
     rnd.shuffle(keys)  # type: ignore[attr-defined]
@@ -59,7 +59,7 @@ def test_top_is_the_k_smallest_pairs_in_order(
         return found
 
     expected = sorted(range(len(values)), key=lambda i: (values[i], keys[i]))[:k]
-    assert we.top(primary, tie_keys, k).tolist() == expected
+    assert topk.top(primary, tie_keys, k).tolist() == expected
 
 
 @PATCHED
@@ -154,3 +154,75 @@ def test_a_date_range_alone_pages_and_counts_like_brute_force(
             found = ix.search(f"date:[{start} TO {end}]", offset=offset, limit=limit, highlight=None)
         assert found.total == len(live)
         assert [h.article.id for h in found.hits] == live[offset : offset + limit]
+
+
+WORDS = ["storm", "harbour", "vote", "bank"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.lists(st.sampled_from(WORDS), max_size=2)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 50), max_size=4),
+    st.sampled_from(["storm", "harbour", '"storm harbour"', "title:vote"]),
+    st.integers(0, 3),
+    st.integers(1, 6),
+)
+def test_a_word_alone_ranked_by_its_pseudo_frequency_pages_like_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[list[str], list[str]]],
+    deletes: list[int],
+    text: str,
+    offset: int,
+    limit: int,
+) -> None:
+    """Sampling a bound on the pseudo frequency and scoring near it alone gives the page (ids,
+    scores bit for bit, ties by id) and the total that scoring every match does."""
+    sampled: list[bool] = []
+
+    def spy(values: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp] | None:
+        found = topk.near_largest(values, k)
+        sampled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(we, "near_largest", spy)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        arts = [
+            Article(id=f"a{n % 29:02d}", date=DAYS[n % 5], title=" ".join(title) or "x", body=" ".join(body))
+            for n, (body, title) in enumerate(docs)
+        ]
+        for at in range(0, len(arts), 7):
+            ix.add(*arts[at : at + 7])
+        ix.delete(*{arts[i % len(arts)].id for i in deletes})
+        pages = []
+        for per_hit in (10**9, 1):  # never sampled, then sampled whenever possible
+            monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)
+            found = ix.search(text, offset=offset, limit=limit, highlight=None)
+            pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+        assert pages[0] == pages[1]
+    assert not any(sampled[: len(sampled) // 2])  # (the first search: never sampled)
+
+
+def test_a_common_word_is_ranked_from_a_sampled_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampled: list[bool] = []
+
+    def spy(values: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp] | None:
+        found = topk.near_largest(values, k)
+        sampled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(we, "near_largest", spy)
+    monkeypatch.setattr(topk, "SAMPLE_PER_HIT", 1)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(*(Article(id=f"a{n:03d}", date=DAYS[0], body="storm " * (1 + n % 5)) for n in range(200)))
+        found = ix.search("storm", limit=2, highlight=None)
+    assert sampled == [True]
+    assert found.total == 200
+    assert [h.article.id for h in found.hits] == ["a004", "a009"]  # five times "storm", smallest ids

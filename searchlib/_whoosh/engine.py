@@ -27,10 +27,11 @@ from searchlib._whoosh import daterange, kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask
-from searchlib._whoosh.evaluate import Context, Layout, evaluate
+from searchlib._whoosh.evaluate import Context, Layout, evaluate, saturate, text_pseudo
 from searchlib._whoosh.schema import key_date
 from searchlib._whoosh.sidecar import segment_columns
 from searchlib._whoosh.store import Backend
+from searchlib._whoosh.topk import near_largest, top
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
 from searchlib.models import Article, DateBucket, Facets, Recency, Sort
 
@@ -45,66 +46,12 @@ a process never share the CPU with numba's import and compile."""
 NARROW_TIES = 8
 """Ties among more than this many times the hits still needed are narrowed segment by segment
 (see ``ColumnarSnapshot._smallest_ids``) before any article id is compared."""
-SAMPLE_STEP = 16
-"""Ranking many matches first finds a bound from every SAMPLE_STEP-th (see :func:`top`) ..."""
-SAMPLE_PER_HIT = 32
-"""... when the sample holds at least this many entries per hit wanted."""
 DOC_FREQ_CACHE = 100_000
 """Document frequencies a snapshot keeps (it starts over beyond that: bounded memory)."""
 
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T")
 F64 = npt.NDArray[np.float64]
-
-
-def top(
-    primary: F64,
-    secondary: Callable[[I64], I64],
-    k: int,
-    smallest: Callable[[I64, int], npt.NDArray[np.intp] | None] | None = None,
-) -> I64:
-    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
-
-    ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
-    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
-    ``smallest(indices, need)``, when given, picks the positions in ``indices`` (ascending) of
-    the ``need`` smallest secondary keys without computing every key (a tie among thousands
-    of matches: a date range alone, or sorting by date).
-    """
-    n = len(primary)
-    if k <= 0 or n == 0:
-        return np.zeros(0, dtype=np.int64)
-    step = min(SAMPLE_STEP, n // (SAMPLE_PER_HIT * k))
-    if step > 1:
-        # The k-th smallest of a strided sample bounds the k-th smallest of all from above:
-        # every one of the k smallest, and every tie at the threshold, is <= it. Ranking those
-        # few alone skips partitioning (and comparing) the whole array.
-        sample = primary[::step]
-        bound = np.partition(sample, k - 1)[k - 1]
-        if np.count_nonzero(sample <= bound) * 4 < len(sample):  # not one big tie (unscored matches)
-            near = np.flatnonzero(primary <= bound)
-            narrowed = None
-            if smallest is not None:
-                pick = smallest
-
-                def narrowed(indices: I64, need: int) -> npt.NDArray[np.intp] | None:
-                    return pick(near[indices], need)
-
-            ranked: I64 = near[top(primary[near], lambda indices: secondary(near[indices]), k, narrowed)]
-            return ranked
-    if k < n:
-        threshold = np.partition(primary, k - 1)[k - 1]
-        below = np.flatnonzero(primary < threshold)
-        tied = np.flatnonzero(primary == threshold)
-        need = k - len(below)
-        if len(tied) > need:
-            picked = smallest(tied, need) if smallest is not None else None
-            tied = tied[picked if picked is not None else np.argpartition(secondary(tied), need - 1)[:need]]
-        chosen = np.concatenate([below, tied])
-    else:
-        chosen = np.arange(n)
-    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
-    return order
 
 
 def key_days(keys: npt.NDArray[Any]) -> I64:
@@ -420,6 +367,10 @@ class ColumnarSnapshot:
         ctx = self._context(plan, None)
         if by_score:
             ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
+            if not collapse and recency is None and isinstance(plan.root, p.Text) and plan.k1 > 0:
+                page = self._text_page(plan.root, ctx, offset, limit)
+                if page is not None:
+                    return page
         docs, scores = self._docs(plan, ctx)
         groups = self.group_codes()[docs] if collapse else None
         total = len(np.unique(groups)) if groups is not None else len(docs)
@@ -459,6 +410,30 @@ class ColumnarSnapshot:
         if groups is not None:
             copies = tuple(self._copies(int(d)) for d in chosen)
         return Ranked(chosen, page_scores[offset:wanted], total, copies)
+
+    def _text_page(self, node: p.Text, ctx: Context, offset: int, limit: int) -> Ranked | None:
+        """A word or phrase alone: its matches ranked by BM25F's pseudo frequency, which its
+        score grows with, and scored near the top only (:func:`.topk.near_largest`); None
+        when there are too few matches to sample (the general path then ranks them)."""
+        docs, tf = ctx.phrase(node.field, node.terms)
+        if self._deleted and len(docs):
+            keep = self.live()[docs]
+            docs, tf = docs[keep], tf[keep]
+        pseudo = text_pseudo(node, ctx, docs, tf) if limit else None
+        near = None if pseudo is None else near_largest(pseudo, offset + limit)
+        if pseudo is None or near is None:
+            return None
+        scores = saturate(node, ctx, pseudo[near])
+        found = docs[near]
+
+        def ranks(indices: I64) -> I64:
+            return self._local_id_ranks(found[indices])
+
+        def smallest(indices: I64, need: int) -> npt.NDArray[np.intp] | None:
+            return self._smallest_ids(found[indices], need)
+
+        order = top(-scores, ranks, offset + limit, smallest)[offset:]
+        return Ranked(found[order], scores[order], len(docs))
 
     def _date_page(self, low: int, high: int, offset: int, limit: int) -> Ranked | None:
         """A date range alone (see :mod:`.daterange`); None when a segment lacks an id per document."""

@@ -216,7 +216,8 @@ class Layout:
             return empty()
         if len(docs_parts) == 1:
             docs = docs_parts[0].astype(np.int64)
-            docs += bases[0]
+            if bases[0]:
+                docs += bases[0]
         else:
             docs = np.concatenate(docs_parts, dtype=np.int64)
             docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
@@ -331,10 +332,16 @@ def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
 
 def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
     """BM25F scores of ``node`` for ``docs`` (with ``tf``, its frequencies in ``node.field``)."""
+    pseudo = text_pseudo(node, ctx, docs, tf) if scored else None
+    return np.zeros(len(docs)) if pseudo is None else saturate(node, ctx, pseudo)
+
+
+def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
+    """BM25F's pseudo frequency of ``node`` for ``docs``: the weighted, length-normalised
+    frequencies of its fields added up (None: it scores 0 everywhere). Scores grow with it."""
     stats = ctx.stats
-    if not len(docs) or not scored or stats is None or not node.boosts:
-        return np.zeros(len(docs))
-    k1 = ctx.k1
+    if not len(docs) or stats is None or not node.boosts:
+        return None
     pseudo: F64 | None = None  # built in place: a common word's arrays hold most of the index
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
@@ -356,15 +363,21 @@ def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -
             if pseudo is None:
                 pseudo = np.zeros(len(docs))
             pseudo[at] += weight * freqs / norm[docs[at]]
-    if pseudo is None:
-        return np.zeros(len(docs))
+    return pseudo
+
+
+def saturate(node: p.Text, ctx: Context, pseudo: F64) -> F64:
+    """The scores ``idf * tf * (k1 + 1) / (tf + k1)`` of pseudo frequencies ``tf`` (in place)."""
+    stats = ctx.stats
+    assert stats is not None
+    k1 = ctx.k1
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     if k1 > 0:  # a pseudo frequency of 0 scores 0 / k1 = 0
         denominator = pseudo + k1
         pseudo *= weight_idf * (k1 + 1.0)
         pseudo /= denominator
         return pseudo
-    scores = np.zeros(len(docs))
+    scores = np.zeros(len(pseudo))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
     return scores
 
