@@ -226,3 +226,11 @@ def test_a_common_word_is_ranked_from_a_sampled_bound(monkeypatch: pytest.Monkey
     assert sampled == [True]
     assert found.total == 200
     assert [h.article.id for h in found.hits] == ["a004", "a009"]  # five times "storm", smallest ids
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**20), st.integers(0, 5)), max_size=40))
+def test_repeating_ascending_values_is_numpys_repeat(runs: list[tuple[int, int]]) -> None:
+    values = np.asarray(sorted(v for v, _ in runs), dtype=np.int64) << np.int64(32)
+    counts = np.asarray([c for _, c in runs], dtype=np.int64)
+    assert ev._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
