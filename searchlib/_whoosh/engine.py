@@ -275,6 +275,8 @@ class ColumnarSnapshot:
         commit does not pay for sorting every article id of the index.
         """
         found = self._lazy.get("id_rank")
+        if found is None and len(self.segments) == 1:
+            found = self._segment_id_ranks()  # one segment: its sorted id dictionary is the order
         if found is not None:
             ranked: I64 = found[docnums]
             return ranked
@@ -368,9 +370,7 @@ class ColumnarSnapshot:
         if by_score:
             ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
             if not collapse and recency is None and isinstance(plan.root, p.Text) and plan.k1 > 0:
-                page = self._text_page(plan.root, ctx, offset, limit)
-                if page is not None:
-                    return page
+                return self._text_page(plan.root, ctx, offset, limit)
         docs, scores = self._docs(plan, ctx)
         groups = self.group_codes()[docs] if collapse else None
         total = len(np.unique(groups)) if groups is not None else len(docs)
@@ -411,20 +411,22 @@ class ColumnarSnapshot:
             copies = tuple(self._copies(int(d)) for d in chosen)
         return Ranked(chosen, page_scores[offset:wanted], total, copies)
 
-    def _text_page(self, node: p.Text, ctx: Context, offset: int, limit: int) -> Ranked | None:
+    def _text_page(self, node: p.Text, ctx: Context, offset: int, limit: int) -> Ranked:
         """A word or phrase alone: its matches ranked by BM25F's pseudo frequency, which its
-        score grows with, and scored near the top only (:func:`.topk.near_largest`); None
-        when there are too few matches to sample (the general path then ranks them)."""
+        score grows with; when they are many, scored near the top only (:func:`.topk.near_largest`)."""
         docs, tf = ctx.phrase(node.field, node.terms)
         if self._deleted and len(docs):
             keep = self.live()[docs]
             docs, tf = docs[keep], tf[keep]
-        pseudo = text_pseudo(node, ctx, docs, tf) if limit else None
+        if not len(docs) or not limit:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), len(docs))
+        pseudo = text_pseudo(node, ctx, docs, tf)
         near = None if pseudo is None else near_largest(pseudo, offset + limit)
-        if pseudo is None or near is None:
-            return None
-        scores = saturate(node, ctx, pseudo[near])
-        found = docs[near]
+        found = docs if near is None else docs[near]
+        if pseudo is None:
+            scores = np.zeros(len(docs))
+        else:
+            scores = saturate(node, ctx, pseudo if near is None else pseudo[near])
 
         def ranks(indices: I64) -> I64:
             return self._local_id_ranks(found[indices])
