@@ -18,6 +18,7 @@ scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics pa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
 from searchlib.engine import Stats, idf
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 F64 = npt.NDArray[np.float64]
 Result = tuple[I64, F64]
 
@@ -45,6 +47,10 @@ DENSE_SPAN = 64
 DENSE_UNION = 16
 """An OR whose lists hold more than 1/DENSE_UNION of the document numbers in their range adds
 its scores in arrays over that range (linear) instead of sorting the concatenated lists."""
+
+MAP_RATIO = 16
+"""An AND looks documents up in a position map over its matches (a gather) rather than by
+binary search when the list looked up is at most this many times longer than the matches."""
 
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
@@ -217,6 +223,25 @@ class Layout:
         self._dates: I64 | None = None
         self._lengths: dict[str, F64] = {}
         self._norms: dict[tuple[str, float, float], F64] = {}
+        self._scratch = threading.local()  # per thread: a zeroed int32 array over all documents
+
+    def take_map(self) -> I32 | None:
+        """This thread's array of zeros over all document numbers, or None while it is in use.
+
+        Whoever takes it writes positions into it and must zero them again before
+        :meth:`give_map` (a few entries: no pass over the whole array, no allocation).
+        """
+        scratch = self._scratch
+        if getattr(scratch, "busy", False):
+            return None
+        found: I32 | None = getattr(scratch, "map", None)
+        if found is None:
+            found = scratch.map = np.zeros(self.size, dtype=np.int32)
+        scratch.busy = True
+        return found
+
+    def give_map(self) -> None:
+        self._scratch.busy = False
 
     def postings(self, field: str, term: str) -> Result:
         """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
@@ -318,6 +343,18 @@ class Context:
         self.expand = expand
         self.layout = layout
         self.memo: Memo = {} if memo is None else memo
+        self.mapped: tuple[I64, I32] | None = None
+        """(documents, the layout's map holding each one's position + 1) while an AND scores them."""
+
+    def locate(self, docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+        """:func:`locate`; through the position map when ``within`` is the mapped documents
+        and ``docs`` are not many more (a gather instead of binary searches)."""
+        mapped = self.mapped
+        if mapped is None or mapped[0] is not within or len(docs) > MAP_RATIO * len(within):
+            return locate(docs, values, within)
+        at = mapped[1][docs]
+        hit = np.flatnonzero(at)
+        return at[hit].astype(np.intp) - 1, values[hit]
 
     def phrase(self, field: str, terms: tuple[str, ...]) -> Result:
         """Every document holding ``terms`` (consecutively) in ``field``, with how often; once per query."""
@@ -345,7 +382,7 @@ class Context:
         phrase not matched yet is matched on those documents only."""
         if len(terms) == 1 or (field, terms) in self.memo:
             docs, freqs = self.phrase(field, terms)
-            return locate(docs, freqs, within)
+            return self.locate(docs, freqs, within)
         found, freqs = self._phrase(field, terms, within)
         return np.searchsorted(within, found), freqs
 
@@ -519,13 +556,26 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     scores = np.zeros(len(docs))
     if scored and ctx.stats is not None:
         by_child = {id(child): (found, values) for child, found, values in parts}
-        for child in matched:  # scores add up in the plan's order
-            found, values = by_child[id(child)]
-            at = members(found, docs)
-            if isinstance(child, p.Text):
-                scores += _text_scores(child, ctx, scored, docs, values[at])
-            else:
-                scores += values[at]
+        posmap = ctx.layout.take_map() if ctx.mapped is None else None
+        if posmap is not None:  # each document's position + 1, for the lookups below
+            posmap[docs] = np.arange(1, len(docs) + 1, dtype=np.int32)
+            ctx.mapped = (docs, posmap)
+        try:
+            for child in matched:  # scores add up in the plan's order
+                found, values = by_child[id(child)]
+                if posmap is not None and len(found) <= MAP_RATIO * len(docs):
+                    at = np.flatnonzero(posmap[found])  # docs is a subset of found: in the same order
+                else:
+                    at = members(found, docs)
+                if isinstance(child, p.Text):
+                    scores += _text_scores(child, ctx, scored, docs, values[at])
+                else:
+                    scores += values[at]
+        finally:
+            if posmap is not None:
+                posmap[docs] = 0
+                ctx.mapped = None
+                ctx.layout.give_map()
     return docs, scores
 
 
