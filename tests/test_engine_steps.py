@@ -87,9 +87,10 @@ def test_intersections_are_the_common_documents(
     ),
     st.integers(0, 10**6),
     st.sampled_from([1, 16, 10**6]),
+    st.booleans(),
 )
 def test_unions_add_scores_left_to_right(
-    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int
+    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int, in_scratch: bool
 ) -> None:
     monkeypatch.setattr(ev, "DENSE_UNION", dense)
     arrays = [
@@ -100,9 +101,17 @@ def test_unions_add_scores_left_to_right(
     for part in parts:
         for doc, score in part.items():
             expected[doc + base] = expected[doc + base] + score if doc + base in expected else score
-    docs, scores = ev._union(arrays)
-    assert docs.tolist() == sorted(expected)
-    assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+    layout = ev.Layout([]) if in_scratch else None
+    if layout is not None:
+        layout.size = base + 301  # the per-thread arrays over every document number
+    for _ in range(2):  # the second time in the arrays the first left zeroed
+        docs, scores = ev._union(arrays, layout)
+        assert docs.tolist() == sorted(expected)
+        assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+    if layout is not None:
+        assert layout.take("sums", np.float64) is not None  # given back, all zeros again
+        assert layout.take("seen", np.bool_) is not None
+        assert not layout._scratch.arrays["sums"].any() and not layout._scratch.arrays["seen"].any()
 
 
 DAYS = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31), dt.date(2024, 2, 1), dt.date(2025, 3, 9)]

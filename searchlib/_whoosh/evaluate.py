@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -223,25 +224,29 @@ class Layout:
         self._dates: I64 | None = None
         self._lengths: dict[str, F64] = {}
         self._norms: dict[tuple[str, float, float], F64] = {}
-        self._scratch = threading.local()  # per thread: a zeroed int32 array over all documents
+        self._scratch = threading.local()  # per thread: zeroed arrays over all documents (see take)
 
-    def take_map(self) -> I32 | None:
-        """This thread's array of zeros over all document numbers, or None while it is in use.
+    def take(self, name: str, dtype: type[np.generic]) -> npt.NDArray[Any] | None:
+        """This thread's array ``name`` of zeros over all document numbers, or None while in use.
 
-        Whoever takes it writes positions into it and must zero them again before
-        :meth:`give_map` (a few entries: no pass over the whole array, no allocation).
+        Whoever takes one writes into a few entries and must zero them again before
+        :meth:`give` (no allocation, no page faults, no pass over the whole array per query).
         """
         scratch = self._scratch
-        if getattr(scratch, "busy", False):
+        busy: set[str] | None = getattr(scratch, "busy", None)
+        if busy is None:
+            busy = scratch.busy = set()
+            scratch.arrays = {}
+        if name in busy:
             return None
-        found: I32 | None = getattr(scratch, "map", None)
+        found: npt.NDArray[Any] | None = scratch.arrays.get(name)
         if found is None:
-            found = scratch.map = np.zeros(self.size, dtype=np.int32)
-        scratch.busy = True
+            found = scratch.arrays[name] = np.zeros(self.size, dtype=dtype)
+        busy.add(name)
         return found
 
-    def give_map(self) -> None:
-        self._scratch.busy = False
+    def give(self, name: str) -> None:
+        self._scratch.busy.discard(name)
 
     def postings(self, field: str, term: str) -> Result:
         """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
@@ -452,7 +457,7 @@ def _keyword(field: str, value: str, weight: float, ctx: Context, scored: bool) 
     return docs, np.full(len(docs), weight * idf(stats.doc_count, stats.doc_freqs.get((field, (value,)), 0)))
 
 
-def _union(parts: list[Result]) -> Result:
+def _union(parts: list[Result], layout: Layout | None = None) -> Result:
     """OR: every document of any part, its scores added one part after another, in list order.
 
     A document's sum is ``((s0 + s1) + s2) + ...`` over the parts holding it, whatever the others
@@ -474,6 +479,10 @@ def _union(parts: list[Result]) -> Result:
     span = max(int(r[0][-1]) for r in parts) + 1 - low
     if sum(len(r[0]) for r in parts) * DENSE_UNION >= span:
         # Dense: the scores added in arrays over the range, part after part (the same order).
+        if layout is not None:
+            in_scratch = _dense_union(parts, layout, low, span)
+            if in_scratch is not None:
+                return in_scratch
         seen = np.zeros(span, dtype=np.bool_)
         acc = np.zeros(span)
         for i, (part, part_scores) in enumerate(parts):
@@ -505,11 +514,41 @@ def _union(parts: list[Result]) -> Result:
     return docs[heads], summed
 
 
+def _dense_union(parts: list[Result], layout: Layout, low: int, span: int) -> Result | None:
+    """:func:`_union` in this thread's arrays over all documents (None: they are in use)."""
+    acc = layout.take("sums", np.float64)
+    seen = layout.take("seen", np.bool_)
+    try:
+        if acc is None or seen is None:
+            return None
+        for i, (part, part_scores) in enumerate(parts):
+            seen[part] = True
+            if i:
+                acc[part] += part_scores
+            else:
+                acc[part] = part_scores
+        present = np.flatnonzero(seen[low : low + span])
+        if low:
+            present += low
+        found: I64 = present.astype(np.int64, copy=False)
+        return found, acc[found]
+    finally:
+        for part, _ in parts:
+            if acc is not None:
+                acc[part] = 0.0
+            if seen is not None:
+                seen[part] = False
+        if acc is not None:
+            layout.give("sums")
+        if seen is not None:
+            layout.give("seen")
+
+
 def _prefix(node: p.Prefix, ctx: Context, scored: bool) -> Result:
     words = ctx.expand(node)
     if node.boosts:
-        return _union([_text(p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words])
-    return _union([_keyword(node.field, w, 0.0, ctx, False) for w in words])
+        return _union([_text(p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words], ctx.layout)
+    return _union([_keyword(node.field, w, 0.0, ctx, False) for w in words], ctx.layout)
 
 
 def _dates(layout: Layout, node: p.Dates, docs: I64 | None) -> I64:
@@ -556,7 +595,7 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     scores = np.zeros(len(docs))
     if scored and ctx.stats is not None:
         by_child = {id(child): (found, values) for child, found, values in parts}
-        posmap = ctx.layout.take_map() if ctx.mapped is None else None
+        posmap: I32 | None = ctx.layout.take("map", np.int32) if ctx.mapped is None else None
         if posmap is not None:  # each document's position + 1, for the lookups below
             posmap[docs] = np.arange(1, len(docs) + 1, dtype=np.int32)
             ctx.mapped = (docs, posmap)
@@ -575,7 +614,7 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
             if posmap is not None:
                 posmap[docs] = 0
                 ctx.mapped = None
-                ctx.layout.give_map()
+                ctx.layout.give("map")
     return docs, scores
 
 
@@ -596,4 +635,4 @@ def evaluate(node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
         return empty()
     if isinstance(node, p.AllOf):
         return _all_of(node, ctx, scored)
-    return _union([evaluate(child, ctx, scored) for child in node.children])
+    return _union([evaluate(child, ctx, scored) for child in node.children], ctx.layout)
