@@ -104,19 +104,21 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    similar = len(left) * SEARCH_RATIO > len(right)
+    if similar:
+        low = int(min(left[0], right[0]))
+        span = int(max(left[-1], right[-1])) + 1 - low
+        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
+            seen = np.zeros(span, dtype=np.bool_)  # (faster than numba's merge too)
+            seen[right - low if low else right] = True
+            both: I64 = left[seen[left - low if low else left]]
+            return both
     fast = kernels.ready()
     if fast is not None:
         found: I64 = fast.intersect(left, right)
         return found
-    if len(left) * SEARCH_RATIO > len(right):  # similar lengths: linear
-        low = int(min(left[0], right[0]))
-        span = int(max(left[-1], right[-1])) + 1 - low
-        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
-            seen = np.zeros(span, dtype=np.bool_)
-            seen[right - low if low else right] = True
-            both: I64 = left[seen[left - low if low else left]]
-            return both
-        merged = np.concatenate([left, right])  # sparse keys (phrase positions): merge the sorted runs
+    if similar:  # sparse keys (phrase positions): merge the sorted runs
+        merged = np.concatenate([left, right])
         merged.sort(kind="stable")
         pairs: I64 = merged[:-1][merged[1:] == merged[:-1]]
         return pairs
