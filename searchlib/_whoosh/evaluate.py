@@ -175,7 +175,13 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
             keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
             keys += fp.positions[bounds[0] : bounds[-1]]
         else:
-            pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
+            term_docs = fp.docs[lo:hi]
+            if hi - lo <= MAP_RATIO * len(docs):  # mark the candidates, find them in one pass
+                marks = np.zeros(int(max(term_docs[-1], docs[-1])) + 1, dtype=np.bool_)
+                marks[docs] = True
+                pidx = lo + np.flatnonzero(marks[term_docs])  # docs is a subset: the same order
+            else:  # looked up in the list's own dtype (not converting it whole)
+                pidx = lo + np.searchsorted(term_docs, docs.astype(term_docs.dtype, copy=False))
             starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
             ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
             keys = _repeat(docs << _SHIFT, ends - starts)
