@@ -243,3 +243,32 @@ def test_repeating_ascending_values_is_numpys_repeat(runs: list[tuple[int, int]]
     values = np.asarray(sorted(v for v, _ in runs), dtype=np.int64) << np.int64(32)
     counts = np.asarray([c for _, c in runs], dtype=np.int64)
     assert ev._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), min_size=1, max_size=40),
+    st.lists(st.integers(0, 50), max_size=4),
+    st.sampled_from(["storm AND harbour", "vote AND storm AND bank", "source:wire AND storm", "storm -bank"]),
+)
+def test_an_and_looking_words_up_within_its_matches_equals_gathering_them(
+    monkeypatch: pytest.MonkeyPatch, docs: list[list[str]], deletes: list[int], text: str
+) -> None:
+    """Looking a word's postings up for the documents an AND has left (``WITHIN_RATIO``) gives
+    the same page, scores and total as gathering the word's whole list."""
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        arts = [
+            Article(id=f"a{n:02d}", date=DAYS[n % 5], body=" ".join(body), source="Wire" if n % 3 else "Daily")
+            for n, body in enumerate(docs)
+        ]
+        for at in range(0, len(arts), 6):
+            ix.add(*arts[at : at + 6])
+        ix.delete(*{arts[i % len(arts)].id for i in deletes})
+        pages = []
+        for ratio in (10**9, 0):  # never, then whenever the AND has documents already
+            monkeypatch.setattr(ev, "WITHIN_RATIO", ratio)
+            found = ix.search(text, limit=50, highlight=None)
+            pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+        assert pages[0] == pages[1]

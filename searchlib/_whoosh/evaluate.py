@@ -53,6 +53,10 @@ MAP_RATIO = 16
 """An AND looks documents up in a position map over its matches (a gather) rather than by
 binary search when the list looked up is at most this many times longer than the matches."""
 
+WITHIN_RATIO = 8
+"""An AND whose documents so far are fewer than 1/WITHIN_RATIO of a word's looks them up in
+the word's postings instead of gathering all of them."""
+
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
@@ -286,6 +290,50 @@ class Layout:
             docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
         freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
         return docs, freqs
+
+    def doc_freq(self, field: str, term: str) -> int:
+        """How many documents (deleted ones included) hold ``term`` in ``field``: slice lengths only."""
+        total = 0
+        for cols, _ in self.parts:
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid >= 0:
+                lo, hi = fp.slice(tid)
+                total += hi - lo
+        return total
+
+    def postings_within(self, field: str, term: str, docs: I64) -> Result:
+        """:meth:`postings` restricted to ``docs`` (ascending): each looked up in the word's
+        list, which is never gathered or converted whole (an AND after a short filter)."""
+        docs_parts: list[I64] = []
+        freq_parts: list[F64] = []
+        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        for i, (cols, base) in enumerate(self.parts):
+            if cuts[i] == cuts[i + 1]:
+                continue
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid < 0:
+                continue
+            lo, hi = fp.slice(tid)
+            if hi == lo:
+                continue
+            term_docs = fp.docs[lo:hi]
+            local = docs[cuts[i] : cuts[i + 1]] - base if base else docs[cuts[i] : cuts[i + 1]]
+            idx = np.searchsorted(term_docs, local.astype(term_docs.dtype, copy=False))
+            idx[idx >= hi - lo] = 0
+            hit = term_docs[idx] == local
+            found = local[hit]
+            docs_parts.append(found + base if base else found)
+            if fp.freqs is not None:
+                freq_parts.append(np.asarray(fp.freqs[lo + idx[hit]], dtype=np.float64))
+            else:
+                freq_parts.append(np.ones(len(found)))
+        if not docs_parts:
+            return empty()
+        if len(docs_parts) == 1:
+            return docs_parts[0], freq_parts[0]
+        return np.concatenate(docs_parts), np.concatenate(freq_parts)
 
     def positions(self, field: str, terms: tuple[str, ...], docs: I64) -> Result:
         """Those of ``docs`` (global numbers, each holding every term) where ``terms`` occur
@@ -579,7 +627,16 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
     for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
         if isinstance(child, p.Text):
-            found, values = ctx.phrase(child.field, child.terms)
+            key = (child.field, child.terms)
+            if (
+                docs is not None
+                and len(child.terms) == 1
+                and key not in ctx.memo
+                and len(docs) * WITHIN_RATIO < ctx.layout.doc_freq(child.field, child.terms[0])
+            ):  # a few documents left: look them up in a long list rather than gather it
+                found, values = ctx.layout.postings_within(child.field, child.terms[0], docs)
+            else:
+                found, values = ctx.phrase(child.field, child.terms)
         else:
             found, values = evaluate(child, ctx, scored)
         parts.append((child, found, values))
