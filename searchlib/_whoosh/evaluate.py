@@ -262,6 +262,19 @@ class Layout:
 
     def postings(self, field: str, term: str) -> Result:
         """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
+        if len(self.parts) == 1:  # one segment (a merged index): no lists to gather
+            cols, base = self.parts[0]
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid < 0:
+                return empty()
+            lo, hi = fp.slice(tid)
+            if hi == lo:
+                return empty()
+            one = fp.docs[lo:hi].astype(np.int64)
+            if base:
+                one += base
+            return one, (fp.freqs[lo:hi].astype(np.float64) if fp.freqs is not None else np.ones(hi - lo))
         docs_parts: list[npt.NDArray[np.unsignedinteger]] = []
         freq_parts: list[npt.NDArray[np.unsignedinteger]] = []
         bases: list[int] = []
