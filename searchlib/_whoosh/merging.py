@@ -47,6 +47,7 @@ from whoosh import columns as wcolumns
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.filedb.filetables import _lengths as _RECORD
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from searchlib._whoosh.columnar import Part, SegmentColumns
@@ -70,6 +71,10 @@ MAX_SEGMENT_BYTES = 1 << 30
 
 _MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC
 _CHUNK = 1 << 24
+_BATCH = 4_096
+"""Terms whose bytes are joined into one write."""
+_CACHED = 1 << 20
+"""One-posting terms' bytes kept per merge, to reuse for other terms of the same document (~100 MB at most)."""
 """Bytes copied per write when a column's values are streamed."""
 _LENGTHS = [0, *(byte_to_length(b) for b in range(1, 256))]
 """A field length as a segment's length column gives it back, by its length byte."""
@@ -375,15 +380,18 @@ _Posting = tuple[str, bytes, int, list[int], list[float], list[bytes]]
 def _term_postings(src: _Source, schema: Any, order: int) -> Iterator[_Posting]:
     """A source's live postings per (field, term), in key order, renumbered for the merged segment."""
     trm = src.storage.open_file(src.name(whoosh3.W3Codec.TERMS_EXT))
+    table = _read(src.storage, src.name(whoosh3.W3Codec.TERMS_EXT))
     post = _read(src.storage, src.name(whoosh3.W3Codec.POSTS_EXT))
     try:
         tindex = OrderedHashReader(trm, src.storage.file_length(src.name(whoosh3.W3Codec.TERMS_EXT)))
         unmap = {num: name for name, num in tindex.extras["fieldmap"].items()}
+        start, end = tindex.startofdata, tindex.endofdata
         newnum = src.newnum.tolist()
         live = None if src.live is None else src.live.tolist()
         fixed: dict[str, int | None] = {}
         info_size = whoosh3.W3TermInfo._struct.size
-        for keybytes, valbytes in tindex.items():
+        seen: dict[bytes, tuple[list[int], list[float], list[bytes]]] = {}
+        for keybytes, valbytes in _table_items(table, start, end):
             fieldname = unmap[struct.unpack("!H", keybytes[:2])[0]]
             if fieldname not in fixed:
                 fixed[fieldname] = schema[fieldname].format.fixed_value_size()
@@ -391,8 +399,14 @@ def _term_postings(src: _Source, schema: Any, order: int) -> Iterator[_Posting]:
                 ids_, weights_, values_ = pickle.loads(valbytes[info_size:])
                 ids, weights, values = list(ids_), list(weights_), list(values_)
             else:
-                (offset,) = struct.unpack_from("!q", valbytes, info_size)
-                ids, weights, values = _decode_blocks(post, offset, fixed[fieldname])
+                offset, length = struct.unpack_from("!qi", valbytes, info_size)
+                raw = post[offset : offset + length]
+                if raw in seen:  # the same bytes as an earlier term's: one posting of one document
+                    ids, weights, values = seen[raw]
+                else:
+                    ids, weights, values = _decode_blocks(raw, 0, fixed[fieldname])
+                    if len(ids) == 1 and len(seen) < _CACHED:
+                        seen[raw] = (ids, weights, values)
             if live is not None:
                 keep = [i for i, d in enumerate(ids) if live[d]]
                 if not keep:
@@ -404,8 +418,21 @@ def _term_postings(src: _Source, schema: Any, order: int) -> Iterator[_Posting]:
             yield fieldname, keybytes[2:], order, [newnum[d] for d in ids], weights, values
     finally:
         trm.close()
-        if isinstance(post, mmap.mmap):
-            post.close()
+        for mapped in (table, post):
+            if isinstance(mapped, mmap.mmap):
+                mapped.close()
+
+
+def _table_items(table: Any, pos: int, end: int) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) of a Whoosh hash file's records in file order (``HashReader._ranges`` over mapped bytes)."""
+    unpack = _RECORD.unpack_from
+    size = _RECORD.size
+    while pos < end:
+        keylen, datalen = unpack(table, pos)
+        keypos = pos + size
+        datapos = keypos + keylen
+        yield table[keypos:datapos], table[datapos : datapos + datalen]
+        pos = datapos + datalen
 
 
 _TERMINFO = whoosh3.W3TermInfo._struct
@@ -424,6 +451,9 @@ def _term_bytes(
     sums the blocks' statistics. Without the writer objects' per-call overhead (a merge writes
     one term per id, group and near-duplicate key of every article).
     """
+    if len(ids) == 1:
+        blocks, packed = _one_posting(ids[0], weights[0], tuple(values), lengths, fixedsize)
+        return blocks, packed + struct.pack("!qi", offset, len(blocks))
     out = [_MAGIC]
     size = 4
     total_weight: float = 0
@@ -484,6 +514,36 @@ def _term_bytes(
     return b"".join(out), packed + struct.pack("!q", offset) + struct.pack("!i", size)
 
 
+def _one_posting(
+    doc: int, weight: float, values: tuple[bytes, ...], lengths: array[int], fixedsize: int | None
+) -> tuple[bytes, bytes]:
+    """:func:`_term_bytes` of a term with one posting (most ids, groups and near-duplicate keys).
+
+    Returns the posting bytes and the term info without its extent (place and size in the
+    file): both depend on the document, weight and value alone, so a merge reuses them for
+    every term of that document with that weight and value (its id, group, near-duplicate
+    keys...), see :func:`_write_keyword_postings`.
+    """
+    stored = array("f", [weight])[0]
+    length = lengths[doc] if doc < len(lengths) else 0
+    low = length or None
+    value = [v for v in values if v]
+    if fixedsize is None or fixedsize < 0:
+        mini_values: Any = tuple(value)
+    elif fixedsize == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(value)
+    mini_weight = None if stored == 1.0 else stored
+    data = zlib.compress(pickle.dumps(((doc,), mini_weight, mini_values), 2), _COMPRESSION)
+    top = max(0, weight)
+    low_byte, high_byte = length_to_byte(low), length_to_byte(length)
+    info = pickle.dumps((1, doc, top, _COMPRESSION, low_byte, high_byte), 2)
+    block_length = len(info) + len(data)
+    blocks = b"".join((_MAGIC, struct.pack("!i", -block_length), info, data))
+    return blocks, _TERMINFO.pack(0, stored, 1, 0 if low is None else low_byte, high_byte, top, doc, doc)
+
+
 def _deltas(ids: list[int]) -> tuple[int, ...]:
     """Whoosh's ``delta_encode``: the first id, then each id less the one before."""
     return (ids[0], *(b - a for a, b in itertools.pairwise(ids)))
@@ -500,6 +560,13 @@ def _write_keyword_postings(
     postfile = fieldwriter._postfile
     tindex = fieldwriter._tindex
     offset = postfile.tell()
+    table = tindex.dbfile
+    table_at = table.tell()
+    index, buckets, hashfn = tindex.index, tindex.buckets, tindex.hashfn
+    record = _RECORD.pack
+    singles: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+    post_out: list[bytes] = []  # written _BATCH terms at a time
+    table_out: list[bytes] = []
     prefix = b""
     for (fieldname, tbytes), group in itertools.groupby(merged, key=lambda p: (p[0], p[1])):
         parts = list(group)
@@ -518,10 +585,34 @@ def _write_keyword_postings(
             ids = [d for p in parts for d in p[3]]
             weights = [w for p in parts for w in p[4]]
             values = [v for p in parts for v in p[5]]
-        blocks, terminfo = _term_bytes(offset, ids, weights, values, stored, fixedsize)
-        postfile.write(blocks)
+        if len(ids) == 1:
+            one = (ids[0], weights[0], tuple(values), stored[ids[0]] if ids[0] < len(stored) else 0, fixedsize)
+            made = singles.get(one)
+            if made is None:
+                made = _one_posting(ids[0], weights[0], one[2], stored, fixedsize)
+                if len(singles) < _CACHED:
+                    singles[one] = made
+            blocks, terminfo = made[0], made[1] + struct.pack("!qi", offset, len(made[0]))
+        else:
+            blocks, terminfo = _term_bytes(offset, ids, weights, values, stored, fixedsize)
+        post_out.append(blocks)
         offset += len(blocks)
-        tindex.add(prefix + tbytes, terminfo)
+        # OrderedHashWriter.add without its tell() calls: keys come in increasing order
+        key = prefix + tbytes
+        index.append(table_at)
+        entry = b"".join((record(len(key), len(terminfo)), key, terminfo))
+        table_out.append(entry)
+        h = hashfn(key)
+        buckets[h & 255].append((h, table_at))
+        table_at += len(entry)
+        tindex.lastkey = key
+        if len(post_out) >= _BATCH:
+            postfile.write(b"".join(post_out))
+            table.write(b"".join(table_out))
+            post_out.clear()
+            table_out.clear()
+    postfile.write(b"".join(post_out))
+    table.write(b"".join(table_out))
     if current is not None:
         fieldwriter.finish_field()
 
