@@ -201,13 +201,16 @@ class RuleExtractor:
 
     def extract(self, text: str) -> Sequence[Entity]:
         entities = []
-        learned, entity_of = self.learned_kinds, _ENTITIES
-        for name, kind, words, context in _rule_names(text):
+        learned, entity_of, pick = self.learned_kinds, _ENTITIES, _kinds.kind
+        names = _rule_names(text)
+        for name, kind, words, context in names:
             if learned:
-                kind = _kinds.kind(words, kind, context)
+                kind = pick(words, kind, context)
             entity = entity_of.get((name, kind))
             entities.append(entity if entity is not None else _remember(entity_of, (name, kind), Entity(name, kind)))
-        defined = acronym_definitions(text)
+        defined = acronym_definitions(text) if "(" in text else None
+        if not defined and all(entity.key not in KNOWN_ALIASES for entity in entities):
+            return tuple(entities)  # no name to fold (the keys are distinct: ``_rule_names`` keys by them)
         return fold_aliases(entities, {**KNOWN_ALIASES, **defined} if defined else KNOWN_ALIASES)
 
 
@@ -289,6 +292,9 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 _READINGS: dict[_Mention, tuple[_Reading, ...]] = {}
 _ENTITIES: dict[tuple[str, EntityKind], Entity] = {}
+_FOLDED: dict[tuple[str, Entity], Entity] = {}
+"""(canonical name, entity) -> the entity renamed to it, its name kept as an alias ("US" -> United States)."""
+_MERGED: dict[tuple[Entity, Entity], Entity] = {}
 
 
 def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
@@ -327,6 +333,8 @@ def clear_caches() -> None:
     """Forget the memoised readings and entities (benchmarks time extraction from cold)."""
     _READINGS.clear()
     _ENTITIES.clear()
+    _FOLDED.clear()
+    _MERGED.clear()
     _kinds.clear_caches()
     _spans.clear_caches()
 
@@ -404,13 +412,21 @@ def fold_aliases(entities: Sequence[Entity], aliases: Mapping[str, str]) -> tupl
             target = out.get(key)
             out[key] = ent if target is None else _merge(target, ent)
             continue
-        folded = Entity(canonical, ent.kind, (ent.name, *ent.aliases))
+        folded = _FOLDED.get((canonical, ent))
+        if folded is None:
+            folded = _remember(_FOLDED, (canonical, ent), Entity(canonical, ent.kind, (ent.name, *ent.aliases)))
         key = folded.key
         out[key] = folded if key not in out else _merge(out[key], folded)
     return tuple(out.values())
 
 
 def _merge(into: Entity, other: Entity) -> Entity:
+    """``into`` with ``other``'s names as aliases (and its kind if ``into``'s is unknown), memoised."""
+    merged = _MERGED.get((into, other))
+    return merged if merged is not None else _remember(_MERGED, (into, other), _merged(into, other))
+
+
+def _merged(into: Entity, other: Entity) -> Entity:
     kind = into.kind if into.kind is not EntityKind.OTHER else other.kind
     seen = {into.key}
     aliases: list[str] = []
