@@ -33,8 +33,9 @@ def _copy(name: str, digest: str) -> Path:
     text = re.sub(rf"\bsearchlib\.({own})\b", r"searchlib.\1_c", text)
     text = re.sub(
         r"^from searchlib import (.+)$",
-        lambda m: "from searchlib import "
-        + ", ".join(f"{n}_c as {n}" if n in SOURCES else n for n in m.group(1).split(", ")),
+        lambda m: (
+            "from searchlib import " + ", ".join(f"{n}_c as {n}" if n in SOURCES else n for n in m.group(1).split(", "))
+        ),
         text,
         flags=re.MULTILINE,
     )
@@ -56,9 +57,7 @@ def compiled_extensions() -> list[Extension]:
     digest = hashlib.sha256(b"".join((ROOT / "searchlib" / f"{n}.py").read_bytes() for n in SOURCES)).hexdigest()
     (BUILD / "searchlib").mkdir(parents=True, exist_ok=True)
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
-    extensions = [
-        Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES
-    ]
+    extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
     return list(
         cythonize(
             extensions,

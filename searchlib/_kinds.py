@@ -97,7 +97,6 @@ def _gazetteer_hits(words: tuple[str, ...], name: str) -> list[str]:
 Vector = tuple[float, float, float]
 _SCORES: dict[tuple[tuple[str, ...], EntityKind], tuple[Vector, bool]] = {}
 _PLAIN: dict[tuple[tuple[str, ...], EntityKind], EntityKind] = {}
-_CONTEXT: dict[tuple[tuple[str, ...], EntityKind, frozenset[str]], EntityKind] = {}
 
 
 @attrs.frozen
@@ -193,9 +192,7 @@ def _name_scores(words: tuple[str, ...], rule: EntityKind) -> tuple[Vector, bool
 
 
 def kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set[str]) -> EntityKind:
-    """The most likely kind of the entity named ``words`` given the rules' guess and its contexts.
-
-    Memoised: a pure function of its arguments, and names recur with the same contexts."""
+    """The most likely kind of the entity named ``words`` given the rules' guess and its contexts."""
     if not context:  # most names: the answer depends on the name and the rules' guess alone
         found = _PLAIN.get((words, rule))
         if found is None:
@@ -203,13 +200,7 @@ def kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set
                 _PLAIN.clear()
             found = _PLAIN[words, rule] = _kind(words, rule, context)
         return found
-    key = (words, rule, frozenset(context))
-    found = _CONTEXT.get(key)
-    if found is None:
-        if len(_CONTEXT) >= _CACHE_SIZE:
-            _CONTEXT.clear()
-        found = _CONTEXT[key] = _kind(words, rule, context)
-    return found
+    return _kind(words, rule, context)
 
 
 def _kind(words: tuple[str, ...], rule: EntityKind, context: frozenset[str] | set[str]) -> EntityKind:
@@ -238,4 +229,3 @@ def clear_caches() -> None:
     """Forget memoised scores (benchmarks time extraction from cold)."""
     _SCORES.clear()
     _PLAIN.clear()
-    _CONTEXT.clear()

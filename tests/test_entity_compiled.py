@@ -89,3 +89,14 @@ def test_accelerated_says_which_extractor_runs() -> None:
     assert entities.accelerated() is (_compiled.compiled_rules() is not None)
     text = "Theresa May met Rex Tillerson in London."
     assert entities.RuleExtractor().extract(text) == _rules.extract(text, True)
+
+
+def test_compiled_takes_the_arguments_the_pure_rules_take(compiled: ModuleType) -> None:
+    class Text(str):
+        pass
+
+    text = "Theresa May visited Paris."
+    assert compiled.extract(Text(text), 1) == _rules.extract(Text(text), 1) == _rules.extract(text, True)
+    for extract in (compiled.extract, _rules.extract):
+        with pytest.raises(TypeError):
+            extract(None, True)
