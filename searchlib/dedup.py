@@ -14,6 +14,7 @@ import heapq
 import re
 import struct
 import zlib
+from array import array
 
 import numpy as np
 
@@ -43,20 +44,33 @@ _CRC_MAX = 500_000
 def sketch(text: str) -> tuple[int, ...]:
     """The sorted bottom-k hashes of ``text``'s word shingles (all of them for short texts).
 
-    Each word is hashed with CRC-32 (cached per word); a shingle's hash is the polynomial
+    Words are the ``\\w+`` runs of the lower-cased text. Each word is hashed with CRC-32
+    (cached per word); a shingle's hash is the polynomial
     ``sum(w[i + j] * BASE ** (SHINGLE - 1 - j))`` over 64 bits -- what a rolling hash gives --
     and its high 32 bits after a multiplicative scramble are uniform enough for bottom-k
     sampling. All shingles are hashed at once with numpy (uint64 arithmetic wraps modulo
     2**64, as the definition needs), then sorted and cut to ``SKETCH_SIZE``.
+
+    Speed (the indexer calls this once per article): an ASCII text is split into words by one
+    ``str.translate`` (lower-casing, and every non-word character to a space) and ``split``,
+    ~3x cheaper than the regular expression, with the same words (ASCII ``\\w`` is
+    ``[A-Za-z0-9_]``); other texts use the expression. Stored sketches must not change with
+    the code (duplicates are found across old and new articles): tests/test_dedup.py checks
+    the values against the original definition.
     """
-    words = _WORD.findall(text.lower())
+    words = _words(text)
     if not words:
         return ()
-    found = list(map(_CRC.get, words))
-    codes = [_crc(w) if c is None else c for w, c in zip(words, found, strict=True)] if None in found else found
+    codes = list(map(_CRC.get, words))
+    if None in codes:
+        for word in set(words).difference(_CRC):
+            _crc(word)
+        codes = list(map(_CRC.get, words))
+        if None in codes:  # the cache was cleared meanwhile
+            codes = [_crc(w) if c is None else c for w, c in zip(words, codes, strict=True)]
     if len(codes) < SHINGLE:
         return (_mix(codes),)  # type: ignore[arg-type]  # (no None left)
-    w64 = np.array(codes, dtype=np.uint64)
+    w64 = np.frombuffer(array("Q", codes), dtype=np.uint64)  # type: ignore[type-var]  # (no None left)
     n = len(codes) - SHINGLE + 1
     h = w64[:n] * _BASE64
     for j in range(1, SHINGLE - 1):
@@ -70,6 +84,17 @@ def sketch(text: str) -> tuple[int, ...]:
     distinct[0] = True
     np.not_equal(h[1:], h[:-1], out=distinct[1:])
     return tuple(h[distinct][:SKETCH_SIZE].tolist())
+
+
+_ASCII_WORDS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "_" else " " for c in range(128)})
+"""ASCII character -> itself lower-cased if a word character (``\\w``), else a space."""
+
+
+def _words(text: str) -> list[str]:
+    """The ``\\w+`` runs of ``text.lower()``, in order."""
+    if text.isascii():
+        return text.translate(_ASCII_WORDS).split()
+    return _WORD.findall(text.lower())
 
 
 def _crc(word: str) -> int:

@@ -197,3 +197,20 @@ def test_an_index_finds_each_word_by_either_spelling(pairs: list[tuple[str, str]
             expected = {f"a{i}" for i, (p, _) in enumerate(pairs) if analysis.terms(p) == analysis.terms(plain)}
             for query in (plain, accented):
                 assert {h.article.id for h in ix.search(query, limit=50, highlight=None)} == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="aZ9_. \n-'", max_size=60),  # dots in every arrangement
+        st.text(alphabet=[chr(c) for c in range(128)], max_size=80),
+        st.text(max_size=60),
+    )
+)
+def test_the_ascii_splitter_gives_the_expressions_tokens(text: str) -> None:
+    """kept_terms and positions split ASCII text without the expression: the same tokens, the same terms."""
+    assert analysis._split(text) == analysis._words_of(text).findall(text)
+    words = analysis._words_of(text).findall(text)
+    found = [analysis.term(w) or "" for w in words]
+    kept = [f for f in found if f]
+    assert analysis.kept_terms(text) == (kept, found.index(kept[0]) if kept else 0)

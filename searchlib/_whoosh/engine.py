@@ -23,14 +23,15 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
-from searchlib._whoosh import kernels
+from searchlib._whoosh import daterange, kernels
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask
-from searchlib._whoosh.evaluate import Context, Layout, evaluate
+from searchlib._whoosh.evaluate import Context, Layout, evaluate, saturate, text_pseudo
 from searchlib._whoosh.schema import key_date
 from searchlib._whoosh.sidecar import segment_columns
 from searchlib._whoosh.store import Backend
+from searchlib._whoosh.topk import near_largest, top
 from searchlib.engine import PrefixTooBroadError, Ranked, StatKey, Stats
 from searchlib.models import Article, DateBucket, Facets, Recency, Sort
 
@@ -51,38 +52,6 @@ DOC_FREQ_CACHE = 100_000
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T")
 F64 = npt.NDArray[np.float64]
-
-
-def top(
-    primary: F64,
-    secondary: Callable[[I64], I64],
-    k: int,
-    smallest: Callable[[I64, int], npt.NDArray[np.intp] | None] | None = None,
-) -> I64:
-    """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
-
-    ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
-    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
-    ``smallest(indices, need)``, when given, picks the positions in ``indices`` (ascending) of
-    the ``need`` smallest secondary keys without computing every key (a tie among thousands
-    of matches: a date range alone, or sorting by date).
-    """
-    n = len(primary)
-    if k <= 0 or n == 0:
-        return np.zeros(0, dtype=np.int64)
-    if k < n:
-        threshold = np.partition(primary, k - 1)[k - 1]
-        below = np.flatnonzero(primary < threshold)
-        tied = np.flatnonzero(primary == threshold)
-        need = k - len(below)
-        if len(tied) > need:
-            picked = smallest(tied, need) if smallest is not None else None
-            tied = tied[picked if picked is not None else np.argpartition(secondary(tied), need - 1)[:need]]
-        chosen = np.concatenate([below, tied])
-    else:
-        chosen = np.arange(n)
-    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
-    return order
 
 
 def key_days(keys: npt.NDArray[Any]) -> I64:
@@ -306,6 +275,8 @@ class ColumnarSnapshot:
         commit does not pay for sorting every article id of the index.
         """
         found = self._lazy.get("id_rank")
+        if found is None and len(self.segments) == 1:
+            found = self._segment_id_ranks()  # one segment: its sorted id dictionary is the order
         if found is not None:
             ranked: I64 = found[docnums]
             return ranked
@@ -389,9 +360,17 @@ class ColumnarSnapshot:
         recency: Recency | None = None,
     ) -> Ranked:
         by_score = sort is Sort.SCORE
+        if by_score and not collapse and recency is None:
+            dates_only = daterange.window(plan.root)
+            if dates_only is not None:
+                page = self._date_page(*dates_only, offset, limit)
+                if page is not None:
+                    return page
         ctx = self._context(plan, None)
         if by_score:
             ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
+            if not collapse and recency is None and isinstance(plan.root, p.Text) and plan.k1 > 0:
+                return self._text_page(plan.root, ctx, offset, limit)
         docs, scores = self._docs(plan, ctx)
         groups = self.group_codes()[docs] if collapse else None
         total = len(np.unique(groups)) if groups is not None else len(docs)
@@ -431,6 +410,60 @@ class ColumnarSnapshot:
         if groups is not None:
             copies = tuple(self._copies(int(d)) for d in chosen)
         return Ranked(chosen, page_scores[offset:wanted], total, copies)
+
+    def _text_page(self, node: p.Text, ctx: Context, offset: int, limit: int) -> Ranked:
+        """A word or phrase alone: its matches ranked by BM25F's pseudo frequency, which its
+        score grows with; when they are many, scored near the top only (:func:`.topk.near_largest`)."""
+        docs, tf = ctx.phrase(node.field, node.terms)
+        if self._deleted and len(docs):
+            keep = self.live()[docs]
+            docs, tf = docs[keep], tf[keep]
+        if not len(docs) or not limit:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), len(docs))
+        pseudo = text_pseudo(node, ctx, docs, tf)
+        near = None if pseudo is None else near_largest(pseudo, offset + limit)
+        found = docs if near is None else docs[near]
+        if pseudo is None:
+            scores = np.zeros(len(docs))
+        else:
+            scores = saturate(node, ctx, pseudo if near is None else pseudo[near])
+
+        def ranks(indices: I64) -> I64:
+            return self._local_id_ranks(found[indices])
+
+        def smallest(indices: I64, need: int) -> npt.NDArray[np.intp] | None:
+            return self._smallest_ids(found[indices], need)
+
+        order = top(-scores, ranks, offset + limit, smallest)[offset:]
+        return Ranked(found[order], scores[order], len(docs))
+
+    def _date_page(self, low: int, high: int, offset: int, limit: int) -> Ranked | None:
+        """A date range alone (see :mod:`.daterange`); None when a segment lacks an id per document."""
+        counts = self._lazy.get("date_counts")
+        if counts is None:
+            live = self.live() if self._deleted else None
+            counts = self._lazy["date_counts"] = daterange.DateCounts(self.dates(), live)
+        orders = self._lazy.get("id_orders")
+        if orders is None:
+            orders = []
+            for seg in self.segments:
+                docs = seg.cols.fields["id"].docs
+                if len(docs) != seg.cols.doc_count:
+                    orders = None
+                    break
+                orders.append(docs.astype(np.int64) + seg.offset)
+            self._lazy["id_orders"] = orders
+        if orders is None:
+            return None
+        total = counts.total(low, high)
+        wanted = offset + limit
+        if not total or not limit:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
+        picks = daterange.first_in_range(
+            orders, self.dates(), self.live() if self._deleted else None, low, high, wanted, total / max(self.size, 1)
+        )
+        chosen = daterange.smallest_ids(picks, wanted, self._local_id_ranks)[offset:]
+        return Ranked(chosen, np.zeros(len(chosen)), total)
 
     def _copies(self, docnum: int) -> tuple[str, ...]:
         codes = self.group_codes()

@@ -36,6 +36,16 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 _SHIFT = np.int64(32)
 
+SEARCH_RATIO = 16
+"""Intersections of lists whose lengths differ by less than this factor are linear: the longer
+marked in a boolean array and the shorter looked up in it (document numbers), or the two sorted
+runs merged (sparse keys); more: binary search of the shorter in the longer ..."""
+DENSE_SPAN = 64
+"""... when their values span at most this many times the longer one's length."""
+DENSE_UNION = 16
+"""An OR whose lists hold more than 1/DENSE_UNION of the document numbers in their range adds
+its scores in arrays over that range (linear) instead of sorting the concatenated lists."""
+
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
@@ -47,17 +57,27 @@ def empty() -> Result:
 
 def restrict(docs: I64, values: F64, within: I64) -> Result:
     """The entries of ``docs`` (with their ``values``) that are also in ``within`` (both ascending)."""
+    at, found = locate(docs, values, within)
+    return within[at], found
+
+
+def locate(docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+    """Where the entries of ``docs`` that ``within`` holds sit in ``within``, with their ``values``.
+
+    Both ascending and unique: one binary search of the shorter list in the longer (a caller
+    that scatters into arrays aligned with ``within`` needs the positions, not the documents).
+    """
     if not len(docs) or not len(within):
-        return empty()
+        return np.zeros(0, dtype=np.intp), _EMPTY_F
     if len(within) < len(docs):
         idx = np.searchsorted(docs, within)
         idx[idx >= len(docs)] = 0
         hit = docs[idx] == within
-        return within[hit], values[idx[hit]]
+        return np.flatnonzero(hit), values[idx[hit]]
     idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
     idx[idx >= len(within)] = 0
     hit = within[idx] == docs
-    return docs[hit], values[hit]
+    return idx[hit], values[hit]
 
 
 def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
@@ -81,10 +101,17 @@ def intersect(left: I64, right: I64) -> I64:
     if fast is not None:
         found: I64 = fast.intersect(left, right)
         return found
-    if len(left) * 16 > len(right):  # similar lengths: merge the two sorted runs (linear), keep the pairs
-        both = np.concatenate([left, right])
-        both.sort(kind="stable")
-        pairs: I64 = both[:-1][both[1:] == both[:-1]]
+    if len(left) * SEARCH_RATIO > len(right):  # similar lengths: linear
+        low = int(min(left[0], right[0]))
+        span = int(max(left[-1], right[-1])) + 1 - low
+        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
+            seen = np.zeros(span, dtype=np.bool_)
+            seen[right - low if low else right] = True
+            both: I64 = left[seen[left - low if low else left]]
+            return both
+        merged = np.concatenate([left, right])  # sparse keys (phrase positions): merge the sorted runs
+        merged.sort(kind="stable")
+        pairs: I64 = merged[:-1][merged[1:] == merged[:-1]]
         return pairs
     idx = np.searchsorted(right, left)
     idx[idx >= len(right)] = 0
@@ -131,22 +158,47 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
             keep = counts > 0
             return docs[keep], counts[keep].astype(np.float64)
     survivors = _EMPTY_I
+    within = False  # whether some word's keys were taken for ``docs`` only
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
-        pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
-        starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
-        ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
-        positions = np.asarray(fp.positions[gather(starts, ends)], dtype=np.int64) - i
-        owners = np.repeat(docs, ends - starts)
-        ok = positions >= 0
-        keys = (owners[ok] << _SHIFT) | positions[ok]
+        if len(docs) * 2 >= hi - lo:  # most of the word's documents: all its positions, no lookups
+            bounds = np.asarray(fp.pos_offsets[lo : hi + 1], dtype=np.int64)
+            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
+            keys += fp.positions[bounds[0] : bounds[-1]]
+        else:
+            pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
+            starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
+            ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
+            keys = _repeat(docs << _SHIFT, ends - starts)
+            keys += fp.positions[gather(starts, ends)]
+            within = True
+        # Key: document, then where the phrase would start. A word too near the start (position
+        # < i) gives a key below its document's first: never one of the first word's keys.
+        if i:
+            keys -= i
         survivors = keys if i == 0 else intersect(survivors, keys)  # both ascending: doc, then position
         if not len(survivors):
             return empty()
     owners = survivors >> _SHIFT  # ascending: count each document's run
     heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
-    counts = np.diff(np.append(heads, len(owners)))
-    return owners[heads], counts.astype(np.float64)
+    counts = np.diff(np.append(heads, len(owners))).astype(np.float64)
+    if within:
+        return owners[heads], counts
+    return restrict(owners[heads], counts, docs)
+
+
+def _repeat(values: I64, counts: I64) -> I64:
+    """``np.repeat(values, counts)`` for ascending ``values`` and counts of at least 1, as one
+    cumulative sum of the steps between values (a third of ``np.repeat``'s time for runs of a
+    few, as a word's positions per document are)."""
+    if not len(counts) or not counts.all():
+        repeated: I64 = np.repeat(values, counts)
+        return repeated
+    steps = np.zeros(int(counts.sum()), dtype=np.int64)
+    steps[np.cumsum(counts[:-1])] = np.diff(values)
+    steps[0] = values[0]
+    np.cumsum(steps, out=steps)
+    return steps
 
 
 class Layout:
@@ -189,7 +241,8 @@ class Layout:
             return empty()
         if len(docs_parts) == 1:
             docs = docs_parts[0].astype(np.int64)
-            docs += bases[0]
+            if bases[0]:
+                docs += bases[0]
         else:
             docs = np.concatenate(docs_parts, dtype=np.int64)
             docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
@@ -287,12 +340,14 @@ class Context:
         assert docs is not None
         return self.layout.positions(field, terms, docs)
 
-    def phrase_within(self, field: str, terms: tuple[str, ...], within: I64) -> Result:
-        """``phrase`` restricted to ``within``: a phrase is matched on those documents only."""
+    def phrase_at(self, field: str, terms: tuple[str, ...], within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+        """``phrase`` restricted to ``within``, as positions in ``within`` and frequencies: a
+        phrase not matched yet is matched on those documents only."""
         if len(terms) == 1 or (field, terms) in self.memo:
             docs, freqs = self.phrase(field, terms)
-            return restrict(docs, freqs, within)
-        return self._phrase(field, terms, within)
+            return locate(docs, freqs, within)
+        found, freqs = self._phrase(field, terms, within)
+        return np.searchsorted(within, found), freqs
 
 
 def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
@@ -302,10 +357,16 @@ def _text(node: p.Text, ctx: Context, scored: bool) -> Result:
 
 def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -> F64:
     """BM25F scores of ``node`` for ``docs`` (with ``tf``, its frequencies in ``node.field``)."""
+    pseudo = text_pseudo(node, ctx, docs, tf) if scored else None
+    return np.zeros(len(docs)) if pseudo is None else saturate(node, ctx, pseudo)
+
+
+def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
+    """BM25F's pseudo frequency of ``node`` for ``docs``: the weighted, length-normalised
+    frequencies of its fields added up (None: it scores 0 everywhere). Scores grow with it."""
     stats = ctx.stats
-    if not len(docs) or not scored or stats is None or not node.boosts:
-        return np.zeros(len(docs))
-    k1 = ctx.k1
+    if not len(docs) or stats is None or not node.boosts:
+        return None
     pseudo: F64 | None = None  # built in place: a common word's arrays hold most of the index
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
@@ -322,20 +383,26 @@ def _text_scores(node: p.Text, ctx: Context, scored: bool, docs: I64, tf: F64) -
             else:
                 pseudo += part
             continue
-        found, freqs = ctx.phrase_within(field, node.terms, docs)
-        if len(found):  # only the documents holding it there: a title holds few of a body word's
+        at, freqs = ctx.phrase_at(field, node.terms, docs)
+        if len(at):  # only the documents holding it there: a title holds few of a body word's
             if pseudo is None:
                 pseudo = np.zeros(len(docs))
-            pseudo[np.searchsorted(docs, found)] += weight * freqs / norm[found]
-    if pseudo is None:
-        return np.zeros(len(docs))
+            pseudo[at] += weight * freqs / norm[docs[at]]
+    return pseudo
+
+
+def saturate(node: p.Text, ctx: Context, pseudo: F64) -> F64:
+    """The scores ``idf * tf * (k1 + 1) / (tf + k1)`` of pseudo frequencies ``tf`` (in place)."""
+    stats = ctx.stats
+    assert stats is not None
+    k1 = ctx.k1
     weight_idf = idf(stats.doc_count, stats.doc_freqs.get((node.field, node.terms), 0))
     if k1 > 0:  # a pseudo frequency of 0 scores 0 / k1 = 0
         denominator = pseudo + k1
         pseudo *= weight_idf * (k1 + 1.0)
         pseudo /= denominator
         return pseudo
-    scores = np.zeros(len(docs))
+    scores = np.zeros(len(pseudo))
     np.divide(weight_idf * pseudo * (k1 + 1.0), pseudo + k1, out=scores, where=pseudo > 0)
     return scores
 
@@ -366,6 +433,22 @@ def _union(parts: list[Result]) -> Result:
         for more, more_scores in parts[1:]:
             docs, scores = fast.merge_sum(docs, scores, more, more_scores)
         return docs, scores
+    low = min(int(r[0][0]) for r in parts)
+    span = max(int(r[0][-1]) for r in parts) + 1 - low
+    if sum(len(r[0]) for r in parts) * DENSE_UNION >= span:
+        # Dense: the scores added in arrays over the range, part after part (the same order).
+        seen = np.zeros(span, dtype=np.bool_)
+        acc = np.zeros(span)
+        for i, (part, part_scores) in enumerate(parts):
+            at = part - low if low else part
+            seen[at] = True
+            if i:
+                acc[at] += part_scores
+            else:
+                acc[at] = part_scores
+        present = np.flatnonzero(seen)
+        found: I64 = present + low if low else present.astype(np.int64)
+        return found, acc[present]
     docs = np.concatenate([r[0] for r in parts])
     scores = np.concatenate([r[1] for r in parts])
     order = np.argsort(docs, kind="stable")  # merges the sorted runs; a document's scores stay in child order

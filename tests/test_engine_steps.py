@@ -1,0 +1,236 @@
+"""The engine's array steps against brute force: every strategy each step picks by size.
+
+Ranking (:func:`searchlib._whoosh.topk.top`), intersections and unions switch strategy by
+the lengths and spread of their inputs (a sampled bound, a boolean mark array, a dense score
+array, binary search, a sorted merge). The thresholds are set here so that small random
+inputs take every branch, and each result must equal the plain-Python reference exactly:
+the same documents, the same order, the same float scores (an OR adds a document's scores
+left to right, ``((s0 + s1) + s2) + ...``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from searchlib import Article, Index, NoExtractor
+from searchlib._whoosh import daterange, kernels, topk
+from searchlib._whoosh import engine as we
+from searchlib._whoosh import evaluate as ev
+
+I64 = npt.NDArray[np.int64]
+PATCHED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True)
+def numpy_path() -> None:
+    kernels.disable()  # these are the numpy twins of the kernels
+
+
+def _ids(values: list[int]) -> I64:
+    return np.asarray(sorted(set(values)), dtype=np.int64)
+
+
+@PATCHED
+@given(
+    st.lists(st.sampled_from([0.0, -0.5, -1.0, -1.25, -2.0, -3.5]), min_size=1, max_size=300),
+    st.integers(1, 12),
+    st.randoms(use_true_random=False),
+    st.sampled_from([1, 2, 8]),
+)
+def test_top_is_the_k_smallest_pairs_in_order(
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int
+) -> None:
+    monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
+    primary = np.asarray(values)
+    keys = list(range(len(values)))
+    rnd.shuffle(keys)  # type: ignore[attr-defined]
+    secondary = np.asarray(keys, dtype=np.int64)
+    looked_up: list[int] = []
+
+    def tie_keys(indices: I64) -> I64:
+        looked_up.append(len(indices))
+        found: I64 = secondary[indices]
+        return found
+
+    expected = sorted(range(len(values)), key=lambda i: (values[i], keys[i]))[:k]
+    assert topk.top(primary, tie_keys, k).tolist() == expected
+
+
+@PATCHED
+@given(
+    st.lists(st.integers(0, 400), max_size=80),
+    st.lists(st.integers(0, 400), max_size=80),
+    st.integers(0, 2**40),
+    st.sampled_from([1, 4, 1000]),
+    st.sampled_from([1, 64, 10**9]),
+)
+def test_intersections_are_the_common_documents(
+    monkeypatch: pytest.MonkeyPatch, left: list[int], right: list[int], base: int, ratio: int, span: int
+) -> None:
+    monkeypatch.setattr(ev, "SEARCH_RATIO", ratio)
+    monkeypatch.setattr(ev, "DENSE_SPAN", span)
+    a, b = _ids(left) + base, _ids(right) + base
+    assert ev.intersect(a, b).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
+
+
+@PATCHED
+@given(
+    st.lists(
+        st.dictionaries(st.integers(0, 300), st.floats(0, 50, allow_nan=False, allow_subnormal=False), max_size=60),
+        max_size=4,
+    ),
+    st.integers(0, 10**6),
+    st.sampled_from([1, 16, 10**6]),
+)
+def test_unions_add_scores_left_to_right(
+    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int
+) -> None:
+    monkeypatch.setattr(ev, "DENSE_UNION", dense)
+    arrays = [
+        (np.asarray(sorted(p), dtype=np.int64) + base, np.asarray([p[d] for d in sorted(p)], dtype=np.float64))
+        for p in parts
+    ]
+    expected: dict[int, float] = {}
+    for part in parts:
+        for doc, score in part.items():
+            expected[doc + base] = expected[doc + base] + score if doc + base in expected else score
+    docs, scores = ev._union(arrays)
+    assert docs.tolist() == sorted(expected)
+    assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+
+
+DAYS = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31), dt.date(2024, 2, 1), dt.date(2025, 3, 9)]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.text("abcxyz", min_size=1, max_size=3), st.sampled_from(DAYS)), min_size=1, max_size=30),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.sampled_from(DAYS),
+    st.sampled_from(DAYS),
+    st.integers(0, 3),
+    st.integers(0, 12),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_date_range_alone_pages_and_counts_like_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[str, dt.date]],
+    deletes: list[int],
+    start: dt.date,
+    end: dt.date,
+    offset: int,
+    limit: int,
+    as_filter: bool,
+    short_steps: bool,
+) -> None:
+    """Its total from counts per day, its page from each segment's id order (updates and
+    deletions included): the live articles in the range, smallest ids first."""
+    if short_steps:  # walk the id order one document, then 4, 16, ...
+        monkeypatch.setattr(daterange, "FIRST_CHUNK", 1)
+        monkeypatch.setattr(daterange, "SLACK", 0.0)
+    if not as_filter:  # the query language refuses a range that starts after it ends
+        start, end = min(start, end), max(start, end)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        latest: dict[str, Article] = {}
+        for at in range(0, len(docs), 3):  # several segments; a repeated id replaces the article
+            batch = {name: Article(id=name, date=day, body="storm") for name, day in docs[at : at + 3]}
+            ix.add(*batch.values())
+            latest.update(batch)
+        gone = {docs[i % len(docs)][0] for i in deletes}
+        ix.delete(*gone)
+        live = sorted(a.id for a in latest.values() if a.id not in gone and start <= a.date <= end)
+        if as_filter:
+            found = ix.search("", date_from=start, date_to=end, offset=offset, limit=limit, highlight=None)
+        else:
+            found = ix.search(f"date:[{start} TO {end}]", offset=offset, limit=limit, highlight=None)
+        assert found.total == len(live)
+        assert [h.article.id for h in found.hits] == live[offset : offset + limit]
+
+
+WORDS = ["storm", "harbour", "vote", "bank"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.lists(st.sampled_from(WORDS), max_size=2)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 50), max_size=4),
+    st.sampled_from(["storm", "harbour", '"storm harbour"', "title:vote"]),
+    st.integers(0, 3),
+    st.integers(1, 6),
+)
+def test_a_word_alone_ranked_by_its_pseudo_frequency_pages_like_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+    docs: list[tuple[list[str], list[str]]],
+    deletes: list[int],
+    text: str,
+    offset: int,
+    limit: int,
+) -> None:
+    """Sampling a bound on the pseudo frequency and scoring near it alone gives the page (ids,
+    scores bit for bit, ties by id) and the total that scoring every match does."""
+    sampled: list[bool] = []
+
+    def spy(values: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp] | None:
+        found = topk.near_largest(values, k)
+        sampled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(we, "near_largest", spy)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        arts = [
+            Article(id=f"a{n % 29:02d}", date=DAYS[n % 5], title=" ".join(title) or "x", body=" ".join(body))
+            for n, (body, title) in enumerate(docs)
+        ]
+        for at in range(0, len(arts), 7):
+            ix.add(*arts[at : at + 7])
+        ix.delete(*{arts[i % len(arts)].id for i in deletes})
+        pages = []
+        for per_hit in (10**9, 1):  # never sampled, then sampled whenever possible
+            monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)
+            found = ix.search(text, offset=offset, limit=limit, highlight=None)
+            pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+        assert pages[0] == pages[1]
+    assert not any(sampled[: len(sampled) // 2])  # (the first search: never sampled)
+
+
+def test_a_common_word_is_ranked_from_a_sampled_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampled: list[bool] = []
+
+    def spy(values: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp] | None:
+        found = topk.near_largest(values, k)
+        sampled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(we, "near_largest", spy)
+    monkeypatch.setattr(topk, "SAMPLE_PER_HIT", 1)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(*(Article(id=f"a{n:03d}", date=DAYS[0], body="storm " * (1 + n % 5)) for n in range(200)))
+        found = ix.search("storm", limit=2, highlight=None)
+    assert sampled == [True]
+    assert found.total == 200
+    assert [h.article.id for h in found.hits] == ["a004", "a009"]  # five times "storm", smallest ids
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**20), st.integers(0, 5)), max_size=40))
+def test_repeating_ascending_values_is_numpys_repeat(runs: list[tuple[int, int]]) -> None:
+    values = np.asarray(sorted(v for v, _ in runs), dtype=np.int64) << np.int64(32)
+    counts = np.asarray([c for _, c in runs], dtype=np.int64)
+    assert ev._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
