@@ -58,6 +58,27 @@ def _words_of(text: str) -> re.Pattern[str]:
     return WORD if _MARK.search(text) else _PLAIN_WORD
 
 
+_ASCII_SPLIT = str.maketrans({chr(c): chr(c) if chr(c).isalnum() or chr(c) in "_." else " " for c in range(128)})
+"""ASCII character -> itself if a word character or a dot, else a space."""
+
+
+def _split(text: str) -> list[str]:
+    """The tokens of ``text`` as written: ``_words_of(text).findall(text)``, faster for ASCII text.
+
+    In ASCII text a token is a run of ``[A-Za-z0-9_]`` with single inner dots. One
+    ``translate`` turns every other character into a space; a dot then belongs to a token
+    only between two word characters: runs of dots and dots next to a space (or the text's
+    ends) become spaces, and ``split`` does the rest -- C loops only, about 3x cheaper than
+    the expression (tests/test_analysis.py checks both give the same tokens).
+    """
+    if not text.isascii():
+        return _words_of(text).findall(text)
+    spaced = text.translate(_ASCII_SPLIT)
+    if "." in spaced:
+        spaced = f" {spaced} ".replace("..", "  ").replace(" .", "  ").replace(". ", "  ")
+    return spaced.split()
+
+
 STOP_WORDS = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "have", "if", "in", "is", "not", "of", "on"}
     | {"or", "tbd", "that", "the", "this", "to", "we", "when", "with", "yet", "you", "your"}
@@ -71,7 +92,16 @@ _SPELLED = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
 _CACHE_MAX = 500_000
 _FOLDS: dict[str, str] = {}
 _STEMS: dict[str, str] = {}
-_TERMS: dict[str, str] = {}  # token as written -> its term, "" when it is not indexed
+
+
+class _TermCache(dict[str, str]):
+    """token as written -> its term, "" when it is not indexed; ``__getitem__`` analyses new tokens."""
+
+    def __missing__(self, word: str) -> str:
+        return term(word) or ""  # (term() stores it)
+
+
+_TERMS = _TermCache()
 
 
 def _latin(char: str) -> bool:
@@ -162,10 +192,8 @@ def kept_terms(text: str) -> tuple[list[str], int]:
     later ones do not: see the module docstring). Built with C-level maps over the tokens, for
     the indexer's hot path; :func:`positions` is the same information grouped by term.
     """
-    words = _words_of(text).findall(text)
-    found = list(map(_TERMS.get, words))
-    if None in found:
-        found = [(term(w) or "") if f is None else f for w, f in zip(words, found, strict=True)]
+    words = _split(text)
+    found = list(map(_TERMS.__getitem__, words))  # new words are analysed by _TermCache.__missing__
     kept: list[str] = list(filter(None, found))
     return kept, found.index(kept[0]) if kept else 0
 
@@ -175,7 +203,7 @@ def positions(text: str) -> dict[str, list[int]]:
     poses: dict[str, list[int]] = {}
     cache = _TERMS
     pos = raw = -1
-    for word in _words_of(text).findall(text):
+    for word in _split(text):
         raw += 1
         found = cache.get(word)
         if found is None:

@@ -14,6 +14,7 @@ import heapq
 import re
 import struct
 import zlib
+from array import array
 
 import numpy as np
 
@@ -35,28 +36,51 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _BASE64 = np.uint64(_BASE)
 _GOLDEN64 = np.uint64(_GOLDEN)
 _SHIFT32 = np.uint64(32)
-_CRC: dict[str, int] = {}
-"""word -> CRC-32 of its UTF-8 bytes (news reuses a small vocabulary)."""
+
+
+class _CrcCache(dict[str, int]):
+    """word -> CRC-32 of its UTF-8 bytes (news reuses a small vocabulary), computed on first use.
+
+    ``map(_CRC.__getitem__, words)`` runs in C for known words and calls ``__missing__`` for
+    new ones only.
+    """
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _CRC_MAX:
+            self.clear()
+        code = self[word] = zlib.crc32(word.encode("utf-8", "replace"))
+        return code
+
+
+_CRC = _CrcCache()
 _CRC_MAX = 500_000
 
 
 def sketch(text: str) -> tuple[int, ...]:
     """The sorted bottom-k hashes of ``text``'s word shingles (all of them for short texts).
 
-    Each word is hashed with CRC-32 (cached per word); a shingle's hash is the polynomial
+    Words are the ``\\w+`` runs of the lower-cased text. Each word is hashed with CRC-32
+    (cached per word); a shingle's hash is the polynomial
     ``sum(w[i + j] * BASE ** (SHINGLE - 1 - j))`` over 64 bits -- what a rolling hash gives --
     and its high 32 bits after a multiplicative scramble are uniform enough for bottom-k
     sampling. All shingles are hashed at once with numpy (uint64 arithmetic wraps modulo
     2**64, as the definition needs), then sorted and cut to ``SKETCH_SIZE``.
+
+    Speed (the indexer calls this once per article): an ASCII text is split into words by one
+    ``str.translate`` (lower-casing, and every non-word character to a space) and ``split``,
+    ~3x cheaper than the regular expression, with the same words (ASCII ``\\w`` is
+    ``[A-Za-z0-9_]``); other texts use the expression. Word codes come from a cache filled on
+    first use (``__missing__``), so a text with new words pays for those words only. Stored
+    sketches must not change with the code (duplicates are found across old and new
+    articles): tests/test_dedup.py checks the values against the original definition.
     """
-    words = _WORD.findall(text.lower())
+    words = _words(text)
     if not words:
         return ()
-    found = list(map(_CRC.get, words))
-    codes = [_crc(w) if c is None else c for w, c in zip(words, found, strict=True)] if None in found else found
+    codes = list(map(_CRC.__getitem__, words))
     if len(codes) < SHINGLE:
-        return (_mix(codes),)  # type: ignore[arg-type]  # (no None left)
-    w64 = np.array(codes, dtype=np.uint64)
+        return (_mix(codes),)
+    w64 = np.frombuffer(array("Q", codes), dtype=np.uint64)
     n = len(codes) - SHINGLE + 1
     h = w64[:n] * _BASE64
     for j in range(1, SHINGLE - 1):
@@ -72,11 +96,15 @@ def sketch(text: str) -> tuple[int, ...]:
     return tuple(h[distinct][:SKETCH_SIZE].tolist())
 
 
-def _crc(word: str) -> int:
-    if len(_CRC) >= _CRC_MAX:
-        _CRC.clear()
-    code = _CRC[word] = zlib.crc32(word.encode("utf-8", "replace"))
-    return code
+_ASCII_WORDS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "_" else " " for c in range(128)})
+"""ASCII character -> itself lower-cased if a word character (``\\w``), else a space."""
+
+
+def _words(text: str) -> list[str]:
+    """The ``\\w+`` runs of ``text.lower()``, in order."""
+    if text.isascii():
+        return text.translate(_ASCII_WORDS).split()
+    return _WORD.findall(text.lower())
 
 
 def _mix(words: list[int]) -> int:

@@ -197,3 +197,29 @@ def test_an_index_finds_each_word_by_either_spelling(pairs: list[tuple[str, str]
             expected = {f"a{i}" for i, (p, _) in enumerate(pairs) if analysis.terms(p) == analysis.terms(plain)}
             for query in (plain, accented):
                 assert {h.article.id for h in ix.search(query, limit=50, highlight=None)} == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="aZ9_. \n-'", max_size=60),  # dots in every arrangement
+        st.text(alphabet=[chr(c) for c in range(128)], max_size=80),
+        st.text(max_size=60),
+    )
+)
+def test_the_ascii_splitter_gives_the_expressions_tokens(text: str) -> None:
+    """kept_terms and positions split ASCII text without the expression: the same tokens, the same terms."""
+    assert analysis._split(text) == analysis._words_of(text).findall(text)
+    words = analysis._words_of(text).findall(text)
+    found = [analysis.term(w) or "" for w in words]
+    kept = [f for f in found if f]
+    assert analysis.kept_terms(text) == (kept, found.index(kept[0]) if kept else 0)
+
+
+def test_kept_terms_hold_when_the_term_cache_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "The U.S. port strike in Gdańsk: dockers, dockers and the union talk again on Friday."
+    expected = analysis.kept_terms(text)
+    monkeypatch.setattr(analysis, "_CACHE_MAX", 2)  # cleared while one text's words are analysed
+    monkeypatch.setattr(analysis, "_TERMS", analysis._TermCache())
+    assert analysis.kept_terms(text) == expected
+    assert expected[0][1:3] == ["port", "strike"] and len(analysis._TERMS) <= 2

@@ -17,6 +17,12 @@ from searchlib import Article, Index, dedup
 from searchlib.cli import main
 from searchlib.repl import run_repl
 
+PINNED = (
+    10406947, 420015803, 622601117, 725608308, 1930260435, 2516304842, 2862059941,
+    2868803862, 2991039333, 3125948913, 3335073082, 3471571907, 3726250434,
+)  # fmt: skip
+"""dedup.sketch of the pinned text below, computed by the code of main at 38db303 (index format 9)."""
+
 BODY = (Path(__file__).parent / "data" / "article-2024-05-06.txt").read_text("utf-8").split(" ", 3)[3]
 
 
@@ -110,9 +116,51 @@ def test_vectorised_sketch_equals_the_reference(words: list[str]) -> None:
     assert dedup.sketch(text) == _reference_sketch(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=[chr(c) for c in range(128)], max_size=12),  # every ASCII character
+            st.sampled_from(["Word", "UPPER", "snake_case", "x1", "\u2019", "\u2014", "\u0130stanbul", "\u03a3A"]),
+            st.text(max_size=6),  # any Unicode, surrogates included
+        ),
+        max_size=80,
+    )
+)
+def test_sketch_equals_the_reference_on_any_text(pieces: list[str]) -> None:
+    """ASCII texts take the translate-and-split path, others the regular expression: same words, same hashes."""
+    for sep in ("", " ", "\n"):
+        text = sep.join(pieces)
+        assert dedup.sketch(text) == _reference_sketch(text)
+
+
+def test_sketch_equals_the_reference_on_the_sample_corpus() -> None:
+    corpus = Path(dedup.__file__).parent / "sample_corpus"
+    texts = [p.read_text("utf-8") for p in sorted(corpus.iterdir())]
+    assert len(texts) >= 5
+    for text in texts:
+        for part in text.split("\n\n"):
+            assert dedup.sketch(part) == _reference_sketch(part)
+
+
+def test_sketch_values_are_those_stored_by_earlier_versions() -> None:
+    """Pinned: hashes an index of format 9 stores for this text (a change would hide copies across versions)."""
+    text = "Dock workers in Gdansk walked out on Monday, the union said; talks resume on Friday at 10am."
+    assert dedup.sketch(text) == PINNED
+    assert dedup.sketch(text.upper()) == PINNED
+
+
 def test_vectorised_sketch_equals_the_reference_on_long_random_text() -> None:
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(50)]
     for n in (4, 5, 6, 64, 65, 70, 1000, 5000):
         text = " ".join(rng.choices(vocabulary, k=n))
         assert dedup.sketch(text) == _reference_sketch(text)
+
+
+def test_sketch_values_hold_when_the_word_cache_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedup, "_CRC_MAX", 3)  # cleared while one text's words are looked up
+    monkeypatch.setattr(dedup, "_CRC", dedup._CrcCache())
+    for text in (BODY, BODY[:300], "One two three four five six seven", "a b"):
+        assert dedup.sketch(text) == _reference_sketch(text)
+    assert len(dedup._CRC) <= 3
