@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh import writing
@@ -24,6 +25,7 @@ from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
+from searchlib._whoosh.termsets import TermIndex
 from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article, Entity
 
@@ -52,6 +54,7 @@ class BackendWriter:
         self._sketches: Any = None
         self._groups: Any = None
         self._reader = raw.reader()
+        self._term_indexes: dict[str, TermIndex] = {}
         self.closed = False
         folder = backend.path
         if isinstance(raw, FastSegmentWriter):
@@ -69,19 +72,53 @@ class BackendWriter:
         many segments, a commit replacing 100,000 ids spent minutes opening files. This
         writer's own reader sees the same segments (and the deletions made through it).
         """
-        try:
-            docnums = list(self._reader.postings("id", doc_id).all_ids())
-        except TermNotFound:
-            return 0
+        docnums = list(self._term_docnums("id", doc_id))
         for docnum in docnums:
             self.raw.delete_document(docnum)
         return len(docnums)
 
+    def _term_index(self, fieldname: str) -> TermIndex | None:
+        """Which committed segments hold a term of ``fieldname`` (None: ask every segment)."""
+        found = self._term_indexes.get(fieldname)
+        if found is None:
+            found = self._term_indexes[fieldname] = TermIndex(self._reader, fieldname, self.backend.term_hashes)
+        return found if found.usable else None
+
+    def _term_docnums(self, fieldname: str, text: str) -> Iterator[int]:
+        """The committed postings' document numbers of a term (``reader.postings(...).all_ids()``)."""
+        index = self._term_index(fieldname)
+        if index is None:
+            try:
+                yield from self._reader.postings(fieldname, text).all_ids()
+            except TermNotFound:
+                return
+            return
+        for leaf, offset in index.holders(text):
+            try:
+                ids = leaf.postings(fieldname, text).all_ids()
+            except TermNotFound:  # a hash collision
+                continue
+            for docnum in ids:
+                yield offset + docnum
+
     def _existing_docnum(self, doc_id: str) -> int | None:
-        try:
-            docnum = self._reader.first_id("id", doc_id)
-        except TermNotFound:
-            return None
+        index = self._term_index("id")
+        docnum: int | None = None
+        if index is None:
+            try:
+                docnum = self._reader.first_id("id", doc_id)
+            except TermNotFound:
+                return None
+        else:  # as MultiReader.first_id: the first segment holding the id decides
+            for leaf, offset in index.holders(doc_id):
+                try:
+                    first = leaf.first_id("id", doc_id)
+                except TermNotFound:  # a hash collision
+                    continue
+                if first is None:
+                    return None
+                docnum = offset + first
+                break
         if docnum is None or self._reader.is_deleted(docnum):
             return None
         return int(docnum)
@@ -109,11 +146,7 @@ class BackendWriter:
             for other_id, group, packed in self._pending_sketches.get(key, ()):
                 if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
                     best_group, best = group, sim + 1e-9
-            try:
-                docnums = reader.postings("dupkey", key).all_ids()
-            except TermNotFound:
-                continue
-            for docnum in itertools.islice(docnums, MAX_COPY_CANDIDATES):
+            for docnum in itertools.islice(self._term_docnums("dupkey", key), MAX_COPY_CANDIDATES):
                 if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
                     continue
                 other = dedup.unpack(self._sketch_column()[docnum])
@@ -144,7 +177,8 @@ class BackendWriter:
         doc_id = doc["id"]
         with translate_read_errors("add document", self.backend.path):
             self._forget_pending(doc_id)
-            self._delete_committed(doc_id)
+            if self._lock is not None:  # a worker's deletions are never committed: its parent deletes replaced ids
+                self._delete_committed(doc_id)
             self._new[doc_id] = self.raw.docnum - self.raw.docbase
             self.raw.add_document(**doc)
 
