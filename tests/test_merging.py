@@ -300,3 +300,66 @@ def test_a_failed_sidecar_write_fails_the_merge_and_loses_nothing(
         assert ix.stats().documents == 27 and ix.stats().segments == 9
         ix.add(*tenth)
         assert ix.stats().documents == 30 and ix.stats().segments == 1  # the retried commit merges
+
+
+def test_segments_with_every_document_deleted_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.add(*[_article(i, 4) for i in range(5)])
+        ix.add(*[_article(i, 4) for i in range(5, 10)])
+        ix.delete(*[f"a{i}" for i in range(5)])  # the first segment's every article
+        assert ix.stats().segments == 1 and ix.stats().documents == 5
+        ix.delete(*[f"a{i}" for i in range(5, 10)])
+        assert ix.stats().segments == 0 and ix.stats().documents == 0
+        with ix.writer() as w:
+            w.commit(optimize=True)
+        assert ix.search("harbour").total == 0
+        ix.add(_article(3, 4))
+        assert ix.search("unique3x0").total == 1
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 8), st.lists(st.integers(0, 40), max_size=4), st.lists(st.integers(0, 40), max_size=3)
+        ),
+        min_size=2,
+        max_size=5,
+    ),
+    st.integers(0, 3),
+)
+def test_random_commits_then_optimize_equal_a_fresh_build(
+    tmp_path_factory: pytest.TempPathFactory, commits: list[tuple[int, list[int], list[int]]], seed: int
+) -> None:
+    """Batches, deletions and updates in any order: the optimized segment is a fresh build's, byte for byte."""
+    root = tmp_path_factory.mktemp("random")
+    live: dict[str, Article] = {}
+    next_id = 0
+    with Index.create(root / "merged", extractor=NoExtractor()) as ix:
+        for version, (size, deleted, updated) in enumerate(commits, start=1):
+            batch = [_article(next_id + i, seed) for i in range(size)]
+            batch += [_article(i, seed, version=version) for i in updated if f"a{i}" in live]
+            next_id += size
+            ix.add(*batch)
+            for a in batch:
+                live.pop(a.id, None)
+                live[a.id] = a
+            gone = [f"a{i}" for i in deleted if f"a{i}" in live]
+            if gone:
+                ix.delete(*gone)
+                for doc_id in gone:
+                    live.pop(doc_id)
+        with ix.writer() as w:
+            w.commit(optimize=True)
+    articles = list(live.values())
+    with Index.create(root / "fresh", extractor=NoExtractor()) as ix:
+        if articles:
+            ix.add(*articles)
+    merged, fresh = _segments(root / "merged"), _segments(root / "fresh")
+    assert len(merged) == len(fresh) == (1 if articles else 0)
+    if articles:
+        assert _files(root / "merged", merged[0]) == _files(root / "fresh", fresh[0])
+        assert (root / "merged" / f"{merged[0].segment_id()}.cols.bin").read_bytes() == (
+            root / "fresh" / f"{fresh[0].segment_id()}.cols.bin"
+        ).read_bytes()
