@@ -282,7 +282,18 @@ def score_gold(docs: Sequence[Doc], extractor: EntityExtractor) -> dict[str, Any
     return summary | dict(patterns=dict(patterns.most_common()), errors=errors)
 
 
-ENTITY_MODULES = ("entities", "_spans", "_kinds", "_gazetteer", "_cities", "_names", "_given_names", "_surnames")
+ENTITY_MODULES = (
+    "entities",
+    "_rules",
+    "_compiled",
+    "_spans",
+    "_kinds",
+    "_gazetteer",
+    "_cities",
+    "_names",
+    "_given_names",
+    "_surnames",
+)
 """The extractor's modules, copied from a ``--baseline`` folder; the rest of searchlib is shared."""
 
 
@@ -527,7 +538,7 @@ REUTERS_HEADS = (
 GOLD_HEADS = "kind|gold|predicted|P name|R name|F1 name|P name+kind|R name+kind|F1 name+kind"
 REPORT = """# Entity extraction quality ({date})
 
-searchlib {version} (entities.py + _spans.py + _gazetteer.py sha256 {digest}), `RuleExtractor()`;
+searchlib {version} (entities.py + _rules.py + _spans.py + _gazetteer.py sha256 {digest}), `RuleExtractor()`;
 Python {python}, {platform}.
 
 ## Reuters-21578 tag recall
@@ -568,7 +579,9 @@ the rest is indexing the extracted entities.
 
 
 def extractor_digest() -> str:
-    files = [Path(searchlib.__file__).parent / name for name in ("entities.py", "_spans.py", "_gazetteer.py")]
+    files = [
+        Path(searchlib.__file__).parent / name for name in ("entities.py", "_rules.py", "_spans.py", "_gazetteer.py")
+    ]
     return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.exists())).hexdigest()[:12]
 
 

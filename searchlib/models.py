@@ -79,13 +79,21 @@ def valid_text(value: str) -> str:
 
 
 def _clean_name(value: str) -> str:
+    if value.isascii() and value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value  # already clean: ASCII whitespace other than " " is unprintable (most names: no regex)
     return _WS.sub(" ", valid_text(value)).strip()
 
 
 def _names(value: Iterable[str]) -> tuple[str, ...]:
+    if value == ():
+        return ()
     if isinstance(value, str):
         raise TypeError("aliases must be a sequence of names, not a single string")
     return tuple(_clean_name(v) if isinstance(v, str) else v for v in value)
+
+
+def _kind(value: EntityKind | str) -> EntityKind:
+    return value if type(value) is EntityKind else EntityKind(value)
 
 
 def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -98,7 +106,7 @@ class Entity:
     """A named entity: its canonical name as shown and indexed, and its kind."""
 
     name: str = attrs.field(converter=_clean_name, validator=_nonempty)
-    kind: EntityKind = attrs.field(default=EntityKind.OTHER, converter=EntityKind)
+    kind: EntityKind = attrs.field(default=EntityKind.OTHER, converter=_kind)
     aliases: tuple[str, ...] = attrs.field(default=(), converter=_names)
     """Other names folded into this one ("HRB" for "Hanseatic Reserve Bank"); searchable too."""
 

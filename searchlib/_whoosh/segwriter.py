@@ -20,8 +20,9 @@ from whoosh import writing
 from whoosh.reading import SegmentReader, TermNotFound
 
 from searchlib import dedup
+from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import sidecar, store
+from searchlib._whoosh.columnar import concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
 from searchlib._whoosh.termsets import TermIndex
@@ -33,23 +34,11 @@ if TYPE_CHECKING:
 
 MAX_COPY_CANDIDATES = 50
 """Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
-LARGE_SEGMENT = 2_000
-"""Segments with at least this many documents are not merged by ordinary commits (see merge_small)."""
 
 
-def merge_small(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
-    """Whoosh's MERGE_SMALL over the segments under ``LARGE_SEGMENT`` documents; larger ones stay.
-
-    Whoosh's policy merges the smallest segments whenever their total falls under a Fibonacci
-    bound; with many equal segments (an ingest's batches) that bound is reached at ~22 of
-    them, and from then on every commit re-merges 100,000+ documents on one core. Small
-    segments (from commits of a few articles) are still merged geometrically;
-    ``commit(optimize=True)`` merges everything.
-    """
-    large = [seg for seg in segments if seg.doc_count_all() >= LARGE_SEGMENT]
-    small = [seg for seg in segments if seg.doc_count_all() < LARGE_SEGMENT]
-    kept: list[Any] = writing.MERGE_SMALL(writer, small)
-    return large + kept
+def _keep_all(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """No merge inside Whoosh's writer: :meth:`BackendWriter._merged` merges by copying afterwards."""
+    return list(segments)
 
 
 class BackendWriter:
@@ -233,11 +222,12 @@ class BackendWriter:
                 self._reader.close()
                 raw = self.raw
                 raw._check_state()
-                final = raw._merge_segments(writing.OPTIMIZE if optimize else merge_small, None, None)
-                if raw._added:  # this writer's documents, and those of segments merged into it
+                final = raw._merge_segments(_keep_all, None, None)
+                if raw._added:
                     final.append(self._finalize_segment())
                 else:
                     raw._close_segment()
+                final = self._merged(final, optimize=optimize)
                 raw._commit_toc(final)
                 raw._finish()
                 self._forget_merged(final)
@@ -294,6 +284,49 @@ class BackendWriter:
             self.backend.memory_columns[segment.segment_id()] = cols
         return segment
 
+    def _merged(self, segments: list[Any], *, optimize: bool) -> list[Any]:
+        """The segments to commit once the merge policy's merges are written (each with its sidecar).
+
+        ``optimize`` merges every segment into one (also a lone segment with deletions, to drop
+        them); otherwise :func:`.merging.plan_merges` picks the groups. A merged segment takes
+        the place of its first source, so documents keep their order. Every file is written
+        (and fsynced) before the caller's table of contents lists it: the commit stays atomic.
+        """
+        raw = self.raw
+        storage = raw.storage
+        if optimize:
+            whole = len(segments) > 1 or any(seg.has_deletions() for seg in segments)
+            groups = [list(range(len(segments)))] if whole else []
+        else:
+            sizes = [merging.SegmentSize(seg.doc_count(), merging.segment_bytes(storage, seg)) for seg in segments]
+            groups = merging.plan_merges(sizes)
+        if not groups:
+            return segments
+        folder = self.backend.path
+        known = self.backend.memory_columns if folder is None else {}
+
+        def columns_of(segment: Any) -> Any:
+            reader = SegmentReader(storage, raw.schema, segment)
+            try:
+                return sidecar.segment_columns(reader, folder, known)
+            finally:
+                reader.close()
+
+        result: list[Any] = list(segments)
+        for group in groups:
+            merged, parts = merging.merge_segments(
+                storage, raw.schema, [segments[i] for i in group], raw.indexname, columns_of
+            )
+            if folder is not None:
+                sidecar_merge.save_merged(folder, merged.segment_id(), parts, durable=store.FSYNC)
+            else:
+                known[merged.segment_id()] = concat(parts)
+            del parts
+            result[group[0]] = merged
+            for i in group[1:]:
+                result[i] = None
+        return [seg for seg in result if seg is not None]
+
     def _forget_merged(self, final: list[Any]) -> None:
         """An in-memory index drops the arrays of segments its last commit merged away."""
         if self.backend.path is None:
@@ -317,12 +350,13 @@ class BackendWriter:
                     self._delete_committed(doc_id)
                 self._reader.close()
                 raw = self.raw
-                final = raw._merge_segments(merge_small, None, None)
+                final = raw._merge_segments(_keep_all, None, None)
                 if raw._added:
                     final.append(self._finalize_segment())
                 else:
                     raw._close_segment()
                 final.extend(seg for seg in segments if seg is not None)
+                final = self._merged(final, optimize=False)
                 raw._commit_toc(final)
                 raw._finish()
                 self._forget_merged(final)

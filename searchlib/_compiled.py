@@ -1,0 +1,41 @@
+"""The compiled copy of the extractor's hot path, used only when it was built from the current sources.
+
+``setup.py`` compiles ``_spans.py``, ``_kinds.py`` and ``_rules.py`` with Cython, when asked
+(``SEARCHLIB_COMPILE=1``), into the extensions ``_spans_c``, ``_kinds_c`` and ``_rules_c``
+beside them, and records in ``_rules_c`` a sha256 of the three sources it compiled
+(:func:`source_digest`). A compiled copy whose digest differs from the sources now installed
+(edited since it was built) is ignored, so it can never run stale rules; without one, the
+pure-Python modules run. ``SEARCHLIB_PURE_PYTHON=1`` ignores the compiled copy too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from importlib import resources
+from types import ModuleType
+
+SOURCES = ("_spans", "_kinds", "_rules")
+"""The modules compiled, in the order their bytes enter the digest."""
+PURE_ENV = "SEARCHLIB_PURE_PYTHON"
+
+
+def source_digest() -> str:
+    """sha256 of the compiled modules' sources as installed (``setup.py`` computes the same)."""
+    digest = hashlib.sha256()
+    package = resources.files("searchlib")
+    for name in SOURCES:
+        digest.update(package.joinpath(f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def compiled_rules() -> ModuleType | None:
+    """The compiled ``_rules`` (``searchlib._rules_c``) if it was built from these sources, else None."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    try:
+        module = importlib.import_module("searchlib._rules_c")
+    except ImportError:
+        return None
+    return module if getattr(module, "SOURCE_SHA256", None) == source_digest() else None
