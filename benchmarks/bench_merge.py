@@ -1,13 +1,12 @@
 """What merging segments costs: ``commit(optimize=True)`` over an index built in several commits.
 
 Indexes the first ``--articles`` articles of the seeded corpus in ``--commits`` commits (no
-entity extraction, ``FSYNC`` off: CPU and I/O of the merge only; segments of at least
-``LARGE_SEGMENT`` documents are not merged by ordinary commits, so they stay apart), then
-times one ``commit(optimize=True)``, which merges them all: Whoosh moves the stored fields and
-its postings into one segment, and the sidecars are concatenated. Index format 9 has no Whoosh
-postings for the text fields, so its merges move stored fields and keyword postings only; run
-the same command on an older checkout (``PYTHONPATH=...``) for the before figure. Prints
-the median of ``--repeats`` runs with the index size before the merge.
+entity extraction, ``FSYNC`` off: CPU and I/O of the merge only; fewer than ten commits of
+similar size are not merged by the merge policy, so they stay apart), then times one
+``commit(optimize=True)``, which merges them all by copying bytes (``_whoosh/merging.py``:
+stored fields and column values copied raw, keyword postings renumbered, the sidecars
+streamed). Run the same command on an older checkout (``PYTHONPATH=...``) for the before
+figure. Prints the median of ``--repeats`` runs with the index size before the merge.
 
     python benchmarks/bench_merge.py --articles 6000 --commits 3
 """

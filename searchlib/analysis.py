@@ -92,7 +92,16 @@ _SPELLED = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
 _CACHE_MAX = 500_000
 _FOLDS: dict[str, str] = {}
 _STEMS: dict[str, str] = {}
-_TERMS: dict[str, str] = {}  # token as written -> its term, "" when it is not indexed
+
+
+class _TermCache(dict[str, str]):
+    """token as written -> its term, "" when it is not indexed; ``__getitem__`` analyses new tokens."""
+
+    def __missing__(self, word: str) -> str:
+        return term(word) or ""  # (term() stores it)
+
+
+_TERMS = _TermCache()
 
 
 def _latin(char: str) -> bool:
@@ -184,14 +193,8 @@ def kept_terms(text: str) -> tuple[list[str], int]:
     the indexer's hot path; :func:`positions` is the same information grouped by term.
     """
     words = _split(text)
-    found = list(map(_TERMS.get, words))
-    if None in found:  # analyse each new word once, then look them all up again
-        for word in set(words).difference(_TERMS):
-            term(word)
-        found = list(map(_TERMS.get, words))
-        if None in found:  # the cache was cleared meanwhile
-            found = [(term(w) or "") if f is None else f for w, f in zip(words, found, strict=True)]
-    kept: list[str] = list(filter(None, found))  # (no None left)
+    found = list(map(_TERMS.__getitem__, words))  # new words are analysed by _TermCache.__missing__
+    kept: list[str] = list(filter(None, found))
     return kept, found.index(kept[0]) if kept else 0
 
 

@@ -36,8 +36,23 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _BASE64 = np.uint64(_BASE)
 _GOLDEN64 = np.uint64(_GOLDEN)
 _SHIFT32 = np.uint64(32)
-_CRC: dict[str, int] = {}
-"""word -> CRC-32 of its UTF-8 bytes (news reuses a small vocabulary)."""
+
+
+class _CrcCache(dict[str, int]):
+    """word -> CRC-32 of its UTF-8 bytes (news reuses a small vocabulary), computed on first use.
+
+    ``map(_CRC.__getitem__, words)`` runs in C for known words and calls ``__missing__`` for
+    new ones only.
+    """
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _CRC_MAX:
+            self.clear()
+        code = self[word] = zlib.crc32(word.encode("utf-8", "replace"))
+        return code
+
+
+_CRC = _CrcCache()
 _CRC_MAX = 500_000
 
 
@@ -54,23 +69,18 @@ def sketch(text: str) -> tuple[int, ...]:
     Speed (the indexer calls this once per article): an ASCII text is split into words by one
     ``str.translate`` (lower-casing, and every non-word character to a space) and ``split``,
     ~3x cheaper than the regular expression, with the same words (ASCII ``\\w`` is
-    ``[A-Za-z0-9_]``); other texts use the expression. Stored sketches must not change with
-    the code (duplicates are found across old and new articles): tests/test_dedup.py checks
-    the values against the original definition.
+    ``[A-Za-z0-9_]``); other texts use the expression. Word codes come from a cache filled on
+    first use (``__missing__``), so a text with new words pays for those words only. Stored
+    sketches must not change with the code (duplicates are found across old and new
+    articles): tests/test_dedup.py checks the values against the original definition.
     """
     words = _words(text)
     if not words:
         return ()
-    codes = list(map(_CRC.get, words))
-    if None in codes:
-        for word in set(words).difference(_CRC):
-            _crc(word)
-        codes = list(map(_CRC.get, words))
-        if None in codes:  # the cache was cleared meanwhile
-            codes = [_crc(w) if c is None else c for w, c in zip(words, codes, strict=True)]
+    codes = list(map(_CRC.__getitem__, words))
     if len(codes) < SHINGLE:
-        return (_mix(codes),)  # type: ignore[arg-type]  # (no None left)
-    w64 = np.frombuffer(array("Q", codes), dtype=np.uint64)  # type: ignore[type-var]  # (no None left)
+        return (_mix(codes),)
+    w64 = np.frombuffer(array("Q", codes), dtype=np.uint64)
     n = len(codes) - SHINGLE + 1
     h = w64[:n] * _BASE64
     for j in range(1, SHINGLE - 1):
@@ -95,13 +105,6 @@ def _words(text: str) -> list[str]:
     if text.isascii():
         return text.translate(_ASCII_WORDS).split()
     return _WORD.findall(text.lower())
-
-
-def _crc(word: str) -> int:
-    if len(_CRC) >= _CRC_MAX:
-        _CRC.clear()
-    code = _CRC[word] = zlib.crc32(word.encode("utf-8", "replace"))
-    return code
 
 
 def _mix(words: list[int]) -> int:

@@ -95,12 +95,13 @@ class Writer:
         """
         raw = self._writer()
         existing = raw.stored_checksum(article.id)
-        if existing == sch.checksum(article):
+        digest = sch.checksum(article)
+        if existing == digest:
             return "unchanged"
         status: Literal["added", "updated"] = "updated" if existing is not None or article.id in sent else "added"
         sent[article.id] = sent.get(article.id, False) or existing is not None
         self._learn(article)
-        pool.send(article)
+        pool.send(article, digest)
         return status
 
     def _commit_with(self, segments: list[object], sent: dict[str, bool]) -> None:

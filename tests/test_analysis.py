@@ -214,3 +214,12 @@ def test_the_ascii_splitter_gives_the_expressions_tokens(text: str) -> None:
     found = [analysis.term(w) or "" for w in words]
     kept = [f for f in found if f]
     assert analysis.kept_terms(text) == (kept, found.index(kept[0]) if kept else 0)
+
+
+def test_kept_terms_hold_when_the_term_cache_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "The U.S. port strike in Gdańsk: dockers, dockers and the union talk again on Friday."
+    expected = analysis.kept_terms(text)
+    monkeypatch.setattr(analysis, "_CACHE_MAX", 2)  # cleared while one text's words are analysed
+    monkeypatch.setattr(analysis, "_TERMS", analysis._TermCache())
+    assert analysis.kept_terms(text) == expected
+    assert expected[0][1:3] == ["port", "strike"] and len(analysis._TERMS) <= 2

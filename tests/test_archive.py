@@ -139,21 +139,31 @@ def test_sample_corpus_month_shards_equal_one_index(tmp_path: Path, corpus_index
 
 
 def test_date_filters_prune_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib.archive import tasks
+
     articles = [_article(i, [0, i % 5], i * 40, []) for i in range(20)]
     with _build(tmp_path / "a", "year", 0, articles) as archive:
         assert archive.manifest.shards == ("2023", "2024", "2025")
         seen: list[tuple[str, str]] = []
-        real = archive._run
+        ranked_here: list[list[int]] = []
+        real, real_here = archive._run, tasks.rank_here
 
         def spy(jobs: Any) -> Any:
             seen.extend((j.kind, j.shard) for j in jobs)
             return real(jobs)
 
+        def spy_here(indexes: Any, targets: Any, *rest: Any) -> Any:
+            ranked_here.append(list(targets))
+            return real_here(indexes, targets, *rest)
+
         monkeypatch.setattr(archive, "_run", spy)
+        monkeypatch.setattr(tasks, "rank_here", spy_here)
         archive.search("strike", date_from="2024-01-01", date_to="2024-12-31")
-        # One round of shard tasks: statistics are summed in this process (over every shard, so
-        # scores stay global) and the small page's articles come back with the ranking.
-        assert seen == [("rank", "2024")]
+        # One ranking round, run in this process: statistics summed over every shard (so scores
+        # stay global), only "2024" ranked, and the small page's articles come back with it.
+        assert ranked_here == [[1]] and seen == []
+        archive.search("strike")
+        assert ranked_here == [[1], [0, 1, 2]] and seen == []
 
 
 class _Remote:

@@ -156,3 +156,11 @@ def test_vectorised_sketch_equals_the_reference_on_long_random_text() -> None:
     for n in (4, 5, 6, 64, 65, 70, 1000, 5000):
         text = " ".join(rng.choices(vocabulary, k=n))
         assert dedup.sketch(text) == _reference_sketch(text)
+
+
+def test_sketch_values_hold_when_the_word_cache_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedup, "_CRC_MAX", 3)  # cleared while one text's words are looked up
+    monkeypatch.setattr(dedup, "_CRC", dedup._CrcCache())
+    for text in (BODY, BODY[:300], "One two three four five six seven", "a b"):
+        assert dedup.sketch(text) == _reference_sketch(text)
+    assert len(dedup._CRC) <= 3

@@ -87,9 +87,10 @@ def test_intersections_are_the_common_documents(
     ),
     st.integers(0, 10**6),
     st.sampled_from([1, 16, 10**6]),
+    st.booleans(),
 )
 def test_unions_add_scores_left_to_right(
-    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int
+    monkeypatch: pytest.MonkeyPatch, parts: list[dict[int, float]], base: int, dense: int, in_scratch: bool
 ) -> None:
     monkeypatch.setattr(ev, "DENSE_UNION", dense)
     arrays = [
@@ -100,9 +101,17 @@ def test_unions_add_scores_left_to_right(
     for part in parts:
         for doc, score in part.items():
             expected[doc + base] = expected[doc + base] + score if doc + base in expected else score
-    docs, scores = ev._union(arrays)
-    assert docs.tolist() == sorted(expected)
-    assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+    layout = ev.Layout([]) if in_scratch else None
+    if layout is not None:
+        layout.size = base + 301  # the per-thread arrays over every document number
+    for _ in range(2):  # the second time in the arrays the first left zeroed
+        docs, scores = ev._union(arrays, layout)
+        assert docs.tolist() == sorted(expected)
+        assert scores.tolist() == [expected[d] for d in sorted(expected)]  # bit for bit
+    if layout is not None:
+        assert layout.take("sums", np.float64) is not None  # given back, all zeros again
+        assert layout.take("seen", np.bool_) is not None
+        assert not layout._scratch.arrays["sums"].any() and not layout._scratch.arrays["seen"].any()
 
 
 DAYS = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31), dt.date(2024, 2, 1), dt.date(2025, 3, 9)]
@@ -234,3 +243,32 @@ def test_repeating_ascending_values_is_numpys_repeat(runs: list[tuple[int, int]]
     values = np.asarray(sorted(v for v, _ in runs), dtype=np.int64) << np.int64(32)
     counts = np.asarray([c for _, c in runs], dtype=np.int64)
     assert ev._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), min_size=1, max_size=40),
+    st.lists(st.integers(0, 50), max_size=4),
+    st.sampled_from(["storm AND harbour", "vote AND storm AND bank", "source:wire AND storm", "storm -bank"]),
+)
+def test_an_and_looking_words_up_within_its_matches_equals_gathering_them(
+    monkeypatch: pytest.MonkeyPatch, docs: list[list[str]], deletes: list[int], text: str
+) -> None:
+    """Looking a word's postings up for the documents an AND has left (``WITHIN_RATIO``) gives
+    the same page, scores and total as gathering the word's whole list."""
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        arts = [
+            Article(id=f"a{n:02d}", date=DAYS[n % 5], body=" ".join(body), source="Wire" if n % 3 else "Daily")
+            for n, body in enumerate(docs)
+        ]
+        for at in range(0, len(arts), 6):
+            ix.add(*arts[at : at + 6])
+        ix.delete(*{arts[i % len(arts)].id for i in deletes})
+        pages = []
+        for ratio in (10**9, 0):  # never, then whenever the AND has documents already
+            monkeypatch.setattr(ev, "WITHIN_RATIO", ratio)
+            found = ix.search(text, limit=50, highlight=None)
+            pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+        assert pages[0] == pages[1]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from whoosh import analysis as analysis_whoosh
 from whoosh import fields
 
 from searchlib import analysis
+from searchlib._whoosh import fastwrite
 from searchlib._whoosh import schema as sch
 
 _words = st.sampled_from(
@@ -95,3 +97,23 @@ def test_prefix_scan_finds_exactly_the_prefixed_words(text: str, prefixes: list[
 def test_fast_keyword_postings_equal_whoosh_postings(value: str) -> None:
     reference = fields.KEYWORD(commas=True, scorable=True)
     assert sorted(sch.build_schema()["entity"].index(value)) == sorted(reference.index(value))
+
+
+@given(st.one_of(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=20), _words))
+def test_fast_id_items_equal_whooshs(value: str) -> None:
+    schema = sch.build_schema()
+    for name in ("id", "source", "group"):
+        assert fastwrite.fast_items(schema[name], value) == list(schema[name].index(value))
+    assert (
+        fastwrite.fast_items(fields.ID(analyzer=analysis_whoosh.StandardAnalyzer()), value) is None
+    )  # other analyzers: Whoosh's path
+
+
+@given(st.integers(min_value=-(2**31), max_value=2**31 - 1))
+def test_fast_numeric_items_equal_whooshs(value: int) -> None:
+    date = sch.build_schema()["date"]
+    assert fastwrite.fast_items(date, value) == list(date.index(value))
+    assert fastwrite.fast_items(date, value) == list(date.index(value))  # (cached)
+    other = fields.NUMERIC(numtype=int, bits=64, signed=False, shift_step=8)
+    if value >= 0:
+        assert fastwrite.fast_items(other, value) == list(other.index(value))

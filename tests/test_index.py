@@ -159,20 +159,26 @@ def _batch(start: int, size: int) -> list[Article]:
     return [Article(id=f"d{n}", date="2025-01-01", body=f"merge policy words {n}") for n in range(start, start + size)]
 
 
-def test_commits_leave_large_segments_alone_and_merge_small_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whoosh's MERGE_SMALL re-merges every batch once ~22 equal ones exist; ours never merges large ones."""
-    from searchlib._whoosh import segwriter
+def test_commits_merge_similar_segments_and_leave_capped_ones_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten segments of one size level merge into one; segments at half the byte cap never merge."""
+    from searchlib._whoosh import merging
 
-    monkeypatch.setattr(segwriter, "LARGE_SEGMENT", 5)
+    monkeypatch.setattr(merging, "MIN_LEVEL_DOCS", 5)
     ix = Index.in_memory()
     for batch in range(30):
         ix.add(*_batch(batch * 5, 5))
-    assert ix.stats().segments == 30
+    assert ix.stats().segments == 3  # thirty batches of five: three merges of ten
     for n in range(30):
         ix.add(*_batch(1000 + n, 1))
-    assert ix.stats().segments < 40
+    assert ix.stats().segments < 10
     assert ix.stats().documents == 180
     with ix.writer() as writer:
         writer.commit(optimize=True)
     assert ix.stats().segments == 1
     assert ix.search("policy", limit=1).total == 180
+
+    monkeypatch.setattr(merging, "MAX_SEGMENT_BYTES", 64)  # every segment is past half the cap
+    capped = Index.in_memory()
+    for batch in range(12):
+        capped.add(*_batch(batch * 5, 5))
+    assert capped.stats().segments == 12

@@ -189,7 +189,11 @@ class ColumnarSnapshot:
         for key in self._stat_keys(plan):
             found = self._doc_freqs.get(key)
             if found is None:
-                found = self._live_count(ctx.phrase(*key)[0])
+                field, terms = key
+                if len(terms) == 1 and not self._deleted:  # no list gathered: the slices' lengths
+                    found = self.layout.doc_freq(field, terms[0])
+                else:
+                    found = self._live_count(ctx.phrase(*key)[0])
                 if len(self._doc_freqs) >= DOC_FREQ_CACHE:
                     self._doc_freqs.clear()
                 self._doc_freqs[key] = found

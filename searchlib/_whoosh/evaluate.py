@@ -18,7 +18,9 @@ scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics pa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +31,7 @@ from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
 from searchlib.engine import Stats, idf
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 F64 = npt.NDArray[np.float64]
 Result = tuple[I64, F64]
 
@@ -45,6 +48,14 @@ DENSE_SPAN = 64
 DENSE_UNION = 16
 """An OR whose lists hold more than 1/DENSE_UNION of the document numbers in their range adds
 its scores in arrays over that range (linear) instead of sorting the concatenated lists."""
+
+MAP_RATIO = 16
+"""An AND looks documents up in a position map over its matches (a gather) rather than by
+binary search when the list looked up is at most this many times longer than the matches."""
+
+WITHIN_RATIO = 8
+"""An AND whose documents so far are fewer than 1/WITHIN_RATIO of a word's looks them up in
+the word's postings instead of gathering all of them."""
 
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
@@ -97,19 +108,21 @@ def intersect(left: I64, right: I64) -> I64:
         left, right = right, left
     if not len(left):
         return _EMPTY_I
+    similar = len(left) * SEARCH_RATIO > len(right)
+    if similar:
+        low = int(min(left[0], right[0]))
+        span = int(max(left[-1], right[-1])) + 1 - low
+        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
+            seen = np.zeros(span, dtype=np.bool_)  # (faster than numba's merge too)
+            seen[right - low if low else right] = True
+            both: I64 = left[seen[left - low if low else left]]
+            return both
     fast = kernels.ready()
     if fast is not None:
         found: I64 = fast.intersect(left, right)
         return found
-    if len(left) * SEARCH_RATIO > len(right):  # similar lengths: linear
-        low = int(min(left[0], right[0]))
-        span = int(max(left[-1], right[-1])) + 1 - low
-        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
-            seen = np.zeros(span, dtype=np.bool_)
-            seen[right - low if low else right] = True
-            both: I64 = left[seen[left - low if low else left]]
-            return both
-        merged = np.concatenate([left, right])  # sparse keys (phrase positions): merge the sorted runs
+    if similar:  # sparse keys (phrase positions): merge the sorted runs
+        merged = np.concatenate([left, right])
         merged.sort(kind="stable")
         pairs: I64 = merged[:-1][merged[1:] == merged[:-1]]
         return pairs
@@ -166,7 +179,13 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
             keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
             keys += fp.positions[bounds[0] : bounds[-1]]
         else:
-            pidx = lo + np.searchsorted(np.asarray(fp.docs[lo:hi]), docs)
+            term_docs = fp.docs[lo:hi]
+            if hi - lo <= MAP_RATIO * len(docs):  # mark the candidates, find them in one pass
+                marks = np.zeros(int(max(term_docs[-1], docs[-1])) + 1, dtype=np.bool_)
+                marks[docs] = True
+                pidx = lo + np.flatnonzero(marks[term_docs])  # docs is a subset: the same order
+            else:  # looked up in the list's own dtype (not converting it whole)
+                pidx = lo + np.searchsorted(term_docs, docs.astype(term_docs.dtype, copy=False))
             starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
             ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
             keys = _repeat(docs << _SHIFT, ends - starts)
@@ -217,6 +236,29 @@ class Layout:
         self._dates: I64 | None = None
         self._lengths: dict[str, F64] = {}
         self._norms: dict[tuple[str, float, float], F64] = {}
+        self._scratch = threading.local()  # per thread: zeroed arrays over all documents (see take)
+
+    def take(self, name: str, dtype: type[np.generic]) -> npt.NDArray[Any] | None:
+        """This thread's array ``name`` of zeros over all document numbers, or None while in use.
+
+        Whoever takes one writes into a few entries and must zero them again before
+        :meth:`give` (no allocation, no page faults, no pass over the whole array per query).
+        """
+        scratch = self._scratch
+        busy: set[str] | None = getattr(scratch, "busy", None)
+        if busy is None:
+            busy = scratch.busy = set()
+            scratch.arrays = {}
+        if name in busy:
+            return None
+        found: npt.NDArray[Any] | None = scratch.arrays.get(name)
+        if found is None:
+            found = scratch.arrays[name] = np.zeros(self.size, dtype=dtype)
+        busy.add(name)
+        return found
+
+    def give(self, name: str) -> None:
+        self._scratch.busy.discard(name)
 
     def postings(self, field: str, term: str) -> Result:
         """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
@@ -248,6 +290,50 @@ class Layout:
             docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
         freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
         return docs, freqs
+
+    def doc_freq(self, field: str, term: str) -> int:
+        """How many documents (deleted ones included) hold ``term`` in ``field``: slice lengths only."""
+        total = 0
+        for cols, _ in self.parts:
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid >= 0:
+                lo, hi = fp.slice(tid)
+                total += hi - lo
+        return total
+
+    def postings_within(self, field: str, term: str, docs: I64) -> Result:
+        """:meth:`postings` restricted to ``docs`` (ascending): each looked up in the word's
+        list, which is never gathered or converted whole (an AND after a short filter)."""
+        docs_parts: list[I64] = []
+        freq_parts: list[F64] = []
+        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        for i, (cols, base) in enumerate(self.parts):
+            if cuts[i] == cuts[i + 1]:
+                continue
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid < 0:
+                continue
+            lo, hi = fp.slice(tid)
+            if hi == lo:
+                continue
+            term_docs = fp.docs[lo:hi]
+            local = docs[cuts[i] : cuts[i + 1]] - base if base else docs[cuts[i] : cuts[i + 1]]
+            idx = np.searchsorted(term_docs, local.astype(term_docs.dtype, copy=False))
+            idx[idx >= hi - lo] = 0
+            hit = term_docs[idx] == local
+            found = local[hit]
+            docs_parts.append(found + base if base else found)
+            if fp.freqs is not None:
+                freq_parts.append(np.asarray(fp.freqs[lo + idx[hit]], dtype=np.float64))
+            else:
+                freq_parts.append(np.ones(len(found)))
+        if not docs_parts:
+            return empty()
+        if len(docs_parts) == 1:
+            return docs_parts[0], freq_parts[0]
+        return np.concatenate(docs_parts), np.concatenate(freq_parts)
 
     def positions(self, field: str, terms: tuple[str, ...], docs: I64) -> Result:
         """Those of ``docs`` (global numbers, each holding every term) where ``terms`` occur
@@ -318,6 +404,18 @@ class Context:
         self.expand = expand
         self.layout = layout
         self.memo: Memo = {} if memo is None else memo
+        self.mapped: tuple[I64, I32] | None = None
+        """(documents, the layout's map holding each one's position + 1) while an AND scores them."""
+
+    def locate(self, docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
+        """:func:`locate`; through the position map when ``within`` is the mapped documents
+        and ``docs`` are not many more (a gather instead of binary searches)."""
+        mapped = self.mapped
+        if mapped is None or mapped[0] is not within or len(docs) > MAP_RATIO * len(within):
+            return locate(docs, values, within)
+        at = mapped[1][docs]
+        hit = np.flatnonzero(at)
+        return at[hit].astype(np.intp) - 1, values[hit]
 
     def phrase(self, field: str, terms: tuple[str, ...]) -> Result:
         """Every document holding ``terms`` (consecutively) in ``field``, with how often; once per query."""
@@ -345,7 +443,7 @@ class Context:
         phrase not matched yet is matched on those documents only."""
         if len(terms) == 1 or (field, terms) in self.memo:
             docs, freqs = self.phrase(field, terms)
-            return locate(docs, freqs, within)
+            return self.locate(docs, freqs, within)
         found, freqs = self._phrase(field, terms, within)
         return np.searchsorted(within, found), freqs
 
@@ -415,7 +513,7 @@ def _keyword(field: str, value: str, weight: float, ctx: Context, scored: bool) 
     return docs, np.full(len(docs), weight * idf(stats.doc_count, stats.doc_freqs.get((field, (value,)), 0)))
 
 
-def _union(parts: list[Result]) -> Result:
+def _union(parts: list[Result], layout: Layout | None = None) -> Result:
     """OR: every document of any part, its scores added one part after another, in list order.
 
     A document's sum is ``((s0 + s1) + s2) + ...`` over the parts holding it, whatever the others
@@ -437,6 +535,10 @@ def _union(parts: list[Result]) -> Result:
     span = max(int(r[0][-1]) for r in parts) + 1 - low
     if sum(len(r[0]) for r in parts) * DENSE_UNION >= span:
         # Dense: the scores added in arrays over the range, part after part (the same order).
+        if layout is not None:
+            in_scratch = _dense_union(parts, layout, low, span)
+            if in_scratch is not None:
+                return in_scratch
         seen = np.zeros(span, dtype=np.bool_)
         acc = np.zeros(span)
         for i, (part, part_scores) in enumerate(parts):
@@ -468,11 +570,41 @@ def _union(parts: list[Result]) -> Result:
     return docs[heads], summed
 
 
+def _dense_union(parts: list[Result], layout: Layout, low: int, span: int) -> Result | None:
+    """:func:`_union` in this thread's arrays over all documents (None: they are in use)."""
+    acc = layout.take("sums", np.float64)
+    seen = layout.take("seen", np.bool_)
+    try:
+        if acc is None or seen is None:
+            return None
+        for i, (part, part_scores) in enumerate(parts):
+            seen[part] = True
+            if i:
+                acc[part] += part_scores
+            else:
+                acc[part] = part_scores
+        present = np.flatnonzero(seen[low : low + span])
+        if low:
+            present += low
+        found: I64 = present.astype(np.int64, copy=False)
+        return found, acc[found]
+    finally:
+        for part, _ in parts:
+            if acc is not None:
+                acc[part] = 0.0
+            if seen is not None:
+                seen[part] = False
+        if acc is not None:
+            layout.give("sums")
+        if seen is not None:
+            layout.give("seen")
+
+
 def _prefix(node: p.Prefix, ctx: Context, scored: bool) -> Result:
     words = ctx.expand(node)
     if node.boosts:
-        return _union([_text(p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words])
-    return _union([_keyword(node.field, w, 0.0, ctx, False) for w in words])
+        return _union([_text(p.Text(node.field, (w,), node.boosts), ctx, scored) for w in words], ctx.layout)
+    return _union([_keyword(node.field, w, 0.0, ctx, False) for w in words], ctx.layout)
 
 
 def _dates(layout: Layout, node: p.Dates, docs: I64 | None) -> I64:
@@ -495,7 +627,16 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
     for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
         if isinstance(child, p.Text):
-            found, values = ctx.phrase(child.field, child.terms)
+            key = (child.field, child.terms)
+            if (
+                docs is not None
+                and len(child.terms) == 1
+                and key not in ctx.memo
+                and len(docs) * WITHIN_RATIO < ctx.layout.doc_freq(child.field, child.terms[0])
+            ):  # a few documents left: look them up in a long list rather than gather it
+                found, values = ctx.layout.postings_within(child.field, child.terms[0], docs)
+            else:
+                found, values = ctx.phrase(child.field, child.terms)
         else:
             found, values = evaluate(child, ctx, scored)
         parts.append((child, found, values))
@@ -519,13 +660,26 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     scores = np.zeros(len(docs))
     if scored and ctx.stats is not None:
         by_child = {id(child): (found, values) for child, found, values in parts}
-        for child in matched:  # scores add up in the plan's order
-            found, values = by_child[id(child)]
-            at = members(found, docs)
-            if isinstance(child, p.Text):
-                scores += _text_scores(child, ctx, scored, docs, values[at])
-            else:
-                scores += values[at]
+        posmap: I32 | None = ctx.layout.take("map", np.int32) if ctx.mapped is None else None
+        if posmap is not None:  # each document's position + 1, for the lookups below
+            posmap[docs] = np.arange(1, len(docs) + 1, dtype=np.int32)
+            ctx.mapped = (docs, posmap)
+        try:
+            for child in matched:  # scores add up in the plan's order
+                found, values = by_child[id(child)]
+                if posmap is not None and len(found) <= MAP_RATIO * len(docs):
+                    at = np.flatnonzero(posmap[found])  # docs is a subset of found: in the same order
+                else:
+                    at = members(found, docs)
+                if isinstance(child, p.Text):
+                    scores += _text_scores(child, ctx, scored, docs, values[at])
+                else:
+                    scores += values[at]
+        finally:
+            if posmap is not None:
+                posmap[docs] = 0
+                ctx.mapped = None
+                ctx.layout.give("map")
     return docs, scores
 
 
@@ -546,4 +700,4 @@ def evaluate(node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
         return empty()
     if isinstance(node, p.AllOf):
         return _all_of(node, ctx, scored)
-    return _union([evaluate(child, ctx, scored) for child in node.children])
+    return _union([evaluate(child, ctx, scored) for child in node.children], ctx.layout)

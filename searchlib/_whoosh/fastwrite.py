@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from whoosh import analysis as whoosh_analysis
 from whoosh import fields, formats, writing
 from whoosh.system import pack_uint
 
@@ -92,6 +93,33 @@ class FastKeyword(fields.KEYWORD):  # type: ignore[misc]
         boost = self.format.field_boost
         for key, freq in counts.items():
             yield key.encode("utf-8"), freq, freq * boost, pack_uint(freq)
+
+
+_NUMERIC_ITEMS: dict[tuple[int, int, bool, bool, int, int], list[tuple[bytes, int, float, bytes]]] = {}
+_NUMERIC_ITEMS_MAX = 100_000
+
+
+def fast_items(field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]] | None:
+    """``list(field.index(value))`` without Whoosh's token pipeline for ID and NUMERIC fields, else None.
+
+    An ID field (``IDTokenizer``, ``Existence`` format) indexes a string as one term; a NUMERIC
+    field's terms (one per shift step) depend on the number alone and are cached (an ingest
+    indexes few distinct dates). tests/test_fastwrite.py checks both against Whoosh.
+    """
+    kind = type(field)
+    if kind is fields.ID and isinstance(value, str) and type(field.format) is formats.Existence:
+        if type(field.analyzer) is not whoosh_analysis.IDTokenizer:
+            return None
+        return [(value.encode("utf-8"), 1, field.format.field_boost, b"")]
+    if kind is fields.NUMERIC and type(value) is int:
+        key = (field.bits, field.shift_step, field.numtype is int, field.signed, field.decimal_places, value)
+        found = _NUMERIC_ITEMS.get(key)
+        if found is None:
+            if len(_NUMERIC_ITEMS) >= _NUMERIC_ITEMS_MAX:
+                _NUMERIC_ITEMS.clear()
+            found = _NUMERIC_ITEMS[key] = list(field.index(value))
+        return found
+    return None
 
 
 class _CachedLengths:
@@ -172,6 +200,8 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
                     length = add_text(fieldname, docnum, value)  # token streams, no posting lists
                 elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
+                elif (items := fast_items(field, value)) is not None:
+                    length = memory.add(fieldname, docnum, items, boost)
                 else:
                     length = memory.add(fieldname, docnum, field.index(value), boost)
                 if not field.scorable or sink_only:

@@ -26,7 +26,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from searchlib._whoosh import schema as sch
 from searchlib._whoosh.store import Backend
 from searchlib.entities import EntityExtractor, entities_for
 from searchlib.errors import StorageError
@@ -69,9 +68,9 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
             if kind == "articles":
                 if writer is None:
                     writer = backend.segment_writer()
-                for article in payload:
+                for article, digest in payload:
                     entities = entities_for(article.title, article.body, article.entities, extractor)
-                    writer.upsert(article, entities, sch.checksum(article))
+                    writer.upsert(article, entities, digest)
             elif kind == "restore":  # an upgrade: articles as another index stored them (no extraction)
                 if writer is None:
                     writer = backend.segment_writer()
@@ -96,7 +95,7 @@ class WorkerPool:
         self.path = path
         self.outbox = context.Queue()
         self.inboxes = [context.Queue(maxsize=BACKLOG) for _ in range(workers)]
-        self.buffers: list[list[Article]] = [[] for _ in range(workers)]
+        self.buffers: list[list[tuple[Article, str]]] = [[] for _ in range(workers)]
         self.restored: list[list[tuple[Article, str, tuple[int, ...], str, bool]]] = [[] for _ in range(workers)]
         self.procs = [
             context.Process(target=_work, args=(str(path), extractor, inbox, self.outbox, os.getpid()), daemon=True)
@@ -105,10 +104,11 @@ class WorkerPool:
         for proc in self.procs:
             proc.start()
 
-    def send(self, article: Article) -> None:
+    def send(self, article: Article, digest: str) -> None:
+        """Queue ``article`` (its checksum ``digest`` computed already) for the worker its id routes to."""
         worker = zlib.crc32(article.id.encode("utf-8")) % len(self.procs)
         buffer = self.buffers[worker]
-        buffer.append(article)
+        buffer.append((article, digest))
         if len(buffer) >= CHUNK:
             self._put(worker, ("articles", buffer[:]))
             buffer.clear()

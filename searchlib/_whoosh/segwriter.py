@@ -13,16 +13,19 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh import writing
 from whoosh.reading import SegmentReader, TermNotFound
 
 from searchlib import dedup
+from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import sidecar, store
+from searchlib._whoosh.columnar import concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
+from searchlib._whoosh.termsets import TermIndex
 from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article, Entity
 
@@ -31,23 +34,11 @@ if TYPE_CHECKING:
 
 MAX_COPY_CANDIDATES = 50
 """Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
-LARGE_SEGMENT = 2_000
-"""Segments with at least this many documents are not merged by ordinary commits (see merge_small)."""
 
 
-def merge_small(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
-    """Whoosh's MERGE_SMALL over the segments under ``LARGE_SEGMENT`` documents; larger ones stay.
-
-    Whoosh's policy merges the smallest segments whenever their total falls under a Fibonacci
-    bound; with many equal segments (an ingest's batches) that bound is reached at ~22 of
-    them, and from then on every commit re-merges 100,000+ documents on one core. Small
-    segments (from commits of a few articles) are still merged geometrically;
-    ``commit(optimize=True)`` merges everything.
-    """
-    large = [seg for seg in segments if seg.doc_count_all() >= LARGE_SEGMENT]
-    small = [seg for seg in segments if seg.doc_count_all() < LARGE_SEGMENT]
-    kept: list[Any] = writing.MERGE_SMALL(writer, small)
-    return large + kept
+def _keep_all(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """No merge inside Whoosh's writer: :meth:`BackendWriter._merged` merges by copying afterwards."""
+    return list(segments)
 
 
 class BackendWriter:
@@ -63,6 +54,7 @@ class BackendWriter:
         self._sketches: Any = None
         self._groups: Any = None
         self._reader = raw.reader()
+        self._term_indexes: dict[str, TermIndex] = {}
         self.closed = False
         folder = backend.path
         if isinstance(raw, FastSegmentWriter):
@@ -80,19 +72,53 @@ class BackendWriter:
         many segments, a commit replacing 100,000 ids spent minutes opening files. This
         writer's own reader sees the same segments (and the deletions made through it).
         """
-        try:
-            docnums = list(self._reader.postings("id", doc_id).all_ids())
-        except TermNotFound:
-            return 0
+        docnums = list(self._term_docnums("id", doc_id))
         for docnum in docnums:
             self.raw.delete_document(docnum)
         return len(docnums)
 
+    def _term_index(self, fieldname: str) -> TermIndex | None:
+        """Which committed segments hold a term of ``fieldname`` (None: ask every segment)."""
+        found = self._term_indexes.get(fieldname)
+        if found is None:
+            found = self._term_indexes[fieldname] = TermIndex(self._reader, fieldname, self.backend.term_hashes)
+        return found if found.usable else None
+
+    def _term_docnums(self, fieldname: str, text: str) -> Iterator[int]:
+        """The committed postings' document numbers of a term (``reader.postings(...).all_ids()``)."""
+        index = self._term_index(fieldname)
+        if index is None:
+            try:
+                yield from self._reader.postings(fieldname, text).all_ids()
+            except TermNotFound:
+                return
+            return
+        for leaf, offset in index.holders(text):
+            try:
+                ids = leaf.postings(fieldname, text).all_ids()
+            except TermNotFound:  # a hash collision
+                continue
+            for docnum in ids:
+                yield offset + docnum
+
     def _existing_docnum(self, doc_id: str) -> int | None:
-        try:
-            docnum = self._reader.first_id("id", doc_id)
-        except TermNotFound:
-            return None
+        index = self._term_index("id")
+        docnum: int | None = None
+        if index is None:
+            try:
+                docnum = self._reader.first_id("id", doc_id)
+            except TermNotFound:
+                return None
+        else:  # as MultiReader.first_id: the first segment holding the id decides
+            for leaf, offset in index.holders(doc_id):
+                try:
+                    first = leaf.first_id("id", doc_id)
+                except TermNotFound:  # a hash collision
+                    continue
+                if first is None:
+                    return None
+                docnum = offset + first
+                break
         if docnum is None or self._reader.is_deleted(docnum):
             return None
         return int(docnum)
@@ -120,11 +146,7 @@ class BackendWriter:
             for other_id, group, packed in self._pending_sketches.get(key, ()):
                 if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
                     best_group, best = group, sim + 1e-9
-            try:
-                docnums = reader.postings("dupkey", key).all_ids()
-            except TermNotFound:
-                continue
-            for docnum in itertools.islice(docnums, MAX_COPY_CANDIDATES):
+            for docnum in itertools.islice(self._term_docnums("dupkey", key), MAX_COPY_CANDIDATES):
                 if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
                     continue
                 other = dedup.unpack(self._sketch_column()[docnum])
@@ -155,7 +177,8 @@ class BackendWriter:
         doc_id = doc["id"]
         with translate_read_errors("add document", self.backend.path):
             self._forget_pending(doc_id)
-            self._delete_committed(doc_id)
+            if self._lock is not None:  # a worker's deletions are never committed: its parent deletes replaced ids
+                self._delete_committed(doc_id)
             self._new[doc_id] = self.raw.docnum - self.raw.docbase
             self.raw.add_document(**doc)
 
@@ -199,11 +222,12 @@ class BackendWriter:
                 self._reader.close()
                 raw = self.raw
                 raw._check_state()
-                final = raw._merge_segments(writing.OPTIMIZE if optimize else merge_small, None, None)
-                if raw._added:  # this writer's documents, and those of segments merged into it
+                final = raw._merge_segments(_keep_all, None, None)
+                if raw._added:
                     final.append(self._finalize_segment())
                 else:
                     raw._close_segment()
+                final = self._merged(final, optimize=optimize)
                 raw._commit_toc(final)
                 raw._finish()
                 self._forget_merged(final)
@@ -260,6 +284,49 @@ class BackendWriter:
             self.backend.memory_columns[segment.segment_id()] = cols
         return segment
 
+    def _merged(self, segments: list[Any], *, optimize: bool) -> list[Any]:
+        """The segments to commit once the merge policy's merges are written (each with its sidecar).
+
+        ``optimize`` merges every segment into one (also a lone segment with deletions, to drop
+        them); otherwise :func:`.merging.plan_merges` picks the groups. A merged segment takes
+        the place of its first source, so documents keep their order. Every file is written
+        (and fsynced) before the caller's table of contents lists it: the commit stays atomic.
+        """
+        raw = self.raw
+        storage = raw.storage
+        if optimize:
+            whole = len(segments) > 1 or any(seg.has_deletions() for seg in segments)
+            groups = [list(range(len(segments)))] if whole else []
+        else:
+            sizes = [merging.SegmentSize(seg.doc_count(), merging.segment_bytes(storage, seg)) for seg in segments]
+            groups = merging.plan_merges(sizes)
+        if not groups:
+            return segments
+        folder = self.backend.path
+        known = self.backend.memory_columns if folder is None else {}
+
+        def columns_of(segment: Any) -> Any:
+            reader = SegmentReader(storage, raw.schema, segment)
+            try:
+                return sidecar.segment_columns(reader, folder, known)
+            finally:
+                reader.close()
+
+        result: list[Any] = list(segments)
+        for group in groups:
+            merged, parts = merging.merge_segments(
+                storage, raw.schema, [segments[i] for i in group], raw.indexname, columns_of
+            )
+            if folder is not None:
+                sidecar_merge.save_merged(folder, merged.segment_id(), parts, durable=store.FSYNC)
+            else:
+                known[merged.segment_id()] = concat(parts)
+            del parts
+            result[group[0]] = merged
+            for i in group[1:]:
+                result[i] = None
+        return [seg for seg in result if seg is not None]
+
     def _forget_merged(self, final: list[Any]) -> None:
         """An in-memory index drops the arrays of segments its last commit merged away."""
         if self.backend.path is None:
@@ -283,12 +350,13 @@ class BackendWriter:
                     self._delete_committed(doc_id)
                 self._reader.close()
                 raw = self.raw
-                final = raw._merge_segments(merge_small, None, None)
+                final = raw._merge_segments(_keep_all, None, None)
                 if raw._added:
                     final.append(self._finalize_segment())
                 else:
                     raw._close_segment()
                 final.extend(seg for seg in segments if seg is not None)
+                final = self._merged(final, optimize=False)
                 raw._commit_toc(final)
                 raw._finish()
                 self._forget_merged(final)

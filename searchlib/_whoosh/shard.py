@@ -32,6 +32,7 @@ __all__ = [
     "date_counts",
     "duplicate_groups",
     "entity_names",
+    "facet_parts",
     "held",
     "like_terms",
     "live_ids",
@@ -89,37 +90,42 @@ def rank(
 ) -> RankedPage:
     """The first ``wanted`` matches in ``sort`` order, scored with the archive's ``stats``.
 
-    ``hidden`` ids (copies an article move has made redundant) are neither returned nor counted.
+    ``hidden`` ids (copies an article move has made redundant) are neither returned nor
+    counted: they are masked out before ranking (a one-shard :class:`searchlib._whoosh.multi.Combined`
+    view), so a near-duplicate group whose first member is hidden is shown by its next, and
+    the answer is the one a round ranked over several shards together gives.
     ``fetch``: also return the hits' stored articles, saving the archive a separate fetching
     round (it asks for them when the page is small).
     """
-    gone = _hidden_docs(snap, hidden)
-    ranked = snap.evaluate(
-        plan, stats, sort=sort, offset=0, limit=wanted + len(gone), collapse=collapse, recency=recency
-    )
-    ids = snap.ids()
-    dates = snap.dates()
+    if len(_hidden_docs(snap, hidden)):
+        from searchlib._whoosh import multi  # it builds on this module
+
+        return multi.rank_together(
+            [snap],
+            plan,
+            stats=stats,
+            sort=sort,
+            wanted=wanted,
+            collapse=collapse,
+            recency=recency,
+            facets=facets,
+            hidden=[hidden],
+            fetch=fetch,
+        )[0]
+    ranked = snap.evaluate(plan, stats, sort=sort, offset=0, limit=wanted, collapse=collapse, recency=recency)
+    ids = snap.ids_of(ranked.docnums)
+    dates = snap.dates()[ranked.docnums]
     copies = ranked.copies or ((),) * len(ranked.docnums)
-    skip = set(gone.tolist())
-    kept = [
-        (d, score, c)
-        for d, score, c in zip(ranked.docnums.tolist(), ranked.scores.tolist(), copies, strict=True)
-        if d not in skip
-    ][:wanted]
-    hits = [(float(score), str(ids[d]), int(dates[d]), tuple(c)) for d, score, c in kept]
-    articles = tuple(snap.articles([d for d, _s, _c in kept])) if fetch and kept else ()
-    total = ranked.total
-    counted: FacetParts | None = None
-    if len(gone) or facets is not None:
-        docs = matches(snap, plan, hidden)
-        if len(gone) and not collapse:
-            total = len(docs)
-        if facets is not None:
-            counted = _facet_parts(snap, docs, facets)
-    return RankedPage(total, tuple(hits), counted, articles)
+    hits = [
+        (float(score), str(ids[i]), int(dates[i]), tuple(copies[i])) for i, score in enumerate(ranked.scores.tolist())
+    ]
+    articles = tuple(snap.articles(ranked.docnums.tolist())) if fetch and len(hits) else ()
+    counted = facet_parts(snap, snap.matches(plan), facets) if facets is not None else None
+    return RankedPage(ranked.total, tuple(hits), counted, articles)
 
 
-def _facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: DateBucket) -> FacetParts:
+def facet_parts(snap: ColumnarSnapshot, docs: npt.NDArray[np.int64], bucket: DateBucket) -> FacetParts:
+    """Entity, date and source counts over ``docs`` (this shard's document numbers), every value kept."""
     if not len(docs):
         return {}, {}, {}, {}
     found = snap.facets(docs, bucket, ALL)

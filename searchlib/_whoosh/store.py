@@ -224,6 +224,8 @@ class Backend:
         self._listing: tuple[int, int] | None = None  # (folder mtime, latest generation) when settled
         self.memory_columns: dict[str, SegmentColumns] = {}
         """In memory: each committed segment's arrays, by segment id (on disk they are sidecars)."""
+        self.term_hashes: dict[tuple[str, int, str], Any] = {}
+        """Writers' per-segment term hashes (:mod:`.termsets`), by segment id, size and field."""
         _BACKENDS.add(self)
 
     def _forget_searchers(self) -> None:

@@ -35,9 +35,14 @@ class ArchiveAliases:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cached: tuple[tuple[str, ...], Stamp, AliasTable] | None = None
+        self._paths: tuple[tuple[str, ...], list[Path]] | None = None  # every query stats them: made once
 
     def _files(self, m: Manifest) -> list[Path]:
-        return [self.root / ALIAS_FILE, *(self.root / "shards" / name / ALIAS_FILE for name in m.shards)]
+        paths = self._paths
+        if paths is None or paths[0] != m.shards:
+            files = [self.root / ALIAS_FILE, *(self.root / "shards" / name / ALIAS_FILE for name in m.shards)]
+            paths = self._paths = (m.shards, files)
+        return paths[1]
 
     def curated(self) -> AliasTable:
         """The archive-level curation (merges, renames, blocks; nothing learned)."""

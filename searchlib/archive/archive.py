@@ -103,6 +103,7 @@ class Archive(EntityCuration):
         self._shards: dict[str, Index] = {}
         self._open_lock = threading.Lock()
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
+        self._manifest_file = root / "archive.json"
         try:
             self._aliases = ArchiveAliases(root)
             self._current()  # fail early on a missing or foreign archive
@@ -187,7 +188,7 @@ class Archive(EntityCuration):
         nothing changed rather than a read and a parse.
         """
         try:
-            st = (self.root / "archive.json").stat()
+            st = self._manifest_file.stat()
         except OSError:
             return read_manifest(self.root)  # raises the clear error for a missing archive
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -25,7 +25,7 @@ import concurrent.futures as cf
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from searchlib.archive.executor import Job, SerialExecutor, ShardExecutor
 
@@ -33,6 +33,8 @@ __all__ = ["PROBE_EVERY", "Dispatcher"]
 
 PROBE_EVERY = 32
 """Rounds run in this process in a row before one is split again to re-measure the executor."""
+
+T = TypeVar("T")
 
 WEIGHT = 0.2
 """Weight of the newest timing in the running means."""
@@ -76,17 +78,31 @@ class Dispatcher:
             kinds = sorted({*self._here_ms, *self._split_ms})
             return {k: (self._here_ms.get(k), self._split_ms.get(k)) for k in kinds}
 
+    def runs_here(self, kind: str, jobs: int) -> bool:
+        """Whether a round of ``jobs`` jobs of ``kind`` is to run entirely in this process now.
+
+        A caller that can run such a round more cheaply than job by job (one pass over every
+        shard, :func:`searchlib.archive.tasks.rank_here`) asks this, then times the round
+        with :meth:`timed_here`; otherwise :meth:`run` decides the same way.
+        """
+        if isinstance(self.executor, SerialExecutor):
+            return True
+        return self.local_share and (jobs == 1 or self.all_here(kind, jobs))
+
+    def timed_here(self, kind: str, jobs: int, fn: Callable[[], T]) -> T:
+        """``fn()``, a round of ``jobs`` jobs of ``kind`` run in this process, timed into the estimates."""
+        started = time.perf_counter()
+        out = fn()
+        if not isinstance(self.executor, SerialExecutor):
+            self._mean(self._here_ms, kind, (time.perf_counter() - started) * 1000 / max(jobs, 1))
+        return out
+
     def run(self, jobs: Sequence[Job], here: Callable[[Job], Any]) -> list[Any]:
         """Every job's result, in order; ``here(job)`` runs one in this process."""
         if not jobs:
             return []
-        serial = isinstance(self.executor, SerialExecutor)
-        if serial or (self.local_share and (len(jobs) == 1 or self.all_here(jobs[0].kind, len(jobs)))):
-            started = time.perf_counter()
-            out = [here(j) for j in jobs]
-            if not serial:
-                self._mean(self._here_ms, jobs[0].kind, (time.perf_counter() - started) * 1000 / len(jobs))
-            return out
+        if self.runs_here(jobs[0].kind, len(jobs)):
+            return self.timed_here(jobs[0].kind, len(jobs), lambda: [here(j) for j in jobs])
         if not self.local_share:
             return self.executor.run(jobs)
         started = time.perf_counter()

@@ -1,9 +1,12 @@
-"""An archive's ranking round: statistics summed in this process, one round of shard tasks, one merge.
+"""An archive's ranking round: statistics summed over every shard, one round, one merge.
 
 :func:`summed_stats` sums every shard's statistics for a plan (DFS query-then-fetch: the
-scores equal one index's); :func:`ranked` has every shard the date filters leave rank its
+scores equal one index's); :func:`ranked` has the shards the date filters leave rank their
 matches with those sums and merges the best ``offset + limit`` by (score, article id);
-:func:`merge_facets` adds the shards' facet counts.
+:func:`merge_facets` adds the shards' facet counts. A round the dispatcher runs in this
+process is one read of every shard: statistics summed, then the plan evaluated once over
+all target shards' segments together with one top-k (:func:`searchlib.archive.tasks.rank_here`);
+a round on the executor is one "rank" job per shard, with the sums computed here first.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from searchlib._whoosh import shard as wsh
+from searchlib.archive import tasks
 from searchlib.archive.manifest import Manifest
 from searchlib.archive.routing import shards_between
 from searchlib.engine import Stats
@@ -75,28 +79,37 @@ def ranked(
         targets = shards_between(m, filters.date_from, filters.date_to)
         if not targets:
             return 0, [], [] if bucket else None
-        stats: Stats | None = None
-        if (sort is Sort.SCORE or recency is not None) and limit:
-            stats = summed_stats(archive, m, plan, query)
-        fetch = limit > 0 and (offset + limit) * len(targets) <= FETCH_WITH_RANK
-        pages: list[wsh.RankedPage] = archive._run(
-            archive._jobs(
-                targets,
-                "rank",
-                lambda s: {
-                    "plan": plan,
-                    "query": query,
-                    "stats": stats,
-                    "sort": sort,
-                    "wanted": offset + limit,
-                    "collapse": collapse_duplicates,
-                    "recency": recency,
-                    "facets": bucket,
-                    "hidden": m.hidden(s) | hide.get(s, frozenset()),
-                    "fetch": fetch,
-                },
+        scored = bool((sort is Sort.SCORE or recency is not None) and limit)
+        here = archive._dispatch.runs_here("rank", len(targets))
+        # a round run here returns only the overall best ``offset + limit`` hits, so their articles
+        fetch = limit > 0 and (offset + limit) * (1 if here else len(targets)) <= FETCH_WITH_RANK
+
+        def job(s: str, stats: Stats | None) -> dict[str, Any]:
+            return {
+                "plan": plan,
+                "query": query,
+                "stats": stats,
+                "sort": sort,
+                "wanted": offset + limit,
+                "collapse": collapse_duplicates,
+                "recency": recency,
+                "facets": bucket,
+                "hidden": m.hidden(s) | hide.get(s, frozenset()),
+                "fetch": fetch,
+            }
+
+        pages: list[wsh.RankedPage]
+        if here:  # one pass over every shard, in one read
+            names = list(m.shards)
+            at = [names.index(s) for s in targets]
+            indexes = [archive._shard(s) for s in names]
+            jobs = [job(s, None) for s in targets]
+            pages = archive._dispatch.timed_here(
+                "rank", len(targets), lambda: tasks.rank_here(indexes, at, query, scored, jobs)
             )
-        )
+        else:
+            stats = summed_stats(archive, m, plan, query) if scored else None
+            pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)))
         fetched.update((a.id, a) for p in pages for a in p.articles)
         merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
         if sort is Sort.SCORE:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from searchlib._whoosh import multi
 from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
 
@@ -27,6 +29,7 @@ __all__ = [
     "forget",
     "portable",
     "raise_first_failure",
+    "rank_here",
     "reraisable",
     "run_on",
     "run_task",
@@ -91,6 +94,29 @@ def run_on(index: Index, kind: str, args: dict[str, Any]) -> Any:
     if kind == "count":
         return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
     raise ValueError(f"unknown shard task {kind!r}")
+
+
+def rank_here(
+    indexes: Sequence[Index], targets: Sequence[int], query: str, scored: bool, args: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """A whole ranking round in this process: ``wsh.RankedPage`` for each target, in order.
+
+    ``indexes``: every shard of the manifest, held open by the archive; ``targets``: the
+    positions of those the date filters leave, ``args[i]`` the "rank" job arguments of the
+    i-th (their ``stats`` unused). One read holds every shard's latest commit: the
+    statistics are summed over all of them (``scored``), then the targets are evaluated once
+    over all their segments together, with one top-k (:func:`searchlib._whoosh.multi.rank_held`),
+    the same answers as a "rank" job on each target.
+    """
+    first = args[0]
+    options = {k: v for k, v in first.items() if k not in ("query", "hidden", "stats", "plan")}
+    hidden = [a["hidden"] for a in args]
+    engines = [index._engine for index in indexes]
+
+    def held(snaps: list[Any]) -> list[Any]:
+        return multi.rank_held(snaps, targets, first["plan"], scored=scored, hidden=hidden, **options)
+
+    return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))
 
 
 def portable(exc: BaseException) -> BaseException:
