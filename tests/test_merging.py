@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_faults import Faults, faults  # noqa: F401 (the fixture)
 from test_sidecar_build import assert_same_columns
 
-from searchlib import Article, Index, NoExtractor, StorageError, check_index
+from searchlib import Article, Index, IndexProblem, NoExtractor, StorageError, check_index
 from searchlib._whoosh import merging, sidecar
 
 WORDS = ["harbour", "council", "storm", "vote", "budget", "talks", "minister", "bank", "rates", "Gdańsk"]
@@ -191,6 +191,25 @@ def test_runs_of_live_documents() -> None:
     live = np.array([True, True, False, True, False, False, True])
     assert merging._runs(live) == [(0, 2), (3, 4), (6, 7)]
     assert merging._runs(np.zeros(3, dtype=bool)) == []
+
+
+@pytest.mark.parametrize("top", [0, 255, 256, 2**16 - 1, 2**16, 2**31 - 1, 2**31, 2**32 - 1])
+def test_typecode_is_whoosh_column_writers(top: int) -> None:
+    from whoosh.util.numlists import GrowableArray
+
+    grown = GrowableArray(allow_longs=False)  # what VarBytesColumn's writer keeps offsets and lengths in
+    grown.append(top)
+    assert merging._typecode(top, "column 'x'") == grown.typecode
+
+
+def test_typecode_past_whoosh_column_limit_is_an_index_problem() -> None:
+    from whoosh.util.numlists import GrowableArray
+
+    with pytest.raises(OverflowError):
+        GrowableArray(allow_longs=False).append(2**32)  # Whoosh's limit: 4 GiB, not 2 GB
+    with pytest.raises(IndexProblem, match=r"merging segments s1, s2: column '_stored'.*4 GiB") as info:
+        merging._typecode(2**32, "merging segments s1, s2: column '_stored'")
+    assert "4,294,967,296 bytes" in str(info.value) and "2 GB" not in str(info.value)
 
 
 @pytest.mark.parametrize("bucket", [7, 1_000_000])

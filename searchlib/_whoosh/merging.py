@@ -51,6 +51,7 @@ from whoosh.filedb.filetables import _lengths as _RECORD
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from searchlib._whoosh.columnar import Part, SegmentColumns
+from searchlib.errors import IndexProblem
 
 __all__ = [
     "FACTOR",
@@ -67,19 +68,24 @@ FACTOR = 10
 MIN_LEVEL_DOCS = 1_000
 """Segments under this many documents are all one level (the smallest)."""
 MAX_SEGMENT_BYTES = 1 << 30
-"""No merge builds a segment whose largest variable-bytes column passes this (Whoosh's limit is 2 GB)."""
+"""No merge builds a segment whose largest variable-bytes column passes this (Whoosh's limit is 4 GiB)."""
 
 _MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC
 _CHUNK = 1 << 24
+"""Bytes copied per write when a column's values are streamed."""
 _BATCH = 4_096
 """Terms whose bytes are joined into one write."""
 _CACHED = 1 << 20
 """One-posting terms' bytes kept per merge, to reuse for other terms of the same document (~100 MB at most)."""
-"""Bytes copied per write when a column's values are streamed."""
 _LENGTHS = [0, *(byte_to_length(b) for b in range(1, 256))]
 """A field length as a segment's length column gives it back, by its length byte."""
 _TYPECODES = (("B", 1 << 8), ("H", 1 << 16), ("i", 1 << 31), ("I", 1 << 32))
-"""Whoosh's GrowableArray: the narrowest array typecode for a maximum value."""
+"""Whoosh's GrowableArray: the narrowest array typecode for a maximum value.
+
+A variable-bytes column's writer keeps its lengths and offsets in a ``GrowableArray`` without
+64-bit longs, so nothing from 2**32 (4 GiB) on fits: the writer raises ``OverflowError`` there.
+(``VarBytesColumn``'s docstring says 2 GB, the limit of older Whoosh versions.)
+"""
 _BIG_ENDIAN = {"B": ">u1", "H": ">u2", "i": ">i4", "I": ">u4", "l": ">i8", "L": ">u8", "q": ">i8", "Q": ">u8"}
 
 
@@ -200,10 +206,14 @@ def _var_layout(data: Any, doccount: int) -> tuple[npt.NDArray[np.int64], npt.ND
 
 
 def _typecode(top: int, what: str) -> str:
+    """The typecode Whoosh's column writer gives ``top``; an :class:`.IndexProblem` naming ``what`` past 4 GiB."""
     for code, limit in _TYPECODES:
         if top < limit:
             return code
-    raise OverflowError(f"{what}: {top} does not fit a Whoosh column (2 GB per segment)")
+    raise IndexProblem(
+        f"{what}: {top:,} bytes do not fit a Whoosh variable-bytes column "
+        f"(its offsets and lengths are 32-bit: under 4 GiB, {1 << 32:,} bytes)"
+    )
 
 
 def _runs(live: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -238,7 +248,7 @@ class _Source:
 
 
 def segment_bytes(storage: Any, segment: Any) -> int:
-    """The size of a segment's largest variable-bytes column file (what Whoosh's 2 GB limit bounds)."""
+    """The size of a segment's largest variable-bytes column file (what Whoosh's 4 GiB limit bounds)."""
     sizes = [
         storage.file_length(whoosh3.W3Codec.column_filename(segment, name))
         for name in _column_names(storage, segment)
@@ -292,14 +302,15 @@ def _merge_var_column(out: Any, sources: list[_Source], column: str, total: int)
             if isinstance(data, mmap.mmap):
                 data.close()
     lengths = np.concatenate(lengths_parts) if lengths_parts else np.zeros(0, dtype=np.int64)
-    lens_code = _typecode(int(lengths.max()) if total else 0, f"a value of column {column}")
+    merged = "merging segments " + ", ".join(str(src.segment.segment_id()) for src in sources)
+    lens_code = _typecode(int(lengths.max()) if total else 0, f"{merged}: a value of column {column!r}")
     out.write(lengths.astype(_BIG_ENDIAN[lens_code]).tobytes())
     write_offsets = total > 2**15  # VarBytesColumn's cutoff
     offsets_code = ""
     if write_offsets:
         offsets = np.zeros(total, dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
-        offsets_code = _typecode(int(offsets[-1]), f"the values of column {column}")
+        offsets_code = _typecode(int(offsets[-1]), f"{merged}: the values of column {column!r}")
         out.write(offsets.astype(_BIG_ENDIAN[offsets_code]).tobytes())
     out.write(lens_code.encode("ascii"))
     if write_offsets:
