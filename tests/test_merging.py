@@ -1,4 +1,4 @@
-"""Merging by copying bytes (``_whoosh/merging.py``) and the merge policy.
+"""Merging by copying bytes (``_whoosh/merging.py``, ``columns_merge.py``, ``postings_merge.py``) and the merge policy.
 
 A segment merged from several (with deletions and updates) must be the segment a fresh build
 of the same live documents writes: every Whoosh file byte for byte, the same sidecar arrays,
@@ -22,7 +22,7 @@ from test_faults import Faults, faults  # noqa: F401 (the fixture)
 from test_sidecar_build import assert_same_columns
 
 from searchlib import Article, Index, IndexProblem, NoExtractor, StorageError, check_index
-from searchlib._whoosh import merging, sidecar
+from searchlib._whoosh import columns_merge, merging, sidecar
 
 WORDS = ["harbour", "council", "storm", "vote", "budget", "talks", "minister", "bank", "rates", "Gdańsk"]
 NAMES = ["Anna Weber", "Jon Blake", "Acme Corp", "Berlin", "Paris"]
@@ -189,8 +189,8 @@ def test_optimize_of_one_segment_with_deletions_drops_them() -> None:
 
 def test_runs_of_live_documents() -> None:
     live = np.array([True, True, False, True, False, False, True])
-    assert merging._runs(live) == [(0, 2), (3, 4), (6, 7)]
-    assert merging._runs(np.zeros(3, dtype=bool)) == []
+    assert columns_merge._runs(live) == [(0, 2), (3, 4), (6, 7)]
+    assert columns_merge._runs(np.zeros(3, dtype=bool)) == []
 
 
 @pytest.mark.parametrize("top", [0, 255, 256, 2**16 - 1, 2**16, 2**31 - 1, 2**31, 2**32 - 1])
@@ -199,7 +199,7 @@ def test_typecode_is_whoosh_column_writers(top: int) -> None:
 
     grown = GrowableArray(allow_longs=False)  # what VarBytesColumn's writer keeps offsets and lengths in
     grown.append(top)
-    assert merging._typecode(top, "column 'x'") == grown.typecode
+    assert columns_merge._typecode(top, "column 'x'") == grown.typecode
 
 
 def test_typecode_past_whoosh_column_limit_is_an_index_problem() -> None:
@@ -208,7 +208,7 @@ def test_typecode_past_whoosh_column_limit_is_an_index_problem() -> None:
     with pytest.raises(OverflowError):
         GrowableArray(allow_longs=False).append(2**32)  # Whoosh's limit: 4 GiB, not 2 GB
     with pytest.raises(IndexProblem, match=r"merging segments s1, s2: column '_stored'.*4 GiB") as info:
-        merging._typecode(2**32, "merging segments s1, s2: column '_stored'")
+        columns_merge._typecode(2**32, "merging segments s1, s2: column '_stored'")
     assert "4,294,967,296 bytes" in str(info.value) and "2 GB" not in str(info.value)
 
 
