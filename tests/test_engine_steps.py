@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import daterange, kernels, topk
+from searchlib._whoosh import daterange, docsets, kernels, phrases, topk
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
 
@@ -73,10 +73,10 @@ def test_top_is_the_k_smallest_pairs_in_order(
 def test_intersections_are_the_common_documents(
     monkeypatch: pytest.MonkeyPatch, left: list[int], right: list[int], base: int, ratio: int, span: int
 ) -> None:
-    monkeypatch.setattr(ev, "SEARCH_RATIO", ratio)
-    monkeypatch.setattr(ev, "DENSE_SPAN", span)
+    monkeypatch.setattr(docsets, "SEARCH_RATIO", ratio)
+    monkeypatch.setattr(docsets, "DENSE_SPAN", span)
     a, b = _ids(left) + base, _ids(right) + base
-    assert ev.intersect(a, b).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
+    assert docsets.intersect(a, b).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
 
 
 @PATCHED
@@ -242,7 +242,7 @@ def test_a_common_word_is_ranked_from_a_sampled_bound(monkeypatch: pytest.Monkey
 def test_repeating_ascending_values_is_numpys_repeat(runs: list[tuple[int, int]]) -> None:
     values = np.asarray(sorted(v for v, _ in runs), dtype=np.int64) << np.int64(32)
     counts = np.asarray([c for _, c in runs], dtype=np.int64)
-    assert ev._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
+    assert phrases._repeat(values, counts).tolist() == np.repeat(values, counts).tolist()
 
 
 @settings(

@@ -14,6 +14,9 @@ int64, deleted documents included: the caller masks them) and their scores (floa
 intersects, OR unites and sums, AND-NOT removes; phrases match on positions (a key
 ``doc << 32 | position - i`` per occurrence of the i-th word, kept while every word has it);
 scores follow the BM25F formula of :mod:`searchlib.plan`, with the statistics passed in.
+The set operations on those arrays are in :mod:`.docsets`, the phrase machinery (one
+segment's positions) in :mod:`.phrases`; this module holds the layout over all segments, the
+per-query context, scoring and the evaluation of each node.
 """
 
 from __future__ import annotations
@@ -27,31 +30,14 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import kernels
-from searchlib._whoosh.columnar import FieldPostings, SegmentColumns, gather
+from searchlib._whoosh.columnar import SegmentColumns
+from searchlib._whoosh.docsets import F64, I32, I64, MAP_RATIO, Result, empty, intersect, locate, members
+from searchlib._whoosh.phrases import phrase_positions
 from searchlib.engine import Stats, idf
 
-I64 = npt.NDArray[np.int64]
-I32 = npt.NDArray[np.int32]
-F64 = npt.NDArray[np.float64]
-Result = tuple[I64, F64]
-
-_EMPTY_I = np.zeros(0, dtype=np.int64)
-_EMPTY_F = np.zeros(0, dtype=np.float64)
-_SHIFT = np.int64(32)
-
-SEARCH_RATIO = 16
-"""Intersections of lists whose lengths differ by less than this factor are linear: the longer
-marked in a boolean array and the shorter looked up in it (document numbers), or the two sorted
-runs merged (sparse keys); more: binary search of the shorter in the longer ..."""
-DENSE_SPAN = 64
-"""... when their values span at most this many times the longer one's length."""
 DENSE_UNION = 16
 """An OR whose lists hold more than 1/DENSE_UNION of the document numbers in their range adds
 its scores in arrays over that range (linear) instead of sorting the concatenated lists."""
-
-MAP_RATIO = 16
-"""An AND looks documents up in a position map over its matches (a gather) rather than by
-binary search when the list looked up is at most this many times longer than the matches."""
 
 WITHIN_RATIO = 8
 """An AND whose documents so far are fewer than 1/WITHIN_RATIO of a word's looks them up in
@@ -60,164 +46,6 @@ the word's postings instead of gathering all of them."""
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
-
-
-def empty() -> Result:
-    return _EMPTY_I, _EMPTY_F
-
-
-def restrict(docs: I64, values: F64, within: I64) -> Result:
-    """The entries of ``docs`` (with their ``values``) that are also in ``within`` (both ascending)."""
-    at, found = locate(docs, values, within)
-    return within[at], found
-
-
-def locate(docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
-    """Where the entries of ``docs`` that ``within`` holds sit in ``within``, with their ``values``.
-
-    Both ascending and unique: one binary search of the shorter list in the longer (a caller
-    that scatters into arrays aligned with ``within`` needs the positions, not the documents).
-    """
-    if not len(docs) or not len(within):
-        return np.zeros(0, dtype=np.intp), _EMPTY_F
-    if len(within) < len(docs):
-        idx = np.searchsorted(docs, within)
-        idx[idx >= len(docs)] = 0
-        hit = docs[idx] == within
-        return np.flatnonzero(hit), values[idx[hit]]
-    idx = np.searchsorted(within, docs)  # the shorter list looked up in the longer one
-    idx[idx >= len(within)] = 0
-    hit = within[idx] == docs
-    return idx[hit], values[hit]
-
-
-def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
-    """(documents of one segment holding ``term``, its frequency in each), restricted to ``within``."""
-    tid = fp.term_id(term)
-    if tid < 0:
-        return empty()
-    lo, hi = fp.slice(tid)
-    docs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-    freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
-    return (docs, freqs) if within is None else restrict(docs, freqs, within)
-
-
-def intersect(left: I64, right: I64) -> I64:
-    """Documents in both ascending unique arrays (the shorter looked up in the longer)."""
-    if len(left) > len(right):
-        left, right = right, left
-    if not len(left):
-        return _EMPTY_I
-    similar = len(left) * SEARCH_RATIO > len(right)
-    if similar:
-        low = int(min(left[0], right[0]))
-        span = int(max(left[-1], right[-1])) + 1 - low
-        if span <= DENSE_SPAN * len(right):  # document numbers: mark the longer, look the shorter up
-            seen = np.zeros(span, dtype=np.bool_)  # (faster than numba's merge too)
-            seen[right - low if low else right] = True
-            both: I64 = left[seen[left - low if low else left]]
-            return both
-    fast = kernels.ready()
-    if fast is not None:
-        found: I64 = fast.intersect(left, right)
-        return found
-    if similar:  # sparse keys (phrase positions): merge the sorted runs
-        merged = np.concatenate([left, right])
-        merged.sort(kind="stable")
-        pairs: I64 = merged[:-1][merged[1:] == merged[:-1]]
-        return pairs
-    idx = np.searchsorted(right, left)
-    idx[idx >= len(right)] = 0
-    common: I64 = left[right[idx] == left]
-    return common
-
-
-def members(docs: I64, within: I64) -> npt.NDArray[np.intp]:
-    """Where each of ``within`` (a subset of ``docs``, both ascending) sits in ``docs``."""
-    return np.searchsorted(docs, within)
-
-
-def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
-    """(documents of one segment where ``terms`` occur consecutively, how often), restricted to ``within``."""
-    if len(terms) == 1:
-        return term_freqs(fp, terms[0], within)
-    tids = [fp.term_id(t) for t in terms]
-    if min(tids) < 0 or fp.pos_offsets is None or fp.positions is None:
-        return empty()
-    docs = within
-    for tid in sorted(set(tids), key=lambda t: fp.offsets[t + 1] - fp.offsets[t]):
-        lo, hi = fp.slice(tid)
-        tdocs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-        docs = tdocs if docs is None else intersect(docs, tdocs)
-        if not len(docs):
-            return empty()
-    assert docs is not None
-    return phrase_positions(fp, tids, docs)
-
-
-def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
-    """(those of ``docs`` where the terms ``tids`` occur consecutively, how often).
-
-    Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
-    """
-    assert fp.pos_offsets is not None and fp.positions is not None
-    fast = kernels.ready()
-    if fast is not None:
-        offsets = fp.offsets
-        los = np.array([offsets[t] for t in tids], dtype=np.int64)
-        his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
-        counts = kernels.phrase_segment(fast, fp.docs, fp.pos_offsets, fp.positions, los, his, docs)
-        if counts is not None:
-            keep = counts > 0
-            return docs[keep], counts[keep].astype(np.float64)
-    survivors = _EMPTY_I
-    within = False  # whether some word's keys were taken for ``docs`` only
-    for i, tid in enumerate(tids):
-        lo, hi = fp.slice(tid)
-        if len(docs) * 2 >= hi - lo:  # most of the word's documents: all its positions, no lookups
-            bounds = np.asarray(fp.pos_offsets[lo : hi + 1], dtype=np.int64)
-            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
-            keys += fp.positions[bounds[0] : bounds[-1]]
-        else:
-            term_docs = fp.docs[lo:hi]
-            if hi - lo <= MAP_RATIO * len(docs):  # mark the candidates, find them in one pass
-                marks = np.zeros(int(max(term_docs[-1], docs[-1])) + 1, dtype=np.bool_)
-                marks[docs] = True
-                pidx = lo + np.flatnonzero(marks[term_docs])  # docs is a subset: the same order
-            else:  # looked up in the list's own dtype (not converting it whole)
-                pidx = lo + np.searchsorted(term_docs, docs.astype(term_docs.dtype, copy=False))
-            starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
-            ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
-            keys = _repeat(docs << _SHIFT, ends - starts)
-            keys += fp.positions[gather(starts, ends)]
-            within = True
-        # Key: document, then where the phrase would start. A word too near the start (position
-        # < i) gives a key below its document's first: never one of the first word's keys.
-        if i:
-            keys -= i
-        survivors = keys if i == 0 else intersect(survivors, keys)  # both ascending: doc, then position
-        if not len(survivors):
-            return empty()
-    owners = survivors >> _SHIFT  # ascending: count each document's run
-    heads = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
-    counts = np.diff(np.append(heads, len(owners))).astype(np.float64)
-    if within:
-        return owners[heads], counts
-    return restrict(owners[heads], counts, docs)
-
-
-def _repeat(values: I64, counts: I64) -> I64:
-    """``np.repeat(values, counts)`` for ascending ``values`` and counts of at least 1, as one
-    cumulative sum of the steps between values (a third of ``np.repeat``'s time for runs of a
-    few, as a word's positions per document are)."""
-    if not len(counts) or not counts.all():
-        repeated: I64 = np.repeat(values, counts)
-        return repeated
-    steps = np.zeros(int(counts.sum()), dtype=np.int64)
-    steps[np.cumsum(counts[:-1])] = np.diff(values)
-    steps[0] = values[0]
-    np.cumsum(steps, out=steps)
-    return steps
 
 
 class Layout:
