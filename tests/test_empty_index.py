@@ -20,11 +20,14 @@ from searchlib import (
     DocumentNotFoundError,
     Facets,
     Index,
+    IndexProblem,
     NoExtractor,
     Recency,
     Sort,
     check_index,
 )
+from searchlib._whoosh import search as ws
+from searchlib._whoosh.store import translate_read_errors
 from searchlib.archive import Archive
 
 BODY = "The storm closed the harbour and the bank stayed shut."
@@ -136,3 +139,25 @@ def test_an_archive_with_emptied_shards(tmp_path: Path, emptied: list[str]) -> N
         else:
             assert results.facets == Facets() and related == () and archive.stats().entities == 0
     assert check_index(tmp_path / "a").ok
+
+
+def test_a_raw_not_implemented_error_of_the_backend_is_translated(tmp_path: Path) -> None:
+    with (
+        pytest.raises(IndexProblem, match=r"^facets failed reading the index at .*NotImplementedError in ") as info,
+        translate_read_errors("facets", tmp_path),
+    ):
+        raise NotImplementedError
+    assert info.value.path == tmp_path and "test_empty_index.py:" in str(info.value)
+    assert isinstance(info.value.__cause__, NotImplementedError)
+
+
+def test_whoosh_s_not_implemented_column_reaches_the_caller_as_an_index_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ws, "column_reader", lambda reader, name: reader.column_reader(name))  # as before the fix
+    with Index.in_memory() as ix, pytest.raises(IndexProblem) as info:
+        ix.facets("talks")
+    assert str(info.value).startswith(
+        "search failed reading the index at <memory> (NotImplementedError in column_reader (whoosh/reading.py:"
+    )
+    assert "please report this bug" in str(info.value)
