@@ -10,7 +10,7 @@ from whoosh.reading import TermNotFound
 
 import searchlib
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import segwriter, termsets
+from searchlib._whoosh import merging, termsets
 from searchlib._whoosh.segwriter import BackendWriter
 
 
@@ -36,7 +36,7 @@ def _body(i: int) -> str:
 
 def _build(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Index:
     """Several segments (commits of a few articles, none merged), updates and deletions."""
-    monkeypatch.setattr(segwriter, "LARGE_SEGMENT", 1)  # every segment counts as large: kept as is
+    monkeypatch.setattr(merging, "plan_merges", lambda sizes, **kw: [])  # no merges: six segments stay
     ix = Index.create(folder, extractor=NoExtractor())
     for batch in range(6):
         with ix.writer() as w:
