@@ -7,7 +7,7 @@ modules, importing each other, the sources' sha256 recorded in ``_rules_c`` so t
 built from other sources is never used (``searchlib/_compiled.py``). Without it (the
 default) nothing is compiled and the pure-Python modules run; no compiler is needed::
 
-    pip install 'Cython>=3.0'
+    pip install 'Cython>=3.0' 'setuptools>=68' wheel
     SEARCHLIB_COMPILE=1 pip install --no-build-isolation -e '.[fast]'
     # or, in a checkout: SEARCHLIB_COMPILE=1 python setup.py build_ext --inplace
 """

@@ -4,7 +4,8 @@ Measures, side by side in one run: ingest throughput (one index with 1 and 2 ing
 4-shard hash archive built in this process, on the local process pool and on Dask; a
 year-sharded archive on the pool), and query latency p50/p95 per kind for the one index and for the
 archives searched on the local process pool, in-process ("serial") and on a Dask
-LocalCluster (2 worker processes) when Dask is installed; each archive setup also as
+LocalCluster (2 worker processes) when Dask is installed (every setup open at once, each query
+timed on every setup back to back, so all see the same load); each archive setup also as
 "-remote" (``local_share=False``: every shard task sent to the executor, none ranked in the
 calling process), side by side. Date-range kinds touch only the
 year shards their range covers (pruning); the others touch every shard. Every archive
@@ -107,19 +108,33 @@ def _timed_build(make: Callable[[], Any], corpus: Path, **options: Any) -> tuple
     return target, seconds
 
 
-def _measure(search: Callable[..., Any], queries: list[Query], reps: int) -> tuple[dict[str, list[float]], list[int]]:
-    per_kind: dict[str, list[float]] = {k: [] for k in KINDS}
-    totals = []
-    for query in queries:  # warm pass (opens shards, fills caches), untimed
+def _measure_interleaved(
+    targets: dict[str, Any], queries: list[Query], reps: int
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[int]]]:
+    """Per setup: ms per kind and the totals, each query timed on every setup back to back.
+
+    The machine is shared: timing one setup after another lets the load change between them
+    (the one index measured quiet, an archive busy). Round-robin per query (the setups'
+    order rotating from query to query) puts every setup under the same load, so the ratios
+    to the one index are measured side by side.
+    """
+    timings: dict[str, dict[str, list[float]]] = {name: {k: [] for k in KINDS} for name in targets}
+    totals: dict[str, list[int]] = {name: [] for name in targets}
+    names = list(targets)
+    for query in queries:  # warm pass (opens shards, starts workers, fills caches), untimed
         text, kwargs = _query_args(query)
-        totals.append(search(text, **kwargs).total)
+        for name in names:
+            totals[name].append(targets[name].search(text, **kwargs).total)
+    turn = 0
     for _ in range(reps):
         for query in queries:
             text, kwargs = _query_args(query)
-            started = time.perf_counter()
-            search(text, **kwargs)
-            per_kind[query.kind].append((time.perf_counter() - started) * 1000)
-    return per_kind, totals
+            turn += 1
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                started = time.perf_counter()
+                targets[name].search(text, **kwargs)
+                timings[name][query.kind].append((time.perf_counter() - started) * 1000)
+    return timings, totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,19 +259,19 @@ def main(argv: list[str] | None = None) -> int:
                 setups[f"{h}-dask-tasks-remote"] = lambda: searchlib.Archive.open(
                     work / "hash", executor=DaskExecutor(client, actors=False), local_share=False
                 )
-        reference: list[int] | None = None
-        for name, open_it in setups.items():
-            target = open_it()
-            per_kind, totals = _measure(target.search, queries, args.reps)
-            if reference is None:
-                reference = totals
-            elif totals != reference:
+        opened = {name: open_it() for name, open_it in setups.items()}
+        try:
+            timings, totals = _measure_interleaved(opened, queries, args.reps)
+        finally:
+            for target in opened.values():
+                if target is not index:
+                    target.close()
+        for name, per_kind in timings.items():
+            if totals[name] != totals["index"]:
                 raise SystemExit(f"{name}: totals differ from the one index's")
             out["query_ms"][name] = {
                 kind: {"p50": statistics.median(v), "p95": percentile(v, 95)} for kind, v in per_kind.items() if v
             }
-            if target is not index:
-                target.close()
         index.close()
     finally:
         if client is not None and cluster is not None:

@@ -566,6 +566,8 @@ entities, which can only be right when matching names alone. Gold -> predicted k
 
 ## Time ({articles} articles, mean {chars:.0f} chars, CPU time of one process, best of {reps})
 
+The extractor timed: {implementation} (`searchlib.entities.accelerated()`; entities are the same either way).
+
 | what | ms / article |
 |---|---|
 | `RuleExtractor().extract(text)` | {extract_ms:.3f} ({extract_45kb_ms:.3f} per 4.5 KB of text) |
@@ -647,6 +649,11 @@ def report(reuters: dict[str, Any] | None, gold: dict[str, Any], times: dict[str
         confusion=", ".join(f"{k} {n}" for k, n in gold["confusion"].items()),
         patterns=md_table(["error pattern", "count"], list(gold["patterns"].items())),
         reps=args.reps,
+        implementation=(
+            "compiled with Cython (`SEARCHLIB_COMPILE=1`)"
+            if searchlib.entities.accelerated()
+            else "pure Python (no compiled extractor built, or `SEARCHLIB_PURE_PYTHON=1`)"
+        ),
         **{k: v for k, v in gold.items() if k in ("docs", "pred_other")},
         baseline_line=(
             f"\nSide by side in the same rounds, `--baseline {args.baseline}`: {times['baseline_ms']:.3f} ms per "

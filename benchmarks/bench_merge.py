@@ -9,6 +9,13 @@ streamed). Run the same command on an older checkout (``PYTHONPATH=...``) for th
 figure. Prints the median of ``--repeats`` runs with the index size before the merge.
 
     python benchmarks/bench_merge.py --articles 6000 --commits 3
+
+``--index PATH`` instead copies an existing index (say the 100,000-article one ``bench_index``
+built, 20 segments) into a temporary folder next to ``--tmp`` and times one
+``commit(optimize=True)`` of the copy, with fsync as configured by default, reporting wall
+and CPU seconds and this process's peak RSS (the index itself is never modified)::
+
+    python benchmarks/bench_merge.py --index benchmarks/data/indexes/corpus-text-100000-s42/searchlib --tmp /tmp
 """
 
 from __future__ import annotations
@@ -53,13 +60,41 @@ def run(articles: list[Article], commits: int, folder: Path) -> tuple[float, int
     return spent, size
 
 
+def optimize_copy(source: Path, tmp: Path) -> str:
+    """Copy the index at ``source`` under ``tmp``, optimize the copy, and describe what it cost."""
+    import resource
+    import shutil
+
+    with tempfile.TemporaryDirectory(dir=tmp) as folder:
+        copy = Path(folder) / "ix"
+        shutil.copytree(source, copy)
+        with Index.open(copy) as ix:
+            before = ix.stats()
+            wall, cpu = time.perf_counter(), time.process_time()
+            with ix.writer() as w:
+                w.commit(optimize=True)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            after = ix.stats()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (
+        f"optimize of a copy of {source}: {before.segments} -> {after.segments} segments, "
+        f"{after.documents} articles: {wall:.1f} s wall, {cpu:.1f} s CPU; peak RSS {peak:.0f} MB; "
+        f"index {before.size_bytes / 2**20:.0f} -> {after.size_bytes / 2**20:.0f} MB"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=6000)
     parser.add_argument("--commits", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="300 articles, one run (CI)")
+    parser.add_argument("--index", type=Path, help="optimize a copy of this index instead")
+    parser.add_argument("--tmp", type=Path, default=None, help="where the copy goes (default: the system's)")
     args = parser.parse_args(argv)
+    if args.index is not None:
+        print(optimize_copy(args.index, args.tmp or Path(tempfile.gettempdir())))
+        return
     if args.quick:
         args.articles, args.repeats = 300, 1
     articles = _articles(args.articles)

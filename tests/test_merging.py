@@ -8,6 +8,8 @@ one past the byte cap, and commits that merge must lose nothing.
 
 from __future__ import annotations
 
+import errno
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_faults import Faults, faults  # noqa: F401 (the fixture)
 from test_sidecar_build import assert_same_columns
 
-from searchlib import Article, Index, NoExtractor
+from searchlib import Article, Index, NoExtractor, StorageError, check_index
 from searchlib._whoosh import merging, sidecar
 
 WORDS = ["harbour", "council", "storm", "vote", "budget", "talks", "minister", "bank", "rates", "Gdańsk"]
@@ -224,3 +227,139 @@ def test_the_streamed_sidecar_equals_the_saved_concatenation(tmp_path: Path, buc
     assert count == 36
     assert (out / "got.cols.bin").read_bytes() == (out / "want.cols.bin").read_bytes()
     assert (out / "got.cols.json").read_bytes() == (out / "want.cols.json").read_bytes()
+
+
+def _levels_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(merging, "MIN_LEVEL_DOCS", 2)
+
+
+@pytest.mark.parametrize("kind", ["create", "write", "open", "rename"])
+def test_a_fault_during_a_merging_commit_keeps_the_previous_commit(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    faults: Faults,  # noqa: F811 (the fixture imported from test_faults)
+    kind: str,
+) -> None:
+    """Nine segments of one level, then a tenth commit that merges all ten: faults at points across it."""
+    _levels_of_two(monkeypatch)
+
+    def nine(path: Path) -> None:
+        with Index.create(path, extractor=NoExtractor()) as ix:
+            for batch in range(9):
+                ix.add(*[_article(batch * 3 + i, 7) for i in range(3)])
+            assert ix.stats().segments == 9
+
+    probe = tmp_path / "probe"
+    nine(probe)
+    before = dict(faults.counts)
+    with Index.open(probe) as ix:
+        ix.add(*[_article(100 + i, 7) for i in range(3)])
+        assert ix.stats().segments == 1  # the tenth commit merged them
+    points = faults.counts[kind] - before[kind]
+    assert points > 0
+    first = [f"a{i}" for i in range(27)]
+    for at in sorted({*range(1, points + 1, max(1, points // 6)), points}):
+        path = tmp_path / f"ix-{at}"
+        nine(path)
+        faults.kind, faults.counts, faults.at = kind, dict.fromkeys(faults.counts, 0), at
+        try:
+            with Index.open(path) as ix:
+                ix.add(*[_article(100 + i, 7) for i in range(3)])
+        except StorageError as exc:
+            assert exc.operation and str(path) in str(exc)
+        faults.kind = None
+        with Index.open(path) as ix:
+            ids = sorted(h.article.id for h in ix.search("", limit=100))
+            assert ids in (sorted(first), sorted([*first, "a100", "a101", "a102"]))
+            ix.add(_article(200, 7))  # the lock was released and the index is writable
+            assert ix.stats().documents == len(ids) + 1
+        problems = check_index(path).problems
+        assert all("orphan" in p for p in problems), problems
+
+
+def test_a_failed_sidecar_write_fails_the_merge_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchlib._whoosh import sidecar_merge
+
+    _levels_of_two(monkeypatch)
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        for batch in range(9):
+            ix.add(*[_article(batch * 3 + i, 8) for i in range(3)])
+
+    def full(*args: Any, **kwargs: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path / "x.cols.bin"))
+
+    monkeypatch.setattr(sidecar_merge, "save_merged", full)
+    tenth = [_article(50 + i, 8) for i in range(3)]
+    with Index.open(path) as ix, pytest.raises(StorageError, match="disk full"):
+        ix.add(*tenth)
+    monkeypatch.undo()
+    with Index.open(path) as ix:
+        assert ix.stats().documents == 27 and ix.stats().segments == 9
+        ix.add(*tenth)
+        assert ix.stats().documents == 30 and ix.stats().segments == 1  # the retried commit merges
+
+
+def test_segments_with_every_document_deleted_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path, extractor=NoExtractor()) as ix:
+        ix.add(*[_article(i, 4) for i in range(5)])
+        ix.add(*[_article(i, 4) for i in range(5, 10)])
+        ix.delete(*[f"a{i}" for i in range(5)])  # the first segment's every article
+        assert ix.stats().segments == 1 and ix.stats().documents == 5
+        ix.delete(*[f"a{i}" for i in range(5, 10)])
+        assert ix.stats().segments == 0 and ix.stats().documents == 0
+        with ix.writer() as w:
+            w.commit(optimize=True)
+        assert ix.search("harbour").total == 0
+        ix.add(_article(3, 4))
+        assert ix.search("unique3x0").total == 1
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 8), st.lists(st.integers(0, 40), max_size=4), st.lists(st.integers(0, 40), max_size=3)
+        ),
+        min_size=2,
+        max_size=5,
+    ),
+    st.integers(0, 3),
+)
+def test_random_commits_then_optimize_equal_a_fresh_build(
+    tmp_path_factory: pytest.TempPathFactory, commits: list[tuple[int, list[int], list[int]]], seed: int
+) -> None:
+    """Batches, deletions and updates in any order: the optimized segment is a fresh build's, byte for byte."""
+    root = tmp_path_factory.mktemp("random")
+    live: dict[str, Article] = {}
+    next_id = 0
+    with Index.create(root / "merged", extractor=NoExtractor()) as ix:
+        for version, (size, deleted, updated) in enumerate(commits, start=1):
+            batch = [_article(next_id + i, seed) for i in range(size)]
+            batch += [_article(i, seed, version=version) for i in updated if f"a{i}" in live]
+            next_id += size
+            ix.add(*batch)
+            for a in batch:
+                live.pop(a.id, None)
+                live[a.id] = a
+            gone = [f"a{i}" for i in deleted if f"a{i}" in live]
+            if gone:
+                ix.delete(*gone)
+                for doc_id in gone:
+                    live.pop(doc_id)
+        with ix.writer() as w:
+            w.commit(optimize=True)
+    articles = list(live.values())
+    with Index.create(root / "fresh", extractor=NoExtractor()) as ix:
+        if articles:
+            ix.add(*articles)
+    merged, fresh = _segments(root / "merged"), _segments(root / "fresh")
+    assert len(merged) == len(fresh) == (1 if articles else 0)
+    if articles:
+        assert _files(root / "merged", merged[0]) == _files(root / "fresh", fresh[0])
+        assert (root / "merged" / f"{merged[0].segment_id()}.cols.bin").read_bytes() == (
+            root / "fresh" / f"{fresh[0].segment_id()}.cols.bin"
+        ).read_bytes()

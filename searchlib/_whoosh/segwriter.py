@@ -288,12 +288,14 @@ class BackendWriter:
         """The segments to commit once the merge policy's merges are written (each with its sidecar).
 
         ``optimize`` merges every segment into one (also a lone segment with deletions, to drop
-        them); otherwise :func:`.merging.plan_merges` picks the groups. A merged segment takes
+        them); otherwise :func:`.merging.plan_merges` picks the groups. A segment whose every
+        document is deleted is dropped either way. A merged segment takes
         the place of its first source, so documents keep their order. Every file is written
         (and fsynced) before the caller's table of contents lists it: the commit stays atomic.
         """
         raw = self.raw
         storage = raw.storage
+        segments = [seg for seg in segments if seg.doc_count() > 0]  # every document deleted: nothing to keep
         if optimize:
             whole = len(segments) > 1 or any(seg.has_deletions() for seg in segments)
             groups = [list(range(len(segments)))] if whole else []

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from searchlib._whoosh import schema as sch
-from searchlib._whoosh import shard as wsh
+from searchlib import shards
 from searchlib.archive.manifest import Manifest
 from searchlib.models import IndexStats, RelatedEntity
 
@@ -47,10 +46,7 @@ def related(
     background = dict.fromkeys(keys, 0)
     total = 0
     # Like the scoring statistics, the background is look-ups per shard: read here, not a round.
-    parts = [
-        archive._shard(name)._engine.read("archive background", lambda snap: wsh.background(snap, keys))
-        for name in m.shards
-    ]
+    parts = [shards.run(archive._shard(name), "background", {"keys": keys}) for name in m.shards]
     for live, part in parts:
         total += live
         for key, n in part.items():
@@ -78,7 +74,7 @@ def archive_stats(archive: Archive, m: Manifest) -> IndexStats:
         for key, name in names.items():
             if key not in shown:
                 shown[key] = table.display(name)
-    keys = {sch.entity_key(name) for name in shown.values() if name is not None}
+    keys = {shards.entity_key(name) for name in shown.values() if name is not None}
     return IndexStats(
         path=str(archive.root),
         documents=sum(st.documents for st, _k in parts) - hidden_live(archive, m),

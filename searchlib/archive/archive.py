@@ -29,9 +29,8 @@ from typing import Any
 import attrs
 
 from searchlib import query as q
+from searchlib import shards
 from searchlib._typecheck import typed
-from searchlib._whoosh import schema as sch
-from searchlib._whoosh.analytics import bucket_labels
 from searchlib.aliases import AliasTable, EntityCuration, fold_entity_facets, shown_related, widen_query
 from searchlib.archive import build, tasks
 from searchlib.archive.aliases import ArchiveAliases
@@ -334,7 +333,7 @@ class Archive(EntityCuration):
             if m.scheme == "hash" and doc_id not in m.moving:
                 names = [locate_hash(m, doc_id)]
             for name in names:
-                found = self._shard(name)._engine.read("get", lambda snap: snap.get(doc_id))
+                found = shards.run(self._shard(name), "get", {"id": doc_id})
                 if found is not None:
                     return self._aliases.table(m).show(found)
             return None
@@ -476,7 +475,7 @@ class Archive(EntityCuration):
         keys = sorted(counts)
         first = filters.date_from or q.parse_date_bound(keys[0])[0]
         last = filters.date_to or q.parse_date_bound(keys[-1])[1]
-        labels = bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
+        labels = shards.bucket_labels(first, last, bucket) if (last - first).days < MAX_TIMELINE_DAYS else keys
         return Timeline(query=query, bucket=bucket, points=tuple(FacetCount(k, counts.get(k, 0)) for k in labels))
 
     @typed
@@ -496,8 +495,8 @@ class Archive(EntityCuration):
         table = self.aliases
         node, entities = widen_query(table, _parse(query, lenient)[0], entities)
         filters = _filters(date_from, date_to, entities, source)
-        named = {sch.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
-        named |= {sch.entity_key(name) for name in filters.entities}
+        named = {shards.entity_key(leaf.text) for leaf in q.positive_leaves(node) if leaf.field in ENTITY_FIELDS}
+        named |= {shards.entity_key(name) for name in filters.entities}
         plan = self.ranking.plan(node, filters)
 
         def compute(m: Manifest) -> list[RelatedEntity]:

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from searchlib._whoosh import shard as wsh
+from searchlib import shards
 from searchlib.archive.executor import Job
 from searchlib.archive.manifest import Manifest, write_manifest
 from searchlib.archive.routing import shard_for
@@ -211,11 +211,7 @@ def _held_elsewhere(archive: Archive, m: Manifest, placed: dict[str, str]) -> di
     found: dict[str, str] = {}
     for name in m.shards:
         others = [doc_id for doc_id, target in placed.items() if target != name]
-
-        def held(snap: Any, others: list[str] = others) -> list[str]:
-            return wsh.held(snap, others)
-
-        for doc_id in archive._shard(name)._engine.read("archive ids", held) if others else ():
+        for doc_id in shards.run(archive._shard(name), "held", {"ids": others}) if others else ():
             found.setdefault(doc_id, name)
     return found
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from searchlib._whoosh import shard as wsh
 from searchlib.aliases import AliasTable
 from searchlib.archive.manifest import read_manifest
 from searchlib.archive.routing import hash_shard, shard_range
@@ -17,6 +16,7 @@ from searchlib.archive.writer import ArchiveWriter
 from searchlib.check import CheckReport, check_index
 from searchlib.errors import IncompatibleIndexError
 from searchlib.index import Index
+from searchlib.shards import run
 
 __all__ = ["check_archive"]
 
@@ -45,7 +45,7 @@ def check_archive(root: Path, *, repair: bool = False) -> CheckReport:
         problems.extend(f"shard {name}: {p}" for p in report.problems)
         repairs.extend(f"shard {name}: {r}" for r in report.repairs)
         with Index.open(path) as index:
-            rows = index._engine.read("check archive", wsh.live_ids)
+            rows = run(index, "live_ids", {})
         span = shard_range(manifest.scheme, name)
         for doc_id, day in rows:
             if doc_id in homes and doc_id not in manifest.moving:

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from searchlib import plan as pl
 from searchlib import query as q
-from searchlib._whoosh import shard as wsh
-from searchlib._whoosh.search import edit_distance
+from searchlib import shards
 from searchlib.archive.manifest import Manifest
 from searchlib.archive.ranking import ranked
 from searchlib.archive.routing import shards_between
@@ -53,9 +52,7 @@ def more_like_this(archive: Archive, doc_id: str, limit: int, highlight: Highlig
 
     def locate(m: Manifest) -> tuple[str, Any] | None:
         for name in homes(m, doc_id):
-            found = archive._shard(name)._engine.read(
-                "more like this", lambda snap: wsh.like_terms(snap, doc_id, MLT_TERMS)
-            )
+            found = shards.run(archive._shard(name), "like_terms", {"id": doc_id, "terms": MLT_TERMS})
             if found is not None and doc_id not in m.hidden(name):
                 return name, found
         return None
@@ -113,7 +110,7 @@ def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
     if not words:
         return None
 
-    def compute(m: Manifest) -> list[dict[str, wsh.Spelling]]:
+    def compute(m: Manifest) -> list[dict[str, shards.Spelling]]:
         return archive._run(archive._jobs(m.shards, "spelling", lambda _s: {"words": words}))
 
     parts = archive._pinned(compute)
@@ -128,5 +125,5 @@ def suggest(archive: Archive, query: str, lenient: bool) -> str | None:
         best = min(seen, key=lambda s: (s.distance, -frequency[s.stem], s.stem))
         forms = {s.surface for s in seen if s.stem == best.stem and s.surface}
         if forms:  # the written form closest to what was typed, as one index picks it
-            fixes[word] = min(forms, key=lambda f: (edit_distance(f, word.lower()), f))
+            fixes[word] = min(forms, key=lambda f: (shards.edit_distance(f, word.lower()), f))
     return _corrected(query, fixes)

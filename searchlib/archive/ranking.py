@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from searchlib._whoosh import shard as wsh
+from searchlib import shards
 from searchlib.archive import tasks
 from searchlib.archive.manifest import Manifest
 from searchlib.archive.routing import shards_between
@@ -41,12 +41,7 @@ def summed_stats(archive: Archive, m: Manifest, plan: Any, query: str) -> Stats:
     """
     stats = Stats(0, {}, {})
     for name in m.shards:
-        engine = archive._shard(name)._engine
-
-        def collect(engine: Any = engine) -> Stats:
-            return engine.read("archive stats", lambda snap: snap.collect_stats(plan))  # type: ignore[no-any-return]
-
-        stats = stats.merged(archive._shard(name)._guard(query, collect))
+        stats = stats.merged(shards.run(archive._shard(name), "stats", {"plan": plan, "query": query}))
     return stats
 
 
@@ -98,7 +93,7 @@ def ranked(
                 "fetch": fetch,
             }
 
-        pages: list[wsh.RankedPage]
+        pages: list[shards.RankedPage]
         if here:  # one pass over every shard, in one read
             names = list(m.shards)
             at = [names.index(s) for s in targets]

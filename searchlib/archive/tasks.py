@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from searchlib._whoosh import multi
-from searchlib._whoosh import shard as wsh
 from searchlib.index import Index, Ranking
+from searchlib.shards import rank_here
+from searchlib.shards import run as run_on
 
 __all__ = [
     "RemoteTraceback",
@@ -63,60 +62,6 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
 
         return build_shard(path, ranking, args["batch"], args["extractor"], args["commit_every"])
     return run_on(_index(path, ranking), kind, args)
-
-
-def run_on(index: Index, kind: str, args: dict[str, Any]) -> Any:
-    """Run read task ``kind`` on an open shard index (a worker's cached one, or the archive's own)."""
-    read = index._engine.read
-    if kind == "stats":
-        return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
-    if kind == "rank":
-        rest = {k: v for k, v in args.items() if k != "query"}
-        return index._guard(args["query"], lambda: read("archive search", lambda snap: wsh.rank(snap, **rest)))
-    if kind == "fetch":
-        return read("archive fetch", lambda snap: snap.get_many(args["ids"]))
-    if kind == "dates":
-        return read(
-            "archive timeline", lambda snap: wsh.date_counts(snap, args["plan"], args["hidden"], args["bucket"])
-        )
-    if kind == "related":
-        return read("archive related", lambda snap: wsh.related_counts(snap, args["plan"], args["hidden"]))
-    if kind == "background":
-        return read("archive background", lambda snap: wsh.background(snap, args["keys"]))
-    if kind == "info":
-        return index.stats(), read("archive entities", wsh.entity_names)
-    if kind == "duplicates":
-        return read(
-            "archive duplicates", lambda snap: wsh.duplicate_groups(snap, args["plan"], args["hidden"], args["size"])
-        )
-    if kind == "spelling":
-        return read("archive suggest", lambda snap: wsh.spelling(snap, args["words"]))
-    if kind == "count":
-        return read("archive count", lambda snap: len(wsh.matches(snap, args["plan"], args["hidden"])))
-    raise ValueError(f"unknown shard task {kind!r}")
-
-
-def rank_here(
-    indexes: Sequence[Index], targets: Sequence[int], query: str, scored: bool, args: Sequence[dict[str, Any]]
-) -> list[Any]:
-    """A whole ranking round in this process: ``wsh.RankedPage`` for each target, in order.
-
-    ``indexes``: every shard of the manifest, held open by the archive; ``targets``: the
-    positions of those the date filters leave, ``args[i]`` the "rank" job arguments of the
-    i-th (their ``stats`` unused). One read holds every shard's latest commit: the
-    statistics are summed over all of them (``scored``), then the targets are evaluated once
-    over all their segments together, with one top-k (:func:`searchlib._whoosh.multi.rank_held`),
-    the same answers as a "rank" job on each target.
-    """
-    first = args[0]
-    options = {k: v for k, v in first.items() if k not in ("query", "hidden", "stats", "plan")}
-    hidden = [a["hidden"] for a in args]
-    engines = [index._engine for index in indexes]
-
-    def held(snaps: list[Any]) -> list[Any]:
-        return multi.rank_held(snaps, targets, first["plan"], scored=scored, hidden=hidden, **options)
-
-    return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))
 
 
 def portable(exc: BaseException) -> BaseException:
