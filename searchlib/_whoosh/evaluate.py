@@ -262,6 +262,19 @@ class Layout:
 
     def postings(self, field: str, term: str) -> Result:
         """Every document (global number) holding ``term`` in ``field``, with its frequency there."""
+        if len(self.parts) == 1:  # one segment (a merged index): no lists to gather
+            cols, base = self.parts[0]
+            fp = cols.fields[field]
+            tid = fp.term_id(term)
+            if tid < 0:
+                return empty()
+            lo, hi = fp.slice(tid)
+            if hi == lo:
+                return empty()
+            one = fp.docs[lo:hi].astype(np.int64)
+            if base:
+                one += base
+            return one, (fp.freqs[lo:hi].astype(np.float64) if fp.freqs is not None else np.ones(hi - lo))
         docs_parts: list[npt.NDArray[np.unsignedinteger]] = []
         freq_parts: list[npt.NDArray[np.unsignedinteger]] = []
         bases: list[int] = []
@@ -615,6 +628,17 @@ def _dates(layout: Layout, node: p.Dates, docs: I64 | None) -> I64:
     return docs[(picked >= node.low) & (picked <= node.high)]
 
 
+def _match_order(child: p.PlanNode, ctx: Context) -> tuple[int, int]:
+    """Which parts of an AND are matched first: keywords (usually short), then single words by
+    how many documents hold them (counted from slice lengths: nothing gathered), then the rest.
+    The intersection shrinks early, and the longest lists are looked up rather than gathered."""
+    if isinstance(child, p.Keyword):
+        return 0, 0
+    if isinstance(child, p.Text) and len(child.terms) == 1:
+        return 1, ctx.layout.doc_freq(child.field, child.terms[0])
+    return 2, 0
+
+
 def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     """AND (-NOT): match every part first, then score the parts only on the documents left.
 
@@ -625,7 +649,7 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
     parts: list[tuple[p.PlanNode, I64, F64]] = []  # (child, its documents, frequencies or scores)
     docs: I64 | None = None
     matched: list[p.PlanNode] = [c for c in node.must if not isinstance(c, (p.Dates, p.Every))]
-    for child in sorted(matched, key=lambda c: not isinstance(c, p.Keyword)):  # keywords first: usually shortest
+    for child in sorted(matched, key=lambda c: _match_order(c, ctx)):  # the shortest lists first
         if isinstance(child, p.Text):
             key = (child.field, child.terms)
             if (

@@ -2,9 +2,10 @@
 
 Layout: ``ROOT/archive.json`` (the manifest, :mod:`.manifest`) and ``ROOT/shards/NAME/``, each
 a complete searchlib index that ``Index.open`` reads on its own. A search sums every shard's
-statistics in this process (a few look-ups per shard), then runs one round of shard tasks
-(:mod:`.ranking`): each shard the date filters leave ranks its matches with the sums, and
-the best ``offset + limit`` of all shards are merged by (score, article id). A small page's
+statistics (a few look-ups per shard), then runs one ranking round (:mod:`.ranking`): the
+shards the date filters leave rank their matches with the sums -- in this process in one
+pass over all their segments together, or as one task per shard on the executor -- and the
+best ``offset + limit`` are merged by (score, article id). A small page's
 articles come back with that round; a larger page fetches only its final articles. Rounds
 run on an executor (:mod:`.executor`) or in this process, whichever has been finishing sooner
 (:mod:`.dispatch`, :meth:`Archive._run`).
