@@ -103,3 +103,31 @@ def test_segment_arrays_hash_terms_with_crc32(tmp_path: Path, monkeypatch: pytes
             assert got.tolist() == sorted({zlib.crc32(t) for t in leaf.lexicon("id")})
         finally:
             writer.cancel()
+
+
+def test_the_cache_forgets_segments_merged_away(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "ix", extractor=NoExtractor()) as ix:
+        for batch in range(3):
+            with ix.writer() as w:
+                w.add(Article(id=f"b{batch}", date="2024-01-02", body=_body(batch)))
+        writer = ix.writer()
+        raw = writer._writer()
+        try:
+            raw._term_index("id")
+            cache = raw.backend.term_hashes
+            before = {key for key in cache if key[2] == "id"}
+            assert before
+        finally:
+            writer.cancel()
+        with ix.writer() as w:
+            w.add(Article(id="b9", date="2024-01-02", body=_body(9)))
+            w.commit(optimize=True)
+        writer = ix.writer()
+        raw = writer._writer()
+        try:
+            index = raw._term_index("id")
+            assert index is not None
+            live = {termsets._key(leaf, "id") for leaf, _ in index.leaves}
+            assert {key for key in cache if key[2] == "id"} == live and not (before & live)
+        finally:
+            writer.cancel()

@@ -10,12 +10,13 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import search as ws
 from searchlib.models import DateBucket
 
 
 def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str], dict[str, str], dict[str, set[str]]]:
     """Documents per entity key among ``docs``, a display name and the alias keys of each key."""
-    column = searcher.reader().column_reader("facets")
+    column = ws.column_reader(searcher.reader(), "facets")
     counts: Counter[str] = Counter()
     display: dict[str, str] = {}
     aliases: dict[str, set[str]] = {}
@@ -78,7 +79,7 @@ def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | N
     reader = searcher.reader()
     if reader.doc_count() == 0:
         return 0
-    column = reader.column_reader("facets")
+    column = ws.column_reader(reader, "facets")
     keys: set[str] = set()
     for docnum in reader.all_doc_ids():
         _source, entities = sch.decode_facets(column[docnum])
@@ -90,7 +91,7 @@ def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | N
 
 
 def date_counts(searcher: Searcher, docs: Sequence[int], bucket: DateBucket) -> Counter[str]:
-    dates = searcher.reader().column_reader("date")
+    dates = ws.column_reader(searcher.reader(), "date")
     return Counter(bucket.label(sch.key_date(int(dates[d]))) for d in docs)
 
 

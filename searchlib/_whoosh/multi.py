@@ -12,16 +12,19 @@ segments' deletion masks. Near-duplicate groups stay within a shard (each shard'
 codes are numbered apart), as when every shard ranks on its own, so the answers are the
 same whichever way a round runs.
 
-A :class:`Combined` holds only the shards' arrays; it is kept (:func:`combined`) while the
-shards stay at the same commits, so the per-document arrays it builds on first use (dates,
-length normalisations, id ranks) serve every later query. Stored fields (the page's
-articles, facet counts) are read through the shard snapshots of the current read
+A :class:`Combined` holds only the shards' arrays (no snapshot, no searcher); it is kept
+(:func:`combined`) while the shards stay at the same commits, so the per-document arrays it
+builds on first use (dates, length normalisations, id ranks) serve every later query, and it
+goes when one of those commits does (its shard moved on, or was closed and let go): a view
+never keeps a file open or mapped that its shards' snapshots no longer hold. Stored fields
+(the page's articles, facet counts) are read through the shard snapshots of the current read
 (:func:`read_together`), whose searchers only that read uses.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
@@ -49,26 +52,32 @@ class Combined(ColumnarSnapshot):
 
     Document number = the shard's base + its number in the shard. Only array methods are
     used on it (matching, scoring, ranking, ids, dates, groups); stored fields are read
-    through the shards' own snapshots.
+    through the shards' own snapshots. It holds the shards' segment arrays and nothing else
+    of theirs -- no searcher (open files), no snapshot -- so it keeps no commit in use.
     """
 
     def __init__(self, parts: Sequence[ColumnarSnapshot], hidden: Sequence[Collection[str]]) -> None:
         self.searcher = None
-        self.parts = list(parts)
         segments: list[_Segment] = []
+        listed: list[npt.NDArray[np.bool_] | None] = []
         bases: list[int] = []
+        ends: list[int] = []
         base = 0
-        for snap, gone in zip(self.parts, hidden, strict=True):
+        for snap, gone in zip(parts, hidden, strict=True):
             bases.append(base)
             hide = _hidden_mask(snap, gone)
             for seg in snap.segments:
                 live = seg.live
+                listed.append(live)
                 if hide is not None:
                     shown = ~hide[seg.offset : seg.offset + seg.cols.doc_count]
                     live = shown if live is None else np.asarray(live) & shown
                 segments.append(_Segment(seg.cols, base + seg.offset, live))
             base += snap.size
+            ends.append(base)
         self.bases = np.array(bases, dtype=np.int64)
+        self._ends = ends
+        self._listed = listed  # each segment's own deletions, the hidden ids not masked out
         self.segments = segments
         self.layout = Layout([(s.cols, s.offset) for s in self.segments])
         self.size = self.layout.size
@@ -79,31 +88,51 @@ class Combined(ColumnarSnapshot):
         self._lazy: dict[str, Any] = {}
 
     def part_of(self, docnums: I64) -> I64:
-        """The shard (position in ``parts``) of each document number."""
+        """The shard (position among the view's parts) of each document number."""
         which: I64 = np.searchsorted(self.bases, docnums, side="right") - 1
         return which
 
     def group_codes(self) -> I64:
-        """Each shard's near-duplicate group numbers, numbered apart: groups never span shards."""
+        """Each shard's near-duplicate group numbers, numbered apart: groups never span shards.
+
+        Within a shard, the numbers its own snapshot gives (:meth:`ColumnarSnapshot.group_codes`).
+        """
         found = self._lazy.get("group_codes")
         if found is None:
+            groups = self._keyword_column("group").astype(str)
             parts, start = [], 0
-            for snap in self.parts:
-                codes = snap.group_codes()
-                parts.append(codes + start)
-                start += int(codes.max()) + 1 if len(codes) else 0
+            for lo, hi in zip(self.bases.tolist(), self._ends, strict=True):
+                _, codes = np.unique(groups[lo:hi], return_inverse=True)
+                parts.append(codes.astype(np.int64) + start)
+                start += int(codes.max()) + 1 if hi > lo else 0
             found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             self._lazy["group_codes"] = found
         return found
 
     def _copies(self, docnum: int) -> tuple[str, ...]:
-        at = int(self.part_of(np.array([docnum], dtype=np.int64))[0])
-        return self.parts[at]._copies(docnum - int(self.bases[at]))
+        """The other live members of ``docnum``'s group, hidden ids included, as its shard lists them."""
+        listed = self._lazy.get("listed")
+        if listed is None:
+            listed = (
+                np.concatenate(
+                    [
+                        np.ones(s.cols.doc_count, dtype=bool) if live is None else np.asarray(live)
+                        for s, live in zip(self.segments, self._listed, strict=True)
+                    ]
+                )
+                if self.segments
+                else np.zeros(0, dtype=bool)
+            )
+            self._lazy["listed"] = listed
+        codes = self.group_codes()
+        members = np.flatnonzero((codes == codes[docnum]) & listed)
+        ids = self.ids()
+        return tuple(sorted(str(ids[m]) for m in members if m != docnum))
 
     def split(self, docnums: I64) -> list[I64]:
         """``docnums`` (ascending) as each shard's own document numbers."""
         cuts = np.searchsorted(docnums, [*self.bases.tolist(), self.size]).tolist()
-        return [docnums[cuts[i] : cuts[i + 1]] - int(self.bases[i]) for i in range(len(self.parts))]
+        return [docnums[cuts[i] : cuts[i + 1]] - int(self.bases[i]) for i in range(len(self.bases))]
 
     def articles(self, docnums: Sequence[int]) -> list[Article]:
         raise TypeError("a combined view reads no stored fields: read them through the shards' snapshots")
@@ -116,23 +145,76 @@ def _hidden_mask(snap: ColumnarSnapshot, hidden: Collection[str]) -> npt.NDArray
     return found if found.any() else None
 
 
-_KEPT: list[tuple[tuple[Any, ...], Combined]] = []
-_KEPT_LOCK = threading.Lock()
+Key = tuple[Any, ...]
+
+
+class _Kept:
+    """The :class:`Combined` views in use, each kept while every snapshot it was made of is alive.
+
+    A view is keyed by its parts' commits (the identity of each snapshot's ``layout``, shared
+    by every snapshot of that commit) and hidden ids. It holds none of those layouts, so when
+    one of them goes -- its engine moved on to a new commit, or the index was closed and let
+    go (``Archive.close()``, a worker forgetting a shard) -- a finalizer drops the view and
+    with it the last reference to arrays and memory maps the snapshots no longer hold. At most
+    ``keep`` views are kept (the least recently used goes first). Shared by threads.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._views: dict[Key, tuple[Combined, list[weakref.finalize[Any, Any]]]] = {}  # least recently used first
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def clear(self) -> None:
+        with self._lock:
+            gone = list(self._views.values())
+            self._views.clear()
+        for _, finalizers in gone:
+            for finalizer in finalizers:
+                finalizer.detach()
+
+    def get(self, parts: Sequence[ColumnarSnapshot], hidden: Sequence[Collection[str]]) -> Combined:
+        """The view of ``parts`` hiding ``hidden``: the kept one, or a new one kept from now on."""
+        key = (*(id(s.layout) for s in parts), *(frozenset(h) for h in hidden))
+        # a key is only ever looked up while its parts are alive (the caller holds them), so an
+        # entry found is of these very layouts: a dead layout's entry went with it
+        with self._lock:
+            found = self._views.pop(key, None)
+            if found is not None:
+                self._views[key] = found  # most recently used last
+                return found[0]
+        view = Combined(parts, hidden)  # outside the lock: other threads' rounds go on meanwhile
+        finalizers = [weakref.finalize(s.layout, self._drop, key) for s in parts]
+        with self._lock:
+            found = self._views.get(key)
+            if found is None:
+                self._views[key] = (view, finalizers)
+                stale = list(self._views)[: len(self._views) - self.keep]
+                evicted = [e for e in (self._views.pop(k, None) for k in stale) if e is not None]
+            else:  # another thread made it meanwhile: use that one
+                evicted = [(view, finalizers)]
+                view = found[0]
+        for _, gone in evicted:
+            for finalizer in gone:
+                finalizer.detach()
+        return view
+
+    def _drop(self, key: Key) -> None:
+        # No lock: a finalizer runs whenever the collector does, possibly in a thread that holds
+        # the lock. One dict.pop is atomic, and under the lock the dict is only read by single
+        # C calls (list(), get, pop) that run no Python code, so no finalizer, in between.
+        self._views.pop(key, None)
+
+
+_KEPT = _Kept(KEEP)
+"""This process's kept views (see :class:`_Kept`)."""
 
 
 def combined(parts: Sequence[ColumnarSnapshot], hidden: Sequence[Collection[str]]) -> Combined:
     """The :class:`Combined` view of ``parts`` hiding ``hidden``, kept while those commits are in use."""
-    key = (*(id(s.layout) for s in parts), *(frozenset(h) for h in hidden))
-    with _KEPT_LOCK:
-        for at, (k, view) in enumerate(_KEPT):
-            if k == key and all(a.layout is b.layout for a, b in zip(view.parts, parts, strict=True)):
-                _KEPT.append(_KEPT.pop(at))  # most recently used last
-                return view
-    view = Combined(parts, hidden)
-    with _KEPT_LOCK:
-        _KEPT.append((key, view))
-        del _KEPT[:-KEEP]
-    return view
+    return _KEPT.get(parts, hidden)
 
 
 def read_together(engines: Sequence[ColumnarEngine], operation: str, fn: Callable[[list[ColumnarSnapshot]], T]) -> T:

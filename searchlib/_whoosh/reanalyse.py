@@ -22,6 +22,7 @@ from searchlib import dedup
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, SegmentColumns
 from searchlib._whoosh.postings import MemoryPostings
+from searchlib._whoosh.search import column_reader
 from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article
 
@@ -33,9 +34,9 @@ StoredRow = tuple[Article, str, tuple[int, ...], str, bool]
 
 def stored_rows(reader: Any, docnums: Iterator[int]) -> Iterator[StoredRow]:
     """What segment or index ``reader`` stores for each of ``docnums`` (deleted ones read too)."""
-    bodies = reader.column_reader("body_text")
-    sketches = reader.column_reader("sketch")
-    groups = reader.column_reader("group")
+    bodies = column_reader(reader, "body_text")
+    sketches = column_reader(reader, "sketch")
+    groups = column_reader(reader, "group")
     for docnum in docnums:
         stored = reader.stored_fields(docnum)
         meta = stored["meta"]

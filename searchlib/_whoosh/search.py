@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
+from whoosh.reading import EmptyReader, IndexReader
 from whoosh.searching import Searcher
 
 from searchlib._whoosh import schema as sch
@@ -27,6 +28,23 @@ class RawHit:
     copies: tuple[str, ...] = ()
 
 
+NO_COLUMN: tuple[()] = ()
+"""The column of an index with no documents: reading any document number is an ``IndexError``."""
+
+
+def column_reader(reader: IndexReader, name: str) -> Any:
+    """``reader.column_reader(name)``, also for an index with no segments.
+
+    Whoosh reads an index with no segments (never filled, or every article deleted: a commit
+    drops a segment whose every document is deleted) through an ``EmptyReader``, whose
+    ``column_reader`` raises ``NotImplementedError``; its columns are empty. Every read of a
+    column goes through here.
+    """
+    if isinstance(reader, EmptyReader):
+        return NO_COLUMN
+    return reader.column_reader(name)
+
+
 class DateIndex:
     """Every live document's date key, sorted, with its document number: date ranges by bisection.
 
@@ -37,7 +55,7 @@ class DateIndex:
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
-        dates = reader.column_reader("date")
+        dates = column_reader(reader, "date")
         pairs = sorted((int(dates[d]), d) for d in reader.all_doc_ids())
         self.keys = [k for k, _ in pairs]
         self.docs = [d for _, d in pairs]
@@ -75,7 +93,7 @@ class LazyColumn:
         at = bisect.bisect_right(self._offsets, docnum) - 1
         reader = self._readers[at]
         if reader is None:  # a race only makes it twice
-            reader = self._readers[at] = self._leaves[at].column_reader(self._name)
+            reader = self._readers[at] = column_reader(self._leaves[at], self._name)
         return reader[docnum - self._offsets[at]]
 
 
@@ -86,7 +104,7 @@ def column(searcher: Searcher, name: str) -> Any:
         readers = _COLUMNS[searcher] = {}
     found = readers.get(name)
     if found is None:
-        found = readers[name] = searcher.reader().column_reader(name)
+        found = readers[name] = column_reader(searcher.reader(), name)
     return found
 
 

@@ -24,6 +24,7 @@ from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
+from searchlib._whoosh.search import column_reader
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
 from searchlib._whoosh.termsets import TermIndex
 from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
@@ -156,12 +157,12 @@ class BackendWriter:
 
     def _sketch_column(self) -> Any:
         if self._sketches is None:
-            self._sketches = self._reader.column_reader("sketch")
+            self._sketches = column_reader(self._reader, "sketch")
         return self._sketches
 
     def _group_column(self) -> Any:
         if self._groups is None:
-            self._groups = self._reader.column_reader("group")
+            self._groups = column_reader(self._reader, "group")
         return self._groups
 
     def upsert(self, article: Article, entities: tuple[Entity, ...], digest: str) -> None:

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
+from searchlib._whoosh import search as ws
 from searchlib._whoosh import vocabulary as wv
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib._whoosh.vocabulary import Spelling, like_terms
@@ -163,7 +164,7 @@ def entity_names(snap: ColumnarSnapshot) -> dict[str, str]:
     reader = snap.searcher.reader()
     if reader.doc_count() == 0:
         return {}
-    column = reader.column_reader("facets")
+    column = ws.column_reader(reader, "facets")
     names: dict[str, str] = {}
     for docnum in reader.all_doc_ids():
         _source, entities = sch.decode_facets(column[docnum])

@@ -13,6 +13,7 @@ import struct
 import tempfile
 import threading
 import time
+import traceback
 import weakref
 import zlib
 from collections.abc import Callable, Iterator
@@ -75,12 +76,22 @@ _READ_FAILURES: tuple[type[BaseException], ...] = (
 
 @contextlib.contextmanager
 def translate_read_errors(operation: str, path: Path | None) -> Iterator[None]:
-    """Like :func:`translate_os_errors`, and a damaged index's raw errors become ``IndexProblem``."""
+    """Like :func:`translate_os_errors`, and a damaged index's raw errors become ``IndexProblem``.
+
+    So does a ``NotImplementedError`` (a read the backend lacks), with where it was raised.
+    """
     try:
         with translate_os_errors(operation, path):
             yield
     except SearchlibError:
         raise
+    except NotImplementedError as exc:
+        # A read the backend lacks (Whoosh's EmptyReader has no columns, say): a bug, not damage.
+        raise IndexProblem(
+            f"{operation} failed reading the index at {path or '<memory>'} (NotImplementedError in {_raised_in(exc)}): "
+            "the storage backend does not implement a read searchlib asked of it; please report this bug",
+            path=path,
+        ) from exc
     except Exception as exc:
         # Whoosh also raises its own classes and bare Exception ("Block tag error").
         if not isinstance(exc, _READ_FAILURES) and type(exc) is not Exception and not _from_whoosh(exc):
@@ -91,6 +102,16 @@ def translate_read_errors(operation: str, path: Path | None) -> Iterator[None]:
             "`searchlib check` reports what is damaged",
             path=path,
         ) from exc
+
+
+def _raised_in(exc: BaseException) -> str:
+    """Where ``exc`` was raised: ``function (package/module.py:line)``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "an unknown place"
+    last = frames[-1]
+    where = "/".join(Path(last.filename).parts[-2:])
+    return f"{last.name} ({where}:{last.lineno})"
 
 
 def _from_whoosh(exc: BaseException) -> bool:

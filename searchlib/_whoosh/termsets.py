@@ -26,9 +26,13 @@ _SEGMENT_CACHE_MAX = 1024
 """(segment, field) arrays kept per index; past this the cache starts over."""
 
 
-def _segment_hashes(leaf: Any, fieldname: str, cache: dict[tuple[str, int, str], Any]) -> npt.NDArray[np.uint32]:
+def _key(leaf: Any, fieldname: str) -> tuple[str, int, str]:
     segment = leaf.segment()
-    key = (segment.segment_id(), segment.doc_count_all(), fieldname)
+    return (segment.segment_id(), segment.doc_count_all(), fieldname)
+
+
+def _segment_hashes(leaf: Any, fieldname: str, cache: dict[tuple[str, int, str], Any]) -> npt.NDArray[np.uint32]:
+    key = _key(leaf, fieldname)
     found: npt.NDArray[np.uint32] | None = cache.get(key)
     if found is None:
         if len(cache) >= _SEGMENT_CACHE_MAX:
@@ -60,6 +64,9 @@ class TermIndex:
             hashes = np.concatenate(parts)
             order = np.argsort(hashes, kind="stable")  # a term's segments stay in reader order
             self._hashes, self._owners = hashes[order], owners[order]
+            live = {_key(leaf, fieldname) for leaf, _ in leaves}
+            for key in [key for key in cache if key[2] == fieldname and key not in live]:
+                del cache[key]  # a segment merged away: its array is never asked for again
 
     def holders(self, text: str) -> Iterator[tuple[Any, int]]:
         """``(segment reader, document offset)`` of the segments that may hold ``text``, in reader order."""

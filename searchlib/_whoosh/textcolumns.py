@@ -33,13 +33,30 @@ BUCKET_TOKENS = 2_000_000
 I64 = npt.NDArray[np.int64]
 
 
+class _TermIds(dict[str, int]):
+    """term -> id, in the order terms first occur; a missing term is given the next id.
+
+    ``map(ids.__getitem__, terms)`` then runs in C for known terms and calls ``__missing__``
+    for new ones only (no second pass over a document's tokens when one of them is new).
+    """
+
+    def __init__(self, terms: list[str]) -> None:
+        super().__init__()
+        self.terms = terms
+
+    def __missing__(self, term: str) -> int:
+        tid = self[term] = len(self.terms)
+        self.terms.append(term)
+        return tid
+
+
 class TextPostings:
     """One text field's postings of one segment, collected as token streams."""
 
     def __init__(self, bucket_tokens: int = BUCKET_TOKENS) -> None:
         self.bucket_tokens = bucket_tokens
-        self._ids: dict[str, int] = {}
         self._terms: list[str] = []
+        self._ids = _TermIds(self._terms)
         self._tids = array("I")  # term id per token
         self._pos = array("I")  # position per token
         self._docs = array("I")  # document number per document with tokens
@@ -50,19 +67,8 @@ class TextPostings:
         kept, first = analysis.kept_terms(text)
         if not kept:
             return 0
-        ids = self._ids
-        tids = list(map(ids.get, kept))
-        if None in tids:
-            terms = self._terms
-            for i, tid in enumerate(tids):
-                if tid is None:
-                    word = kept[i]
-                    tid = ids.get(word)
-                    if tid is None:
-                        tid = ids[word] = len(terms)
-                        terms.append(word)
-                    tids[i] = tid
-        self._tids.extend(tids)  # type: ignore[arg-type]  # (no None left)
+        tids = list(map(self._ids.__getitem__, kept))  # a new term gets the next id (_TermIds.__missing__)
+        self._tids.extend(tids)
         self._pos.extend(range(first, first + len(kept)))
         self._docs.append(docnum)
         self._counts.append(len(kept))

@@ -26,7 +26,7 @@ from searchlib import analysis
 from searchlib import plan as p
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import TEXT_FIELDS
-from searchlib._whoosh.search import RawHit, edit_distance
+from searchlib._whoosh.search import RawHit, column_reader, edit_distance
 
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
@@ -108,7 +108,7 @@ def like_terms(
     docnum = snap.searcher.document_number(id=doc_id)
     if docnum is None:
         return None
-    body = bytes(snap.searcher.reader().column_reader("body_text")[docnum]).decode("utf-8")
+    body = bytes(column_reader(snap.searcher.reader(), "body_text")[docnum]).decode("utf-8")
     terms = key_terms(snap, body, numterms)
     return tuple(terms), snap._copies(int(docnum))
 
