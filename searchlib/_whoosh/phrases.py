@@ -14,38 +14,9 @@ from searchlib._whoosh import kernels
 from searchlib._whoosh.columnar import FieldPostings, gather
 from searchlib._whoosh.docsets import _EMPTY_I, I64, MAP_RATIO, Result, empty, intersect, restrict
 
-__all__ = ["phrase_freqs", "phrase_positions", "term_freqs"]
+__all__ = ["phrase_positions"]
 
 _SHIFT = np.int64(32)
-
-
-def term_freqs(fp: FieldPostings, term: str, within: I64 | None = None) -> Result:
-    """(documents of one segment holding ``term``, its frequency in each), restricted to ``within``."""
-    tid = fp.term_id(term)
-    if tid < 0:
-        return empty()
-    lo, hi = fp.slice(tid)
-    docs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-    freqs = np.asarray(fp.freqs[lo:hi], dtype=np.float64) if fp.freqs is not None else np.ones(hi - lo)
-    return (docs, freqs) if within is None else restrict(docs, freqs, within)
-
-
-def phrase_freqs(fp: FieldPostings, terms: tuple[str, ...], within: I64 | None = None) -> Result:
-    """(documents of one segment where ``terms`` occur consecutively, how often), restricted to ``within``."""
-    if len(terms) == 1:
-        return term_freqs(fp, terms[0], within)
-    tids = [fp.term_id(t) for t in terms]
-    if min(tids) < 0 or fp.pos_offsets is None or fp.positions is None:
-        return empty()
-    docs = within
-    for tid in sorted(set(tids), key=lambda t: fp.offsets[t + 1] - fp.offsets[t]):
-        lo, hi = fp.slice(tid)
-        tdocs = np.asarray(fp.docs[lo:hi], dtype=np.int64)
-        docs = tdocs if docs is None else intersect(docs, tdocs)
-        if not len(docs):
-            return empty()
-    assert docs is not None
-    return phrase_positions(fp, tids, docs)
 
 
 def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
