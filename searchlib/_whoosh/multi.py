@@ -14,9 +14,11 @@ same whichever way a round runs.
 
 A :class:`Combined` holds only the shards' arrays (no snapshot, no searcher); it is kept
 (:func:`combined`) while the shards stay at the same commits, so the per-document arrays it
-builds on first use (dates, length normalisations, id ranks) serve every later query, and it
-goes when one of those commits does (its shard moved on, or was closed and let go): a view
-never keeps a file open or mapped that its shards' snapshots no longer hold. Stored fields
+builds on first use (dates, length normalisations, id ranks; from its second round, the
+article id of every document, so a page's ids are not decoded segment by segment each query)
+serve every later query, and it goes when one of those commits does (its shard moved on,
+or was closed and let go): a view never keeps a file open or mapped that its shards'
+snapshots no longer hold. Stored fields
 (the page's articles, facet counts) are read through the shard snapshots of the current read
 (:func:`read_together`), whose searchers only that read uses.
 """
@@ -45,6 +47,12 @@ T = TypeVar("T")
 
 KEEP = 4
 """Combined views kept (one per set of shard commits and hidden ids in use; the oldest goes first)."""
+
+WHOLE_COLUMNS_FROM = 2
+"""The round a kept :class:`Combined` view serves from which it reads article ids from one column
+of every document's id, built once for the view (~10 ms at 100,000 articles), instead of decoding
+each page's ids segment by segment (a Python loop over every shard's segments each query). The
+first round on a new set of commits does not build it: a view used once need not pay for it."""
 
 
 class Combined(ColumnarSnapshot):
@@ -86,6 +94,14 @@ class Combined(ColumnarSnapshot):
         self._doc_freqs: dict[StatKey, int] = {}
         self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._lazy: dict[str, Any] = {}
+        self.uses = 1  # rounds served; counted by :class:`_Kept` (see ``WHOLE_COLUMNS_FROM``)
+
+    def ids_of(self, docnums: I64) -> npt.NDArray[Any]:
+        """The article ids of ``docnums``: from the column of every id once the view is reused."""
+        if self.uses >= WHOLE_COLUMNS_FROM:
+            found: npt.NDArray[Any] = self.ids()[docnums]  # built once, then kept with the view
+            return found
+        return super().ids_of(docnums)
 
     def part_of(self, docnums: I64) -> I64:
         """The shard (position among the view's parts) of each document number."""
@@ -184,6 +200,7 @@ class _Kept:
             found = self._views.pop(key, None)
             if found is not None:
                 self._views[key] = found  # most recently used last
+                found[0].uses += 1
                 return found[0]
         view = Combined(parts, hidden)  # outside the lock: other threads' rounds go on meanwhile
         finalizers = [weakref.finalize(s.layout, self._drop, key) for s in parts]

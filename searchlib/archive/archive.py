@@ -314,10 +314,14 @@ class Archive(EntityCuration):
         """
         return self._dispatch.run(jobs, lambda j: tasks.run_on(self._shard(j.shard), j.kind, j.args))
 
-    def _pinned(self, compute: Callable[[Manifest], Any]) -> Any:
-        """``compute`` against one manifest generation; again if a writer changed it meanwhile."""
-        for _attempt in range(READ_ATTEMPTS):
-            manifest = self._current()
+    def _pinned(self, compute: Callable[[Manifest], Any], first: Manifest | None = None) -> Any:
+        """``compute`` against one manifest generation; again if a writer changed it meanwhile.
+
+        ``first``: the manifest as the caller just read it (before asking any shard), used for
+        the first attempt instead of checking the file again; the check after still does.
+        """
+        for attempt in range(READ_ATTEMPTS):
+            manifest = first if first is not None and attempt == 0 else self._current()
             result = compute(manifest)
             if self._current().generation == manifest.generation:
                 return result
@@ -367,7 +371,8 @@ class Archive(EntityCuration):
         Scores use statistics summed over all shards, so they equal one index's; ties are
         broken by article id. Near-duplicates are grouped within a shard.
         """
-        table = self.aliases
+        manifest = self._current()  # the first attempt's (see :meth:`_pinned`): one check fewer
+        table = self._aliases.table(manifest)
         parsed, notice = _parse(query, lenient)
         node, entities = widen_query(table, parsed, entities)
         offset = page_offset(offset, limit, page)
@@ -387,6 +392,7 @@ class Archive(EntityCuration):
             collapse=collapse_duplicates,
             recency=recency,
             bucket=bucket,
+            manifest=manifest,
         )
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(

@@ -58,11 +58,13 @@ def ranked(
     recency: Recency | None,
     bucket: DateBucket | None,
     hide: Mapping[str, frozenset[str]] | None = None,
+    manifest: Manifest | None = None,
 ) -> tuple[int, list[tuple[float, Article, tuple[str, ...]]], Any]:
     """(total, the page's (score, article, copies), per-shard facet counts) of ``plan`` on one manifest.
 
     ``hide``: shard name -> more ids that shard must neither return nor count (besides
-    the copies a move in flight made redundant).
+    the copies a move in flight made redundant). ``manifest``: the one the caller read just
+    before (its alias table's), for the first attempt (``Archive._pinned``).
     """
     hide = hide or {}
     collapse_duplicates = collapse
@@ -131,7 +133,7 @@ def ranked(
             raise ArchiveError(f"articles {missing[:3]} vanished between ranking and fetching", path=archive.root)
         return total, [(h[0], found[h[1]], h[3]) for h in page_hits], counted
 
-    return archive._pinned(fetch)  # type: ignore[no-any-return]
+    return archive._pinned(fetch, manifest)  # type: ignore[no-any-return]
 
 
 def merge_facets(parts: Sequence[Any], bucket: DateBucket, size: int) -> Facets:

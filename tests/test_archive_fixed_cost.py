@@ -1,0 +1,74 @@
+"""What a whole-archive search pays besides ranking (issue 13): work done once per commit or manifest, not per query.
+
+- A kept :class:`~searchlib._whoosh.multi.Combined` view reads its page's article ids from one
+  column of every id, built once for the view from the second round it serves, rather than
+  decoding them segment by segment on every query; the answers stay the same.
+- ``Archive.search`` checks the manifest twice (before asking the shards, for the alias table
+  and the first attempt; and after), not three times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from searchlib import Article, Sort
+from searchlib._whoosh import multi
+from searchlib.archive import Archive
+from searchlib.archive.manifest import Manifest
+
+
+def _articles(n: int) -> list[Article]:
+    return [
+        Article(
+            id=f"a{(i * 37) % n:03d}",  # ids not in document order: ties are broken by id
+            date=dt.date(2024, 1, 1) + dt.timedelta(days=i % 40),
+            title="report",
+            body=f"strike port talks {'wages ' * (i % 3)}{i % 5}",
+        )
+        for i in range(n)
+    ]
+
+
+def _views() -> list[multi.Combined]:
+    return [view for view, _ in multi._KEPT._views.values()]
+
+
+@pytest.mark.parametrize("sort", [Sort.SCORE, Sort.NEWEST, Sort.OLDEST])
+def test_a_reused_view_reads_ids_from_one_column_with_the_same_answers(tmp_path: Path, sort: Sort) -> None:
+    multi._KEPT.clear()
+    with Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive:
+        archive.add(*_articles(60)[:30])
+        archive.add(*_articles(60)[30:])  # two segments per shard
+        first = archive.search("strike wages", sort=sort, limit=25)
+        (view,) = _views()
+        assert "id" not in view._lazy  # one round: decoded page by page, no column built
+        second = archive.search("strike wages", sort=sort, limit=25)
+        assert _views() == [view] and view.uses == 2
+        assert "id" in view._lazy  # from the second round on: the column of every id
+        third = archive.search("port", sort=sort, limit=7, offset=3)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(multi, "WHOLE_COLUMNS_FROM", 10**9)
+            assert archive.search("port", sort=sort, limit=7, offset=3) == third
+        assert first == second
+        assert [h.article.id for h in first] == [h.article.id for h in second]
+
+
+def test_search_checks_the_manifest_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive:
+        archive.add(*_articles(20))
+        archive.search("strike")
+        calls: list[Manifest] = []
+        current = archive._current
+
+        def counted() -> Manifest:
+            calls.append(current())
+            return calls[-1]
+
+        monkeypatch.setattr(archive, "_current", counted)
+        results: Any = archive.search("strike", limit=5)
+        assert results.total == 20
+        assert len(calls) == 2  # before (alias table and first attempt) and after
