@@ -1,8 +1,8 @@
 """An archive's ranking round in the calling process: one pass over every shard against one task per shard.
 
 Opens the one index and an archive that ``bench_archive.py`` built and kept (it never builds),
-and times each query on three setups back to back, in one process, the order rotating from
-query to query (so all three see the same load on a shared machine):
+and times each query on four setups back to back, in one process, the order rotating from
+query to query through every order (so all four see the same load on a shared machine):
 
 - ``index``: the one index holding every article;
 - ``together``: the archive as it searches in process (``searchlib.shards.rank_here``: one
@@ -11,8 +11,11 @@ query to query (so all three see the same load on a shared machine):
 - ``by_shard``: the same archive with the round replaced by what it was before: statistics
   gathered shard by shard, then one "rank" task per target shard (what a process pool or Dask
   worker runs), merged by the archive.
+- ``decoding``: ``together`` as it was before session 6 (archive4): the kept combined view
+  decodes each page's article ids segment by segment on every query rather than reading them
+  from its column of every id (``searchlib._whoosh.multi.WHOLE_COLUMNS_FROM``).
 
-Every query's total is checked equal on the three. Prints p50 ms per kind and the ratio to
+Every query's total is checked equal on the four. Prints p50 ms per kind and the ratio to
 the one index.
 
     python benchmarks/bench_archive_round.py --articles 100000 --archive hash --reps 3
@@ -22,6 +25,7 @@ the one index.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -38,6 +42,7 @@ from benchmarks.common import DATA
 from benchmarks.corpus import iter_docs
 from benchmarks.queries import KINDS, generate_queries
 from searchlib import shards
+from searchlib._whoosh import multi
 from searchlib.archive import tasks
 from searchlib.engine import Stats
 
@@ -82,9 +87,24 @@ def main(argv: list[str] | None = None) -> int:
 
         return search
 
+    reused = multi.WHOLE_COLUMNS_FROM
+
+    def decoding(text: str, kwargs: dict[str, Any]) -> Any:
+        views = [view for view, _ in multi._KEPT._views.values()]
+        columns = [view._lazy.pop("id", None) for view in views]  # as no round had built it
+        multi.WHOLE_COLUMNS_FROM = sys.maxsize
+        try:
+            return using(together)(text, kwargs)
+        finally:
+            multi.WHOLE_COLUMNS_FROM = reused
+            for view, column in zip(views, columns, strict=True):
+                if column is not None:
+                    view._lazy.setdefault("id", column)
+
     setups: dict[str, Callable[[str, dict[str, Any]], Any]] = {
         "index": lambda text, kwargs: index.search(text, **kwargs),
         "together": using(together),
+        "decoding": decoding,
         "by_shard": using(by_shard),
     }
     try:
@@ -95,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"totals differ for {text!r}: {totals}")
         ms: dict[str, dict[str, list[float]]] = {name: {k: [] for k in KINDS} for name in setups}
         names = list(setups)
+        # every order in turn: each setup runs as often first, and after each other one (a
+        # setup right after another on the same archive finds its data in the CPU caches)
+        orders = list(itertools.permutations(names))
         turn = 0
         for _ in range(args.reps):
             for query in queries:
                 text, kwargs = _query_args(query)
                 turn += 1
-                for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                for name in orders[turn % len(orders)]:
                     started = time.perf_counter()
                     setups[name](text, kwargs)
                     ms[name][query.kind].append((time.perf_counter() - started) * 1000)
@@ -109,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         archive.close()
         index.close()
     print(f"{args.archive} archive of {work.name}: p50 ms (ratio to the one index)")
-    print("| kind | index | together | by shard |")
-    print("|---|---|---|---|")
+    print("| kind | index | together | decoding | by shard |")
+    print("|---|---|---|---|---|")
     for kind in KINDS:
         p50 = {name: statistics.median(ms[name][kind]) for name in names if ms[name][kind]}
         if len(p50) < len(names):
@@ -118,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         one = p50["index"]
         print(
             f"| {kind} | {one:.2f} | {p50['together']:.2f} ({p50['together'] / one:.2f}x) "
+            f"| {p50['decoding']:.2f} ({p50['decoding'] / one:.2f}x) "
             f"| {p50['by_shard']:.2f} ({p50['by_shard'] / one:.2f}x) |"
         )
     return 0
