@@ -14,7 +14,7 @@ same whichever way a round runs.
 
 A :class:`Combined` holds only the shards' arrays (no snapshot, no searcher); it is kept
 (:func:`combined`) while the shards stay at the same commits, so the per-document arrays it
-builds on first use (dates, length normalisations, id ranks; from its second round, the
+builds on first use (dates, length normalisations, id ranks; from its eighth round, the
 article id of every document, so a page's ids are not decoded segment by segment each query)
 serve every later query, and it goes when one of those commits does (its shard moved on,
 or was closed and let go): a view never keeps a file open or mapped that its shards'
@@ -48,11 +48,13 @@ T = TypeVar("T")
 KEEP = 4
 """Combined views kept (one per set of shard commits and hidden ids in use; the oldest goes first)."""
 
-WHOLE_COLUMNS_FROM = 2
+WHOLE_COLUMNS_FROM = 8
 """The round a kept :class:`Combined` view serves from which it reads article ids from one column
-of every document's id, built once for the view (~10 ms at 100,000 articles), instead of decoding
-each page's ids segment by segment (a Python loop over every shard's segments each query). The
-first round on a new set of commits does not build it: a view used once need not pay for it."""
+of every document's id, built once for the view (~10-16 ms at 100,000 articles), instead of
+decoding each page's ids (and tie-breaking candidates' ids) segment by segment, term by term,
+every query. Only a view that keeps serving builds it: one used a few times before a new commit
+replaces it, or evicted by other views (more than ``KEEP`` sets of commits or archives in use in
+one process), would pay the build for little."""
 
 
 class Combined(ColumnarSnapshot):
