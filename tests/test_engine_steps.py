@@ -272,3 +272,25 @@ def test_an_and_looking_words_up_within_its_matches_equals_gathering_them(
             found = ix.search(text, limit=50, highlight=None)
             pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
         assert pages[0] == pages[1]
+
+
+def test_an_and_does_not_intersect_what_it_looked_up_within_its_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word looked up for the documents an AND has left returns a subset of them: the AND
+    takes it as its documents, with no intersection (one numpy pass fewer per such word)."""
+    calls: list[int] = []
+    real = ev.intersect
+
+    def counted(left: I64, right: I64) -> I64:
+        calls.append(1)
+        return real(left, right)
+
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        bodies = ["vote storm bank", "vote storm", "storm bank vote harbour", "bank", "vote bank storm"]
+        ix.add(*(Article(id=f"a{n}", date=DAYS[n % 5], body=body) for n, body in enumerate(bodies)))
+        expected = ix.search("vote AND storm AND bank", limit=10, highlight=None)
+        monkeypatch.setattr(ev, "WITHIN_RATIO", 0)  # every word after the first looked up within
+        monkeypatch.setattr(ev, "intersect", counted)
+        found = ix.search("vote AND storm AND bank", limit=10, highlight=None)
+    assert calls == []
+    assert [(h.article.id, h.score) for h in found.hits] == [(h.article.id, h.score) for h in expected.hits]
+    assert found.total == expected.total == 3

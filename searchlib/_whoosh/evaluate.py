@@ -247,6 +247,16 @@ class Context:
         self.memo: Memo = {} if memo is None else memo
         self.mapped: tuple[I64, I32] | None = None
         """(documents, the layout's map holding each one's position + 1) while an AND scores them."""
+        self._doc_freqs: dict[tuple[str, str], int] = {}
+
+    def doc_freq(self, field: str, term: str) -> int:
+        """:meth:`Layout.doc_freq`, looked up once per query (an AND orders its parts by it, then
+        decides by it whether to gather a word's list)."""
+        key = (field, term)
+        found = self._doc_freqs.get(key)
+        if found is None:
+            found = self._doc_freqs[key] = self.layout.doc_freq(field, term)
+        return found
 
     def locate(self, docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
         """:func:`locate`; through the position map when ``within`` is the mapped documents
@@ -463,7 +473,7 @@ def _match_order(child: p.PlanNode, ctx: Context) -> tuple[int, int]:
     if isinstance(child, p.Keyword):
         return 0, 0
     if isinstance(child, p.Text) and len(child.terms) == 1:
-        return 1, ctx.layout.doc_freq(child.field, child.terms[0])
+        return 1, ctx.doc_freq(child.field, child.terms[0])
     return 2, 0
 
 
@@ -484,11 +494,15 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
                 docs is not None
                 and len(child.terms) == 1
                 and key not in ctx.memo
-                and len(docs) * WITHIN_RATIO < ctx.layout.doc_freq(child.field, child.terms[0])
+                and len(docs) * WITHIN_RATIO < ctx.doc_freq(child.field, child.terms[0])
             ):  # a few documents left: look them up in a long list rather than gather it
                 found, values = ctx.layout.postings_within(child.field, child.terms[0], docs)
-            else:
-                found, values = ctx.phrase(child.field, child.terms)
+                parts.append((child, found, values))
+                docs = found  # those of docs the word holds: nothing left to intersect
+                if not len(docs):
+                    return empty()
+                continue
+            found, values = ctx.phrase(child.field, child.terms)
         else:
             found, values = evaluate(child, ctx, scored)
         parts.append((child, found, values))
