@@ -22,6 +22,7 @@ from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import daterange, docsets, kernels, phrases, topk
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
+from tests.conftest import require
 
 I64 = npt.NDArray[np.int64]
 PATCHED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -294,3 +295,22 @@ def test_an_and_does_not_intersect_what_it_looked_up_within_its_matches(monkeypa
     assert calls == []
     assert [(h.article.id, h.score) for h in found.hits] == [(h.article.id, h.score) for h in expected.hits]
     assert found.total == expected.total == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 400), max_size=80), st.lists(st.integers(0, 400), max_size=300))
+def test_numbas_gallop_locates_like_binary_search(docs: list[int], within: list[int]) -> None:
+    """numba's ``locate`` (a gallop through the longer list) finds the positions numpy's binary
+    search does, and which of the shorter list they are."""
+    require("numba")
+    from searchlib._whoosh import _numba_kernels
+
+    a, b = _ids(docs), _ids(within)
+    at, which = _numba_kernels.locate(a, b)
+    expected = [(i, b.tolist().index(d)) for i, d in enumerate(a.tolist()) if d in set(b.tolist())]
+    assert list(zip(which.tolist(), at.tolist(), strict=True)) == expected
+    values = np.arange(len(a), dtype=np.float64) / 3
+    numpy_at, numpy_values = docsets.locate(a, values, b)  # kernels disabled here: numpy's path
+    if len(a) <= len(b):
+        assert numpy_at.tolist() == at.tolist()
+        assert numpy_values.tolist() == values[which].tolist()
