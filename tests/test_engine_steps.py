@@ -314,3 +314,24 @@ def test_numbas_gallop_locates_like_binary_search(docs: list[int], within: list[
     if len(a) <= len(b):
         assert numpy_at.tolist() == at.tolist()
         assert numpy_values.tolist() == values[which].tolist()
+
+
+@pytest.mark.parametrize("few", [0, 100])
+def test_postings_gathered_from_several_segments_carry_their_bases(monkeypatch: pytest.MonkeyPatch, few: int) -> None:
+    """A word's postings over several segments: each segment's base added slice by slice (up to
+    ``FEW_PARTS`` segments) or by one repeated array (more) -- the same global documents."""
+    monkeypatch.setattr(ev, "FEW_PARTS", few)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        bodies = ["storm storm", "calm", "storm", "calm sea", "sea storm", "storm", "calm", "storm storm storm"]
+        for at in range(0, len(bodies), 2):  # four segments
+            ix.add(*(Article(id=f"a{n}", date=DAYS[n % 5], body=bodies[n]) for n in range(at, at + 2)))
+
+        def run(snap: we.ColumnarSnapshot) -> tuple[list[int], list[float], list[int]]:
+            docs, freqs = snap.layout.postings("body", "storm")
+            return docs.tolist(), freqs.tolist(), [off for _, off in snap.layout.parts]
+
+        docs, freqs, offsets = ix._engine.read("test", run)
+        ids = ix._engine.read("test", lambda snap: [str(i) for i in snap.ids()[docs]])
+    assert len(offsets) == 4
+    assert ids == ["a0", "a2", "a4", "a5", "a7"]
+    assert freqs == [2.0, 1.0, 1.0, 1.0, 3.0]

@@ -43,6 +43,10 @@ WITHIN_RATIO = 8
 """An AND whose documents so far are fewer than 1/WITHIN_RATIO of a word's looks them up in
 the word's postings instead of gathering all of them."""
 
+FEW_PARTS = 4
+"""A word's postings gathered from at most this many segments get their bases added slice by
+slice; from more, by one repeated array."""
+
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
@@ -128,7 +132,14 @@ class Layout:
                 docs += bases[0]
         else:
             docs = np.concatenate(docs_parts, dtype=np.int64)
-            docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
+            if len(bases) <= FEW_PARTS:  # a slice each (two segments: one call, not three)
+                at = 0
+                for base, n in zip(bases, lens, strict=True):
+                    if base:
+                        docs[at : at + n] += base
+                    at += n
+            else:
+                docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
         freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
         return docs, freqs
 
