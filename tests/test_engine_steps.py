@@ -22,6 +22,7 @@ from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import daterange, docsets, kernels, phrases, topk
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
+from tests.conftest import require
 
 I64 = npt.NDArray[np.int64]
 PATCHED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -272,3 +273,65 @@ def test_an_and_looking_words_up_within_its_matches_equals_gathering_them(
             found = ix.search(text, limit=50, highlight=None)
             pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
         assert pages[0] == pages[1]
+
+
+def test_an_and_does_not_intersect_what_it_looked_up_within_its_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word looked up for the documents an AND has left returns a subset of them: the AND
+    takes it as its documents, with no intersection (one numpy pass fewer per such word)."""
+    calls: list[int] = []
+    real = ev.intersect
+
+    def counted(left: I64, right: I64) -> I64:
+        calls.append(1)
+        return real(left, right)
+
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        bodies = ["vote storm bank", "vote storm", "storm bank vote harbour", "bank", "vote bank storm"]
+        ix.add(*(Article(id=f"a{n}", date=DAYS[n % 5], body=body) for n, body in enumerate(bodies)))
+        expected = ix.search("vote AND storm AND bank", limit=10, highlight=None)
+        monkeypatch.setattr(ev, "WITHIN_RATIO", 0)  # every word after the first looked up within
+        monkeypatch.setattr(ev, "intersect", counted)
+        found = ix.search("vote AND storm AND bank", limit=10, highlight=None)
+    assert calls == []
+    assert [(h.article.id, h.score) for h in found.hits] == [(h.article.id, h.score) for h in expected.hits]
+    assert found.total == expected.total == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 400), max_size=80), st.lists(st.integers(0, 400), max_size=300))
+def test_numbas_gallop_locates_like_binary_search(docs: list[int], within: list[int]) -> None:
+    """numba's ``locate`` (a gallop through the longer list) finds the positions numpy's binary
+    search does, and which of the shorter list they are."""
+    require("numba")
+    from searchlib._whoosh import _numba_kernels
+
+    a, b = _ids(docs), _ids(within)
+    at, which = _numba_kernels.locate(a, b)
+    expected = [(i, b.tolist().index(d)) for i, d in enumerate(a.tolist()) if d in set(b.tolist())]
+    assert list(zip(which.tolist(), at.tolist(), strict=True)) == expected
+    values = np.arange(len(a), dtype=np.float64) / 3
+    numpy_at, numpy_values = docsets.locate(a, values, b)  # kernels disabled here: numpy's path
+    if len(a) <= len(b):
+        assert numpy_at.tolist() == at.tolist()
+        assert numpy_values.tolist() == values[which].tolist()
+
+
+@pytest.mark.parametrize("few", [0, 100])
+def test_postings_gathered_from_several_segments_carry_their_bases(monkeypatch: pytest.MonkeyPatch, few: int) -> None:
+    """A word's postings over several segments: each segment's base added slice by slice (up to
+    ``FEW_PARTS`` segments) or by one repeated array (more) -- the same global documents."""
+    monkeypatch.setattr(ev, "FEW_PARTS", few)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        bodies = ["storm storm", "calm", "storm", "calm sea", "sea storm", "storm", "calm", "storm storm storm"]
+        for at in range(0, len(bodies), 2):  # four segments
+            ix.add(*(Article(id=f"a{n}", date=DAYS[n % 5], body=bodies[n]) for n in range(at, at + 2)))
+
+        def run(snap: we.ColumnarSnapshot) -> tuple[list[int], list[float], list[int]]:
+            docs, freqs = snap.layout.postings("body", "storm")
+            return docs.tolist(), freqs.tolist(), [off for _, off in snap.layout.parts]
+
+        docs, freqs, offsets = ix._engine.read("test", run)
+        ids = ix._engine.read("test", lambda snap: [str(i) for i in snap.ids()[docs]])
+    assert len(offsets) == 4
+    assert ids == ["a0", "a2", "a4", "a5", "a7"]
+    assert freqs == [2.0, 1.0, 1.0, 1.0, 3.0]

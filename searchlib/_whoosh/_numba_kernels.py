@@ -7,7 +7,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["compile_all", "compile_phrase", "intersect", "merge_sum", "phrase_segment"]
+__all__ = ["compile_all", "compile_phrase", "intersect", "locate", "merge_sum", "phrase_segment"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -144,12 +144,53 @@ def intersect(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
     return out[:k]
 
 
+@_jit
+def locate(docs: Any, within: Any) -> Any:  # pragma: no cover - compiled
+    """Where the entries of ``docs`` that ``within`` holds sit in ``within``, and which they are.
+
+    Both ascending and unique, ``docs`` the shorter: one gallop through ``within`` (a common
+    word's title matches among its tens of thousands of body matches: a few steps each, not a
+    binary search of the whole list). Returns (positions in ``within``, indices in ``docs``).
+    """
+    nd = docs.shape[0]
+    nw = within.shape[0]
+    at = np.empty(nd, np.int64)
+    which = np.empty(nd, np.int64)
+    k = 0
+    j = 0
+    for i in range(nd):
+        x = docs[i]
+        step = 1
+        hi = j
+        while hi < nw and within[hi] < x:  # gallop, then bisect the last step
+            j = hi + 1
+            hi = j + step
+            step *= 2
+        if hi > nw:
+            hi = nw
+        while j < hi:
+            mid = (j + hi) // 2
+            if within[mid] < x:
+                j = mid + 1
+            else:
+                hi = mid
+        if j == nw:
+            break
+        if within[j] == x:
+            at[k] = j
+            which[k] = i
+            k += 1
+            j += 1
+    return at[:k], which[:k]
+
+
 def compile_all() -> None:
     """Compile the kernels for the types the engine passes (or load them from numba's cache)."""
     ids = np.array([1, 3], dtype=np.int64)
     scores = np.array([0.5, 1.0])
     merge_sum(ids, scores, ids, scores)
     intersect(ids, ids)
+    locate(ids, ids)
 
 
 def compile_phrase(docs: Any, pos_offsets: Any, positions: Any, writeable: bool) -> None:

@@ -43,6 +43,10 @@ WITHIN_RATIO = 8
 """An AND whose documents so far are fewer than 1/WITHIN_RATIO of a word's looks them up in
 the word's postings instead of gathering all of them."""
 
+FEW_PARTS = 4
+"""A word's postings gathered from at most this many segments get their bases added slice by
+slice; from more, by one repeated array."""
+
 MAX_NORMS = 64
 """Normalisation arrays a layout keeps: one per text field for each set of statistics in use
 (8 bytes per document each); beyond that the cache starts over."""
@@ -128,7 +132,14 @@ class Layout:
                 docs += bases[0]
         else:
             docs = np.concatenate(docs_parts, dtype=np.int64)
-            docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
+            if len(bases) <= FEW_PARTS:  # a slice each (two segments: one call, not three)
+                at = 0
+                for base, n in zip(bases, lens, strict=True):
+                    if base:
+                        docs[at : at + n] += base
+                    at += n
+            else:
+                docs += np.repeat(np.asarray(bases, dtype=np.int64), lens)
         freqs = np.concatenate(freq_parts, dtype=np.float64) if freq_parts else np.ones(len(docs))
         return docs, freqs
 
@@ -247,6 +258,16 @@ class Context:
         self.memo: Memo = {} if memo is None else memo
         self.mapped: tuple[I64, I32] | None = None
         """(documents, the layout's map holding each one's position + 1) while an AND scores them."""
+        self._doc_freqs: dict[tuple[str, str], int] = {}
+
+    def doc_freq(self, field: str, term: str) -> int:
+        """:meth:`Layout.doc_freq`, looked up once per query (an AND orders its parts by it, then
+        decides by it whether to gather a word's list)."""
+        key = (field, term)
+        found = self._doc_freqs.get(key)
+        if found is None:
+            found = self._doc_freqs[key] = self.layout.doc_freq(field, term)
+        return found
 
     def locate(self, docs: I64, values: F64, within: I64) -> tuple[npt.NDArray[np.intp], F64]:
         """:func:`locate`; through the position map when ``within`` is the mapped documents
@@ -463,7 +484,7 @@ def _match_order(child: p.PlanNode, ctx: Context) -> tuple[int, int]:
     if isinstance(child, p.Keyword):
         return 0, 0
     if isinstance(child, p.Text) and len(child.terms) == 1:
-        return 1, ctx.layout.doc_freq(child.field, child.terms[0])
+        return 1, ctx.doc_freq(child.field, child.terms[0])
     return 2, 0
 
 
@@ -484,11 +505,15 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
                 docs is not None
                 and len(child.terms) == 1
                 and key not in ctx.memo
-                and len(docs) * WITHIN_RATIO < ctx.layout.doc_freq(child.field, child.terms[0])
+                and len(docs) * WITHIN_RATIO < ctx.doc_freq(child.field, child.terms[0])
             ):  # a few documents left: look them up in a long list rather than gather it
                 found, values = ctx.layout.postings_within(child.field, child.terms[0], docs)
-            else:
-                found, values = ctx.phrase(child.field, child.terms)
+                parts.append((child, found, values))
+                docs = found  # those of docs the word holds: nothing left to intersect
+                if not len(docs):
+                    return empty()
+                continue
+            found, values = ctx.phrase(child.field, child.terms)
         else:
             found, values = evaluate(child, ctx, scored)
         parts.append((child, found, values))
