@@ -124,6 +124,10 @@ class ColumnarSnapshot:
             _Segment(segment_columns(reader, folder, cache), offset, live_mask(reader))
             for reader, offset in leaves  # an empty index has an EmptyReader and no leaves
         ]
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """Derive the layout and empty per-snapshot caches from ``self.segments`` (also for views)."""
         self.layout = Layout([(s.cols, s.offset) for s in self.segments])
         self.size = self.layout.size
         self._deleted = any(s.live is not None for s in self.segments)

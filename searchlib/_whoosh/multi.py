@@ -35,9 +35,8 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot, _Segment
-from searchlib._whoosh.evaluate import Layout
 from searchlib._whoosh.shard import FacetParts, RankedPage, facet_parts, rank
-from searchlib.engine import StatKey, Stats
+from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
 
 __all__ = ["Combined", "combined", "rank_held", "rank_together", "read_together"]
@@ -93,13 +92,7 @@ class Combined(ColumnarSnapshot):
         self._ends = ends
         self._listed = listed  # each segment's own deletions, the hidden ids not masked out
         self.segments = segments
-        self.layout = Layout([(s.cols, s.offset) for s in self.segments])
-        self.size = self.layout.size
-        self._deleted = any(s.live is not None for s in self.segments)
-        self._lock = threading.Lock()
-        self._doc_freqs: dict[StatKey, int] = {}
-        self._expansions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-        self._lazy: dict[str, Any] = {}
+        self._adopt()
         self.uses = 1  # rounds served; counted by :class:`_Kept` (see ``WHOLE_COLUMNS_FROM``)
 
     def ids_of(self, docnums: I64) -> npt.NDArray[Any]:

@@ -215,23 +215,28 @@ class BackendWriter:
         self.raw.newsegment.delete_document(local)
         return True
 
+    def _write_toc(self, extra: list[Any], *, optimize: bool) -> None:
+        """Close this writer's segment, add ``extra`` (workers' segments), merge by the policy, write the TOC."""
+        raw = self.raw
+        final = raw._merge_segments(_keep_all, None, None)
+        if raw._added:
+            final.append(self._finalize_segment())
+        else:
+            raw._close_segment()
+        final.extend(extra)
+        final = self._merged(final, optimize=optimize)
+        raw._commit_toc(final)
+        raw._finish()
+        self._forget_merged(final)
+
     def commit(self, *, optimize: bool = False) -> None:
         """Write the new segment and the table of contents; on failure, abort and release the lock."""
         self.closed = True
         try:
             with translate_os_errors("commit", self.backend.path):
                 self._reader.close()
-                raw = self.raw
-                raw._check_state()
-                final = raw._merge_segments(_keep_all, None, None)
-                if raw._added:
-                    final.append(self._finalize_segment())
-                else:
-                    raw._close_segment()
-                final = self._merged(final, optimize=optimize)
-                raw._commit_toc(final)
-                raw._finish()
-                self._forget_merged(final)
+                self.raw._check_state()
+                self._write_toc([], optimize=optimize)
         except BaseException:
             self._abort()
             raise
@@ -352,17 +357,7 @@ class BackendWriter:
                 for doc_id in replaced_ids:
                     self._delete_committed(doc_id)
                 self._reader.close()
-                raw = self.raw
-                final = raw._merge_segments(_keep_all, None, None)
-                if raw._added:
-                    final.append(self._finalize_segment())
-                else:
-                    raw._close_segment()
-                final.extend(seg for seg in segments if seg is not None)
-                final = self._merged(final, optimize=False)
-                raw._commit_toc(final)
-                raw._finish()
-                self._forget_merged(final)
+                self._write_toc([seg for seg in segments if seg is not None], optimize=False)
         except BaseException:
             self._abort()
             raise
