@@ -257,3 +257,26 @@ def test_segment_files_removed_before_a_new_searcher_opens_them_are_read_again(
         assert sorted(h.article.body for h in results.hits) == sorted(
             f"common talks item{k}x{i}" for k in range(3) for i in range(5)
         )
+
+
+def test_a_pooled_searcher_that_fails_to_refresh_is_replaced_by_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reusing a pooled searcher's readers is only a saving; when Whoosh's refresh fails (seen
+    under concurrent commits from other processes: a reader closed twice), the search still
+    answers, from a searcher opened afresh at the latest commit."""
+    from whoosh.reading import ReaderClosed
+    from whoosh.searching import Searcher
+
+    with searchlib.Index.create(tmp_path / "ix") as ix:
+        ix.add(Article(id="a1", date="2025-01-01", body="harbour strike in Gdansk"))
+        assert ix.search("harbour").total == 1  # leaves a searcher in the pool
+        ix.add(Article(id="a2", date="2025-01-02", body="harbour reopens"))
+
+        def broken(self: Any) -> Any:
+            raise ReaderClosed("Reader already closed")
+
+        monkeypatch.setattr(Searcher, "refresh", broken)
+        found = ix.search("harbour")
+        assert found.total == 2
+        assert sorted(hit.article.id for hit in found.hits) == ["a1", "a2"]

@@ -356,6 +356,13 @@ class Backend:
             if searcher.reader().generation() == self._latest_generation():
                 return searcher
             return searcher.refresh()  # closes what it replaces
+        except Exception:
+            # Reusing the old readers is only a saving: when it fails (a commit from another
+            # process merged files away meanwhile, and Whoosh's reuse closed a reader twice:
+            # "ReaderClosed: Reader already closed"), a searcher opened afresh reads the same commit.
+            with contextlib.suppress(Exception):
+                searcher.close()
+            return ix.searcher()
         except BaseException:
             with contextlib.suppress(Exception):
                 searcher.close()
