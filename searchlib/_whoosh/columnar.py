@@ -351,13 +351,8 @@ def _concat_field(name: str, parts: list[Part], newnums: list[I64]) -> FieldPost
     return FieldPostings(terms, offsets, out_docs, out_freqs, pos_offsets, positions)
 
 
-def concat(parts: list[Part]) -> SegmentColumns:
-    """The arrays of a segment made of ``parts``' live documents, in order, renumbered from 0.
-
-    What Whoosh's merge does to postings (``SegmentWriter.add_reader``: a segment's live
-    documents follow the documents already in the writer, deleted ones are dropped), done
-    on the arrays: no posting is decoded.
-    """
+def renumbered(parts: list[Part]) -> tuple[list[I64], int]:
+    """(each part's new document numbers, the live total): live documents follow the parts before."""
     newnums: list[I64] = []
     base = 0
     for cols, live in parts:
@@ -367,6 +362,17 @@ def concat(parts: list[Part]) -> SegmentColumns:
         else:
             newnums.append(base + np.cumsum(live, dtype=np.int64) - 1)
             base += int(live.sum())
+    return newnums, base
+
+
+def concat(parts: list[Part]) -> SegmentColumns:
+    """The arrays of a segment made of ``parts``' live documents, in order, renumbered from 0.
+
+    What Whoosh's merge does to postings (``SegmentWriter.add_reader``: a segment's live
+    documents follow the documents already in the writer, deleted ones are dropped), done
+    on the arrays: no posting is decoded.
+    """
+    newnums, base = renumbered(parts)
 
     def kept(array_: npt.NDArray[Any], live: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any]:
         return np.asarray(array_) if live is None else np.asarray(array_)[live]

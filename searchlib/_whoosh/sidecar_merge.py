@@ -24,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, Part, gather
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, Part, gather, renumbered
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
 from searchlib._whoosh.terms import TermDict
 
@@ -230,15 +230,7 @@ def save_merged(
     The same files :func:`.sidecar.save` writes for ``columnar.concat(parts)``, made without
     holding the merged arrays: memory stays at a range of ``bucket`` postings.
     """
-    newnums: list[I64] = []
-    base = 0
-    for cols, live in parts:
-        if live is None:
-            newnums.append(np.arange(base, base + cols.doc_count, dtype=np.int64))
-            base += cols.doc_count
-        else:
-            newnums.append(base + np.cumsum(live, dtype=np.int64) - 1)
-            base += int(live.sum())
+    newnums, base = renumbered(parts)
 
     def kept(values: Any, live: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any]:
         return np.asarray(values) if live is None else np.asarray(values)[live]
