@@ -53,9 +53,10 @@ def test_sparse_postings_far_apart_take_the_per_block_sums() -> None:
     rng = np.random.default_rng(3)
     freqs = rng.integers(1, 200, size=40 * POS_BLOCK).tolist()
     fp, full = _field(freqs, sampled=True)
-    pidx = np.array([5, POS_BLOCK * 7 + 127, POS_BLOCK * 7 + 128, POS_BLOCK * 30 + 64, len(freqs) - 1], dtype=np.int64)
+    ends = [POS_BLOCK * 8 - 1, POS_BLOCK * 8]  # the last of a block, the first of the next
+    pidx = np.array([5, *ends, POS_BLOCK * 30 + POS_BLOCK // 2, len(freqs) - 1], dtype=np.int64)
     assert np.array_equal(fp.pos_starts(pidx), full[pidx])  # (span >> POS_BLOCK * len: one sum per block)
-    assert np.array_equal(fp.pos_starts(pidx[1:3]), full[pidx[1:3]])  # the last of a block, the first of the next
+    assert np.array_equal(fp.pos_starts(pidx[1:3]), full[pidx[1:3]])
 
 
 def test_a_saved_field_keeps_every_pos_block_th_offset_and_reads_back(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def phrase_segment(
     are read in place (memory-mapped).
     """
     block = POS_BLOCK  # a compile-time constant
+    total = docs.shape[0]
     n = los.shape[0]
     m = cand.shape[0]
     out = np.zeros(m, np.int64)
@@ -58,14 +59,24 @@ def phrase_segment(
                     h = mid
             ptr[i] = j
             k = known[i]
-            if k >= 0 and j - k <= j % block:  # from the last start: fewer frequencies to add
+            r = j % block
+            if k >= 0 and j - k <= min(r, block - r):  # from the last start: fewer frequencies to add
                 start = known_at[i]
-            else:
-                k = j - j % block
-                start = np.int64(pos_blocks[j // block])
-            while k < j:
-                start += np.int64(freqs[k])
-                k += 1
+                while k < j:
+                    start += np.int64(freqs[k])
+                    k += 1
+            elif block - r < r and j - r + block <= total:  # from the next block's start, back
+                k = j - r + block
+                start = np.int64(pos_blocks[k // block])
+                while k > j:
+                    k -= 1
+                    start -= np.int64(freqs[k])
+            else:  # from the block's start
+                k = j - r
+                start = np.int64(pos_blocks[k // block])
+                while k < j:
+                    start += np.int64(freqs[k])
+                    k += 1
             known[i] = j
             known_at[i] = start
             at[i] = start
