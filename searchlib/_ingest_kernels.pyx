@@ -1,13 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Typed Cython kernels for the indexer's per-article hot path (ASCII text only).
+"""Typed Cython kernels for the indexer's per-article hot path.
 
 ``setup.py`` compiles this file, when asked (``SEARCHLIB_COMPILE=1``), into the extension
 ``searchlib._ingest_kernels_c`` and appends the sha256 of this source as ``SOURCE_SHA256``;
 ``searchlib/_compiled.py`` uses it only when that digest matches the source installed. The
 pure-Python definitions it must equal are :func:`searchlib.dedup.sketch` and
 ``TextPostings.add`` in ``searchlib/_whoosh/textcolumns.py`` (tests/test_ingest_kernels.py
-compares them on generated and real text). Each kernel returns None for a text that is not
-ASCII: the caller then runs the pure path.
+compares them on generated and real text). Each kernel returns None for a text it does not
+handle (see each): the caller then runs the pure path.
 
 * :func:`sketch`: the words (``[A-Za-z0-9_]`` runs, lower-cased), their CRC-32s, the 5-word
   shingles' rolling hashes and the sorted distinct bottom 64 (kept by insertion into a sorted
@@ -25,8 +25,26 @@ from libc.stdint cimport uint32_t, uint64_t
 
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object)
+    int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
+
+
+cdef inline bint _is_mark(Py_UCS4 c) noexcept nogil:
+    """A combining mark of analysis._MARKS (inside words there: the pure path's expression differs)."""
+    return (
+        0x300 <= c <= 0x36F or 0x1AB0 <= c <= 0x1AFF or 0x1DC0 <= c <= 0x1DFF
+        or 0x20D0 <= c <= 0x20FF or 0xFE20 <= c <= 0xFE2F
+    )
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept nogil:
+    """``\\w`` of the re module on str: ``_`` or ``str.isalnum``."""
+    if c < 128:
+        return WORD_CHAR[c]
+    return Py_UNICODE_ISALNUM(c)
 
 cdef uint32_t CRC_TABLE[256]
 cdef unsigned char WORD_CHAR[256]   # 1 for [A-Za-z0-9_]
@@ -77,24 +95,43 @@ cdef inline void _keep_smallest(uint32_t* best, Py_ssize_t* size, uint32_t h) no
 
 
 def sketch(str text):
-    """``dedup.sketch(text)`` for an ASCII text, None for any other."""
-    if not PyUnicode_IS_ASCII(text):
-        return None
-    cdef const unsigned char* s = <const unsigned char*>PyUnicode_DATA(text)
+    """``dedup.sketch(text)`` for a text whose words are ASCII, None for any other.
+
+    Characters beyond ASCII that are not word characters (dashes, quotes, ellipses) separate
+    words as the pure path's expression does; a text with any other non-ASCII character is
+    left to the pure path (lower-casing and UTF-8 bytes of such words are not done here).
+    """
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef bint ascii = PyUnicode_IS_ASCII(text)
+    cdef const unsigned char* s = <const unsigned char*>data
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef Py_ssize_t i = 0, words = 0, size = 0, j
+    cdef Py_UCS4 c
     cdef uint32_t crc
     cdef uint64_t h
     cdef uint64_t window[5]
     cdef uint32_t best[64]
+    if not ascii:
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if c >= 128 and Py_UNICODE_ISALNUM(c):
+                return None
+        i = 0
     while i < n:
-        if not WORD_CHAR[s[i]]:
+        c = s[i] if ascii else PyUnicode_READ(kind, data, i)
+        if c >= 128 or not WORD_CHAR[c]:
             i += 1
             continue
         crc = 0xFFFFFFFF
-        while i < n and WORD_CHAR[s[i]]:
-            crc = CRC_TABLE[(crc ^ LOWER[s[i]]) & 0xFF] ^ (crc >> 8)
+        while True:
+            crc = CRC_TABLE[(crc ^ LOWER[c]) & 0xFF] ^ (crc >> 8)
             i += 1
+            if i >= n:
+                break
+            c = s[i] if ascii else PyUnicode_READ(kind, data, i)
+            if c >= 128 or not WORD_CHAR[c]:
+                break
         window[words % SHINGLE] = crc ^ 0xFFFFFFFF
         words += 1
         if words >= SHINGLE:
@@ -115,27 +152,39 @@ def sketch(str text):
 def token_ids(str text, object ids, object missing, array.array out):
     """Append the term ids of ``text``'s indexed tokens to ``out``; ``(count, first position)``.
 
-    ``ids`` (a dict, or a subclass) maps a token as written to its term id + 1 (0 when it is not indexed);
-    ``missing(token)`` gives (and records) that value for a token not in it yet. None (and
-    nothing appended) for a text that is not ASCII.
+    ``ids`` (a dict, or a subclass) maps a token as written to its term id + 1 (0 when it is
+    not indexed); ``missing(token)`` gives (and records) that value for a token not in it
+    yet. A token is a run of word characters (``_`` or ``str.isalnum``) with single inner
+    dots. None (and nothing appended) for a text holding combining marks (the pure path's
+    expression keeps them inside words).
     """
-    if not PyUnicode_IS_ASCII(text):
-        return None
-    cdef const unsigned char* s = <const unsigned char*>PyUnicode_DATA(text)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef bint ascii = PyUnicode_IS_ASCII(text)
+    cdef const unsigned char* s = <const unsigned char*>data
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef Py_ssize_t i = 0, start, raw = 0, first = -1, count = 0
     cdef PyObject* found
     cdef long value
     cdef uint32_t tid
+    if not ascii:
+        for i in range(n):
+            if _is_mark(PyUnicode_READ(kind, data, i)):
+                return None
+        i = 0
     while i < n:
-        if not WORD_CHAR[s[i]]:
+        if not _is_word(s[i] if ascii else PyUnicode_READ(kind, data, i)):
             i += 1
             continue
         start = i
         while True:
-            while i < n and WORD_CHAR[s[i]]:
+            while i < n and _is_word(s[i] if ascii else PyUnicode_READ(kind, data, i)):
                 i += 1
-            if i + 1 < n and s[i] == 46 and WORD_CHAR[s[i + 1]]:  # a single dot between word characters
+            if (
+                i + 1 < n
+                and (s[i] if ascii else PyUnicode_READ(kind, data, i)) == 46
+                and _is_word(s[i + 1] if ascii else PyUnicode_READ(kind, data, i + 1))
+            ):  # a single dot between word characters
                 i += 1
                 continue
             break
