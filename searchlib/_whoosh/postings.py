@@ -347,7 +347,6 @@ def _write_one_block_term(
     """
     postwriter = fieldwriter._postwriter
     postfile = postwriter._postfile
-    start = postfile.tell()
     size = len(lengths)
     block_lengths = [length for d in ids if d < size and (length := lengths[d])]
     minlength = min(block_lengths) if block_lengths else None
@@ -368,7 +367,8 @@ def _write_one_block_term(
         mini_values = None
     else:
         mini_values = emptybytes.join(kept)
-    databytes = pickle.dumps((tuple(delta_encode(ids)), mini_weights, mini_values), 2)
+    mini_ids = (ids[0],) if len(ids) == 1 else tuple(delta_encode(ids))
+    databytes = pickle.dumps((mini_ids, mini_weights, mini_values), 2)
     comp = postwriter._compression
     if comp:
         databytes = zlib.compress(databytes, comp)
@@ -376,12 +376,11 @@ def _write_one_block_term(
     minbyte = length_to_byte(minlength)
     maxbyte = length_to_byte(maxlength)
     infobytes = pickle.dumps((len(ids), last, maxweight, comp, minbyte, maxbyte), 2)
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    postfile.write_int(-(len(infobytes) + len(databytes)))
-    postfile.write(infobytes)
-    postfile.write(databytes)
+    block = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
+    start = postfile.tell()
+    postfile.write(block)  # one write: the magic, the block's length (negative: the last), its info and data
     termbytes = _TERMINFO.pack(
         False, 0 + sum(stored_weights), len(ids), 0 if minlength is None else minbyte, maxbyte, maxweight, ids[0], last
     )
-    termbytes += pack_long(start) + pack_int(postfile.tell() - start)
+    termbytes += pack_long(start) + pack_int(len(block))
     fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, termbytes)
