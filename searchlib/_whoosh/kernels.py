@@ -4,8 +4,11 @@ Three loops numpy can only express with a sort or several passes: a phrase's pos
 (per candidate document, walk each word's sorted positions once), the OR of two scored
 posting lists (a two-way merge that sums the scores of shared documents; merged left to
 right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
-numpy's path in ``evaluate._union`` adds them), and the intersection of two sorted document
-lists. Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
+numpy's path in ``evaluate._union`` adds them), the intersection of two sorted document
+lists, and a word's frequencies in its other fields (title, entity text) added to the pseudo
+frequencies of its matches (``add_field``: each segment's postings walked in place against
+the matches, where numpy gathers the lists from every segment and locates them by binary
+search: a dozen calls per field, ~30 us of a rare word's ~100). Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
 documents, frequencies and float scores, so equal scores tie the same way and a page read on
 one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
 check on both paths and compares them with ``==``).
@@ -27,7 +30,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
+__all__ = ["available", "disable", "field_types_ready", "load", "phrase_segment", "ready", "warm"]
 
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
@@ -43,6 +46,8 @@ SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
 _phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
 _phrase_pending: set[tuple[Any, ...]] = set()
+_field_types: set[tuple[Any, ...]] = set()  # (docs, freqs, writeable) of a field's postings compiled for
+_field_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -156,3 +161,32 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
     if not (pos_offsets.flags.writeable == positions.flags.writeable == key[3]):
         return None
     return kernels.phrase_segment(docs, pos_offsets, positions, los, his, cand)
+
+
+def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
+    """Whether ``add_field`` is compiled for a field's postings arrays ``docs`` and ``freqs``;
+    when not, it starts compiling them (in the background, like :func:`phrase_segment`) and
+    the caller takes the numpy path meanwhile."""
+    writeable = docs.flags.writeable
+    if freqs.flags.writeable != writeable:
+        return False
+    key = (docs.dtype, freqs.dtype, writeable)
+    if key in _field_types:
+        return True
+    with _lock:
+        if key in _field_pending:
+            return False
+        _field_pending.add(key)
+
+    def compile_it() -> None:
+        try:
+            kernels.compile_field(*key)
+        except Exception:  # the numpy path stays in use for these dtypes
+            return
+        _field_types.add(key)
+
+    if not SYNC:
+        threading.Thread(target=compile_it, name="searchlib-numba-field", daemon=True).start()
+        return False
+    compile_it()
+    return key in _field_types

@@ -36,7 +36,8 @@ def top(
     """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
 
     ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
-    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
+    candidates (at most ``k`` and the ties at the threshold) are ever looked up, and only when
+    two candidates tie (a query's tie-breaking ids cost more than ordering its page).
     ``smallest(indices, need)``, when given, picks the positions in ``indices`` (ascending) of
     the ``need`` smallest secondary keys without computing every key (a tie among thousands
     of matches: a date range alone, or sorting by date).
@@ -73,7 +74,13 @@ def top(
         chosen = np.concatenate([below, tied])
     else:
         chosen = np.arange(n)
-    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
+    keys = primary[chosen]
+    by_key = np.argsort(keys, kind="stable")
+    in_order = keys[by_key]
+    if not (in_order[1:] == in_order[:-1]).any():  # no ties: no tie-breaking key is looked up
+        unique: I64 = chosen[by_key]
+        return unique
+    order: I64 = chosen[np.lexsort((secondary(chosen), keys))]
     return order
 
 
