@@ -43,11 +43,13 @@ def _ids(values: list[int]) -> I64:
     st.integers(1, 12),
     st.randoms(use_true_random=False),
     st.sampled_from([1, 2, 8]),
+    st.sampled_from([0, 256]),
 )
 def test_top_is_the_k_smallest_pairs_in_order(
-    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int, sort_all: int
 ) -> None:
     monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
+    monkeypatch.setattr(topk, "SORT_ALL", sort_all)  # partitioned, or sorted whole
     primary = np.asarray(values)
     keys = list(range(len(values)))
     rnd.shuffle(keys)  # type: ignore[attr-defined]
@@ -64,10 +66,17 @@ def test_top_is_the_k_smallest_pairs_in_order(
 
 
 @PATCHED
-@given(st.lists(st.floats(-100, 0, allow_nan=False), min_size=1, max_size=300, unique=True), st.integers(1, 12))
-def test_top_without_ties_looks_no_tie_breaking_key_up(values: list[float], k: int) -> None:
+@given(
+    st.lists(st.floats(-100, 0, allow_nan=False), min_size=1, max_size=300, unique=True),
+    st.integers(1, 12),
+    st.sampled_from([0, 256]),
+)
+def test_top_without_ties_looks_no_tie_breaking_key_up(
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, sort_all: int
+) -> None:
     """Distinct scores order a page alone: the article ids (the costly tie-breaking keys) are
     not looked up."""
+    monkeypatch.setattr(topk, "SORT_ALL", sort_all)
     looked_up: list[int] = []
 
     def tie_keys(indices: I64) -> I64:

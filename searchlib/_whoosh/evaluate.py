@@ -65,6 +65,8 @@ class Layout:
     def __init__(self, segments: Sequence[tuple[SegmentColumns, int]]) -> None:
         self.parts = list(segments)
         self.size = sum(cols.doc_count for cols, _ in self.parts)
+        self.starts = np.array([base for _, base in self.parts] + [self.size], dtype=np.int64)
+        """Each segment's first document number, then the end: where a list's segments start."""
         self._dates: I64 | None = None
         self._lengths: dict[str, F64] = {}
         self._norms: dict[tuple[str, float, float], F64] = {}
@@ -159,7 +161,7 @@ class Layout:
         list, which is never gathered or converted whole (an AND after a short filter)."""
         docs_parts: list[I64] = []
         freq_parts: list[F64] = []
-        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        cuts = np.searchsorted(docs, self.starts).tolist()
         for i, (cols, base) in enumerate(self.parts):
             if cuts[i] == cuts[i + 1]:
                 continue
@@ -192,7 +194,7 @@ class Layout:
         consecutively, with how often: positions are matched segment by segment."""
         docs_parts: list[I64] = []
         freq_parts: list[F64] = []
-        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        cuts = np.searchsorted(docs, self.starts).tolist()
         for i, (cols, base) in enumerate(self.parts):
             if cuts[i] == cuts[i + 1]:
                 continue
@@ -391,7 +393,7 @@ def _segment_cuts(layout: Layout, docs: I64) -> list[int]:
     """Where each segment's documents start in ``docs`` (ascending global numbers), and the end."""
     if len(layout.parts) == 1:
         return [0, len(docs)]
-    cuts: list[int] = np.searchsorted(docs, [base for _, base in layout.parts] + [layout.size]).tolist()
+    cuts: list[int] = np.searchsorted(docs, layout.starts).tolist()
     return cuts
 
 

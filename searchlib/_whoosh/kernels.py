@@ -1,6 +1,6 @@
 """Compiled loops for the engine's slowest numpy steps: numba, the optional ``fast`` extra.
 
-Three loops numpy can only express with a sort or several passes: a phrase's position merge
+Four loops numpy can only express with a sort or several passes: a phrase's position merge
 (per candidate document, walk each word's sorted positions once), the OR of two scored
 posting lists (a two-way merge that sums the scores of shared documents; merged left to
 right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
@@ -8,10 +8,11 @@ numpy's path in ``evaluate._union`` adds them), the intersection of two sorted d
 lists, and a word's frequencies in its other fields (title, entity text) added to the pseudo
 frequencies of its matches (``add_field``: each segment's postings walked in place against
 the matches, where numpy gathers the lists from every segment and locates them by binary
-search: a dozen calls per field, ~30 us of a rare word's ~100). Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
-documents, frequencies and float scores, so equal scores tie the same way and a page read on
-one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
-check on both paths and compares them with ``==``).
+search: a dozen calls per field). Each has a numpy twin in :mod:`.evaluate`; results are
+bit-identical -- the same documents, frequencies and float scores, so equal scores tie the
+same way and a page read on one path continues one read on the other
+(``tests/test_engine.py`` runs every brute-force check on both paths and compares them with
+``==``).
 
 numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
 its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
