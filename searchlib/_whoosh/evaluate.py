@@ -349,7 +349,7 @@ def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
         if fast is not None:  # numba: each segment's postings walked against docs, in place
             if pseudo is None:
                 pseudo = np.zeros(len(docs))
-            if _add_field(fast, ctx.layout, field, node.terms[0], weight, norm, docs, pseudo):
+            if fused.add_field(fast, ctx.layout, field, node.terms[0], weight, norm, docs, pseudo):
                 continue
         at, freqs = ctx.phrase_at(field, node.terms, docs)
         if len(at):  # only the documents holding it there: a title holds few of a body word's
@@ -357,44 +357,6 @@ def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
                 pseudo = np.zeros(len(docs))
             pseudo[at] += weight * freqs / norm[docs[at]]
     return pseudo
-
-
-def _add_field(
-    fast: Any, layout: Layout, field: str, term: str, weight: float, norm: F64, docs: I64, pseudo: F64
-) -> bool:
-    """``pseudo += weight * tf / norm`` for those of ``docs`` holding ``term`` in ``field``, by
-    numba's ``add_field`` segment by segment (no list gathered, nothing located by binary
-    search); False, with ``pseudo`` untouched, when it is not compiled for a segment's arrays."""
-    jobs = []
-    cuts: list[int] | None = None
-    for i, (cols, base) in enumerate(layout.parts):
-        fp = cols.fields[field]
-        tid = fp.term_id(term)
-        if tid < 0:
-            continue
-        plo, phi = fp.slice(tid)
-        if phi == plo:
-            continue
-        if fp.freqs is None or not kernels.field_types_ready(fast, fp.docs, fp.freqs):
-            return False
-        if cuts is None:
-            cuts = _segment_cuts(layout, docs)
-        lo, hi = cuts[i], cuts[i + 1]
-        if hi > lo:
-            jobs.append((lo, hi, base, fp.docs, fp.freqs, plo, phi))
-    if jobs and docs.dtype == np.int64 and docs.flags.c_contiguous and pseudo.flags.c_contiguous:
-        for lo, hi, base, fdocs, ffreqs, plo, phi in jobs:
-            fast.add_field(docs, lo, hi, base, fdocs, ffreqs, plo, phi, weight, norm, pseudo)
-        return True
-    return not jobs
-
-
-def _segment_cuts(layout: Layout, docs: I64) -> list[int]:
-    """Where each segment's documents start in ``docs`` (ascending global numbers), and the end."""
-    if len(layout.parts) == 1:
-        return [0, len(docs)]
-    cuts: list[int] = np.searchsorted(docs, layout.starts).tolist()
-    return cuts
 
 
 def saturate(node: p.Text, ctx: Context, pseudo: F64) -> F64:
@@ -596,15 +558,23 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
                     continue
                 found, values = by_child[id(child)]
                 if isinstance(child, p.Text):
-                    scores += _text_scores(child, ctx, scored, docs, values[_members(found, docs, posmap)])
+                    scores += _text_scores(child, ctx, scored, docs, _at_members(found, values, docs, posmap))
                 else:
-                    scores += values[_members(found, docs, posmap)]
+                    scores += _at_members(found, values, docs, posmap)
         finally:
             if posmap is not None:
                 posmap[docs] = 0
                 ctx.mapped = None
                 ctx.layout.give("map")
     return docs, scores
+
+
+def _at_members(found: I64, values: F64, docs: I64, posmap: I32 | None) -> F64:
+    """``values`` (aligned with ``found``) at ``docs``, a subset of ``found``: as they are when
+    both hold the same documents (the part that narrowed the AND last), else looked up."""
+    if len(found) == len(docs):
+        return values
+    return values[_members(found, docs, posmap)]
 
 
 def _members(found: I64, docs: I64, posmap: I32 | None) -> npt.NDArray[np.intp]:
@@ -617,30 +587,18 @@ def _members(found: I64, docs: I64, posmap: I32 | None) -> npt.NDArray[np.intp]:
 def _fused_rows(
     matched: list[p.PlanNode], by_child: dict[int, tuple[I64, F64]], ctx: Context, docs: I64, posmap: I32
 ) -> dict[int, F64]:
-    """The BM25F scores over ``docs`` of an AND's single words, those sharing a field and
-    boosts scored together (:mod:`.fused`), by ``id`` of the part; {} when off or unscorable,
-    and on numba's path (each word's other fields walked in place by ``add_field`` instead)."""
+    """The BM25F scores over ``docs`` of an AND's single words that :func:`.fused.and_rows`
+    scores together, by ``id`` of the part; {} when off, unscorable, or on numba's path (each
+    word's other fields are walked in place by ``add_field`` there instead)."""
     stats = ctx.stats
     if not fused.ENABLED or stats is None or ctx.k1 <= 0 or kernels.ready() is not None:
         return {}
-    groups: dict[tuple[str, p.Boosts], list[p.Text]] = {}
-    for child in matched:
-        if fused.fusable(child):
-            assert isinstance(child, p.Text)
-            groups.setdefault((child.field, child.boosts), []).append(child)
-    rows: dict[int, F64] = {}
-    for words in groups.values():
-        if len(words) < 2:  # one word: its own lookups (binary search when its other lists are long)
-            continue
-        tfs = []
-        for word in words:
-            found, values = by_child[id(word)]
-            tfs.append(values[_members(found, docs, posmap)])
-        layout = ctx.layout
-        matrix = fused.group_scores(words, tfs, docs, posmap, layout.parts, layout.norm, stats, ctx.k1, ctx.b)
-        for word, row in zip(words, matrix, strict=True):
-            rows[id(word)] = row
-    return rows
+
+    def tf_of(word: p.Text) -> F64:
+        found, values = by_child[id(word)]
+        return _at_members(found, values, docs, posmap)
+
+    return fused.and_rows(matched, tf_of, docs, posmap, ctx.layout, stats, ctx.k1, ctx.b)
 
 
 def evaluate(node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:
