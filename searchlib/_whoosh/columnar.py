@@ -102,7 +102,7 @@ class FieldPostings:
             blocks = self._pos_blocks = np.ascontiguousarray(self.pos_offsets[::POS_BLOCK])
         return blocks
 
-    def _pos_start(self, j: int) -> int:
+    def pos_start(self, j: int) -> int:
         """Where posting ``j``'s positions start (``j`` may be ``len(docs)``: the end of the last)."""
         assert self.freqs is not None
         block = j // POS_BLOCK
@@ -112,7 +112,7 @@ class FieldPostings:
         """Where the positions of postings ``a`` .. ``b`` start (``b - a + 1`` values: the last is ``b - 1``'s end)."""
         assert self.freqs is not None
         out = np.empty(b - a + 1, dtype=np.int64)
-        out[0] = self._pos_start(a)
+        out[0] = self.pos_start(a)
         if b > a:
             np.add.accumulate(self.freqs[a:b], dtype=np.int64, out=out[1:])
             out[1:] += out[0]
