@@ -4,7 +4,8 @@ With ``SEARCHLIB_COMPILE=1`` (and Cython and a C compiler installed), the extrac
 path, ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py``, is compiled with Cython into
 the extensions ``searchlib._spans_c``, ``_kinds_c`` and ``_rules_c``: copies of those very
 modules, importing each other, the sources' sha256 recorded in ``_rules_c`` so that a copy
-built from other sources is never used (``searchlib/_compiled.py``). Without it (the
+built from other sources is never used (``searchlib/_compiled.py``). The indexer's typed
+kernels, ``searchlib/_ingest_kernels.pyx``, become ``searchlib._ingest_kernels_c`` the same way. Without it (the
 default) nothing is compiled and the pure-Python modules run; no compiler is needed::
 
     pip install 'Cython>=3.0' 'setuptools>=68' wheel
@@ -46,6 +47,15 @@ def _copy(name: str, digest: str) -> Path:
     return path
 
 
+def _kernels_extension() -> Extension:
+    """``searchlib/_ingest_kernels.pyx`` (typed Cython) as ``searchlib._ingest_kernels_c``, its sha256 appended."""
+    source = ROOT / "searchlib" / "_ingest_kernels.pyx"
+    raw = source.read_bytes()
+    path = BUILD / "searchlib" / "_ingest_kernels_c.pyx"
+    path.write_bytes(raw + f'\n\nSOURCE_SHA256 = "{hashlib.sha256(raw).hexdigest()}"\n'.encode())
+    return Extension("searchlib._ingest_kernels_c", [str(path.relative_to(ROOT))])
+
+
 def compiled_extensions() -> list[Extension]:
     """The Cython extensions when ``SEARCHLIB_COMPILE=1``, else none."""
     if os.environ.get("SEARCHLIB_COMPILE", "") in ("", "0"):
@@ -58,6 +68,7 @@ def compiled_extensions() -> list[Extension]:
     (BUILD / "searchlib").mkdir(parents=True, exist_ok=True)
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
     extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
+    extensions.append(_kernels_extension())
     return list(
         cythonize(
             extensions,
