@@ -3,7 +3,8 @@
 With ``SEARCHLIB_COMPILE=1`` (and Cython and a C compiler installed), the extractor's hot
 path, ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py``, is compiled with Cython into
 the extensions ``searchlib._spans_c``, ``_kinds_c`` and ``_rules_c``: copies of those very
-modules, importing each other, the sources' sha256 recorded in ``_rules_c`` so that a copy
+modules, importing each other, with ``searchlib/_scan.pyx``, the span scanner written for C that
+``_spans_c`` scans with, the sources' sha256 recorded in ``_rules_c`` so that a copy
 built from other sources is never used (``searchlib/_compiled.py``). Without it (the
 default) nothing is compiled and the pure-Python modules run; no compiler is needed::
 
@@ -22,7 +23,9 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 ROOT = Path(__file__).resolve().parent
-SOURCES = ("_spans", "_kinds", "_rules")  # the order of searchlib._compiled.SOURCES
+SOURCES = ("_spans", "_kinds", "_rules")  # pure modules compiled unchanged, as searchlib.<name>_c
+WRITTEN = ("_scan",)  # modules written in Cython for C (searchlib/<name>.pyx), compiled as they are
+DIGESTED = (*(f"{n}.py" for n in SOURCES), *(f"{n}.pyx" for n in WRITTEN))  # = searchlib._compiled.SOURCES
 BUILD = ROOT / "build" / "cython"
 
 
@@ -41,6 +44,8 @@ def _copy(name: str, digest: str) -> Path:
     )
     if name == "_rules":
         text += f'\n\nSOURCE_SHA256 = "{digest}"\n'
+    if name == "_spans":
+        text += "\n\n_use_c_scanner()\n"  # the compiled copy scans with searchlib._scan
     path = BUILD / "searchlib" / f"{name}_c.py"
     path.write_text(text, encoding="utf-8")
     return path
@@ -54,10 +59,11 @@ def compiled_extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError as exc:
         raise SystemExit("SEARCHLIB_COMPILE=1 needs Cython: pip install 'Cython>=3.0'") from exc
-    digest = hashlib.sha256(b"".join((ROOT / "searchlib" / f"{n}.py").read_bytes() for n in SOURCES)).hexdigest()
+    digest = hashlib.sha256(b"".join((ROOT / "searchlib" / name).read_bytes() for name in DIGESTED)).hexdigest()
     (BUILD / "searchlib").mkdir(parents=True, exist_ok=True)
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
     extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
+    extensions += [Extension(f"searchlib.{name}", [f"searchlib/{name}.pyx"]) for name in WRITTEN]
     return list(
         cythonize(
             extensions,
