@@ -5,7 +5,8 @@ pyproject.toml): ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py`` as the
 ``searchlib._spans_c``, ``_kinds_c`` and ``_rules_c`` (copies of those very modules, importing
 each other), and ``searchlib/_scan.pyx``, the span scanner written for C, as ``searchlib._scan``.
 The sources' sha256 is recorded in ``_rules_c`` so that a build from other sources is never
-used (``searchlib/_compiled.py``). ``SEARCHLIB_COMPILE`` says what to do:
+used (``searchlib/_compiled.py``). The indexer's typed kernels, ``searchlib/_ingest_kernels.pyx``,
+become ``searchlib._ingest_kernels_c`` the same way (their own sha256 appended). ``SEARCHLIB_COMPILE`` says what to do:
 
 * unset (the default): compile; if Cython or a C compiler is missing or a compile fails, warn
   and install without the extensions (the pure-Python extractor runs, with the same output);
@@ -89,6 +90,15 @@ def _copy(name: str, digest: str) -> Path:
     return path
 
 
+def _kernels_extension() -> Extension:
+    """``searchlib/_ingest_kernels.pyx`` (typed Cython) as ``searchlib._ingest_kernels_c``, its sha256 appended."""
+    source = ROOT / "searchlib" / "_ingest_kernels.pyx"
+    raw = source.read_bytes()
+    path = BUILD / "searchlib" / "_ingest_kernels_c.pyx"
+    path.write_bytes(raw + f'\n\nSOURCE_SHA256 = "{hashlib.sha256(raw).hexdigest()}"\n'.encode())
+    return Extension("searchlib._ingest_kernels_c", [str(path.relative_to(ROOT))])
+
+
 def compiled_extensions() -> list[Extension]:
     """The Cython extensions, unless ``SEARCHLIB_COMPILE=0`` (or, unless required, Cython is missing)."""
     if MODE == "0":
@@ -105,6 +115,7 @@ def compiled_extensions() -> list[Extension]:
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
     extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
     extensions += [Extension(f"searchlib.{name}", [f"searchlib/{name}.pyx"]) for name in WRITTEN]
+    extensions.append(_kernels_extension())
     return list(
         cythonize(
             extensions,

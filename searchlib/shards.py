@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from searchlib import plan as pl
 from searchlib._whoosh import multi
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
@@ -97,9 +98,14 @@ def rank_here(
     first = args[0]
     options = {k: v for k, v in first.items() if k not in ("query", "hidden", "stats", "plan")}
     hidden = [a["hidden"] for a in args]
+    plan = first["plan"]
+    if scored and not pl.scored_leaves(plan.root):
+        scored = False  # no leaf scores (a date range alone, filters): the statistics would go unused
+    if not scored:  # so only the target shards are read, not every shard for its statistics
+        indexes, targets = [indexes[t] for t in targets], range(len(targets))
     engines = [index._engine for index in indexes]
 
     def held(snaps: list[Any]) -> list[Any]:
-        return multi.rank_held(snaps, targets, first["plan"], scored=scored, hidden=hidden, **options)
+        return multi.rank_held(snaps, targets, plan, scored=scored, hidden=hidden, **options)
 
     return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))

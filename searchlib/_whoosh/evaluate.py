@@ -197,7 +197,7 @@ class Layout:
             if cuts[i] == cuts[i + 1]:
                 continue
             fp = cols.fields[field]
-            if fp.pos_offsets is None or fp.positions is None:
+            if not fp.has_positions:
                 continue
             found, freqs = phrase_positions(fp, [fp.term_id(t) for t in terms], docs[cuts[i] : cuts[i + 1]] - base)
             if len(found):

@@ -41,7 +41,7 @@ _generation = 0  # bumped by disable(): a load begun before it does not publish 
 _available: bool | None = None
 SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
-_phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
+_phrase_types: set[tuple[Any, ...]] = set()  # (docs, freqs, pos_blocks, positions) dtypes compiled for
 _phrase_pending: set[tuple[Any, ...]] = set()
 
 
@@ -128,14 +128,17 @@ def _warm() -> None:
         return
 
 
-def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any) -> Any:
+def phrase_segment(
+    kernels: Any, docs: Any, freqs: Any, pos_blocks: Any, positions: Any, los: Any, his: Any, cand: Any
+) -> Any:
     """The compiled phrase match of one segment, or None when it is not compiled for these dtypes yet.
 
     A segment's arrays are u8, u16 or u32 (or i64 from an older sidecar), so the kernel is
     compiled per combination on first sight -- on a background thread, while that query and
     any other until it is ready take the numpy path.
     """
-    key = (docs.dtype, pos_offsets.dtype, positions.dtype, docs.flags.writeable)
+    arrays = (docs, freqs, pos_blocks, positions)
+    key = tuple((a.dtype, bool(a.flags.writeable)) for a in arrays)  # a read-only map is its own numba type
     if key not in _phrase_types:
         with _lock:
             if key in _phrase_pending:
@@ -144,7 +147,7 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
 
         def compile_it() -> None:
             try:
-                kernels.compile_phrase(*key)
+                kernels.compile_phrase(key)
             except Exception:  # the numpy path stays in use for these dtypes
                 return
             _phrase_types.add(key)
@@ -153,6 +156,4 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
             threading.Thread(target=compile_it, name="searchlib-numba-phrase", daemon=True).start()
             return None
         compile_it()
-    if not (pos_offsets.flags.writeable == positions.flags.writeable == key[3]):
-        return None
-    return kernels.phrase_segment(docs, pos_offsets, positions, los, his, cand)
+    return kernels.phrase_segment(docs, freqs, pos_blocks, positions, los, his, cand)

@@ -114,13 +114,14 @@ def rank(
             fetch=fetch,
         )[0]
     ranked = snap.evaluate(plan, stats, sort=sort, offset=0, limit=wanted, collapse=collapse, recency=recency)
-    ids = snap.ids_of(ranked.docnums)
+    articles = tuple(snap.articles(ranked.docnums.tolist())) if fetch and len(ranked.docnums) else ()
+    # the fetched articles carry their ids: no decoding of the id column, as one index's search
+    ids: Any = [a.id for a in articles] if articles else snap.ids_of(ranked.docnums)
     dates = snap.dates()[ranked.docnums]
     copies = ranked.copies or ((),) * len(ranked.docnums)
     hits = [
         (float(score), str(ids[i]), int(dates[i]), tuple(copies[i])) for i, score in enumerate(ranked.scores.tolist())
     ]
-    articles = tuple(snap.articles(ranked.docnums.tolist())) if fetch and len(hits) else ()
     counted = facet_parts(snap, snap.matches(plan), facets) if facets is not None else None
     return RankedPage(ranked.total, tuple(hits), counted, articles)
 
