@@ -102,7 +102,7 @@ class FieldPostings:
             blocks = self._pos_blocks = np.ascontiguousarray(self.pos_offsets[::POS_BLOCK])
         return blocks
 
-    def _pos_start(self, j: int) -> int:
+    def pos_start(self, j: int) -> int:
         """Where posting ``j``'s positions start (``j`` may be ``len(docs)``: the end of the last)."""
         assert self.freqs is not None
         block = j // POS_BLOCK
@@ -112,7 +112,7 @@ class FieldPostings:
         """Where the positions of postings ``a`` .. ``b`` start (``b - a + 1`` values: the last is ``b - 1``'s end)."""
         assert self.freqs is not None
         out = np.empty(b - a + 1, dtype=np.int64)
-        out[0] = self._pos_start(a)
+        out[0] = self.pos_start(a)
         if b > a:
             np.add.accumulate(self.freqs[a:b], dtype=np.int64, out=out[1:])
             out[1:] += out[0]
@@ -122,26 +122,26 @@ class FieldPostings:
         """Where the positions of postings ``pidx`` (ascending) start.
 
         Each is its block's sampled offset plus the frequencies before it in the block: one
-        running sum over the span ``pidx`` covers when that is short, else one per block hit.
+        running sum over the span ``pidx`` covers when that is short, else the frequencies
+        before each (under ``POS_BLOCK`` apiece) gathered and summed at once.
         """
         assert self.freqs is not None
         if not len(pidx):
             return np.zeros(0, dtype=np.int64)
         freqs = self.freqs
-        block = pidx // POS_BLOCK
-        base = np.asarray(self.pos_blocks[block], dtype=np.int64)
-        first = int(block[0]) * POS_BLOCK
+        block_start = pidx - pidx % POS_BLOCK
+        base = np.asarray(self.pos_blocks[pidx // POS_BLOCK], dtype=np.int64)
+        first = int(block_start[0])
         last = int(pidx[-1])
-        if last - first <= POS_BLOCK * len(pidx):
+        if last - first <= 2 * POS_BLOCK * len(pidx):
             run = np.zeros(last - first + 1, dtype=np.int64)
             np.add.accumulate(freqs[first:last], dtype=np.int64, out=run[1:])
-            found: I64 = base + run[pidx - first] - run[block * POS_BLOCK - first]
+            found: I64 = base + run[pidx - first] - run[block_start - first]
             return found
-        hit, which = np.unique(block, return_inverse=True)
-        picks = np.minimum((hit * POS_BLOCK)[:, None] + np.arange(POS_BLOCK - 1), len(freqs) - 1)
-        sums = np.zeros((len(hit), POS_BLOCK), dtype=np.int64)
-        np.cumsum(freqs[picks], axis=1, dtype=np.int64, out=sums[:, 1:])
-        found = base + sums[which, pidx % POS_BLOCK]
+        before = np.zeros(int((pidx - block_start).sum()) + 1, dtype=np.int64)
+        np.add.accumulate(freqs[gather(block_start, pidx)], dtype=np.int64, out=before[1:])
+        ends = np.cumsum(pidx - block_start)
+        found = base + before[ends] - before[ends - (pidx - block_start)]
         return found
 
     @property

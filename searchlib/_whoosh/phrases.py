@@ -39,9 +39,9 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
         if len(docs) * 2 >= hi - lo:  # most of the word's documents: all its positions, no lookups
-            bounds = fp.pos_range(lo, hi)
-            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
-            keys += fp.positions[bounds[0] : bounds[-1]]
+            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, fp.freqs[lo:hi].astype(np.int64))
+            first = fp.pos_start(lo)  # the term's positions are contiguous: one key each
+            keys += fp.positions[first : first + len(keys)]
         else:
             term_docs = fp.docs[lo:hi]
             if hi - lo <= MAP_RATIO * len(docs):  # mark the candidates, find them in one pass
