@@ -8,7 +8,10 @@ stage with the thread's CPU clock around the function that does it:
 * ``entities``: ``entities_for`` (extraction), plus learning acronym definitions;
 * ``sketch``: ``dedup.sketch`` (near-duplicate MinHash);
 * ``analysis``: ``searchlib.analysis.kept_terms`` / ``positions`` (tokenise, fold, stop words,
-  stem) of title, body, entity names;
+  stem) of title, body, entity names; since the compiled kernels, the text fields' tokens go
+  straight to term ids (``textcolumns.token_ids``, or ``analysis.written_tokens`` and a
+  per-field map on the pure path), counted here too: compare "analysis + postings" across
+  versions, the boundary between the two moved;
 * ``postings``: buffering the text fields' token streams (``TextPostings.add``, analysis
   excluded) and the keyword fields' postings (``MemoryPostings.add``), and writing the keyword
   postings to Whoosh's files at commit (``MemoryPostings.write``, which also streams each list to
@@ -88,6 +91,8 @@ def run(corpus: Path, folder: Path, *, entities: bool) -> tuple[dict[str, float]
         (dedup, "sketch", clock.wrap("sketch", dedup.sketch)),
         (analysis, "positions", clock.wrap("analysis", analysis.positions)),
         (analysis, "kept_terms", clock.wrap("analysis", analysis.kept_terms)),
+        (analysis, "written_tokens", clock.wrap("analysis", analysis.written_tokens)),
+        (textcolumns, "token_ids", clock.wrap("analysis", textcolumns.token_ids)),
         (textcolumns.TextPostings, "add", clock.wrap("postings", textcolumns.TextPostings.add)),
         (postings.MemoryPostings, "add", clock.wrap("postings", postings.MemoryPostings.add)),
         (postings.MemoryPostings, "add_positions", clock.wrap("postings", postings.MemoryPostings.add_positions)),

@@ -43,6 +43,7 @@ __all__ = [
     "terms",
     "tokens",
     "words",
+    "written_tokens",
 ]
 
 _MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -77,6 +78,11 @@ def _split(text: str) -> list[str]:
     if "." in spaced:
         spaced = f" {spaced} ".replace("..", "  ").replace(" .", "  ").replace(". ", "  ")
     return spaced.split()
+
+
+def written_tokens(text: str) -> list[str]:
+    """The tokens of ``text`` as written, in order (before folding, stop words and stemming)."""
+    return _split(text)
 
 
 STOP_WORDS = frozenset(

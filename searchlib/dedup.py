@@ -18,6 +18,8 @@ from array import array
 
 import numpy as np
 
+from searchlib._compiled import ingest_kernel
+
 __all__ = ["KEYS", "SHINGLE", "SKETCH_SIZE", "THRESHOLD", "candidate_keys", "similarity", "sketch"]
 
 SHINGLE = 5
@@ -53,6 +55,7 @@ class _CrcCache(dict[str, int]):
 
 
 _CRC = _CrcCache()
+_compiled_sketch = ingest_kernel("sketch")
 _CRC_MAX = 500_000
 
 
@@ -72,8 +75,14 @@ def sketch(text: str) -> tuple[int, ...]:
     ``[A-Za-z0-9_]``); other texts use the expression. Word codes come from a cache filled on
     first use (``__missing__``), so a text with new words pays for those words only. Stored
     sketches must not change with the code (duplicates are found across old and new
-    articles): tests/test_dedup.py checks the values against the original definition.
+    articles): tests/test_dedup.py checks the values against the original definition. When
+    the typed Cython kernel is built (``_ingest_kernels.pyx``, ``SEARCHLIB_COMPILE=1``) it
+    computes ASCII texts' sketches in one pass with no Python object per word, equal to
+    this path (tests/test_ingest_kernels.py).
     """
+    compiled: tuple[int, ...] | None = _compiled_sketch(text)
+    if compiled is not None:
+        return compiled
     words = _words(text)
     if not words:
         return ()

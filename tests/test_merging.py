@@ -212,9 +212,16 @@ def test_typecode_past_whoosh_column_limit_is_an_index_problem() -> None:
     assert "4,294,967,296 bytes" in str(info.value) and "2 GB" not in str(info.value)
 
 
+@pytest.mark.parametrize("older", [False, True])
 @pytest.mark.parametrize("bucket", [7, 1_000_000])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_streamed_sidecar_equals_the_saved_concatenation(tmp_path: Path, bucket: int, seed: int) -> None:
+def test_the_streamed_sidecar_equals_the_saved_concatenation(
+    tmp_path: Path, bucket: int, seed: int, older: bool
+) -> None:
+    """Also when some sources are version 5 sidecars (every posting's position offset): the
+    merged one is version 6 either way, its sampled offsets the same."""
+    from test_sidecar_build import _as_version_5
+
     from searchlib._whoosh import columnar, sidecar_merge
 
     path = tmp_path / "ix"
@@ -230,6 +237,9 @@ def test_the_streamed_sidecar_equals_the_saved_concatenation(tmp_path: Path, buc
             monkey.undo()
     segments = _segments(path)
     assert len(segments) == 5
+    if older:
+        for segment in segments[::2]:
+            _as_version_5(path, segment.segment_id())
     parts = []
     for segment in segments:
         cols = sidecar.load(path, segment.segment_id())
@@ -246,6 +256,9 @@ def test_the_streamed_sidecar_equals_the_saved_concatenation(tmp_path: Path, buc
     assert count == 36
     assert (out / "got.cols.bin").read_bytes() == (out / "want.cols.bin").read_bytes()
     assert (out / "got.cols.json").read_bytes() == (out / "want.cols.json").read_bytes()
+    merged = sidecar.load(out, "got")
+    assert merged is not None and sidecar.damage(merged) is None
+    assert len(merged.fields["body"].docs) > 3 * columnar.POS_BLOCK  # several sampled offsets
 
 
 def _levels_of_two(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -200,7 +200,7 @@ def _entry(path: Path, segment: str, array: str, at: int) -> int:
     return int(np.frombuffer(cols_bin, dtype=np.dtype(dtype_str), count=length, offset=start)[at])
 
 
-@pytest.mark.parametrize("array", ["body.off", "title.posoff", "place.off", "body.tstart"])
+@pytest.mark.parametrize("array", ["body.off", "title.posblk", "place.off", "body.tstart"])
 def test_a_sidecar_with_a_damaged_entry_is_rebuilt_and_check_repairs_it(tmp_path: Path, array: str) -> None:
     """Sizes intact, the last entry of one array wrong: the index is not stuck on it. The first
     search rebuilds the segment's sidecar from its stored articles (not an error on every search

@@ -74,11 +74,15 @@ def assert_same_columns(got: columnar.SegmentColumns, want: columnar.SegmentColu
     for name, w in want.fields.items():
         g = got.fields[name]
         assert g.terms == w.terms, name
-        for attr in ("offsets", "docs", "freqs", "pos_offsets", "positions"):
+        for attr in ("offsets", "docs", "freqs", "positions"):
             a, b = getattr(g, attr), getattr(w, attr)
             assert (a is None) == (b is None), (name, attr)
             if a is not None:
                 assert np.array_equal(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)), (name, attr)
+        assert g.has_positions == w.has_positions, name
+        if w.has_positions:  # where each posting's positions start, stored in full (version 5) or sampled
+            assert np.array_equal(g.pos_range(0, len(g.docs)), w.pos_range(0, len(w.docs))), name
+            assert np.array_equal(np.asarray(g.pos_blocks, dtype=np.int64), np.asarray(w.pos_blocks, dtype=np.int64))
 
 
 def _check_every_segment(path: Path) -> int:
@@ -222,8 +226,34 @@ def test_term_lookups_agree_before_and_after_the_dict_is_built(terms: set[str], 
         assert (fp._index is None) == (n < columnar.DICT_AFTER)
 
 
+def _as_version_5(path: Path, prefix: str) -> None:
+    """Rewrite a version 6 sidecar as version 5 wrote it: every posting's position offset
+    (``<field>.posoff``, narrowed as version 5 did) instead of every ``POS_BLOCK``-th."""
+    manifest_path = path / f"{prefix}.cols.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    if manifest["version"] != 6:
+        return
+    cols = sidecar.load(path, prefix)
+    assert cols is not None
+    data = bytearray((path / f"{prefix}.cols.bin").read_bytes())
+    for name in columnar.TEXT_FIELDS:
+        fp = cols.fields[name]
+        assert fp.positions is not None
+        posoff = sidecar._narrow(f"{name}.posoff", fp.pos_range(0, len(fp.docs)))
+        del manifest["arrays"][f"{name}.posblk"]
+        manifest["arrays"][f"{name}.posoff"] = [posoff.dtype.str, len(data), len(posoff)]
+        data += posoff.tobytes()
+        data += bytes(-len(data) % sidecar.ALIGN)
+    del cols
+    (path / f"{prefix}.cols.bin").write_bytes(bytes(data))
+    manifest["version"], manifest["size"] = 5, len(data)
+    del manifest["pos_block"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
 def _as_version_3(path: Path, prefix: str) -> None:
     """Rewrite a sidecar's manifest as version 3 wrote it: every term list in the JSON."""
+    _as_version_5(path, prefix)
     manifest_path = path / f"{prefix}.cols.json"
     manifest = json.loads(manifest_path.read_text("utf-8"))
     cols = sidecar.load(path, prefix)
@@ -237,6 +267,7 @@ def _as_version_3(path: Path, prefix: str) -> None:
 
 def _as_version_4(path: Path, prefix: str) -> None:
     """Rewrite a sidecar's manifest as version 4 wrote it: NUL-joined terms without their starts."""
+    _as_version_5(path, prefix)
     manifest_path = path / f"{prefix}.cols.json"
     manifest = json.loads(manifest_path.read_text("utf-8"))
     manifest["version"] = 4
@@ -245,36 +276,57 @@ def _as_version_4(path: Path, prefix: str) -> None:
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
 
 
-def test_version_5_keeps_term_dictionaries_and_their_starts_in_the_data_file_and_versions_3_and_4_still_read(
+PHRASES = [
+    "storm OR Gdańsk",
+    '"Anna Weber"',
+    '"storm vote"',
+    '"bank rates talks"',
+    'title:"vote budget"',
+    "harbour -bank",
+]
+
+
+def test_version_6_samples_position_offsets_and_versions_3_to_5_still_read_in_one_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Index.create(tmp_path, extractor=NoExtractor()) as ix:
-        ix.add(*_articles(0, 30, 7))
-        ix.add(*_articles(30, 30, 8))
-        ix.add(*_articles(60, 30, 9))
-        expected = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=90, highlight=None).hits]
-    prefixes = [p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json")]
-    assert len(prefixes) == 3
+        for start, seed in ((0, 7), (30, 8), (60, 9), (90, 10)):
+            ix.add(*_articles(start, 30 + seed, seed))
+        expected = [[(h.article.id, h.score) for h in ix.search(q, limit=200, highlight=None).hits] for q in PHRASES]
+    assert all(expected[1:]), "every query matches something"
+    prefixes = sorted(p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json"))
+    assert len(prefixes) == 4
     for prefix in prefixes:
         manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
-        assert manifest["version"] == 5 and "terms" not in manifest
+        assert manifest["version"] == 6 and "terms" not in manifest and manifest["pos_block"] == columnar.POS_BLOCK
         assert manifest["term_counts"]["body"] > 0 and {"body.terms", "body.tstart"} <= manifest["arrays"].keys()
+        assert "body.posblk" in manifest["arrays"] and "body.posoff" not in manifest["arrays"]
+        docs = manifest["arrays"]["body.docs"][2]
+        assert manifest["arrays"]["body.posblk"][2] == docs // columnar.POS_BLOCK + 1
     before = {prefix: sidecar.load(tmp_path, prefix) for prefix in prefixes}
     _as_version_3(tmp_path, prefixes[0])
     _as_version_4(tmp_path, prefixes[1])
-    assert sorted(sidecar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:2])
+    _as_version_5(tmp_path, prefixes[2])
+    assert "body.posoff" in json.loads((tmp_path / f"{prefixes[2]}.cols.json").read_text("utf-8"))["arrays"]
+    assert sorted(sidecar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:3])
     for prefix in prefixes:
         got, want = sidecar.load(tmp_path, prefix), before[prefix]
         assert got is not None and want is not None
         assert_same_columns(got, want)
+        assert sidecar.damage(got) is None
 
     def no_build(reader: Any) -> Any:
         raise AssertionError("a readable sidecar was rebuilt")
 
     monkeypatch.setattr(sidecar, "build", no_build)
-    with Index.open(tmp_path) as ix:
-        found = [(h.article.id, h.score) for h in ix.search("storm OR Gdańsk", limit=90, highlight=None).hits]
+    with Index.open(tmp_path) as ix:  # segments of versions 3, 4, 5 and 6 answer as before
+        found = [[(h.article.id, h.score) for h in ix.search(q, limit=200, highlight=None).hits] for q in PHRASES]
     assert found == expected
+    for prefix in prefixes[:3]:  # rewritten in version 6: the same arrays
+        assert sidecar.rewrite(tmp_path, prefix, durable=False)
+        got = sidecar.load(tmp_path, prefix)
+        assert got is not None and json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))["version"] == 6
+        assert_same_columns(got, before[prefix])  # type: ignore[arg-type]
 
 
 def test_terms_holding_the_separator_round_trip(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Sidecars written by older code are brought to the current version without a rebuild.
 
 An index of the current format whose segments' sidecars are of an older version (3 or 4:
-readable, but a new process's first query splits or scans term dictionaries) is reported by
+readable, but a new process's first query splits or scans term dictionaries; 5: every
+posting's position offset stored, 36% more sidecar at 100k) is reported by
 ``check_index``; ``check --repair`` and ``Index.upgrade`` / ``searchlib upgrade`` rewrite
 them in place (same arrays), and searches answer as before. Also: an upgrade totals the
 index's size once.
@@ -16,14 +17,14 @@ from pathlib import Path
 
 import pytest
 from test_format7 import FIXTURE
-from test_sidecar_build import _articles, _as_version_3, _as_version_4
+from test_sidecar_build import _articles, _as_version_3, _as_version_4, _as_version_5
 
 from searchlib import Index, IndexLockedError, NoExtractor, check_index
 from searchlib._whoosh import sidecar
 from searchlib._whoosh import upgrade as wu
 from searchlib.cli import main
 
-QUERIES = ["storm OR Gdańsk", "harb*", '"Anna Weber"', "title:council"]
+QUERIES = ["storm OR Gdańsk", "harb*", '"Anna Weber"', "title:council", '"storm vote"']
 
 
 def _versions(path: Path) -> list[int]:
@@ -37,16 +38,17 @@ def _answers(path: Path) -> list[list[tuple[str, float]]]:
 
 @pytest.fixture
 def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
-    """A three-segment index with one sidecar each of versions 3, 4 and 5, and its answers."""
+    """A four-segment index with one sidecar each of versions 3, 4, 5 and 6, and its answers."""
     path = tmp_path / "ix"
     with Index.create(path, extractor=NoExtractor()) as ix:
-        for start in (0, 30, 60):
+        for start in (0, 30, 60, 90):
             ix.add(*_articles(start, 30, 5))
     expected = _answers(path)
     prefixes = sorted(p.name.split(".")[0] for p in path.glob("MAIN_*.cols.json"))
     _as_version_3(path, prefixes[0])
     _as_version_4(path, prefixes[1])
-    assert _versions(path) == [3, 4, 5]
+    _as_version_5(path, prefixes[2])
+    assert _versions(path) == [3, 4, 5, 6]
     assert _answers(path) == expected  # still read as they are
     return path, expected
 
@@ -54,10 +56,10 @@ def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
 def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = check_index(path)
-    assert not report.ok and any("2 segment sidecar(s) written by older code" in p for p in report.problems)
+    assert not report.ok and any("3 segment sidecar(s) written by older code" in p for p in report.problems)
     repaired = check_index(path, repair=True)
-    assert repaired.repairs == ("rewrote 2 sidecar(s) in version 5",)
-    assert _versions(path) == [5, 5, 5]
+    assert repaired.repairs == ("rewrote 3 sidecar(s) in version 6",)
+    assert _versions(path) == [6, 6, 6, 6]
     assert check_index(path).ok
     assert _answers(path) == expected
 
@@ -65,9 +67,9 @@ def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, 
 def test_upgrade_of_a_current_index_rewrites_older_sidecars(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = Index.upgrade(path)
-    assert (report.upgraded, report.sidecars) == (0, 2)
-    assert "rewrote 2 segment sidecar(s)" in report.summary()
-    assert _versions(path) == [5, 5, 5]
+    assert (report.upgraded, report.sidecars) == (0, 3)
+    assert "rewrote 3 segment sidecar(s)" in report.summary()
+    assert _versions(path) == [6, 6, 6, 6]
     assert _answers(path) == expected
     out = io.StringIO()
     assert main(["upgrade", str(path), "--json"], out=out) == 0
@@ -80,8 +82,8 @@ def test_older_sidecars_are_not_rewritten_under_an_open_writer(old: tuple[Path, 
     with Index.open(path) as ix, ix.writer():
         with pytest.raises(IndexLockedError, match="sidecars"):
             Index.upgrade(path)
-        assert _versions(path) == [3, 4, 5]
-    assert Index.upgrade(path).sidecars == 2
+        assert _versions(path) == [3, 4, 5, 6]
+    assert Index.upgrade(path).sidecars == 3
     with Index.open(path) as ix, ix.writer():
         assert Index.upgrade(path).sidecars == 0  # nothing to rewrite: no lock needed
 

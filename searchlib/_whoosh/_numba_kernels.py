@@ -7,28 +7,46 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["compile_all", "compile_phrase", "intersect", "locate", "merge_sum", "phrase_segment"]
+from searchlib._whoosh.columnar import POS_BLOCK
+
+__all__ = [
+    "add_field",
+    "compile_all",
+    "compile_field",
+    "compile_phrase",
+    "intersect",
+    "locate",
+    "merge_sum",
+    "phrase_segment",
+]
 
 _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
 def phrase_segment(
-    docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any
+    docs: Any, freqs: Any, pos_blocks: Any, positions: Any, los: Any, his: Any, cand: Any
 ) -> Any:  # pragma: no cover
     """How often the words occur consecutively in each candidate document of one segment.
 
-    Word ``i``'s postings are ``docs[los[i]:his[i]]`` (ascending; posting ``j``'s positions are
-    ``positions[pos_offsets[j]:pos_offsets[j + 1]]``, ascending); every one of ``cand``
-    (ascending) holds every word. A match is a position ``p`` of word 0 with word ``i`` at
-    ``p + i`` for every ``i``. The segment's arrays are read in place (memory-mapped).
+    Word ``i``'s postings are ``docs[los[i]:his[i]]`` (ascending); posting ``j`` has
+    ``freqs[j]`` positions (ascending) in ``positions``, starting at its block's sampled
+    offset ``pos_blocks[j // POS_BLOCK]`` plus the frequencies of the block's postings before it
+    -- or, when nearer, the last start found for that word plus the
+    frequencies between; every one of ``cand`` (ascending) holds every word. A match is a
+    position ``p`` of word 0 with word ``i`` at ``p + i`` for every ``i``. The segment's arrays
+    are read in place (memory-mapped).
     """
+    block = POS_BLOCK  # a compile-time constant
+    total = docs.shape[0]
     n = los.shape[0]
     m = cand.shape[0]
     out = np.zeros(m, np.int64)
     ptr = los.copy()
     ends = np.empty(n, np.int64)
     at = np.empty(n, np.int64)
+    known = np.full(n, -1, np.int64)  # the last posting whose start was found, per word
+    known_at = np.zeros(n, np.int64)  # and that start
     for d in range(m):
         x = cand[d]
         for i in range(n):  # gallop to the candidate in each word's postings
@@ -49,8 +67,29 @@ def phrase_segment(
                 else:
                     h = mid
             ptr[i] = j
-            at[i] = np.int64(pos_offsets[j])
-            ends[i] = np.int64(pos_offsets[j + 1])
+            k = known[i]
+            r = j % block
+            if k >= 0 and j - k <= min(r, block - r):  # from the last start: fewer frequencies to add
+                start = known_at[i]
+                while k < j:
+                    start += np.int64(freqs[k])
+                    k += 1
+            elif block - r < r and j - r + block <= total:  # from the next block's start, back
+                k = j - r + block
+                start = np.int64(pos_blocks[k // block])
+                while k > j:
+                    k -= 1
+                    start -= np.int64(freqs[k])
+            else:  # from the block's start
+                k = j - r
+                start = np.int64(pos_blocks[k // block])
+                while k < j:
+                    start += np.int64(freqs[k])
+                    k += 1
+            known[i] = j
+            known_at[i] = start
+            at[i] = start
+            ends[i] = start + np.int64(freqs[j])
         count = 0
         for a in range(at[0], ends[0]):
             start = np.int64(positions[a])
@@ -184,6 +223,81 @@ def locate(docs: Any, within: Any) -> Any:  # pragma: no cover - compiled
     return at[:k], which[:k]
 
 
+@_jit
+def add_field(
+    docs: Any,
+    lo: int,
+    hi: int,
+    base: int,
+    fdocs: Any,
+    ffreqs: Any,
+    plo: int,
+    phi: int,
+    weight: float,
+    norm: Any,
+    pseudo: Any,
+) -> None:  # pragma: no cover - compiled
+    """Add a word's weighted, length-normalised frequency in one field of one segment to the
+    pseudo frequencies of those of ``docs[lo:hi]`` (global numbers, ascending, all in the
+    segment starting at ``base``) that hold it there.
+
+    The word's postings there are ``fdocs[plo:phi]`` (local numbers, ascending) with
+    ``ffreqs``, read in place (memory-mapped). Both lists are walked together, each side
+    galloping to the other's next entry, so a short list costs a few steps per entry of it
+    however long the other is. ``pseudo[i] += weight * f / norm[docs[i]]``: the float
+    operations of ``evaluate.text_pseudo``'s numpy path, so the result is bit-identical.
+    """
+    i = lo
+    j = plo
+    while i < hi and j < phi:
+        d = docs[i] - base
+        e = np.int64(fdocs[j])
+        if d == e:
+            pseudo[i] += weight * np.float64(ffreqs[j]) / norm[docs[i]]
+            i += 1
+            j += 1
+        elif d < e:  # gallop through docs to the posting, then bisect the last step
+            x = e + base
+            step = 1
+            h = i
+            while h < hi and docs[h] < x:
+                i = h + 1
+                h = i + step
+                step *= 2
+            if h > hi:
+                h = hi
+            while i < h:
+                mid = (i + h) // 2
+                if docs[mid] < x:
+                    i = mid + 1
+                else:
+                    h = mid
+        else:  # gallop through the postings to the document
+            step = 1
+            h = j
+            while h < phi and np.int64(fdocs[h]) < d:
+                j = h + 1
+                h = j + step
+                step *= 2
+            if h > phi:
+                h = phi
+            while j < h:
+                mid = (j + h) // 2
+                if np.int64(fdocs[mid]) < d:
+                    j = mid + 1
+                else:
+                    h = mid
+
+
+def compile_field(fdocs: Any, ffreqs: Any, writeable: bool) -> None:
+    """Compile ``add_field`` for a segment's postings dtypes (read-only when memory-mapped)."""
+    made_docs = np.zeros(1, dtype=fdocs)
+    made_freqs = np.ones(1, dtype=ffreqs)
+    made_docs.flags.writeable = made_freqs.flags.writeable = writeable
+    docs = np.zeros(1, dtype=np.int64)
+    add_field(docs, 0, 1, 0, made_docs, made_freqs, 0, 1, 1.0, np.ones(1), np.zeros(1))
+
+
 def compile_all() -> None:
     """Compile the kernels for the types the engine passes (or load them from numba's cache)."""
     ids = np.array([1, 3], dtype=np.int64)
@@ -193,16 +307,17 @@ def compile_all() -> None:
     locate(ids, ids)
 
 
-def compile_phrase(docs: Any, pos_offsets: Any, positions: Any, writeable: bool) -> None:
-    """Compile ``phrase_segment`` for a segment's dtypes (read-only when memory-mapped)."""
+def compile_phrase(key: tuple[tuple[Any, bool], ...]) -> None:
+    """Compile ``phrase_segment`` for a segment's (dtype, writeable) of docs, freqs, pos_blocks, positions."""
 
-    def made(values: list[int], dtype: Any) -> Any:
+    def made(values: list[int], dtype: Any, writeable: bool) -> Any:
         out = np.asarray(values, dtype=dtype)
         out.flags.writeable = writeable
         return out
 
+    (docs, docs_w), (freqs, freqs_w), (blocks, blocks_w), (positions, positions_w) = key
     pair = np.array([0, 1], dtype=np.int64)
     phrase_segment(
-        made([0], docs), made([0, 2, 2], pos_offsets), made([0, 1], positions),
-        pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
+        made([0], docs, docs_w), made([2], freqs, freqs_w), made([0], blocks, blocks_w),
+        made([0, 1], positions, positions_w), pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
     )  # fmt: skip

@@ -93,7 +93,7 @@ def _check(path: Path, *, repair: bool) -> tuple[list[str], list[str], dict[str,
             if outdated:
                 problems.append(
                     f"{len(outdated)} segment sidecar(s) written by older code (sidecar version "
-                    f"< {sidecar.SIDECAR_VERSION}): readable, but a new process's first query is slower"
+                    f"< {sidecar.SIDECAR_VERSION}): readable, but larger or slower to a new process's first query"
                 )
                 if repair:
                     done = rewrite_sidecars(path, set(outdated))

@@ -1,14 +1,18 @@
 """Compiled loops for the engine's slowest numpy steps: numba, the optional ``fast`` extra.
 
-Three loops numpy can only express with a sort or several passes: a phrase's position merge
+Four loops numpy can only express with a sort or several passes: a phrase's position merge
 (per candidate document, walk each word's sorted positions once), the OR of two scored
 posting lists (a two-way merge that sums the scores of shared documents; merged left to
 right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
-numpy's path in ``evaluate._union`` adds them), and the intersection of two sorted document
-lists. Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
-documents, frequencies and float scores, so equal scores tie the same way and a page read on
-one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
-check on both paths and compares them with ``==``).
+numpy's path in ``evaluate._union`` adds them), the intersection of two sorted document
+lists, and a word's frequencies in its other fields (title, entity text) added to the pseudo
+frequencies of its matches (``add_field``: each segment's postings walked in place against
+the matches, where numpy gathers the lists from every segment and locates them by binary
+search: a dozen calls per field). Each has a numpy twin in :mod:`.evaluate`; results are
+bit-identical -- the same documents, frequencies and float scores, so equal scores tie the
+same way and a page read on one path continues one read on the other
+(``tests/test_engine.py`` runs every brute-force check on both paths and compares them with
+``==``).
 
 numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
 its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
@@ -27,7 +31,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
+__all__ = ["available", "disable", "field_types_ready", "load", "phrase_segment", "ready", "warm"]
 
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
@@ -41,8 +45,10 @@ _generation = 0  # bumped by disable(): a load begun before it does not publish 
 _available: bool | None = None
 SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
-_phrase_types: set[tuple[Any, ...]] = set()  # (docs, pos_offsets, positions) dtypes compiled for
+_phrase_types: set[tuple[Any, ...]] = set()  # (docs, freqs, pos_blocks, positions) dtypes compiled for
 _phrase_pending: set[tuple[Any, ...]] = set()
+_field_types: set[tuple[Any, ...]] = set()  # (docs, freqs, writeable) of a field's postings compiled for
+_field_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -128,14 +134,17 @@ def _warm() -> None:
         return
 
 
-def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, los: Any, his: Any, cand: Any) -> Any:
+def phrase_segment(
+    kernels: Any, docs: Any, freqs: Any, pos_blocks: Any, positions: Any, los: Any, his: Any, cand: Any
+) -> Any:
     """The compiled phrase match of one segment, or None when it is not compiled for these dtypes yet.
 
     A segment's arrays are u8, u16 or u32 (or i64 from an older sidecar), so the kernel is
     compiled per combination on first sight -- on a background thread, while that query and
     any other until it is ready take the numpy path.
     """
-    key = (docs.dtype, pos_offsets.dtype, positions.dtype, docs.flags.writeable)
+    arrays = (docs, freqs, pos_blocks, positions)
+    key = tuple((a.dtype, bool(a.flags.writeable)) for a in arrays)  # a read-only map is its own numba type
     if key not in _phrase_types:
         with _lock:
             if key in _phrase_pending:
@@ -144,7 +153,7 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
 
         def compile_it() -> None:
             try:
-                kernels.compile_phrase(*key)
+                kernels.compile_phrase(key)
             except Exception:  # the numpy path stays in use for these dtypes
                 return
             _phrase_types.add(key)
@@ -153,6 +162,33 @@ def phrase_segment(kernels: Any, docs: Any, pos_offsets: Any, positions: Any, lo
             threading.Thread(target=compile_it, name="searchlib-numba-phrase", daemon=True).start()
             return None
         compile_it()
-    if not (pos_offsets.flags.writeable == positions.flags.writeable == key[3]):
-        return None
-    return kernels.phrase_segment(docs, pos_offsets, positions, los, his, cand)
+    return kernels.phrase_segment(docs, freqs, pos_blocks, positions, los, his, cand)
+
+
+def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
+    """Whether ``add_field`` is compiled for a field's postings arrays ``docs`` and ``freqs``;
+    when not, it starts compiling them (in the background, like :func:`phrase_segment`) and
+    the caller takes the numpy path meanwhile."""
+    writeable = docs.flags.writeable
+    if freqs.flags.writeable != writeable:
+        return False
+    key = (docs.dtype, freqs.dtype, writeable)
+    if key in _field_types:
+        return True
+    with _lock:
+        if key in _field_pending:
+            return False
+        _field_pending.add(key)
+
+    def compile_it() -> None:
+        try:
+            kernels.compile_field(*key)
+        except Exception:  # the numpy path stays in use for these dtypes
+            return
+        _field_types.add(key)
+
+    if not SYNC:
+        threading.Thread(target=compile_it, name="searchlib-numba-field", daemon=True).start()
+        return False
+    compile_it()
+    return key in _field_types

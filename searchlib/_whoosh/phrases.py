@@ -24,13 +24,13 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
 
     Every one of ``docs`` (ascending, this segment's numbers) must hold every term.
     """
-    assert fp.pos_offsets is not None and fp.positions is not None
+    assert fp.freqs is not None and fp.positions is not None
     fast = kernels.ready()
     if fast is not None:
         offsets = fp.offsets
         los = np.array([offsets[t] for t in tids], dtype=np.int64)
         his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
-        counts = kernels.phrase_segment(fast, fp.docs, fp.pos_offsets, fp.positions, los, his, docs)
+        counts = kernels.phrase_segment(fast, fp.docs, fp.freqs, fp.pos_blocks, fp.positions, los, his, docs)
         if counts is not None:
             keep = counts > 0
             return docs[keep], counts[keep].astype(np.float64)
@@ -39,9 +39,9 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
     for i, tid in enumerate(tids):
         lo, hi = fp.slice(tid)
         if len(docs) * 2 >= hi - lo:  # most of the word's documents: all its positions, no lookups
-            bounds = np.asarray(fp.pos_offsets[lo : hi + 1], dtype=np.int64)
-            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, np.diff(bounds))
-            keys += fp.positions[bounds[0] : bounds[-1]]
+            keys = _repeat(np.asarray(fp.docs[lo:hi], dtype=np.int64) << _SHIFT, fp.freqs[lo:hi].astype(np.int64))
+            first = fp.pos_start(lo)  # the term's positions are contiguous: one key each
+            keys += fp.positions[first : first + len(keys)]
         else:
             term_docs = fp.docs[lo:hi]
             if hi - lo <= MAP_RATIO * len(docs):  # mark the candidates, find them in one pass
@@ -50,8 +50,8 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
                 pidx = lo + np.flatnonzero(marks[term_docs])  # docs is a subset: the same order
             else:  # looked up in the list's own dtype (not converting it whole)
                 pidx = lo + np.searchsorted(term_docs, docs.astype(term_docs.dtype, copy=False))
-            starts = np.asarray(fp.pos_offsets[pidx], dtype=np.int64)
-            ends = np.asarray(fp.pos_offsets[pidx + 1], dtype=np.int64)
+            starts = fp.pos_starts(pidx)
+            ends = starts + fp.freqs[pidx]
             keys = _repeat(docs << _SHIFT, ends - starts)
             keys += fp.positions[gather(starts, ends)]
             within = True

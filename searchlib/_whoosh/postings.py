@@ -24,15 +24,19 @@ from __future__ import annotations
 import heapq
 import itertools
 import pickle
+import struct
 import tempfile
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, Protocol
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3FieldWriter
-from whoosh.system import emptybytes
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter
+from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numlists import delta_encode
 
 SPILL_LIMIT = 4_000_000
 """Postings buffered before a run is written (10,000 news articles, 5 million postings: 325 MB peak RSS)."""
@@ -234,6 +238,9 @@ class MemoryPostings:
                 fieldwriter.start_field(fieldname, fieldobj)
                 fmt = fieldobj.format
                 current = fieldname
+            if not counts and len(ids) <= fieldwriter._postwriter._blocklimit:
+                _write_one_block_term(fieldwriter, tbytes, ids, weights, values, stored, fmt)
+                continue
             fieldwriter.start_term(tbytes)
             _write_postings(fieldwriter._postwriter, ids, weights, values, stored, fmt, counts, positions)
             fieldwriter.finish_term()
@@ -317,3 +324,77 @@ def _write_postings(
         writer._minlength = min(block_lengths) if block_lengths else None
         writer._maxlength = max(block_lengths) if block_lengths else 0
         writer._maxweight = max(0, max(block_weights))
+
+
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo._struct
+
+
+def _write_one_block_term(
+    fieldwriter: W3FieldWriter,
+    tbytes: bytes,
+    ids: array[int],
+    weights: array[float],
+    values: list[bytes],
+    lengths: array[int],
+    fmt: Any,
+) -> None:
+    """One posting list of at most a block, without positions, written as Whoosh writes it, in one call.
+
+    The bytes equal ``start_term``, ``add_posting`` for each posting and ``finish_term`` of
+    Whoosh's W3 codec (its ``_write_block(last=True)``, ``W3TermInfo.add_block`` and
+    ``to_bytes``; tests/test_postings.py compares the files): the keyword fields' terms are
+    most of a segment's terms (an entity named once is a term with one posting), and Whoosh's
+    per-term objects and calls cost more than the pickling and compressing they wrap.
+    """
+    postwriter = fieldwriter._postwriter
+    postfile = postwriter._postfile
+    size = len(lengths)
+    block_lengths = [length for d in ids if d < size and (length := lengths[d])]
+    minlength = min(block_lengths) if block_lengths else None
+    maxlength = max(block_lengths) if block_lengths else 0
+    stored_weights = array("f", weights)
+    maxweight = max(0, max(weights))
+    if all(w == 1.0 for w in stored_weights):
+        mini_weights: Any = None
+    elif all(w == stored_weights[0] for w in stored_weights):
+        mini_weights = stored_weights[0]
+    else:
+        mini_weights = tuple(stored_weights)
+    kept = [v for v in values if v]
+    fixedsize = fmt.fixed_value_size()
+    if fixedsize is None or fixedsize < 0:
+        mini_values: Any = tuple(kept)
+    elif fixedsize == 0:
+        mini_values = None
+    else:
+        mini_values = emptybytes.join(kept)
+    mini_ids = (ids[0],) if len(ids) == 1 else tuple(delta_encode(ids))
+    databytes = pickle.dumps((mini_ids, mini_weights, mini_values), 2)
+    comp = postwriter._compression
+    if comp:
+        databytes = zlib.compress(databytes, comp)
+    last = ids[-1]
+    minbyte = length_to_byte(minlength)
+    maxbyte = length_to_byte(maxlength)
+    infobytes = pickle.dumps((len(ids), last, maxweight, comp, minbyte, maxbyte), 2)
+    block = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
+    start = postfile.tell()
+    postfile.write(block)  # one write: the magic, the block's length (negative: the last), its info and data
+    termbytes = _TERMINFO.pack(
+        False, 0 + sum(stored_weights), len(ids), 0 if minlength is None else minbyte, maxbyte, maxweight, ids[0], last
+    )
+    termbytes += pack_long(start) + pack_int(len(block))
+    _add_term_row(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid) + tbytes, termbytes)
+
+
+def _add_term_row(table: Any, key: bytes, value: bytes) -> None:
+    """``OrderedHashWriter.add(key, value)`` (Whoosh's term table) with one file write, same bytes."""
+    if key <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+    dbfile = table.dbfile
+    pos = dbfile.tell()
+    table.index.append(pos)
+    dbfile.write(b"".join((_ROW_LENGTHS.pack(len(key), len(value)), key, value)))
+    h = table.hashfn(key)
+    table.buckets[h & 255].append((h, pos))
+    table.lastkey = key

@@ -118,9 +118,20 @@ def entity_key(name: str) -> str:
     """Exact, case- and accent-insensitive form of an entity name as indexed (no commas).
 
     ``entity:Gdansk`` finds "Gdańsk": names are folded as words are (:func:`searchlib.analysis.fold`).
+    Cached per name (names recur across articles; the indexer asks twice per name).
     """
-    folded = analysis.fold(name.casefold())
-    return " ".join(folded.replace(",", " ").split())
+    found = _ENTITY_KEYS.get(name)
+    if found is None:
+        folded = analysis.fold(name.casefold())
+        found = " ".join(folded.replace(",", " ").split())
+        if len(_ENTITY_KEYS) >= _ENTITY_KEYS_MAX:
+            _ENTITY_KEYS.clear()
+        _ENTITY_KEYS[name] = found
+    return found
+
+
+_ENTITY_KEYS: dict[str, str] = {}
+_ENTITY_KEYS_MAX = 200_000
 
 
 def checksum(article: Article) -> str:

@@ -24,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, Part, gather, renumbered
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, gather, renumbered
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
 from searchlib._whoosh.terms import TermDict
 
@@ -135,7 +135,7 @@ def _field(
                 top_doc = max(top_doc, int(new_docs.max()))
             if text:
                 freqs = np.asarray(src.fp.freqs[a:b])
-                pos_off = np.asarray(src.fp.pos_offsets[a : b + 1], dtype=np.int64)
+                pos_off = src.fp.pos_range(a, b)
                 if keep is not None:
                     freqs = freqs[keep]
                     picked = gather(pos_off[:-1][keep], pos_off[1:][keep])
@@ -159,8 +159,8 @@ def _field(
     if text:
         freqs_dtype = _dtype_for(f"{name}.freqs", top_freq)
         freqs_at = w.reserve(f"{name}.freqs", freqs_dtype, total)
-        posoff_dtype = _dtype_for(f"{name}.posoff", positions)
-        posoff_at = w.reserve(f"{name}.posoff", posoff_dtype, total + 1)
+        posblk_dtype = _dtype_for(f"{name}.posblk", positions)
+        posblk_at = w.reserve(f"{name}.posblk", posblk_dtype, total // POS_BLOCK + 1)
         pos_dtype = _dtype_for(f"{name}.pos", top_pos)
         pos_at = w.reserve(f"{name}.pos", pos_dtype, positions)
     # pass 2: each range's postings in (term, source) order, written at their places
@@ -182,7 +182,7 @@ def _field(
             docs_parts.append(src.newnum[docs])
             if text:
                 freqs = np.asarray(src.fp.freqs[a:b])
-                pos_off = np.asarray(src.fp.pos_offsets[a : b + 1], dtype=np.int64)
+                pos_off = src.fp.pos_range(a, b)
                 first, last = int(pos_off[0]), int(pos_off[-1])
                 starts, ends = pos_off[:-1] - first, pos_off[1:] - first
                 if keep is not None:
@@ -204,20 +204,18 @@ def _field(
             w.put(
                 freqs_at + done_postings * freqs_dtype.itemsize, np.concatenate(freq_parts)[order].astype(freqs_dtype)
             )
-            counts = e - s
-            pos_offsets = done_positions + np.cumsum(counts) - counts
-            if done_postings == 0:
-                w.put(posoff_at, np.zeros(1, dtype=posoff_dtype))
-            w.put(
-                posoff_at + (done_postings + 1) * posoff_dtype.itemsize,
-                (pos_offsets + counts).astype(posoff_dtype),
-            )
+            # where postings done_postings .. done_postings + len(s) start: those at a block's start are kept
+            starts = np.zeros(len(s) + 1, dtype=np.int64)
+            np.cumsum(e - s, out=starts[1:])
+            first = -(-done_postings // POS_BLOCK)  # the first block starting in this range
+            picked = starts[first * POS_BLOCK - done_postings :: POS_BLOCK] + done_positions
+            w.put(posblk_at + first * posblk_dtype.itemsize, picked.astype(posblk_dtype))
             out_pos = np.concatenate(pos_parts)[gather(s, e)]
             w.put(pos_at + done_positions * pos_dtype.itemsize, out_pos.astype(pos_dtype))
             done_positions += len(out_pos)
         done_postings += len(out_docs)
     if text and done_postings == 0:
-        w.put(posoff_at, np.zeros(1, dtype=posoff_dtype))
+        w.put(posblk_at, np.zeros(1, dtype=posblk_dtype))
     assert done_postings == total and (not text or done_positions == positions)
     return TermDict.pack(terms)
 
@@ -265,6 +263,7 @@ def save_merged(
         raise
     manifest = {
         "version": SIDECAR_VERSION,
+        "pos_block": POS_BLOCK,
         "doc_count": base,
         "size": w.at,
         "arrays": w.layout,

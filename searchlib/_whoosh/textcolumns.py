@@ -2,8 +2,10 @@
 
 Since index format 9 the title, body and entity text have no Whoosh postings, so their
 arrays need not pass through per-term posting lists at all. For each document the writer
-appends the term ids of its indexed tokens in order (:func:`searchlib.analysis.kept_terms`,
-mapped through a per-field term -> id dict with C-level ``map``) and their positions; at the
+appends the term ids of its indexed tokens in order (each token as written mapped through a
+per-field ``token -> term id`` dict with one C-level ``map``, or by the compiled kernel
+``_ingest_kernels.token_ids`` for ASCII text; new spellings go through
+:func:`searchlib.analysis.term`) and their positions; at the
 end the tokens are sorted by term -- documents ascending and positions ascending inside each
 term, as they were added (a stable sort) -- and run lengths give frequencies. The arrays equal
 those the per-term path builds (tests/test_sidecar_build.py, tests/test_textcolumns.py) at a
@@ -23,9 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib import analysis
+from searchlib._compiled import ingest_kernel
 from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, FieldPostings, SegmentColumns
 
 __all__ = ["BUCKET_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
+
+token_ids = ingest_kernel("token_ids")
+"""The compiled ``token_ids`` kernel, or a stand-in returning None (then :meth:`TextPostings.add`'s Python runs)."""
 
 BUCKET_TOKENS = 2_000_000
 """Tokens sorted at a time (a range of terms): ~16 bytes of temporary arrays each."""
@@ -50,6 +56,23 @@ class _TermIds(dict[str, int]):
         return tid
 
 
+class _WordIds(dict[str, int]):
+    """token as written -> its term's id + 1, 0 when the token is not indexed (one field, one segment).
+
+    One C-level ``map`` over a document's tokens then gives the term ids, filling this on
+    first sight of a spelling (``__missing__``: the analysis' cached term, then the id dict).
+    """
+
+    def __init__(self, ids: _TermIds) -> None:
+        super().__init__()
+        self.ids = ids
+
+    def __missing__(self, word: str) -> int:
+        found = analysis.term(word)
+        value = self[word] = 0 if found is None else self.ids[found] + 1
+        return value
+
+
 class TextPostings:
     """One text field's postings of one segment, collected as token streams."""
 
@@ -57,22 +80,28 @@ class TextPostings:
         self.bucket_tokens = bucket_tokens
         self._terms: list[str] = []
         self._ids = _TermIds(self._terms)
-        self._tids = array("I")  # term id per token
+        self._word_ids = _WordIds(self._ids)
+        self._tids = array("I")  # term id + 1 per token
         self._pos = array("I")  # position per token
         self._docs = array("I")  # document number per document with tokens
         self._counts = array("I")  # tokens per such document
 
     def add(self, docnum: int, text: str) -> int:
         """Add document ``docnum``'s value (documents in ascending order); returns its length in tokens."""
-        kept, first = analysis.kept_terms(text)
-        if not kept:
+        counted = token_ids(text, self._word_ids, self._word_ids.__getitem__, self._tids)
+        if counted is None:  # not ASCII, or no compiled kernel: the same ids in Python
+            found = list(map(self._word_ids.__getitem__, analysis.written_tokens(text)))
+            kept = list(filter(None, found))
+            counted = len(kept), found.index(kept[0]) if kept else 0
+            self._tids.extend(kept)
+        count: int = counted[0]
+        first: int = counted[1]
+        if not count:
             return 0
-        tids = list(map(self._ids.__getitem__, kept))  # a new term gets the next id (_TermIds.__missing__)
-        self._tids.extend(tids)
-        self._pos.extend(range(first, first + len(kept)))
+        self._pos.extend(range(first, first + count))
         self._docs.append(docnum)
-        self._counts.append(len(kept))
-        return len(kept)
+        self._counts.append(count)
+        return count
 
     def finish(self, doc_count: int) -> tuple[FieldPostings, npt.NDArray[np.uint32]]:
         """The field's postings and every document's length (tokens), for ``doc_count`` documents."""
@@ -88,7 +117,7 @@ class TextPostings:
         by_text = sorted(range(len(terms)), key=terms.__getitem__)
         rank = np.empty(len(terms), dtype=np.uint32)
         rank[np.array(by_text, dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
-        keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
+        keys = rank[np.frombuffer(self._tids, dtype=np.uint32) - 1]  # each token's term, in dictionary order
         docs = np.repeat(doc_list, counts)
         pos = np.frombuffer(self._pos, dtype=np.uint32)
         # ranges of terms holding about bucket_tokens tokens each

@@ -1,0 +1,204 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Typed Cython kernels for the indexer's per-article hot path.
+
+``setup.py`` compiles this file, when asked (``SEARCHLIB_COMPILE=1``), into the extension
+``searchlib._ingest_kernels_c`` and appends the sha256 of this source as ``SOURCE_SHA256``;
+``searchlib/_compiled.py`` uses it only when that digest matches the source installed. The
+pure-Python definitions it must equal are :func:`searchlib.dedup.sketch` and
+``TextPostings.add`` in ``searchlib/_whoosh/textcolumns.py`` (tests/test_ingest_kernels.py
+compares them on generated and real text). Each kernel returns None for a text it does not
+handle (see each): the caller then runs the pure path.
+
+* :func:`sketch`: the words (``[A-Za-z0-9_]`` runs, lower-cased), their CRC-32s, the 5-word
+  shingles' rolling hashes and the sorted distinct bottom 64 (kept by insertion into a sorted
+  array of 64), in one pass over the bytes with no Python object per word.
+* :func:`token_ids`: the analysis tokens (word characters with single inner dots, as written),
+  each looked up in a field's ``word -> term id + 1`` dict (0: not indexed); the nonzero ids
+  are appended to an ``array("I")`` and ``(count, first position)`` returned.
+"""
+
+from cpython cimport array
+from cpython.dict cimport PyDict_GetItem
+from cpython.ref cimport PyObject
+from cpython.unicode cimport PyUnicode_Substring
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object)
+    int PyUnicode_KIND(object)
+    void* PyUnicode_DATA(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
+
+
+cdef inline bint _is_mark(Py_UCS4 c) noexcept nogil:
+    """A combining mark of analysis._MARKS (inside words there: the pure path's expression differs)."""
+    return (
+        0x300 <= c <= 0x36F or 0x1AB0 <= c <= 0x1AFF or 0x1DC0 <= c <= 0x1DFF
+        or 0x20D0 <= c <= 0x20FF or 0xFE20 <= c <= 0xFE2F
+    )
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept nogil:
+    """``\\w`` of the re module on str: ``_`` or ``str.isalnum``."""
+    if c < 128:
+        return WORD_CHAR[c]
+    return Py_UNICODE_ISALNUM(c)
+
+cdef uint32_t CRC_TABLE[256]
+cdef unsigned char WORD_CHAR[256]   # 1 for [A-Za-z0-9_]
+cdef unsigned char LOWER[256]
+
+cdef void _init_tables():
+    cdef uint32_t c
+    cdef int n, k
+    for n in range(256):
+        c = n
+        for k in range(8):
+            if c & 1:
+                c = 0xEDB88320 ^ (c >> 1)
+            else:
+                c = c >> 1
+        CRC_TABLE[n] = c
+        WORD_CHAR[n] = 1 if (48 <= n <= 57 or 65 <= n <= 90 or 97 <= n <= 122 or n == 95) else 0
+        LOWER[n] = n + 32 if 65 <= n <= 90 else n
+
+_init_tables()
+
+cdef uint64_t BASE = 1000003
+cdef uint64_t GOLDEN = 0x9E3779B97F4A7C15ULL
+cdef Py_ssize_t SHINGLE = 5
+cdef Py_ssize_t SKETCH_SIZE = 64
+
+
+cdef inline void _keep_smallest(uint32_t* best, Py_ssize_t* size, uint32_t h) noexcept nogil:
+    """Insert ``h`` into ``best`` (sorted, distinct, at most SKETCH_SIZE values) if it belongs there."""
+    cdef Py_ssize_t lo = 0, hi = size[0], mid
+    if hi == SKETCH_SIZE and h >= best[hi - 1]:
+        return
+    while lo < hi:  # first value >= h
+        mid = (lo + hi) >> 1
+        if best[mid] < h:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < size[0] and best[lo] == h:
+        return
+    hi = size[0] if size[0] < SKETCH_SIZE else SKETCH_SIZE - 1
+    while hi > lo:
+        best[hi] = best[hi - 1]
+        hi -= 1
+    best[lo] = h
+    if size[0] < SKETCH_SIZE:
+        size[0] += 1
+
+
+def sketch(str text):
+    """``dedup.sketch(text)`` for a text whose words are ASCII, None for any other.
+
+    Characters beyond ASCII that are not word characters (dashes, quotes, ellipses) separate
+    words as the pure path's expression does; a text with any other non-ASCII character is
+    left to the pure path (lower-casing and UTF-8 bytes of such words are not done here).
+    """
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef bint ascii = PyUnicode_IS_ASCII(text)
+    cdef const unsigned char* s = <const unsigned char*>data
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t i = 0, words = 0, size = 0, j
+    cdef Py_UCS4 c
+    cdef uint32_t crc
+    cdef uint64_t h
+    cdef uint64_t window[5]
+    cdef uint32_t best[64]
+    if not ascii:
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if c >= 128 and Py_UNICODE_ISALNUM(c):
+                return None
+        i = 0
+    while i < n:
+        c = s[i] if ascii else PyUnicode_READ(kind, data, i)
+        if c >= 128 or not WORD_CHAR[c]:
+            i += 1
+            continue
+        crc = 0xFFFFFFFF
+        while True:
+            crc = CRC_TABLE[(crc ^ LOWER[c]) & 0xFF] ^ (crc >> 8)
+            i += 1
+            if i >= n:
+                break
+            c = s[i] if ascii else PyUnicode_READ(kind, data, i)
+            if c >= 128 or not WORD_CHAR[c]:
+                break
+        window[words % SHINGLE] = crc ^ 0xFFFFFFFF
+        words += 1
+        if words >= SHINGLE:
+            h = 0
+            for j in range(words - SHINGLE, words):
+                h = h * BASE + window[j % SHINGLE]
+            _keep_smallest(best, &size, <uint32_t>((h * GOLDEN) >> 32))
+    if words == 0:
+        return ()
+    if words < SHINGLE:
+        h = 0
+        for j in range(words):
+            h = h * BASE + window[j]
+        return (<uint32_t>((h * GOLDEN) >> 32),)
+    return tuple([best[j] for j in range(size)])
+
+
+def token_ids(str text, object ids, object missing, array.array out):
+    """Append the term ids of ``text``'s indexed tokens to ``out``; ``(count, first position)``.
+
+    ``ids`` (a dict, or a subclass) maps a token as written to its term id + 1 (0 when it is
+    not indexed); ``missing(token)`` gives (and records) that value for a token not in it
+    yet. A token is a run of word characters (``_`` or ``str.isalnum``) with single inner
+    dots. None (and nothing appended) for a text holding combining marks (the pure path's
+    expression keeps them inside words).
+    """
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef bint ascii = PyUnicode_IS_ASCII(text)
+    cdef const unsigned char* s = <const unsigned char*>data
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t i = 0, start, raw = 0, first = -1, count = 0
+    cdef PyObject* found
+    cdef long value
+    cdef uint32_t tid
+    if not ascii:
+        for i in range(n):
+            if _is_mark(PyUnicode_READ(kind, data, i)):
+                return None
+        i = 0
+    while i < n:
+        if not _is_word(s[i] if ascii else PyUnicode_READ(kind, data, i)):
+            i += 1
+            continue
+        start = i
+        while True:
+            while i < n and _is_word(s[i] if ascii else PyUnicode_READ(kind, data, i)):
+                i += 1
+            if (
+                i + 1 < n
+                and (s[i] if ascii else PyUnicode_READ(kind, data, i)) == 46
+                and _is_word(s[i + 1] if ascii else PyUnicode_READ(kind, data, i + 1))
+            ):  # a single dot between word characters
+                i += 1
+                continue
+            break
+        word = PyUnicode_Substring(text, start, i)
+        found = PyDict_GetItem(ids, word)
+        if found == NULL:
+            value = missing(word)
+        else:
+            value = <long><object>found
+        if value:
+            tid = <uint32_t>value
+            array.extend_buffer(out, <char*>&tid, 1)
+            if first < 0:
+                first = raw
+            count += 1
+        raw += 1
+    return count, (first if first >= 0 else 0)

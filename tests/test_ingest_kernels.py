@@ -1,0 +1,154 @@
+"""The indexer's compiled kernels (``_ingest_kernels.pyx``) give exactly what the pure-Python path does.
+
+``dedup.sketch`` and ``TextPostings.add`` run a typed Cython kernel for ASCII text when it is
+built (``SEARCHLIB_COMPILE=1 python setup.py build_ext --inplace``) and their own Python
+otherwise. These tests run both on generated and corpus text and compare values and arrays;
+without the build they skip, unless ``SEARCHLIB_COMPILE=1`` says it was built (``.ci/run``):
+then they fail. The pure path's own behaviour is tested with the kernel switched off, and the
+guard that never uses a stale build either way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from array import array
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchlib import _compiled, dedup
+from searchlib._whoosh import textcolumns
+from searchlib.sample import sample_corpus_path
+
+
+@pytest.fixture(scope="module")
+def kernels() -> ModuleType:
+    module = _compiled.ingest_kernels()
+    if module is None:
+        message = (
+            "no compiled indexing kernels built from this source (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
+        )
+        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return module
+
+
+def pure_sketch(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, ...]:
+    with monkeypatch.context() as m:
+        m.setattr(dedup, "_compiled_sketch", _compiled._no_kernel)
+        return dedup.sketch(text)
+
+
+def postings(texts: list[str], kernel: object) -> tuple[list[str], list[Any], Any]:
+    """The field's arrays from ``texts`` added through ``kernel`` (or the pure path)."""
+    saved = textcolumns.token_ids
+    textcolumns.token_ids = kernel  # type: ignore[assignment]
+    try:
+        tp = textcolumns.TextPostings(bucket_tokens=50)  # several term ranges
+        lengths_in = [tp.add(i, text) for i, text in enumerate(texts)]
+        fp, lengths = tp.finish(len(texts))
+    finally:
+        textcolumns.token_ids = saved
+    assert lengths.tolist() == lengths_in
+    arrays = [fp.offsets, fp.docs, fp.freqs, fp.pos_offsets, fp.positions]
+    return list(fp.terms), arrays, lengths
+
+
+_ASCII = st.text(alphabet="abcXYZ019_. ,'-\n\t.", max_size=200)
+_MIXED = st.text(alphabet="abXY1_. ,\u2026\u2014\u201cé\u0301ßİ²\u00a0Ⓐ", max_size=120)
+_WORD_LIST = ["the", "U.S", "a", "Gdańsk", "3.5", "...", "x.", ".y", "Run", "running", "of"]
+_WORDS = st.lists(st.sampled_from(_WORD_LIST), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ASCII | _MIXED | _WORDS.map(" ".join))
+def test_compiled_sketch_equals_the_pure_one(kernels: ModuleType, text: str) -> None:
+    with pytest.MonkeyPatch.context() as m:
+        expected = pure_sketch(text, m)
+    got = kernels.sketch(text)
+    assert got is None or got == expected
+    if all(c.isascii() or not (c.isalnum() or c == "_") for c in text):
+        assert got == expected  # declined only for non-ASCII words
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(_ASCII | _MIXED | _WORDS.map(" ".join), max_size=8))
+def test_compiled_token_ids_build_the_same_arrays(kernels: ModuleType, texts: list[str]) -> None:
+    terms, arrays, lengths = postings(texts, kernels.token_ids)
+    terms_pure, arrays_pure, lengths_pure = postings(texts, _compiled._no_kernel)
+    assert terms == terms_pure
+    assert lengths.tolist() == lengths_pure.tolist()
+    for got, expected in zip(arrays, arrays_pure, strict=True):
+        assert got.tolist() == expected.tolist()
+
+
+def test_both_paths_agree_on_the_sample_corpus(kernels: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [part for path in sorted(sample_corpus_path().iterdir()) for part in path.read_text("utf-8").split("\n\n")]
+    for text in texts:
+        assert dedup.sketch(text) == pure_sketch(text, monkeypatch)
+    terms, arrays, _ = postings(texts, kernels.token_ids)
+    terms_pure, arrays_pure, _ = postings(texts, _compiled._no_kernel)
+    assert terms == terms_pure and len(terms) > 100
+    for got, expected in zip(arrays, arrays_pure, strict=True):
+        assert np.array_equal(got, expected)
+
+
+def test_kernels_decline_only_what_they_do_not_handle(kernels: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = array("I")
+    assert kernels.sketch("Gdańsk port") is None  # a non-ASCII word: the pure path lower-cases and encodes it
+    assert kernels.sketch("Port \u2026 \u201cquoted\u201d") == pure_sketch(
+        "Port \u2026 \u201cquoted\u201d", monkeypatch
+    )
+    assert kernels.token_ids("Gdan\u0301sk port", {}, lambda w: 1, out) is None  # a combining mark
+    assert len(out) == 0
+    assert kernels.token_ids("Gdańsk port\u2026", {}, lambda w: 1, out) == (2, 0)
+
+
+def test_token_ids_count_positions_from_the_first_kept_token(kernels: ModuleType) -> None:
+    ids = {"the": 0, "of": 0}
+    out = array("I")
+
+    def missing(word: str) -> int:
+        ids[word] = len(ids) + 1
+        return ids[word]
+
+    assert kernels.token_ids("the the U.S. of Steel..x", ids, missing, out) == (3, 2)
+    assert [w for w, v in ids.items() if v] == ["U.S", "Steel", "x"]
+    assert kernels.token_ids("the of", ids, missing, out) == (0, 0)
+
+
+def test_pure_path_without_kernel_matches_kept_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib import analysis
+
+    monkeypatch.setattr(textcolumns, "token_ids", _compiled._no_kernel)
+    tp = textcolumns.TextPostings()
+    text = "The U.S. economy grew 3.5 percent, the Gdańsk port said."
+    kept, first = analysis.kept_terms(text)
+    assert tp.add(0, text) == len(kept)
+    fp, _ = tp.finish(1)
+    assert sorted(set(kept)) == list(fp.terms)
+    assert sorted(fp.positions.tolist()) == list(range(first, first + len(kept)))
+
+
+def test_a_stale_or_missing_build_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> ModuleType:
+        raise ImportError(name)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    assert _compiled.ingest_kernels() is None
+    assert _compiled.ingest_kernel("sketch") is _compiled._no_kernel
+    monkeypatch.undo()
+    monkeypatch.setenv(_compiled.PURE_ENV, "1")
+    assert _compiled.ingest_kernels() is None
+    monkeypatch.undo()
+    stale = ModuleType("searchlib._ingest_kernels_c")
+    stale.SOURCE_SHA256 = "0" * 64  # type: ignore[attr-defined]
+    real = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: stale if name == stale.__name__ else real(name))
+    assert _compiled.ingest_kernels() is None  # built from another .pyx: the pure path runs
