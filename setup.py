@@ -1,16 +1,22 @@
-"""Packaging (metadata in pyproject.toml), with an optional compiled entity extractor.
+"""Packaging (metadata in pyproject.toml), with the entity extractor compiled when a C compiler is there.
 
-With ``SEARCHLIB_COMPILE=1`` (and Cython and a C compiler installed), the extractor's hot
-path, ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py``, is compiled with Cython into
-the extensions ``searchlib._spans_c``, ``_kinds_c`` and ``_rules_c``: copies of those very
-modules, importing each other, the sources' sha256 recorded in ``_rules_c`` so that a copy
-built from other sources is never used (``searchlib/_compiled.py``). The indexer's typed
-kernels, ``searchlib/_ingest_kernels.pyx``, become ``searchlib._ingest_kernels_c`` the same way. Without it (the
-default) nothing is compiled and the pure-Python modules run; no compiler is needed::
+By default every install compiles the extractor's hot path with Cython (a build requirement in
+pyproject.toml): ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py`` as the extensions
+``searchlib._spans_c``, ``_kinds_c`` and ``_rules_c`` (copies of those very modules, importing
+each other), and ``searchlib/_scan.pyx``, the span scanner written for C, as ``searchlib._scan``.
+The sources' sha256 is recorded in ``_rules_c`` so that a build from other sources is never
+used (``searchlib/_compiled.py``). The indexer's typed kernels, ``searchlib/_ingest_kernels.pyx``,
+become ``searchlib._ingest_kernels_c`` the same way (their own sha256 appended). ``SEARCHLIB_COMPILE`` says what to do:
 
-    pip install 'Cython>=3.0' 'setuptools>=68' wheel
-    SEARCHLIB_COMPILE=1 pip install --no-build-isolation -e '.[fast]'
-    # or, in a checkout: SEARCHLIB_COMPILE=1 python setup.py build_ext --inplace
+* unset (the default): compile; if Cython or a C compiler is missing or a compile fails, warn
+  and install without the extensions (the pure-Python extractor runs, with the same output);
+* ``0``: compile nothing;
+* ``1``: compile, and make any failure an error (``.ci/run``)::
+
+    pip install -e .                                            # compiled if a compiler is there
+    SEARCHLIB_COMPILE=1 python setup.py build_ext --inplace     # rebuild in a checkout
+
+To compile more modules (unchanged pure Python), add their names to ``SOURCES``.
 """
 
 from __future__ import annotations
@@ -18,13 +24,48 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError, PlatformError
 
 ROOT = Path(__file__).resolve().parent
-SOURCES = ("_spans", "_kinds", "_rules")  # the order of searchlib._compiled.SOURCES
+SOURCES = ("_spans", "_kinds", "_rules")  # pure modules compiled unchanged, as searchlib.<name>_c
+WRITTEN = ("_scan",)  # modules written in Cython for C (searchlib/<name>.pyx), compiled as they are
+DIGESTED = (*(f"{n}.py" for n in SOURCES), *(f"{n}.pyx" for n in WRITTEN))  # = searchlib._compiled.SOURCES
 BUILD = ROOT / "build" / "cython"
+MODE = os.environ.get("SEARCHLIB_COMPILE", "")
+REQUIRED = MODE not in ("", "0")
+"""``SEARCHLIB_COMPILE=1``: a failure to compile is an error, not a warning."""
+
+
+def _warn(message: str) -> None:
+    print(f"WARNING: searchlib: {message}; installing the pure-Python entity extractor", file=sys.stderr)
+
+
+class OptionalBuildExt(build_ext):
+    """``build_ext`` that installs pure Python, with a warning, when a compile fails (unless required)."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except (PlatformError, CCompilerError, ExecError, CompileError, LinkError) as exc:
+            if REQUIRED:
+                raise
+            _warn(f"no C compiler ({exc})")
+
+    def build_extensions(self) -> None:
+        try:
+            super().build_extensions()
+        except (CCompilerError, ExecError, CompileError, LinkError, PlatformError, OSError, ValueError) as exc:
+            if REQUIRED:
+                raise
+            _warn(f"compiling failed ({exc})")
+            for ext in self.extensions:  # each is of no use without the others: install none
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+            self.extensions = []
 
 
 def _copy(name: str, digest: str) -> Path:
@@ -42,6 +83,8 @@ def _copy(name: str, digest: str) -> Path:
     )
     if name == "_rules":
         text += f'\n\nSOURCE_SHA256 = "{digest}"\n'
+    if name == "_spans":
+        text += "\n\n_use_c_scanner()\n"  # the compiled copy scans with searchlib._scan
     path = BUILD / "searchlib" / f"{name}_c.py"
     path.write_text(text, encoding="utf-8")
     return path
@@ -57,17 +100,21 @@ def _kernels_extension() -> Extension:
 
 
 def compiled_extensions() -> list[Extension]:
-    """The Cython extensions when ``SEARCHLIB_COMPILE=1``, else none."""
-    if os.environ.get("SEARCHLIB_COMPILE", "") in ("", "0"):
+    """The Cython extensions, unless ``SEARCHLIB_COMPILE=0`` (or, unless required, Cython is missing)."""
+    if MODE == "0":
         return []
     try:
         from Cython.Build import cythonize
     except ImportError as exc:
-        raise SystemExit("SEARCHLIB_COMPILE=1 needs Cython: pip install 'Cython>=3.0'") from exc
-    digest = hashlib.sha256(b"".join((ROOT / "searchlib" / f"{n}.py").read_bytes() for n in SOURCES)).hexdigest()
+        if REQUIRED:
+            raise SystemExit("SEARCHLIB_COMPILE=1 needs Cython: pip install 'Cython>=3.0'") from exc
+        _warn("Cython is not installed")
+        return []
+    digest = hashlib.sha256(b"".join((ROOT / "searchlib" / name).read_bytes() for name in DIGESTED)).hexdigest()
     (BUILD / "searchlib").mkdir(parents=True, exist_ok=True)
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
     extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
+    extensions += [Extension(f"searchlib.{name}", [f"searchlib/{name}.pyx"]) for name in WRITTEN]
     extensions.append(_kernels_extension())
     return list(
         cythonize(
@@ -78,4 +125,4 @@ def compiled_extensions() -> list[Extension]:
     )
 
 
-setup(ext_modules=compiled_extensions())
+setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": OptionalBuildExt})

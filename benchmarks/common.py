@@ -172,7 +172,7 @@ def searchlib_digest(root: Path | None = None) -> str:
             return "not installed"
         root = Path(searchlib.__file__).parent
     digest = hashlib.sha1()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.pyx")]):  # .pyx: the compiled kernels' sources
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -213,12 +213,24 @@ def environment(corpus_info: dict[str, Any], seed: int) -> dict[str, str]:
         "machine": f"{_cpu_model()}, {os.cpu_count()} logical cores ({physical} physical), {ram} RAM",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "searchlib source": f"sha1 {searchlib_digest()} of searchlib/**/*.py"
+        "searchlib source": f"sha1 {searchlib_digest()} of searchlib/**/*.py and *.pyx"
         + (f" (snapshot {_SNAPSHOT.relative_to(ROOT)})" if _SNAPSHOT else " (live tree)"),
         "packages": ", ".join(versions),
+        "compiled code": _compiled_code(),
         "corpus": f"{corpus_info['articles']:,} articles, {mb:.1f} MB ({corpus_info['format']}, "
         f"{corpus_info['files']} files), seed {seed}",
     }
+
+
+def _compiled_code() -> str:
+    """Whether this process runs the compiled entity extractor and indexing kernels (or pure Python)."""
+    try:
+        from searchlib import _compiled, entities
+    except ImportError:
+        return "unknown"
+    kernels = _compiled.ingest_kernels() is not None
+    extractor = "compiled" if entities.accelerated() else "pure Python"
+    return f"entity extractor {extractor}, indexing kernels {'compiled' if kernels else 'pure Python'}"
 
 
 def env_markdown(env: dict[str, str]) -> str:

@@ -1,11 +1,12 @@
 """The compiled copy of the extractor's hot path, used only when it was built from the current sources.
 
-``setup.py`` compiles ``_spans.py``, ``_kinds.py`` and ``_rules.py`` with Cython, when asked
-(``SEARCHLIB_COMPILE=1``), into the extensions ``_spans_c``, ``_kinds_c`` and ``_rules_c``
-beside them, and records in ``_rules_c`` a sha256 of the three sources it compiled
-(:func:`source_digest`). A compiled copy whose digest differs from the sources now installed
-(edited since it was built) is ignored, so it can never run stale rules; without one, the
-pure-Python modules run. ``SEARCHLIB_PURE_PYTHON=1`` ignores the compiled copy too.
+``setup.py`` compiles ``_spans.py``, ``_kinds.py`` and ``_rules.py`` with Cython into the
+extensions ``_spans_c``, ``_kinds_c`` and ``_rules_c`` beside them, with ``_scan.pyx`` (the span
+scanner written for C that ``_spans_c`` scans with), and records in ``_rules_c`` a sha256 of
+the four sources it compiled (:func:`source_digest`). A compiled copy whose digest differs from
+the sources now installed (edited since it was built) is ignored, so it can never run stale
+rules; without one, the pure-Python modules run. ``SEARCHLIB_PURE_PYTHON=1`` ignores the
+compiled copy too.
 
 The indexer's kernels (``_ingest_kernels.pyx``: the near-duplicate sketch and the text
 fields' token ids, typed Cython) are built the same way into ``_ingest_kernels_c`` with the
@@ -22,8 +23,8 @@ from importlib import resources
 from types import ModuleType
 from typing import Any
 
-SOURCES = ("_spans", "_kinds", "_rules")
-"""The modules compiled, in the order their bytes enter the digest."""
+SOURCES = ("_spans.py", "_kinds.py", "_rules.py", "_scan.pyx")
+"""The sources compiled, in the order their bytes enter the digest (``setup.py``'s ``DIGESTED``)."""
 PURE_ENV = "SEARCHLIB_PURE_PYTHON"
 
 
@@ -32,7 +33,7 @@ def source_digest() -> str:
     digest = hashlib.sha256()
     package = resources.files("searchlib")
     for name in SOURCES:
-        digest.update(package.joinpath(f"{name}.py").read_bytes())
+        digest.update(package.joinpath(name).read_bytes())
     return digest.hexdigest()
 
 

@@ -8,12 +8,17 @@ the text) to cut titles ("Secretary of State [Rex Tillerson]"), possessives ("Is
 "-led"/"-based" suffixes and dates ("Smith May 5") out of it, and records the context the
 kind rules need: a place preposition before it, a cue word after it ("border"), whether it
 opens its sentence, and whether a title preceded it. Title-case and ALL-CAPS headline lines are skipped whole.
+
+The regexes (:func:`scan`) define the spans; the compiled extractor finds the very same spans
+with a scanner written for C, ``_scan.pyx``, in one typed pass (no regex engine, no match
+objects), and this module's per-span loop, compiled by Cython, reads its output.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from searchlib._gazetteer import COMMON_CAPS, DEPARTMENTS, INSTITUTIONS, MONTHS, ORG_WORDS, TITLES
 
@@ -46,6 +51,8 @@ PARTICLES = frozenset(
 CONNECTORS = frozenset({"of", "and", "for", "&"})
 JOINERS = PARTICLES | CONNECTORS
 DOTTED = {"U.S.": "US", "U.K.": "UK", "U.N.": "UN", "E.U.": "EU"}
+OPENERS = COMMON_CAPS - TITLES - MONTHS
+"""Capitalised words that never start a span alone ("The", "He", "But"); titles ("Mr") and months may."""
 
 
 def _upper_class() -> str:
@@ -76,7 +83,7 @@ def _skip_openers() -> str:
     Python work per span. Titles ("Mr") stay: the name after them is a person.
     """
     by_first: dict[str, list[str]] = {}
-    for word in sorted(COMMON_CAPS - TITLES - MONTHS):
+    for word in sorted(OPENERS):
         by_first.setdefault(word[0], []).append(re.escape(word[1:]))
     branches = "|".join(f"(?<={re.escape(first)})(?:{'|'.join(rests)})" for first, rests in sorted(by_first.items()))
     follows = rf"[^\S\n]+(?:[{_UPPER}]|[ae]l-|(?:{_JOINER})[^\S\n])"
@@ -138,7 +145,7 @@ PLACE_PREPS = frozenset({"in", "from", "to", "near", "across", "outside", "insid
 PLACE_FOLLOWERS = frozenset({"crossing", "border", "city", "province", "region", "district", "camp", "port", "valley"})
 PERSON_FOLLOWERS = frozenset({"administration"})
 _FOLLOWERS = PLACE_FOLLOWERS | PERSON_FOLLOWERS
-_FOLLOWER_OF = {form: w for w in _FOLLOWERS for form in (w, w.capitalize(), w.upper())}
+_FOLLOWER_OF: dict[str | None, str] = {form: w for w in _FOLLOWERS for form in (w, w.capitalize(), w.upper())}
 """A cue word after a span, as written ("border", "Border", "BORDER") -> lower case."""
 
 Mention = tuple[tuple[str, ...], bool, bool, bool, str]
@@ -257,6 +264,36 @@ def clear_caches() -> None:
     _WALKS.clear()
 
 
+Scanned = tuple[int, int, str, str | None, bool, bool]
+"""One candidate span as :func:`scan` finds it: (start, stop, its text, the token after it on its
+line or None, whether a place preposition such as "in" precedes it, whether it opens a sentence)."""
+
+_SCAN: Callable[[str], list[Scanned]] | None = None
+"""The C scanner (``searchlib._scan.scan``: :func:`scan`'s output in one typed pass), used by the
+compiled copy of this module only: ``setup.py`` appends a call of :func:`_use_c_scanner` to it."""
+
+
+def _use_c_scanner() -> None:
+    """Scan with ``searchlib._scan`` (built with this copy), giving it this module's word lists."""
+    global _SCAN
+    scanner = importlib.import_module("searchlib._scan")
+    scanner.configure(OPENERS, JOINERS)
+    _SCAN = scanner.scan
+
+
+def scan(text: str) -> list[Scanned]:
+    """Every candidate span of ``text`` (a ``SPAN`` match), with the context found by regex around it."""
+    openers = {m.end() for m in _SENTENCE_OPENING.finditer(text)}  # where a sentence's first word starts
+    openers.add(_NOT_WORD.match(text).end())  # type: ignore[union-attr]  # (it always matches)
+    out: list[Scanned] = []
+    for match in (SPAN if "l-" in text else SPAN_NO_ARTICLE).finditer(text):
+        start, stop = match.span()
+        span, hint, following = match.group(0, 1, 2)
+        prep = hint is not None and _PREP_BEFORE.search(text, start - 12 if start > 12 else 0, start) is not None
+        out.append((start, stop, span, following, prep, start in openers))
+    return out
+
+
 def mentions(text: str) -> list[Mention]:
     """Every run of name words in ``text``, in order, headline lines left out."""
     if "\n" in text:
@@ -265,15 +302,12 @@ def mentions(text: str) -> list[Mention]:
         if len(kept) < len(lines):
             text = "\n".join(kept)
     out: list[Mention] = []
-    openers = {m.end() for m in _SENTENCE_OPENING.finditer(text)}  # where a sentence's first word starts
-    openers.add(_NOT_WORD.match(text).end())  # type: ignore[union-attr]  # (it always matches)
     opener = False  # everything so far in this sentence is a sentence opener ("The", quotes)
     titled = skip_department = False
     end = 0
     forms, walks, append = _FORMS, _WALKS, out.append
-    for match in (SPAN if "l-" in text else SPAN_NO_ARTICLE).finditer(text):
-        start, stop = match.span()
-        if start in openers:  # a new sentence
+    for start, stop, span, following, prep, new_sentence in scan(text) if _SCAN is None else _SCAN(text):
+        if new_sentence:
             opener = True
             titled = skip_department = False
         else:
@@ -284,8 +318,6 @@ def mentions(text: str) -> list[Mention]:
             elif skip_department and "." in text[end:start]:
                 skip_department = False
         end = stop
-        span, hint, following = match.group(0, 1, 2)
-        prep = hint is not None and _PREP_BEFORE.search(text, start - 12 if start > 12 else 0, start) is not None
         words = forms.get(span, _UNSEEN)
         if words is _UNSEEN:
             words = _form(span)

@@ -45,7 +45,7 @@ _EXTRACT = _rules.extract if _COMPILED is None else _COMPILED.extract
 
 
 def accelerated() -> bool:
-    """Whether the compiled extractor runs (built with ``SEARCHLIB_COMPILE=1`` from the current sources)."""
+    """Whether the compiled extractor runs (built at install or by ``setup.py build_ext`` from these sources)."""
     return _COMPILED is not None
 
 

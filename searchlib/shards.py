@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from searchlib import plan as pl
 from searchlib._whoosh import multi
 from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
@@ -35,6 +34,7 @@ __all__ = [
     "bucket_labels",
     "edit_distance",
     "entity_key",
+    "rank_given",
     "rank_here",
     "run",
 ]
@@ -99,13 +99,33 @@ def rank_here(
     options = {k: v for k, v in first.items() if k not in ("query", "hidden", "stats", "plan")}
     hidden = [a["hidden"] for a in args]
     plan = first["plan"]
-    if scored and not pl.scored_leaves(plan.root):
-        scored = False  # no leaf scores (a date range alone, filters): the statistics would go unused
-    if not scored:  # so only the target shards are read, not every shard for its statistics
+    if not scored:  # no statistics to sum (the caller's ``scored`` is False for a plan that scores
+        # nothing: a date range alone, filters), so only the target shards are read
         indexes, targets = [indexes[t] for t in targets], range(len(targets))
     engines = [index._engine for index in indexes]
 
     def held(snaps: list[Any]) -> list[Any]:
         return multi.rank_held(snaps, targets, plan, scored=scored, hidden=hidden, **options)
+
+    return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))
+
+
+def rank_given(indexes: Sequence[Index], query: str, args: Sequence[dict[str, Any]]) -> list[RankedPage]:
+    """Several "rank" jobs of one round (``args[i]`` for ``indexes[i]``, the same but ``hidden``) in one pass.
+
+    What a worker holding several of a round's shards runs instead of a "rank" job on each:
+    one read holds all their commits and the plan is evaluated once over all their segments
+    with the round's ``stats`` (:func:`searchlib._whoosh.multi.rank_together`). Each page holds
+    its shard's hits among the first ``wanted`` of these shards together, so merging the pages
+    gives what merging every shard's own first ``wanted`` gives -- with fewer hits (and, with
+    ``fetch``, fewer articles) to send back.
+    """
+    first = args[0]
+    options = {k: v for k, v in first.items() if k not in ("query", "hidden", "plan")}
+    hidden = [a["hidden"] for a in args]
+    engines = [index._engine for index in indexes]
+
+    def held(snaps: list[Any]) -> list[Any]:
+        return multi.rank_together(snaps, first["plan"], hidden=hidden, **options)
 
     return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))

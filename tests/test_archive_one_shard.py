@@ -24,6 +24,7 @@ import pytest
 from searchlib import Article, Index
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib.archive import Archive, manifest
+from searchlib.archive.executor import ProcessExecutor
 
 WORDS = ["strike", "port", "talks", "wages", "union", "ferry"]
 
@@ -155,3 +156,17 @@ def test_the_manifest_is_parsed_again_only_when_replaced(
     assert len(parsed) == 1
     _same(archive.search("strike"), index.search("strike"))
     assert len(parsed) == 1
+
+
+@pytest.mark.parametrize(("query", "scored"), [("", False), ("-strike", False), ("port", True)])
+def test_a_thin_client_reads_shards_only_for_statistics(
+    pair: tuple[Index, Archive], monkeypatch: pytest.MonkeyPatch, query: str, scored: bool
+) -> None:
+    index, archive = pair
+    with Archive.open(archive.root, executor=ProcessExecutor(2), local_share=False) as thin:
+        counted = _reads(thin, monkeypatch)
+        found = thin.search(query, date_from="2020-02-01", date_to="2021-09-30")
+        _same(found, index.search(query, date_from="2020-02-01", date_to="2021-09-30"))
+        assert found.total > 0
+        # the shards' work runs on the workers; this process reads a shard only to sum statistics
+        assert set(counted) == (EVERY if scored else set()), counted

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import daterange, docsets, kernels, phrases, topk
+from searchlib import Article, Entity, EntityKind, Index, NoExtractor
+from searchlib._whoosh import daterange, docsets, fused, kernels, phrases, topk
 from searchlib._whoosh import engine as we
 from searchlib._whoosh import evaluate as ev
 from tests.conftest import require
@@ -43,11 +43,13 @@ def _ids(values: list[int]) -> I64:
     st.integers(1, 12),
     st.randoms(use_true_random=False),
     st.sampled_from([1, 2, 8]),
+    st.sampled_from([0, 256]),
 )
 def test_top_is_the_k_smallest_pairs_in_order(
-    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, rnd: object, per_hit: int, sort_all: int
 ) -> None:
     monkeypatch.setattr(topk, "SAMPLE_PER_HIT", per_hit)  # small arrays take the sampled bound too
+    monkeypatch.setattr(topk, "SORT_ALL", sort_all)  # partitioned, or sorted whole
     primary = np.asarray(values)
     keys = list(range(len(values)))
     rnd.shuffle(keys)  # type: ignore[attr-defined]
@@ -61,6 +63,29 @@ def test_top_is_the_k_smallest_pairs_in_order(
 
     expected = sorted(range(len(values)), key=lambda i: (values[i], keys[i]))[:k]
     assert topk.top(primary, tie_keys, k).tolist() == expected
+
+
+@PATCHED
+@given(
+    st.lists(st.floats(-100, 0, allow_nan=False), min_size=1, max_size=300, unique=True),
+    st.integers(1, 12),
+    st.sampled_from([0, 256]),
+)
+def test_top_without_ties_looks_no_tie_breaking_key_up(
+    monkeypatch: pytest.MonkeyPatch, values: list[float], k: int, sort_all: int
+) -> None:
+    """Distinct scores order a page alone: the article ids (the costly tie-breaking keys) are
+    not looked up."""
+    monkeypatch.setattr(topk, "SORT_ALL", sort_all)
+    looked_up: list[int] = []
+
+    def tie_keys(indices: I64) -> I64:
+        looked_up.append(len(indices))
+        return np.asarray(indices, dtype=np.int64)
+
+    expected = sorted(range(len(values)), key=lambda i: values[i])[:k]
+    assert topk.top(np.asarray(values), tie_keys, k).tolist() == expected
+    assert looked_up == []
 
 
 @PATCHED
@@ -335,3 +360,116 @@ def test_postings_gathered_from_several_segments_carry_their_bases(monkeypatch: 
     assert len(offsets) == 4
     assert ids == ["a0", "a2", "a4", "a5", "a7"]
     assert freqs == [2.0, 1.0, 1.0, 1.0, 3.0]
+
+
+_PEOPLE = [
+    Entity("Ann Lee", EntityKind.PERSON),
+    Entity("Bo Storm", EntityKind.PERSON),
+    Entity("Vote Bank", EntityKind.ORG),
+]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(WORDS), min_size=1, max_size=8),
+            st.lists(st.sampled_from(WORDS), max_size=3),
+            st.lists(st.sampled_from(range(len(_PEOPLE))), max_size=2, unique=True),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.lists(st.integers(0, 50), max_size=4),
+    st.sampled_from(
+        [
+            "storm AND harbour",
+            "vote AND storm AND bank",
+            "storm AND bank AND title:vote",
+            "(storm AND vote) -harbour",
+            'storm AND harbour AND entity:"Ann Lee"',
+            "vote AND bank AND date:[2024-01-01 TO 2024-12-31]",
+        ]
+    ),
+)
+def test_an_ands_words_scored_together_score_like_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, docs: list[tuple[list[str], list[str], list[int]]], deletes: list[int], text: str
+) -> None:
+    """The words of an AND scored as one matrix (:mod:`.fused`: one gather per field for all of
+    them) give the page, scores (``==``) and total of scoring them one by one -- titles,
+    entity text, several segments, deletions."""
+    calls: list[int] = []
+    real = fused.group_scores
+
+    def spy(*args: object, **kwargs: object) -> npt.NDArray[np.float64]:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fused, "group_scores", spy)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        arts = [
+            Article(
+                id=f"a{n:02d}",
+                date=DAYS[n % 5],
+                title=" ".join(title),
+                body=" ".join(body),
+                entities=tuple(_PEOPLE[i] for i in people),
+            )
+            for n, (body, title, people) in enumerate(docs)
+        ]
+        for at in range(0, len(arts), 7):
+            ix.add(*arts[at : at + 7])
+        ix.delete(*{arts[i % len(arts)].id for i in deletes})
+        pages = []
+        for on in (False, True):
+            monkeypatch.setattr(fused, "ENABLED", on)
+            found = ix.search(text, limit=50, highlight=None)
+            pages.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+        assert pages[0] == pages[1]
+        if pages[0][0]:
+            assert calls  # the matrix path ran (two words or more matched somewhere)
+
+
+def test_numbas_add_field_walks_a_words_other_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On numba's path a word's title and entity-text frequencies are added by ``add_field``
+    segment by segment (no list gathered), with the numpy path's page and scores exactly."""
+    require("numba")
+    bodies = ["storm vote", "storm", "vote bank storm", "harbour storm storm", "bank", "storm bank", "vote"]
+    titles = ["storm", "", "storm storm", "vote", "", "bank storm", "storm"]
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        for at in range(0, len(bodies), 3):  # three segments
+            ix.add(
+                *(
+                    Article(
+                        id=f"a{n}",
+                        date=DAYS[n % 5],
+                        title=titles[n],
+                        body=bodies[n],
+                        entities=(_PEOPLE[1],) if n % 2 else (),
+                    )
+                    for n in range(at, min(at + 3, len(bodies)))
+                )
+            )
+        texts = ["storm", "storm AND vote", "storm OR bank", 'storm AND entity:"Bo Storm"']
+        kernels.disable()
+        on_numpy = [[(h.article.id, h.score) for h in ix.search(t, limit=10, highlight=None).hits] for t in texts]
+        try:
+            fast = kernels.load()
+            assert fast is not None
+            monkeypatch.setattr(kernels, "SYNC", True)
+            calls: list[int] = []
+            real = fast.add_field
+
+            def counted(*args: object) -> None:
+                calls.append(1)
+                real(*args)
+
+            monkeypatch.setattr(fast, "add_field", counted)
+            on_numba = [[(h.article.id, h.score) for h in ix.search(t, limit=10, highlight=None).hits] for t in texts]
+        finally:
+            kernels.disable()
+    assert on_numpy[0]
+    assert on_numba == on_numpy
+    assert calls

@@ -9,7 +9,16 @@ import numpy as np
 
 from searchlib._whoosh.columnar import POS_BLOCK
 
-__all__ = ["compile_all", "compile_phrase", "intersect", "locate", "merge_sum", "phrase_segment"]
+__all__ = [
+    "add_field",
+    "compile_all",
+    "compile_field",
+    "compile_phrase",
+    "intersect",
+    "locate",
+    "merge_sum",
+    "phrase_segment",
+]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -212,6 +221,81 @@ def locate(docs: Any, within: Any) -> Any:  # pragma: no cover - compiled
             k += 1
             j += 1
     return at[:k], which[:k]
+
+
+@_jit
+def add_field(
+    docs: Any,
+    lo: int,
+    hi: int,
+    base: int,
+    fdocs: Any,
+    ffreqs: Any,
+    plo: int,
+    phi: int,
+    weight: float,
+    norm: Any,
+    pseudo: Any,
+) -> None:  # pragma: no cover - compiled
+    """Add a word's weighted, length-normalised frequency in one field of one segment to the
+    pseudo frequencies of those of ``docs[lo:hi]`` (global numbers, ascending, all in the
+    segment starting at ``base``) that hold it there.
+
+    The word's postings there are ``fdocs[plo:phi]`` (local numbers, ascending) with
+    ``ffreqs``, read in place (memory-mapped). Both lists are walked together, each side
+    galloping to the other's next entry, so a short list costs a few steps per entry of it
+    however long the other is. ``pseudo[i] += weight * f / norm[docs[i]]``: the float
+    operations of ``evaluate.text_pseudo``'s numpy path, so the result is bit-identical.
+    """
+    i = lo
+    j = plo
+    while i < hi and j < phi:
+        d = docs[i] - base
+        e = np.int64(fdocs[j])
+        if d == e:
+            pseudo[i] += weight * np.float64(ffreqs[j]) / norm[docs[i]]
+            i += 1
+            j += 1
+        elif d < e:  # gallop through docs to the posting, then bisect the last step
+            x = e + base
+            step = 1
+            h = i
+            while h < hi and docs[h] < x:
+                i = h + 1
+                h = i + step
+                step *= 2
+            if h > hi:
+                h = hi
+            while i < h:
+                mid = (i + h) // 2
+                if docs[mid] < x:
+                    i = mid + 1
+                else:
+                    h = mid
+        else:  # gallop through the postings to the document
+            step = 1
+            h = j
+            while h < phi and np.int64(fdocs[h]) < d:
+                j = h + 1
+                h = j + step
+                step *= 2
+            if h > phi:
+                h = phi
+            while j < h:
+                mid = (j + h) // 2
+                if np.int64(fdocs[mid]) < d:
+                    j = mid + 1
+                else:
+                    h = mid
+
+
+def compile_field(fdocs: Any, ffreqs: Any, writeable: bool) -> None:
+    """Compile ``add_field`` for a segment's postings dtypes (read-only when memory-mapped)."""
+    made_docs = np.zeros(1, dtype=fdocs)
+    made_freqs = np.ones(1, dtype=ffreqs)
+    made_docs.flags.writeable = made_freqs.flags.writeable = writeable
+    docs = np.zeros(1, dtype=np.int64)
+    add_field(docs, 0, 1, 0, made_docs, made_freqs, 0, 1, 1.0, np.ones(1), np.zeros(1))
 
 
 def compile_all() -> None:

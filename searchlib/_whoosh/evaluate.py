@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib import plan as p
-from searchlib._whoosh import kernels
+from searchlib._whoosh import fused, kernels
 from searchlib._whoosh.columnar import SegmentColumns
 from searchlib._whoosh.docsets import F64, I32, I64, MAP_RATIO, Result, empty, intersect, locate, members
 from searchlib._whoosh.phrases import phrase_positions
@@ -65,6 +65,8 @@ class Layout:
     def __init__(self, segments: Sequence[tuple[SegmentColumns, int]]) -> None:
         self.parts = list(segments)
         self.size = sum(cols.doc_count for cols, _ in self.parts)
+        self.starts = np.array([base for _, base in self.parts] + [self.size], dtype=np.int64)
+        """Each segment's first document number, then the end: where a list's segments start."""
         self._dates: I64 | None = None
         self._lengths: dict[str, F64] = {}
         self._norms: dict[tuple[str, float, float], F64] = {}
@@ -159,7 +161,7 @@ class Layout:
         list, which is never gathered or converted whole (an AND after a short filter)."""
         docs_parts: list[I64] = []
         freq_parts: list[F64] = []
-        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        cuts = np.searchsorted(docs, self.starts).tolist()
         for i, (cols, base) in enumerate(self.parts):
             if cuts[i] == cuts[i + 1]:
                 continue
@@ -192,7 +194,7 @@ class Layout:
         consecutively, with how often: positions are matched segment by segment."""
         docs_parts: list[I64] = []
         freq_parts: list[F64] = []
-        cuts = np.searchsorted(docs, [base for _, base in self.parts] + [self.size]).tolist()
+        cuts = np.searchsorted(docs, self.starts).tolist()
         for i, (cols, base) in enumerate(self.parts):
             if cuts[i] == cuts[i + 1]:
                 continue
@@ -328,6 +330,7 @@ def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
     if not len(docs) or stats is None or not node.boosts:
         return None
     pseudo: F64 | None = None  # built in place: a common word's arrays hold most of the index
+    fast = kernels.ready() if len(node.terms) == 1 else None
     for field, weight in node.boosts:
         avg = stats.avg_length(field)
         if avg <= 0:
@@ -343,6 +346,11 @@ def text_pseudo(node: p.Text, ctx: Context, docs: I64, tf: F64) -> F64 | None:
             else:
                 pseudo += part
             continue
+        if fast is not None:  # numba: each segment's postings walked against docs, in place
+            if pseudo is None:
+                pseudo = np.zeros(len(docs))
+            if fused.add_field(fast, ctx.layout, field, node.terms[0], weight, norm, docs, pseudo):
+                continue
         at, freqs = ctx.phrase_at(field, node.terms, docs)
         if len(at):  # only the documents holding it there: a title holds few of a body word's
             if pseudo is None:
@@ -542,22 +550,55 @@ def _all_of(node: p.AllOf, ctx: Context, scored: bool) -> Result:
             posmap[docs] = np.arange(1, len(docs) + 1, dtype=np.int32)
             ctx.mapped = (docs, posmap)
         try:
+            rows = _fused_rows(matched, by_child, ctx, docs, posmap) if posmap is not None else {}
             for child in matched:  # scores add up in the plan's order
+                row = rows.get(id(child))
+                if row is not None:
+                    scores += row
+                    continue
                 found, values = by_child[id(child)]
-                if posmap is not None and len(found) <= MAP_RATIO * len(docs):
-                    at = np.flatnonzero(posmap[found])  # docs is a subset of found: in the same order
-                else:
-                    at = members(found, docs)
                 if isinstance(child, p.Text):
-                    scores += _text_scores(child, ctx, scored, docs, values[at])
+                    scores += _text_scores(child, ctx, scored, docs, _at_members(found, values, docs, posmap))
                 else:
-                    scores += values[at]
+                    scores += _at_members(found, values, docs, posmap)
         finally:
             if posmap is not None:
                 posmap[docs] = 0
                 ctx.mapped = None
                 ctx.layout.give("map")
     return docs, scores
+
+
+def _at_members(found: I64, values: F64, docs: I64, posmap: I32 | None) -> F64:
+    """``values`` (aligned with ``found``) at ``docs``, a subset of ``found``: as they are when
+    both hold the same documents (the part that narrowed the AND last), else looked up."""
+    if len(found) == len(docs):
+        return values
+    return values[_members(found, docs, posmap)]
+
+
+def _members(found: I64, docs: I64, posmap: I32 | None) -> npt.NDArray[np.intp]:
+    """Where each of ``docs`` (a subset of ``found``) sits in ``found``."""
+    if posmap is not None and len(found) <= MAP_RATIO * len(docs):
+        return np.flatnonzero(posmap[found])  # docs is a subset of found: in the same order
+    return members(found, docs)
+
+
+def _fused_rows(
+    matched: list[p.PlanNode], by_child: dict[int, tuple[I64, F64]], ctx: Context, docs: I64, posmap: I32
+) -> dict[int, F64]:
+    """The BM25F scores over ``docs`` of an AND's single words that :func:`.fused.and_rows`
+    scores together, by ``id`` of the part; {} when off, unscorable, or on numba's path (each
+    word's other fields are walked in place by ``add_field`` there instead)."""
+    stats = ctx.stats
+    if not fused.ENABLED or stats is None or ctx.k1 <= 0 or kernels.ready() is not None:
+        return {}
+
+    def tf_of(word: p.Text) -> F64:
+        found, values = by_child[id(word)]
+        return _at_members(found, values, docs, posmap)
+
+    return fused.and_rows(matched, tf_of, docs, posmap, ctx.layout, stats, ctx.k1, ctx.b)
 
 
 def evaluate(node: p.PlanNode, ctx: Context, scored: bool = True) -> Result:

@@ -1,14 +1,18 @@
 """Compiled loops for the engine's slowest numpy steps: numba, the optional ``fast`` extra.
 
-Three loops numpy can only express with a sort or several passes: a phrase's position merge
+Four loops numpy can only express with a sort or several passes: a phrase's position merge
 (per candidate document, walk each word's sorted positions once), the OR of two scored
 posting lists (a two-way merge that sums the scores of shared documents; merged left to
 right, a document's scores add up in list order, ``((s0 + s1) + s2) + ...``, exactly as
-numpy's path in ``evaluate._union`` adds them), and the intersection of two sorted document
-lists. Each has a numpy twin in :mod:`.evaluate`; results are bit-identical -- the same
-documents, frequencies and float scores, so equal scores tie the same way and a page read on
-one path continues one read on the other (``tests/test_engine.py`` runs every brute-force
-check on both paths and compares them with ``==``).
+numpy's path in ``evaluate._union`` adds them), the intersection of two sorted document
+lists, and a word's frequencies in its other fields (title, entity text) added to the pseudo
+frequencies of its matches (``add_field``: each segment's postings walked in place against
+the matches, where numpy gathers the lists from every segment and locates them by binary
+search: a dozen calls per field). Each has a numpy twin in :mod:`.evaluate`; results are
+bit-identical -- the same documents, frequencies and float scores, so equal scores tie the
+same way and a page read on one path continues one read on the other
+(``tests/test_engine.py`` runs every brute-force check on both paths and compares them with
+``==``).
 
 numba is never imported at ``import searchlib``: :func:`warm` (called by an open index after
 its first few reads, ``engine.WARM_AFTER``, so a one-shot command and the first query never
@@ -27,7 +31,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["available", "disable", "load", "phrase_segment", "ready", "warm"]
+__all__ = ["available", "disable", "field_types_ready", "load", "phrase_segment", "ready", "warm"]
 
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
@@ -43,6 +47,8 @@ SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
 _phrase_types: set[tuple[Any, ...]] = set()  # (docs, freqs, pos_blocks, positions) dtypes compiled for
 _phrase_pending: set[tuple[Any, ...]] = set()
+_field_types: set[tuple[Any, ...]] = set()  # (docs, freqs, writeable) of a field's postings compiled for
+_field_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -157,3 +163,32 @@ def phrase_segment(
             return None
         compile_it()
     return kernels.phrase_segment(docs, freqs, pos_blocks, positions, los, his, cand)
+
+
+def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
+    """Whether ``add_field`` is compiled for a field's postings arrays ``docs`` and ``freqs``;
+    when not, it starts compiling them (in the background, like :func:`phrase_segment`) and
+    the caller takes the numpy path meanwhile."""
+    writeable = docs.flags.writeable
+    if freqs.flags.writeable != writeable:
+        return False
+    key = (docs.dtype, freqs.dtype, writeable)
+    if key in _field_types:
+        return True
+    with _lock:
+        if key in _field_pending:
+            return False
+        _field_pending.add(key)
+
+    def compile_it() -> None:
+        try:
+            kernels.compile_field(*key)
+        except Exception:  # the numpy path stays in use for these dtypes
+            return
+        _field_types.add(key)
+
+    if not SYNC:
+        threading.Thread(target=compile_it, name="searchlib-numba-field", daemon=True).start()
+        return False
+    compile_it()
+    return key in _field_types

@@ -33,6 +33,7 @@ from typing import IO, Any, Protocol
 
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter
+from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import delta_encode
@@ -383,4 +384,17 @@ def _write_one_block_term(
         False, 0 + sum(stored_weights), len(ids), 0 if minlength is None else minbyte, maxbyte, maxweight, ids[0], last
     )
     termbytes += pack_long(start) + pack_int(len(block))
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, termbytes)
+    _add_term_row(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid) + tbytes, termbytes)
+
+
+def _add_term_row(table: Any, key: bytes, value: bytes) -> None:
+    """``OrderedHashWriter.add(key, value)`` (Whoosh's term table) with one file write, same bytes."""
+    if key <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+    dbfile = table.dbfile
+    pos = dbfile.tell()
+    table.index.append(pos)
+    dbfile.write(b"".join((_ROW_LENGTHS.pack(len(key), len(value)), key, value)))
+    h = table.hashfn(key)
+    table.buckets[h & 255].append((h, pos))
+    table.lastkey = key

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MARGIN", "SAMPLE_PER_HIT", "SAMPLE_STEP", "near_largest", "top"]
+__all__ = ["MARGIN", "SAMPLE_PER_HIT", "SAMPLE_STEP", "SORT_ALL", "near_largest", "top"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -23,6 +23,8 @@ SAMPLE_STEP = 16
 """Ranking many matches first finds a bound from every SAMPLE_STEP-th ..."""
 SAMPLE_PER_HIT = 32
 """... when the sample holds at least this many entries per hit wanted."""
+SORT_ALL = 256
+"""At most this many matches are sorted whole: fewer numpy calls than partitioning them."""
 MARGIN = 1e-6
 """Relative slack below a bound on a quantity the scores grow with (see :func:`near_largest`)."""
 
@@ -36,7 +38,8 @@ def top(
     """Indices of the ``k`` smallest ``(primary, secondary)`` pairs, in that order.
 
     ``secondary`` gives the tie-breaking keys of the indices it is passed: only those of the
-    candidates (at most ``k`` and the ties at the threshold) are ever looked up.
+    candidates (at most ``k`` and the ties at the threshold) are ever looked up, and only when
+    two candidates tie (a query's tie-breaking ids cost more than ordering its page).
     ``smallest(indices, need)``, when given, picks the positions in ``indices`` (ascending) of
     the ``need`` smallest secondary keys without computing every key (a tie among thousands
     of matches: a date range alone, or sorting by date).
@@ -62,6 +65,12 @@ def top(
 
             ranked: I64 = near[top(primary[near], lambda indices: secondary(near[indices]), k, narrowed)]
             return ranked
+    if n <= SORT_ALL:  # a few matches (a rare word): sorted outright, done when none of the page ties
+        by_key = np.argsort(primary, kind="stable")
+        head = primary[by_key[: k + 1]]
+        if not (head[1:] == head[:-1]).any():
+            first: I64 = by_key[:k]
+            return first
     if k < n:
         threshold = np.partition(primary, k - 1)[k - 1]
         below = np.flatnonzero(primary < threshold)
@@ -73,7 +82,13 @@ def top(
         chosen = np.concatenate([below, tied])
     else:
         chosen = np.arange(n)
-    order: I64 = chosen[np.lexsort((secondary(chosen), primary[chosen]))]
+    keys = primary[chosen]
+    by_key = np.argsort(keys, kind="stable")
+    in_order = keys[by_key]
+    if not (in_order[1:] == in_order[:-1]).any():  # no ties: no tie-breaking key is looked up
+        unique: I64 = chosen[by_key]
+        return unique
+    order: I64 = chosen[np.lexsort((secondary(chosen), keys))]
     return order
 
 

@@ -54,12 +54,8 @@ def serve(conn: Connection) -> None:
         if message is None:
             return
         request, jobs = message
-        results: list[tuple[int, bool, Any]] = []
-        for slot, path, ranking, kind, args in jobs:
-            try:
-                results.append((slot, True, tasks.run_task(path, ranking, kind, args)))
-            except Exception as exc:
-                results.append((slot, False, tasks.failure(exc)))
+        replies = tasks.run_jobs([(path, ranking, kind, args) for _slot, path, ranking, kind, args in jobs])
+        results = [(job[0], ok, value) for job, (ok, value) in zip(jobs, replies, strict=True)]
         try:
             conn.send((request, results))
         except (BrokenPipeError, OSError):

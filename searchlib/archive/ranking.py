@@ -21,6 +21,7 @@ from searchlib.archive.routing import shards_between
 from searchlib.engine import Stats
 from searchlib.errors import ArchiveError
 from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
+from searchlib.plan import scored_leaves
 
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
@@ -76,7 +77,9 @@ def ranked(
         targets = shards_between(m, filters.date_from, filters.date_to)
         if not targets:
             return 0, [], [] if bucket else None
-        scored = bool((sort is Sort.SCORE or recency is not None) and limit)
+        # a plan no leaf of which scores (a date range alone, filters) needs no statistics: the
+        # shards it covers are all a round reads, here or on the executor
+        scored = bool((sort is Sort.SCORE or recency is not None) and limit and scored_leaves(plan.root))
         here = archive._dispatch.runs_here("rank", len(targets))
         # a round run here returns only the overall best ``offset + limit`` hits, so their articles
         fetch = limit > 0 and (offset + limit) * (1 if here else len(targets)) <= FETCH_WITH_RANK

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from searchlib.index import Index, Ranking
-from searchlib.shards import rank_here
+from searchlib.shards import rank_given, rank_here
 from searchlib.shards import run as run_on
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "raise_first_failure",
     "rank_here",
     "reraisable",
+    "run_jobs",
     "run_on",
     "run_task",
 ]
@@ -62,6 +64,58 @@ def run_task(path: str, ranking: Ranking, kind: str, args: dict[str, Any]) -> An
 
         return build_shard(path, ranking, args["batch"], args["extractor"], args["commit_every"])
     return run_on(_index(path, ranking), kind, args)
+
+
+Reply = tuple[bool, Any]
+"""(True, result) or (False, :func:`failure`)."""
+
+
+def _same_round(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(a[k] == b[k] for k in a if k != "hidden")
+
+
+def run_jobs(jobs: Sequence[tuple[str, Ranking, str, dict[str, Any]]]) -> list[Reply]:
+    """A worker's share of a round: a :data:`Reply` for each (path, ranking, kind, args), in order.
+
+    "rank" jobs of one round (same arguments but ``hidden``: the same plan, statistics and
+    page) on several shards this worker holds run together, in one pass over all their
+    segments (:func:`searchlib.shards.rank_given`): the worker sends back only its best
+    ``wanted`` hits (and their articles) rather than ``wanted`` per shard. Other jobs run one
+    by one (:func:`run_task`).
+    """
+    out: list[Reply | None] = [None] * len(jobs)
+    batches: list[list[int]] = []
+    for at, (_path, ranking, kind, args) in enumerate(jobs):
+        if kind != "rank":
+            continue
+        for batch in batches:
+            _p, other_ranking, _k, other = jobs[batch[0]]
+            if other_ranking == ranking and _same_round(other, args):
+                batch.append(at)
+                break
+        else:
+            batches.append([at])
+    for batch in batches:
+        if len(batch) < 2:
+            continue
+        try:
+            pages = rank_given(
+                [_index(jobs[at][0], jobs[at][1]) for at in batch],
+                jobs[batch[0]][3]["query"],
+                [jobs[at][3] for at in batch],
+            )
+            for at, page in zip(batch, pages, strict=True):
+                out[at] = (True, page)
+        except Exception as exc:
+            for at in batch:
+                out[at] = (False, failure(exc))
+    for at, (path, ranking, kind, args) in enumerate(jobs):
+        if out[at] is None:
+            try:
+                out[at] = (True, run_task(path, ranking, kind, args))
+            except Exception as exc:
+                out[at] = (False, failure(exc))
+    return [reply for reply in out if reply is not None]
 
 
 def portable(exc: BaseException) -> BaseException:
@@ -116,12 +170,6 @@ class ShardActor:
     pipes do, :mod:`searchlib.archive.pool`). The shards stay open in the worker's ``_OPEN``.
     """
 
-    def run(self, jobs: list[tuple[str, Ranking, str, dict[str, Any]]]) -> list[tuple[bool, Any]]:
-        """(True, result) or (False, :func:`failure`) for each (path, ranking, kind, args), in order."""
-        out: list[tuple[bool, Any]] = []
-        for path, ranking, kind, args in jobs:
-            try:
-                out.append((True, run_task(path, ranking, kind, args)))
-            except Exception as exc:
-                out.append((False, failure(exc)))
-        return out
+    def run(self, jobs: list[tuple[str, Ranking, str, dict[str, Any]]]) -> list[Reply]:
+        """A reply for each (path, ranking, kind, args), in order (:func:`run_jobs`)."""
+        return run_jobs(jobs)
