@@ -121,6 +121,10 @@ def compiled_extensions() -> list[Extension]:
             extensions,
             compiler_directives={"language_level": 3, "annotation_typing": False},
             quiet=True,
+            # always regenerate the C: _scan.c sits next to its .pyx, and a .c newer than an edited
+            # .pyx (a copy, a restored backup) would otherwise be compiled while _compiled.py,
+            # which hashes the .pyx, trusted it
+            force=True,
         )
     )
 
