@@ -195,6 +195,11 @@ class FieldPostings:
     def slice(self, term_id: int) -> tuple[int, int]:
         return int(self.offsets[term_id]), int(self.offsets[term_id + 1])
 
+    def term_range(self, term: str) -> tuple[int, int]:
+        """Where ``term``'s postings lie, ``(lo, hi)``; ``(0, 0)`` when the segment lacks it."""
+        tid = self.term_id(term)
+        return (0, 0) if tid < 0 else self.slice(tid)
+
     def with_prefix(self, prefix: str) -> list[str]:
         """The segment's terms starting with ``prefix`` (the dictionary is sorted)."""
         terms = self._terms

@@ -99,10 +99,7 @@ class Layout:
         if len(self.parts) == 1:  # one segment (a merged index): no lists to gather
             cols, base = self.parts[0]
             fp = cols.fields[field]
-            tid = fp.term_id(term)
-            if tid < 0:
-                return empty()
-            lo, hi = fp.slice(tid)
+            lo, hi = fp.term_range(term)
             if hi == lo:
                 return empty()
             one = fp.docs[lo:hi].astype(np.int64)
@@ -115,10 +112,7 @@ class Layout:
         lens: list[int] = []
         for cols, base in self.parts:
             fp = cols.fields[field]
-            tid = fp.term_id(term)
-            if tid < 0:
-                continue
-            lo, hi = fp.slice(tid)
+            lo, hi = fp.term_range(term)
             if hi == lo:
                 continue
             docs_parts.append(fp.docs[lo:hi])
@@ -150,10 +144,8 @@ class Layout:
         total = 0
         for cols, _ in self.parts:
             fp = cols.fields[field]
-            tid = fp.term_id(term)
-            if tid >= 0:
-                lo, hi = fp.slice(tid)
-                total += hi - lo
+            lo, hi = fp.term_range(term)
+            total += hi - lo
         return total
 
     def postings_within(self, field: str, term: str, docs: I64) -> Result:
@@ -166,10 +158,7 @@ class Layout:
             if cuts[i] == cuts[i + 1]:
                 continue
             fp = cols.fields[field]
-            tid = fp.term_id(term)
-            if tid < 0:
-                continue
-            lo, hi = fp.slice(tid)
+            lo, hi = fp.term_range(term)
             if hi == lo:
                 continue
             term_docs = fp.docs[lo:hi]

@@ -62,10 +62,7 @@ def gather_terms(parts: Sequence[tuple[SegmentColumns, int]], field: str, terms:
     for row, term in enumerate(terms):
         for cols, base in parts:
             fp = cols.fields[field]
-            tid = fp.term_id(term)
-            if tid < 0:
-                continue
-            lo, hi = fp.slice(tid)
+            lo, hi = fp.term_range(term)
             if hi == lo:
                 continue
             docs_parts.append(fp.docs[lo:hi])
@@ -178,10 +175,7 @@ def add_field(
     cuts: list[int] | None = None
     for i, (cols, base) in enumerate(layout.parts):
         fp = cols.fields[field]
-        tid = fp.term_id(term)
-        if tid < 0:
-            continue
-        plo, phi = fp.slice(tid)
+        plo, phi = fp.term_range(term)
         if phi == plo:
             continue
         if fp.freqs is None or not kernels.field_types_ready(fast, fp.docs, fp.freqs):
