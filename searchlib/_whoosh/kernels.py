@@ -145,24 +145,35 @@ def phrase_segment(
     """
     arrays = (docs, freqs, pos_blocks, positions)
     key = tuple((a.dtype, bool(a.flags.writeable)) for a in arrays)  # a read-only map is its own numba type
-    if key not in _phrase_types:
-        with _lock:
-            if key in _phrase_pending:
-                return None
-            _phrase_pending.add(key)
-
-        def compile_it() -> None:
-            try:
-                kernels.compile_phrase(key)
-            except Exception:  # the numpy path stays in use for these dtypes
-                return
-            _phrase_types.add(key)
-
-        if not SYNC:
-            threading.Thread(target=compile_it, name="searchlib-numba-phrase", daemon=True).start()
-            return None
-        compile_it()
+    if not _compiled_for(key, _phrase_types, _phrase_pending, lambda: kernels.compile_phrase(key), "phrase"):
+        return None
     return kernels.phrase_segment(docs, freqs, pos_blocks, positions, los, his, cand)
+
+
+def _compiled_for(
+    key: tuple[Any, ...], done: set[tuple[Any, ...]], pending: set[tuple[Any, ...]], compile_one: Any, name: str
+) -> bool:
+    """Whether a kernel is compiled for ``key`` (its arrays' numba types); when not, compile it
+    once -- on a background thread unless ``SYNC`` (the caller takes the numpy path meanwhile)."""
+    if key in done:
+        return True
+    with _lock:
+        if key in pending:
+            return False
+        pending.add(key)
+
+    def compile_it() -> None:
+        try:
+            compile_one()
+        except Exception:  # the numpy path stays in use for these dtypes
+            return
+        done.add(key)
+
+    if not SYNC:
+        threading.Thread(target=compile_it, name=f"searchlib-numba-{name}", daemon=True).start()
+        return False
+    compile_it()
+    return key in done
 
 
 def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
@@ -173,22 +184,4 @@ def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
     if freqs.flags.writeable != writeable:
         return False
     key = (docs.dtype, freqs.dtype, writeable)
-    if key in _field_types:
-        return True
-    with _lock:
-        if key in _field_pending:
-            return False
-        _field_pending.add(key)
-
-    def compile_it() -> None:
-        try:
-            kernels.compile_field(*key)
-        except Exception:  # the numpy path stays in use for these dtypes
-            return
-        _field_types.add(key)
-
-    if not SYNC:
-        threading.Thread(target=compile_it, name="searchlib-numba-field", daemon=True).start()
-        return False
-    compile_it()
-    return key in _field_types
+    return _compiled_for(key, _field_types, _field_pending, lambda: kernels.compile_field(*key), "field")
