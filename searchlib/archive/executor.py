@@ -10,6 +10,7 @@ that worker's traceback as its ``__cause__`` (:class:`~searchlib.archive.tasks.R
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
@@ -115,8 +116,7 @@ class _DaskRound:
     def result(self) -> list[Any]:
         out: list[Any] = [None] * self._size
         errors: list[tuple[int, tasks.Failure]] = []
-        for worker, mine, future in self._sent:
-            replies = self._executor._wait(worker, mine[0][1], future)
+        for (_worker, mine, _future), replies in zip(self._sent, self._executor._gather(self._sent), strict=True):
             for (slot, _job), (ok, value) in zip(mine, replies, strict=True):
                 if ok:
                     out[slot] = value
@@ -199,6 +199,42 @@ class DaskExecutor:
             self._actors.clear()  # made again, on the workers alive then, by the next round
         self._known = (0.0, [])
         return _failed(job, exc, "on the Dask cluster (its worker was lost)", Path(job.path).parent.parent)
+
+    def _gather(self, sent: list[tuple[str, list[tuple[int, Job]], Any]]) -> list[list[tuple[bool, Any]]]:
+        """Every actor call's reply, in order; ArchiveError if a call fails or its worker leaves the cluster.
+
+        The replies are awaited together on the client's event loop, in one hop to it (not one
+        ``result()`` per worker: each hop costs ~0.1-0.3 ms on a busy machine); every
+        ``ACTOR_POLL`` seconds without every reply, the workers still waited on are checked
+        against the scheduler's list.
+        """
+        if len(sent) == 1:
+            worker, mine, future = sent[0]
+            return [self._wait(worker, mine[0][1], future)]
+        waits: list[Any] = []
+
+        async def first() -> None:
+            waits.extend(asyncio.ensure_future(future) for _w, _m, future in sent)
+            await asyncio.wait(waits, timeout=ACTOR_POLL, return_when=asyncio.FIRST_EXCEPTION)
+
+        async def again() -> None:
+            await asyncio.wait(
+                [w for w in waits if not w.done()], timeout=ACTOR_POLL, return_when=asyncio.FIRST_EXCEPTION
+            )
+
+        self.client.sync(first)
+        while True:
+            for (_worker, mine, _future), waited in zip(sent, waits, strict=True):
+                if waited.done() and waited.exception() is not None:
+                    exc = waited.exception()
+                    raise self._lost(mine[0][1], exc) from exc
+            if all(w.done() for w in waits):
+                return [w.result() for w in waits]
+            alive = self._workers(fresh=True)
+            for (worker, mine, _future), waited in zip(sent, waits, strict=True):
+                if not waited.done() and worker not in alive:
+                    raise self._lost(mine[0][1], RuntimeError(f"worker {worker} left the cluster"))
+            self.client.sync(again)
 
     def _wait(self, worker: str, job: Job, future: Any) -> list[tuple[bool, Any]]:
         """An actor call's reply; ArchiveError if the call fails or its worker leaves the cluster."""
