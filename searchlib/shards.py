@@ -24,12 +24,14 @@ from searchlib._whoosh import shard as wsh
 from searchlib._whoosh.analytics import bucket_labels
 from searchlib._whoosh.schema import entity_key
 from searchlib._whoosh.search import edit_distance
-from searchlib._whoosh.shard import FacetParts, RankedPage, Spelling
+from searchlib._whoosh.shard import Commit, FacetParts, RankedPage, ShardStats, Spelling
 from searchlib.index import Index
 
 __all__ = [
+    "Commit",
     "FacetParts",
     "RankedPage",
+    "ShardStats",
     "Spelling",
     "bucket_labels",
     "edit_distance",
@@ -49,9 +51,21 @@ def run(index: Index, kind: str, args: dict[str, Any]) -> Any:
     read = index._engine.read
     if kind == "stats":
         return index._guard(args["query"], lambda: read("archive stats", lambda snap: snap.collect_stats(args["plan"])))
+    if kind == "stats_at":  # a thin client's statistics: None while the shard is at commit ``expect``
+        plan, expect = args["plan"], args["expect"]
+        at = lambda snap: wsh.stale_stats(snap, plan, expect)  # noqa: E731 - read's callback
+        return index._guard(args["query"], lambda: read("archive stats", at))
     if kind == "rank":
-        rest = {k: v for k, v in args.items() if k != "query"}
-        return index._guard(args["query"], lambda: read("archive search", lambda snap: wsh.rank(snap, **rest)))
+        rest = {k: v for k, v in args.items() if k not in ("query", "expect")}
+        if "expect" not in args:
+            return index._guard(args["query"], lambda: read("archive search", lambda snap: wsh.rank(snap, **rest)))
+
+        def checked(snap: Any) -> RankedPage | ShardStats:
+            # ranked with a thin client's cached sums only if they hold this commit's statistics
+            stale = wsh.stale_stats(snap, rest["plan"], args["expect"])
+            return stale if stale is not None else wsh.rank(snap, **rest)
+
+        return index._guard(args["query"], lambda: read("archive search", checked))
     if kind == "fetch":
         return read("archive fetch", lambda snap: snap.get_many(args["ids"]))
     if kind == "dates":
@@ -118,14 +132,20 @@ def rank_given(indexes: Sequence[Index], query: str, args: Sequence[dict[str, An
     with the round's ``stats`` (:func:`searchlib._whoosh.multi.rank_together`). Each page holds
     its shard's hits among the first ``wanted`` of these shards together, so merging the pages
     gives what merging every shard's own first ``wanted`` gives -- with fewer hits (and, with
-    ``fetch``, fewer articles) to send back.
+    ``fetch``, fewer articles) to send back. With ``expect`` (a thin client's cached
+    statistics, :mod:`searchlib.archive.statcache`): if any shard is not at the commit its
+    ``expect`` names, nothing is ranked and each page is that shard's :class:`ShardStats` instead.
     """
     first = args[0]
-    options = {k: v for k, v in first.items() if k not in ("query", "hidden", "plan")}
+    options = {k: v for k, v in first.items() if k not in ("query", "hidden", "plan", "expect")}
     hidden = [a["hidden"] for a in args]
     engines = [index._engine for index in indexes]
 
     def held(snaps: list[Any]) -> list[Any]:
+        if "expect" in first:  # a thin client's cached sums: every shard must be at the commit they hold
+            stale = [wsh.stale_stats(snap, first["plan"], a["expect"]) for snap, a in zip(snaps, args, strict=True)]
+            if any(found is not None for found in stale):  # the round is asked again: every shard's statistics
+                return [found or wsh.shard_stats(snap, first["plan"]) for found, snap in zip(stale, snaps, strict=True)]
         return multi.rank_together(snaps, first["plan"], hidden=hidden, **options)
 
     return indexes[0]._guard(query, lambda: multi.read_together(engines, "archive search", held))

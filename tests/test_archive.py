@@ -171,11 +171,13 @@ class _Remote:
 
     def __init__(self) -> None:
         self.shards: list[str] = []
+        self.rounds: list[list[tuple[str, str]]] = []
 
     def run(self, jobs: Any) -> list[Any]:
         from searchlib.archive import tasks
 
         self.shards += [j.shard for j in jobs]
+        self.rounds.append([(j.kind, j.shard) for j in jobs])
         return [tasks.run_task(j.path, j.ranking, j.kind, j.args) for j in jobs]
 
     def close(self) -> None:
@@ -194,9 +196,20 @@ def test_calling_process_takes_one_shard_of_each_round(tmp_path: Path) -> None:
         assert remote.shards == ["2024", "2025"]  # "2023" ranked here, meanwhile
     with Archive.open(tmp_path / "a", executor=remote, local_share=False) as archive, Index.in_memory() as ix:
         ix.add(*articles)
-        remote.shards.clear()
+        remote.rounds.clear()
         assert_same_search(ix, archive, "strike", date_from="2024-01-01", date_to="2024-12-31")
-        assert remote.shards == ["2024"]
+        # a thin client: the words' statistics first (every shard), then one round ranking "2024"
+        # and checking the others are still at the commits those statistics came from
+        stats = [("stats_at", "2023"), ("stats_at", "2024"), ("stats_at", "2025")]
+        ranking = [("rank", "2024"), ("stats_at", "2023"), ("stats_at", "2025")]
+        assert remote.rounds == [stats, ranking]
+        assert archive._shards == {}  # no shard opened in the calling process
+        remote.rounds.clear()
+        assert_same_search(ix, archive, "strike", date_from="2024-01-01", date_to="2024-12-31")
+        assert remote.rounds == [ranking]  # statistics cached: one round
+        remote.rounds.clear()
+        assert_same_search(ix, archive, "", date_from="2024-01-01", date_to="2024-12-31")
+        assert remote.rounds == [[("rank", "2024")]]  # nothing scored: no statistics at all
 
 
 @pytest.mark.parametrize("with_rank", [200, 0])

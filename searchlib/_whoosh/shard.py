@@ -24,10 +24,11 @@ from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib._whoosh.vocabulary import Spelling, like_terms
 from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
-from searchlib.plan import Plan
+from searchlib.plan import Plan, scored_leaves
 
 __all__ = [
     "RankedPage",
+    "ShardStats",
     "Spelling",
     "background",
     "date_counts",
@@ -40,6 +41,7 @@ __all__ = [
     "matches",
     "rank",
     "related_counts",
+    "shard_stats",
     "spelling",
 ]
 
@@ -60,6 +62,57 @@ class RankedPage:
     facets: FacetParts | None
     articles: tuple[Article, ...] = ()
     """With ``fetch``: the stored article of each hit, in the same order (read from the same commit)."""
+
+
+Commit = tuple[int, tuple[tuple[str, int], ...]]
+"""What identifies the commit a snapshot reads: (generation, ((segment name, deleted documents), ...))."""
+
+
+@attrs.frozen
+class ShardStats:
+    """One shard's statistics for a plan's scored leaves, at one commit (what a thin client caches).
+
+    ``leaves``: (scored leaf, {stat key: documents holding it}) for each distinct scored leaf of
+    the plan; a prefix leaf's keys are its expansions in this shard. Summed over every shard
+    (:class:`searchlib.engine.Stats`), they are the statistics one index holding every shard's
+    articles collects.
+    """
+
+    commit: Commit
+    doc_count: int
+    field_lengths: dict[str, int]
+    leaves: tuple[tuple[Any, dict[Any, int]], ...]
+
+
+def commit_of(snap: ColumnarSnapshot) -> Commit:
+    """The commit ``snap`` reads: its generation and each segment's name and deletions.
+
+    The segment names (random per segment) tell a shard folder made again apart from the
+    one it replaced, though both count generations from 1.
+    """
+    reader = snap.searcher.reader()
+    segments = tuple(
+        (str(r._segment.segment_id()), int(r._segment.deleted_count()))
+        for r, _offset in reader.leaf_readers()
+        if hasattr(r, "_segment")
+    )
+    generation = reader.generation()
+    return (int(generation) if isinstance(generation, int) else -1, segments)
+
+
+def shard_stats(snap: ColumnarSnapshot, plan: Plan) -> ShardStats:
+    """This shard's :class:`ShardStats` for ``plan`` (each scored leaf's keys found as the engine finds them)."""
+    stats = snap.collect_stats(plan)
+    leaves = []
+    for leaf in dict.fromkeys(scored_leaves(plan.root)):
+        keys = snap._stat_keys(attrs.evolve(plan, root=leaf))
+        leaves.append((leaf, {key: stats.doc_freqs[key] for key in keys}))
+    return ShardStats(commit_of(snap), stats.doc_count, dict(stats.field_lengths), tuple(leaves))
+
+
+def stale_stats(snap: ColumnarSnapshot, plan: Plan, expect: Commit | None) -> ShardStats | None:
+    """``None`` if ``snap`` reads commit ``expect``, else this shard's statistics at the commit it reads."""
+    return None if expect is not None and commit_of(snap) == expect else shard_stats(snap, plan)
 
 
 def _hidden_docs(snap: ColumnarSnapshot, hidden: Collection[str]) -> npt.NDArray[np.int64]:

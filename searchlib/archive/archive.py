@@ -42,6 +42,7 @@ from searchlib.archive.lookups import duplicates, more_like_this, suggest
 from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 from searchlib.archive.ranking import merge_facets, ranked
 from searchlib.archive.routing import shards_between
+from searchlib.archive.statcache import StatsCache
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
 from searchlib.errors import ArchiveError, IndexExistsError
@@ -101,6 +102,7 @@ class Archive(EntityCuration):
         self._executor: ShardExecutor = make_executor(executor)
         self._dispatch = Dispatcher(self._executor, local_share=local_share)
         self._shards: dict[str, Index] = {}
+        self._stats_cache = StatsCache()  # a thin client's statistics per shard commit (:mod:`.statcache`)
         self._open_lock = threading.Lock()
         self._manifest_cache: tuple[ManifestStamp, Manifest] | None = None
         self._manifest_file = root / "archive.json"

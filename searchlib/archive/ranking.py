@@ -11,13 +11,15 @@ a round on the executor is one "rank" job per shard, with the sums computed here
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from searchlib import shards
 from searchlib.archive import tasks
+from searchlib.archive.executor import Job
 from searchlib.archive.manifest import Manifest
 from searchlib.archive.routing import shards_between
+from searchlib.archive.statcache import StatsCache
 from searchlib.engine import Stats
 from searchlib.errors import ArchiveError
 from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
@@ -26,11 +28,14 @@ from searchlib.plan import scored_leaves
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
 
-__all__ = ["FETCH_WITH_RANK", "merge_facets", "ranked", "summed_stats"]
+__all__ = ["FETCH_WITH_RANK", "STALE_ATTEMPTS", "merge_facets", "ranked", "summed_stats", "thin_round"]
 
 FETCH_WITH_RANK = 200
 """Most articles (page end x shards ranked) the ranking round returns along with its hits;
 larger pages fetch only the final page's articles in a separate round."""
+
+STALE_ATTEMPTS = 8
+"""Times a thin client's round is asked again because a shard had committed since its statistics were cached."""
 
 
 def summed_stats(archive: Archive, m: Manifest, plan: Any, query: str) -> Stats:
@@ -44,6 +49,56 @@ def summed_stats(archive: Archive, m: Manifest, plan: Any, query: str) -> Stats:
     for name in m.shards:
         stats = stats.merged(shards.run(archive._shard(name), "stats", {"plan": plan, "query": query}))
     return stats
+
+
+def thin_round(
+    archive: Archive,
+    m: Manifest,
+    plan: Any,
+    query: str,
+    targets: Sequence[str],
+    job: Callable[[str, Stats | None], dict[str, Any]],
+) -> list[shards.RankedPage]:
+    """A thin client's ranking round, scored with cached statistics (:mod:`.statcache`).
+
+    One round when every shard's statistics of the plan's leaves are cached: "rank" jobs on
+    the targets and "stats_at" jobs on the other shards, each naming the commit its cached
+    statistics came from; a shard at another commit replies with its statistics there instead,
+    and the round is asked again with the new sums. Leaves not cached yet cost one "stats_at"
+    round first. The sums are those :func:`summed_stats` collects, so the answers are too.
+    """
+    cache: StatsCache = archive._stats_cache
+    leaves = list(dict.fromkeys(scored_leaves(plan.root)))
+    others = [s for s in m.shards if s not in set(targets)]
+
+    def round_jobs(stats: Stats, at: Mapping[str, shards.Commit]) -> list[Job]:
+        checks = {"plan": plan, "query": query}
+        return [
+            *archive._jobs(targets, "rank", lambda s: {**job(s, stats), "expect": at[s]}),
+            *archive._jobs(others, "stats_at", lambda s: {**checks, "expect": at[s]}),
+        ]
+
+    for _attempt in range(STALE_ATTEMPTS):
+        missing = cache.missing(m.shards, leaves)
+        if missing:  # first sight of a leaf (or a shard): its statistics, from the shards' workers
+            cache.forget(m.shards)  # shards no longer in the manifest
+            asked = archive._jobs(missing, "stats_at", lambda _s: {"plan": plan, "query": query, "expect": None})
+            for name, found in zip(missing, archive._run(asked), strict=True):
+                cache.store(name, found)
+        summed = cache.summed(m.shards, leaves)
+        if summed is None:
+            continue
+        jobs = round_jobs(*summed)
+        replies = archive._run(jobs)
+        stale = [(j.shard, r) for j, r in zip(jobs, replies, strict=True) if isinstance(r, shards.ShardStats)]
+        if not stale:
+            return replies[: len(targets)]
+        for name, found in stale:
+            cache.store(name, found)
+    raise ArchiveError(
+        f"the shards of the archive at {archive.root} committed during each of {STALE_ATTEMPTS} attempts to rank",
+        path=archive.root,
+    )
 
 
 def ranked(
@@ -107,6 +162,8 @@ def ranked(
             pages = archive._dispatch.timed_here(
                 "rank", len(targets), lambda: tasks.rank_here(indexes, at, query, scored, jobs)
             )
+        elif scored and not archive.local_share:  # a thin client: no shard read here
+            pages = thin_round(archive, m, plan, query, targets, job)
         else:
             stats = summed_stats(archive, m, plan, query) if scored else None
             pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)))

@@ -71,13 +71,13 @@ Reply = tuple[bool, Any]
 
 
 def _same_round(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(a[k] == b[k] for k in a if k != "hidden")
+    return a.keys() == b.keys() and all(a[k] == b[k] for k in a if k not in ("hidden", "expect"))
 
 
 def run_jobs(jobs: Sequence[tuple[str, Ranking, str, dict[str, Any]]]) -> list[Reply]:
     """A worker's share of a round: a :data:`Reply` for each (path, ranking, kind, args), in order.
 
-    "rank" jobs of one round (same arguments but ``hidden``: the same plan, statistics and
+    "rank" jobs of one round (same arguments but ``hidden`` and ``expect``: the same plan, statistics and
     page) on several shards this worker holds run together, in one pass over all their
     segments (:func:`searchlib.shards.rank_given`): the worker sends back only its best
     ``wanted`` hits (and their articles) rather than ``wanted`` per shard. Other jobs run one
