@@ -5,7 +5,9 @@ a complete searchlib index that ``Index.open`` reads on its own. A search sums e
 statistics (a few look-ups per shard), then runs one ranking round (:mod:`.ranking`): the
 shards the date filters leave rank their matches with the sums -- in this process in one
 pass over all their segments together, or as one task per shard on the executor -- and the
-best ``offset + limit`` are merged by (score, article id). A small page's
+best ``offset + limit`` are merged by (score, article id); a thin client (``local_share=False``)
+sums statistics its shards' workers reported, cached per shard commit (:mod:`.statcache`),
+and reads no shard itself. A small page's
 articles come back with that round; a larger page fetches only its final articles. Rounds
 run on an executor (:mod:`.executor`) or in this process, whichever has been finishing sooner
 (:mod:`.dispatch`, :meth:`Archive._run`).

@@ -6,7 +6,9 @@ matches with those sums and merges the best ``offset + limit`` by (score, articl
 :func:`merge_facets` adds the shards' facet counts. A round the dispatcher runs in this
 process is one read of every shard: statistics summed, then the plan evaluated once over
 all target shards' segments together with one top-k (:func:`searchlib.archive.tasks.rank_here`);
-a round on the executor is one "rank" job per shard, with the sums computed here first.
+a round on the executor is one "rank" job per shard, with the sums computed here first -- or,
+for a thin client (``local_share=False``, which opens no shard), taken from the statistics its
+workers reported, cached per shard commit (:func:`thin_round`, :mod:`.statcache`).
 """
 
 from __future__ import annotations
