@@ -129,3 +129,22 @@ def test_shards_committing_on_every_round_is_an_archive_error(tmp_path: Path, mo
             with pytest.raises(ArchiveError, match="committed during each of"):
                 thin.search("strike")
             assert len([r for r in worker.rounds if r[0][0] == "rank"]) == ranking.STALE_ATTEMPTS
+
+
+def test_thin_client_on_the_process_pool_follows_commits(tmp_path: Path) -> None:
+    """Pool workers keep their shards open: they see another writer's commit and report it."""
+    from searchlib.archive.executor import ProcessExecutor
+
+    articles = [_article(i, [0, i % 5, (i * 7) % 10], i * 30, [i % 4]) for i in range(30)]
+    with _build(tmp_path / "a", "year", 0, articles) as writer, Index.in_memory() as ix:
+        ix.add(*articles)
+        with Archive.open(tmp_path / "a", executor=ProcessExecutor(2), local_share=False) as thin:
+            for query in SCORED[:4]:
+                assert_same_search(ix, thin, query, limit=4)
+            late = [_article(200 + i, [0, 3], 400 + i, [2]) for i in range(4)]
+            writer.add(*late)
+            ix.add(*late)
+            for query in SCORED[:4]:
+                assert_same_search(ix, thin, query, limit=4)
+                assert_same_search(ix, thin, query, date_from="2024-01-01", date_to="2024-12-31", limit=4)
+            assert thin._shards == {}
