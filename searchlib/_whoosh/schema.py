@@ -13,7 +13,7 @@ from whoosh import columns, fields
 
 from searchlib import analysis, dedup
 from searchlib._whoosh.fastwrite import FastKeyword, FastText
-from searchlib.models import Article, Entity, EntityKind
+from searchlib.models import Article, Entity, EntityKind, stored_article
 
 FORMAT_VERSION = 9
 """Bumped whenever the schema, the stored layout or the analysis changes incompatibly.
@@ -211,30 +211,40 @@ def to_document(
     return doc
 
 
-_ENTITIES: dict[tuple[str, str, tuple[str, ...]], Entity] = {}
+_ENTITIES: dict[tuple[str, str, tuple[str, ...]], tuple[Entity, str]] = {}
 _ENTITY_CACHE = 50_000
-"""Stored entities kept (immutable values, shared by every article naming them)."""
+"""Stored entities kept (immutable values, shared by every article naming them), with their keys."""
 
 
-def _stored_entity(stored: Sequence[Any]) -> Entity:
-    """The Entity of a stored ``[name, kind, aliases]`` (one validated object per distinct entity)."""
+def _stored_entity(stored: Sequence[Any]) -> tuple[Entity, str]:
+    """The Entity of a stored ``[name, kind, aliases]`` and its key (one validated object per distinct entity)."""
     key = (stored[0], stored[1], tuple(stored[2]) if len(stored) > 2 else ())
     found = _ENTITIES.get(key)
     if found is None:
         if len(_ENTITIES) >= _ENTITY_CACHE:
             _ENTITIES.clear()
-        found = _ENTITIES[key] = Entity(key[0], EntityKind(key[1]), key[2])
+        entity = Entity(key[0], EntityKind(key[1]), key[2])
+        found = _ENTITIES[key] = (entity, entity.key)
     return found
 
 
 def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
-    """Rebuild the Article stored for a document."""
-    return Article(
+    """Rebuild the Article stored for a document.
+
+    Its values passed the Article's converters and validators when it was added, so they are
+    not run again (:func:`searchlib.models.stored_article`); entities are still kept unique by
+    key, as the converter keeps them.
+    """
+    entities: dict[str, Entity] = {}
+    for stored in meta["entities"]:
+        entity, key = _stored_entity(stored)
+        entities.setdefault(key, entity)
+    return stored_article(
         id=doc_id,
         date=dt.date.fromisoformat(meta["date"]),
         title=meta["title"],
         body=body.decode("utf-8"),
-        entities=tuple(_stored_entity(e) for e in meta["entities"]),
+        entities=tuple(entities.values()),
         source=meta["source"],
         url=meta["url"],
     )
