@@ -203,3 +203,23 @@ def test_search_without_highlighting_returns_the_same_hits(small_index: Index) -
     ]
     assert all(h.snippets for h in marked.hits) and not any(h.snippets for h in plain.hits)
     assert all(type(h.score) is float for h in plain.hits)
+
+
+# --- argument checks ------------------------------------------------------------------------------
+
+
+def test_argument_checks_remember_passing_types_only(small_index: Index) -> None:
+    """A type that passed once is not checked again; a wrong one is still refused every time,
+    and checks that look at the value (sequences, enum names) always look."""
+    for _ in range(2):
+        assert small_index.search("talks", limit=5, highlight=None).total == 2
+        with pytest.raises(TypeError, match="limit must be int"):
+            small_index.search("talks", limit="5")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="limit must be int"):
+            small_index.search("talks", limit=True)
+        with pytest.raises(TypeError, match="entities"):
+            small_index.search("talks", entities=[3])  # type: ignore[list-item]
+        assert small_index.search("talks", entities=["Gdansk"], highlight=None).total == 0
+        assert small_index.search("talks", sort="newest", highlight=None).hits[0].article.id == "b"  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="sort"):
+            small_index.search("talks", sort="sideways")  # type: ignore[arg-type]
