@@ -98,9 +98,7 @@ def _type_only(hint: Any) -> bool:
         return all(_type_only(arg) for arg in typing.get_args(hint))
     if origin is typing.Literal or origin in (cabc.Sequence, cabc.Iterable, cabc.Collection):
         return False  # the value, or its items, decide
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return False  # a member's value (a str) passes too
-    return True
+    return not (isinstance(hint, type) and issubclass(hint, enum.Enum))  # an enum: a member's value (a str) passes too
 
 
 def typed(fn: F) -> F:
@@ -128,7 +126,7 @@ def typed(fn: F) -> F:
                 star.append(name)
             if name in hints and name not in ("self", "cls") and param.kind is not inspect.Parameter.VAR_KEYWORD:
                 many = param.kind is inspect.Parameter.VAR_POSITIONAL
-                passed = None if many or not _type_only(hints[name]) else set()
+                passed: set[type] | None = None if many or not _type_only(hints[name]) else set()
                 compiled[name] = (_compile(hints[name]), _name(hints[name]), many, passed)
 
     def check(name: str, value: Any) -> None:

@@ -92,8 +92,9 @@ def test_stored_entities_stay_unique_by_key() -> None:
     )
 
 
-def test_stored_fields_column_reads_what_whoosh_reads(tmp_path: Path) -> None:
-    with Index.create(tmp_path / "ix") as ix:
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_stored_fields_column_reads_what_whoosh_reads(tmp_path: Path, on_disk: bool) -> None:
+    with Index.create(tmp_path / "ix") if on_disk else Index.in_memory() as ix:
         for start in (0, 6):  # two commits: two segments
             with ix.writer() as w:
                 for i in range(start, start + 6):
@@ -106,6 +107,21 @@ def test_stored_fields_column_reads_what_whoosh_reads(tmp_path: Path) -> None:
             assert column is ws.stored_fields(searcher)  # made once per searcher
             for docnum in range(searcher.doc_count_all()):
                 assert column[docnum] == searcher.stored_fields(docnum)
+            leaf = searcher.reader().leaf_readers()[0][0]
+            reader = column._open(leaf)
+            assert isinstance(reader, ws._DirectColumn) == on_disk  # in memory: Whoosh's own reader
+            bodies = ws.body_column(searcher)
+            assert [bodies[d] for d in range(12)] == [
+                ws.column_reader(searcher.reader(), "body_text")[d] for d in range(12)
+            ]
+            if on_disk:  # a closed file is an error, never a read of whatever reuses its descriptor
+                copy = ws._DirectColumn.__new__(ws._DirectColumn)
+                for name in ws._DirectColumn.__slots__:
+                    setattr(copy, name, getattr(reader, name))
+                copy._file = open(tmp_path / "closed", "wb")  # noqa: SIM115
+                copy._file.close()
+                with pytest.raises(ValueError):
+                    copy[0]
 
         ix._engine.read("test", check)
         assert [h.article.id for h in ix.search("shared", limit=20, highlight=None).hits] == sorted(

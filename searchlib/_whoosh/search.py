@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import os
+import pickle
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
+from whoosh import columns
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import EmptyReader, IndexReader
 from whoosh.searching import Searcher
@@ -99,7 +102,7 @@ class LazyColumn:
         return reader[docnum - self._offsets[at]]
 
     def _open(self, leaf: Any) -> Any:
-        return column_reader(leaf, self._name)
+        return direct(column_reader(leaf, self._name))
 
 
 class StoredFields(LazyColumn):
@@ -122,12 +125,55 @@ class StoredFields(LazyColumn):
     def _open(self, leaf: Any) -> Any:
         perdoc = getattr(leaf, "_perdoc", None)
         reader = None if perdoc is None else perdoc._cached_reader("_stored", STORED_COLUMN)
-        return _NoStoredFields() if reader is None else reader
+        return _NoStoredFields() if reader is None else direct(reader)
 
 
 class _NoStoredFields:
     def __getitem__(self, docnum: int) -> None:
         return None
+
+
+class _DirectColumn:
+    """A Whoosh variable-bytes column (plain, compressed, or pickled and compressed) read with
+    one ``os.pread`` a value: the same bytes its reader returns, without the three layers of
+    calls and the seek before each read (and no shared file position)."""
+
+    __slots__ = ("_base", "_decompress", "_file", "_lengths", "_offsets", "_unpickle")
+
+    def __init__(self, varbytes: Any, decompress: Any, unpickle: bool) -> None:
+        self._file = varbytes._dbfile.file  # kept open by the segment's reader, as before
+        self._base = varbytes._basepos
+        self._offsets = varbytes._offsets
+        self._lengths = varbytes._lengths
+        self._decompress = decompress
+        self._unpickle = unpickle
+
+    def __getitem__(self, docnum: int) -> Any:
+        length = self._lengths[docnum]
+        if not length:
+            return None if self._unpickle else b""
+        # fileno() raises ValueError once the file is closed: never a read of a reused descriptor
+        value = os.pread(self._file.fileno(), length, self._base + self._offsets[docnum])
+        if self._decompress is not None:
+            value = self._decompress(value)
+        return pickle.loads(value) if self._unpickle else value
+
+
+def direct(reader: Any) -> Any:
+    """``reader`` as a :class:`_DirectColumn` when it is one of Whoosh's variable-bytes column
+    readers over a real file; otherwise ``reader`` itself (an in-memory index, another column)."""
+    unpickle = type(reader) is columns.PickleColumn.Reader
+    inner = reader._child if unpickle else reader
+    if type(inner) is columns.CompressedBytesColumn.Reader:
+        decompress = inner._decompress
+    elif type(inner) is columns.VarBytesColumn.Reader and not unpickle:
+        decompress = None
+    else:
+        return reader
+    dbfile = getattr(inner, "_dbfile", None)
+    if not getattr(dbfile, "is_real", False) or not hasattr(inner, "_offsets"):
+        return reader
+    return _DirectColumn(inner, decompress, unpickle)
 
 
 def column(searcher: Searcher, name: str) -> Any:
