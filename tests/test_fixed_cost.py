@@ -111,6 +111,7 @@ def test_stored_fields_column_reads_what_whoosh_reads(tmp_path: Path, on_disk: b
             reader = column._open(leaf)
             assert isinstance(reader, ws._DirectColumn) == on_disk  # in memory: Whoosh's own reader
             bodies = ws.body_column(searcher)
+            assert isinstance(bodies._open(leaf), ws._DirectColumn) == on_disk
             assert [bodies[d] for d in range(12)] == [
                 ws.column_reader(searcher.reader(), "body_text")[d] for d in range(12)
             ]

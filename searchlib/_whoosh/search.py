@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-from whoosh import columns
+from whoosh import columns, fields
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import EmptyReader, IndexReader
 from whoosh.searching import Searcher
@@ -133,6 +133,10 @@ class _NoStoredFields:
         return None
 
 
+_AS_IS = fields.COLUMN.from_bytes
+"""How a ``COLUMN`` field's reader translates its values (``from_column_value`` calls it): not at all."""
+
+
 class _DirectColumn:
     """A Whoosh variable-bytes column (plain, compressed, or pickled and compressed) read with
     one ``os.pread`` a value: the same bytes its reader returns, without the three layers of
@@ -161,7 +165,16 @@ class _DirectColumn:
 
 def direct(reader: Any) -> Any:
     """``reader`` as a :class:`_DirectColumn` when it is one of Whoosh's variable-bytes column
-    readers over a real file; otherwise ``reader`` itself (an in-memory index, another column)."""
+    readers over a real file (or a ``COLUMN`` field's, whose translation returns the bytes as
+    they are); otherwise ``reader`` itself (an in-memory index, another column)."""
+    translate = getattr(reader, "_translate", None)
+    if (
+        type(reader) is columns.TranslatingColumnReader
+        and getattr(translate, "__func__", None) is fields.FieldType.from_column_value
+        and getattr(type(getattr(translate, "__self__", None)), "from_bytes", None) is _AS_IS
+    ):
+        found = direct(reader._reader)
+        return reader if found is reader._reader else found
     unpickle = type(reader) is columns.PickleColumn.Reader
     inner = reader._child if unpickle else reader
     if type(inner) is columns.CompressedBytesColumn.Reader:
