@@ -257,11 +257,11 @@ def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
     if cache is None:
         cache = _ARTICLES[searcher] = {}
     out = []
-    fields, bodies = stored_fields(searcher), body_column(searcher)
+    records, bodies = stored_fields(searcher), body_column(searcher)
     for docnum in docnums:
         article = cache.get(docnum)
         if article is None:
-            stored: dict[str, Any] = fields[docnum]
+            stored: dict[str, Any] = records[docnum]
             article = sch.to_article(stored["id"], stored["meta"], bodies[docnum])
             if len(cache) >= ARTICLE_CACHE:
                 cache.pop(next(iter(cache)))
