@@ -520,7 +520,9 @@ class ColumnarSnapshot:
 
     def duplicate_groups(self, docs: I64 | None, size: int) -> list[list[Article]]:
         """Near-duplicate groups (touching ``docs`` when given), largest first."""
-        groups = kw.group_members(self.segments)
+        groups = self._lazy.get("groups")
+        if groups is None:  # the commit's groups, once (a race only computes them twice)
+            groups = self._lazy["groups"] = kw.group_members(self.segments)
         return ws.duplicate_groups(self.searcher, groups, None if docs is None else docs.tolist(), size)
 
     def get(self, doc_id: str) -> Article | None:
