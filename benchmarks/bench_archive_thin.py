@@ -35,6 +35,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import searchlib
+import searchlib.upgrade
 from benchmarks.bench_archive import _query_args
 from benchmarks.common import DATA
 from benchmarks.corpus import iter_docs
@@ -70,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.articles, args.per_kind, args.reps = 600, 5, 1
-    found = sorted(DATA.glob(f"archive-bench-{args.articles}-s{args.seed}-h{args.shards}-f*"))
+    fmt = searchlib.upgrade.FORMAT_VERSION  # builds of another index format cannot be opened
+    work = DATA / f"archive-bench-{args.articles}-s{args.seed}-h{args.shards}-f{fmt}"
     corpus = DATA / f"corpus-text-{args.articles}-s{args.seed}"
-    if not found or not corpus.is_dir():
-        print(f"no kept build of {args.articles} articles under {DATA}: run bench_archive.py first; skipped")
+    if not (work / "one").is_dir() or not corpus.is_dir():
+        print(f"no kept build of {args.articles} articles in format {fmt} under {DATA}: run bench_archive.py; skipped")
         return 0
-    work = found[-1]
     queries = generate_queries(iter_docs(corpus), args.seed, args.per_kind)
     client = cluster = None
     if not args.no_dask:
