@@ -19,11 +19,12 @@ with that commit's own changes (as Lucene's ``ConcurrentMergeScheduler`` and
   spared by every commit's cleanup of unlisted files (:meth:`protected`), and the policy is not
   consulted (one merge at a time, as the serial policy did one commit at a time).
 
-The ingest's last commit waits for a running merge, publishes it and runs whatever the policy
-then asks in the committing process, as before: an ingest ends with the segments the serial
-policy would give. An ingest that fails abandons the merge (:meth:`close`: the child is
-killed). The child dies with its parent (``PR_SET_PDEATHSIG``), and writes no table of
-contents: a kill -9 at any moment leaves the last commit as it was, plus orphan files.
+The ingest's last commit waits for a running merge, publishes it, and then runs whatever the
+policy asks and waits for that too (in a child all the same, so that the memory the merge
+touched goes back to the system): an ingest ends with the segments the serial policy gives.
+An ingest that fails abandons the merge (:meth:`close`: the child is killed). The child dies
+with its parent (``PR_SET_PDEATHSIG``) and writes no table of contents: a kill -9 at any
+moment leaves the last commit as it was, plus orphan files.
 
 A child process and not a thread: the merge is Python code holding the GIL most of the time,
 which would starve the reader that feeds the workers; and the memory a merge touches is given

@@ -314,7 +314,7 @@ class BackendWriter:
         (and fsynced) before the caller's table of contents lists it: the commit stays atomic.
         With ``merges``, a finished background merge is published first (the ``last`` commit
         waits for a running one), and the policy's merges are started in the background
-        instead of written here, except at the ``last`` commit (:mod:`.background`).
+        instead of written here (the ``last`` commit waits for them; :mod:`.background`).
         """
         raw = self.raw
         storage = raw.storage
@@ -331,9 +331,14 @@ class BackendWriter:
             groups = merging.plan_merges(sizes)
         if not groups:
             return segments
-        if merges is not None and not (last or optimize):
+        if merges is not None and not optimize:
             merges.start(segments, groups, raw.indexname)
-            return segments
+            if not last:
+                return segments
+            # the last commit waits for its merges; run in the child all the same, the memory
+            # they touch goes back to the system when it exits
+            segments = merges.publish(segments, storage, wait=True)
+            return [seg for seg in segments if seg.doc_count() > 0]
         folder = self.backend.path
         known = self.backend.memory_columns if folder is None else {}
 
