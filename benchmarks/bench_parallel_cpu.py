@@ -100,11 +100,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--commit-every", type=int, default=None, help="commit every N articles (default: once)")
     parser.add_argument("--quick", action="store_true", help="200 articles (CI)")
+    parser.add_argument("--corpus", type=Path, default=None, help="index this folder's part files instead")
     parser.add_argument("--rss", action="store_true", help="sample the process tree's RSS")
     parser.add_argument("--rss-every", type=int, default=25_000, help="print the RSS peak so far every N articles")
     args = parser.parse_args(argv)
     _record_merges()
-    corpus, _ = ensure_corpus(Path(__file__).parent / "data", 200 if args.quick else args.articles, 42)
+    if args.corpus is not None:  # its part files, every one (a folder of links to the first parts of a bigger corpus)
+        corpus = args.corpus
+    else:
+        corpus, _ = ensure_corpus(Path(__file__).parent / "data", 200 if args.quick else args.articles, 42)
     for workers in (int(w) for w in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             sampler = TreeRss() if args.rss else None
