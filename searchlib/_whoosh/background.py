@@ -16,7 +16,9 @@ with that commit's own changes (as Lucene's ``ConcurrentMergeScheduler`` and
 * deletions that landed on its sources since it started (ids replaced by later commits) are
   re-applied to the merged segment, through the document numbers the merge gave them;
 * while it runs, its segment's files (``MAIN_<id>.*``, named before anything is written) are
-  spared by every commit's cleanup of unlisted files (:meth:`protected`), and the policy is not
+  spared by every commit's cleanup of unlisted files in this process (:func:`protected`; a
+  commit of another process between two of the ingest's commits is not, and the merge is then
+  dropped or fails the ingest with ``StorageError``), and the policy is not
   consulted (one merge at a time, as the serial policy did one commit at a time).
 
 The ingest's last commit waits for a running merge, publishes it, and then runs whatever the
@@ -37,6 +39,7 @@ import contextlib
 import copy
 import multiprocessing
 import resource
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -49,7 +52,7 @@ from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
 from searchlib.errors import StorageError
 
-__all__ = ["BackgroundMerges", "merge_in_child"]
+__all__ = ["BackgroundMerges", "merge_in_child", "protected"]
 
 POLL = 1.0
 """Seconds between checks that a waited-for child is still alive."""
@@ -103,6 +106,32 @@ def merge_in_child(
             conn.send(("error", f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
     finally:
         conn.close()
+
+
+_RUNNING: dict[str, list[Any]] = {}
+"""The segments running merges write, by index folder: every commit of this process spares their files."""
+_RUNNING_LOCK = threading.Lock()
+
+
+def protected(path: Path | None) -> list[Any]:
+    """Segments that merges of this process are writing into the index at ``path`` (cleanup spares their files)."""
+    if path is None:
+        return []
+    with _RUNNING_LOCK:
+        return list(_RUNNING.get(str(path.resolve()), ()))
+
+
+def _register(path: Path, targets: list[Any], *, add: bool) -> None:
+    key = str(path.resolve())
+    with _RUNNING_LOCK:
+        running = _RUNNING.setdefault(key, [])
+        for target in targets:
+            if add:
+                running.append(target)
+            elif target in running:
+                running.remove(target)
+        if not running:
+            del _RUNNING[key]
 
 
 RUNNER: Callable[..., None] = merge_in_child
@@ -171,15 +200,13 @@ class BackgroundMerges:
         """Whether a merge was started and not yet published (it may have finished)."""
         return self._job is not None
 
-    def protected(self) -> list[Any]:
-        """Segments being written by a merge: a commit's cleanup must leave their files alone."""
-        return list(self._job.targets) if self._job is not None else []
-
     def start(self, segments: Sequence[Any], groups: list[list[int]], indexname: str) -> None:
         """Merge each group of ``segments`` (indexes into it) in a child process."""
         if self._job is not None:
             raise RuntimeError("a merge is already running")
-        self._job = _Job(self.path, indexname, segments, groups)
+        job = _Job(self.path, indexname, segments, groups)
+        _register(self.path, job.targets, add=True)
+        self._job = job
 
     def publish(self, segments: list[Any], storage: Any, *, wait: bool) -> list[Any]:
         """``segments`` with a finished merge's segments in place of its sources (``wait``: wait for it).
@@ -194,6 +221,7 @@ class BackgroundMerges:
         job.wait()
         self._job = None
         job.end()
+        _register(self.path, job.targets, add=False)  # listed from now on, or orphans to clean
         assert job.reply is not None
         at = {seg.segment_id(): i for i, seg in enumerate(segments)}
         if any(sid not in at for group in job.sources for sid, _, _ in group):
@@ -220,6 +248,7 @@ class BackgroundMerges:
         job, self._job = self._job, None
         if job is not None:
             job.end()
+            _register(self.path, job.targets, add=False)
 
 
 def _snapshot(segment: Any) -> tuple[str, int, frozenset[int]]:

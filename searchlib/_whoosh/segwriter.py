@@ -21,7 +21,7 @@ from whoosh.index import TOC, clean_files
 from whoosh.reading import SegmentReader, TermNotFound
 
 from searchlib import dedup
-from searchlib._whoosh import merging, sidecar, sidecar_merge, store
+from searchlib._whoosh import background, merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
@@ -235,9 +235,8 @@ class BackendWriter:
         final = self._merged(final, optimize=optimize, merges=merges, last=last)
         toc = TOC(raw.schema, final, raw.generation)
         toc.write(raw.storage, raw.indexname)
-        # the files of segments no table of contents lists are removed, but a running merge's
-        protected = merges.protected() if merges is not None else []
-        clean_files(raw.storage, raw.indexname, raw.generation, final + protected)
+        # the files of segments no table of contents lists are removed, but running merges'
+        clean_files(raw.storage, raw.indexname, raw.generation, final + background.protected(self.backend.path))
         raw._finish()
         self._forget_merged(final)
 
