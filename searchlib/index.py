@@ -18,6 +18,7 @@ from searchlib._typecheck import typed
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import upgrade as wu
+from searchlib._whoosh.background import BackgroundMerges
 from searchlib._whoosh.engine import ColumnarEngine, ColumnarSnapshot
 from searchlib._whoosh.parallel import WorkerPool
 from searchlib._whoosh.store import Backend
@@ -228,13 +229,14 @@ class Index(EntityCuration):
 
         writer = self.writer(timeout=timeout)
         pool = WorkerPool(self.path, self.extractor, workers) if workers > 1 and self.path is not None else None
+        merges = BackgroundMerges(self.path) if self.path is not None else None  # merges run beside the ingest
         sent: dict[str, bool] = {}  # ids given to the workers since the last commit -> committed copy exists
 
-        def commit() -> None:
+        def commit(*, last: bool = False) -> None:
             if pool is None:
-                writer.commit()
+                writer._commit_merging(merges, last=last)
             else:
-                writer._commit_with(pool.finish(), sent)
+                writer._commit_with(pool.finish(), sent, merges, last=last)
                 sent.clear()
 
         pending = 0
@@ -253,11 +255,13 @@ class Index(EntityCuration):
                 if commit_every is not None and pending >= commit_every:
                     commit()
                     writer, pending = self.writer(timeout=timeout), 0
-            commit()
+            commit(last=True)
         except BaseException:
             writer.cancel()
             raise
         finally:
+            if merges is not None:
+                merges.close()  # abandons a merge an error left unpublished
             if pool is not None:
                 pool.close()
         return IngestReport(

@@ -17,6 +17,7 @@ from searchlib.errors import DocumentNotFoundError, IndexClosedError
 from searchlib.models import Article, Entity
 
 if TYPE_CHECKING:
+    from searchlib._whoosh.background import BackgroundMerges
     from searchlib.index import Index
 
 __all__ = ["Writer"]
@@ -104,11 +105,22 @@ class Writer:
         pool.send(article, digest)
         return status
 
-    def _commit_with(self, segments: list[object], sent: dict[str, bool]) -> None:
+    def _commit_with(
+        self, segments: list[object], sent: dict[str, bool], merges: BackgroundMerges | None, *, last: bool
+    ) -> None:
+        """Commit with the workers' ``segments``; ``merges``: the ingest's background merges (or None)."""
         raw = self._writer()
         self._raw = None
         self._index._learn_aliases(self._definitions)  # under the write lock, before the data
-        raw.commit_with(list(segments), {doc_id for doc_id, committed in sent.items() if committed})
+        replaced = {doc_id for doc_id, committed in sent.items() if committed}
+        raw.commit_with(list(segments), replaced, merges=merges, last=last)
+
+    def _commit_merging(self, merges: BackgroundMerges | None, *, last: bool) -> None:
+        """:meth:`commit`, with an ingest's background merges (see :mod:`searchlib._whoosh.background`)."""
+        raw = self._writer()
+        self._raw = None
+        self._index._learn_aliases(self._definitions)  # under the write lock, before the data
+        raw.commit(merges=merges, last=last)
 
     @typed
     def commit(self, *, optimize: bool = False) -> None:

@@ -190,6 +190,8 @@ def merge_segments(
     segments: Sequence[Any],
     indexname: str,
     columns_of: Callable[[Any], SegmentColumns],
+    *,
+    target: Any = None,
 ) -> tuple[Any, list[Part]]:
     """Write one new segment holding ``segments``' live documents in order; returns it and its sidecar's parts.
 
@@ -198,10 +200,13 @@ def merge_segments(
     the returned parts concatenated (:func:`.sidecar_merge.save_merged` on disk,
     :func:`.columnar.concat` in memory) -- is the caller's to write, before a table of
     contents lists the segment. Nothing is committed
-    here: the caller commits the new segment in place of ``segments``, atomically.
+    here: the caller commits the new segment in place of ``segments``, atomically. ``target``
+    is the new segment when the caller named it already (a background merge protects its files
+    from cleanup before anything is written, :mod:`.background`).
     """
     codec = whoosh3.W3Codec()
-    target = codec.new_segment(storage, indexname)
+    if target is None:
+        target = codec.new_segment(storage, indexname)
     sources: list[_Source] = []
     base = 0
     for segment in segments:

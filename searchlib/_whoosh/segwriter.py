@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh import writing
+from whoosh.index import TOC, clean_files
 from whoosh.reading import SegmentReader
 
 from searchlib import dedup
-from searchlib._whoosh import merging, sidecar, sidecar_merge, store
+from searchlib._whoosh import background, merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import SegmentColumns, concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
@@ -31,6 +32,7 @@ from searchlib._whoosh.textcolumns import StreamingColumnsBuilder
 from searchlib.models import Article, Entity
 
 if TYPE_CHECKING:
+    from searchlib._whoosh.background import BackgroundMerges
     from searchlib._whoosh.store import Backend
 
 MAX_COPY_CANDIDATES = 50
@@ -203,8 +205,14 @@ class BackendWriter:
         self.raw.newsegment.delete_document(local)
         return True
 
-    def _write_toc(self, extra: list[Any], *, optimize: bool) -> None:
-        """Close this writer's segment, add ``extra`` (workers' segments), merge by the policy, write the TOC."""
+    def _write_toc(
+        self, extra: list[Any], *, optimize: bool, merges: BackgroundMerges | None = None, last: bool = True
+    ) -> None:
+        """Close this writer's segment, add ``extra`` (workers' segments), merge by the policy, write the TOC.
+
+        With ``merges`` (an ingest's), a finished background merge is published and the
+        policy's next merge started in the background, unless this is the ``last`` commit.
+        """
         raw = self.raw
         final = raw._merge_segments(_keep_all, None, None)
         if raw._added:
@@ -212,19 +220,22 @@ class BackendWriter:
         else:
             raw._close_segment()
         final.extend(extra)
-        final = self._merged(final, optimize=optimize)
-        raw._commit_toc(final)
+        final = self._merged(final, optimize=optimize, merges=merges, last=last)
+        toc = TOC(raw.schema, final, raw.generation)
+        toc.write(raw.storage, raw.indexname)
+        # the files of segments no table of contents lists are removed, but running merges'
+        clean_files(raw.storage, raw.indexname, raw.generation, final + background.protected(self.backend.path))
         raw._finish()
         self._forget_merged(final)
 
-    def commit(self, *, optimize: bool = False) -> None:
+    def commit(self, *, optimize: bool = False, merges: BackgroundMerges | None = None, last: bool = True) -> None:
         """Write the new segment and the table of contents; on failure, abort and release the lock."""
         self.closed = True
         try:
             with translate_os_errors("commit", self.backend.path):
                 self._reader.close()
                 self.raw._check_state()
-                self._write_toc([], optimize=optimize)
+                self._write_toc([], optimize=optimize, merges=merges, last=last)
         except BaseException:
             self._abort()
             raise
@@ -278,7 +289,9 @@ class BackendWriter:
             self.backend.memory_columns[segment.segment_id()] = cols
         return segment
 
-    def _merged(self, segments: list[Any], *, optimize: bool) -> list[Any]:
+    def _merged(
+        self, segments: list[Any], *, optimize: bool, merges: BackgroundMerges | None = None, last: bool = True
+    ) -> list[Any]:
         """The segments to commit once the merge policy's merges are written (each with its sidecar).
 
         ``optimize`` merges every segment into one (also a lone segment with deletions, to drop
@@ -286,18 +299,33 @@ class BackendWriter:
         document is deleted is dropped either way. A merged segment takes
         the place of its first source, so documents keep their order. Every file is written
         (and fsynced) before the caller's table of contents lists it: the commit stays atomic.
+        With ``merges``, a finished background merge is published first (the ``last`` commit
+        waits for a running one), and the policy's merges are started in the background
+        instead of written here (the ``last`` commit waits for them; :mod:`.background`).
         """
         raw = self.raw
         storage = raw.storage
+        if merges is not None:
+            segments = merges.publish(segments, storage, wait=last or optimize)
         segments = [seg for seg in segments if seg.doc_count() > 0]  # every document deleted: nothing to keep
         if optimize:
             whole = len(segments) > 1 or any(seg.has_deletions() for seg in segments)
             groups = [list(range(len(segments)))] if whole else []
+        elif merges is not None and merges.running:
+            return segments  # one merge at a time: the policy is asked again once it is published
         else:
             sizes = [merging.SegmentSize(seg.doc_count(), merging.segment_bytes(storage, seg)) for seg in segments]
             groups = merging.plan_merges(sizes)
         if not groups:
             return segments
+        if merges is not None and not optimize:
+            merges.start(segments, groups, raw.indexname)
+            if not last:
+                return segments
+            # the last commit waits for its merges; run in the child all the same, the memory
+            # they touch goes back to the system when it exits
+            segments = merges.publish(segments, storage, wait=True)
+            return [seg for seg in segments if seg.doc_count() > 0]
         folder = self.backend.path
         known = self.backend.memory_columns if folder is None else {}
 
@@ -331,13 +359,20 @@ class BackendWriter:
             for segment_id in [k for k in list(known) if k not in keep]:
                 known.pop(segment_id, None)
 
-    def commit_with(self, segments: list[Any], replaced_ids: set[str]) -> None:
+    def commit_with(
+        self,
+        segments: list[Any],
+        replaced_ids: set[str],
+        *,
+        merges: BackgroundMerges | None = None,
+        last: bool = True,
+    ) -> None:
         """Commit this writer's changes plus segments written by workers, atomically.
 
         ``replaced_ids`` are the ids the workers wrote that have committed copies: those are
         deleted in the same commit, so every id keeps exactly one copy. (Looking up every new
         id in every segment would make each commit slower as segments accumulate, while the
-        workers wait.)
+        workers wait.) ``merges`` and ``last``: as for :meth:`commit`.
         """
         self.closed = True
         try:
@@ -345,7 +380,7 @@ class BackendWriter:
                 for doc_id in replaced_ids:
                     self._delete_committed(doc_id)
                 self._reader.close()
-                self._write_toc([seg for seg in segments if seg is not None], optimize=False)
+                self._write_toc([seg for seg in segments if seg is not None], optimize=False, merges=merges, last=last)
         except BaseException:
             self._abort()
             raise
