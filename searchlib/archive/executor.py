@@ -218,9 +218,9 @@ class DaskExecutor:
             await asyncio.wait(waits, timeout=ACTOR_POLL, return_when=asyncio.FIRST_EXCEPTION)
 
         async def again() -> None:
-            await asyncio.wait(
-                [w for w in waits if not w.done()], timeout=ACTOR_POLL, return_when=asyncio.FIRST_EXCEPTION
-            )
+            pending = [w for w in waits if not w.done()]  # (all may have finished since the check)
+            if pending:
+                await asyncio.wait(pending, timeout=ACTOR_POLL, return_when=asyncio.FIRST_EXCEPTION)
 
         self.client.sync(first)
         while True:
