@@ -32,7 +32,7 @@ import numpy.typing as npt
 from searchlib import plan as p
 from searchlib._whoosh import kernels
 from searchlib._whoosh.evaluate import Context
-from searchlib._whoosh.topk import top
+from searchlib._whoosh.topk import MARGIN, top
 from searchlib.engine import Ranked, idf
 
 if TYPE_CHECKING:
@@ -111,8 +111,9 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     if not ENABLED or fast is None or stats is None or ctx.k1 <= 0:
         return None
     found = shape(root)
-    if found is None or (len(found.words) == 1 and not found.keywords and found.window is None):
-        return None  # a word alone: numpy's vectorised steps score its many matches faster (see SINGLE)
+    if found is None:
+        return None
+    alone = len(found.words) == 1 and not found.keywords and found.window is None
     words = found.words
     field = words[0].field
     slots: list[tuple[str, float]] = []  # the fields each word scores in, in boost order
@@ -134,7 +135,9 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     layout = ctx.layout
     keyword_docs = [ctx.phrase(k.field, (k.value,))[0] for k in found.keywords]
     kdocs = _writable(np.concatenate(keyword_docs)) if keyword_docs else _NO_KEYS
-    kstarts = np.cumsum([0] + [len(d) for d in keyword_docs]).tolist()
+    kstarts = [0]
+    for docs in keyword_docs:
+        kstarts.append(kstarts[-1] + len(docs))
     k1 = ctx.k1
     factors = np.array([idf(stats.doc_count, stats.doc_freqs.get((w.field, w.terms), 0)) * (k1 + 1.0) for w in words])
     plan_word = np.array([words.index(w) if isinstance(w, p.Text) else -1 for w in found.parts], dtype=np.int64)
@@ -145,11 +148,14 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     floats = np.array([weights[0], weights[1], weights[2], k1, 1.0 if weights[0] != 1.0 else 0.0])
     order_arr = np.array(order, dtype=np.int64)
     wanted = offset + limit
+    if alone and len(order) == 3 and order[-1] == 0:
+        return None  # word_top adds the word's own field first: (p0 + p1) + p2 would round otherwise
     live = _writable(snap.live()) if snap._deleted else _NO_LIVE
     window = found.window
     dates = _writable(layout.dates()) if window is not None else _NO_DATES
     jobs = []
-    for cols, base in layout.parts:
+    ready: set[tuple[int, str, tuple[tuple[str, float], ...]]] = snap._lazy.setdefault("andtop_ready", set())
+    for at, (cols, base) in enumerate(layout.parts):
         fp = cols.fields[field]
         if fp.freqs is None:
             return None
@@ -173,22 +179,34 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
                 ranges[s, w] = other.term_range(word.terms[0])
         while len(arrays) < 6:  # an unused slot: the word's own field, empty ranges
             arrays += [fp.docs, fp.freqs]
-        if not kernels.and_top_ready(fast, arrays):
-            return None
+        known = (at, field, tuple(slots))
+        if known not in ready:  # compiled for these dtypes (once true, true for the snapshot)
+            if not kernels.and_top_ready(fast, arrays):
+                return None
+            ready.add(known)
         kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
         for i, docs in enumerate(keyword_docs):
             kranges[i] = np.searchsorted(docs, [base, base + cols.doc_count]) + kstarts[i]
-        low, high = window if window is not None else (0, 0)
-        meta = np.array([base, wanted, low, high, len(live) > 0, window is not None], dtype=np.int64)
+        if alone:
+            meta = np.array([base, wanted, len(live) > 0], dtype=np.int64)
+        else:
+            low, high = window if window is not None else (0, 0)
+            meta = np.array([base, wanted, low, high, len(live) > 0, window is not None], dtype=np.int64)
         jobs.append((arrays, ranges, kranges, meta))
     total = 0
     score_parts: list[F64] = []
     doc_parts: list[I64] = []
     for arrays, ranges, kranges, meta in jobs:
-        scores, docs, count = fast.and_top(
-            *arrays, ranges, kdocs, kranges, norms[0], norms[1], norms[2], live, dates, meta, order_arr, floats,
-            factors, plan_word, plan_const,
-        )  # fmt: skip
+        if alone:  # passes that vectorise over a common word's many matches
+            scores, docs, count = fast.word_top(
+                *arrays, ranges, norms[0], norms[1], norms[2], live, meta, order_arr, floats,
+                float(factors[0]), MARGIN,
+            )  # fmt: skip
+        else:
+            scores, docs, count = fast.and_top(
+                *arrays, ranges, kdocs, kranges, norms[0], norms[1], norms[2], live, dates, meta, order_arr, floats,
+                factors, plan_word, plan_const,
+            )  # fmt: skip
         total += count
         if len(docs):
             score_parts.append(scores)
@@ -204,6 +222,11 @@ def _ranked(
     """The page of the segments' candidates, ranked as the numpy path ranks every match."""
     docs = np.concatenate(doc_parts) if len(doc_parts) > 1 else doc_parts[0]
     scores = np.concatenate(score_parts) if len(score_parts) > 1 else score_parts[0]
+    by_score = np.argsort(-scores, kind="stable")  # a few candidates: sorted outright
+    head = scores[by_score[: wanted + 1]]
+    if not (head[1:] == head[:-1]).any():  # no ties on the page: no article id is looked up
+        chosen: npt.NDArray[np.intp] = by_score[offset:wanted]
+        return Ranked(docs[chosen], scores[chosen], total)
     by_doc = np.argsort(docs)  # ascending, as the tie-breaking helpers expect
     docs, scores = docs[by_doc], scores[by_doc]
 
