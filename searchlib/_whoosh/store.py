@@ -10,7 +10,6 @@ import pickle
 import shutil
 import socket
 import struct
-import tempfile
 import threading
 import time
 import traceback
@@ -170,14 +169,15 @@ class DurableStorage(FileStorage):  # type: ignore[misc]
 
 
 class _RamStorage(RamStorage):  # type: ignore[misc]
-    """RamStorage whose spill-over temp folder is unique.
+    """RamStorage whose temporary files stay in memory too.
 
-    Whoosh names it ``<tmpdir>/MAIN.tmp`` for every in-memory index, so two in-memory writers
-    (in one process or several) delete each other's temporary files.
+    Whoosh puts an in-memory index's temporary files in ``<tmpdir>/<name>.tmp``: a folder
+    shared by every in-memory writer (two writers delete each other's files), and one that its
+    per-document writer never removes (every segment written left an empty folder behind).
     """
 
-    def temp_storage(self, name: str | None = None) -> FileStorage:
-        return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        return RamStorage()
 
 
 SETTLED_NS = 5_000_000_000
