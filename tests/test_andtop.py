@@ -156,8 +156,8 @@ def test_a_heap_keeps_the_best_and_every_tie_with_the_last() -> None:
     kernels.and_top_ready(fast, arrays)
     scores, found, total = fast.and_top(
         *arrays, ranges, np.zeros(0, np.int64), np.zeros((0, 2), np.int64), norm, norm, norm,
-        np.zeros(0, np.bool_), np.zeros(0, np.int64), np.array([0, 3, 0, 0, 0, 0], np.int64), np.array([0], np.int64),
-        np.array([1.0, 1.0, 1.0, 1.2, 0.0]), np.ones(1), np.zeros(1, np.int64), np.zeros(1),
+        np.zeros(0, np.bool_), np.zeros(0, np.int64), np.array([0, 3, 0, 0, 0, 0, 8], np.int64),
+        np.array([0], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), np.ones(1), np.zeros(1, np.int64), np.zeros(1),
     )  # fmt: skip
     assert total == 8
     assert sorted(found.tolist()) == [1, 2, 3, 5, 6]  # the two 4s, and every 3 (one kept, two tying)

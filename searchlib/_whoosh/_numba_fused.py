@@ -15,6 +15,10 @@ __all__ = ["and_top", "compile_and_top", "word_top"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
+MARK_RATIO = 16
+"""``and_top`` counts a list into per-document marks when it is at most this many times as long as
+the driver; a longer one is galloped through for the driver's documents alone."""
+
 
 @_jit
 def _gallop(arr: Any, j: Any, hi: Any, x: Any, shift: Any) -> Any:  # pragma: no cover - compiled
@@ -67,8 +71,9 @@ def and_top(
     (local numbers, ascending) with ``bfreqs``; in the other fields it scores in (slots 1, 2)
     ``f1docs`` / ``f2docs`` over ``ranges[1]`` / ``ranges[2]``. Keyword filter ``i``'s documents
     are ``kdocs[kranges[i, 0]:kranges[i, 1]]`` (global numbers). ``meta``: the segment's base,
-    ``cap``, the date window (low, high), whether ``live`` and ``dates`` (global arrays) apply.
-    The lists are intersected by galloping, the shortest driving. Per match: each word's pseudo
+    ``cap``, the date window (low, high), whether ``live`` and ``dates`` (global arrays) apply, and
+    the segment's document count.
+    The lists are intersected, the shortest driving (marks, then galloping: see below). Per match: each word's pseudo
     frequency adds its fields in ``order`` (slot 0: ``tf / norm``, times ``floats[0]`` when
     ``floats[4]``; slot s: ``floats[s] * tf / norm``), from 0.0; its score is
     ``pseudo * factors[w] / (pseudo + k1)`` (``k1 = floats[3]``); the match's score adds, from 0.0,
@@ -126,9 +131,29 @@ def and_top(
     room = his[lead] - los[lead] if cap else 0  # at most every match ties (no array is regrown in the loop:
     tie_s = np.empty(room, np.float64)  # a reassigned array costs reference counting on every iteration)
     tie_d = np.empty(room, np.int64)
+    # Lists not much longer than the driver are first counted into a mark per document (a pass
+    # without unpredictable branches, where galloping through lists of similar length misses a
+    # branch or two per step): a driver's document goes on to the gallops only when every
+    # counted list holds it, so those run for the matches alone.
+    marks = np.zeros(meta[6] if nl > 1 else 0, np.uint8)
+    counted = 0
+    for li in range(1, nl):
+        lst = lists[li]
+        if his[lst] - los[lst] > MARK_RATIO * (his[lead] - los[lead]):
+            continue
+        counted += 1
+        if lst < k:
+            for j in range(los[lst], his[lst]):
+                marks[np.int64(bdocs[j])] += 1
+        else:
+            for j in range(los[lst], his[lst]):
+                marks[np.int64(kdocs[j]) - base] += 1
     i = los[lead]
     while i < his[lead]:
         x = np.int64(bdocs[i]) if lead < k else np.int64(kdocs[i]) - base
+        if counted and marks[x] != counted:
+            i += 1
+            continue
         ptr[lead] = i
         ok = True
         done = False
@@ -400,7 +425,7 @@ def compile_and_top(key: tuple[tuple[Any, bool], ...]) -> None:
     ones = np.ones(1)
     and_top(
         bd, bf, d1, f1, d2, f2, ranges, np.zeros(0, np.int64), np.zeros((0, 2), np.int64), ones, ones, ones,
-        np.zeros(0, np.bool_), np.zeros(0, np.int64), np.array([0, 1, 0, 0, 0, 0], np.int64),
+        np.zeros(0, np.bool_), np.zeros(0, np.int64), np.array([0, 1, 0, 0, 0, 0, 1], np.int64),
         np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), ones, np.zeros(1, np.int64), np.zeros(1),
     )  # fmt: skip
     word_top(

@@ -191,7 +191,9 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
             meta = np.array([base, wanted, len(live) > 0], dtype=np.int64)
         else:
             low, high = window if window is not None else (0, 0)
-            meta = np.array([base, wanted, low, high, len(live) > 0, window is not None], dtype=np.int64)
+            meta = np.array(
+                [base, wanted, low, high, len(live) > 0, window is not None, cols.doc_count], dtype=np.int64
+            )
         jobs.append((arrays, ranges, kranges, meta))
     total = 0
     score_parts: list[F64] = []
