@@ -49,6 +49,7 @@ _NO_LIVE = np.zeros(0, dtype=np.bool_)
 _NO_DATES = np.zeros(0, dtype=np.int64)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 _ONE = np.ones(1)
+_NO_RANGES = np.zeros((0, 2), dtype=np.int64)
 
 
 class Shape:
@@ -139,12 +140,13 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     for docs in keyword_docs:
         kstarts.append(kstarts[-1] + len(docs))
     k1 = ctx.k1
-    factors = np.array([idf(stats.doc_count, stats.doc_freqs.get((w.field, w.terms), 0)) * (k1 + 1.0) for w in words])
-    plan_word = np.array([words.index(w) if isinstance(w, p.Text) else -1 for w in found.parts], dtype=np.int64)
-    plan_const = np.zeros(len(found.parts))
-    for j, part in enumerate(found.parts):
-        if isinstance(part, p.Keyword) and part.weight > 0:
-            plan_const[j] = part.weight * idf(stats.doc_count, stats.doc_freqs.get((part.field, (part.value,)), 0))
+    factors = [idf(stats.doc_count, stats.doc_freqs.get((w.field, w.terms), 0)) * (k1 + 1.0) for w in words]
+    consts = [
+        part.weight * idf(stats.doc_count, stats.doc_freqs.get((part.field, (part.value,)), 0))
+        if isinstance(part, p.Keyword) and part.weight > 0
+        else 0.0
+        for part in found.parts
+    ]
     floats = np.array([weights[0], weights[1], weights[2], k1, 1.0 if weights[0] != 1.0 else 0.0])
     order_arr = np.array(order, dtype=np.int64)
     wanted = offset + limit
@@ -159,42 +161,42 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
         fp = cols.fields[field]
         if fp.freqs is None:
             return None
-        ranges = np.zeros((3, len(words), 2), dtype=np.int64)
-        empty_segment = False
-        for w, word in enumerate(words):
-            lo, hi = fp.term_range(word.terms[0])
-            if hi == lo:
-                empty_segment = True
-                break
-            ranges[0, w] = lo, hi
-        if empty_segment:
+        own = [fp.term_range(word.terms[0]) for word in words]
+        if any(hi == lo for lo, hi in own):
             continue
+        spans = [own]
         arrays: list[npt.NDArray[Any]] = [fp.docs, fp.freqs]
-        for s, (name, _) in enumerate(slots, start=1):
+        for name, _ in slots:
             other = cols.fields.get(name)
             if other is None or other.freqs is None:
                 return None
             arrays += [other.docs, other.freqs]
-            for w, word in enumerate(words):
-                ranges[s, w] = other.term_range(word.terms[0])
+            spans.append([other.term_range(word.terms[0]) for word in words])
         while len(arrays) < 6:  # an unused slot: the word's own field, empty ranges
             arrays += [fp.docs, fp.freqs]
+            spans.append([(0, 0)] * len(words))
+        ranges = np.array(spans, dtype=np.int64)  # (slot, word, lo / hi)
         known = (at, field, tuple(slots))
         if known not in ready:  # compiled for these dtypes (once true, true for the snapshot)
             if not kernels.and_top_ready(fast, arrays):
                 return None
             ready.add(known)
-        kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
-        for i, docs in enumerate(keyword_docs):
-            kranges[i] = np.searchsorted(docs, [base, base + cols.doc_count]) + kstarts[i]
         if alone:
+            kranges = _NO_RANGES
             meta = np.array([base, wanted, len(live) > 0], dtype=np.int64)
         else:
+            kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
+            for i, docs in enumerate(keyword_docs):
+                kranges[i] = np.searchsorted(docs, [base, base + cols.doc_count]) + kstarts[i]
             low, high = window if window is not None else (0, 0)
             meta = np.array(
                 [base, wanted, low, high, len(live) > 0, window is not None, cols.doc_count], dtype=np.int64
             )
         jobs.append((arrays, ranges, kranges, meta))
+    if not alone:
+        factor_arr = np.array(factors)
+        plan_word = np.array([words.index(w) if isinstance(w, p.Text) else -1 for w in found.parts], dtype=np.int64)
+        plan_const = np.array(consts)
     total = 0
     score_parts: list[F64] = []
     doc_parts: list[I64] = []
@@ -202,12 +204,12 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
         if alone:  # passes that vectorise over a common word's many matches
             scores, docs, count = fast.word_top(
                 *arrays, ranges, norms[0], norms[1], norms[2], live, meta, order_arr, floats,
-                float(factors[0]), MARGIN,
+                factors[0], MARGIN,
             )  # fmt: skip
         else:
             scores, docs, count = fast.and_top(
                 *arrays, ranges, kdocs, kranges, norms[0], norms[1], norms[2], live, dates, meta, order_arr, floats,
-                factors, plan_word, plan_const,
+                factor_arr, plan_word, plan_const,
             )  # fmt: skip
         total += count
         if len(docs):
