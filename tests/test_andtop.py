@@ -142,6 +142,8 @@ def test_shape_takes_words_keywords_and_date_windows() -> None:
     assert andtop.shape(p.AllOf((word,), (other,))) is None  # NOT: numpy's path
     assert andtop.shape(p.AllOf((word, p.Text("title", ("vote",), (("title", 2.0),))))) is None  # fields differ
     assert andtop.shape(p.AllOf((p.Dates(20240101, 20240131),))) is None  # no word
+    assert andtop.shape(p.AllOf((word,) * andtop.MAX_PARTS)) is not None
+    assert andtop.shape(p.AllOf((word,) * (andtop.MAX_PARTS + 1))) is None  # a byte counts the lists
 
 
 def test_a_heap_keeps_the_best_and_every_tie_with_the_last() -> None:

@@ -38,10 +38,13 @@ from searchlib.engine import Ranked, idf
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
 
-__all__ = ["ENABLED", "page", "shape"]
+__all__ = ["ENABLED", "MAX_PARTS", "page", "shape"]
 
 ENABLED = True
 """Rank the plans this module takes with numba's ``and_top`` (False: the numpy path; tests compare)."""
+
+MAX_PARTS = 64
+"""An AND of more parts takes the numpy path (the kernel counts a document's lists in a byte)."""
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -93,7 +96,7 @@ def shape(root: p.PlanNode) -> Shape | None:
             )
         elif not isinstance(child, p.Every):
             return None
-    if not words:
+    if not words or len(parts) > MAX_PARTS:
         return None
     return Shape(words, parts, keywords, window)
 
