@@ -223,12 +223,18 @@ class AliasTable:
 
     def show(self, article: Article) -> Article:
         """``article`` with its entities as the table shows them."""
-        if not article.entities:
+        entities = article.entities
+        if not entities:
             return article
-        shown = self.apply(article.entities)
-        if len(shown) == len(article.entities) and all(a is b for a, b in zip(shown, article.entities, strict=True)):
-            return article  # nothing to fold, rename or hide (the usual case): no copy to validate
-        return attrs.evolve(article, entities=shown)
+        folded, keys = self._folded, set()
+        for ent in entities:  # the usual case, checked without building anything: each shows as stored
+            found = folded.get(ent) or self._fold(ent)
+            if found[1] is not ent or found[0] in keys:
+                break
+            keys.add(found[0])
+        else:
+            return article  # nothing to fold, rename or hide: no copy to validate
+        return attrs.evolve(article, entities=self.apply(entities))
 
     def rewrite(self, node: q.Node) -> q.Node:
         """``node`` with each ``entity:``/``person:``/``org:``/``place:`` term or phrase widened

@@ -387,7 +387,8 @@ class Index(EntityCuration):
         ``QuerySyntaxError``, and says so in ``Results.notice``.
         """
         node, notice = _parse(query, lenient)
-        node, entities = self._with_aliases(node, entities)
+        table = self.aliases  # once per search: the property checks the alias file on disk
+        node, entities = widen_query(table, node, entities)
         offset = page_offset(offset, limit, page)
         filters = _filters(date_from, date_to, entities, source)
         plan = self._plan(query, node, filters)
@@ -402,12 +403,10 @@ class Index(EntityCuration):
 
         ranked, found, facet_counts = self._guard(query, lambda: self._engine.read("search", run))
         copies = ranked.copies or ((),) * len(found)
-        matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
-        table = self.aliases  # once per search: the property checks the alias file on disk
-        shown = [table.show(article) for article in found]
+        matchers = None if highlight is None else (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(make_hit(offset + i + 1, float(score), article, matchers, highlight), copies=copy_ids)
-            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores, shown, copies, strict=True))
+            make_hit(offset + i + 1, score, table.show(article), matchers, highlight, copies=copy_ids)
+            for i, (score, article, copy_ids) in enumerate(zip(ranked.scores.tolist(), found, copies, strict=True))
         )
         folded = None if facet_counts is None else self._fold_facets(facet_counts, node, filters, facet_size)
         return Results(

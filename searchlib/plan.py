@@ -15,6 +15,7 @@ that decides the match. A document's score is the sum over the positive leaves i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import attrs
 
@@ -221,7 +222,30 @@ def compile_plan(
     k1: float = 1.2,
     b: float = 0.75,
 ) -> Plan:
-    """The plan of a parsed query within typed filters (which restrict matches, never score)."""
+    """The plan of a parsed query within typed filters (which restrict matches, never score).
+
+    Plans are immutable: the last ``PLAN_CACHE`` distinct calls are answered from a cache.
+    """
+    return _compiled(node, date_from, date_to, tuple(entities), source, title_boost, body_boost, entity_boost, k1, b)
+
+
+PLAN_CACHE = 1024
+"""Distinct (query, filters, weights) whose plans are kept."""
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE)  # thread-safe; a call that raises is not kept
+def _compiled(
+    node: q.Node,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    entities: tuple[str, ...],
+    source: str | None,
+    title_boost: float,
+    body_boost: float,
+    entity_boost: float,
+    k1: float,
+    b: float,
+) -> Plan:
     root = _compile(node, Weights(title_boost, body_boost, entity_boost))
     if root is None:
         return Plan(Nothing(), k1, b)

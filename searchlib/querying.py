@@ -155,14 +155,23 @@ def page_offset(offset: int, limit: int, page: int | None) -> int:
 
 
 def make_hit(
-    rank: int, score: float, article: Article, matchers: tuple[Matcher, Matcher], options: HighlightOptions | None
+    rank: int,
+    score: float,
+    article: Article,
+    matchers: tuple[Matcher, Matcher] | None,
+    options: HighlightOptions | None,
+    *,
+    copies: tuple[str, ...] = (),
 ) -> Hit:
-    """The hit of ``article`` at ``rank``, with its snippets and marked title unless ``options`` is None."""
+    """The hit of ``article`` at ``rank``, with its snippets and marked title unless ``options``
+    is None (``matchers`` may then be None too), and the ids of its collapsed ``copies``."""
     if options is None:
-        return Hit(rank=rank, score=score, article=article)
+        return Hit(rank=rank, score=score, article=article, copies=copies)
+    if matchers is None:
+        raise ValueError("highlighting needs the query's matchers")
     body = select_snippets(article.body, matchers[0], options)
     title = mark_all(article.title, matchers[1], field="title")
-    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title)
+    return Hit(rank=rank, score=score, article=article, snippets=body, title_snippet=title, copies=copies)
 
 
 def timeline_of(query: str, bucket: DateBucket, counts: dict[str, int], filters: _Filters) -> Timeline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from whoosh import analysis as whoosh_analysis
@@ -13,7 +13,7 @@ from whoosh import columns, fields
 
 from searchlib import analysis, dedup
 from searchlib._whoosh.fastwrite import FastKeyword, FastText
-from searchlib.models import Article, Entity, EntityKind
+from searchlib.models import Article, Entity, EntityKind, stored_article
 
 FORMAT_VERSION = 9
 """Bumped whenever the schema, the stored layout or the analysis changes incompatibly.
@@ -211,30 +211,39 @@ def to_document(
     return doc
 
 
-_ENTITIES: dict[tuple[str, str, tuple[str, ...]], Entity] = {}
+_ENTITIES: dict[tuple[str, ...], tuple[Entity, str]] = {}
 _ENTITY_CACHE = 50_000
-"""Stored entities kept (immutable values, shared by every article naming them)."""
+"""Stored entities kept (immutable values, shared by every article naming them), with their keys,
+by ``(name, kind, *aliases)``."""
 
 
-def _stored_entity(stored: Sequence[Any]) -> Entity:
-    """The Entity of a stored ``[name, kind, aliases]`` (one validated object per distinct entity)."""
-    key = (stored[0], stored[1], tuple(stored[2]) if len(stored) > 2 else ())
-    found = _ENTITIES.get(key)
-    if found is None:
-        if len(_ENTITIES) >= _ENTITY_CACHE:
-            _ENTITIES.clear()
-        found = _ENTITIES[key] = Entity(key[0], EntityKind(key[1]), key[2])
+def _new_entity(key: tuple[str, ...]) -> tuple[Entity, str]:
+    if len(_ENTITIES) >= _ENTITY_CACHE:
+        _ENTITIES.clear()
+    entity = Entity(key[0], EntityKind(key[1]), key[2:])
+    found = _ENTITIES[key] = (entity, entity.key)
     return found
 
 
 def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
-    """Rebuild the Article stored for a document."""
-    return Article(
+    """Rebuild the Article stored for a document.
+
+    Its values passed the Article's converters and validators when it was added, so they are
+    not run again (:func:`searchlib.models.stored_article`); entities are still kept unique by
+    key, as the converter keeps them. ~20 entities an article: the loop looks each up inline.
+    """
+    entities: dict[str, Entity] = {}
+    known = _ENTITIES
+    for stored in meta["entities"]:
+        key = (stored[0], stored[1], *stored[2]) if len(stored) > 2 else (stored[0], stored[1])
+        entity, folded = known.get(key) or _new_entity(key)
+        entities.setdefault(folded, entity)
+    return stored_article(
         id=doc_id,
         date=dt.date.fromisoformat(meta["date"]),
         title=meta["title"],
         body=body.decode("utf-8"),
-        entities=tuple(_stored_entity(e) for e in meta["entities"]),
+        entities=tuple(entities.values()),
         source=meta["source"],
         url=meta["url"],
     )
