@@ -4,9 +4,10 @@ Indexes the first ``--articles`` articles of the seeded corpus in ``--commits`` 
 entity extraction, ``FSYNC`` off: CPU and I/O of the merge only; fewer than ten commits of
 similar size are not merged by the merge policy, so they stay apart), then times one
 ``commit(optimize=True)``, which merges them all by copying bytes (``_whoosh/merging.py``:
-stored fields and column values copied raw, keyword postings renumbered, the sidecars
-streamed). Run the same command on an older checkout (``PYTHONPATH=...``) for the before
-figure. Prints the median of ``--repeats`` runs with the index size before the merge.
+stored fields and column values copied raw, the sidecars streamed; format 9 also renumbered
+Whoosh's keyword postings, which format 10 no longer writes). Run the same command on an
+older checkout (``PYTHONPATH=...``) for the before figure. Prints the median of ``--repeats``
+runs with the index size before the merge.
 
     python benchmarks/bench_merge.py --articles 6000 --commits 3
 

@@ -8,8 +8,8 @@ sorts every file into one of the two:
   ``body_text.col`` (the body) and ``_stored.col`` (Whoosh's stored fields);
 - **postings + columns**: everything a query reads -- the sidecar (``.cols.bin``: the text
   fields' postings and positions, the keyword fields' document lists, term dictionaries, dates,
-  field lengths), Whoosh's keyword postings (``.pst`` + ``.trm``) and the per-document columns
-  (facets, sketch, group, date, lengths).
+  field lengths), Whoosh's keyword postings (``.pst`` + ``.trm``; empty since index format
+  10) and the per-document columns (facets, sketch, group, date, lengths).
 
 The sidecar is then broken down per array from its manifest (``.cols.json``), summed over
 segments, largest first. Usage::

@@ -42,7 +42,7 @@ def stored_as_written(path: Path) -> dict[str, tuple[Any, ...]]:
 
 def test_opening_a_format_7_index_names_the_upgrade_command(tmp_path: Path) -> None:
     path = _copy(tmp_path)
-    expected = r"format 7; this searchlib reads format 9.*searchlib upgrade"
+    expected = r"format 7; this searchlib reads format 10.*searchlib upgrade"
     with pytest.raises(IncompatibleIndexError, match=expected) as caught:
         Index.open(path)
     assert caught.value.path == path and str(path) in str(caught.value)
@@ -85,7 +85,7 @@ def test_the_cli_upgrades(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert f"searchlib upgrade {path}" in capsys.readouterr().err
     out = io.StringIO()
     assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
-    assert "format 7 -> 9, 20 article(s)" in out.getvalue()
+    assert "format 7 -> 10, 20 article(s)" in out.getvalue()
     out = io.StringIO()
     assert main(["search", str(path), "strike"], out=out) == 0 and "strike" in out.getvalue().lower()
     out = io.StringIO()

@@ -47,7 +47,7 @@ def test_the_fixture_has_whoosh_text_postings() -> None:
 
 def test_opening_a_format_8_index_names_the_upgrade_command(tmp_path: Path) -> None:
     path = _copy(tmp_path)
-    with pytest.raises(IncompatibleIndexError, match=r"format 8; this searchlib reads format 9.*searchlib upgrade"):
+    with pytest.raises(IncompatibleIndexError, match=r"format 8; this searchlib reads format 10.*searchlib upgrade"):
         Index.open(path)
 
 
@@ -58,7 +58,7 @@ def test_upgrade_keeps_everything_stored_and_drops_the_whoosh_text_postings(tmp_
     assert (report.upgraded, report.articles, report.indexes) == (1, 20, (("ix", 8, 20),))
     assert stored_as_written(path) == before  # entities, checksums, sketches, groups, extracted flags
     fields = _postings_fields(path)
-    assert fields and not fields & TEXT_FIELDS  # keyword postings (id, entity, group ...) stay
+    assert not fields  # format 10: no Whoosh postings at all
     with Index.open(path) as ix:
         assert len(ix) == 20 and ix.get("b9b5cb02797715bd") is None
         assert {tuple(a.id for a in g.articles) for g in ix.duplicates()} == {
@@ -81,7 +81,7 @@ def test_the_cli_upgrades_with_workers(tmp_path: Path, capsys: pytest.CaptureFix
     assert f"searchlib upgrade {path}" in capsys.readouterr().err
     out = io.StringIO()
     assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
-    assert "format 8 -> 9, 20 article(s)" in out.getvalue()
-    assert not _postings_fields(path) & TEXT_FIELDS
+    assert "format 8 -> 10, 20 article(s)" in out.getvalue()
+    assert not _postings_fields(path)
     out = io.StringIO()
     assert main(["search", str(path), "gdansk"], out=out) == 0 and "added-at-8" in out.getvalue()

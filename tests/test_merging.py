@@ -1,4 +1,4 @@
-"""Merging by copying bytes (``_whoosh/merging.py``, ``columns_merge.py``, ``postings_merge.py``) and the merge policy.
+"""Merging by copying bytes (``_whoosh/merging.py``, ``columns_merge.py``) and the merge policy.
 
 A segment merged from several (with deletions and updates) must be the segment a fresh build
 of the same live documents writes: every Whoosh file byte for byte, the same sidecar arrays,

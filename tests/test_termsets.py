@@ -1,32 +1,35 @@
-"""A writer's term lookups through per-segment hash arrays answer as Whoosh's MultiReader does."""
+"""A writer's keyword lookups (ids, near-duplicate keys) through the segments' sidecars and per-segment hash arrays.
+
+Index format 10 has no Whoosh postings: the answers are checked against the stored fields
+and sketches of every document, read one by one (deleted ones too, as the lookups return them).
+"""
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
-from whoosh.reading import TermNotFound
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import searchlib
 from searchlib import Article, Index, NoExtractor
 from searchlib._whoosh import merging, termsets
+from searchlib._whoosh.search import column_reader
 from searchlib._whoosh.segwriter import BackendWriter
+from searchlib._whoosh.terms import TermDict
 
 
-def _whoosh_docnums(raw: BackendWriter, fieldname: str, text: str) -> list[int]:
-    try:
-        return list(raw._reader.postings(fieldname, text).all_ids())
-    except TermNotFound:
-        return []
-
-
-def _whoosh_existing(raw: BackendWriter, doc_id: str) -> int | None:
-    try:
-        docnum = raw._reader.first_id("id", doc_id)
-    except TermNotFound:
-        return None
-    return None if docnum is None or raw._reader.is_deleted(docnum) else int(docnum)
+def _stored(raw: BackendWriter) -> list[tuple[int, str, list[str]]]:
+    """(index-wide document number, id, near-duplicate keys) of every committed document (deleted ones too)."""
+    rows = []
+    for leaf, offset in raw._reader.leaf_readers():
+        sketches = column_reader(leaf, "sketch")
+        for docnum in range(leaf.doc_count_all()):
+            keys = searchlib.dedup.candidate_keys(searchlib.dedup.unpack(sketches[docnum]))
+            rows.append((offset + docnum, leaf.stored_fields(docnum)["id"], keys))
+    return rows
 
 
 def _body(i: int) -> str:
@@ -47,33 +50,37 @@ def _build(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Index:
 
 
 @pytest.mark.parametrize("collide", [False, True])
-def test_lookups_equal_whooshs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool) -> None:
+def test_lookups_equal_the_stored_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool) -> None:
     if collide:  # every term hashes alike: each lookup asks every segment, answers unchanged
-        monkeypatch.setattr(termsets, "zlib", type("Z", (), {"crc32": staticmethod(lambda b: 7)}))
+        monkeypatch.setattr(termsets, "term_hash", lambda key: 7)
+        monkeypatch.setattr(termsets, "term_hashes", lambda blob, starts: np.full(len(starts) - 1, 7, dtype=np.uint64))
     with _build(tmp_path / "ix", monkeypatch) as ix:
         writer = ix.writer()
         raw = writer._writer()
         try:
             index = raw._term_index("id")
-            assert index is not None and len(index.leaves) == 6
-            dupkeys = {
-                key for i in range(40) for key in searchlib.dedup.candidate_keys(searchlib.dedup.sketch(_body(i)))
-            }
+            assert len(index.segments) == 6
+            rows = _stored(raw)
+            dupkeys = {key for _, _, keys in rows for key in keys}
             for doc_id in [f"a{i}" for i in range(45)] + ["", "nope"]:
-                assert list(raw._term_docnums("id", doc_id)) == _whoosh_docnums(raw, "id", doc_id)
-                assert raw._existing_docnum(doc_id) == _whoosh_existing(raw, doc_id)
+                want = [d for d, i, _ in rows if i == doc_id and not raw._reader.is_deleted(d)]
+                assert list(raw._term_docnums("id", doc_id)) == want
+                assert raw._existing_docnum(doc_id) == (want[0] if want else None)
+            assert len(dupkeys) > 20
             for key in [*dupkeys, "00000000"]:
-                assert list(raw._term_docnums("dupkey", key)) == _whoosh_docnums(raw, "dupkey", key)
+                want = [d for d, _, keys in rows if key in keys and not raw._reader.is_deleted(d)]
+                assert list(raw._term_docnums("dupkey", key)) == want
         finally:
             writer.cancel()
 
 
-def test_an_empty_index_asks_whoosh(tmp_path: Path) -> None:
+def test_an_empty_index_has_no_terms(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         writer = ix.writer()
         try:
             raw = writer._writer()
-            assert raw._term_index("id") is None and raw.stored_checksum("x") is None
+            assert not raw._term_index("id").segments and raw.stored_checksum("x") is None
+            assert list(raw._term_docnums("dupkey", "00000000")) == []
         finally:
             writer.cancel()
 
@@ -93,14 +100,31 @@ def test_upserts_across_segments_keep_one_copy_and_group_copies(
     assert searchlib.check_index(tmp_path / "ix").ok
 
 
-def test_segment_arrays_hash_terms_with_crc32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@settings(max_examples=60, deadline=None)
+@given(
+    terms=st.lists(st.text(min_size=0, max_size=30).filter(lambda t: "\x00" not in t), unique=True),
+    chunk=st.sampled_from([1, 7, 64, 1 << 22]),
+)
+def test_the_vectorised_hashes_are_term_hash(terms: list[str], chunk: int) -> None:
+    terms = sorted(terms)
+    blob, starts = TermDict.pack(terms)
+    old = termsets._CHUNK_BYTES
+    termsets._CHUNK_BYTES = chunk
+    try:
+        got = termsets.term_hashes(blob, starts)
+    finally:
+        termsets._CHUNK_BYTES = old
+    assert got.tolist() == [termsets.term_hash(t.encode("utf-8")) for t in terms]
+
+
+def test_segment_arrays_hold_every_terms_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with _build(tmp_path / "ix", monkeypatch) as ix:
         writer = ix.writer()
         try:
             raw = writer._writer()
-            leaf = next(iter(raw._reader.leaf_readers()))[0]
-            got = termsets._segment_hashes(leaf, "id", {})
-            assert got.tolist() == sorted({zlib.crc32(t) for t in leaf.lexicon("id")})
+            key, fp, _ = raw._term_index("dupkey").segments[0]
+            got = termsets._segment_hashes(fp, key, {})
+            assert got.tolist() == sorted({termsets.term_hash(t.encode()) for t in fp.terms}) and len(got) > 10
         finally:
             writer.cancel()
 
@@ -126,8 +150,7 @@ def test_the_cache_forgets_segments_merged_away(tmp_path: Path) -> None:
         raw = writer._writer()
         try:
             index = raw._term_index("id")
-            assert index is not None
-            live = {termsets._key(leaf, "id") for leaf, _ in index.leaves}
+            live = {key for key, _, _ in index.segments}
             assert {key for key in cache if key[2] == "id"} == live and not (before & live)
         finally:
             writer.cancel()

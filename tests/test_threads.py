@@ -138,7 +138,7 @@ def test_in_memory_index_is_shared_by_threads() -> None:
 @pytest.mark.parametrize(
     ("damaged", "read"),
     [
-        ("*.pst", lambda ix: ix.get("a3")),  # Whoosh's keyword postings: ids are looked up there
+        ("*_stored.col", lambda ix: ix.get("a3")),  # ids are looked up in the sidecar, rebuilt from these
         ("*_stored.col", lambda ix: ix.search("common talks", limit=5)),  # the sidecar is rebuilt from these
         ("*.body_text.col", lambda ix: ix.search("common talks", limit=5)),
     ],
@@ -166,10 +166,10 @@ def test_damaged_index_on_write_raises_index_problem(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     with searchlib.Index.create(path) as ix:
         ix.add(*[Article(id=f"a{i}", date="2025-01-01", body=f"common talks item{i}") for i in range(30)])
-    for posting_file in path.glob("*.pst"):
-        data = bytearray(posting_file.read_bytes())
+    for stored_file in path.glob("*_stored.col"):  # a replaced id's checksum is read from the stored fields
+        data = bytearray(stored_file.read_bytes())
         data[16:] = bytes((b * 7 + 13) % 256 for b in data[16:])
-        posting_file.write_bytes(bytes(data))
+        stored_file.write_bytes(bytes(data))
     with searchlib.Index.open(path) as ix, pytest.raises(searchlib.IndexProblem, match="searchlib check"):
         ix.add(*[Article(id=f"a{i}", date="2025-01-01", body=f"common talks item{i} again") for i in range(30)])
 

@@ -6,7 +6,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from searchlib._whoosh import schema as sch
@@ -31,11 +30,18 @@ def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str]
 
 
 def related(
-    searcher: Searcher, docs: Sequence[int], *, exclude: Collection[str], size: int, min_count: int
+    searcher: Searcher,
+    docs: Sequence[int],
+    doc_frequency: Callable[[str], int],
+    *,
+    exclude: Collection[str],
+    size: int,
+    min_count: int,
 ) -> list[tuple[str, int, int, float]]:
     """(name, foreground count, background count, JLH significance), most significant first.
 
-    The foreground is ``docs``; the background is the whole index. The JLH score of
+    The foreground is ``docs``; the background is the whole index, ``doc_frequency(key)``
+    giving the live documents that name an entity key (:func:`.keywords.live_doc_frequency`). The JLH score of
     Elasticsearch's significant terms, ``(fg% - bg%) * fg% / bg%``, favours entities that are
     both frequent among the matches and unusually so compared with the archive.
     """
@@ -48,27 +54,12 @@ def related(
     for key, count in counts.items():
         if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
             continue
-        background = max(live_doc_frequency(searcher, "entity", key), count)
+        background = max(doc_frequency(key), count)
         fg, bg = count / len(docs), background / total
         score = (fg - bg) * (fg / bg) if fg > bg else 0.0
         out.append((display[key], count, background, score))
     out.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
     return out[:size]
-
-
-def live_doc_frequency(searcher: Searcher, field: str, text: str) -> int:
-    """Live documents containing ``text`` in ``field``.
-
-    Whoosh's ``doc_frequency`` also counts deleted documents (every update or re-tag leaves
-    one until a merge removes it); its postings skip them.
-    """
-    reader = searcher.reader()
-    if not reader.has_deletions():
-        return int(reader.doc_frequency(field, text))
-    try:
-        return sum(1 for _ in reader.postings(field, text).all_ids())
-    except TermNotFound:
-        return 0
 
 
 def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | None = None) -> int:

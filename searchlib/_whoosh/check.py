@@ -143,11 +143,10 @@ def _dedupe(backend: Backend, duplicates: list[str]) -> None:
     """Keep the last-written copy (highest document number) of each duplicated id."""
     writer = backend.writer(timeout=0.0)
     try:
-        with backend.ix.searcher() as searcher:
-            for doc_id in duplicates:
-                docnums = sorted(searcher.document_numbers(id=doc_id))
-                for docnum in docnums[:-1]:
-                    writer.raw.delete_document(docnum)
+        for doc_id in duplicates:  # the live copies, through the segments' sidecars
+            docnums = sorted(writer._term_docnums("id", doc_id))
+            for docnum in docnums[:-1]:
+                writer.raw.delete_document(docnum)
         writer.commit()
     except BaseException:
         writer.cancel()

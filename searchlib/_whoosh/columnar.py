@@ -31,8 +31,9 @@ from searchlib._whoosh.terms import TermDict
 
 TEXT_FIELDS = ("body", "title", "entity_text")
 """Fields with frequencies and positions."""
-KEYWORD_FIELDS = ("entity", "person", "org", "place", "source", "id", "group")
-"""Fields of exact values (document numbers only)."""
+KEYWORD_FIELDS = ("entity", "person", "org", "place", "source", "id", "group", "dupkey")
+"""Fields of exact values (document numbers only). Since index format 10 these are their only
+postings (Whoosh writes none): ``dupkey`` holds each article's near-duplicate candidate keys."""
 
 DICT_AFTER = 64
 """Term lookups of one field of one segment answered by bisection before its dict is built."""
@@ -198,6 +199,20 @@ class FieldPostings:
     def term_range(self, term: str) -> tuple[int, int]:
         """Where ``term``'s postings lie, ``(lo, hi)``; ``(0, 0)`` when the segment lacks it."""
         tid = self.term_id(term)
+        return (0, 0) if tid < 0 else self.slice(tid)
+
+    def find_range(self, term: str) -> tuple[int, int]:
+        """:meth:`term_range` by bisection alone: never builds the dict of every term.
+
+        For a writer's lookups in fields of many terms (``id``, ``dupkey``), each asked once
+        or twice: a dict of a million ids would cost more than all its lookups.
+        """
+        terms = self._terms
+        if isinstance(terms, TermDict):
+            tid = terms.find(term)
+        else:
+            at = bisect.bisect_left(terms, term)
+            tid = at if at < len(terms) and terms[at] == term else -1
         return (0, 0) if tid < 0 else self.slice(tid)
 
     def with_prefix(self, prefix: str) -> list[str]:

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import andtop, daterange, kernels
+from searchlib._whoosh import keywords as kw
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
 from searchlib._whoosh.columnar import TEXT_FIELDS, SegmentColumns, live_mask
@@ -506,7 +507,14 @@ class ColumnarSnapshot:
 
     def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
         """Entities of ``docs`` ranked by significance against the whole index."""
-        return wa.related(self.searcher, docs.tolist(), exclude=exclude, size=size, min_count=min_count)
+        return wa.related(
+            self.searcher,
+            docs.tolist(),
+            lambda key: kw.live_doc_frequency(self.segments, "entity", key),
+            exclude=exclude,
+            size=size,
+            min_count=min_count,
+        )
 
     def date_counts(self, docs: I64, bucket: DateBucket) -> dict[str, int]:
         """Documents of ``docs`` per date bucket (from the date column)."""
@@ -516,13 +524,21 @@ class ColumnarSnapshot:
 
     def duplicate_groups(self, docs: I64 | None, size: int) -> list[list[Article]]:
         """Near-duplicate groups (touching ``docs`` when given), largest first."""
-        return ws.duplicate_groups(self.searcher, None if docs is None else docs.tolist(), size)
+        groups = self._lazy.get("groups")
+        if groups is None:  # the commit's groups, once (a race only computes them twice)
+            groups = self._lazy["groups"] = kw.group_members(self.segments)
+        return ws.duplicate_groups(self.searcher, groups, None if docs is None else docs.tolist(), size)
 
     def get(self, doc_id: str) -> Article | None:
-        return ws.get_article(self.searcher, doc_id)
+        docnum = kw.docnum_of(self.segments, doc_id)
+        return None if docnum is None else ws.load_articles(self.searcher, [docnum])[0]
 
     def get_many(self, ids: Sequence[str]) -> list[Article | None]:
-        return ws.get_articles(self.searcher, ids)
+        return [self.get(doc_id) for doc_id in ids]
+
+    def docnum_of(self, doc_id: str) -> int | None:
+        """The document number of the live article with ``doc_id`` (None: no such article)."""
+        return kw.docnum_of(self.segments, doc_id)
 
     def extracted_ids(self) -> list[str]:
         return ws.extracted_ids(self.searcher)

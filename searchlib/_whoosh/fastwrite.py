@@ -10,9 +10,9 @@ Two hot spots dominate a Whoosh build (measured with cProfile on 1,000 news arti
   :class:`FastSegmentWriter` groups postings by term in memory (:mod:`.postings`) and writes
   whole blocks; files are byte-identical to Whoosh's.
 
-In a searchlib index (index format 9) the writer collects columnar arrays, and the text fields'
-postings go there alone, as token streams (:mod:`.textcolumns`): Whoosh's files then hold the
-keyword fields' postings, stored fields and columns only.
+In a searchlib index (index format 10) the writer collects columnar arrays, and every posting
+goes there alone -- the text fields' as token streams (:mod:`.textcolumns`), the keyword
+fields' as sorted lists: Whoosh's files then hold stored fields and columns only.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from whoosh import fields, formats, writing
 from whoosh.system import pack_uint
 
 from searchlib import analysis
-from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, SegmentColumns, concat, live_mask
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, TEXT_FIELDS, ColumnsBuilder, SegmentColumns, concat, live_mask
 from searchlib._whoosh.postings import MemoryPostings
 
 _TEXT = frozenset(TEXT_FIELDS)
+_COLLECTED = frozenset((*TEXT_FIELDS, *KEYWORD_FIELDS))
 _ONE_POSITION: dict[int, bytes] = {}  # position -> Positions.encode([position]), for most postings
 _ONE_POSITION_MAX = 10_000
 
@@ -149,8 +150,8 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
     arrays are collected as its postings are written, and ``columns_of`` is asked for the
     arrays of every segment merged in (kept in ``merged`` with its live-document mask), so
     the new segment's sidecar is built by concatenation (``segwriter.BackendWriter``). The
-    text fields' postings then go to the columns only (index format 9): Whoosh writes no
-    postings and no length column for them, only for the keyword fields. Without
+    postings then go to the columns only (index format 10, :attr:`sink_only`): Whoosh writes
+    no postings and no length column. Without
     ``columns`` every posting is Whoosh's, byte for byte (tests/test_postings.py).
     """
 
@@ -191,9 +192,15 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
             field = schema[fieldname]
             length = 0
             sink_only = fieldname in in_columns
-            if field.indexed:
+            if field.indexed and not (sink_only and fieldname not in _COLLECTED):
                 boost = self._field_boost(fields, fieldname, docboost)
-                if sink_only and add_text is not None and isinstance(value, str) and boost == 1.0:
+                if (
+                    sink_only
+                    and fieldname in _TEXT
+                    and add_text is not None
+                    and isinstance(value, str)
+                    and boost == 1.0
+                ):
                     length = add_text(fieldname, docnum, value)  # token streams, no posting lists
                 elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
@@ -230,8 +237,15 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
 
     @property
     def sink_only(self) -> frozenset[str]:
-        """Fields whose postings only the columns receive: the text fields, when columns are collected."""
-        return _TEXT if self.columns is not None and self._memory is not None else frozenset()
+        """Fields whose postings only the columns receive: every indexed field, when columns are collected.
+
+        Index format 10: Whoosh's segment holds no postings at all. The text and keyword fields'
+        go to the columns; a field the columns do not collect (``date``: its NUMERIC shifted
+        terms, the dates being a column of the sidecar) is not indexed at all.
+        """
+        if self.columns is None or self._memory is None:
+            return frozenset()
+        return frozenset(name for name, field in self.schema.items() if field.indexed)
 
     def segment_columns(self) -> SegmentColumns | None:
         """The new segment's arrays (after its files are written), or None when not collected."""

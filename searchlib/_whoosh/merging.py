@@ -3,27 +3,23 @@
 Whoosh's own merge (``SegmentWriter.add_reader``) unpickles and re-pickles every stored
 document, re-reads every column value and every keyword posting one Python call at a time
 and sends the postings through its external-sort pool: 113 s and 5.6 GB peak RSS to merge
-100,000 articles (20 segments) into one. In index format 9 a segment's Whoosh files hold
-only per-document columns (stored fields among them), keyword postings, and the sidecar of
-columnar arrays, so :func:`merge_segments` writes the merged segment directly:
+100,000 articles (20 segments) into one. In index format 10 a segment's Whoosh files hold
+only per-document columns (stored fields among them) and empty term tables, and every
+posting is in the sidecar of columnar arrays, so :func:`merge_segments` writes the merged
+segment directly:
 
 * **columns** (``.col``): a variable-bytes column's values are copied as raw bytes -- the
   stored fields stay compressed pickles, never decoded -- streamed from memory-mapped
   sources a run of live documents at a time; its lengths (and offsets) are rebuilt with
-  numpy. Fixed-size columns (dates, field-length bytes) are sliced with numpy
-  (:mod:`.columns_merge`);
-* **keyword postings** (``.trm``/``.pst``): each source's term table is read in key order
-  (no hash lookups), its posting blocks decoded once, document numbers renumbered, and
-  each merged list written a block at a time through Whoosh's own block writer, in
-  (field, term) order, as a fresh build does (:func:`.postings._write_postings`;
-  :mod:`.postings_merge`);
+  numpy. Fixed-size columns (dates) are sliced with numpy (:mod:`.columns_merge`);
+* **postings**: none in Whoosh's files (format 9 re-encoded the keyword fields' here, about
+  70% of a merge's time); the term table and postings file are written empty, as a build
+  writes them;
 * **the sidecar**: the sources' arrays concatenated with deletions applied, streamed to
   the data file a range of terms at a time (:mod:`.sidecar_merge`).
 
 The files are those a fresh build of the same live documents writes (tests compare them
-byte for byte), except one number: the segment's total length of a keyword field is its
-sources' totals less the deleted documents' lengths as their one-byte length codes give
-them (a build sums exact lengths; only BM25 of Whoosh's own keyword scoring reads it).
+byte for byte).
 
 :func:`plan_merges` is the merge policy (see its docstring and README "Segments and
 merges"); this module also holds what a merge knows of each source segment (``_Source``) and
@@ -32,7 +28,6 @@ merges"); this module also holds what a merge knows of each source segment (``_S
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,7 +45,6 @@ from searchlib._whoosh.columns_merge import (
     _merge_var_column,
     _merged_fixed,
 )
-from searchlib._whoosh.postings_merge import _write_keyword_postings
 
 __all__ = [
     "FACTOR",
@@ -217,7 +211,6 @@ def merge_segments(
     total = base
     names = sorted({name for src in sources for name in _column_names(storage, src.segment)})
     fieldlengths: dict[str, int] = {}
-    length_codes: dict[str, array[int]] = {}
     for column in names:
         coltype = _column_type(schema, column)
         if _is_var(coltype):
@@ -233,8 +226,6 @@ def merge_segments(
         if column.startswith("_") and column.endswith("_len"):
             fieldname = column[1 : -len("_len")]
             table = np.asarray(_LENGTHS, dtype=np.int64)
-            approx = table[rows[:, 0]]
-            length_codes[fieldname] = array("I", approx.astype(np.uint32).tobytes())
             fieldlengths[fieldname] = _field_total(sources, fieldname, table, column)
             if not data:
                 continue  # no live document has a length: a build never makes the column
@@ -243,11 +234,7 @@ def merge_segments(
             out.write(data)
         finally:
             out.close()
-    fieldwriter = codec.field_writer(storage, target)
-    try:
-        _write_keyword_postings(fieldwriter, schema, sources, length_codes)
-    finally:
-        fieldwriter.close()
+    codec.field_writer(storage, target).close()  # no postings: the empty term table a build writes
     target._doccount = total
     target._fieldlengths = {name: n for name, n in fieldlengths.items() if n}
     return target, [(columns_of(src.segment), src.live) for src in sources]

@@ -15,16 +15,19 @@ from searchlib import analysis, dedup
 from searchlib._whoosh.fastwrite import FastKeyword, FastText
 from searchlib.models import Article, Entity, EntityKind, stored_article
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 """Bumped whenever the schema, the stored layout or the analysis changes incompatibly.
 
+10: no field has Whoosh postings: the keyword fields' (id, entity, person, org, place, source,
+group, and ``dupkey``, the near-duplicate candidate keys) are in the columnar sidecar too, and
+``date`` is a column only; Whoosh keeps segments, stored fields, columns and deletions.
 9: the text fields (title, body, entity text) have no Whoosh postings: the columnar sidecar
 (:mod:`.columnar`) is their only postings. 8: accent folding (searchlib.analysis) in words and
-entity names. 7: the last format before it. ``searchlib upgrade`` rebuilds a format-7 or
-format-8 index from its stored articles.
+entity names. 7: the last format before it. ``searchlib upgrade`` rebuilds a format-7, 8 or 9
+index from its stored articles.
 """
 
-UPGRADABLE_FORMATS = frozenset({7, 8})
+UPGRADABLE_FORMATS = frozenset({7, 8, 9})
 """Formats ``searchlib upgrade`` rebuilds from (older ones lack stored entities: re-index the source)."""
 
 STOPLIST = analysis.STOP_WORDS

@@ -223,15 +223,17 @@ def date_index(searcher: Searcher) -> DateIndex:
     return found
 
 
-def duplicate_groups(searcher: Searcher, docs: list[int] | None, size: int) -> list[list[Article]]:
-    """Groups of near-duplicate articles (largest first); with ``docs``, only groups touching them."""
-    reader = searcher.reader()
+def duplicate_groups(
+    searcher: Searcher, groups: Iterable[Iterable[int]], docs: list[int] | None, size: int
+) -> list[list[Article]]:
+    """Groups of near-duplicate articles (largest first); with ``docs``, only groups touching them.
+
+    ``groups`` are the live documents of every group of two or more (:func:`.keywords.group_members`).
+    """
     wanted = None if docs is None else set(docs)
     found: list[list[int]] = []
-    for term, info in reader.iter_field("group"):
-        if info.doc_frequency() < 2:
-            continue
-        members = [d for d in reader.postings("group", term).all_ids() if not reader.is_deleted(d)]
+    for group in groups:
+        members = [int(d) for d in group]
         if len(members) > 1 and (wanted is None or not wanted.isdisjoint(members)):
             found.append(members)
     keys = date_index(searcher).by_doc
@@ -297,22 +299,6 @@ def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -
         sources=top(source_counts),
         date_bucket=request.bucket,
     )
-
-
-def get_article(searcher: Searcher, doc_id: str) -> Article | None:
-    docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
-        return None
-    return load_articles(searcher, [int(docnum)])[0]
-
-
-def get_articles(searcher: Searcher, ids: Sequence[str]) -> list[Article | None]:
-    """The stored articles with ``ids`` (None for ids not in the index)."""
-    return [get_article(searcher, doc_id) for doc_id in ids]
-
-
-def entity_count(searcher: Searcher) -> int:
-    return sum(1 for _ in searcher.reader().lexicon("entity"))
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh import writing
-from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.reading import SegmentReader
 
 from searchlib import dedup
 from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh.columnar import concat
+from searchlib._whoosh.columnar import SegmentColumns, concat
 from searchlib._whoosh.fastwrite import FastSegmentWriter
 from searchlib._whoosh.search import column_reader
 from searchlib._whoosh.store import HOLDER, translate_os_errors, translate_read_errors
@@ -56,6 +56,7 @@ class BackendWriter:
         self._groups: Any = None
         self._reader = raw.reader()
         self._term_indexes: dict[str, TermIndex] = {}
+        self._segments: list[tuple[Any, SegmentColumns, int]] | None = None
         self.closed = False
         folder = backend.path
         if isinstance(raw, FastSegmentWriter):
@@ -69,60 +70,47 @@ class BackendWriter:
     def _delete_committed(self, doc_id: str) -> int:
         """Delete the committed copies of ``doc_id``; returns how many there were.
 
-        Whoosh's ``delete_by_term`` opens a new reader of every segment for each call: with
-        many segments, a commit replacing 100,000 ids spent minutes opening files. This
-        writer's own reader sees the same segments (and the deletions made through it).
+        Whoosh's ``delete_by_term`` opens a new reader of every segment for each call (and
+        since index format 10 Whoosh has no postings to find the id in): the committed
+        segments' sidecars say which documents hold it (:meth:`_term_docnums`), and this
+        writer's own reader sees the deletions made through it.
         """
         docnums = list(self._term_docnums("id", doc_id))
         for docnum in docnums:
             self.raw.delete_document(docnum)
         return len(docnums)
 
-    def _term_index(self, fieldname: str) -> TermIndex | None:
-        """Which committed segments hold a term of ``fieldname`` (None: ask every segment)."""
+    def _committed(self) -> list[tuple[Any, SegmentColumns, int]]:
+        """``(segment reader, its columnar arrays, document offset)`` of every committed segment, once per writer."""
+        found = self._segments
+        if found is None:
+            folder = self.backend.path
+            known = self.backend.memory_columns if folder is None else {}
+            leaves = [(leaf, offset) for leaf, offset in self._reader.leaf_readers() if hasattr(leaf, "_segment")]
+            found = self._segments = [
+                (leaf, sidecar.segment_columns(leaf, folder, known), offset) for leaf, offset in leaves
+            ]
+        return found
+
+    def _term_index(self, fieldname: str) -> TermIndex:
+        """Which committed segments hold a term of ``fieldname`` (their sidecars' postings)."""
         found = self._term_indexes.get(fieldname)
         if found is None:
-            found = self._term_indexes[fieldname] = TermIndex(self._reader, fieldname, self.backend.term_hashes)
-        return found if found.usable else None
+            segments = [
+                ((leaf._segment.segment_id(), cols.doc_count, fieldname), cols.fields[fieldname], offset)
+                for leaf, cols, offset in self._committed()
+            ]
+            found = self._term_indexes[fieldname] = TermIndex(fieldname, segments, self.backend.term_hashes)
+        return found
 
     def _term_docnums(self, fieldname: str, text: str) -> Iterator[int]:
-        """The committed postings' document numbers of a term (``reader.postings(...).all_ids()``)."""
-        index = self._term_index(fieldname)
-        if index is None:
-            try:
-                yield from self._reader.postings(fieldname, text).all_ids()
-            except TermNotFound:
-                return
-            return
-        for leaf, offset in index.holders(text):
-            try:
-                ids = leaf.postings(fieldname, text).all_ids()
-            except TermNotFound:  # a hash collision
-                continue
-            for docnum in ids:
-                yield offset + docnum
+        """The live committed documents holding a term of a keyword field, in order (as Whoosh's postings were)."""
+        is_deleted = self._reader.is_deleted
+        return (d for d in self._term_index(fieldname).docnums(text) if not is_deleted(d))
 
     def _existing_docnum(self, doc_id: str) -> int | None:
-        index = self._term_index("id")
-        docnum: int | None = None
-        if index is None:
-            try:
-                docnum = self._reader.first_id("id", doc_id)
-            except TermNotFound:
-                return None
-        else:  # as MultiReader.first_id: the first segment holding the id decides
-            for leaf, offset in index.holders(doc_id):
-                try:
-                    first = leaf.first_id("id", doc_id)
-                except TermNotFound:  # a hash collision
-                    continue
-                if first is None:
-                    return None
-                docnum = offset + first
-                break
-        if docnum is None or self._reader.is_deleted(docnum):
-            return None
-        return int(docnum)
+        """The live committed document with ``doc_id``, if any."""
+        return next(self._term_docnums("id", doc_id), None)
 
     def stored_checksum(self, doc_id: str) -> str | None:
         """The checksum of the committed or pending article with ``doc_id``, if any."""

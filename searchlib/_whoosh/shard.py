@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib._whoosh import analytics as wa
+from searchlib._whoosh import keywords as kw
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import vocabulary as wv
@@ -157,7 +158,7 @@ def background(snap: ColumnarSnapshot, keys: Sequence[str]) -> tuple[int, dict[s
     """(live documents, live documents naming each entity key)."""
     if snap.size == 0:
         return 0, dict.fromkeys(keys, 0)
-    return snap.doc_count(), {key: wa.live_doc_frequency(snap.searcher, "entity", key) for key in keys}
+    return snap.doc_count(), {key: kw.live_doc_frequency(snap.segments, "entity", key) for key in keys}
 
 
 def entity_names(snap: ColumnarSnapshot) -> dict[str, str]:

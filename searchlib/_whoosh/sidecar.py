@@ -17,9 +17,10 @@ Why a sidecar and not Whoosh's codec: a segment never changes after it is writte
 live in the table of contents), so its arrays never go stale, and everything Whoosh does
 with segments -- merges, the crash-safe commit, orphan cleanup (Whoosh's ``clean_files``
 and ``check_index`` treat ``MAIN_<id>.*`` as that segment's files) -- keeps working
-unchanged. Since index format 9 the sidecar is the only copy of the text fields' postings
-(Whoosh writes none for them): a segment whose sidecar is missing or damaged is rebuilt from
-its stored articles on first use (:func:`build`, :mod:`.reanalyse`), and saved when on disk.
+unchanged. Since index format 9 the sidecar is the only copy of the text fields' postings,
+and since format 10 of every field's (Whoosh writes none at all): a segment whose sidecar is
+missing or damaged is rebuilt from its stored articles on first use (:func:`build`,
+:mod:`.reanalyse`), and saved when on disk.
 In-memory indexes keep the arrays the writer made in memory.
 Apart from :mod:`.columnar` because that is the arrays and how they are made, in memory;
 this is the files, and what a search, ``searchlib check`` and ``upgrade`` do with them.
@@ -40,7 +41,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._whoosh.columnar import POS_BLOCK, TEXT_FIELDS, FieldPostings, LazyFields, SegmentColumns
+from searchlib._whoosh.columnar import (
+    KEYWORD_FIELDS,
+    POS_BLOCK,
+    TEXT_FIELDS,
+    FieldPostings,
+    LazyFields,
+    SegmentColumns,
+)
 from searchlib._whoosh.terms import TermDict
 
 SIDECAR_VERSION = 6
@@ -60,7 +68,7 @@ bring them to version 6 (so does a merge, which writes its segment in version 6)
 def build(reader: Any) -> SegmentColumns:
     """Every array of one Whoosh segment reader, rebuilt from its stored articles.
 
-    Index format 9 has no Whoosh postings for the text fields, so the arrays are made again
+    Index format 10 has no Whoosh postings at all, so the arrays are made again
     by analysing each stored document as the writer did (:func:`.reanalyse.rebuild`).
     """
     from searchlib._whoosh.reanalyse import rebuild  # on first use: only a lost or damaged sidecar needs it
@@ -293,8 +301,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
                     return None
             else:  # version 4 has no starts: found by one scan of the blob
                 scanned[name] = TermDict.scanned(arr(f"{name}.terms"), term_count)
-        if set(TEXT_FIELDS) - term_counts.keys():
-            return None
+        if {*TEXT_FIELDS, *KEYWORD_FIELDS} - term_counts.keys():
+            return None  # (a field missing: the segment is rebuilt, as when damaged)
 
         def maker(name: str) -> Callable[[], FieldPostings]:
             def make() -> FieldPostings:

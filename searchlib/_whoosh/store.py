@@ -377,7 +377,7 @@ class Backend:
             ix = self.ix
             searcher = self._idle.pop() if self._idle else None
         if searcher is None:
-            return ix.searcher()  # for stored fields and keyword postings: Whoosh scores nothing
+            return ix.searcher()  # for stored fields and columns: Whoosh scores nothing
         try:
             if searcher.reader().generation() == self._latest_generation():
                 return searcher

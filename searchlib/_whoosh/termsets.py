@@ -1,81 +1,132 @@
 """Which committed segments hold a keyword term: one probe instead of a lookup per segment.
 
 A writer looks up every new article's id (is there a committed copy?) and its near-duplicate
-keys (``dupkey``) in the committed index. Whoosh's MultiReader asks each segment's term table
-in turn (an MD5-hashed file lookup, ~5 us): per article that grows with the segments (~0.3 ms
-of CPU at ten segments), and nearly every lookup misses. Segments are immutable, so each
-segment's terms of a field are read once per opened index as a sorted array of their CRC-32s
-(4 bytes a term, keyed by the segment's id and size), and the segments of one
-reader are joined into one sorted array: a lookup is one ``searchsorted`` naming the few
-segments that may hold the term, and only those are asked (a CRC collision costs one
-lookup, never a wrong answer). Deletions are not involved: callers check them as before.
+keys (``dupkey``) in the committed index. Since index format 10 the only postings of those
+fields are the segments' sidecars (:mod:`.columnar`); bisecting each segment's term
+dictionary costs a few microseconds a segment, and nearly every lookup misses. Segments are
+immutable, so each segment's terms of a field are hashed once per opened index into a sorted
+array of 64-bit polynomial hashes (8 bytes a term, computed with numpy over the dictionary's
+stored bytes and cached by the segment's id and size), and the segments of one writer are
+joined into one sorted array: a lookup is one ``searchsorted`` naming the few segments that
+may hold the term, and only those are asked (a hash collision costs one bisection, never a
+wrong answer). Deletions are not involved: callers check them as before.
 """
 
 from __future__ import annotations
 
-import zlib
+import operator
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["TermIndex"]
+from searchlib._whoosh.columnar import FieldPostings
+
+__all__ = ["TermIndex", "term_hash", "term_hashes"]
 
 _SEGMENT_CACHE_MAX = 1024
 """(segment, field) arrays kept per index; past this the cache starts over."""
 
+_MULTIPLIER = 0x100000001B3  # FNV-1's 64-bit prime
+_MASK = (1 << 64) - 1
+_POWERS: list[int] = [1]
+_CHUNK_BYTES = 1 << 22
+"""Dictionary bytes hashed at a time (the temporary arrays take ~24 bytes a byte)."""
 
-def _key(leaf: Any, fieldname: str) -> tuple[str, int, str]:
-    segment = leaf.segment()
-    return (segment.segment_id(), segment.doc_count_all(), fieldname)
+U64 = npt.NDArray[np.uint64]
 
 
-def _segment_hashes(leaf: Any, fieldname: str, cache: dict[tuple[str, int, str], Any]) -> npt.NDArray[np.uint32]:
-    key = _key(leaf, fieldname)
-    found: npt.NDArray[np.uint32] | None = cache.get(key)
+def _powers(n: int) -> list[int]:
+    """``_MULTIPLIER ** i mod 2**64`` for ``i < n``."""
+    while len(_POWERS) < n:
+        _POWERS.append(_POWERS[-1] * _MULTIPLIER & _MASK)
+    return _POWERS
+
+
+def term_hash(key: bytes) -> int:
+    """The 64-bit hash of a term's UTF-8 bytes, ``sum(byte[i] * M**i) mod 2**64`` (as :func:`term_hashes`)."""
+    total: int = sum(map(operator.mul, key, _powers(len(key))))
+    return total & _MASK
+
+
+def term_hashes(blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any]) -> U64:
+    """The :func:`term_hash` of every term of a stored dictionary (NUL-joined ``blob``, each term's start).
+
+    Vectorised: each byte times the power of its place in its term, summed per term
+    (``np.add.reduceat``; unsigned 64-bit arithmetic wraps as the modulus wants). A term's
+    separator is a zero byte and adds nothing. Done a range of terms at a time.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    count = len(starts) - 1
+    out = np.zeros(max(count, 0), dtype=np.uint64)
+    if count <= 0:
+        return out
+    data = np.zeros(int(starts[-1]), dtype=np.uint64)  # one zero past the blob: the last term's "separator"
+    data[: len(blob)] = np.asarray(blob, dtype=np.uint8)
+    longest = int(np.max(starts[1:] - starts[:-1]))
+    powers = np.array(_powers(longest), dtype=np.uint64)
+    lo = 0
+    while lo < count:
+        hi = int(np.searchsorted(starts, starts[lo] + _CHUNK_BYTES, side="right")) - 1
+        hi = min(max(hi, lo + 1), count)
+        first, last = int(starts[lo]), int(starts[hi])
+        sizes = starts[lo + 1 : hi + 1] - starts[lo:hi]
+        place = np.arange(last - first, dtype=np.int64) - np.repeat(starts[lo:hi] - first, sizes)
+        with np.errstate(over="ignore"):
+            out[lo:hi] = np.add.reduceat(data[first:last] * powers[place], starts[lo:hi] - first)
+        lo = hi
+    return out
+
+
+def _segment_hashes(fp: FieldPostings, key: tuple[str, int, str], cache: dict[tuple[str, int, str], Any]) -> U64:
+    found: U64 | None = cache.get(key)
     if found is None:
         if len(cache) >= _SEGMENT_CACHE_MAX:
             cache.clear()
-        terms = leaf.lexicon(fieldname) if fieldname in leaf.indexed_field_names() else ()
-        hashes = np.fromiter(map(zlib.crc32, terms), dtype=np.uint32)
-        found = cache[key] = np.unique(hashes)
+        found = cache[key] = np.unique(term_hashes(*fp.stored_terms()))
     return found
 
 
 class TermIndex:
-    """The segments of one Whoosh reader that may hold a term of ``fieldname``.
+    """The segments of one writer's committed index that may hold a term of ``fieldname``.
 
-    ``cache`` keeps the segments' arrays between readers: the index's own (``Backend.term_hashes``),
-    as segment ids are unique within an index only (Whoosh draws them from ``random``).
+    ``segments`` are ``(segment key, the field's postings in that segment, document offset)``
+    in reader order, the key ``(segment id, documents, field)``. ``cache`` keeps the segments'
+    arrays between writers: the index's own (``Backend.term_hashes``), as segment ids are
+    unique within an index only (Whoosh draws them from ``random``).
     """
 
-    def __init__(self, reader: Any, fieldname: str, cache: dict[tuple[str, int, str], Any]) -> None:
+    def __init__(
+        self,
+        fieldname: str,
+        segments: list[tuple[tuple[str, int, str], FieldPostings, int]],
+        cache: dict[tuple[str, int, str], Any],
+    ) -> None:
         self.fieldname = fieldname
-        leaves = list(reader.leaf_readers())
-        self.leaves: list[tuple[Any, int]] = leaves
-        usable = all(getattr(leaf, "segment", lambda: None)() is not None for leaf, _ in leaves)
-        self.usable = usable and len(leaves) > 0
-        self._hashes = np.zeros(0, dtype=np.uint32)
+        self.segments = segments
+        self._hashes = np.zeros(0, dtype=np.uint64)
         self._owners = np.zeros(0, dtype=np.int32)
-        if self.usable:
-            parts = [_segment_hashes(leaf, fieldname, cache) for leaf, _ in leaves]
+        if segments:
+            parts = [_segment_hashes(fp, key, cache) for key, fp, _ in segments]
             owners = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
             hashes = np.concatenate(parts)
             order = np.argsort(hashes, kind="stable")  # a term's segments stay in reader order
             self._hashes, self._owners = hashes[order], owners[order]
-            live = {_key(leaf, fieldname) for leaf, _ in leaves}
-            for key in [key for key in cache if key[2] == fieldname and key not in live]:
-                del cache[key]  # a segment merged away: its array is never asked for again
+            live = {key for key, _, _ in segments}
+            for stale in [k for k in cache if k[2] == fieldname and k not in live]:
+                del cache[stale]  # a segment merged away: its array is never asked for again
 
-    def holders(self, text: str) -> Iterator[tuple[Any, int]]:
-        """``(segment reader, document offset)`` of the segments that may hold ``text``, in reader order."""
-        h = zlib.crc32(text.encode("utf-8"))
+    def docnums(self, text: str) -> Iterator[int]:
+        """The index-wide document numbers holding ``text`` (deleted ones too), in document order."""
+        h = np.uint64(term_hash(text.encode("utf-8")))  # a numpy scalar: searching with a Python int costs ~40x
         hashes = self._hashes
-        lo = int(np.searchsorted(hashes, h, side="left"))
+        lo = int(hashes.searchsorted(h, side="left"))
         if lo == len(hashes) or hashes[lo] != h:
             return
-        hi = int(np.searchsorted(hashes, h, side="right"))
-        leaves = self.leaves
-        for owner in self._owners[lo:hi].tolist():
-            yield leaves[owner]
+        hi = int(hashes.searchsorted(h, side="right"))
+        for owner in sorted(set(self._owners[lo:hi].tolist())):
+            _, fp, offset = self.segments[owner]
+            a, b = fp.find_range(text)  # (0, 0) after a hash collision
+            for docnum in fp.docs[a:b].tolist():
+                yield offset + docnum

@@ -105,7 +105,7 @@ def like_terms(
 
     ``None`` when the index has no article with that id.
     """
-    docnum = snap.searcher.document_number(id=doc_id)
+    docnum = snap.docnum_of(doc_id)
     if docnum is None:
         return None
     body = bytes(column_reader(snap.searcher.reader(), "body_text")[docnum]).decode("utf-8")
