@@ -19,6 +19,7 @@ PACKAGE = ROOT / "searchlib"
 OPTIONAL = {
     "searchlib/web": "web",  # starlette, jinja2, markupsafe, uvicorn
     "searchlib/_whoosh/_numba_kernels.py": "fast",  # numba, imported only when installed
+    "searchlib/_whoosh/_numba_fused.py": "fast",  # numba, imported only by _numba_kernels
 }
 
 

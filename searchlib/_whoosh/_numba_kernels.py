@@ -7,17 +7,21 @@ from typing import Any
 import numba
 import numpy as np
 
+from searchlib._whoosh._numba_fused import and_top, compile_and_top, word_top
 from searchlib._whoosh.columnar import POS_BLOCK
 
 __all__ = [
     "add_field",
+    "and_top",
     "compile_all",
+    "compile_and_top",
     "compile_field",
     "compile_phrase",
     "intersect",
     "locate",
     "merge_sum",
     "phrase_segment",
+    "word_top",
 ]
 
 _jit = numba.njit(cache=True, nogil=True)

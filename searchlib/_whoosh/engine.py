@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from searchlib import plan as p
 from searchlib._whoosh import analytics as wa
-from searchlib._whoosh import daterange, kernels
+from searchlib._whoosh import andtop, daterange, kernels
 from searchlib._whoosh import keywords as kw
 from searchlib._whoosh import search as ws
 from searchlib._whoosh import varbytes as _varbytes  # noqa: F401  (installs the numpy column reader)
@@ -378,6 +378,10 @@ class ColumnarSnapshot:
         ctx = self._context(plan, None)
         if by_score:
             ctx.stats = stats if stats is not None else self._collect_stats(plan, ctx)
+            if not collapse and recency is None and plan.k1 > 0:
+                fused_page = andtop.page(self, plan.root, ctx, offset, limit)  # numba: one call per segment
+                if fused_page is not None:
+                    return fused_page
             if not collapse and recency is None and isinstance(plan.root, p.Text) and plan.k1 > 0:
                 return self._text_page(plan.root, ctx, offset, limit)
         docs, scores = self._docs(plan, ctx)

@@ -31,7 +31,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["available", "disable", "field_types_ready", "load", "phrase_segment", "ready", "warm"]
+__all__ = ["and_top_ready", "available", "disable", "field_types_ready", "load", "phrase_segment", "ready", "warm"]
 
 ENV = "SEARCHLIB_NUMBA"
 """Set to ``0`` to never use numba (the numpy path only)."""
@@ -49,6 +49,8 @@ _phrase_types: set[tuple[Any, ...]] = set()  # (docs, freqs, pos_blocks, positio
 _phrase_pending: set[tuple[Any, ...]] = set()
 _field_types: set[tuple[Any, ...]] = set()  # (docs, freqs, writeable) of a field's postings compiled for
 _field_pending: set[tuple[Any, ...]] = set()
+_and_types: set[tuple[Any, ...]] = set()  # (dtype, writeable) of the docs and freqs of and_top's three fields
+_and_pending: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -185,3 +187,11 @@ def field_types_ready(kernels: Any, docs: Any, freqs: Any) -> bool:
         return False
     key = (docs.dtype, freqs.dtype, writeable)
     return _compiled_for(key, _field_types, _field_pending, lambda: kernels.compile_field(*key), "field")
+
+
+def and_top_ready(kernels: Any, arrays: Any) -> bool:
+    """Whether ``and_top`` is compiled for a segment's docs and freqs ``arrays`` of its three
+    fields; when not, it starts compiling them (in the background, like :func:`phrase_segment`)
+    and the caller takes the numpy path meanwhile."""
+    key = tuple((a.dtype, bool(a.flags.writeable)) for a in arrays)
+    return _compiled_for(key, _and_types, _and_pending, lambda: kernels.compile_and_top(key), "and_top")

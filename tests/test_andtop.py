@@ -1,0 +1,167 @@
+"""numba's ``and_top`` (a word or an AND of words ranked in one call per segment) against the
+numpy path, bit for bit: the same totals, pages (ids and order) and float scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from searchlib import Article, Index, NoExtractor
+from searchlib import plan as p
+from searchlib._whoosh import andtop, kernels
+from tests.conftest import require
+from tests.test_engine import NAMES, WORDS, _build, _corpus
+
+T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def numba_kernels() -> Iterator[None]:
+    require("numba")
+    assert kernels.load() is not None
+    kernels.SYNC = True  # compiled on first sight: the kernel is always used when it applies
+    yield
+    kernels.disable()
+    kernels.SYNC = False
+    andtop.ENABLED = True
+
+
+def _both(run: Callable[[], T]) -> tuple[T, T, int]:
+    """``run`` with ``and_top`` off (numpy's steps, numba's other kernels), then on; and how
+    many pages ``and_top`` ranked."""
+    used = 0
+    page = andtop.page
+
+    def counting(*args: Any) -> Any:
+        nonlocal used
+        found = page(*args)
+        used += found is not None
+        return found
+
+    andtop.ENABLED = False
+    off = run()
+    andtop.ENABLED = True
+    andtop.page = counting  # type: ignore[assignment]
+    try:
+        on = run()
+    finally:
+        andtop.page = page  # type: ignore[assignment]
+    return off, on, used
+
+
+_word = st.sampled_from(WORDS)
+_fused_query = st.one_of(
+    _word,
+    st.lists(_word, min_size=2, max_size=4).map(" AND ".join),
+    st.lists(_word, min_size=1, max_size=3).map(lambda ws: " ".join(ws) + " date:[2024-01-02 TO 2024-01-10]"),
+    st.lists(_word, min_size=1, max_size=2).map(lambda ws: " ".join(ws) + " date:2024-01-05 date:[2024-01-01 TO *]"),
+    st.tuples(_word, st.sampled_from(NAMES)).map(lambda wn: f'{wn[0]} entity:"{wn[1][0]}"'),
+    st.tuples(_word, st.sampled_from(NAMES)).map(lambda wn: f'{wn[0]} {wn[1][1].value}:"{wn[1][0]}"'),
+    st.lists(_word, min_size=1, max_size=2).map(lambda ws: " ".join(f"title:{w}" for w in ws)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_corpus, st.lists(st.integers(0, 30), max_size=4), st.lists(_fused_query, min_size=1, max_size=4))
+def test_the_fused_kernel_ranks_exactly_like_the_numpy_path(
+    specs: list[tuple[str, str, list[int], str | None, dt.date]], deletes: list[int], queries: list[str]
+) -> None:
+    ix, _ = _build(specs, deletes)  # three commits: several segments, deletions, updates
+    with ix:
+
+        def run() -> list[tuple[int, list[tuple[str, float]]]]:
+            out = []
+            for text in queries:
+                for offset, limit in ((0, 10_000), (0, 3), (2, 3), (0, 0)):
+                    found = ix.search(text, offset=offset, limit=limit, highlight=None)
+                    out.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+            return out
+
+        off, on, used = _both(run)
+    assert off == on  # totals, ids, order and scores: ==, not approx
+    assert used == len(queries) * 4  # every one of these shapes was ranked by a kernel
+
+
+@pytest.mark.parametrize("text", ["alpha", "alpha AND beta", "alpha beta gamma", "beta date:[2024-01-01 TO *]"])
+@pytest.mark.parametrize(("offset", "limit"), [(0, 1), (0, 4), (3, 4), (5, 100)])
+def test_ties_with_the_last_kept_score_are_broken_by_article_id(text: str, offset: int, limit: int) -> None:
+    """Many documents of equal score over two segments: the page is the one article ids decide."""
+    articles = []
+    for n, tfs in enumerate(itertools.product([1, 2], repeat=3)):
+        for copy in range(3):  # three documents of each score, ids interleaved across segments
+            body = " ".join(["alpha"] * tfs[0] + ["beta"] * tfs[1] + ["gamma"] * tfs[2] + ["pad"] * (6 - sum(tfs)))
+            articles.append(Article(id=f"d{(copy * 8 + n) * 7 % 24:02d}", date="2024-01-01", title="", body=body))
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(*articles[::2])
+        ix.add(*articles[1::2])
+
+        def run() -> tuple[int, list[tuple[str, float]]]:
+            found = ix.search(text, offset=offset, limit=limit, highlight=None)
+            return found.total, [(h.article.id, h.score) for h in found.hits]
+
+        off, on, used = _both(run)
+    assert off == on
+    assert used == 1
+    assert off[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["alpha OR beta", '"alpha beta"', "alpha -beta", "al*", "alpha AND (beta OR gamma)", "title:alpha AND beta"],
+)
+def test_other_shapes_take_the_numpy_path(text: str) -> None:
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(Article(id="a", date="2024-01-01", title="alpha", body="alpha beta gamma"))
+
+        def run() -> int:
+            return ix.search(text, highlight=None).total
+
+        off, on, used = _both(run)
+    assert off == on
+    assert used == 0
+
+
+def test_shape_takes_words_keywords_and_date_windows() -> None:
+    boosts = (("body", 1.0), ("title", 2.0))
+    word = p.Text("body", ("storm",), boosts)
+    other = p.Text("body", ("vote",), boosts)
+    key = p.Keyword("entity", "riga", 1.5)
+    root = p.AllOf((word, p.Dates(20240101, 20240131), key, other, p.Dates(20240110, 20240210)))
+    found = andtop.shape(root)
+    assert found is not None
+    assert found.words == [word, other]
+    assert found.parts == [word, key, other]
+    assert found.window == (20240110, 20240131)
+    assert andtop.shape(p.AllOf((word,), (other,))) is None  # NOT: numpy's path
+    assert andtop.shape(p.AllOf((word, p.Text("title", ("vote",), (("title", 2.0),))))) is None  # fields differ
+    assert andtop.shape(p.AllOf((p.Dates(20240101, 20240131),))) is None  # no word
+    assert andtop.shape(p.AllOf((word,) * andtop.MAX_PARTS)) is not None
+    assert andtop.shape(p.AllOf((word,) * (andtop.MAX_PARTS + 1))) is None  # a byte counts the lists
+
+
+def test_a_heap_keeps_the_best_and_every_tie_with_the_last() -> None:
+    """The kernel alone: one segment, scores 1..4 by frequency, a page of 2 with ties at 3."""
+    fast = kernels.ready()
+    freqs = np.array([1, 3, 4, 3, 2, 3, 4, 1], dtype=np.uint8)
+    docs = np.arange(8, dtype=np.uint16)
+    arrays = [docs, freqs] * 3
+    ranges = np.zeros((3, 1, 2), dtype=np.int64)
+    ranges[0, 0] = 0, 8
+    norm = np.ones(8)
+    kernels.and_top_ready(fast, arrays)
+    scores, found, total = fast.and_top(
+        *arrays, ranges, np.zeros(0, np.int64), np.zeros((0, 2), np.int64), norm, norm, norm,
+        np.zeros(0, np.bool_), np.zeros(0, np.int64), np.array([0, 3, 0, 0, 0, 0, 8], np.int64),
+        np.array([0], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), np.ones(1), np.zeros(1, np.int64), np.zeros(1),
+    )  # fmt: skip
+    assert total == 8
+    assert sorted(found.tolist()) == [1, 2, 3, 5, 6]  # the two 4s, and every 3 (one kept, two tying)
+    by_doc = dict(zip(found.tolist(), scores.tolist(), strict=True))
+    assert by_doc[2] == by_doc[6] == 4.0 / (4.0 + 1.2)
