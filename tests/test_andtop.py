@@ -165,3 +165,25 @@ def test_a_heap_keeps_the_best_and_every_tie_with_the_last() -> None:
     assert sorted(found.tolist()) == [1, 2, 3, 5, 6]  # the two 4s, and every 3 (one kept, two tying)
     by_doc = dict(zip(found.tolist(), scores.tolist(), strict=True))
     assert by_doc[2] == by_doc[6] == 4.0 / (4.0 + 1.2)
+
+
+def test_a_sync_caller_waits_for_a_compile_another_thread_began() -> None:
+    """CI once saw ``and_top`` skipped on a first call: a background compile of the same dtypes,
+    begun by an earlier test, was still running, and SYNC callers were told "not ready"."""
+    import threading
+
+    began, release = threading.Event(), threading.Event()
+    done: set[tuple[Any, ...]] = set()
+    pending: dict[tuple[Any, ...], threading.Event] = {}
+
+    def slow() -> None:
+        began.set()
+        release.wait(5)
+
+    kernels.SYNC = False
+    assert not kernels._compiled_for(("k",), done, pending, slow, "test")  # begun in the background
+    assert began.wait(5)
+    kernels.SYNC = True
+    threading.Timer(0.05, release.set).start()
+    assert kernels._compiled_for(("k",), done, pending, slow, "test")  # waited for, not skipped
+    assert done == {("k",)}

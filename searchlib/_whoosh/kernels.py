@@ -46,11 +46,11 @@ _available: bool | None = None
 SYNC = False
 """Compile a new dtype combination in the calling thread (tests: the kernel is then always used)."""
 _phrase_types: set[tuple[Any, ...]] = set()  # (docs, freqs, pos_blocks, positions) dtypes compiled for
-_phrase_pending: set[tuple[Any, ...]] = set()
+_phrase_pending: dict[tuple[Any, ...], threading.Event] = {}
 _field_types: set[tuple[Any, ...]] = set()  # (docs, freqs, writeable) of a field's postings compiled for
-_field_pending: set[tuple[Any, ...]] = set()
+_field_pending: dict[tuple[Any, ...], threading.Event] = {}
 _and_types: set[tuple[Any, ...]] = set()  # (dtype, writeable) of the docs and freqs of and_top's three fields
-_and_pending: set[tuple[Any, ...]] = set()
+_and_pending: dict[tuple[Any, ...], threading.Event] = {}
 
 
 def available() -> bool:
@@ -153,28 +153,38 @@ def phrase_segment(
 
 
 def _compiled_for(
-    key: tuple[Any, ...], done: set[tuple[Any, ...]], pending: set[tuple[Any, ...]], compile_one: Any, name: str
+    key: tuple[Any, ...],
+    done: set[tuple[Any, ...]],
+    pending: dict[tuple[Any, ...], threading.Event],
+    compile_one: Any,
+    name: str,
 ) -> bool:
     """Whether a kernel is compiled for ``key`` (its arrays' numba types); when not, compile it
-    once -- on a background thread unless ``SYNC`` (the caller takes the numpy path meanwhile)."""
+    once -- on a background thread unless ``SYNC`` (the caller takes the numpy path meanwhile).
+    Under ``SYNC`` a compile already under way (begun by another thread) is waited for."""
     if key in done:
         return True
     with _lock:
-        if key in pending:
-            return False
-        pending.add(key)
+        finished = pending.get(key)
+        begun_here = finished is None
+        if finished is None:
+            finished = pending[key] = threading.Event()
 
     def compile_it() -> None:
         try:
             compile_one()
+            done.add(key)
         except Exception:  # the numpy path stays in use for these dtypes
             return
-        done.add(key)
+        finally:
+            finished.set()
 
-    if not SYNC:
+    if begun_here and not SYNC:
         threading.Thread(target=compile_it, name=f"searchlib-numba-{name}", daemon=True).start()
-        return False
-    compile_it()
+    elif begun_here:
+        compile_it()
+    elif SYNC:
+        finished.wait()
     return key in done
 
 
