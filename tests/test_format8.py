@@ -75,13 +75,16 @@ def test_upgrade_keeps_everything_stored_and_drops_the_whoosh_text_postings(tmp_
     assert searchlib.check_index(path).ok
 
 
-def test_the_cli_upgrades_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _copy(tmp_path)
+@pytest.mark.parametrize("version", [8, 9])
+def test_the_cli_upgrades_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str], version: int) -> None:
+    """Both older fixtures (format 8: Whoosh text postings; 9: keyword postings) upgrade from the CLI."""
+    path = tmp_path / "ix"
+    shutil.copytree(FIXTURE.with_name(f"format{version}-index"), path)
     assert main(["search", str(path), "strike"], out=io.StringIO()) != 0
     assert f"searchlib upgrade {path}" in capsys.readouterr().err
     out = io.StringIO()
     assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
-    assert "format 8 -> 10, 20 article(s)" in out.getvalue()
+    assert f"format {version} -> 10, 20 article(s)" in out.getvalue()
     assert not _postings_fields(path)
     out = io.StringIO()
-    assert main(["search", str(path), "gdansk"], out=out) == 0 and "added-at-8" in out.getvalue()
+    assert main(["search", str(path), "gdansk"], out=out) == 0 and f"added-at-{version}" in out.getvalue()

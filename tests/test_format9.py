@@ -10,7 +10,6 @@ See tests/data/format9-index.md for how the fixture was made.
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from test_format8 import _postings_fields
 
 import searchlib
 from searchlib import Article, IncompatibleIndexError, Index, NoExtractor
-from searchlib.cli import main
 from tests.test_format7 import stored_as_written
 
 FIXTURE = Path(__file__).parent / "data" / "format9-index"
@@ -87,15 +85,3 @@ def test_the_upgraded_index_updates_deletes_and_groups_through_the_sidecar(tmp_p
         assert ix.get("wire-0012").title == "Replaced"  # type: ignore[union-attr]
         assert len(ix) == 20
     assert searchlib.check_index(path).ok
-
-
-def test_the_cli_upgrades_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _copy(tmp_path)
-    assert main(["search", str(path), "strike"], out=io.StringIO()) != 0
-    assert f"searchlib upgrade {path}" in capsys.readouterr().err
-    out = io.StringIO()
-    assert main(["upgrade", "--workers", "2", str(path)], out=out) == 0
-    assert "format 9 -> 10, 20 article(s)" in out.getvalue()
-    assert not _postings_fields(path)
-    out = io.StringIO()
-    assert main(["search", str(path), "gdansk"], out=out) == 0 and "added-at-9" in out.getvalue()
