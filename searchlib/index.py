@@ -273,6 +273,7 @@ class Index(EntityCuration):
             skipped=skipped,
             problems=tuple(problems),
             seconds=time.perf_counter() - started,
+            merge_failures=tuple(merges.failures) if merges is not None else (),
         )
 
     @typed

@@ -94,6 +94,8 @@ class IngestReport:
     skipped: int
     problems: tuple[IngestProblem, ...]
     seconds: float
+    merge_failures: tuple[str, ...] = ()
+    """Background merges that failed and were dropped (nothing is lost: the segments stay unmerged)."""
 
     MAX_PROBLEMS = 1000
 
@@ -107,6 +109,11 @@ class IngestReport:
         return (
             f"{self.files} file(s), {self.read} article(s) read: {self.added} added, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.skipped} skipped in {self.seconds:.1f} s"
+            + (
+                f"; {len(self.merge_failures)} background merge(s) failed (segments left unmerged)"
+                if self.merge_failures
+                else ""
+            )
         )
 
 

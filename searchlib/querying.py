@@ -44,15 +44,21 @@ MAX_TIMELINE_DAYS = 40_000
 
 DateLike = dt.date | str | None
 
+MAX_WEIGHT = 1e6
+"""Largest boost and k1 a :class:`Ranking` takes: larger (or infinite) ones overflow scores into NaN."""
+
+# NaN fails ge(0), inf fails le
+_WEIGHT = attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(MAX_WEIGHT))
+
 
 @attrs.frozen
 class Ranking:
     """BM25F parameters and field weights. Derive variants with ``attrs.evolve``."""
 
-    title_boost: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
-    entity_boost: float = attrs.field(default=1.5, validator=attrs.validators.ge(0))
-    body_boost: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
-    k1: float = attrs.field(default=1.2, validator=attrs.validators.ge(0))
+    title_boost: float = attrs.field(default=2.0, validator=_WEIGHT)
+    entity_boost: float = attrs.field(default=1.5, validator=_WEIGHT)
+    body_boost: float = attrs.field(default=1.0, validator=_WEIGHT)
+    k1: float = attrs.field(default=1.2, validator=_WEIGHT)
     b: float = attrs.field(default=0.75, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
 
     def plan(self, node: q.Node, filters: _Filters | None = None) -> pl.Plan:

@@ -187,3 +187,18 @@ def test_a_sync_caller_waits_for_a_compile_another_thread_began() -> None:
     threading.Timer(0.05, release.set).start()
     assert kernels._compiled_for(("k",), done, pending, slow, "test")  # waited for, not skipped
     assert done == {("k",)}
+
+
+@pytest.mark.parametrize("offset", [10**6, 2**40])
+def test_a_deep_offset_is_an_empty_page_on_both_paths(offset: int) -> None:
+    """The kernels' heaps are sized by the page's end, capped at the index's size (was: MemoryError)."""
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(*[Article(id=f"d{i}", date="2024-01-01", title="", body="alpha beta") for i in range(5)])
+
+        def run() -> tuple[int, int]:
+            found = ix.search("alpha beta", offset=offset, limit=10, highlight=None)
+            return found.total, len(found.hits)
+
+        off, on, used = _both(run)
+    assert off == on == (5, 0)
+    assert used == 1

@@ -251,3 +251,76 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_merge_child(tmp_path: Path) -> None:
+    """The merge child imports searchlib only: a ``multiprocessing`` spawn child would re-run the
+    caller's ``__main__`` (here: a second ingest into the same index, on every merge)."""
+    runs = tmp_path / "runs"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import json, os
+            from pathlib import Path
+            from searchlib import Index
+            from searchlib._whoosh import merging
+            with open({str(runs)!r}, "a") as f:
+                f.write(f"{{os.getpid()}}\\n")
+            merging.MIN_LEVEL_DOCS, merging.FACTOR = 2, 2
+            source = Path({str(tmp_path / "in.jsonl")!r})
+            source.write_text("".join(
+                json.dumps({{"id": f"a{{i}}", "date": "2024-01-02", "title": "t", "body": f"wage talks {{i}}"}}) + "\\n"
+                for i in range(40)
+            ))
+            with Index.create({str(tmp_path / "ix")!r}) as ix:
+                report = ix.ingest(source, commit_every=5)
+                print(report.added, len(ix), len(report.merge_failures))
+            """
+        ),
+        "utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["40", "40", "0"]
+    assert len(runs.read_text().split()) == 1  # the script's top level ran once
+    assert _segment_count(tmp_path / "ix") < 8  # merges ran (eight commits of five)
+    assert searchlib.check_index(tmp_path / "ix").ok
+
+
+def started_runner(*args: Any) -> None:
+    """The first merge says it started (``$SEARCHLIB_TEST_MERGE_STARTED``) and waits to be killed; later ones merge."""
+    started = Path(os.environ[STARTED])
+    if not started.exists():
+        started.write_text(str(os.getpid()), "utf-8")
+        time.sleep(600)
+    background.merge_in_child(*args)
+
+
+def test_a_merge_child_killed_is_dropped_and_reported_never_the_ingest(
+    tmp_path: Path, eager_policy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the OOM killer would: the merge is only tidying up, its sources stay listed, nothing is lost."""
+    import threading
+
+    started = tmp_path / "started"
+    monkeypatch.setenv(STARTED, str(started))
+    monkeypatch.setattr(background, "RUNNER", started_runner)
+
+    def kill_the_first_merge() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (started.exists() and started.read_text()):
+            time.sleep(0.01)
+        os.kill(int(started.read_text()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_first_merge, daemon=True)
+    killer.start()
+    with Index.create(tmp_path / "ix") as ix:
+        report = ix.ingest(_corpus(tmp_path / "in", 42), commit_every=5)
+        killer.join(timeout=60)
+        assert report.added == 42 and len(ix) == 42
+        assert len(report.merge_failures) == 1 and "killed by signal 9" in report.merge_failures[0]
+        assert "1 background merge(s) failed" in report.summary()
+        assert len(ix.search("wage talks", limit=100, highlight=None).hits) == 42
+    report_check = searchlib.check_index(tmp_path / "ix")
+    assert report_check.ok, report_check.summary()  # the killed merge's files were cleaned up

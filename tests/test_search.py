@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import attrs
 import pytest
@@ -81,6 +82,22 @@ def test_title_and_entity_matches_outrank_body_matches() -> None:
     assert flat.ranking.title_boost == 1.0
     with pytest.raises(ValueError):
         Ranking(b=2.0)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"title_boost": math.inf},
+        {"body_boost": math.nan},
+        {"entity_boost": 1e308},
+        {"k1": math.inf},
+        {"title_boost": -1.0},
+    ],
+)
+def test_a_ranking_refuses_weights_that_would_make_scores_nan(weights: dict[str, float]) -> None:
+    """Infinite or overflowing boosts gave NaN scores, which the two ranking paths order differently."""
+    with pytest.raises(ValueError):
+        Ranking(**weights)  # type: ignore[arg-type]
 
 
 def test_facets_count_all_matches_not_just_the_page(corpus_index: Index) -> None:

@@ -152,7 +152,8 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     ]
     floats = np.array([weights[0], weights[1], weights[2], k1, 1.0 if weights[0] != 1.0 else 0.0])
     order_arr = np.array(order, dtype=np.int64)
-    wanted = offset + limit
+    documents = sum(cols.doc_count for cols, _ in layout.parts)
+    wanted = min(offset + limit, documents)  # the kernels' heaps: never past every document
     if alone and len(order) == 3 and order[-1] == 0:
         return None  # word_top adds the word's own field first: (p0 + p1) + p2 would round otherwise
     live = _writable(snap.live()) if snap._deleted else _NO_LIVE

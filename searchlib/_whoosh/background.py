@@ -18,15 +18,25 @@ with that commit's own changes (as Lucene's ``ConcurrentMergeScheduler`` and
 * while it runs, its segment's files (``MAIN_<id>.*``, named before anything is written) are
   spared by every commit's cleanup of unlisted files in this process (:func:`protected`; a
   commit of another process between two of the ingest's commits is not, and the merge is then
-  dropped or fails the ingest with ``StorageError``), and the policy is not
+  dropped, as a failed one), and the policy is not
   consulted (one merge at a time, as the serial policy did one commit at a time).
 
 The ingest's last commit waits for a running merge, publishes it, and then runs whatever the
 policy asks and waits for that too (in a child all the same, so that the memory the merge
 touched goes back to the system): an ingest ends with the segments the serial policy gives.
-An ingest that fails abandons the merge (:meth:`close`: the child is killed). The child dies
-with its parent (``PR_SET_PDEATHSIG``) and writes no table of contents: a kill -9 at any
-moment leaves the last commit as it was, plus orphan files.
+An ingest that fails abandons the merge (:meth:`close`: the child is killed). A merge that
+fails (an error, a full disk, the child killed by the OOM killer) is dropped, never the
+ingest: its sources are intact and stay listed, its files are orphans that the commit cleans
+up, and the ingest's report says so (``IngestReport.merge_failures``). The child dies with its
+parent (``PR_SET_PDEATHSIG``, and it checks that its parent is still the one that started it)
+and writes no table of contents: a kill -9 at any moment leaves the last commit as it was,
+plus orphan files.
+
+The child is a fresh interpreter started with :mod:`subprocess` that imports only searchlib
+(its arguments arrive pickled on its stdin, its reply goes back on a pipe of its own), not a
+``multiprocessing`` "spawn" child: that would import the caller's ``__main__`` again and so
+re-run a script without an ``if __name__ == "__main__"`` guard -- a second ingest racing the
+first, or worse -- on every ingest into an index on disk.
 
 A child process and not a thread: the merge is Python code holding the GIL most of the time,
 which would starve the reader that feeds the workers; and the memory a merge touches is given
@@ -37,11 +47,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import multiprocessing
+import os
+import pickle
 import resource
+import subprocess
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +64,6 @@ from whoosh.codec import whoosh3
 
 from searchlib._whoosh import merging, sidecar, sidecar_merge, store
 from searchlib._whoosh import schema as sch
-from searchlib.errors import StorageError
 
 __all__ = ["BackgroundMerges", "merge_in_child", "protected"]
 
@@ -66,9 +79,6 @@ def merge_in_child(
     Sends ``("ok", merged segments, names of the files written, CPU seconds)`` or
     ``("error", report)``. Nothing is committed here.
     """
-    from searchlib._whoosh.parallel import _die_with_parent
-
-    _die_with_parent()
     try:
         from whoosh.reading import SegmentReader
 
@@ -138,6 +148,25 @@ RUNNER: Callable[..., None] = merge_in_child
 """The child's function (tests put a slower one in its place, to act while a merge runs)."""
 
 
+_BOOT = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from searchlib._whoosh.background import _child_main; _child_main()"
+)
+"""What the child runs: the caller's import path first (tests' runners live in test modules), then searchlib."""
+
+
+def _child_main() -> None:
+    """The child process's entry: read (parent pid, reply fd, runner, arguments) from stdin, run it."""
+    from searchlib._whoosh.parallel import _die_with_parent
+
+    parent, fd, runner, args = pickle.load(sys.stdin.buffer)
+    conn = Connection(fd, readable=False)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        return
+    runner(*args, conn)
+
+
 class _Job:
     """One running merge: its child, its groups (source ids, sizes, deletions when it started) and targets."""
 
@@ -145,16 +174,28 @@ class _Job:
         codec = whoosh3.W3Codec()
         self.targets = [codec.new_segment(None, indexname) for _ in groups]
         self.sources = [[_snapshot(segments[i]) for i in group] for group in groups]
-        context = multiprocessing.get_context("spawn")
-        self.conn, child_conn = context.Pipe(duplex=False)
         copies = [[copy.deepcopy(segments[i]) for i in group] for group in groups]
-        self.proc = context.Process(
-            target=RUNNER,
-            args=(str(path), store.FSYNC, indexname, copies, self.targets, child_conn),
-            daemon=True,
-        )
-        self.proc.start()
-        child_conn.close()
+        read_fd, write_fd = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self.conn = Connection(read_fd, writable=False)
+        args = (str(path), store.FSYNC, indexname, copies, self.targets)
+        assert self.proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # a child that died at once: wait() reports it
+            pickle.dump(list(sys.path), self.proc.stdin)
+            pickle.dump((os.getpid(), write_fd, RUNNER, args), self.proc.stdin)
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
         self.reply: tuple[Any, ...] | None = None
 
     def done(self) -> bool:
@@ -162,24 +203,35 @@ class _Job:
             self._receive()
         return self.reply is not None
 
+    def _died(self) -> tuple[str, str]:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        code = self.proc.returncode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return ("error", f"the merge process died ({how})")
+
     def _receive(self) -> None:
         try:
             self.reply = tuple(self.conn.recv())
         except (EOFError, OSError):
-            self.reply = ("error", f"the merge process died (exit code {self.proc.exitcode})")
+            self.reply = self._died()
 
     def wait(self) -> None:
         while self.reply is None:
             if self.conn.poll(POLL):
                 self._receive()
-            elif not self.proc.is_alive() and not self.conn.poll():
-                self.reply = ("error", f"the merge process died (exit code {self.proc.exitcode})")
+            elif self.proc.poll() is not None and not self.conn.poll():
+                self.reply = self._died()
 
     def end(self) -> None:
         """Stop the child (if it still runs) and release its resources."""
-        if self.proc.is_alive() and self.reply is None:
+        if self.proc.poll() is None and self.reply is None:
             self.proc.kill()
-        self.proc.join(timeout=10)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
         with contextlib.suppress(Exception):
             self.conn.close()
 
@@ -194,6 +246,8 @@ class BackgroundMerges:
         """CPU seconds the finished merges' children used."""
         self.merges = 0
         """Segments merged and published so far."""
+        self.failures: list[str] = []
+        """Why each merge that failed (and was dropped) failed."""
 
     @property
     def running(self) -> bool:
@@ -213,7 +267,8 @@ class BackgroundMerges:
 
         Deletions made in the sources since the merge started are applied to the merged
         segment. A merge whose sources or files are gone is dropped (its files are orphans);
-        one that failed raises ``StorageError``, as a merge inside a commit would.
+        so is one that failed, with the reason kept in :attr:`failures`: a merge only
+        tidies up, its sources are intact and stay listed.
         """
         job = self._job
         if job is None or not (job.done() or wait):
@@ -227,9 +282,8 @@ class BackgroundMerges:
         if any(sid not in at for group in job.sources for sid, _, _ in group):
             return segments  # merged away by another writer meanwhile (which may have failed the merge)
         if job.reply[0] != "ok":
-            raise StorageError(
-                f"merging segments of {self.path} failed: {job.reply[1]}", path=self.path, operation="merge"
-            )
+            self.failures.append(f"merging segments of {self.path} failed: {job.reply[1]}")
+            return segments
         _, merged, created, cpu = job.reply
         self.cpu += float(cpu)
         if not all(storage.file_exists(name) for name in created):
