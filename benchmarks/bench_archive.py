@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="600 articles, 5 queries per kind, 1 pass (CI)")
     parser.add_argument("--rebuild", action="store_true", help="build again even if a kept build exists")
     parser.add_argument("--no-futures", action="store_true", help="leave out the concurrent.futures pool runs")
+    parser.add_argument(
+        "--name", help="result file stem under results/ (default archive-full-N-sSEED, archive-quick-... with --quick)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.articles, args.per_kind, args.reps = 600, 5, 1
@@ -281,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     markdown = report(out)
     print(markdown)
-    md = write_report(out, f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}", markdown)
+    stem = args.name or f"archive-{'quick' if args.quick else 'full'}-{args.articles}-s{args.seed}"
+    md = write_report(out, stem, markdown)
     print(f"wrote {md} (and .json, -latency.png)")
     return 0
 

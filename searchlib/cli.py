@@ -42,6 +42,7 @@ from searchlib.cli_base import (
     _open_any,
     _Parser,
     _print_json,
+    _scheduler_ignored,
     _width,
     resolve_index_path,
 )
@@ -171,6 +172,12 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_NOTHING_INDEXED
     if args.shard_by or is_archive(path):
         return cmd_index_archive(args, out)
+    if args.scheduler:
+        _error(
+            f"--scheduler builds an archive's shards on Dask, and {path} is not an archive: "
+            "add --shard-by year|month|hash to build one (or leave out --scheduler for one index)"
+        )
+        return EXIT_USAGE
     extractor = _extractor(args.extractor, args.spacy_model)
     if args.overwrite:
         ix = Index.create(path, overwrite=True, extractor=extractor)
@@ -359,6 +366,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             )
     out.write(f"Serving {path} at http://{args.host}:{args.port}/ (read-only; Ctrl-C stops)\n")
     out.flush()
+    if args.scheduler and not is_archive(path):
+        _scheduler_ignored(path)
     executor = _dask(args.scheduler) if args.scheduler and is_archive(path) else "serial"
     serve(path, host=args.host, port=args.port, allowed_hosts=args.allow_host or (), executor=executor)
     return 0

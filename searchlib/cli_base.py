@@ -107,8 +107,16 @@ def _open_any(args: argparse.Namespace) -> Searchable:
     path = resolve_index_path(args.index)
     scheduler = getattr(args, "scheduler", None)
     if scheduler is None or not is_archive(path):
+        if scheduler is not None:
+            _scheduler_ignored(path)
         return open_any(path)
     return Archive.open(path, executor=_dask(scheduler))
+
+
+def _scheduler_ignored(path: Path) -> None:
+    """``--scheduler`` given for a plain index: say so rather than silently search it here."""
+    if path.exists():
+        _error(f"warning: {path} is an index, not an archive: --scheduler is ignored (it runs an archive's shards)")
 
 
 def _dask(scheduler: str) -> DaskExecutor:

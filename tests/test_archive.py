@@ -354,6 +354,39 @@ def test_failed_shard_leaves_others_committed(tmp_path: Path, monkeypatch: pytes
         assert archive.search("ferry").total == 2
 
 
+@pytest.mark.parametrize("scheme", ["year", "hash"])
+def test_a_missing_shard_is_an_error_never_an_empty_shard(tmp_path: Path, scheme: str) -> None:
+    """A shard the manifest lists but whose folder is gone: every read and write names it.
+
+    Reading used to make an empty index in its place and answer without its articles.
+    """
+    import shutil
+
+    root = tmp_path / "a"
+    articles = [Article(id=f"x{i}", date=f"{2020 + i % 3}-05-0{1 + i % 5}", body="Ferry strike.") for i in range(12)]
+    with Archive.create(root, shard_by=scheme, shards=3, executor="serial") as archive:
+        archive.add(*articles)
+        gone = archive.manifest.shards[1]
+    shutil.rmtree(root / "shards" / gone)
+    with Archive.open(root, executor="serial") as archive:
+        for read in (
+            lambda: archive.search("ferry"),
+            lambda: archive.search("ferry", sort=Sort.NEWEST),
+            lambda: archive.facets("ferry"),
+            lambda: archive.timeline("ferry"),
+            lambda: len(archive),
+            lambda: [archive.get(a.id) for a in articles],
+        ):
+            with pytest.raises(ArchiveError) as info:
+                read()
+            assert info.value.shard == gone
+        with pytest.raises(ArchiveError), archive.writer() as w:
+            for a in articles:
+                w.delete(a.id)
+    assert not (root / "shards" / gone).exists()  # no empty index made in its place
+    assert any(f"shard {gone}" in p for p in searchlib.check_index(root).problems)
+
+
 def test_manifest_round_trip_and_errors(tmp_path: Path) -> None:
     m = Manifest(scheme="hash", hash_shards=3, shards=("h002", "h000"), generation=4, moving={"b": "h000", "a": "h2"})
     write_manifest(tmp_path, m)

@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 import searchlib
 from searchlib import Article, Index, check_index
 from searchlib.archive import Archive
@@ -37,6 +39,25 @@ def test_cli_builds_and_searches_a_month_archive(tmp_path: Path, corpus_index: I
     # Indexing into an existing archive adds to it (unchanged articles are skipped).
     code, text = run("index", target, str(searchlib.sample_corpus_path()), "-q")
     assert code == 0 and "61 unchanged" in text
+
+
+def test_scheduler_on_a_plain_index_is_never_silently_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``index --scheduler`` without ``--shard-by`` would build one index locally: refused.
+
+    Reading a plain index with ``--scheduler`` searches it here, with a warning saying so (no
+    cluster is contacted: the address below is never dialled).
+    """
+    target = tmp_path / "plain"
+    unreachable = "tcp://192.0.2.1:8786"
+    code, _ = run("index", str(target), str(searchlib.sample_corpus_path()), "--scheduler", unreachable, "-q")
+    assert code == 2 and not target.exists()
+    assert "--shard-by" in capsys.readouterr().err
+    assert run("index", str(target), str(searchlib.sample_corpus_path()), "-q")[0] == 0
+    code, text = run("search", str(target), "strike", "--json", "--scheduler", unreachable)
+    assert code == 0 and json.loads(text)["total"] > 0
+    assert "is an index, not an archive: --scheduler is ignored" in capsys.readouterr().err
 
 
 def test_check_an_archive(tmp_path: Path) -> None:

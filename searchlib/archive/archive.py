@@ -47,7 +47,7 @@ from searchlib.archive.routing import shards_between
 from searchlib.archive.statcache import StatsCache
 from searchlib.archive.tasks import forget
 from searchlib.archive.writer import ArchiveWriter, locate_hash
-from searchlib.errors import ArchiveError, IndexExistsError
+from searchlib.errors import ArchiveError, IndexExistsError, IndexNotFoundError
 from searchlib.highlight import HighlightOptions, Matcher
 from searchlib.index import Index
 from searchlib.ingest import MAX_ARTICLE_CHARS, IngestProgress, IngestReport, check_max_chars
@@ -227,16 +227,29 @@ class Archive(EntityCuration):
     def _shard_path(self, name: str) -> Path:
         return self.root / "shards" / name
 
-    def _shard(self, name: str) -> Index:
-        """This process's handle on shard ``name`` (for writing and id lookups); shared by threads."""
+    def _shard(self, name: str, *, create: bool = False) -> Index:
+        """This process's handle on shard ``name`` (for writing and id lookups); shared by threads.
+
+        Only a writer adding a shard the manifest does not list yet passes ``create``: a shard
+        the manifest lists but whose folder is gone is an :class:`ArchiveError`, never an empty
+        index made in its place (which would answer without its articles).
+        """
         index = self._shards.get(name)
         if index is None:
             with self._open_lock:
                 index = self._shards.get(name)
                 if index is None:
-                    index = self._shards[name] = Index.open(
-                        self._shard_path(name), create=True, extractor=self.extractor, ranking=self.ranking
-                    )
+                    path = self._shard_path(name)
+                    try:
+                        index = Index.open(path, create=create, extractor=self.extractor, ranking=self.ranking)
+                    except IndexNotFoundError as exc:
+                        raise ArchiveError(
+                            f"shard {name} is in the manifest but cannot be opened ({exc}); "
+                            "`searchlib check` tells what is wrong",
+                            path=self.root,
+                            shard=name,
+                        ) from exc
+                    self._shards[name] = index
         return index
 
     # --- writing ------------------------------------------------------------------------

@@ -64,9 +64,10 @@ class ArchiveWriter:
             raise ArchiveError("this archive writer was already committed or cancelled", path=self._archive.root)
         w = self._writers.get(shard)
         if w is None:
-            if shard not in self._manifest.shards:
+            new = shard not in self._manifest.shards
+            if new:
                 self._new.add(shard)
-            w = self._writers[shard] = self._archive._shard(shard).writer()
+            w = self._writers[shard] = self._archive._shard(shard, create=new).writer()
         return w
 
     def _locate(self, doc_id: str) -> str | None:
