@@ -25,12 +25,17 @@ Per-article figures are CPU ms over all articles; with ``workers=2`` the same wo
 over two processes, the parent reading and parsing. Usage::
 
     python benchmarks/bench_stages.py --articles 2000
+
+``--worker-gc`` collects garbage as a parallel ingest's workers do (``gc.freeze()`` and
+``parallel.WORKER_GC_THRESHOLDS``) instead of with the default thresholds, which charge
+the stages that allocate most with collections the workers do not make.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import sys
 import tempfile
 import time
@@ -45,7 +50,7 @@ from benchmarks.corpus import ensure_corpus
 from searchlib import Index, NoExtractor, analysis, dedup
 from searchlib import index as index_module
 from searchlib import writer as writer_module
-from searchlib._whoosh import fastwrite, postings, sidecar, textcolumns
+from searchlib._whoosh import fastwrite, parallel, postings, sidecar, textcolumns
 
 STAGES = ("read/parse", "entities", "sketch", "analysis", "postings", "sidecar", "commit/other")
 
@@ -129,9 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-entities", action="store_true", help="index with NoExtractor")
     parser.add_argument("--quick", action="store_true", help="200 articles (CI)")
+    parser.add_argument("--worker-gc", action="store_true", help="collect garbage as the parallel workers do")
     args = parser.parse_args(argv)
     n = 200 if args.quick else args.articles
     corpus, _ = ensure_corpus(Path(__file__).parent / "data", n, args.seed)
+    if args.worker_gc:
+        gc.freeze()
+        gc.set_threshold(*parallel.WORKER_GC_THRESHOLDS)
     with tempfile.TemporaryDirectory() as tmp:
         spent, read = run(corpus, Path(tmp) / "ix", entities=not args.no_entities)
     total = spent["total"]

@@ -12,7 +12,8 @@ from whoosh import writing
 
 from searchlib import Article
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh.fastwrite import FastSegmentWriter
+from searchlib._whoosh.fastwrite import FastKeyword, FastSegmentWriter
+from searchlib._whoosh.postings import MemoryPostings
 from searchlib.entities import RuleExtractor, entities_for
 
 WORDS = [
@@ -104,3 +105,50 @@ def test_posting_lists_longer_than_a_block_read_back(tmp_path: Path) -> None:
         for word in ("talk", "budget"):
             expected = [n for n, d in enumerate(_documents(articles)) if word in sch.analyze(str(d["body"]))]
             assert list(reader.postings("body", word).all_ids()) == expected
+
+
+class _Lists:
+    """A sink keeping each (field, term) list's documents, as ColumnsBuilder keeps a keyword field's."""
+
+    def __init__(self) -> None:
+        self.lists: list[tuple[str, bytes, list[int]]] = []
+
+    def add_term(self, fieldname: str, tbytes: bytes, ids: object, *rest: object) -> None:
+        self.lists.append((fieldname, tbytes, list(ids)))  # type: ignore[call-overload]
+
+
+def _keyword_values(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    names = ["Ann Lee", "Bo", "Zoë Kraus", "IDF", "U.S.", " padded ", ""]
+    return [",".join(rng.choice(names) for _ in range(rng.randrange(0, 6))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("limit", [3, 10_000])
+def test_documents_only_lists_equal_the_full_postings_lists(limit: int) -> None:
+    """add_docs (format 10's keyword fields) hands the sink the same documents per term as add, spilled or not."""
+    field = sch.build_schema()["entity"]
+    values = _keyword_values(200, 7)
+    full, docs_only = MemoryPostings(limit), MemoryPostings(limit)
+    for docnum, value in enumerate(values):
+        full.add("entity", docnum, field.index(value), 1.0)
+        docs_only.add_docs("entity", docnum, FastKeyword.keys(value))
+        if full.full:
+            full.spill()
+        if docs_only.full:
+            docs_only.spill()
+    assert docs_only.count == full.count
+    expected, got = _Lists(), _Lists()
+    full.feed(expected)
+    docs_only.feed(got)
+    assert got.lists == expected.lists
+    assert len(expected.lists) > 3
+
+
+def test_a_field_fed_by_add_docs_refuses_the_other_methods() -> None:
+    memory = MemoryPostings()
+    memory.add_docs("entity", 0, [b"a"])
+    with pytest.raises(ValueError, match="add_docs"):
+        memory.add("entity", 1, [(b"a", 1, 1.0, b"")], 1.0)
+    memory.add("place", 0, [(b"a", 1, 1.0, b"")], 1.0)
+    with pytest.raises(ValueError, match="add or add_positions"):
+        memory.add_docs("place", 1, [b"a"])

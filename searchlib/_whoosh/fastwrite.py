@@ -92,6 +92,11 @@ class FastKeyword(fields.KEYWORD):  # type: ignore[misc]
         for key, freq in counts.items():
             yield key.encode("utf-8"), freq, freq * boost, pack_uint(freq)
 
+    @staticmethod
+    def keys(value: str) -> list[bytes]:
+        """The distinct terms :meth:`index` yields for ``value`` (a string), in the same order, without the rest."""
+        return [key.encode("utf-8") for key in dict.fromkeys([item.strip() for item in value.split(",") if item])]
+
 
 _NUMERIC_ITEMS: dict[tuple[int, int, bool, bool, int, int], list[tuple[bytes, int, float, bytes]]] = {}
 _NUMERIC_ITEMS_MAX = 100_000
@@ -202,6 +207,14 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
                     and boost == 1.0
                 ):
                     length = add_text(fieldname, docnum, value)  # token streams, no posting lists
+                elif sink_only and fieldname not in _TEXT:  # the columns keep a keyword list's documents alone
+                    if isinstance(field, FastKeyword) and isinstance(value, str):
+                        memory.add_docs(fieldname, docnum, field.keys(value))
+                    else:
+                        items = fast_items(field, value)
+                        if items is None:
+                            items = list(field.index(value))
+                        memory.add_docs(fieldname, docnum, dict.fromkeys([item[0] for item in items]))
                 elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
                 elif (items := fast_items(field, value)) is not None:

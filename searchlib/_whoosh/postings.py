@@ -73,11 +73,14 @@ class MemoryPostings:
         self.limit = limit
         self.count = 0
         self._terms: dict[str, dict[bytes, _Postings]] = {}
+        self._docs: dict[str, dict[bytes, array[int]]] = {}  # fields whose lists are documents only
         self._lengths: dict[str, array[int]] = {}  # field -> field length by docnum (0: absent)
         self._runs: list[IO[bytes]] = []
 
     def add(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]], boost: float) -> int:
         """Buffer one document's postings for a field; returns the field's length (total frequency)."""
+        if fieldname in self._docs:
+            raise ValueError(f"field {fieldname!r}'s postings came through add_docs")
         terms = self._terms.get(fieldname)
         if terms is None:
             terms = self._terms[fieldname] = {}
@@ -102,6 +105,8 @@ class MemoryPostings:
 
         A field's postings must all come through this method or all through :meth:`add`.
         """
+        if fieldname in self._docs:
+            raise ValueError(f"field {fieldname!r}'s postings came through add_docs")
         terms = self._terms.get(fieldname)
         if terms is None:
             terms = self._terms[fieldname] = {}
@@ -119,6 +124,31 @@ class MemoryPostings:
         self.count += added
         self._set_length(fieldname, docnum, length)
         return length
+
+    def add_docs(self, fieldname: str, docnum: int, terms: Iterable[bytes]) -> None:
+        """Buffer one document's postings for a field whose lists are read for their documents alone.
+
+        For the keyword fields of an index whose postings only the columns receive (index
+        format 10, ``ColumnsBuilder.add_term`` keeps a keyword list's documents): one integer
+        a posting instead of a weight, an encoded value and a field length besides, and no
+        five containers per new term. ``terms`` must be distinct. The records handed out
+        carry empty weights, values and positions; a field's postings must all come through
+        this method or all through the others.
+        """
+        if fieldname in self._terms:
+            raise ValueError(f"field {fieldname!r}'s postings came through add or add_positions")
+        lists = self._docs.get(fieldname)
+        if lists is None:
+            lists = self._docs[fieldname] = {}
+        added = 0
+        for tbytes in terms:
+            ids = lists.get(tbytes)
+            if ids is None:
+                lists[tbytes] = array("I", (docnum,))
+            else:
+                ids.append(docnum)
+            added += 1
+        self.count += added
 
     def _set_length(self, fieldname: str, docnum: int, length: int) -> None:
         lengths = self._lengths.get(fieldname)
@@ -144,11 +174,17 @@ class MemoryPostings:
             raise
         self._runs.append(run)
         self._terms.clear()
+        self._docs.clear()
         self.count = 0
 
     def _buffered(self) -> Iterator[_Record]:
         """The buffer's records in (field, term) order, each forgotten once handed out."""
-        for fieldname in sorted(self._terms):
+        for fieldname in sorted((*self._terms, *self._docs)):
+            if fieldname in self._docs:
+                lists = self._docs[fieldname]
+                for tbytes in sorted(lists):
+                    yield fieldname, tbytes, lists.pop(tbytes), array("d"), [], array("I"), array("I")
+                continue
             terms = self._terms[fieldname]
             for tbytes in sorted(terms):
                 yield (fieldname, tbytes, *terms.pop(tbytes))  # freed while the segment is written
@@ -254,6 +290,7 @@ class MemoryPostings:
             run.close()
         self._runs.clear()
         self._terms.clear()
+        self._docs.clear()
         self._lengths.clear()
         self.count = 0
 
