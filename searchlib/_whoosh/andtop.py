@@ -38,13 +38,16 @@ from searchlib.engine import Ranked, idf
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
 
-__all__ = ["ENABLED", "MAX_PARTS", "page", "shape"]
+__all__ = ["ENABLED", "KEEP_BOUNDS", "MAX_PARTS", "page", "shape"]
 
 ENABLED = True
 """Rank the plans this module takes with numba's ``and_top`` (False: the numpy path; tests compare)."""
 
 MAX_PARTS = 64
 """An AND of more parts takes the numpy path (the kernel counts a document's lists in a byte)."""
+
+KEEP_BOUNDS = 4
+"""A word alone keeps its per-block bounds in the snapshot when it has this many blocks of postings in a segment."""
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -201,7 +204,9 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
                     np.zeros(extra),
                     np.zeros(1, dtype=np.int64),
                 )
-                if wanted:  # (a kernel asked for no page returns before filling them)
+                # kept for a word of a few blocks or more (a rare word's are not worth the memory),
+                # once filled (a kernel asked for no page returns before filling them)
+                if wanted and own[0][1] - own[0][0] >= KEEP_BOUNDS * fast.BLOCK:
                     bounds[bkey] = cached
             kranges = _NO_RANGES
             meta = np.array([base, wanted, len(live) > 0, fill], dtype=np.int64)
