@@ -11,7 +11,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["and_top", "compile_and_top", "word_top"]
+__all__ = ["BLOCK", "and_top", "compile_and_top", "word_top"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -281,22 +281,15 @@ def and_top(
     return found_s, found_d, total
 
 
+BLOCK = 128
+"""``word_top`` bounds a word's own-field pseudo frequency per block of this many postings."""
+
+
 @_jit
-def _add_slot(
-    bdocs: Any,
-    lo: Any,
-    hi: Any,
-    fdocs: Any,
-    ffreqs: Any,
-    flo: Any,
-    fhi: Any,
-    norm: Any,
-    weight: Any,
-    base: Any,
-    pseudo: Any,
-) -> None:  # pragma: no cover - compiled
-    """``pseudo[i - lo] += weight * f / norm[doc]`` for each posting ``fdocs[flo:fhi]`` (frequency
-    ``f``) of a document among ``bdocs[lo:hi]`` (found by galloping: the field's list is short)."""
+def _find_slot(bdocs: Any, lo: Any, hi: Any, fdocs: Any, flo: Any, fhi: Any) -> Any:  # pragma: no cover - compiled
+    """Per posting ``fdocs[flo:fhi]``: the index in ``bdocs[lo:hi]`` (from ``lo``) of its
+    document, -1 where that has none (galloping: the field's list is short)."""
+    at = np.full(fhi - flo, -1, np.int64)
     i = lo
     for j in range(flo, fhi):
         d = np.int64(fdocs[j])
@@ -304,7 +297,8 @@ def _add_slot(
         if i == hi:
             break
         if np.int64(bdocs[i]) == d:
-            pseudo[i - lo] += weight * np.float64(ffreqs[j]) / norm[d + base]
+            at[j - flo] = i - lo
+    return at
 
 
 @_jit
@@ -325,86 +319,170 @@ def word_top(
     floats: Any,
     factor: float,
     margin: float,
+    bmax: Any,
+    ex_at: Any,
+    ex_val: Any,
+    prep: Any,
 ) -> Any:  # pragma: no cover - compiled
     """One segment of a word alone, counted and scored by BM25F, the best ``cap`` kept (and more).
 
-    Where :func:`and_top` scores match after match (a few divisions and branches each), a lone
-    common word's tens of thousands of matches are done in passes that vectorise: the pseudo
-    frequency of its own field (slot 0) for every posting, the other fields' (slots 1, 2, in
-    ``order``) added by walking their short lists against it, then the ``cap``-th largest pseudo
-    frequency found with a heap, and only the matches within ``margin`` (relative) of it
-    saturated (the score grows with the pseudo frequency; the margin covers its rounding, as
-    :func:`.topk.near_largest` does). The same float operations as the numpy path's steps in
-    the same order: ``(p0 + p1) + p2`` with the fields in ``order``, which must not end with
-    slot 0 when it has three. ``meta``: base, cap, whether ``live`` applies.
+    Where :func:`and_top` scores match after match, a lone common word's tens of thousands of
+    matches go by blocks of :data:`BLOCK` postings. The postings another field (slots 1, 2) adds
+    to -- ``ex_at`` (indices from ``lo``, ascending) with their pseudo frequencies ``ex_val``,
+    ``prep[0]`` of them -- are scored apart; ``bmax[block]`` is the largest own-field pseudo
+    frequency ``tf / norm`` (before the field's weight) in a block: a block whose bound falls
+    below the running ``cap``-th largest pseudo frequency (less ``margin``: the heap only grows)
+    is skipped but for its postings scored apart -- none of its others could be returned. With
+    ``meta[3]`` (fill) every block is scored and ``bmax``, ``ex_at``, ``ex_val``, ``prep``
+    written (the caller caches them for the word's later searches with the same norms and
+    weights); the exact total needs no scoring. The kept ``cap`` largest pseudo frequencies are
+    in a min-heap; at the end only the matches within ``margin`` (relative) of the ``cap``-th
+    largest are saturated (the score grows with the pseudo frequency; the margin covers its
+    rounding, as :func:`.topk.near_largest` does). The same float operations as the numpy
+    path's steps in the same order: ``(p0 + p1) + p2`` with the fields in ``order``, which must
+    not end with slot 0 when it has three. ``meta``: base, cap, whether ``live`` applies, fill.
 
     Returns (scores, global documents, total): every live match that may rank in the top
-    ``cap`` (and each tying with the last of them); the caller ranks them.
+    ``cap`` (and each tying with the last of them), in posting order; the caller ranks them.
     """
     base = meta[0]
     cap = meta[1]
     has_live = meta[2] != 0
+    fill = meta[3] != 0
     lo = ranges[0, 0, 0]
     hi = ranges[0, 0, 1]
     n = hi - lo
     use0 = False
     for s in order:
         use0 = use0 or s == 0
-    pseudo = np.empty(n, np.float64)  # (not zeros: every entry is written; 20% of a common word's call)
-    if not use0:
-        pseudo[:] = 0.0
-    else:
-        w0 = floats[0]
-        if floats[4] != 0.0:
-            for i in range(n):
-                pseudo[i] = np.float64(bfreqs[lo + i]) / norm0[np.int64(bdocs[lo + i]) + base] * w0
-        else:
-            for i in range(n):
-                pseudo[i] = np.float64(bfreqs[lo + i]) / norm0[np.int64(bdocs[lo + i]) + base]
-    for s in order:
-        if s == 1:
-            _add_slot(bdocs, lo, hi, f1docs, f1freqs, ranges[1, 0, 0], ranges[1, 0, 1], norm1, floats[1], base, pseudo)
-        elif s == 2:
-            _add_slot(bdocs, lo, hi, f2docs, f2freqs, ranges[2, 0, 0], ranges[2, 0, 1], norm2, floats[2], base, pseudo)
     total = n
     if has_live:
         for i in range(n):
             if not live[np.int64(bdocs[lo + i]) + base]:
-                pseudo[i] = -1.0
                 total -= 1
     if cap == 0 or total == 0:
         return np.zeros(0, np.float64), np.zeros(0, np.int64), total
+    w0 = floats[0]
+    scale0 = floats[4] != 0.0
+    if fill:  # the postings another field adds to (few: titles, entities) scored first, exactly
+        f1lo = ranges[1, 0, 0]
+        f2lo = ranges[2, 0, 0]
+        at1 = _find_slot(bdocs, lo, hi, f1docs, f1lo, ranges[1, 0, 1])
+        at2 = _find_slot(bdocs, lo, hi, f2docs, f2lo, ranges[2, 0, 1])
+        m1 = at1.shape[0]
+        m2 = at2.shape[0]
+        ne = 0
+        j1 = 0
+        j2 = 0
+        while True:
+            while j1 < m1 and at1[j1] < 0:
+                j1 += 1
+            while j2 < m2 and at2[j2] < 0:
+                j2 += 1
+            if j1 == m1 and j2 == m2:
+                break
+            i = at1[j1] if j1 < m1 else n
+            if j2 < m2 and at2[j2] < i:
+                i = at2[j2]
+            v = 0.0
+            if use0:
+                v = np.float64(bfreqs[lo + i]) / norm0[np.int64(bdocs[lo + i]) + base]
+                if scale0:
+                    v = v * w0
+            here1 = j1 < m1 and at1[j1] == i
+            here2 = j2 < m2 and at2[j2] == i
+            for s in order:
+                if s == 1 and here1:
+                    v += floats[1] * np.float64(f1freqs[f1lo + j1]) / norm1[np.int64(f1docs[f1lo + j1]) + base]
+                elif s == 2 and here2:
+                    v += floats[2] * np.float64(f2freqs[f2lo + j2]) / norm2[np.int64(f2docs[f2lo + j2]) + base]
+            if here1:
+                j1 += 1
+            if here2:
+                j2 += 1
+            ex_at[ne] = i
+            ex_val[ne] = v
+            ne += 1
+        prep[0] = ne
+    ne = prep[0]
+    nblocks = (n + BLOCK - 1) // BLOCK
+    pseudo = np.empty(n, np.float64)  # written for the scored blocks and ex_at only
+    for e in range(ne):
+        pseudo[ex_at[e]] = ex_val[e]
+    picked = np.empty(n, np.int64)  # the scored live postings near enough the heap, ascending
+    npicked = 0
     heap = np.full(min(cap, total), -1.0)  # the largest pseudo frequencies seen (a min-heap)
     size = heap.shape[0]
-    for i in range(n):
-        v = pseudo[i]
-        if v <= heap[0]:
-            continue
-        c = 0
-        while True:
-            left = 2 * c + 1
-            if left >= size:
-                break
-            child = left
-            if left + 1 < size and heap[left + 1] < heap[left]:
-                child = left + 1
-            if heap[child] >= v:
-                break
-            heap[c] = heap[child]
-            c = child
-        heap[c] = v
+    qe = 0
+    for blk in range(nblocks):
+        s0 = blk * BLOCK
+        e0 = min(s0 + BLOCK, n)
+        scored = True
+        if not fill:  # the block's bound on its other postings' own-field pseudo frequency
+            top = 0.0
+            if use0:
+                top = bmax[blk] * w0 if scale0 else bmax[blk]
+            scored = top >= heap[0] * (1.0 - margin)
+        if scored:
+            if use0:
+                best = 0.0
+                for i in range(s0, e0):
+                    v = np.float64(bfreqs[lo + i]) / norm0[np.int64(bdocs[lo + i]) + base]
+                    if v > best:
+                        best = v
+                    pseudo[i] = v * w0 if scale0 else v
+                if fill:
+                    bmax[blk] = best
+            else:
+                for i in range(s0, e0):
+                    pseudo[i] = 0.0
+            while qe < ne and ex_at[qe] < e0:
+                pseudo[ex_at[qe]] = ex_val[qe]
+                qe += 1
+            first = s0
+            last = e0
+        else:  # only the postings scored first may rank
+            first = qe
+            while qe < ne and ex_at[qe] < e0:
+                qe += 1
+            last = qe
+        for r in range(first, last):
+            i = r if scored else ex_at[r]
+            v = pseudo[i]
+            if v < heap[0] * (1.0 - margin):  # below the final bound too: the heap only grows
+                continue
+            if has_live and not live[np.int64(bdocs[lo + i]) + base]:
+                continue
+            picked[npicked] = i
+            npicked += 1
+            if v <= heap[0]:
+                continue
+            c = 0
+            while True:
+                left = 2 * c + 1
+                if left >= size:
+                    break
+                child = left
+                if left + 1 < size and heap[left + 1] < heap[left]:
+                    child = left + 1
+                if heap[child] >= v:
+                    break
+                heap[c] = heap[child]
+                c = child
+            heap[c] = v
     bound = heap[0] * (1.0 - margin)
     count = 0
-    for i in range(n):
-        if pseudo[i] >= bound and pseudo[i] >= 0.0:
+    for k in range(npicked):
+        if pseudo[picked[k]] >= bound:
             count += 1
     scores = np.empty(count, np.float64)
     docs = np.empty(count, np.int64)
     k1 = floats[3]
     c = 0
-    for i in range(n):
+    for k in range(npicked):
+        i = picked[k]
         v = pseudo[i]
-        if v >= bound and v >= 0.0:
+        if v >= bound:
             scores[c] = v * factor / (v + k1)
             docs[c] = np.int64(bdocs[lo + i]) + base
             c += 1
@@ -429,6 +507,7 @@ def compile_and_top(key: tuple[tuple[Any, bool], ...]) -> None:
         np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), ones, np.zeros(1, np.int64), np.zeros(1),
     )  # fmt: skip
     word_top(
-        bd, bf, d1, f1, d2, f2, ranges, ones, ones, ones, np.zeros(0, np.bool_), np.array([0, 1, 0], np.int64),
-        np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), 1.0, 1e-6,
+        bd, bf, d1, f1, d2, f2, ranges, ones, ones, ones, np.zeros(0, np.bool_), np.array([0, 1, 0, 1], np.int64),
+        np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), 1.0, 1e-6, np.zeros(1),
+        np.zeros(2, np.int64), np.zeros(2), np.zeros(1, np.int64),
     )  # fmt: skip

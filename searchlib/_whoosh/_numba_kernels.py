@@ -7,10 +7,11 @@ from typing import Any
 import numba
 import numpy as np
 
-from searchlib._whoosh._numba_fused import and_top, compile_and_top, word_top
+from searchlib._whoosh._numba_fused import BLOCK, and_top, compile_and_top, word_top
 from searchlib._whoosh.columnar import POS_BLOCK
 
 __all__ = [
+    "BLOCK",
     "add_field",
     "and_top",
     "compile_all",

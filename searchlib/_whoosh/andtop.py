@@ -38,7 +38,7 @@ from searchlib.engine import Ranked, idf
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
 
-__all__ = ["ENABLED", "MAX_PARTS", "page", "shape"]
+__all__ = ["ENABLED", "KEEP_BOUNDS", "MAX_PARTS", "page", "shape"]
 
 ENABLED = True
 """Rank the plans this module takes with numba's ``and_top`` (False: the numpy path; tests compare)."""
@@ -46,13 +46,17 @@ ENABLED = True
 MAX_PARTS = 64
 """An AND of more parts takes the numpy path (the kernel counts a document's lists in a byte)."""
 
+KEEP_BOUNDS = 4
+"""A word alone keeps its per-block bounds in the snapshot when it has this many blocks of postings in a segment."""
+
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _NO_LIVE = np.zeros(0, dtype=np.bool_)
 _NO_DATES = np.zeros(0, dtype=np.int64)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
-_ONE = np.ones(1)
 _NO_RANGES = np.zeros((0, 2), dtype=np.int64)
+_NOTHING = (np.zeros(0), _NO_KEYS, np.zeros(0), _NO_KEYS)  # and_top takes no prepared bounds
+_ONE = np.ones(1)
 
 
 class Shape:
@@ -160,6 +164,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     window = found.window
     dates = _writable(layout.dates()) if window is not None else _NO_DATES
     jobs = []
+    bounds: dict[Any, tuple[F64, I64, F64, I64]] = snap._lazy.setdefault("andtop_block_max", {})
     ready: set[tuple[int, str, tuple[tuple[str, float], ...]]] = snap._lazy.setdefault("andtop_ready", set())
     for at, (cols, base) in enumerate(layout.parts):
         fp = cols.fields[field]
@@ -186,8 +191,26 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
                 return None
             ready.add(known)
         if alone:
+            # the word's bounds per block of postings and its postings other fields add to,
+            # filled by the kernel on the word's first search (a page) and kept for the snapshot
+            averages = tuple(stats.avg_length(name) for name, _ in words[0].boosts)
+            bkey = (at, field, tuple(slots), ranges.tobytes(), ctx.b, floats.tobytes(), tuple(order), averages)
+            cached = bounds.get(bkey)
+            fill = cached is None
+            if cached is None:
+                extra = int((ranges[1:, 0, 1] - ranges[1:, 0, 0]).sum())
+                cached = (
+                    np.zeros(-(-(own[0][1] - own[0][0]) // fast.BLOCK)),
+                    np.zeros(extra, dtype=np.int64),
+                    np.zeros(extra),
+                    np.zeros(1, dtype=np.int64),
+                )
+                # kept for a word of a few blocks or more (a rare word's are not worth the memory),
+                # once filled (a kernel asked for no page returns before filling them)
+                if wanted and own[0][1] - own[0][0] >= KEEP_BOUNDS * fast.BLOCK:
+                    bounds[bkey] = cached
             kranges = _NO_RANGES
-            meta = np.array([base, wanted, len(live) > 0], dtype=np.int64)
+            meta = np.array([base, wanted, len(live) > 0, fill], dtype=np.int64)
         else:
             kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
             for i, docs in enumerate(keyword_docs):
@@ -196,7 +219,8 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
             meta = np.array(
                 [base, wanted, low, high, len(live) > 0, window is not None, cols.doc_count], dtype=np.int64
             )
-        jobs.append((arrays, ranges, kranges, meta))
+            cached = _NOTHING
+        jobs.append((arrays, ranges, kranges, meta, cached))
     if not alone:
         factor_arr = np.array(factors)
         plan_word = np.array([words.index(w) if isinstance(w, p.Text) else -1 for w in found.parts], dtype=np.int64)
@@ -204,11 +228,11 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     total = 0
     score_parts: list[F64] = []
     doc_parts: list[I64] = []
-    for arrays, ranges, kranges, meta in jobs:
-        if alone:  # passes that vectorise over a common word's many matches
+    for arrays, ranges, kranges, meta, cached in jobs:
+        if alone:  # blocks that vectorise over a common word's many matches, most skipped
             scores, docs, count = fast.word_top(
                 *arrays, ranges, norms[0], norms[1], norms[2], live, meta, order_arr, floats,
-                factors[0], MARGIN,
+                factors[0], MARGIN, *cached,
             )  # fmt: skip
         else:
             scores, docs, count = fast.and_top(
