@@ -59,6 +59,26 @@ def eager_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(merging, "FACTOR", 2)
 
 
+@pytest.fixture
+def held(tmp_path: Path, eager_policy: None, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, BackgroundMerges, Path]:
+    """An index's path, its background merges, and the file whose creation lets a merge start."""
+    release = tmp_path / "release"
+    monkeypatch.setenv(RELEASE, str(release))
+    monkeypatch.setattr(background, "RUNNER", held_runner)
+    path = tmp_path / "ix"
+    return path, BackgroundMerges(path), release
+
+
+def _two_segments_merging(ix: Index, merges: BackgroundMerges) -> None:
+    """Two commits of five articles each: their segments' merge starts, and is held."""
+    for batch in range(2):
+        w = ix.writer()
+        for i in range(batch * 5, batch * 5 + 5):
+            w.add(_article(i))
+        w._commit_merging(merges, last=False)
+    assert merges.running
+
+
 def _article(i: int, version: int = 0) -> Article:
     return Article(
         id=f"a{i:03d}",
@@ -132,20 +152,11 @@ def test_an_ingest_with_background_merges_equals_one_without(
 
 
 def test_deletions_made_while_a_merge_runs_are_applied_to_the_merged_segment(
-    tmp_path: Path, eager_policy: None, monkeypatch: pytest.MonkeyPatch
+    held: tuple[Path, BackgroundMerges, Path],
 ) -> None:
-    release = tmp_path / "release"
-    monkeypatch.setenv(RELEASE, str(release))
-    monkeypatch.setattr(background, "RUNNER", held_runner)
-    path = tmp_path / "ix"
-    merges = BackgroundMerges(path)
+    path, merges, release = held
     with Index.create(path) as ix:
-        for batch in range(2):
-            w = ix.writer()
-            for i in range(batch * 5, batch * 5 + 5):
-                w.add(_article(i))
-            w._commit_merging(merges, last=False)
-        assert merges.running  # the two segments' merge started, and is held
+        _two_segments_merging(ix, merges)
         w = ix.writer()
         assert w.delete("a001") and w.delete("a007")
         w.add(_article(3, version=1))  # an update: the old copy, in a merging segment, is deleted
@@ -169,20 +180,11 @@ def test_deletions_made_while_a_merge_runs_are_applied_to_the_merged_segment(
 
 
 def test_a_merge_whose_sources_are_gone_is_dropped(
-    tmp_path: Path, eager_policy: None, monkeypatch: pytest.MonkeyPatch
+    held: tuple[Path, BackgroundMerges, Path],
 ) -> None:
-    release = tmp_path / "release"
-    monkeypatch.setenv(RELEASE, str(release))
-    monkeypatch.setattr(background, "RUNNER", held_runner)
-    path = tmp_path / "ix"
-    merges = BackgroundMerges(path)
+    path, merges, release = held
     with Index.create(path) as ix:
-        for batch in range(2):
-            w = ix.writer()
-            for i in range(batch * 5, batch * 5 + 5):
-                w.add(_article(i))
-            w._commit_merging(merges, last=False)
-        assert merges.running
+        _two_segments_merging(ix, merges)
         w = ix.writer()
         w.commit(optimize=True)  # another writer merges the sources away meanwhile
         release.write_text("go", "utf-8")
