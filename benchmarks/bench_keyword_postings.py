@@ -38,7 +38,7 @@ from searchlib import index as index_module
 from searchlib._whoosh import parallel
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh.columnar import KEYWORD_FIELDS
-from searchlib._whoosh.fastwrite import FastKeyword, fast_items
+from searchlib._whoosh.fastwrite import add_keyword_docs, fast_items
 from searchlib._whoosh.postings import MemoryPostings
 from searchlib.entities import RuleExtractor, entities_for
 
@@ -78,15 +78,8 @@ def _docs(docs: list[dict[str, Any]], fields: list[tuple[str, Any]]) -> MemoryPo
     for docnum, doc in enumerate(docs):
         for name, field in fields:
             value = doc.get(name)
-            if value is None:
-                continue
-            if isinstance(field, FastKeyword) and isinstance(value, str):
-                memory.add_docs(name, docnum, field.keys(value))
-            else:
-                items = fast_items(field, value)
-                if items is None:
-                    items = list(field.index(value))
-                memory.add_docs(name, docnum, dict.fromkeys([item[0] for item in items]))
+            if value is not None:
+                add_keyword_docs(memory, name, docnum, field, value)  # the writer's own path
     return memory
 
 

@@ -145,6 +145,17 @@ class _CachedLengths:
         return getattr(self._inner, name)
 
 
+def add_keyword_docs(memory: Any, fieldname: str, docnum: int, field: Any, value: Any) -> None:
+    """Give ``memory`` a keyword field's terms of ``value`` for ``docnum``: documents only, as the columns keep them."""
+    if isinstance(field, FastKeyword) and isinstance(value, str):
+        memory.add_docs(fieldname, docnum, field.keys(value))
+        return
+    items = fast_items(field, value)
+    if items is None:
+        items = list(field.index(value))
+    memory.add_docs(fieldname, docnum, dict.fromkeys([item[0] for item in items]))
+
+
 class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
     """Whoosh's SegmentWriter with postings grouped in memory and field lengths read once.
 
@@ -208,13 +219,7 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
                 ):
                     length = add_text(fieldname, docnum, value)  # token streams, no posting lists
                 elif sink_only and fieldname not in _TEXT:  # the columns keep a keyword list's documents alone
-                    if isinstance(field, FastKeyword) and isinstance(value, str):
-                        memory.add_docs(fieldname, docnum, field.keys(value))
-                    else:
-                        items = fast_items(field, value)
-                        if items is None:
-                            items = list(field.index(value))
-                        memory.add_docs(fieldname, docnum, dict.fromkeys([item[0] for item in items]))
+                    add_keyword_docs(memory, fieldname, docnum, field, value)
                 elif isinstance(field, FastText) and isinstance(value, str):
                     length = memory.add_positions(fieldname, docnum, field.index_positions(value), boost)
                 elif (items := fast_items(field, value)) is not None:
