@@ -229,7 +229,8 @@ class AliasTable:
         folded, keys = self._folded, set()
         for ent in entities:  # the usual case, checked without building anything: each shows as stored
             found = folded.get(ent) or self._fold(ent)
-            if found[1] is not ent or found[0] in keys:
+            shown = found[1]  # cached for an equal entity, often another article's copy: compare by value
+            if shown is None or (shown is not ent and shown != ent) or found[0] in keys:
                 break
             keys.add(found[0])
         else:

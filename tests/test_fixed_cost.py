@@ -201,6 +201,19 @@ def test_show_is_apply(change: object, expected: tuple[str, ...]) -> None:
     assert (shown is article) == (expected == ("Acme Corp", "Bo Li"))  # unchanged: the same object, no copy
 
 
+def test_show_keeps_an_article_whose_entities_equal_cached_ones() -> None:
+    """Articles read back from the index carry fresh Entity objects equal to those seen before:
+    the table's cache is keyed by value, so they take the no-copy path too."""
+    table = AliasTable().rename("Bo Li", "Li Bo")
+    first = _article(1, "text", [Entity("Acme Corp", EntityKind.ORG), Entity("Bo Li", EntityKind.PERSON)])
+    again = _article(2, "text", [Entity("Acme Corp", EntityKind.ORG)])
+    renamed = _article(3, "text", [Entity("Bo Li", EntityKind.PERSON)])
+    table.show(first)  # caches both entities (objects other than ``again``'s and ``renamed``'s)
+    assert table.show(again) is again
+    shown = table.show(renamed)
+    assert shown is not renamed and shown.entity_names == ("Li Bo",)
+
+
 # --- hits ------------------------------------------------------------------------------------------
 
 
