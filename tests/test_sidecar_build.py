@@ -189,13 +189,23 @@ def _dtypes(path: Path) -> dict[str, str]:
     return dtypes
 
 
+def _widths(path: Path) -> dict[str, int]:
+    """Each text field's packed position width, the widest over the segments."""
+    widths: dict[str, int] = {}
+    for manifest in path.glob("*.cols.json"):
+        for name, (width, _count) in json.loads(manifest.read_text("utf-8"))["packed"].items():
+            widths[name] = max(widths.get(name, 0), width)
+    return widths
+
+
 def test_arrays_are_stored_narrow_and_long_articles_keep_u32_positions(tmp_path: Path) -> None:
     short = tmp_path / "short"
     with Index.create(short, extractor=NoExtractor()) as ix:
         ix.add(*_articles(0, 20, 6))
     dtypes = _dtypes(short)
     size = {name: np.dtype(dtype).itemsize for name, dtype in dtypes.items()}
-    assert size["body.pos"] <= 2 and size["body.docs"] == size["body.freqs"] == size["title.len"] == 1
+    assert dtypes["body.pos"] == "<u8" and 1 <= _widths(short)["body"] <= 8  # bit-packed: short articles
+    assert size["body.docs"] == size["body.freqs"] == size["title.len"] == 1
     assert dtypes["body.off"] == "<i8" and dtypes["dates"] == "<i4"
     _check_every_segment(short)
 
@@ -204,7 +214,9 @@ def test_arrays_are_stored_narrow_and_long_articles_keep_u32_positions(tmp_path:
     with Index.create(long, extractor=NoExtractor()) as ix:
         ix.add(Article(id="long", date="2024-01-01", body=f"{filler} the zebra crossing closed"))
         ix.add(*_articles(0, 5, 6))
-        assert np.dtype(_dtypes(long)["body.pos"]) == np.dtype(np.uint32)
+        assert _widths(long)["body"] == 17  # positions up to 70,004
+        cols = sidecar.load(long, next(long.glob("MAIN_*.cols.json")).name.split(".")[0])
+        assert cols is not None and int(np.asarray(cols.fields["body"].positions).max()) >= 70_000
         hits = ix.search('"zebra crossing"')
         assert [h.article.id for h in hits] == ["long"]
         assert ix.search('"w1 w2"').total == 1
@@ -226,9 +238,32 @@ def test_term_lookups_agree_before_and_after_the_dict_is_built(terms: set[str], 
         assert (fp._index is None) == (n < columnar.DICT_AFTER)
 
 
+def _as_version_6(path: Path, prefix: str) -> None:
+    """Rewrite a version 7 sidecar as version 6 wrote it: positions unpacked, narrowed (u16 or u32)."""
+    manifest_path = path / f"{prefix}.cols.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    if manifest["version"] != 7:
+        return
+    cols = sidecar.load(path, prefix)
+    assert cols is not None
+    data = bytearray((path / f"{prefix}.cols.bin").read_bytes())
+    for name in columnar.TEXT_FIELDS:
+        positions = np.asarray(cols.fields[name].positions)
+        narrow = sidecar._narrow(f"{name}.pos", positions)
+        manifest["arrays"][f"{name}.pos"] = [narrow.dtype.str, len(data), len(narrow)]
+        data += narrow.tobytes()
+        data += bytes(-len(data) % sidecar.ALIGN)
+    del cols
+    (path / f"{prefix}.cols.bin").write_bytes(bytes(data))
+    manifest["version"], manifest["size"] = 6, len(data)
+    del manifest["packed"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
 def _as_version_5(path: Path, prefix: str) -> None:
-    """Rewrite a version 6 sidecar as version 5 wrote it: every posting's position offset
+    """Rewrite a version 6 or 7 sidecar as version 5 wrote it: every posting's position offset
     (``<field>.posoff``, narrowed as version 5 did) instead of every ``POS_BLOCK``-th."""
+    _as_version_6(path, prefix)
     manifest_path = path / f"{prefix}.cols.json"
     manifest = json.loads(manifest_path.read_text("utf-8"))
     if manifest["version"] != 6:
@@ -286,19 +321,20 @@ PHRASES = [
 ]
 
 
-def test_version_6_samples_position_offsets_and_versions_3_to_5_still_read_in_one_index(
+def test_version_7_packs_positions_and_versions_3_to_6_still_read_in_one_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Index.create(tmp_path, extractor=NoExtractor()) as ix:
-        for start, seed in ((0, 7), (30, 8), (60, 9), (90, 10)):
+        for start, seed in ((0, 7), (30, 8), (60, 9), (90, 10), (120, 11)):
             ix.add(*_articles(start, 30 + seed, seed))
         expected = [[(h.article.id, h.score) for h in ix.search(q, limit=200, highlight=None).hits] for q in PHRASES]
     assert all(expected[1:]), "every query matches something"
     prefixes = sorted(p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json"))
-    assert len(prefixes) == 4
+    assert len(prefixes) == 5
     for prefix in prefixes:
         manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
-        assert manifest["version"] == 6 and "terms" not in manifest and manifest["pos_block"] == columnar.POS_BLOCK
+        assert manifest["arrays"]["body.pos"][0] == "<u8" and manifest["packed"]["body"][1] > 0
+        assert manifest["version"] == 7 and "terms" not in manifest and manifest["pos_block"] == columnar.POS_BLOCK
         assert manifest["term_counts"]["body"] > 0 and {"body.terms", "body.tstart"} <= manifest["arrays"].keys()
         assert "body.posblk" in manifest["arrays"] and "body.posoff" not in manifest["arrays"]
         docs = manifest["arrays"]["body.docs"][2]
@@ -307,8 +343,11 @@ def test_version_6_samples_position_offsets_and_versions_3_to_5_still_read_in_on
     _as_version_3(tmp_path, prefixes[0])
     _as_version_4(tmp_path, prefixes[1])
     _as_version_5(tmp_path, prefixes[2])
+    _as_version_6(tmp_path, prefixes[3])
     assert "body.posoff" in json.loads((tmp_path / f"{prefixes[2]}.cols.json").read_text("utf-8"))["arrays"]
-    assert sorted(sidecar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:3])
+    v6_arrays = json.loads((tmp_path / f"{prefixes[3]}.cols.json").read_text("utf-8"))["arrays"]
+    assert v6_arrays["body.pos"][0] in ("|u1", "<u2")
+    assert sorted(sidecar.outdated(tmp_path, set(prefixes))) == sorted(prefixes[:4])
     for prefix in prefixes:
         got, want = sidecar.load(tmp_path, prefix), before[prefix]
         assert got is not None and want is not None
@@ -319,13 +358,13 @@ def test_version_6_samples_position_offsets_and_versions_3_to_5_still_read_in_on
         raise AssertionError("a readable sidecar was rebuilt")
 
     monkeypatch.setattr(sidecar, "build", no_build)
-    with Index.open(tmp_path) as ix:  # segments of versions 3, 4, 5 and 6 answer as before
+    with Index.open(tmp_path) as ix:  # segments of versions 3 to 7 answer as before
         found = [[(h.article.id, h.score) for h in ix.search(q, limit=200, highlight=None).hits] for q in PHRASES]
     assert found == expected
-    for prefix in prefixes[:3]:  # rewritten in version 6: the same arrays
+    for prefix in prefixes[:4]:  # rewritten in version 7: the same arrays
         assert sidecar.rewrite(tmp_path, prefix, durable=False)
         got = sidecar.load(tmp_path, prefix)
-        assert got is not None and json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))["version"] == 6
+        assert got is not None and json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))["version"] == 7
         assert_same_columns(got, before[prefix])  # type: ignore[arg-type]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from test_format7 import FIXTURE
-from test_sidecar_build import _articles, _as_version_3, _as_version_4, _as_version_5
+from test_sidecar_build import _articles, _as_version_3, _as_version_4, _as_version_5, _as_version_6
 
 from searchlib import Index, IndexLockedError, NoExtractor, check_index
 from searchlib._whoosh import sidecar
@@ -38,17 +38,18 @@ def _answers(path: Path) -> list[list[tuple[str, float]]]:
 
 @pytest.fixture
 def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
-    """A four-segment index with one sidecar each of versions 3, 4, 5 and 6, and its answers."""
+    """A five-segment index with one sidecar each of versions 3, 4, 5, 6 and 7, and its answers."""
     path = tmp_path / "ix"
     with Index.create(path, extractor=NoExtractor()) as ix:
-        for start in (0, 30, 60, 90):
+        for start in (0, 30, 60, 90, 120):
             ix.add(*_articles(start, 30, 5))
     expected = _answers(path)
     prefixes = sorted(p.name.split(".")[0] for p in path.glob("MAIN_*.cols.json"))
     _as_version_3(path, prefixes[0])
     _as_version_4(path, prefixes[1])
     _as_version_5(path, prefixes[2])
-    assert _versions(path) == [3, 4, 5, 6]
+    _as_version_6(path, prefixes[3])
+    assert _versions(path) == [3, 4, 5, 6, 7]
     assert _answers(path) == expected  # still read as they are
     return path, expected
 
@@ -56,10 +57,10 @@ def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
 def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = check_index(path)
-    assert not report.ok and any("3 segment sidecar(s) written by older code" in p for p in report.problems)
+    assert not report.ok and any("4 segment sidecar(s) written by older code" in p for p in report.problems)
     repaired = check_index(path, repair=True)
-    assert repaired.repairs == ("rewrote 3 sidecar(s) in version 6",)
-    assert _versions(path) == [6, 6, 6, 6]
+    assert repaired.repairs == ("rewrote 4 sidecar(s) in version 7",)
+    assert _versions(path) == [7, 7, 7, 7, 7]
     assert check_index(path).ok
     assert _answers(path) == expected
 
@@ -67,9 +68,9 @@ def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, 
 def test_upgrade_of_a_current_index_rewrites_older_sidecars(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = Index.upgrade(path)
-    assert (report.upgraded, report.sidecars) == (0, 3)
-    assert "rewrote 3 segment sidecar(s)" in report.summary()
-    assert _versions(path) == [6, 6, 6, 6]
+    assert (report.upgraded, report.sidecars) == (0, 4)
+    assert "rewrote 4 segment sidecar(s)" in report.summary()
+    assert _versions(path) == [7, 7, 7, 7, 7]
     assert _answers(path) == expected
     out = io.StringIO()
     assert main(["upgrade", str(path), "--json"], out=out) == 0
@@ -82,8 +83,8 @@ def test_older_sidecars_are_not_rewritten_under_an_open_writer(old: tuple[Path, 
     with Index.open(path) as ix, ix.writer():
         with pytest.raises(IndexLockedError, match="sidecars"):
             Index.upgrade(path)
-        assert _versions(path) == [3, 4, 5, 6]
-    assert Index.upgrade(path).sidecars == 3
+        assert _versions(path) == [3, 4, 5, 6, 7]
+    assert Index.upgrade(path).sidecars == 4
     with Index.open(path) as ix, ix.writer():
         assert Index.upgrade(path).sidecars == 0  # nothing to rewrite: no lock needed
 

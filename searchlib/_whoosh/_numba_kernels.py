@@ -29,8 +29,23 @@ _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
+def _position(positions: Any, width: int, i: int) -> Any:  # pragma: no cover - compiled
+    """Position ``i``: ``positions[i]``, or with ``width`` > 0 the ``width`` bits at bit ``i * width``
+    of the packed u64 words ``positions`` (:mod:`.packing`: one word read, two when it straddles)."""
+    if width == 0:
+        return np.int64(positions[i])
+    bit = np.int64(i) * width
+    word = bit >> 6
+    shift = bit & 63
+    value = np.uint64(positions[word]) >> np.uint64(shift)
+    if shift + width > 64:
+        value |= np.uint64(positions[word + 1]) << np.uint64(64 - shift)
+    return np.int64(value & np.uint64((1 << width) - 1))
+
+
+@_jit
 def phrase_segment(
-    docs: Any, freqs: Any, pos_blocks: Any, positions: Any, los: Any, his: Any, cand: Any
+    docs: Any, freqs: Any, pos_blocks: Any, positions: Any, width: int, los: Any, his: Any, cand: Any
 ) -> Any:  # pragma: no cover
     """How often the words occur consecutively in each candidate document of one segment.
 
@@ -40,7 +55,7 @@ def phrase_segment(
     -- or, when nearer, the last start found for that word plus the
     frequencies between; every one of ``cand`` (ascending) holds every word. A match is a
     position ``p`` of word 0 with word ``i`` at ``p + i`` for every ``i``. The segment's arrays
-    are read in place (memory-mapped).
+    are read in place (memory-mapped); positions through :func:`_position` (``width`` > 0: packed).
     """
     block = POS_BLOCK  # a compile-time constant
     total = docs.shape[0]
@@ -97,16 +112,16 @@ def phrase_segment(
             ends[i] = start + np.int64(freqs[j])
         count = 0
         for a in range(at[0], ends[0]):
-            start = np.int64(positions[a])
+            start = _position(positions, width, a)
             ok = True
             for i in range(1, n):
                 target = start + i
                 k = at[i]
                 end = ends[i]
-                while k < end and np.int64(positions[k]) < target:
+                while k < end and _position(positions, width, k) < target:
                     k += 1
                 at[i] = k
-                if k == end or np.int64(positions[k]) != target:
+                if k == end or _position(positions, width, k) != target:
                     ok = False
                     break
             if ok:
@@ -324,5 +339,5 @@ def compile_phrase(key: tuple[tuple[Any, bool], ...]) -> None:
     pair = np.array([0, 1], dtype=np.int64)
     phrase_segment(
         made([0], docs, docs_w), made([2], freqs, freqs_w), made([0], blocks, blocks_w),
-        made([0, 1], positions, positions_w), pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
+        made([0, 1], positions, positions_w), 0, pair[:1].copy(), pair[1:].copy(), np.zeros(1, dtype=np.int64),
     )  # fmt: skip

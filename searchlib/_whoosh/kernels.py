@@ -137,19 +137,20 @@ def _warm() -> None:
 
 
 def phrase_segment(
-    kernels: Any, docs: Any, freqs: Any, pos_blocks: Any, positions: Any, los: Any, his: Any, cand: Any
+    kernels: Any, docs: Any, freqs: Any, pos_blocks: Any, positions: Any, width: int, los: Any, his: Any, cand: Any
 ) -> Any:
     """The compiled phrase match of one segment, or None when it is not compiled for these dtypes yet.
 
     A segment's arrays are u8, u16 or u32 (or i64 from an older sidecar), so the kernel is
     compiled per combination on first sight -- on a background thread, while that query and
-    any other until it is ready take the numpy path.
+    any other until it is ready take the numpy path. ``width`` > 0: ``positions`` are the u64
+    words of positions bit-packed at that width (sidecar version 7, :mod:`.packing`).
     """
     arrays = (docs, freqs, pos_blocks, positions)
     key = tuple((a.dtype, bool(a.flags.writeable)) for a in arrays)  # a read-only map is its own numba type
     if not _compiled_for(key, _phrase_types, _phrase_pending, lambda: kernels.compile_phrase(key), "phrase"):
         return None
-    return kernels.phrase_segment(docs, freqs, pos_blocks, positions, los, his, cand)
+    return kernels.phrase_segment(docs, freqs, pos_blocks, positions, width, los, his, cand)
 
 
 def _compiled_for(

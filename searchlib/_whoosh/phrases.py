@@ -13,6 +13,7 @@ import numpy as np
 from searchlib._whoosh import kernels
 from searchlib._whoosh.columnar import FieldPostings, gather
 from searchlib._whoosh.docsets import _EMPTY_I, I64, MAP_RATIO, Result, empty, intersect, restrict
+from searchlib._whoosh.packing import PackedPositions
 
 __all__ = ["phrase_positions"]
 
@@ -30,7 +31,9 @@ def phrase_positions(fp: FieldPostings, tids: list[int], docs: I64) -> Result:
         offsets = fp.offsets
         los = np.array([offsets[t] for t in tids], dtype=np.int64)
         his = np.array([offsets[t + 1] for t in tids], dtype=np.int64)
-        counts = kernels.phrase_segment(fast, fp.docs, fp.freqs, fp.pos_blocks, fp.positions, los, his, docs)
+        stored = fp.positions
+        positions, width = (stored.words, stored.width) if isinstance(stored, PackedPositions) else (stored, 0)
+        counts = kernels.phrase_segment(fast, fp.docs, fp.freqs, fp.pos_blocks, positions, width, los, his, docs)
         if counts is not None:
             keep = counts > 0
             return docs[keep], counts[keep].astype(np.float64)

@@ -49,20 +49,24 @@ from searchlib._whoosh.columnar import (
     LazyFields,
     SegmentColumns,
 )
+from searchlib._whoosh.packing import PackedPositions, packed_words
 from searchlib._whoosh.terms import TermDict
 
-SIDECAR_VERSION = 6
-"""Version 6 stores where a text field's postings' positions start only every ``POS_BLOCK``
-postings (``<field>.posblk``; a posting's start is derived from it and the frequencies, see
-:class:`.columnar.FieldPostings`) instead of one offset per posting (``<field>.posoff``: the
-largest array of version 5, 36% of a 100,000-article index's sidecars)."""
-READABLE_VERSIONS = (2, 3, 4, 5, 6)
+SIDECAR_VERSION = 7
+"""Version 7 stores a text field's positions bit-packed at the width of the segment's largest
+(:mod:`.packing`; the manifest's ``packed`` entry gives each field's width and count): 11 bits
+a position for news instead of 16. Version 6 stored where a text field's postings' positions
+start only every ``POS_BLOCK`` postings (``<field>.posblk``; a posting's start is derived from
+it and the frequencies, see :class:`.columnar.FieldPostings`) instead of one offset per posting
+(``<field>.posoff``: the largest array of version 5, 36% of a 100,000-article index's sidecars)."""
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
 """Version 2 stored every array as u32/i64, version 3 narrowed them (see ``_narrow``) and both
 kept every term dictionary in the JSON manifest; version 4 moved them into the data file,
 NUL-joined, without their starts (found by a scan on load, terms holding NUL stayed in the
 manifest); version 5 stored each term's start too (:class:`TermDict`), and up to it every
-posting's position offset. All are read as they are; :func:`outdated` and :func:`rewrite`
-bring them to version 6 (so does a merge, which writes its segment in version 6)."""
+posting's position offset; version 6 kept positions unpacked (u16 for most segments). All are
+read as they are; :func:`outdated` and :func:`rewrite` bring them to version 7 (so does a merge,
+which writes its segment in version 7)."""
 
 
 def build(reader: Any) -> SegmentColumns:
@@ -93,7 +97,7 @@ ALIGN = 64
 """Each array starts at a multiple of this many bytes in the data file."""
 
 _UNSIGNED = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32))
-_READABLE_DTYPES = frozenset([*_UNSIGNED, np.dtype(np.int32), np.dtype(np.int64)])
+_READABLE_DTYPES = frozenset([*_UNSIGNED, np.dtype(np.uint64), np.dtype(np.int32), np.dtype(np.int64)])
 
 
 def _narrow(name: str, values: npt.NDArray[Any], top: int | None = None) -> npt.NDArray[Any]:
@@ -115,6 +119,13 @@ def _narrow(name: str, values: npt.NDArray[Any], top: int | None = None) -> npt.
         if top <= np.iinfo(dtype).max:
             return values.astype(dtype, copy=False)
     return values
+
+
+def packed(positions: Any) -> PackedPositions:
+    """A field's positions as version 7 stores them: packed as they are, or at their largest's width."""
+    if isinstance(positions, PackedPositions):
+        return positions
+    return PackedPositions.of(np.asarray(positions))
 
 
 def _position_count(cols: SegmentColumns, field: str) -> int:
@@ -150,14 +161,20 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
     chunks: list[npt.NDArray[Any]] = []
     at = 0
     term_counts: dict[str, int] = {}
+    packings: dict[str, list[int]] = {}
     arrays = list(_arrays(cols))
     for name, fp in cols.fields.items():
         blob, starts = fp.stored_terms()
         term_counts[name] = len(starts) - 1
         arrays += [(f"{name}.terms", blob), (f"{name}.tstart", starts)]
     for name, values in arrays:
-        top = _position_count(cols, name[: -len(".posblk")]) if name.endswith(".posblk") else None
-        data = np.ascontiguousarray(values if name.endswith(".terms") else _narrow(name, values, top))
+        if name.endswith(".pos"):
+            found = packed(values)
+            packings[name[: -len(".pos")]] = [found.width, found.count]
+            data = found.words
+        else:
+            top = _position_count(cols, name[: -len(".posblk")]) if name.endswith(".posblk") else None
+            data = np.ascontiguousarray(values if name.endswith(".terms") else _narrow(name, values, top))
         layout[name] = [data.dtype.str, at, int(data.shape[0])]
         chunks.append(data)
         at += data.nbytes
@@ -176,6 +193,7 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
         "size": at,
         "arrays": layout,
         "term_counts": term_counts,
+        "packed": packings,
     }
     body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
     _write_durably(folder / f"{prefix}.cols.json", tag, lambda f: f.write(body), durable)
@@ -274,6 +292,11 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         # (a page or two a field): a damaged sidecar is not trusted, so the segment is rebuilt;
         # the array views are made lazily (LazyFields)
         scanned: dict[str, TermDict] = {}
+        packings: dict[str, tuple[int, int]] = {}  # version 7: field -> (width, count) of its packed positions
+        for name, (width, count_) in (manifest.get("packed") or {}).items() if version >= 7 else ():
+            packings[name] = (int(width), int(count_))
+            if not 1 <= int(width) <= 32 or length(f"{name}.pos") != packed_words(int(count_), int(width)):
+                return None
         for name, term_count in term_counts.items():
             docs = length(f"{name}.docs")
             if length(f"{name}.off") != term_count + 1 or item(f"{name}.off", 0) != 0:
@@ -284,7 +307,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
                 if length(f"{name}.freqs") != docs or length(f"{name}.posblk") != docs // POS_BLOCK + 1:
                     return None
                 tail = int(np.sum(arr(f"{name}.freqs")[docs - docs % POS_BLOCK :], dtype=np.int64))  # < POS_BLOCK
-                if item(f"{name}.posblk", 0) != 0 or item(f"{name}.posblk", -1) + tail != length(f"{name}.pos"):
+                count_ = packings[name][1] if version >= 7 else length(f"{name}.pos")
+                if item(f"{name}.posblk", 0) != 0 or item(f"{name}.posblk", -1) + tail != count_:
                     return None
             elif name in TEXT_FIELDS:  # every posting's
                 if length(f"{name}.freqs") != docs or length(f"{name}.posoff") != docs + 1:
@@ -314,8 +338,11 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
                 else:
                     terms = scanned[name]
                 if name in TEXT_FIELDS and version >= 6:
+                    positions: Any = arr(f"{name}.pos")
+                    if version >= 7:
+                        positions = PackedPositions(positions, *packings[name])
                     fp = FieldPostings(
-                        terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), None, arr(f"{name}.pos"),
+                        terms, arr(f"{name}.off"), arr(f"{name}.docs"), arr(f"{name}.freqs"), None, positions,
                         pos_blocks=arr(f"{name}.posblk"),
                     )  # fmt: skip
                 elif name in TEXT_FIELDS:

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, gather, renumbered
+from searchlib._whoosh.packing import PackedWriter, packed_words, width_for
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
 from searchlib._whoosh.terms import TermDict
 
@@ -72,6 +73,7 @@ class _Writer:
         self.f = f
         self.at = 0
         self.layout: dict[str, list[Any]] = {}
+        self.packed: dict[str, list[int]] = {}  # a text field's packed positions: [width, count]
 
     def reserve(self, name: str, dtype: np.dtype[Any], length: int) -> int:
         at = self.at
@@ -139,9 +141,9 @@ def _field(
                 if keep is not None:
                     freqs = freqs[keep]
                     picked = gather(pos_off[:-1][keep], pos_off[1:][keep])
-                    pos = np.asarray(src.fp.positions)[int(pos_off[0]) :][picked - int(pos_off[0])]
+                    pos = src.fp.positions[picked]  # (packed or not: only these are read)
                 else:
-                    pos = np.asarray(src.fp.positions[int(pos_off[0]) : int(pos_off[-1])])
+                    pos = src.fp.positions[int(pos_off[0]) : int(pos_off[-1])]
                 if len(freqs):
                     top_freq = max(top_freq, int(freqs.max()))
                 if len(pos):
@@ -161,8 +163,10 @@ def _field(
         freqs_at = w.reserve(f"{name}.freqs", freqs_dtype, total)
         posblk_dtype = _dtype_for(f"{name}.posblk", positions)
         posblk_at = w.reserve(f"{name}.posblk", posblk_dtype, total // POS_BLOCK + 1)
-        pos_dtype = _dtype_for(f"{name}.pos", top_pos)
-        pos_at = w.reserve(f"{name}.pos", pos_dtype, positions)
+        width = width_for(top_pos)
+        pos_at = w.reserve(f"{name}.pos", np.dtype(np.uint64), packed_words(positions, width))
+        packer = PackedWriter(w.put, pos_at, width, positions)  # bit-packed as sidecar.save packs them
+        w.packed[name] = [width, positions]
     # pass 2: each range's postings in (term, source) order, written at their places
     done_postings = done_positions = 0
     for lo, hi in ranges:
@@ -211,11 +215,13 @@ def _field(
             picked = starts[first * POS_BLOCK - done_postings :: POS_BLOCK] + done_positions
             w.put(posblk_at + first * posblk_dtype.itemsize, picked.astype(posblk_dtype))
             out_pos = np.concatenate(pos_parts)[gather(s, e)]
-            w.put(pos_at + done_positions * pos_dtype.itemsize, out_pos.astype(pos_dtype))
+            packer.write(out_pos)
             done_positions += len(out_pos)
         done_postings += len(out_docs)
     if text and done_postings == 0:
         w.put(posblk_at, np.zeros(1, dtype=posblk_dtype))
+    if text:
+        packer.close()
     assert done_postings == total and (not text or done_positions == positions)
     return TermDict.pack(terms)
 
@@ -268,6 +274,7 @@ def save_merged(
         "size": w.at,
         "arrays": w.layout,
         "term_counts": term_counts,
+        "packed": w.packed,
     }
     body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
     manifest_path = folder / f"{prefix}.cols.json"

@@ -1,0 +1,167 @@
+"""Positions bit-packed at a fixed width: random access without decoding a whole array.
+
+A text field's positions (one per token, in posting order) are the largest array of an
+index -- 108 MB of u16 for the body field at 100,000 articles. Sidecar version 7 stores them
+at the width of the segment's largest position (11 bits for news: 2,047 tokens), packed
+little-endian into u64 words plus one pad word, so that value ``i`` is the ``width`` bits
+starting at bit ``i * width``: at most two word reads, in numpy (:class:`PackedPositions`,
+whose slices and gathers unpack only what they name) and in the numba phrase kernel
+(``_numba_kernels._position``). Nothing is unpacked on open or on a field's first use: a
+query reads the positions it compares, as it read the u16 array before.
+
+Values are packed 64 at a time: 64 values of ``width`` bits are exactly ``width`` words, so
+a group's words depend on that group only and a merge can stream its positions through
+:class:`PackedWriter` a range at a time (bounded memory) and write the bytes :func:`pack`
+writes for the whole array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["PackedPositions", "PackedWriter", "pack", "packed_words", "unpack", "width_for"]
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+GROUP = 64
+"""Values packed together: ``GROUP`` values of ``width`` bits fill ``width`` words exactly."""
+
+
+def width_for(top: int) -> int:
+    """Bits a packed value takes when the largest value is ``top`` (at least 1, at most 32)."""
+    if not 0 <= top < 1 << 32:
+        raise ValueError(f"a position of {top} does not fit 32 bits")
+    return max(1, int(top).bit_length())
+
+
+def packed_words(count: int, width: int) -> int:
+    """Words ``count`` values of ``width`` bits take, with the pad word every read may touch."""
+    return (count * width + 63) // 64 + 1
+
+
+def _pack_groups(values: npt.NDArray[Any], width: int) -> U64:
+    """Whole groups of ``GROUP`` values (``len(values)`` a multiple of it), packed: ``width`` words a group."""
+    rows = values.reshape(-1, GROUP).astype(np.uint64)
+    out = np.zeros((len(rows), width), dtype=np.uint64)
+    for lane in range(GROUP):  # lane j of every group at once: 64 vector operations in all
+        bit = lane * width
+        word, shift = bit >> 6, bit & 63
+        column = rows[:, lane]
+        out[:, word] |= column << np.uint64(shift)
+        if shift + width > 64:  # the value straddles two words
+            out[:, word + 1] |= column >> np.uint64(64 - shift)
+    return out.reshape(-1)
+
+
+def pack(values: npt.NDArray[Any], width: int) -> U64:
+    """``values`` (each < 2**width) packed at ``width`` bits, plus the pad word (:func:`packed_words`)."""
+    count = len(values)
+    whole = count - count % GROUP
+    tail = np.zeros(GROUP, dtype=np.uint64)
+    tail[: count - whole] = values[whole:]
+    words = np.concatenate([_pack_groups(values[:whole], width), _pack_groups(tail, width)])
+    size = packed_words(count, width)
+    return np.ascontiguousarray(words[:size]) if len(words) >= size else np.append(words, np.zeros(1, np.uint64))
+
+
+def unpack(words: U64, width: int, index: I64) -> I64:
+    """The values at ``index`` (any shape, each < the packed count) of ``words`` packed at ``width``."""
+    bit = index.astype(np.int64) * width
+    word = bit >> 6
+    shift = (bit & 63).astype(np.uint64)
+    low = words[word] >> shift
+    # the next word's bits above them; (x << 1) << (63 - s) is x << (64 - s) without a 64-bit shift at s = 0
+    high = (words[word + 1] << np.uint64(1)) << (np.uint64(63) - shift)
+    mask = np.uint64((1 << width) - 1)
+    found: I64 = ((low | high) & mask).astype(np.int64)
+    return found
+
+
+class PackedPositions:
+    """A read-only, array-like view of packed positions: ``len``, slices and index arrays.
+
+    Slicing (``p[a:b]``) and gathering (``p[np.array([...])]``) unpack just those values, as
+    int64; ``np.asarray(p)`` unpacks every one (merges of in-memory segments and checks only).
+    ``words`` and ``width`` are what the numba phrase kernel reads.
+    """
+
+    __slots__ = ("count", "width", "words")
+
+    def __init__(self, words: U64, width: int, count: int) -> None:
+        if not 1 <= width <= 32:
+            raise ValueError(f"packed width {width} is not 1..32")
+        if len(words) != packed_words(count, width):
+            raise ValueError(f"{len(words)} words cannot hold {count} values of {width} bits and the pad word")
+        self.words = words
+        self.width = width
+        self.count = count
+
+    @classmethod
+    def of(cls, values: npt.NDArray[Any]) -> PackedPositions:
+        """``values`` packed at the width of the largest."""
+        width = width_for(int(values.max()) if len(values) else 0)
+        return cls(pack(values, width), width, len(values))
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype values are unpacked to."""
+        return np.dtype(np.int64)
+
+    def __getitem__(self, key: slice | npt.NDArray[Any]) -> I64:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.count)
+            return unpack(self.words, self.width, np.arange(start, stop, step, dtype=np.int64))
+        index = np.asarray(key)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"packed positions are indexed by slices or integer arrays, not {index.dtype}")
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= self.count):
+            raise IndexError(f"index out of range for {self.count} packed positions")
+        return unpack(self.words, self.width, index)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> npt.NDArray[Any]:
+        values = self[0 : self.count]
+        return values if dtype is None else values.astype(dtype)
+
+    def max(self) -> int:
+        """The largest value (every value unpacked: checks only)."""
+        return int(np.asarray(self).max()) if self.count else 0
+
+
+class PackedWriter:
+    """Values appended in runs of any length, written as :func:`pack` of them all would be.
+
+    Keeps under ``GROUP`` values between runs; :meth:`close` writes the last group, padded,
+    and the pad word. Writes to ``put(offset_in_bytes, words)``.
+    """
+
+    def __init__(self, put: Any, at: int, width: int, count: int) -> None:
+        self._put = put
+        self._at = at  # byte offset of the next word
+        self._width = width
+        self._left = count  # values still expected
+        self._carry = np.zeros(0, dtype=np.uint64)
+
+    def write(self, values: npt.NDArray[Any]) -> None:
+        if len(values) > self._left:
+            raise ValueError("more positions than the packed array was reserved for")
+        self._left -= len(values)
+        values = np.concatenate([self._carry, values.astype(np.uint64)])
+        whole = len(values) - len(values) % GROUP
+        if whole:
+            words = _pack_groups(values[:whole], self._width)
+            self._put(self._at, words)
+            self._at += words.nbytes
+        self._carry = values[whole:]
+
+    def close(self) -> None:
+        if self._left:
+            raise ValueError(f"{self._left} positions missing from the packed array")
+        tail = pack(self._carry, self._width)  # the last part group (if any) and the pad word
+        self._put(self._at, tail)
