@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
 import searchlib
 from searchlib import Index
+from searchlib._whoosh import parallel
 
 
 def _corpus(folder: Path, n: int, *, tag: str = "") -> Path:
@@ -111,3 +114,52 @@ def _alive(pid: int) -> bool:
 def test_workers_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Index.in_memory().ingest(tmp_path, workers=0)
+
+
+def _worker(doc_id: str) -> int:
+    """The worker of two that parallel ingest routes ``doc_id`` to (copies are grouped within a worker)."""
+    return zlib.crc32(doc_id.encode("utf-8")) % 2
+
+
+def _feed(path: Path) -> Path:
+    """Articles for a worker to split across segments: near-duplicate pairs, and ids sent twice."""
+    rows = []
+    for i in range(40):
+        body = f"Dockworkers in port {i % 7} voted on the wage offer of the federation, round {i}. " * 3
+        rows.append({"id": f"a{i}", "date": f"2024-02-{i % 28 + 1:02d}", "body": body})
+        if i % 5 == 0:  # a near-duplicate (one word changed), given an id routed to the same worker
+            copy = next(f"copy{i}-{n}" for n in range(100) if _worker(f"copy{i}-{n}") == _worker(f"a{i}"))
+            rows.append({"id": copy, "date": "2024-03-01", "body": body.replace("voted", "balloted", 1)})
+    for i in range(0, 40, 3):  # later versions of ids already sent in the same commit
+        rows.append({"id": f"a{i}", "date": "2024-04-01", "body": f"Version two of article {i} on ferry timetables."})
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
+    return path
+
+
+def _groups(ix: Index) -> list[list[str]]:
+    return sorted(sorted(article.id for article in group.articles) for group in ix.duplicates(size=1000))
+
+
+@pytest.mark.parametrize("budget", [1, 600])
+def test_workers_write_segments_at_their_budget_and_commit_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    """A worker writes its segment out whenever it holds ``budget`` characters: the commit lists
+    them all, an id sent again keeps only its last version, and near-duplicates group as before."""
+    feed = _feed(tmp_path / "feed.jsonl")
+    finished: list[int] = []  # segments handed to each commit
+    finish = parallel.WorkerPool.finish
+    monkeypatch.setattr(parallel.WorkerPool, "finish", lambda pool: finished.append(len(got := finish(pool))) or got)
+    with Index.create(tmp_path / "whole") as whole:
+        whole.ingest(feed, workers=2, commit_every=None)
+        expected = (_snapshot(whole), _groups(whole))
+    monkeypatch.setattr(parallel, "WORKER_BUFFER_CHARS", budget)
+    with Index.create(tmp_path / "split") as split:
+        report = split.ingest(feed, workers=2, commit_every=None)
+        assert (report.added, report.updated) == (48, 14)
+        assert len(split) == 48
+        assert (_snapshot(split), _groups(split)) == expected
+        assert any(len(group) > 1 for group in expected[1])
+        assert split.get("a3").body.startswith("Version two")  # type: ignore[union-attr]
+    assert finished[0] == 2 and finished[1] > 2
+    assert searchlib.check_index(tmp_path / "split").ok

@@ -241,6 +241,15 @@ class BackendWriter:
             raise
         self._unlock()
 
+    def written_ids(self) -> dict[str, int]:
+        """Id -> document number in this writer's new segment (what a worker's flushed segment holds)."""
+        return dict(self._new)
+
+    def group_with(self, earlier: BackendWriter) -> None:
+        """Group new near-duplicates with ``earlier``'s articles too: a worker's segment written
+        before this one but not committed yet, so no committed posting finds them."""
+        self._pending_sketches = earlier._pending_sketches
+
     def finish_segment(self) -> Any:
         """Write this writer's segment without committing it (a parallel-ingest worker's last step).
 
