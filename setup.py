@@ -6,7 +6,8 @@ pyproject.toml): ``searchlib/_spans.py``, ``_kinds.py`` and ``_rules.py`` as the
 each other), and ``searchlib/_scan.pyx``, the span scanner written for C, as ``searchlib._scan``.
 The sources' sha256 is recorded in ``_rules_c`` so that a build from other sources is never
 used (``searchlib/_compiled.py``). The indexer's typed kernels, ``searchlib/_ingest_kernels.pyx``,
-become ``searchlib._ingest_kernels_c`` the same way (their own sha256 appended). ``SEARCHLIB_COMPILE`` says what to do:
+and the reader's, ``searchlib/_packing_kernels.pyx``, become ``searchlib._ingest_kernels_c`` and
+``_packing_kernels_c`` the same way (their own sha256 appended). ``SEARCHLIB_COMPILE`` says what to do:
 
 * unset (the default): compile; if Cython or a C compiler is missing or a compile fails, warn
   and install without the extensions (the pure-Python extractor runs, with the same output);
@@ -90,13 +91,16 @@ def _copy(name: str, digest: str) -> Path:
     return path
 
 
-def _kernels_extension() -> Extension:
-    """``searchlib/_ingest_kernels.pyx`` (typed Cython) as ``searchlib._ingest_kernels_c``, its sha256 appended."""
-    source = ROOT / "searchlib" / "_ingest_kernels.pyx"
+KERNELS = ("_ingest_kernels", "_packing_kernels")  # typed Cython kernels, compiled as <name>_c with their sha256
+
+
+def _kernels_extension(name: str) -> Extension:
+    """``searchlib/<name>.pyx`` (typed Cython) as ``searchlib.<name>_c``, its sha256 appended."""
+    source = ROOT / "searchlib" / f"{name}.pyx"
     raw = source.read_bytes()
-    path = BUILD / "searchlib" / "_ingest_kernels_c.pyx"
+    path = BUILD / "searchlib" / f"{name}_c.pyx"
     path.write_bytes(raw + f'\n\nSOURCE_SHA256 = "{hashlib.sha256(raw).hexdigest()}"\n'.encode())
-    return Extension("searchlib._ingest_kernels_c", [str(path.relative_to(ROOT))])
+    return Extension(f"searchlib.{name}_c", [str(path.relative_to(ROOT))])
 
 
 def compiled_extensions() -> list[Extension]:
@@ -115,7 +119,7 @@ def compiled_extensions() -> list[Extension]:
     (BUILD / "searchlib" / "__init__.py").write_text("", encoding="utf-8")
     extensions = [Extension(f"searchlib.{name}_c", [str(_copy(name, digest).relative_to(ROOT))]) for name in SOURCES]
     extensions += [Extension(f"searchlib.{name}", [f"searchlib/{name}.pyx"]) for name in WRITTEN]
-    extensions.append(_kernels_extension())
+    extensions += [_kernels_extension(name) for name in KERNELS]
     return list(
         cythonize(
             extensions,

@@ -10,7 +10,8 @@ compiled copy too.
 
 The indexer's kernels (``_ingest_kernels.pyx``: the near-duplicate sketch and the text
 fields' token ids, typed Cython) are built the same way into ``_ingest_kernels_c`` with the
-``.pyx``'s sha256 and used under the same rule (:func:`ingest_kernel`).
+``.pyx``'s sha256 and used under the same rule (:func:`ingest_kernel`), and so are the
+readers of bit-packed positions (``_packing_kernels.pyx``, :func:`packing_kernels`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def compiled_rules() -> ModuleType | None:
 
 KERNELS_SOURCE = "_ingest_kernels.pyx"
 """The typed Cython source of the indexer's kernels (compiled to ``searchlib._ingest_kernels_c``)."""
+PACKING_SOURCE = "_packing_kernels.pyx"
+"""The typed Cython source of the packed positions' readers (compiled to ``searchlib._packing_kernels_c``)."""
 
 
 def _no_kernel(*args: Any) -> None:
@@ -63,14 +66,24 @@ def _no_kernel(*args: Any) -> None:
 
 def ingest_kernels() -> ModuleType | None:
     """The compiled indexing kernels if built from the ``.pyx`` installed now, else None."""
+    return _kernels(KERNELS_SOURCE)
+
+
+def packing_kernels() -> ModuleType | None:
+    """The compiled packed-position readers if built from the ``.pyx`` installed now, else None."""
+    return _kernels(PACKING_SOURCE)
+
+
+def _kernels(source: str) -> ModuleType | None:
+    """``searchlib.<source stem>_c`` if its ``SOURCE_SHA256`` is the installed ``source``'s, else None."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return None
     try:
-        module = importlib.import_module("searchlib._ingest_kernels_c")
+        module = importlib.import_module(f"searchlib.{source.removesuffix('.pyx')}_c")
     except ImportError:
         return None
     try:
-        current = hashlib.sha256(resources.files("searchlib").joinpath(KERNELS_SOURCE).read_bytes()).hexdigest()
+        current = hashlib.sha256(resources.files("searchlib").joinpath(source).read_bytes()).hexdigest()
     except OSError:
         return None
     return module if getattr(module, "SOURCE_SHA256", None) == current else None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from types import ModuleType
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from searchlib import _compiled
 from searchlib._whoosh import kernels
 from searchlib._whoosh.columnar import POS_BLOCK
 from searchlib._whoosh.packing import PackedPositions, PackedWriter, pack, packed_words, unpack, width_for
@@ -37,6 +41,43 @@ def test_any_range_and_gather_unpacks_what_was_packed(case: tuple[np.ndarray, in
     assert np.array_equal(packed[a:b], expected[a:b])
     index = np.array(data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=20)) if len(values) else [])
     assert np.array_equal(unpack(words, width, index.astype(np.int64)), expected[index.astype(np.int64)])
+
+
+@pytest.fixture(scope="module")
+def readers() -> ModuleType:
+    module = _compiled.packing_kernels()
+    if module is None:
+        message = (
+            "no compiled packing kernels built from this source (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
+        )
+        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return module
+
+
+@settings(max_examples=200, deadline=None)
+@given(packed_values(), st.data())
+def test_the_compiled_readers_equal_numpy(
+    readers: ModuleType, case: tuple[np.ndarray, int], data: st.DataObject
+) -> None:
+    values, width = case
+    words = pack(values, width)
+    a = data.draw(st.integers(0, len(values)))
+    b = data.draw(st.integers(a, len(values)))
+    out = np.full(b - a, -1, dtype=np.int64)
+    readers.unpack_range(words, width, a, out)
+    assert np.array_equal(out, unpack(words, width, np.arange(a, b, dtype=np.int64)))
+    index = np.array(data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=20)) if len(values) else [])
+    index = index.astype(np.int64)
+    at = np.full(len(index), -1, dtype=np.int64)
+    readers.unpack_at(words, width, index, at)
+    assert np.array_equal(at, unpack(words, width, index))
+
+
+def test_the_compiled_readers_are_skipped_in_pure_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_compiled.PURE_ENV, "1")
+    assert _compiled.packing_kernels() is None
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,12 +17,14 @@ writes for the whole array.
 
 from __future__ import annotations
 
+import functools
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PackedPositions", "PackedWriter", "pack", "packed_words", "unpack", "width_for"]
+__all__ = ["PackedPositions", "PackedWriter", "gather", "pack", "packed_words", "unpack", "unpack_range", "width_for"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -81,6 +83,35 @@ def unpack(words: U64, width: int, index: I64) -> I64:
     return found
 
 
+@functools.cache
+def _readers() -> ModuleType | None:
+    """The compiled readers (``searchlib/_packing_kernels.pyx``) if built from the installed source."""
+    from searchlib._compiled import packing_kernels
+
+    return packing_kernels()
+
+
+def unpack_range(words: U64, width: int, start: int, stop: int) -> I64:
+    """Values ``start .. stop - 1``: one pass in C when compiled, else :func:`unpack`."""
+    readers = _readers()
+    if readers is None:
+        return unpack(words, width, np.arange(start, stop, dtype=np.int64))
+    out = np.empty(max(0, stop - start), dtype=np.int64)
+    readers.unpack_range(words, width, start, out)
+    return out
+
+
+def gather(words: U64, width: int, index: npt.NDArray[Any]) -> I64:
+    """The values at ``index`` (any shape, each < the packed count): in C when compiled, else :func:`unpack`."""
+    readers = _readers()
+    if readers is None:
+        return unpack(words, width, index)
+    flat = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
+    out = np.empty(len(flat), dtype=np.int64)
+    readers.unpack_at(words, width, flat, out)
+    return out.reshape(np.shape(index))
+
+
 class PackedPositions:
     """A read-only, array-like view of packed positions: ``len``, slices and index arrays.
 
@@ -117,13 +148,15 @@ class PackedPositions:
     def __getitem__(self, key: slice | npt.NDArray[Any]) -> I64:
         if isinstance(key, slice):
             start, stop, step = key.indices(self.count)
-            return unpack(self.words, self.width, np.arange(start, stop, step, dtype=np.int64))
+            if step == 1:
+                return unpack_range(self.words, self.width, start, stop)
+            return gather(self.words, self.width, np.arange(start, stop, step, dtype=np.int64))
         index = np.asarray(key)
         if index.dtype.kind not in "iu":
             raise TypeError(f"packed positions are indexed by slices or integer arrays, not {index.dtype}")
         if index.size and (int(index.min()) < 0 or int(index.max()) >= self.count):
             raise IndexError(f"index out of range for {self.count} packed positions")
-        return unpack(self.words, self.width, index)
+        return gather(self.words, self.width, index)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> npt.NDArray[Any]:
         values = self[0 : self.count]
