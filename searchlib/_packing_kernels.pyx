@@ -13,19 +13,24 @@ word's positions costs about what it did when they were u16.
 from libc.stdint cimport int64_t, uint64_t
 
 
+cdef inline int64_t _value(const uint64_t* words, uint64_t bit, int width, uint64_t mask) noexcept nogil:
+    """The ``width`` bits at ``bit``: one word read, two when the value straddles them."""
+    cdef uint64_t word = bit >> 6
+    cdef uint64_t shift = bit & 63
+    cdef uint64_t value = words[word] >> shift
+    if shift + width > 64:
+        value |= words[word + 1] << (64 - shift)
+    return <int64_t>(value & mask)
+
+
 def unpack_range(const uint64_t[::1] words, int width, Py_ssize_t start, int64_t[::1] out):
     """Values ``start .. start + len(out) - 1`` into ``out``."""
     cdef Py_ssize_t i, n = out.shape[0]
     cdef uint64_t mask = ((<uint64_t>1) << width) - 1
     cdef uint64_t bit = (<uint64_t>start) * width
-    cdef uint64_t value, shift, word
+    cdef const uint64_t* at = &words[0]  # never empty: the pad word
     for i in range(n):
-        word = bit >> 6
-        shift = bit & 63
-        value = words[word] >> shift
-        if shift + width > 64:
-            value |= words[word + 1] << (64 - shift)
-        out[i] = <int64_t>(value & mask)
+        out[i] = _value(at, bit, width, mask)
         bit += width
 
 
@@ -33,12 +38,6 @@ def unpack_at(const uint64_t[::1] words, int width, const int64_t[::1] index, in
     """Values at ``index`` (each within the packed count) into ``out``."""
     cdef Py_ssize_t i, n = out.shape[0]
     cdef uint64_t mask = ((<uint64_t>1) << width) - 1
-    cdef uint64_t bit, value, shift, word
+    cdef const uint64_t* at = &words[0]  # never empty: the pad word
     for i in range(n):
-        bit = (<uint64_t>index[i]) * width
-        word = bit >> 6
-        shift = bit & 63
-        value = words[word] >> shift
-        if shift + width > 64:
-            value |= words[word + 1] << (64 - shift)
-        out[i] = <int64_t>(value & mask)
+        out[i] = _value(at, (<uint64_t>index[i]) * width, width, mask)

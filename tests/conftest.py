@@ -63,3 +63,14 @@ def require(module: str) -> ModuleType:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def require_compiled(module: ModuleType | None, what: str) -> ModuleType:
+    """A compiled extension built from the installed source, or skip without one -- but fail when
+    ``SEARCHLIB_COMPILE=1`` says it was built for this run (``.ci/run``) and yet is not used."""
+    if module is not None:
+        return module
+    message = f"no compiled {what} built from these sources (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
+    if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -10,7 +10,6 @@ from running is tested either way.
 from __future__ import annotations
 
 import importlib
-import os
 from types import ModuleType
 
 import pytest
@@ -20,17 +19,12 @@ from hypothesis import strategies as st
 from benchmarks import entity_same
 from searchlib import _compiled, _rules, entities
 from searchlib.models import Entity
+from tests.conftest import require_compiled
 
 
 @pytest.fixture(scope="module")
 def compiled() -> ModuleType:
-    module = _compiled.compiled_rules()
-    if module is None:
-        message = "no compiled extractor built from these sources (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
-        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
-            pytest.fail(message)  # built for this run (.ci/run), yet not used
-        pytest.skip(message)
-    return module
+    return require_compiled(_compiled.compiled_rules(), "extractor")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ made (``.ci/run``): then they fail.
 from __future__ import annotations
 
 import importlib
-import os
 from types import ModuleType
 
 import pytest
@@ -19,15 +18,12 @@ from hypothesis import strategies as st
 
 from benchmarks import entity_same
 from searchlib import _compiled, _spans
+from tests.conftest import require_compiled
 
 
 @pytest.fixture(scope="module")
 def scanner() -> ModuleType:
-    if _compiled.compiled_rules() is None:
-        message = "no compiled extractor built from these sources (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
-        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_compiled(_compiled.compiled_rules(), "extractor")
     module = importlib.import_module("searchlib._scan")
     module.configure(_spans.OPENERS, _spans.JOINERS)
     return module

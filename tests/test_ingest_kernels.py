@@ -11,7 +11,6 @@ guard that never uses a stale build either way.
 from __future__ import annotations
 
 import importlib
-import os
 from array import array
 from types import ModuleType
 from typing import Any
@@ -24,19 +23,12 @@ from hypothesis import strategies as st
 from searchlib import _compiled, dedup
 from searchlib._whoosh import textcolumns
 from searchlib.sample import sample_corpus_path
+from tests.conftest import require_compiled
 
 
 @pytest.fixture(scope="module")
 def kernels() -> ModuleType:
-    module = _compiled.ingest_kernels()
-    if module is None:
-        message = (
-            "no compiled indexing kernels built from this source (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
-        )
-        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return module
+    return require_compiled(_compiled.ingest_kernels(), "indexing kernels")
 
 
 def pure_sketch(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, ...]:

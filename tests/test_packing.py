@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import numpy as np
@@ -14,6 +13,7 @@ from searchlib import _compiled
 from searchlib._whoosh import kernels
 from searchlib._whoosh.columnar import POS_BLOCK
 from searchlib._whoosh.packing import PackedPositions, PackedWriter, pack, packed_words, unpack, width_for
+from tests.conftest import require_compiled
 
 
 @st.composite
@@ -45,15 +45,7 @@ def test_any_range_and_gather_unpacks_what_was_packed(case: tuple[np.ndarray, in
 
 @pytest.fixture(scope="module")
 def readers() -> ModuleType:
-    module = _compiled.packing_kernels()
-    if module is None:
-        message = (
-            "no compiled packing kernels built from this source (SEARCHLIB_COMPILE=1 python setup.py build_ext -i)"
-        )
-        if os.environ.get("SEARCHLIB_COMPILE", "") not in ("", "0"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return module
+    return require_compiled(_compiled.packing_kernels(), "packing kernels")
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -238,52 +239,54 @@ def test_term_lookups_agree_before_and_after_the_dict_is_built(terms: set[str], 
         assert (fp._index is None) == (n < columnar.DICT_AFTER)
 
 
-def _as_version_6(path: Path, prefix: str) -> None:
-    """Rewrite a version 7 sidecar as version 6 wrote it: positions unpacked, narrowed (u16 or u32)."""
+def _rewrite(
+    path: Path, prefix: str, version: int, arrays: Callable[[Any], dict[str, np.ndarray]], drop: str, *, gone: str = ""
+) -> None:
+    """Rewrite a sidecar of ``version + 1`` as ``version`` wrote it: ``arrays(columns)`` appended
+    (narrowed as older versions did) in place of the manifest entries they name, the manifest's
+    ``drop`` key and each text field's ``<field>.<gone>`` array removed."""
     manifest_path = path / f"{prefix}.cols.json"
     manifest = json.loads(manifest_path.read_text("utf-8"))
-    if manifest["version"] != 7:
+    if manifest["version"] != version + 1:
         return
     cols = sidecar.load(path, prefix)
     assert cols is not None
     data = bytearray((path / f"{prefix}.cols.bin").read_bytes())
-    for name in columnar.TEXT_FIELDS:
-        positions = np.asarray(cols.fields[name].positions)
-        narrow = sidecar._narrow(f"{name}.pos", positions)
-        manifest["arrays"][f"{name}.pos"] = [narrow.dtype.str, len(data), len(narrow)]
+    for name in columnar.TEXT_FIELDS if gone else ():
+        del manifest["arrays"][f"{name}.{gone}"]
+    for name, values in arrays(cols).items():
+        narrow = sidecar._narrow(name, values)
+        manifest["arrays"][name] = [narrow.dtype.str, len(data), len(narrow)]
         data += narrow.tobytes()
         data += bytes(-len(data) % sidecar.ALIGN)
     del cols
     (path / f"{prefix}.cols.bin").write_bytes(bytes(data))
-    manifest["version"], manifest["size"] = 6, len(data)
-    del manifest["packed"]
+    manifest["version"], manifest["size"] = version, len(data)
+    del manifest[drop]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
+def _as_version_6(path: Path, prefix: str) -> None:
+    """Rewrite a version 7 sidecar as version 6 wrote it: positions unpacked, narrowed (u16 or u32)."""
+    _rewrite(
+        path,
+        prefix,
+        6,
+        lambda cols: {f"{name}.pos": np.asarray(cols.fields[name].positions) for name in columnar.TEXT_FIELDS},
+        "packed",
+    )
 
 
 def _as_version_5(path: Path, prefix: str) -> None:
     """Rewrite a version 6 or 7 sidecar as version 5 wrote it: every posting's position offset
     (``<field>.posoff``, narrowed as version 5 did) instead of every ``POS_BLOCK``-th."""
     _as_version_6(path, prefix)
-    manifest_path = path / f"{prefix}.cols.json"
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    if manifest["version"] != 6:
-        return
-    cols = sidecar.load(path, prefix)
-    assert cols is not None
-    data = bytearray((path / f"{prefix}.cols.bin").read_bytes())
-    for name in columnar.TEXT_FIELDS:
-        fp = cols.fields[name]
-        assert fp.positions is not None
-        posoff = sidecar._narrow(f"{name}.posoff", fp.pos_range(0, len(fp.docs)))
-        del manifest["arrays"][f"{name}.posblk"]
-        manifest["arrays"][f"{name}.posoff"] = [posoff.dtype.str, len(data), len(posoff)]
-        data += posoff.tobytes()
-        data += bytes(-len(data) % sidecar.ALIGN)
-    del cols
-    (path / f"{prefix}.cols.bin").write_bytes(bytes(data))
-    manifest["version"], manifest["size"] = 5, len(data)
-    del manifest["pos_block"]
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+    def offsets(cols: Any) -> dict[str, np.ndarray]:
+        fields = {name: cols.fields[name] for name in columnar.TEXT_FIELDS}
+        return {f"{name}.posoff": fp.pos_range(0, len(fp.docs)) for name, fp in fields.items()}
+
+    _rewrite(path, prefix, 5, offsets, "pos_block", gone="posblk")
 
 
 def _as_version_3(path: Path, prefix: str) -> None:
