@@ -103,7 +103,7 @@ class _WorkerSegments:
         self.chars = 0
         self.written: list[Any] = []
         self.placed: dict[str, tuple[Any, int]] = {}  # id -> (written segment, its document number there)
-        self.written_writer: BackendWriter | None = None  # the last written segment's (its pending sketches)
+        self.pending: dict[str, list[tuple[str, str, bytes]]] | None = None  # the written segments' sketches
 
     def writer_for(self, article: Article) -> BackendWriter:
         """The open segment's writer, after forgetting any written copy of ``article``'s id."""
@@ -115,8 +115,8 @@ class _WorkerSegments:
             segment.delete_document(docnum)
         if self.writer is None:
             self.writer = self.backend.segment_writer()
-            if self.written_writer is not None:
-                self.writer.group_with(self.written_writer)
+            if self.pending is not None:
+                self.writer.group_with(self.pending)
         self.chars += len(article.title) + len(article.body)
         return self.writer
 
@@ -125,7 +125,7 @@ class _WorkerSegments:
         if writer is None:
             return
         segment = writer.finish_segment()
-        self.written_writer = writer
+        self.pending = writer.pending_sketches()  # not the writer: what it built is freed
         if segment is not None:
             self.placed.update((doc_id, (segment, docnum)) for doc_id, docnum in writer.written_ids().items())
             self.written.append(segment)
@@ -133,7 +133,7 @@ class _WorkerSegments:
     def finish(self) -> list[Any]:
         """Every segment written since the last commit (the open one written now); then start afresh."""
         self._write()
-        written, self.written, self.placed, self.written_writer = self.written, [], {}, None
+        written, self.written, self.placed, self.pending = self.written, [], {}, None
         return written
 
 

@@ -245,10 +245,14 @@ class BackendWriter:
         """Id -> document number in this writer's new segment (what a worker's flushed segment holds)."""
         return dict(self._new)
 
-    def group_with(self, earlier: BackendWriter) -> None:
-        """Group new near-duplicates with ``earlier``'s articles too: a worker's segment written
-        before this one but not committed yet, so no committed posting finds them."""
-        self._pending_sketches = earlier._pending_sketches
+    def pending_sketches(self) -> dict[str, list[tuple[str, str, bytes]]]:
+        """This writer's uncommitted articles' near-duplicate sketches, by candidate key."""
+        return self._pending_sketches
+
+    def group_with(self, pending: dict[str, list[tuple[str, str, bytes]]]) -> None:
+        """Group new near-duplicates with the articles of ``pending`` (:meth:`pending_sketches` of a
+        worker's segment written before this one but not committed yet: no committed posting finds them)."""
+        self._pending_sketches = pending
 
     def finish_segment(self) -> Any:
         """Write this writer's segment without committing it (a parallel-ingest worker's last step).
