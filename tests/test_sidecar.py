@@ -111,6 +111,26 @@ def test_a_damaged_sidecar_is_not_trusted(tmp_path: Path) -> None:
     assert sidecar.load(path, segment) is None
 
 
+@pytest.mark.parametrize(
+    "garble",
+    [
+        lambda m: m["arrays"]["body.pos"].__setitem__(0, "<i8"),  # packed words read as another type
+        lambda m: m["packed"]["body"].__setitem__(0, m["packed"]["body"][0] + 1),  # another width
+        lambda m: m["packed"].pop("body"),  # no width at all
+    ],
+)
+def test_a_sidecar_whose_packed_positions_are_misdescribed_is_not_trusted(tmp_path: Path, garble: Any) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add(*_articles(0, 20))
+    (segment,) = _live_segments(path)
+    manifest_path = path / f"{segment}.cols.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    garble(manifest)
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert sidecar.load(path, segment) is None
+
+
 def test_check_keeps_live_sidecars_and_repairs_dead_ones(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     with Index.create(path) as ix:

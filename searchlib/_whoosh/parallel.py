@@ -42,7 +42,7 @@ faster than the workers, would hold the rest of the input in memory)."""
 REPLY_TIMEOUT = 1.0
 WORKER_BUFFER_CHARS = 50_000_000
 """Text a worker holds in one in-memory segment before writing it out (~11,000 news articles,
-~450 MB of the worker's memory; a commit every 10,000 articles with 2 workers never reaches it)."""
+~400-450 MB of the worker's memory, measured; a commit every 10,000 articles with 2 workers never reaches it)."""
 WORKER_GC_THRESHOLDS = (100_000, 50, 50)
 """Worker processes collect garbage less often than the default (700, 10, 10)."""
 

@@ -297,6 +297,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             packings[name] = (int(width), int(count_))
             if not 1 <= int(width) <= 32 or length(f"{name}.pos") != packed_words(int(count_), int(width)):
                 return None
+            if place(f"{name}.pos")[0] != np.dtype("<u8"):  # packed words, or the values are misread
+                return None
         for name, term_count in term_counts.items():
             docs = length(f"{name}.docs")
             if length(f"{name}.off") != term_count + 1 or item(f"{name}.off", 0) != 0:
