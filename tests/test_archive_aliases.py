@@ -11,6 +11,7 @@ import pytest
 from searchlib import Article, Index
 from searchlib.aliases import ALIAS_FILE, AliasTable
 from searchlib.archive import Archive
+from searchlib.archive import aliases as archive_aliases
 from searchlib.archive.check import check_archive
 from searchlib.cli import main
 from searchlib.errors import IncompatibleIndexError, IndexLockedError
@@ -127,3 +128,66 @@ def test_a_damaged_archive_alias_file_names_the_file_and_position(tmp_path: Path
     report = check_archive(root)
     assert not report.ok
     assert any(ALIAS_FILE in p and "line 2" in p for p in report.problems)
+
+
+def _ingest_file(path: Path, articles: list[Article]) -> Path:
+    rows = [{"id": a.id, "date": a.date.isoformat(), "body": a.body} for a in articles]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("how", ["add", "ingest", "merge", "block"])
+def test_another_handle_sees_alias_changes_from_the_manifest_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A search keys the alias table to the manifest's alias version: no ``stat`` of any shard's
+    alias file, and still the table a writer (another handle) changed, whichever way it did."""
+    root = tmp_path / "a"
+    bare, defining = _articles()[3:], _articles()[:3]
+    with Archive.create(root, shard_by="month", executor="serial") as writer:
+        writer.add(*bare)
+    with Archive.open(root, executor="serial") as writer, Archive.open(root, executor="serial") as reader:
+        before = reader.search('entity:"Nordic Grain Exchange"').total, reader.search('entity:"Oslo Bors"').total
+        assert before == (0, 0)
+
+        def no_stat(path: Path) -> None:
+            raise AssertionError(f"stat of {path}: the manifest's alias version should do")
+
+        monkeypatch.setattr(archive_aliases, "_stamp", no_stat)
+        version = reader.manifest.aliases
+        if how == "add":
+            writer.add(*defining)
+        elif how == "ingest":
+            writer.ingest(_ingest_file(tmp_path / "feed.jsonl", defining))
+        elif how == "merge":
+            writer.merge_entities("Oslo Bors", "Oslo Stock Exchange")
+        else:
+            writer.block_entity("Oslo Stock Exchange")
+        assert reader.manifest.aliases == (version or 0) + 1
+        if how in ("add", "ingest"):  # the bare NGE of three articles now folds into its long form
+            assert reader.search('entity:"Nordic Grain Exchange"').total == 6
+            assert reader.aliases.best_long_form("NGE") == "Nordic Grain Exchange"
+        elif how == "merge":
+            assert reader.search('entity:"Oslo Bors"').total == 2
+        else:
+            assert "Oslo Stock Exchange" not in [f.value for f in reader.facets(size=20).entities]
+        assert reader.aliases == writer.aliases
+
+
+def test_a_manifest_without_an_alias_version_falls_back_to_the_files(tmp_path: Path) -> None:
+    """An archive whose manifest a searchlib without the alias version wrote: each search checks
+    the alias files, so a shard's learned acronyms are seen as before."""
+    root = tmp_path / "a"
+    with Archive.create(root, shard_by="month", executor="serial") as archive:
+        archive.add(*_articles()[3:])
+    manifest = json.loads((root / "archive.json").read_text("utf-8"))
+    del manifest["aliases"]
+    (root / "archive.json").write_text(json.dumps(manifest), "utf-8")
+    with Archive.open(root, executor="serial") as reader:
+        assert reader.manifest.aliases is None
+        assert reader.search('entity:"Nordic Grain Exchange"').total == 0
+        shard = reader.manifest.shards[0]
+        with Index.open(root / "shards" / shard) as ix:  # learns NGE's long form in that shard's file
+            ix.add(*[a for a in _articles()[:3] if shard.replace("-", "") in a.date.isoformat().replace("-", "")])
+        assert reader.manifest.aliases is None
+        assert reader.aliases.best_long_form("NGE") is not None

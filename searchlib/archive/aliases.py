@@ -7,6 +7,11 @@ would have, so the most frequent long form wins archive-wide — and takes merge
 blocks from ``ROOT/aliases.json``, replaced atomically under the archive's write lock. The
 archive applies this table (never a shard's own) at query rewrite, facets, related entities,
 hits and ``get``.
+
+The table is kept per manifest: every writer that may have changed a learned count or the
+curation bumps the manifest's ``aliases`` version, so a search (which reads the manifest
+anyway) knows the table is current without a ``stat`` of every shard's alias file. A manifest
+written by a searchlib that did not keep that version falls back to those stats.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from searchlib.aliases import ALIAS_FILE, AliasTable
-from searchlib.archive.manifest import Manifest
+from searchlib.archive.manifest import Manifest, read_manifest, write_manifest
 
 __all__ = ["ArchiveAliases"]
 
@@ -30,11 +35,12 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 class ArchiveAliases:
-    """The archive's alias table, re-read when a shard's or the archive's alias file changed."""
+    """The archive's alias table, re-read when the manifest's alias version (or, for an older
+    manifest, an alias file) changed."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._cached: tuple[tuple[str, ...], Stamp, AliasTable] | None = None
+        self._cached: tuple[tuple[str, ...], int | Stamp, AliasTable] | None = None
         self._paths: tuple[tuple[str, ...], list[Path]] | None = None  # every query stats them: made once
 
     def _files(self, m: Manifest) -> list[Path]:
@@ -50,8 +56,7 @@ class ArchiveAliases:
 
     def table(self, m: Manifest) -> AliasTable:
         """Curation plus the learned counts of every shard in ``m``."""
-        files = self._files(m)
-        stamp = tuple(_stamp(f) for f in files)
+        stamp = m.aliases if m.aliases is not None else tuple(_stamp(f) for f in self._files(m))
         cached = self._cached
         if cached is not None and cached[0] == m.shards and cached[1] == stamp:
             return cached[2]
@@ -62,6 +67,8 @@ class ArchiveAliases:
         return table
 
     def save_curated(self, table: AliasTable) -> None:
-        """Persist ``table``'s curation at archive level (the caller holds the archive's write lock)."""
+        """Persist ``table``'s curation at archive level and bump the manifest's alias version
+        (the caller holds the archive's write lock)."""
         table.forget_learned().save(self.root)
+        write_manifest(self.root, read_manifest(self.root).aliases_changed())
         self._cached = None

@@ -174,7 +174,9 @@ def ingest(
             for name in names
         ]
         results: dict[str, BuildResult] = dict(zip(names, archive._executor.run(jobs), strict=True))
-        _settle(archive, m, moving, placed, homes, also, results)
+        m = _settle(archive, m, moving, placed, homes, also, results)
+        if any(r.added or r.updated for r in results.values()):  # a shard may have learned acronyms
+            write_manifest(archive.root, m.aliases_changed())
     finally:
         lock.cancel()
         shutil.rmtree(folder, ignore_errors=True)

@@ -53,6 +53,11 @@ class Manifest:
     generation: int = 0
     moving: Mapping[str, str] = attrs.field(factory=dict, converter=_sorted_moves)
     """Article id -> the one shard a reader may see it in while it is moved between shards."""
+    aliases: int | None = 0
+    """Version of the archive's alias table: a writer bumps it (and ``generation``) whenever a
+    shard may have learned acronyms or the archive's curation changed, so that a reader knows
+    its table is current from the manifest alone. ``None``: written by a searchlib that did not
+    keep it (readers then check every alias file's stamp)."""
 
     @hash_shards.validator
     def _check_hash(self, _attr: object, value: int) -> None:
@@ -74,7 +79,12 @@ class Manifest:
             "shards": list(self.shards),
             "generation": self.generation,
             "moving": dict(self.moving),
+            "aliases": self.aliases,
         }
+
+    def aliases_changed(self) -> Manifest:
+        """This manifest with a new alias-table version (and generation): readers re-read the table."""
+        return attrs.evolve(self, aliases=(self.aliases or 0) + 1, generation=self.generation + 1)
 
 
 def read_manifest(root: Path) -> Manifest:
@@ -100,6 +110,7 @@ def read_manifest(root: Path) -> Manifest:
             shards=tuple(str(s) for s in data["shards"]),
             generation=int(data["generation"]),
             moving={str(k): str(v) for k, v in data["moving"].items()},
+            aliases=None if data.get("aliases") is None else int(data["aliases"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IncompatibleIndexError(f"{path}: damaged manifest ({exc})", path=root) from exc

@@ -132,6 +132,7 @@ class ArchiveWriter:
                     m, shards=(*m.shards, *self._new), moving=dict(self._moves), generation=m.generation + 1
                 )
                 write_manifest(root, m)
+            learned = any(w._definitions for w in self._writers.values())  # the shards' alias files change
             failed: dict[str, BaseException] = {}
             for name, w in self._writers.items():
                 try:
@@ -151,8 +152,9 @@ class ArchiveWriter:
                         for doc_id in moved:
                             if self._moves[doc_id] == src:
                                 w.delete(doc_id)
-            if m.moving:
-                m = attrs.evolve(m, moving={}, generation=m.generation + 1)
+            if m.moving or learned:
+                bumped = m.aliases_changed() if learned else attrs.evolve(m, generation=m.generation + 1)
+                m = attrs.evolve(bumped, moving={})
                 write_manifest(root, m)
             self._manifest = m
             if failed:
