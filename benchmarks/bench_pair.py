@@ -44,7 +44,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu")
     parser.add_argument("--numba", action="store_true", help="searchlib engines use the fast extra's kernels")
+    parser.add_argument(
+        "--first-sight",
+        action="store_true",
+        help="searchlib keeps no word's prepared kernel calls or block bounds between searches "
+        "(every query is timed as if never seen, though each runs more than once)",
+    )
     args = parser.parse_args(argv)
+    if args.first_sight:
+        from searchlib._whoosh import andtop
+
+        andtop.MAX_KEPT_WORDS = 0
     names = args.engines.split(",")
     engines = []
     for name in names:

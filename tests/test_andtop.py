@@ -3,6 +3,7 @@ numpy path, bit for bit: the same totals, pages (ids and order) and float scores
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
@@ -209,17 +210,7 @@ def test_a_common_word_searched_again_skips_blocks_and_ranks_exactly_the_same(se
     """Thousands of postings per segment: a word's second search skips blocks by their cached
     bounds (titles adding to some postings, deletions, ties at the page's edge) and still
     returns what the numpy path returns, bit for bit."""
-    rng = np.random.default_rng(seed)
-    vocab = ["alpha", "beta", "gamma", "delta", "pad"]
-    articles = []
-    for n in range(2400):
-        words = rng.choice(vocab, size=int(rng.integers(3, 40)), p=[0.3, 0.1, 0.05, 0.05, 0.5])
-        title = "alpha news" if rng.random() < 0.02 else "news"
-        articles.append(Article(id=f"d{(n * 7919) % 2400:05d}", date="2024-01-01", title=title, body=" ".join(words)))
-    with Index.in_memory(extractor=NoExtractor()) as ix:
-        ix.add(*articles[:1200])
-        ix.add(*articles[1200:])
-        ix.delete(*[a.id for a in articles[::37]])
+    with _common_words(seed) as ix:
 
         def run() -> list[tuple[int, list[tuple[str, float]]]]:
             out = []
@@ -231,6 +222,53 @@ def test_a_common_word_searched_again_skips_blocks_and_ranks_exactly_the_same(se
             return out
 
         off, on, used = _both(run)
-        assert any(key for key in ix._engine.read("t", lambda snap: list(snap._lazy.get("andtop_block_max", {}))))
+        assert any(key for key in ix._engine.read("t", lambda snap: list(snap._lazy.get("andtop_words", {}))))
     assert off == on
     assert used == 30
+
+
+@contextlib.contextmanager
+def _common_words(seed: int) -> Iterator[Index]:
+    """Two segments of 1,200 articles, a few deleted; "alpha" in 30% of bodies and 2% of titles."""
+    rng = np.random.default_rng(seed)
+    vocab = ["alpha", "beta", "gamma", "delta", "pad"]
+    articles = []
+    for n in range(2400):
+        words = rng.choice(vocab, size=int(rng.integers(3, 40)), p=[0.3, 0.1, 0.05, 0.05, 0.5])
+        title = "alpha news" if rng.random() < 0.02 else "news"
+        articles.append(Article(id=f"d{(n * 7919) % 2400:05d}", date="2024-01-01", title=title, body=" ".join(words)))
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        ix.add(*articles[:1200])
+        ix.add(*articles[1200:])
+        ix.delete(*[a.id for a in articles[::37]])
+        yield ix
+
+
+def test_a_word_searched_while_its_first_search_fills_its_bounds_ranks_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot is shared by threads: a search of a word arriving while the word's first search
+    is still filling its block bounds (simulated: a search made from inside that first kernel
+    call) must not read them half-written, and ranks as the numpy path does."""
+    fast = kernels.ready()
+    real = fast.word_top
+    with _common_words(3) as ix:
+
+        def page() -> tuple[int, list[tuple[str, float]]]:
+            found = ix.search("alpha", limit=10, highlight=None)
+            return found.total, [(h.article.id, h.score) for h in found.hits]
+
+        andtop.ENABLED = False
+        want = page()
+        andtop.ENABLED = True
+        meanwhile: list[tuple[int, list[tuple[str, float]]]] = []
+
+        def word_top(*args: Any) -> Any:
+            if not meanwhile:
+                meanwhile.append((0, []))
+                meanwhile[0] = page()  # "another thread", before this call filled anything
+            return real(*args)
+
+        monkeypatch.setattr(fast, "word_top", word_top)
+        first = page()
+        monkeypatch.setattr(fast, "word_top", real)
+        again = page()
+    assert meanwhile == [want] and first == want and again == want

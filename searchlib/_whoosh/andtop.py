@@ -38,7 +38,7 @@ from searchlib.engine import Ranked, idf
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
 
-__all__ = ["ENABLED", "KEEP_BOUNDS", "MAX_PARTS", "page", "shape"]
+__all__ = ["ENABLED", "MAX_KEPT_WORDS", "MAX_PARTS", "page", "shape"]
 
 ENABLED = True
 """Rank the plans this module takes with numba's ``and_top`` (False: the numpy path; tests compare)."""
@@ -46,8 +46,9 @@ ENABLED = True
 MAX_PARTS = 64
 """An AND of more parts takes the numpy path (the kernel counts a document's lists in a byte)."""
 
-KEEP_BOUNDS = 4
-"""A word alone keeps its per-block bounds in the snapshot when it has this many blocks of postings in a segment."""
+MAX_KEPT_WORDS = 4096
+"""Words alone whose prepared kernel calls (and block bounds) a snapshot keeps; beyond it, it
+starts again empty; 0 keeps none (benchmarks measure first sight so)."""
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -124,6 +125,23 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     alone = len(found.words) == 1 and not found.keywords and found.window is None
     words = found.words
     field = words[0].field
+    kept: dict[Any, _Prepared] = snap._lazy.setdefault("andtop_words", {})
+    if alone:  # a word searched before with the same statistics: its kernel calls are ready
+        word = words[0]
+        key = (
+            field,
+            word.terms,
+            word.boosts,
+            ctx.k1,
+            ctx.b,
+            stats.doc_count,
+            stats.doc_freqs.get((field, word.terms), 0),
+            tuple(stats.avg_length(name) for name, _ in word.boosts),
+            min(offset + limit, snap.size),
+        )
+        ready_calls = kept.get(key)
+        if ready_calls is not None:
+            return _word_page(snap, fast, ready_calls, offset)
     slots: list[tuple[str, float]] = []  # the fields each word scores in, in boost order
     order: list[int] = []
     norms: list[F64] = [_ONE, _ONE, _ONE]
@@ -164,7 +182,6 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     window = found.window
     dates = _writable(layout.dates()) if window is not None else _NO_DATES
     jobs = []
-    bounds: dict[Any, tuple[F64, I64, F64, I64]] = snap._lazy.setdefault("andtop_block_max", {})
     ready: set[tuple[int, str, tuple[tuple[str, float], ...]]] = snap._lazy.setdefault("andtop_ready", set())
     for at, (cols, base) in enumerate(layout.parts):
         fp = cols.fields[field]
@@ -192,25 +209,16 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
             ready.add(known)
         if alone:
             # the word's bounds per block of postings and its postings other fields add to,
-            # filled by the kernel on the word's first search (a page) and kept for the snapshot
-            averages = tuple(stats.avg_length(name) for name, _ in words[0].boosts)
-            bkey = (at, field, tuple(slots), ranges.tobytes(), ctx.b, floats.tobytes(), tuple(order), averages)
-            cached = bounds.get(bkey)
-            fill = cached is None
-            if cached is None:
-                extra = int((ranges[1:, 0, 1] - ranges[1:, 0, 0]).sum())
-                cached = (
-                    np.zeros(-(-(own[0][1] - own[0][0]) // fast.BLOCK)),
-                    np.zeros(extra, dtype=np.int64),
-                    np.zeros(extra),
-                    np.zeros(1, dtype=np.int64),
-                )
-                # kept for a word of a few blocks or more (a rare word's are not worth the memory),
-                # once filled (a kernel asked for no page returns before filling them)
-                if wanted and own[0][1] - own[0][0] >= KEEP_BOUNDS * fast.BLOCK:
-                    bounds[bkey] = cached
+            # filled by the kernel on the word's first search (see _word_page for the later ones)
+            extra = int((ranges[1:, 0, 1] - ranges[1:, 0, 0]).sum())
+            cached = (
+                np.zeros(-(-(own[0][1] - own[0][0]) // fast.BLOCK)),
+                np.zeros(extra, dtype=np.int64),
+                np.zeros(extra),
+                np.zeros(1, dtype=np.int64),
+            )
             kranges = _NO_RANGES
-            meta = np.array([base, wanted, len(live) > 0, fill], dtype=np.int64)
+            meta = np.array([base, wanted, len(live) > 0, 1], dtype=np.int64)
         else:
             kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
             for i, docs in enumerate(keyword_docs):
@@ -243,9 +251,65 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
         if len(docs):
             score_parts.append(scores)
             doc_parts.append(docs)
+    if alone and wanted and MAX_KEPT_WORDS > 0:
+        # published only now, filled (a kernel asked for no page returns before filling them):
+        # another thread must never find bounds still being written
+        if len(kept) >= MAX_KEPT_WORDS:
+            kept.clear()
+        calls = [(arrays, ranges, _filled(meta), cached) for arrays, ranges, _k, meta, cached in jobs]
+        kept[key] = _Prepared(calls, norms, live, order_arr, floats, factors[0], wanted)
     if not total or not limit or not doc_parts:
         return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
     return _ranked(snap, doc_parts, score_parts, offset, wanted, total)
+
+
+class _Prepared:
+    """A word alone's ``word_top`` calls, one per segment, with bounds its first search filled."""
+
+    def __init__(
+        self,
+        calls: list[tuple[list[npt.NDArray[Any]], I64, I64, tuple[F64, I64, F64, I64]]],
+        norms: list[F64],
+        live: npt.NDArray[np.bool_],
+        order: I64,
+        floats: F64,
+        factor: float,
+        wanted: int,
+    ) -> None:
+        self.calls = calls
+        self.norms = norms
+        self.live = live
+        self.order = order
+        self.floats = floats
+        self.factor = factor
+        self.wanted = wanted
+
+
+def _filled(meta: I64) -> I64:
+    """``meta`` of a ``word_top`` call whose bounds are filled (read, not written)."""
+    again = meta.copy()
+    again[3] = 0
+    return again
+
+
+def _word_page(snap: ColumnarSnapshot, fast: Any, ready: _Prepared, offset: int) -> Ranked:
+    """The page of a word alone searched before: its kept calls, block bounds read, not computed."""
+    total = 0
+    score_parts: list[F64] = []
+    doc_parts: list[I64] = []
+    norm0, norm1, norm2 = ready.norms
+    for arrays, ranges, meta, cached in ready.calls:
+        scores, docs, count = fast.word_top(
+            *arrays, ranges, norm0, norm1, norm2, ready.live, meta, ready.order, ready.floats,
+            ready.factor, MARGIN, *cached,
+        )  # fmt: skip
+        total += count
+        if len(docs):
+            score_parts.append(scores)
+            doc_parts.append(docs)
+    if not total or not doc_parts:
+        return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
+    return _ranked(snap, doc_parts, score_parts, offset, ready.wanted, total)
 
 
 def _ranked(
