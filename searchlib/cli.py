@@ -32,6 +32,7 @@ from searchlib.cli_base import (
     EXIT_NOTHING_INDEXED,
     EXIT_OK,
     EXIT_USAGE,
+    ON_LOCAL,
     _bare_color,
     _color,
     _common_options,
@@ -434,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, default=0, metavar="N", help="indexing processes (default: one per core for >20 MB)"
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="build an archive's shards on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="build an archive's shards on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_index)
 
     filters = _Parser(add_help=False)
@@ -442,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--to", dest="date_to", metavar="DATE", help="latest date (YYYY[-MM[-DD]])")
     filters.add_argument("--entity", action="append", metavar="NAME", help="require an entity (repeatable)")
     filters.add_argument("--source", metavar="NAME", help="only articles from this source (case-insensitive)")
-    filters.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
+    filters.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler" + ON_LOCAL)
 
     p = sub.add_parser(
         "search", parents=[color, as_json, filters], help="run one query and print ranked, highlighted hits"
@@ -469,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="history file (default: $SEARCHLIB_HISTORY or ~/.local/state/searchlib/history)",
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_repl)
 
     p = sub.add_parser("related", parents=[color, as_json, filters], help="entities that appear most with a query")
@@ -491,7 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
     p.add_argument("-n", "--limit", type=int, default=10, help="how many articles (default: 10)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("duplicates", parents=[color, as_json, filters], help="groups of near-duplicate articles")
@@ -523,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="also accept this Host header (repeatable; e.g. a reverse proxy's name)",
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="search an archive on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("export", parents=[color, filters], help="every match of a query as CSV or JSON Lines")

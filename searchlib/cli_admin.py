@@ -16,6 +16,7 @@ from searchlib.cli_base import (
     EXIT_CHECK_PROBLEMS,
     EXIT_NO_MATCH,
     EXIT_OK,
+    ON_LOCAL,
     _error,
     _open_any,
     _print_json,
@@ -133,7 +134,7 @@ def add_commands(sub: Any, color: argparse.ArgumentParser, as_json: argparse.Arg
 
     p = sub.add_parser("stats", parents=[color, as_json], help="facts about an index")
     p.add_argument("index", help=index_help)
-    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
@@ -163,7 +164,7 @@ def add_commands(sub: Any, color: argparse.ArgumentParser, as_json: argparse.Arg
     p = sub.add_parser("get", parents=[color, as_json], help="print one article by its id")
     p.add_argument("index", help=index_help)
     p.add_argument("id", help="the article's id (shown with every hit)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="read an archive on this Dask scheduler" + ON_LOCAL)
     p.set_defaults(func=cmd_get)
 
     p = sub.add_parser("delete", parents=[color, as_json], help="delete articles by id, in one commit")

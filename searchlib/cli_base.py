@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
@@ -119,13 +120,33 @@ def _scheduler_ignored(path: Path) -> None:
         _error(f"warning: {path} is an index, not an archive: --scheduler is ignored (it runs an archive's shards)")
 
 
+LOCAL_SCHEDULER = "local"
+"""``--scheduler local``: a Dask cluster of this machine's cores, started for the one command."""
+ON_LOCAL = " (local: one on this machine's cores, for this command)"
+"""The end of every ``--scheduler`` option's help."""
+
+
 def _dask(scheduler: str) -> DaskExecutor:
-    """Shard tasks on the Dask scheduler at ``scheduler`` (``--scheduler``); the client closes with the archive."""
+    """Shard tasks on the Dask scheduler at ``scheduler`` (``--scheduler``); the client closes with the archive.
+
+    ``local`` starts a ``LocalCluster`` (one single-threaded worker process per core), which
+    closes with the client: the same tasks as on a multi-machine cluster, no scheduler to run.
+    """
     try:
         from distributed import Client
     except ImportError:
         raise ImportError("--scheduler needs Dask: pip install 'searchlib[dask]'") from None
-    return DaskExecutor(Client(scheduler), owns_client=True)  # type: ignore[no-untyped-call]
+    if scheduler == LOCAL_SCHEDULER:
+        client = Client(  # type: ignore[no-untyped-call]
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    else:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    return DaskExecutor(client, owns_client=True)
 
 
 def _found(rows: Sized) -> int:

@@ -184,14 +184,19 @@ def test_dask_builds_the_shards(cluster: Any, tmp_path: Path, corpus_index: Inde
             assert [(h.article.id, round(h.score, 9)) for h in got] == [(h.article.id, round(h.score, 9)) for h in want]
 
 
-def test_cli_builds_and_searches_on_the_scheduler(cluster: Any, tmp_path: Path, corpus_index: Index) -> None:
+@pytest.mark.parametrize("where", ["cluster", "local"])
+def test_cli_builds_and_searches_on_the_scheduler(
+    cluster: Any, tmp_path: Path, corpus_index: Index, where: str
+) -> None:
+    """``--scheduler ADDRESS`` (a running cluster) or ``--scheduler local`` (a LocalCluster of
+    this machine's cores for the one command, closed after it)."""
     import io
     import json
 
     import searchlib
     from searchlib.cli import main
 
-    address = cluster.scheduler.address
+    address = cluster.scheduler.address if where == "cluster" else "local"
     target = str(tmp_path / "c")
     out = io.StringIO()
     code = main(
