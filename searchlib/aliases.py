@@ -90,7 +90,7 @@ class AliasTable:
     """Cache: resolved key -> {name key: name} of every name the table knows (built on first use)."""
     _resolved: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
     """Cache: name -> :meth:`resolve` of it (the table never changes, so neither do answers)."""
-    _folded: dict[Entity, tuple[str, Entity | None]] = attrs.field(init=False, eq=False, repr=False)
+    _folded: dict[Entity, tuple[str, Entity | None, bool]] = attrs.field(init=False, eq=False, repr=False)
     """Cache: entity -> its resolved key and how it is shown (see :meth:`apply`)."""
 
     def __attrs_post_init__(self) -> None:
@@ -185,7 +185,7 @@ class AliasTable:
         """
         out: dict[str, Entity] = {}
         for ent in entities:
-            key, folded = self._fold(ent)
+            key, folded, _same = self._fold(ent)
             if folded is None:
                 continue
             if key in out:
@@ -196,8 +196,9 @@ class AliasTable:
             out[key] = folded
         return tuple(out.values())
 
-    def _fold(self, ent: Entity) -> tuple[str, Entity | None]:
-        """(resolved key, ``ent`` as shown or None when blocked), computed once per entity."""
+    def _fold(self, ent: Entity) -> tuple[str, Entity | None, bool]:
+        """(resolved key, ``ent`` as shown or None when blocked, whether it shows as stored),
+        computed once per entity (by value: an equal entity of another article finds it too)."""
         found = self._folded.get(ent)
         if found is not None:
             return found
@@ -210,12 +211,12 @@ class AliasTable:
                     break
         key = _key(canonical)
         if key in self.blocked:
-            found = (key, None)
+            found = (key, None, False)
         else:
             shown = self.renamed.get(key, canonical)
             names = [n for n in (*ent.names, *(() if shown == canonical else (canonical,))) if _key(n) != _key(shown)]
             same = shown == ent.name and tuple(names) == ent.aliases
-            found = (key, ent if same else Entity(shown, ent.kind, tuple(names)))  # most show as stored
+            found = (key, ent if same else Entity(shown, ent.kind, tuple(names)), same)  # most show as stored
         if len(self._folded) >= _CACHE_SIZE:
             self._folded.clear()
         self._folded[ent] = found
@@ -228,9 +229,8 @@ class AliasTable:
             return article
         folded, keys = self._folded, set()
         for ent in entities:  # the usual case, checked without building anything: each shows as stored
-            found = folded.get(ent) or self._fold(ent)
-            shown = found[1]  # cached for an equal entity, often another article's copy: compare by value
-            if shown is None or (shown is not ent and shown != ent) or found[0] in keys:
+            found = folded.get(ent) or self._fold(ent)  # found for an equal entity: its flag holds for ``ent``
+            if not found[2] or found[0] in keys:
                 break
             keys.add(found[0])
         else:
