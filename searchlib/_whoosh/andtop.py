@@ -137,7 +137,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
             stats.doc_count,
             stats.doc_freqs.get((field, word.terms), 0),
             tuple(stats.avg_length(name) for name, _ in word.boosts),
-            min(offset + limit, snap.size),
+            min(offset + limit, ctx.layout.size),  # the calls' wanted, as computed below
         )
         ready_calls = kept.get(key)
         if ready_calls is not None:
@@ -174,7 +174,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     ]
     floats = np.array([weights[0], weights[1], weights[2], k1, 1.0 if weights[0] != 1.0 else 0.0])
     order_arr = np.array(order, dtype=np.int64)
-    documents = sum(cols.doc_count for cols, _ in layout.parts)
+    documents = layout.size
     wanted = min(offset + limit, documents)  # the kernels' heaps: never past every document
     if alone and len(order) == 3 and order[-1] == 0:
         return None  # word_top adds the word's own field first: (p0 + p1) + p2 would round otherwise
