@@ -21,6 +21,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import byte_to_length
 
+from searchlib._whoosh.pages import drop_pages
 from searchlib.errors import IndexProblem
 
 if TYPE_CHECKING:
@@ -55,6 +56,18 @@ def _read(storage: Any, name: str) -> Any:
         return f.read()
     finally:
         f.close()
+
+
+def _copy_runs(data: Any, spans: list[tuple[int, int]], out: Any) -> None:
+    """Write ``data[lo:hi]`` of each span to ``out``, ``_CHUNK`` bytes at a time; the pages of a
+    memory-mapped source leave this process once copied (:mod:`.pages`), so copying a file of
+    hundreds of MB keeps a chunk resident, not the file."""
+    for lo, hi in spans:
+        for at in range(lo, hi, _CHUNK):
+            end = min(hi, at + _CHUNK)
+            out.write(data[at:end])
+            if isinstance(data, mmap.mmap):
+                drop_pages(data, at, end)
 
 
 def _var_layout(data: Any, doccount: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -127,13 +140,10 @@ def _merge_var_column(out: Any, sources: list[_Source], column: str, total: int)
         try:
             offsets, lengths = _var_layout(data, src.count)
             runs = [(0, src.count)] if src.live is None else _runs(src.live)
-            for start, end in runs:
-                if start == end:
-                    continue
-                lo = int(offsets[start])
-                hi = int(offsets[end - 1] + lengths[end - 1])
-                for at in range(lo, hi, _CHUNK):
-                    out.write(data[at : min(hi, at + _CHUNK)])
+            spans = [
+                (int(offsets[start]), int(offsets[end - 1] + lengths[end - 1])) for start, end in runs if start != end
+            ]
+            _copy_runs(data, spans, out)
             lengths_parts.append(lengths if src.live is None else lengths[src.live])
         finally:
             if isinstance(data, mmap.mmap):

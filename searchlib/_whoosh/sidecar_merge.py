@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, gather, renumbered
 from searchlib._whoosh.packing import PackedWriter, packed_words, width_for
+from searchlib._whoosh.pages import drop_pages, mapping_of
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
 from searchlib._whoosh.terms import TermDict
 
@@ -35,6 +36,12 @@ BUCKET_POSTINGS = 1_000_000
 """Postings handled at a time (a range of terms): ~60 bytes of temporaries each, plus positions."""
 
 I64 = npt.NDArray[np.int64]
+
+
+def _let_go(sources: list[_Source]) -> None:
+    """After a range: the sources' pages read so far leave this process (see :mod:`.pages`)."""
+    for mapping in {id(src.mapping): src.mapping for src in sources}.values():
+        drop_pages(mapping)
 
 
 def _dtype_for(name: str, top: int) -> np.dtype[Any]:
@@ -53,6 +60,7 @@ class _Source:
         self.terms: list[str] = fp.terms
         self.tmap: I64 = np.zeros(0, dtype=np.int64)  # source term -> union term
         self.text = fp.freqs is not None
+        self.mapping = mapping_of(fp.docs)  # the source sidecar's map (None: arrays in memory)
 
     def slice(self, lo: int, hi: int) -> tuple[int, int, int, int]:
         """(first term, end term, first posting, end posting) of this source within union terms [lo, hi)."""
@@ -149,6 +157,7 @@ def _field(
                 if len(pos):
                     top_pos = max(top_pos, int(pos.max()))
                 positions += len(pos)
+        _let_go(sources)
     present = live_counts > 0
     terms = [t for t, keep_term in zip(union, present.tolist(), strict=True) if keep_term]
     del union
@@ -218,6 +227,7 @@ def _field(
             packer.write(out_pos)
             done_positions += len(out_pos)
         done_postings += len(out_docs)
+        _let_go(sources)
     if text and done_postings == 0:
         w.put(posblk_at, np.zeros(1, dtype=posblk_dtype))
     if text:
