@@ -272,3 +272,23 @@ def test_a_word_searched_while_its_first_search_fills_its_bounds_ranks_exactly(m
         monkeypatch.setattr(fast, "word_top", real)
         again = page()
     assert meanwhile == [want] and first == want and again == want
+
+
+def test_kept_words_are_bounded_by_count_and_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot keeps at most ``MAX_KEPT_WORDS`` prepared words and ``MAX_KEPT_BYTES`` of their
+    bounds: past either it starts again (and a word searched again still ranks the same)."""
+    with _common_words(4) as ix:
+
+        def kept() -> Any:
+            return ix._engine.read("t", lambda snap: snap._lazy.get("andtop_words"))
+
+        first = [(h.article.id, h.score) for h in ix.search("alpha", highlight=None).hits]
+        monkeypatch.setattr(andtop, "MAX_KEPT_WORDS", 2)
+        ix.search("beta", highlight=None)
+        assert len(kept()) == 2 and kept().bytes > 0
+        ix.search("gamma", highlight=None)
+        assert list(kept()) == [k for k in kept() if k[1] == ("gamma",)] and len(kept()) == 1
+        monkeypatch.setattr(andtop, "MAX_KEPT_WORDS", 100)
+        monkeypatch.setattr(andtop, "MAX_KEPT_BYTES", 1)
+        again = [(h.article.id, h.score) for h in ix.search("alpha", highlight=None).hits]
+        assert len(kept()) == 1 and again == first

@@ -38,7 +38,7 @@ from searchlib.engine import Ranked, idf
 if TYPE_CHECKING:
     from searchlib._whoosh.engine import ColumnarSnapshot
 
-__all__ = ["ENABLED", "MAX_KEPT_WORDS", "MAX_PARTS", "page", "shape"]
+__all__ = ["ENABLED", "MAX_KEPT_BYTES", "MAX_KEPT_WORDS", "MAX_PARTS", "page", "shape"]
 
 ENABLED = True
 """Rank the plans this module takes with numba's ``and_top`` (False: the numpy path; tests compare)."""
@@ -49,6 +49,9 @@ MAX_PARTS = 64
 MAX_KEPT_WORDS = 4096
 """Words alone whose prepared kernel calls (and block bounds) a snapshot keeps; beyond it, it
 starts again empty; 0 keeps none (benchmarks measure first sight so)."""
+
+MAX_KEPT_BYTES = 64 << 20
+"""Bytes of block bounds a snapshot keeps at most (a common word's in a large index are ~1 MB)."""
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -125,7 +128,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     alone = len(found.words) == 1 and not found.keywords and found.window is None
     words = found.words
     field = words[0].field
-    kept: dict[Any, _Prepared] = snap._lazy.setdefault("andtop_words", {})
+    kept: _KeptWords = snap._lazy.get("andtop_words") or snap._lazy.setdefault("andtop_words", _KeptWords())
     if alone:  # a word searched before with the same statistics: its kernel calls are ready
         word = words[0]
         key = (
@@ -254,13 +257,27 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     if alone and wanted and MAX_KEPT_WORDS > 0:
         # published only now, filled (a kernel asked for no page returns before filling them):
         # another thread must never find bounds still being written
-        if len(kept) >= MAX_KEPT_WORDS:
-            kept.clear()
         calls = [(arrays, ranges, _filled(meta), cached) for arrays, ranges, _k, meta, cached in jobs]
-        kept[key] = _Prepared(calls, norms, live, order_arr, floats, factors[0], wanted)
+        kept.keep(key, _Prepared(calls, norms, live, order_arr, floats, factors[0], wanted))
     if not total or not limit or not doc_parts:
         return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), total)
     return _ranked(snap, doc_parts, score_parts, offset, wanted, total)
+
+
+class _KeptWords(dict[Any, "_Prepared"]):
+    """A snapshot's prepared words, bounded by :data:`MAX_KEPT_WORDS` and :data:`MAX_KEPT_BYTES`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bytes = 0  # (threads may race on it: an estimate, which only moves when it starts again)
+
+    def keep(self, key: Any, prepared: _Prepared) -> None:
+        size = sum(int(a.nbytes) for _arrays, _ranges, _meta, cached in prepared.calls for a in cached)
+        if len(self) >= MAX_KEPT_WORDS or self.bytes + size > MAX_KEPT_BYTES:
+            self.clear()
+            self.bytes = 0
+        self[key] = prepared
+        self.bytes += size
 
 
 class _Prepared:
