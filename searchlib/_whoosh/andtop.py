@@ -128,7 +128,9 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     alone = len(found.words) == 1 and not found.keywords and found.window is None
     words = found.words
     field = words[0].field
-    kept: _KeptWords = snap._lazy.get("andtop_words") or snap._lazy.setdefault("andtop_words", _KeptWords())
+    kept: _KeptWords | None = snap._lazy.get("andtop_words")
+    if kept is None:
+        kept = snap._lazy.setdefault("andtop_words", _KeptWords())
     if alone:  # a word searched before with the same statistics: its kernel calls are ready
         word = words[0]
         key = (
