@@ -9,7 +9,8 @@ sorts every file into one of the two:
 - **postings + columns**: everything a query reads -- the sidecar (``.cols.bin``: the text
   fields' postings and positions, the keyword fields' document lists, term dictionaries, dates,
   field lengths), Whoosh's keyword postings (``.pst`` + ``.trm``; empty since index format
-  10) and the per-document columns (facets, sketch, group, date, lengths).
+  10) and the per-document Whoosh columns (sketch, group, date; facets up to sidecar version
+  7, since then the sidecar's facet table).
 
 The sidecar is then broken down per array from its manifest (``.cols.json``), summed over
 segments, largest first. Usage::

@@ -15,7 +15,6 @@ import attrs
 from searchlib import plan as pl
 from searchlib import query as q
 from searchlib._typecheck import typed
-from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import schema as sch
 from searchlib._whoosh import upgrade as wu
 from searchlib._whoosh.background import BackgroundMerges
@@ -599,7 +598,7 @@ class Index(EntityCuration):
                 size_bytes=self._backend.size_bytes(),
                 first_date=first,
                 last_date=last,
-                entities=wa.distinct_entities(snap.searcher, shown),
+                entities=snap.entity_count(shown),
                 generation=self._backend.generation_of(snap.searcher),
                 aliases=len(table.learned) + len(table.merged) + len(table.renamed),
                 blocked=len(table.blocked),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from test_format7 import FIXTURE
-from test_sidecar_build import _articles, _as_version_3, _as_version_4, _as_version_5, _as_version_6
+from test_sidecar_build import _articles, _as_version_3, _as_version_4, _as_version_5, _as_version_6, _as_version_7
 
 from searchlib import Index, IndexLockedError, NoExtractor, check_index
 from searchlib._whoosh import sidecar
@@ -38,7 +38,11 @@ def _answers(path: Path) -> list[list[tuple[str, float]]]:
 
 @pytest.fixture
 def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
-    """A five-segment index with one sidecar each of versions 3, 4, 5, 6 and 7, and its answers."""
+    """A five-segment index with one sidecar each of versions 3, 4, 5, 6 and 7, and its answers.
+
+    (Made older here, so without the Whoosh ``facets`` column older versions had: searches only;
+    tests/test_sidecar7.py reads a real version 7 index's facets.)
+    """
     path = tmp_path / "ix"
     with Index.create(path, extractor=NoExtractor()) as ix:
         for start in (0, 30, 60, 90, 120):
@@ -49,6 +53,7 @@ def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
     _as_version_4(path, prefixes[1])
     _as_version_5(path, prefixes[2])
     _as_version_6(path, prefixes[3])
+    _as_version_7(path, prefixes[4])
     assert _versions(path) == [3, 4, 5, 6, 7]
     assert _answers(path) == expected  # still read as they are
     return path, expected
@@ -57,10 +62,10 @@ def old(tmp_path: Path) -> tuple[Path, list[list[tuple[str, float]]]]:
 def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = check_index(path)
-    assert not report.ok and any("4 segment sidecar(s) written by older code" in p for p in report.problems)
+    assert not report.ok and any("5 segment sidecar(s) written by older code" in p for p in report.problems)
     repaired = check_index(path, repair=True)
-    assert repaired.repairs == ("rewrote 4 sidecar(s) in version 7",)
-    assert _versions(path) == [7, 7, 7, 7, 7]
+    assert repaired.repairs == ("rewrote 5 sidecar(s) in version 8",)
+    assert _versions(path) == [8, 8, 8, 8, 8]
     assert check_index(path).ok
     assert _answers(path) == expected
 
@@ -68,9 +73,9 @@ def test_check_reports_older_sidecars_and_repair_rewrites_them(old: tuple[Path, 
 def test_upgrade_of_a_current_index_rewrites_older_sidecars(old: tuple[Path, list[list[tuple[str, float]]]]) -> None:
     path, expected = old
     report = Index.upgrade(path)
-    assert (report.upgraded, report.sidecars) == (0, 4)
-    assert "rewrote 4 segment sidecar(s)" in report.summary()
-    assert _versions(path) == [7, 7, 7, 7, 7]
+    assert (report.upgraded, report.sidecars) == (0, 5)
+    assert "rewrote 5 segment sidecar(s)" in report.summary()
+    assert _versions(path) == [8, 8, 8, 8, 8]
     assert _answers(path) == expected
     out = io.StringIO()
     assert main(["upgrade", str(path), "--json"], out=out) == 0
@@ -84,7 +89,7 @@ def test_older_sidecars_are_not_rewritten_under_an_open_writer(old: tuple[Path, 
         with pytest.raises(IndexLockedError, match="sidecars"):
             Index.upgrade(path)
         assert _versions(path) == [3, 4, 5, 6, 7]
-    assert Index.upgrade(path).sidecars == 4
+    assert Index.upgrade(path).sidecars == 5
     with Index.open(path) as ix, ix.writer():
         assert Index.upgrade(path).sidecars == 0  # nothing to rewrite: no lock needed
 

@@ -1,37 +1,84 @@
-"""News analytics over a set of matching documents: co-occurring entities and date counts."""
+"""News analytics over a set of matching documents: facets, co-occurring entities and date counts.
+
+Entity and source counts read each segment's facet table (:mod:`.facettable`): ids counted with
+numpy, each distinct name decoded once, never a document's names one by one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
-from whoosh.searching import Searcher
+import numpy as np
+import numpy.typing as npt
 
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
-from searchlib.models import DateBucket
+from searchlib._whoosh.facettable import FacetTable
+from searchlib.models import DateBucket, FacetCount, Facets
+
+TableParts = Sequence[tuple[FacetTable, npt.NDArray[np.int64]]]
+"""Each segment's facet table with the documents asked about in it (its own numbers, ascending), in segment order."""
 
 
-def entity_counts(searcher: Searcher, docs: Sequence[int]) -> tuple[Counter[str], dict[str, str], dict[str, set[str]]]:
-    """Documents per entity key among ``docs``, a display name and the alias keys of each key."""
-    column = ws.column_reader(searcher.reader(), "facets")
+def mentions(parts: TableParts) -> Iterator[tuple[str, int]]:
+    """(entity string -- name and aliases, ``ALIAS_SEP``-joined --, documents naming it), in first-named order.
+
+    First-named over the documents in order, as a scan of them would meet each: a caller
+    keeping the first name it meets per entity key keeps the one such a scan keeps.
+    """
+    for table, docs in parts:
+        ids, counts = table.mentions(docs)
+        for i, n in zip(ids.tolist(), counts.tolist(), strict=True):
+            yield table.name(i), n
+
+
+def facets(parts: TableParts, dates: Mapping[str, int], bucket: DateBucket, size: int) -> Facets:
+    """Top ``size`` entities (by documents, then key) and sources over the documents of ``parts``.
+
+    ``dates`` (bucket label -> documents) are counted by the caller, from the date column.
+    """
+    entity_counts: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for entity, n in mentions(parts):
+        name = entity.split(sch.ALIAS_SEP, 1)[0]
+        key = sch.entity_key(name)  # as entity: matches it (case, accents, spacing)
+        display.setdefault(key, name)
+        entity_counts[key] += n
+    source_counts: Counter[str] = Counter()
+    for table, docs in parts:
+        for source, n in table.source_counts(docs):
+            source_counts[source] += n
+
+    def top(counter: Counter[str], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
+
+    return Facets(
+        entities=top(entity_counts, display),
+        dates=tuple(FacetCount(k, n) for k, n in sorted(dates.items())),
+        sources=top(source_counts),
+        date_bucket=bucket,
+    )
+
+
+def entity_counts(parts: TableParts) -> tuple[Counter[str], dict[str, str], dict[str, set[str]]]:
+    """Documents per entity key among the documents of ``parts``, a display name and the alias keys of each key."""
     counts: Counter[str] = Counter()
     display: dict[str, str] = {}
     aliases: dict[str, set[str]] = {}
-    for docnum in docs:
-        _source, entities = sch.decode_facets(column[docnum])
-        for name, *others in entities:
-            key = sch.entity_key(name)
-            display.setdefault(key, name)
-            aliases.setdefault(key, set()).update(sch.entity_key(o) for o in others)
-            counts[key] += 1
+    for entity, n in mentions(parts):
+        name, *others = entity.split(sch.ALIAS_SEP)
+        key = sch.entity_key(name)
+        display.setdefault(key, name)
+        aliases.setdefault(key, set()).update(sch.entity_key(o) for o in others)
+        counts[key] += n
     return counts, display, aliases
 
 
 def related(
-    searcher: Searcher,
-    docs: Sequence[int],
+    parts: TableParts,
+    total: int,
     doc_frequency: Callable[[str], int],
     *,
     exclude: Collection[str],
@@ -40,50 +87,50 @@ def related(
 ) -> list[tuple[str, int, int, float]]:
     """(name, foreground count, background count, JLH significance), most significant first.
 
-    The foreground is ``docs``; the background is the whole index, ``doc_frequency(key)``
-    giving the live documents that name an entity key (:func:`.keywords.live_doc_frequency`). The JLH score of
-    Elasticsearch's significant terms, ``(fg% - bg%) * fg% / bg%``, favours entities that are
-    both frequent among the matches and unusually so compared with the archive.
+    The foreground is the documents of ``parts``; the background is the whole index of
+    ``total`` live documents, ``doc_frequency(key)`` giving those that name an entity key
+    (:func:`.keywords.live_doc_frequency`). The JLH score of Elasticsearch's significant
+    terms, ``(fg% - bg%) * fg% / bg%``, favours entities that are both frequent among the
+    matches and unusually so compared with the archive.
     """
-    if not docs:
+    matched = sum(len(docs) for _, docs in parts)
+    if not matched:
         return []
-    reader = searcher.reader()
-    total = max(reader.doc_count(), 1)
-    counts, display, aliases = entity_counts(searcher, docs)
+    total = max(total, 1)
+    counts, display, aliases = entity_counts(parts)
     out = []
     for key, count in counts.items():
         if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
             continue
         background = max(doc_frequency(key), count)
-        fg, bg = count / len(docs), background / total
+        fg, bg = count / matched, background / total
         score = (fg - bg) * (fg / bg) if fg > bg else 0.0
         out.append((display[key], count, background, score))
     out.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
     return out[:size]
 
 
-def distinct_entities(searcher: Searcher, shown: Callable[[str], str | None] | None = None) -> int:
-    """Entities named by live documents, counted as facets count them (canonical names, not aliases).
+def entity_names(parts: TableParts) -> dict[str, str]:
+    """Entity key -> the name first stored for it, over the documents of ``parts``."""
+    names: dict[str, str] = {}
+    for entity, _n in mentions(parts):
+        name = entity.split(sch.ALIAS_SEP, 1)[0]
+        names.setdefault(sch.entity_key(name), name)
+    return names
+
+
+def distinct_entities(parts: TableParts, shown: Callable[[str], str | None] | None = None) -> int:
+    """Entities named by the documents of ``parts``, counted as facets count them (canonical names, not aliases).
 
     ``shown`` maps a stored name to the name facets show (``None``: hidden), e.g. the alias table's.
     """
-    reader = searcher.reader()
-    if reader.doc_count() == 0:
-        return 0
-    column = ws.column_reader(reader, "facets")
     keys: set[str] = set()
-    for docnum in reader.all_doc_ids():
-        _source, entities = sch.decode_facets(column[docnum])
-        for name, *_aliases in entities:
-            name_shown = name if shown is None else shown(name)
-            if name_shown is not None:
-                keys.add(sch.entity_key(name_shown))
+    for entity, _n in mentions(parts):
+        name = entity.split(sch.ALIAS_SEP, 1)[0]
+        name_shown = name if shown is None else shown(name)
+        if name_shown is not None:
+            keys.add(sch.entity_key(name_shown))
     return len(keys)
-
-
-def date_counts(searcher: Searcher, docs: Sequence[int], bucket: DateBucket) -> Counter[str]:
-    dates = ws.column_reader(searcher.reader(), "date")
-    return Counter(bucket.label(sch.key_date(int(dates[d]))) for d in docs)
 
 
 def bucket_labels(first: dt.date, last: dt.date, bucket: DateBucket) -> list[str]:

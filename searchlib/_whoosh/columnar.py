@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from searchlib._whoosh.facettable import FacetsBuilder, FacetTable, merged
 from searchlib._whoosh.terms import TermDict
 
 TEXT_FIELDS = ("body", "title", "entity_text")
@@ -289,11 +290,13 @@ class SegmentColumns:
         fields: MutableMapping[str, FieldPostings],
         lengths: dict[str, U32],
         dates: npt.NDArray[np.int32],
+        facets: FacetTable | None = None,
     ) -> None:
         self.doc_count = doc_count
         self.fields = fields
         self.lengths = lengths
         self.dates = dates
+        self.facets = facets  # None: a sidecar older than version 8 (see sidecar.segment_columns)
 
 
 # --- building from the writer's own postings, and by concatenation ---------------------------
@@ -333,6 +336,7 @@ class ColumnsBuilder:
     def __init__(self) -> None:
         self._fields = {name: _FieldBuilder(name in TEXT_FIELDS) for name in (*TEXT_FIELDS, *KEYWORD_FIELDS)}
         self.dates = array("q")
+        self.facets = FacetsBuilder()
 
     def add_term(
         self,
@@ -368,6 +372,10 @@ class ColumnsBuilder:
             self.dates.extend(itertools.repeat(0, docnum + 1 - len(self.dates)))
         self.dates[docnum] = key
 
+    def add_facets(self, docnum: int, value: bytes | str) -> None:
+        """Document ``docnum``'s source and entity names, as ``schema.to_document`` encodes them."""
+        self.facets.add(docnum, value)
+
     def finish(self, doc_count: int) -> SegmentColumns:
         fields: dict[str, FieldPostings] = {}
         lengths: dict[str, U32] = {}
@@ -388,7 +396,7 @@ class ColumnsBuilder:
         dates = np.zeros(doc_count, dtype=np.int32)
         known = min(doc_count, len(self.dates))
         dates[:known] = np.frombuffer(self.dates, dtype=np.int64)[:known]
-        return SegmentColumns(doc_count, fields, lengths, dates)
+        return SegmentColumns(doc_count, fields, lengths, dates, self.facets.finish(doc_count))
 
 
 def gather(starts: I64, ends: I64) -> I64:
@@ -483,7 +491,17 @@ def concat(parts: list[Part]) -> SegmentColumns:
         for name in TEXT_FIELDS
     }
     dates = np.concatenate([kept(cols.dates, live) for cols, live in parts]).astype(np.int32)
-    return SegmentColumns(base, fields, lengths, dates)
+    return SegmentColumns(base, fields, lengths, dates, merged(facet_parts(parts)))
+
+
+def facet_parts(parts: list[Part]) -> list[tuple[FacetTable, npt.NDArray[np.bool_] | None]]:
+    """``parts``' facet tables (every source segment has one once :func:`.sidecar.segment_columns` gave it)."""
+    found = []
+    for cols, live in parts:
+        if cols.facets is None:
+            raise ValueError("a segment to merge has no facet table")
+        found.append((cols.facets, live))
+    return found
 
 
 def live_mask(reader: Any) -> npt.NDArray[np.bool_] | None:

@@ -501,15 +501,35 @@ class ColumnarSnapshot:
             _hold_files(reader)
         return bound
 
+    def table_parts(self, docs: I64 | None = None) -> wa.TableParts:
+        """Each segment's facet table with the documents of ``docs`` in it (None: every live one), as its numbers."""
+        parts = []
+        if docs is not None:
+            docs = np.asarray(docs, dtype=np.int64)
+            if len(docs) > 1 and bool((docs[1:] < docs[:-1]).any()):
+                docs = np.sort(docs)
+        for seg in self.segments:
+            table = seg.cols.facets
+            assert table is not None  # (sidecar.segment_columns gives every segment one)
+            if docs is None:
+                local = np.arange(seg.cols.doc_count, dtype=np.int64)
+                local = local if seg.live is None else local[seg.live]
+            else:
+                lo, hi = np.searchsorted(docs, [seg.offset, seg.offset + seg.cols.doc_count])
+                local = docs[lo:hi] - seg.offset
+            if len(local):
+                parts.append((table, local))
+        return parts
+
     def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
         """Top entities, dates per bucket and sources over ``docs``."""
-        return ws._facets(docs.tolist(), self.searcher, ws.FacetRequest(bucket, size))
+        return wa.facets(self.table_parts(docs), self.date_counts(docs, bucket), bucket, size)
 
     def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
         """Entities of ``docs`` ranked by significance against the whole index."""
         return wa.related(
-            self.searcher,
-            docs.tolist(),
+            self.table_parts(docs),
+            self.doc_count(),
             lambda key: kw.live_doc_frequency(self.segments, "entity", key),
             exclude=exclude,
             size=size,
@@ -559,8 +579,9 @@ class ColumnarSnapshot:
             return None, None
         return key_date(int(dates.min())), key_date(int(dates.max()))
 
-    def entity_count(self) -> int:
-        return wa.distinct_entities(self.searcher)
+    def entity_count(self, shown: Callable[[str], str | None] | None = None) -> int:
+        """Entities named by live documents, as facets count them (``shown``: :func:`.analytics.distinct_entities`)."""
+        return wa.distinct_entities(self.table_parts(), shown)
 
     def segment_count(self) -> int:
         return len(self.segments)

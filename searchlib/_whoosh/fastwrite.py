@@ -230,7 +230,9 @@ class FastSegmentWriter(writing.SegmentWriter):  # type: ignore[misc]
                     length = 0
             stored_value = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, stored_value if field.stored else None, length)
-            if field.column_type and stored_value is not None:
+            if fieldname == "facets" and self.columns is not None and stored_value is not None:
+                self.columns.add_facets(docnum, stored_value)  # the sidecar's facet table, not a Whoosh column
+            elif field.column_type and stored_value is not None:
                 column_value = field.to_column_value(stored_value)
                 perdocwriter.add_column_value(fieldname, field.column_type, column_value)
                 if fieldname == "date" and self.columns is not None:

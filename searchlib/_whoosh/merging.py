@@ -214,7 +214,9 @@ def merge_segments(
         sources.append(src)
         base += src.kept
     total = base
-    names = sorted({name for src in sources for name in _column_names(storage, src.segment)})
+    # not "facets": the merged sidecar's facet table holds every document's (sidecar version 8), so the
+    # Whoosh column of segments written before it is not carried on
+    names = sorted({name for src in sources for name in _column_names(storage, src.segment)} - {"facets"})
     fieldlengths: dict[str, int] = {}
     for column in names:
         coltype = _column_type(schema, column)

@@ -69,6 +69,7 @@ def rebuild(reader: Any) -> SegmentColumns:
                 else:
                     memory.add(name, docnum, field.index(value), 1.0)
             builder.add_date(docnum, int(doc["date"]))
+            builder.add_facets(docnum, doc["facets"])
             if memory.full:
                 memory.spill()
         memory.feed(builder)

@@ -8,7 +8,6 @@ import datetime as dt
 import os
 import pickle
 import weakref
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from whoosh.reading import EmptyReader, IndexReader
 from whoosh.searching import Searcher
 
 from searchlib._whoosh import schema as sch
-from searchlib.models import Article, DateBucket, FacetCount, Facets
+from searchlib.models import Article
 
 TEXT_FIELDS = ("title", "body", "entity_text")
 
@@ -241,12 +240,6 @@ def duplicate_groups(
     return [sorted(load_articles(searcher, m), key=lambda a: (a.date, a.id)) for m in found[:size]]
 
 
-@attrs.frozen
-class FacetRequest:
-    bucket: DateBucket
-    size: int
-
-
 def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
     """The stored articles of ``docnums`` (body from its column, the rest from stored fields).
 
@@ -270,35 +263,6 @@ def load_articles(searcher: Searcher, docnums: Sequence[int]) -> list[Article]:
             cache[docnum] = article
         out.append(article)
     return out
-
-
-def _facets(matched: Iterable[int], searcher: Searcher, request: FacetRequest) -> Facets:
-    dates = column(searcher, "date")
-    meta = column(searcher, "facets")
-    date_counts: Counter[str] = Counter()
-    entity_counts: Counter[str] = Counter()
-    source_counts: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    for docnum in matched:
-        date_counts[request.bucket.label(sch.key_date(int(dates[docnum])))] += 1
-        source, entities = sch.decode_facets(meta[docnum])
-        if source:
-            source_counts[source] += 1
-        for name, *_aliases in entities:
-            key = sch.entity_key(name)  # as entity: matches it (case, accents, spacing)
-            display.setdefault(key, name)
-            entity_counts[key] += 1
-
-    def top(counter: Counter[str], names: dict[str, str] | None = None) -> tuple[FacetCount, ...]:
-        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[: request.size]
-        return tuple(FacetCount(names[k] if names else k, n) for k, n in ranked)
-
-    return Facets(
-        entities=top(entity_counts, display),
-        dates=tuple(FacetCount(k, n) for k, n in sorted(date_counts.items())),
-        sources=top(source_counts),
-        date_bucket=request.bucket,
-    )
 
 
 def edit_distance(a: str, b: str) -> int:

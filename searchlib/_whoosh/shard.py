@@ -19,7 +19,6 @@ import numpy.typing as npt
 from searchlib._whoosh import analytics as wa
 from searchlib._whoosh import keywords as kw
 from searchlib._whoosh import schema as sch
-from searchlib._whoosh import search as ws
 from searchlib._whoosh import vocabulary as wv
 from searchlib._whoosh.engine import ColumnarSnapshot
 from searchlib._whoosh.vocabulary import Spelling, like_terms
@@ -203,7 +202,7 @@ def related_counts(
     docs = matches(snap, plan, hidden)
     if not len(docs):
         return 0, {}, {}, {}
-    counts, display, aliases = wa.entity_counts(snap.searcher, docs.tolist())
+    counts, display, aliases = wa.entity_counts(snap.table_parts(docs))
     return len(docs), dict(counts), display, aliases
 
 
@@ -216,16 +215,7 @@ def background(snap: ColumnarSnapshot, keys: Sequence[str]) -> tuple[int, dict[s
 
 def entity_names(snap: ColumnarSnapshot) -> dict[str, str]:
     """Entity key -> stored name, over the entities of live documents (for ``stats().entities``)."""
-    reader = snap.searcher.reader()
-    if reader.doc_count() == 0:
-        return {}
-    column = ws.column_reader(reader, "facets")
-    names: dict[str, str] = {}
-    for docnum in reader.all_doc_ids():
-        _source, entities = sch.decode_facets(column[docnum])
-        for name, *_aliases in entities:
-            names.setdefault(sch.entity_key(name), name)
-    return names
+    return wa.entity_names(snap.table_parts())
 
 
 def live_ids(snap: ColumnarSnapshot) -> list[tuple[str, Any]]:

@@ -49,24 +49,30 @@ from searchlib._whoosh.columnar import (
     LazyFields,
     SegmentColumns,
 )
+from searchlib._whoosh.facettable import FacetTable, of_values
 from searchlib._whoosh.packing import PackedPositions, packed_words
 from searchlib._whoosh.terms import TermDict
 
-SIDECAR_VERSION = 7
-"""Version 7 stores a text field's positions bit-packed at the width of the segment's largest
+SIDECAR_VERSION = 8
+"""Version 8 adds each document's facet values -- its source and entities' names -- as ids into
+the segment's sorted tables of them (:mod:`.facettable`; the manifest's ``facets`` entry gives
+the two tables' sizes), which the Whoosh ``facets`` column held as text up to version 7.
+Version 7 stores a text field's positions bit-packed at the width of the segment's largest
 (:mod:`.packing`; the manifest's ``packed`` entry gives each field's width and count): 11 bits
 a position for news instead of 16. Version 6 stored where a text field's postings' positions
 start only every ``POS_BLOCK`` postings (``<field>.posblk``; a posting's start is derived from
 it and the frequencies, see :class:`.columnar.FieldPostings`) instead of one offset per posting
 (``<field>.posoff``: the largest array of version 5, 36% of a 100,000-article index's sidecars)."""
-READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 """Version 2 stored every array as u32/i64, version 3 narrowed them (see ``_narrow``) and both
 kept every term dictionary in the JSON manifest; version 4 moved them into the data file,
 NUL-joined, without their starts (found by a scan on load, terms holding NUL stayed in the
 manifest); version 5 stored each term's start too (:class:`TermDict`), and up to it every
-posting's position offset; version 6 kept positions unpacked (u16 for most segments). All are
-read as they are; :func:`outdated` and :func:`rewrite` bring them to version 7 (so does a merge,
-which writes its segment in version 7)."""
+posting's position offset; version 6 kept positions unpacked (u16 for most segments); up to
+version 7 the facet values were the segment's Whoosh ``facets`` column (read into a table when
+the segment is first opened: :func:`segment_columns`). All are read as they are; :func:`outdated`
+and :func:`rewrite` bring them to version 8 (so does a merge, which writes its segment in
+version 8)."""
 
 
 def build(reader: Any) -> SegmentColumns:
@@ -167,6 +173,9 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
         blob, starts = fp.stored_terms()
         term_counts[name] = len(starts) - 1
         arrays += [(f"{name}.terms", blob), (f"{name}.tstart", starts)]
+    if cols.facets is None:
+        raise ValueError("a segment's arrays to save have no facet table")
+    arrays += list(cols.facets.arrays())
     for name, values in arrays:
         if name.endswith(".pos"):
             found = packed(values)
@@ -174,7 +183,8 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
             data = found.words
         else:
             top = _position_count(cols, name[: -len(".posblk")]) if name.endswith(".posblk") else None
-            data = np.ascontiguousarray(values if name.endswith(".terms") else _narrow(name, values, top))
+            is_blob = name.endswith(".terms") or name in ("facets.names", "facets.sources")
+            data = np.ascontiguousarray(values if is_blob else _narrow(name, values, top))
         layout[name] = [data.dtype.str, at, int(data.shape[0])]
         chunks.append(data)
         at += data.nbytes
@@ -194,6 +204,7 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
         "arrays": layout,
         "term_counts": term_counts,
         "packed": packings,
+        "facets": [len(cols.facets.names), len(cols.facets.sources)] if cols.facets is not None else None,
     }
     body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
     _write_durably(folder / f"{prefix}.cols.json", tag, lambda f: f.write(body), durable)
@@ -365,7 +376,18 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
         dates = arr("dates")
         if len(dates) != count or any(len(v) != count for v in lengths.values()):
             return None
-        return SegmentColumns(count, fields, lengths, dates)
+        facets = None
+        if version >= 8:  # the table's ends against each other (its middle: damage(), for check)
+            name_count, source_count = (int(n) for n in manifest["facets"])
+            names = TermDict.stored(arr("facets.names"), arr("facets.names.start"), name_count)
+            sources = TermDict.stored(arr("facets.sources"), arr("facets.sources.start"), source_count)
+            starts, ids, source_ids = arr("facets.start"), arr("facets.ids"), arr("facets.source")
+            if len(starts) != count + 1 or len(source_ids) != count or item("facets.start", -1) != len(ids):
+                return None
+            if item("facets.start", 0) != 0 or source_count < 1:
+                return None
+            facets = FacetTable(names, sources, starts, ids, source_ids)
+        return SegmentColumns(count, fields, lengths, dates, facets)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -413,6 +435,11 @@ def damage(cols: SegmentColumns) -> str | None:
                 return f"the {name} term dictionary is not sorted"
         except (ValueError, IndexError, UnicodeDecodeError) as e:
             return f"the {name} arrays do not read: {e}"
+    if cols.facets is not None:
+        try:
+            return cols.facets.damage()
+        except (ValueError, IndexError, UnicodeDecodeError) as e:
+            return f"the facet table does not read: {e}"
     return None
 
 
@@ -429,15 +456,19 @@ def outdated(folder: Path, segment_ids: set[str]) -> list[str]:
     return found
 
 
-def rewrite(folder: Path, segment_id: str, *, durable: bool = True) -> bool:
+def rewrite(folder: Path, segment_id: str, reader: Any, *, durable: bool = True) -> bool:
     """Rewrite a segment's sidecar in the current version (same arrays); False when it does not load.
 
-    Readers that mapped the old files keep reading them (each file is replaced by a rename);
-    the caller holds the index's write lock, so no writer removes the segment meanwhile.
+    ``reader`` is the segment's Whoosh reader: a sidecar older than version 8 gets its facet
+    table from the segment's ``facets`` column. Readers that mapped the old files keep reading
+    them (each file is replaced by a rename); the caller holds the index's write lock, so no
+    writer removes the segment meanwhile.
     """
     cols = load(folder, segment_id)
     if cols is None:
         return False
+    if cols.facets is None:
+        cols.facets = column_facets(reader)
     try:
         save(folder, segment_id, cols, durable=durable)  # (every array is read before anything is written)
     except ValueError:  # a damaged field: left as it is
@@ -463,5 +494,14 @@ def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentCo
         if folder is not None:
             with contextlib.suppress(OSError):
                 save(folder, segment_id, cols)
+    if cols.facets is None:  # a sidecar older than version 8: its segment's Whoosh column, read once
+        cols.facets = column_facets(reader)
     cache[segment_id] = cols
     return cols
+
+
+def column_facets(reader: Any) -> FacetTable:
+    """The facet table of a segment written before sidecar version 8, from its Whoosh ``facets`` column."""
+    count = int(reader.doc_count_all())
+    column = reader.column_reader("facets") if count else ()
+    return of_values((column[d] for d in range(count)), count)

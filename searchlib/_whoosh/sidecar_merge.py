@@ -24,7 +24,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, gather, renumbered
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, facet_parts, gather, renumbered
+from searchlib._whoosh.facettable import Merged
 from searchlib._whoosh.packing import PackedWriter, packed_words, width_for
 from searchlib._whoosh.pages import drop_pages, mapping_of
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
@@ -236,6 +237,28 @@ def _field(
     return TermDict.pack(terms)
 
 
+def _facets(w: _Writer, merged: Merged) -> list[int]:
+    """Write the merged facet table (as :meth:`.facettable.FacetTable.arrays` orders it) a chunk at a time."""
+    for label, terms in (("facets.names", merged.names), ("facets.sources", merged.sources)):
+        blob, starts = TermDict.pack(terms)
+        w.add(label, blob)
+        w.add(f"{label}.start", _narrow(f"{label}.start", starts))
+    starts_at = w.reserve("facets.start", merged.starts_dtype, merged.doc_count + 1)
+    ids_at = w.reserve("facets.ids", merged.ids_dtype, merged.mentions)
+    source_at = w.reserve("facets.source", merged.source_dtype, merged.doc_count)
+    docs = mentions = 0
+    w.put(starts_at, np.zeros(1, dtype=merged.starts_dtype))
+    for counts, ids, sources in merged.chunks():
+        ends = mentions + np.cumsum(counts)
+        w.put(starts_at + (docs + 1) * merged.starts_dtype.itemsize, ends.astype(merged.starts_dtype))
+        w.put(ids_at + mentions * merged.ids_dtype.itemsize, ids.astype(merged.ids_dtype))
+        w.put(source_at + docs * merged.source_dtype.itemsize, sources.astype(merged.source_dtype))
+        docs += len(counts)
+        mentions += len(ids)
+    assert docs == merged.doc_count and mentions == merged.mentions
+    return [len(merged.names), len(merged.sources)]
+
+
 def save_merged(
     folder: Path, prefix: str, parts: list[Part], *, durable: bool = False, bucket: int = BUCKET_POSTINGS
 ) -> int:
@@ -269,6 +292,7 @@ def save_merged(
             for name, blob, starts in dictionaries:
                 w.add(f"{name}.terms", blob)
                 w.add(f"{name}.tstart", _narrow(f"{name}.tstart", starts))
+            facet_sizes = _facets(w, Merged(facet_parts(parts)))
             f.truncate(w.at)
             f.flush()
             if durable:
@@ -285,6 +309,7 @@ def save_merged(
         "arrays": w.layout,
         "term_counts": term_counts,
         "packed": w.packed,
+        "facets": facet_sizes,
     }
     body = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
     manifest_path = folder / f"{prefix}.cols.json"

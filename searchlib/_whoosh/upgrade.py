@@ -213,7 +213,20 @@ def rewrite_sidecars(path: Path, segment_ids: set[str]) -> int:
     without a rebuild. Each file is replaced by a rename: open readers keep what they mapped.
     The caller holds the write lock (no writer merges the segments away meanwhile).
     """
-    done = sum(sidecar.rewrite(path, sid, durable=store.FSYNC) for sid in sidecar.outdated(path, segment_ids))
+    outdated = sidecar.outdated(path, segment_ids)
+    if not outdated:
+        return 0
+    ix = DurableStorage(str(path)).open_index()
+    try:
+        with ix.reader() as reader:
+            leaves = {
+                leaf._segment.segment_id(): leaf for leaf, _ in reader.leaf_readers() if hasattr(leaf, "_segment")
+            }
+            done = sum(
+                sidecar.rewrite(path, sid, leaves[sid], durable=store.FSYNC) for sid in outdated if sid in leaves
+            )
+    finally:
+        ix.close()
     if done:
         fsync_dir(str(path))
     return done

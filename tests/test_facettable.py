@@ -1,0 +1,78 @@
+"""A segment's facet table (searchlib._whoosh.facettable): built, merged and counted as the documents say."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchlib._whoosh import facettable as ft
+from searchlib._whoosh.terms import TermDict
+
+NAMES = st.sampled_from(["Anna", "Gdańsk", "Gdansk", "Oslo\x1eOsl", "NGX", "Jon Berg\x1eJ. Berg", "Ä", "z"])
+DOC = st.tuples(st.sampled_from(["", "Daily", "daily", "Post"]), st.lists(NAMES, max_size=5))
+SEGMENT = st.lists(DOC, max_size=12)
+Doc = tuple[str, list[str]]
+
+
+def _value(doc: Doc) -> bytes:
+    return ft.ENTITY_SEP.join([doc[0], *doc[1]]).encode("utf-8")
+
+
+def _table(docs: list[Doc]) -> ft.FacetTable:
+    return ft.of_values((_value(d) for d in docs), len(docs))
+
+
+def _stored(table: ft.FacetTable) -> ft.FacetTable:
+    """The table as a sidecar reads it back: dictionaries over stored bytes."""
+    arrays = dict(table.arrays())
+    names = TermDict.stored(arrays["facets.names"], arrays["facets.names.start"], len(table.names))
+    sources = TermDict.stored(arrays["facets.sources"], arrays["facets.sources.start"], len(table.sources))
+    return ft.FacetTable(names, sources, arrays["facets.start"], arrays["facets.ids"], arrays["facets.source"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(SEGMENT)
+def test_each_document_reads_back_as_written(docs: list[Doc]) -> None:
+    for table in (_table(docs), _stored(_table(docs))):
+        assert [table.document(d) for d in range(len(docs))] == docs
+        assert table.damage() is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(SEGMENT, st.data())
+def test_mentions_and_sources_count_as_a_scan_does(docs: list[Doc], data: st.DataObject) -> None:
+    picked = sorted(data.draw(st.sets(st.integers(0, max(len(docs) - 1, 0)), max_size=len(docs))) if docs else [])
+    table = _stored(_table(docs))
+    ids, counts = table.mentions(np.asarray(picked, dtype=np.int64))
+    got = [(table.name(int(i)), int(n)) for i, n in zip(ids, counts, strict=True)]
+    scan: Counter[str] = Counter(name for d in picked for name in docs[d][1])
+    first_seen = list(dict.fromkeys(name for d in picked for name in docs[d][1]))
+    assert got == [(name, scan[name]) for name in first_seen]
+    sources = Counter(docs[d][0] for d in picked if docs[d][0])
+    assert dict(table.source_counts(np.asarray(picked, dtype=np.int64))) == sources
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(SEGMENT, st.data()), min_size=1, max_size=4))
+def test_a_merge_keeps_the_live_documents_in_order(
+    segments: list[tuple[list[Doc], st.DataObject]],
+) -> None:
+    parts: list[ft.Part] = []
+    want: list[Doc] = []
+    for docs, data in segments:
+        live = np.array(data.draw(st.lists(st.booleans(), min_size=len(docs), max_size=len(docs))), dtype=bool)
+        parts.append((_stored(_table(docs)), None if live.all() else live))
+        want += [d for d, keep in zip(docs, live.tolist(), strict=True) if keep]
+    old = ft.MERGE_DOCS
+    ft.MERGE_DOCS = 3  # several chunks a segment
+    try:
+        table = ft.merged(parts)
+    finally:
+        ft.MERGE_DOCS = old
+    assert [table.document(d) for d in range(len(want))] == want
+    assert table.damage() is None
+    assert set(table.names) == {n for _, names in want for n in names}  # names only deleted documents used are gone
+    assert set(table.sources) == {""} | {s for s, _ in want}
