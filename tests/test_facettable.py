@@ -76,3 +76,41 @@ def test_a_merge_keeps_the_live_documents_in_order(
     assert table.damage() is None
     assert set(table.names) == {n for _, names in want for n in names}  # names only deleted documents used are gone
     assert set(table.sources) == {""} | {s for s, _ in want}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(SEGMENT, st.data()), min_size=1, max_size=3), st.integers(1, 6))
+def test_facets_rank_and_name_entities_as_a_scan_of_the_documents_does(
+    segments: list[tuple[list[Doc], st.DataObject]], size: int
+) -> None:
+    """Documents per entity key (a name twice in one document counts twice), the top ``size`` by
+    count then key, each shown under the name first met in document order; sources likewise."""
+    from searchlib._whoosh import analytics
+    from searchlib._whoosh.schema import entity_key
+    from searchlib.models import DateBucket
+
+    tables = [_stored(_table(docs)) for docs, _ in segments]
+    parts: list[tuple[ft.FacetTable, np.ndarray]] = []
+    scanned: list[Doc] = []
+    for table, (docs, data) in zip(tables, segments, strict=True):
+        picked = sorted(data.draw(st.sets(st.integers(0, max(len(docs) - 1, 0)), max_size=len(docs))) if docs else [])
+        if picked:
+            parts.append((table, np.asarray(picked, dtype=np.int64)))
+            scanned += [docs[d] for d in picked]
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for _source, names in scanned:
+        for entity in names:
+            name = entity.split(ft.ALIAS_SEP)[0]
+            shown.setdefault(entity_key(name), name)
+            counts[entity_key(name)] += 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+    sources = Counter(source for source, _ in scanned if source)
+    chunk = analytics.FIRST_CHUNK
+    analytics.FIRST_CHUNK = 2  # first places found across several chunks
+    try:
+        found = analytics.facets(parts, analytics.FacetKeys(tables), {}, DateBucket.MONTH, size)
+    finally:
+        analytics.FIRST_CHUNK = chunk
+    assert [(f.value, f.count) for f in found.entities] == [(shown[k], n) for k, n in top]
+    assert [(f.value, f.count) for f in found.sources] == sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))[:size]

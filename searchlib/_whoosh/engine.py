@@ -523,7 +523,11 @@ class ColumnarSnapshot:
 
     def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
         """Top entities, dates per bucket and sources over ``docs``."""
-        return wa.facets(self.table_parts(docs), self.date_counts(docs, bucket), bucket, size)
+        keys: wa.FacetKeys | None = self._lazy.get("facet_keys")
+        if keys is None:  # once per snapshot (a race only makes it twice)
+            tables = [seg.cols.facets for seg in self.segments if seg.cols.facets is not None]
+            keys = self._lazy["facet_keys"] = wa.FacetKeys(tables)
+        return wa.facets(self.table_parts(docs), keys, self.date_counts(docs, bucket), bucket, size)
 
     def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
         """Entities of ``docs`` ranked by significance against the whole index."""

@@ -13,7 +13,8 @@ in every article). A segment written by older code is read through that column o
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,14 @@ import numpy.typing as npt
 
 from searchlib._whoosh.terms import TermDict
 
-__all__ = ["ENTITY_SEP", "FacetTable", "FacetsBuilder", "Merged", "merged", "of_values"]
+__all__ = ["ALIAS_SEP", "ENTITY_SEP", "FacetTable", "FacetsBuilder", "Merged", "merged", "of_values"]
 
 I64 = npt.NDArray[np.int64]
 
 ENTITY_SEP = "\x1f"
 """Between the source and each entity in a document's facets value (``schema.to_document`` writes it)."""
+ALIAS_SEP = "\x1e"
+"""Between an entity's name and each of its aliases."""
 
 MERGE_DOCS = 1 << 16
 """Documents remapped at a time by a merge (bounded temporaries: ~20 names a news article)."""
@@ -60,6 +63,8 @@ class FacetTable:
         self.starts = starts
         self.ids = ids
         self.source_ids = source_ids
+        self._keyed: tuple[list[str], I64] | None = None
+        self._lock = threading.Lock()
 
     @property
     def doc_count(self) -> int:
@@ -77,6 +82,33 @@ class FacetTable:
         a, b = int(self.starts[docnum]), int(self.starts[docnum + 1])
         return self.source(int(self.source_ids[docnum])), [self.name(int(i)) for i in self.ids[a:b]]
 
+    def keyed(self, key: Callable[[str], str]) -> tuple[list[str], I64]:
+        """(the sorted distinct keys of the entities' names, each entity string's key number).
+
+        ``key`` maps an entity's name (not its aliases) to its key (``schema.entity_key``: the
+        same for every call on one table). Made on first use, then kept: the table never changes.
+        """
+        found = self._keyed
+        if found is None:
+            with self._lock:
+                found = self._keyed
+                if found is None:
+                    names = [key(n.split(ALIAS_SEP, 1)[0]) for n in _all(self.names)]
+                    keys = sorted(set(names))
+                    index = {k: i for i, k in enumerate(keys)}
+                    of_name = np.fromiter((index[k] for k in names), dtype=np.int64, count=len(names))
+                    found = self._keyed = (keys, of_name)
+        return found
+
+    def picked(self, docs: I64) -> I64:
+        """The entity string ids of ``docs`` (ascending), document after document, in each one's order."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.int64)
+        if len(docs) == self.doc_count:  # every document (they are distinct): no ranges to gather
+            return np.asarray(self.ids).astype(np.int64)
+        starts = np.asarray(self.starts, dtype=np.int64)
+        return np.asarray(self.ids)[_ranges(starts[docs], starts[docs + 1])].astype(np.int64)
+
     def mentions(self, docs: I64) -> tuple[I64, I64]:
         """(entity string ids, documents of ``docs`` naming each), ordered by where each is first named.
 
@@ -86,9 +118,7 @@ class FacetTable:
         """
         if not len(docs):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        starts = np.asarray(self.starts, dtype=np.int64)
-        picked = np.asarray(self.ids)[_ranges(starts[docs], starts[docs + 1])]
-        found, first, counts = np.unique(picked, return_index=True, return_counts=True)
+        found, first, counts = np.unique(self.picked(docs), return_index=True, return_counts=True)
         order = np.argsort(first, kind="stable")
         return found[order].astype(np.int64), counts[order].astype(np.int64)
 

@@ -12,7 +12,7 @@ from whoosh import analysis as whoosh_analysis
 from whoosh import columns, fields
 
 from searchlib import analysis, dedup
-from searchlib._whoosh.facettable import ENTITY_SEP
+from searchlib._whoosh.facettable import ALIAS_SEP, ENTITY_SEP
 from searchlib._whoosh.fastwrite import FastKeyword, FastText
 from searchlib.models import Article, Entity, EntityKind, stored_article
 
@@ -77,7 +77,6 @@ def _text(**kwargs: Any) -> FastText:
     return FastText(analyzer=ANALYZER, **kwargs)
 
 
-ALIAS_SEP = "\x1e"
 KIND_FIELDS = {EntityKind.PERSON: "person", EntityKind.ORG: "org", EntityKind.PLACE: "place"}
 
 
