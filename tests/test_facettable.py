@@ -114,3 +114,24 @@ def test_facets_rank_and_name_entities_as_a_scan_of_the_documents_does(
         analytics.FIRST_CHUNK = chunk
     assert [(f.value, f.count) for f in found.entities] == [(shown[k], n) for k, n in top]
     assert [(f.value, f.count) for f in found.sources] == sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+
+
+def test_damage_finds_dictionary_offsets_and_ids_out_of_place() -> None:
+    docs = [("Daily", ["Anna", "Oslo\x1eOsl"]), ("", ["Gdańsk"]), ("Post", ["Anna"])]
+    table = _stored(_table(docs))
+    arrays = dict(table.arrays())
+    starts = np.array(arrays["facets.names.start"], dtype=np.int64)
+    starts[1] -= 2  # the second name now starts inside the first: decoding by the blob alone would not see it
+    names = TermDict.stored(arrays["facets.names"], starts, len(table.names))
+    moved = ft.FacetTable(names, table.sources, table.starts, table.ids, table.source_ids)
+    assert moved.damage() == "the facet table's entity dictionary offsets do not fit its names"
+    negative = np.array(table.ids, dtype=np.int64)
+    negative[0] = -1
+    assert ft.FacetTable(table.names, table.sources, table.starts, negative, table.source_ids).damage() == (
+        "the facet table names entities it does not have"
+    )
+    beyond = np.array(table.source_ids, dtype=np.int64)
+    beyond[1] = len(table.sources)
+    assert ft.FacetTable(table.names, table.sources, table.starts, table.ids, beyond).damage() == (
+        "the facet table names sources it does not have"
+    )

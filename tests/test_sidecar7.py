@@ -106,3 +106,34 @@ def test_a_merge_of_version_7_segments_carries_their_facets(tmp_path: Path) -> N
     assert sources == {**want, "Daily Wire": want["Daily Wire"] + 1}
     assert got["facets"]["entities"] == EXPECTED["facets"]["entities"]  # b001 names no entity
     assert searchlib.check_index(path).ok
+
+
+def test_a_writer_does_not_read_version_7_facets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit looks ids up in the committed segments: their facets are not read for it (only searches do)."""
+    path = _copy(tmp_path)
+    calls: list[Any] = []
+    real = sidecar.column_facets
+    monkeypatch.setattr(sidecar, "column_facets", lambda reader: calls.append(reader) or real(reader))
+    extra = Article(id="b002", date="2024-06-03", title="ferry", body="A ferry to Oslo.")
+    with Index.open(path, extractor=NoExtractor()) as ix:
+        ix.add(extra)
+        assert not calls
+        assert ix.facets("ferry").sources is not None and len(calls) == 2  # a search reads each segment's, once
+
+
+def test_a_version_8_segment_whose_sidecar_older_code_rewrote_keeps_its_facets(tmp_path: Path) -> None:
+    """Older searchlib rebuilds a version 8 sidecar it cannot read in its own version 7, which has
+    no facet table; the segment has no Whoosh ``facets`` column either: its stored articles say."""
+    from test_sidecar_build import _as_version_7
+
+    path = tmp_path / "ix"
+    shutil.copytree(FIXTURE, path)
+    assert Index.upgrade(path).sidecars == 2
+    with Index.open(path, extractor=NoExtractor()) as ix, ix.writer() as w:
+        w.commit(optimize=True)  # one segment written by this code: no Whoosh facets column
+    assert not list(path.glob("MAIN_*.facets.col"))
+    (prefix,) = [p.name.split(".")[0] for p in path.glob("MAIN_*.cols.json")]
+    _as_version_7(path, prefix)
+    assert _versions(path) == [7]
+    with Index.open(path) as ix:
+        assert _answers(ix) == EXPECTED

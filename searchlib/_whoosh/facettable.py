@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -106,8 +107,8 @@ class FacetTable:
             return np.zeros(0, dtype=np.int64)
         if len(docs) == self.doc_count:  # every document (they are distinct): no ranges to gather
             return np.asarray(self.ids).astype(np.int64)
-        starts = np.asarray(self.starts, dtype=np.int64)
-        return np.asarray(self.ids)[_ranges(starts[docs], starts[docs + 1])].astype(np.int64)
+        lo, hi = (np.asarray(self.starts[at]).astype(np.int64) for at in (docs, docs + 1))
+        return np.asarray(self.ids)[_ranges(lo, hi)].astype(np.int64)
 
     def mentions(self, docs: I64) -> tuple[I64, I64]:
         """(entity string ids, documents of ``docs`` naming each), ordered by where each is first named.
@@ -146,12 +147,16 @@ class FacetTable:
             return "the facet table's document offsets do not fit its entities"
         if bool((np.diff(starts) < 0).any()):
             return "the facet table's document offsets are out of order"
-        if len(self.ids) and int(np.max(self.ids)) >= len(self.names):
-            return "the facet table names entities it does not have"
-        if len(self.source_ids) and int(np.max(self.source_ids)) >= len(self.sources):
-            return "the facet table names sources it does not have"
-        for label, terms in (("entity", _all(self.names)), ("source", _all(self.sources))):
-            if any(a >= b for a, b in itertools.pairwise(terms)):
+        for label, ids, terms in (("entities", self.ids, self.names), ("sources", self.source_ids, self.sources)):
+            if len(ids) and (int(np.min(ids)) < 0 or int(np.max(ids)) >= len(terms)):
+                return f"the facet table names {label} it does not have"
+        for label, terms in (("entity", self.names), ("source", self.sources)):
+            decoded = _all(terms)
+            if isinstance(terms, TermDict) and not np.array_equal(
+                np.asarray(terms.arrays()[1], dtype=np.int64), TermDict.pack(decoded)[1]
+            ):
+                return f"the facet table's {label} dictionary offsets do not fit its names"
+            if any(a >= b for a, b in itertools.pairwise(decoded)):
                 return f"the facet table's {label} dictionary is not sorted"
         return None
 
@@ -180,15 +185,21 @@ class FacetsBuilder:
     def __init__(self) -> None:
         self._names: dict[str, int] = {}
         self._sources: dict[str, int] = {"": 0}
-        self._docs: list[tuple[int, int, list[int]]] = []  # (docnum, source id, entity ids) in first-seen ids
+        # per document added: its number, source and entity count; its entities (first-seen ids) after another's
+        self._docnums = array("q")
+        self._source_of = array("q")
+        self._counts = array("q")
+        self._ids = array("q")
 
     def add(self, docnum: int, value: bytes | str) -> None:
         """Document ``docnum``'s facets value: ``source ENTITY_SEP entity ENTITY_SEP ...`` (the column's format)."""
         text = value.decode("utf-8") if isinstance(value, bytes) else value
         source, *entities = text.split(ENTITY_SEP)
         sources, names = self._sources, self._names
-        sid = sources.setdefault(source, len(sources))
-        self._docs.append((docnum, sid, [names.setdefault(e, len(names)) for e in entities]))
+        self._docnums.append(docnum)
+        self._source_of.append(sources.setdefault(source, len(sources)))
+        self._counts.append(len(entities))
+        self._ids.extend([names.setdefault(e, len(names)) for e in entities])
 
     def finish(self, doc_count: int) -> FacetTable:
         """The table of documents ``0 .. doc_count - 1`` (a document never added has no source and no entity)."""
@@ -196,18 +207,21 @@ class FacetsBuilder:
         sources = sorted(self._sources)
         name_map = np.zeros(len(names), dtype=np.int64)
         name_map[np.fromiter((self._names[n] for n in names), dtype=np.int64, count=len(names))] = np.arange(len(names))
-        source_map = {s: i for i, s in enumerate(sources)}
-        by_seen = {i: source_map[s] for s, i in self._sources.items()}
+        source_map = np.zeros(len(sources), dtype=np.int64)
+        source_map[np.fromiter((self._sources[s] for s in sources), np.int64, len(sources))] = np.arange(len(sources))
+        docnums = np.frombuffer(self._docnums, dtype=np.int64)
+        counts_added = np.frombuffer(self._counts, dtype=np.int64)
+        first = np.zeros(len(counts_added) + 1, dtype=np.int64)
+        np.cumsum(counts_added, out=first[1:])
+        keep = np.flatnonzero(docnums < doc_count)
+        keep = keep[np.argsort(docnums[keep], kind="stable")]  # documents in number order
         counts = np.zeros(doc_count, dtype=np.int64)
-        source_ids = np.full(doc_count, source_map[""], dtype=np.int64)
-        docs = [row for row in self._docs if row[0] < doc_count]
-        docs.sort(key=lambda row: row[0])
-        for docnum, sid, entities in docs:
-            counts[docnum] = len(entities)
-            source_ids[docnum] = by_seen[sid]
+        counts[docnums[keep]] = counts_added[keep]
+        source_ids = np.zeros(doc_count, dtype=np.int64)  # "" sorts first: no source
+        source_ids[docnums[keep]] = source_map[np.frombuffer(self._source_of, dtype=np.int64)[keep]]
         starts = np.zeros(doc_count + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        seen = np.fromiter((i for _, _, entities in docs for i in entities), dtype=np.int64, count=int(starts[-1]))
+        seen = np.frombuffer(self._ids, dtype=np.int64)[_ranges(first[keep], first[keep + 1])]
         ids = name_map[seen]
         return FacetTable(
             names,
@@ -218,7 +232,7 @@ class FacetsBuilder:
         )
 
 
-def of_values(values: Iterable[bytes], doc_count: int) -> FacetTable:
+def of_values(values: Iterable[bytes | str], doc_count: int) -> FacetTable:
     """The table of a segment written before sidecar version 8, from its Whoosh ``facets`` column's values."""
     builder = FacetsBuilder()
     for docnum, value in enumerate(values):
@@ -258,8 +272,7 @@ class Merged:
         self.doc_count = self.mentions = 0
         for (table, live), name_map, source_map in zip(self.parts, self._name_maps, self._source_maps, strict=True):
             for docs in _live_chunks(table, live):
-                starts = np.asarray(table.starts, dtype=np.int64)
-                picked = np.asarray(table.ids)[_ranges(starts[docs], starts[docs + 1])].astype(np.int64)
+                picked = table.picked(docs)
                 used_names[name_map[picked]] = True
                 used_sources[source_map[np.asarray(table.source_ids)[docs].astype(np.int64)]] = True
                 self.doc_count += len(docs)
@@ -277,11 +290,10 @@ class Merged:
     def chunks(self) -> Iterator[tuple[I64, I64, I64]]:
         """(entity counts per document, entity ids, source ids) of the live documents, in order, a chunk at a time."""
         for (table, live), name_map, source_map in zip(self.parts, self._name_maps, self._source_maps, strict=True):
-            starts = np.asarray(table.starts, dtype=np.int64)
             for docs in _live_chunks(table, live):
-                picked = np.asarray(table.ids)[_ranges(starts[docs], starts[docs + 1])].astype(np.int64)
+                picked = table.picked(docs)
                 yield (
-                    starts[docs + 1] - starts[docs],
+                    np.asarray(table.starts[docs + 1]).astype(np.int64) - np.asarray(table.starts[docs]),
                     name_map[picked],
                     source_map[np.asarray(table.source_ids)[docs].astype(np.int64)],
                 )

@@ -251,10 +251,10 @@ def to_article(doc_id: str, meta: dict[str, Any], body: bytes) -> Article:
     )
 
 
-def decode_facets(raw: bytes) -> tuple[str, list[list[str]]]:
-    """(source, [[entity name, *aliases], ...]) from a document's facets column value."""
-    source, *entities = raw.decode("utf-8").split(ENTITY_SEP)
-    return source, [e.split(ALIAS_SEP) for e in entities]
+def facets_value(meta: dict[str, Any]) -> str:
+    """A stored document's facets value (as :func:`to_document` makes it) from its stored ``meta``."""
+    entities = [ALIAS_SEP.join([e[0], *(e[2] if len(e) > 2 else ())]) for e in meta["entities"]]
+    return ENTITY_SEP.join([meta.get("source") or "", *entities])
 
 
 def tokens(text: str) -> Iterator[tuple[str, int, int]]:

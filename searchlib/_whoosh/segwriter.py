@@ -90,7 +90,7 @@ class BackendWriter:
             known = self.backend.memory_columns if folder is None else {}
             leaves = [(leaf, offset) for leaf, offset in self._reader.leaf_readers() if hasattr(leaf, "_segment")]
             found = self._segments = [
-                (leaf, sidecar.segment_columns(leaf, folder, known), offset) for leaf, offset in leaves
+                (leaf, sidecar.segment_columns(leaf, folder, known, facets=False), offset) for leaf, offset in leaves
             ]
         return found
 

@@ -382,6 +382,8 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             names = TermDict.stored(arr("facets.names"), arr("facets.names.start"), name_count)
             sources = TermDict.stored(arr("facets.sources"), arr("facets.sources.start"), source_count)
             starts, ids, source_ids = arr("facets.start"), arr("facets.ids"), arr("facets.source")
+            if any(a.dtype.kind != "u" for a in (starts, ids, source_ids)):  # never negative
+                return None
             if len(starts) != count + 1 or len(source_ids) != count or item("facets.start", -1) != len(ids):
                 return None
             if item("facets.start", 0) != 0 or source_count < 1:
@@ -476,12 +478,16 @@ def rewrite(folder: Path, segment_id: str, reader: Any, *, durable: bool = True)
     return True
 
 
-def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentColumns]) -> SegmentColumns:
+def segment_columns(
+    reader: Any, folder: Path | None, cache: dict[str, SegmentColumns], *, facets: bool = True
+) -> SegmentColumns:
     """The arrays of segment ``reader``: from ``cache``, the sidecar, or built (and saved).
 
     ``cache`` belongs to one open index and is keyed by segment id (segments never change).
     Building (from the stored articles) happens only when a sidecar was lost or damaged: the
-    writer saves every segment's, and keeps an in-memory index's in ``cache``.
+    writer saves every segment's, and keeps an in-memory index's in ``cache``. A sidecar older
+    than version 8 gets its facet table from the segment's Whoosh column unless ``facets`` is
+    False (a writer's id look-ups: ``cache`` must then be the caller's alone).
     """
     segment_id = reader._segment.segment_id()
     count = int(reader.doc_count_all())
@@ -494,14 +500,25 @@ def segment_columns(reader: Any, folder: Path | None, cache: dict[str, SegmentCo
         if folder is not None:
             with contextlib.suppress(OSError):
                 save(folder, segment_id, cols)
-    if cols.facets is None:  # a sidecar older than version 8: its segment's Whoosh column, read once
+    if cols.facets is None and facets:  # a sidecar older than version 8: its segment's Whoosh column, read once
         cols.facets = column_facets(reader)
     cache[segment_id] = cols
     return cols
 
 
 def column_facets(reader: Any) -> FacetTable:
-    """The facet table of a segment written before sidecar version 8, from its Whoosh ``facets`` column."""
+    """The facet table of a segment written before sidecar version 8, from its Whoosh ``facets`` column.
+
+    A segment without that column -- written by version 8 code, its sidecar since replaced by
+    an older searchlib's (which rebuilds a sidecar it cannot read, in its own version) -- gets
+    it from its stored articles, as :func:`build` would.
+    """
     count = int(reader.doc_count_all())
-    column = reader.column_reader("facets") if count else ()
-    return of_values((column[d] for d in range(count)), count)
+    if not count:
+        return of_values((), 0)
+    if reader._perdoc.has_column("facets"):
+        column = reader.column_reader("facets")
+        return of_values((column[d] for d in range(count)), count)
+    from searchlib._whoosh.schema import facets_value  # (schema imports this module's dependencies)
+
+    return of_values((facets_value(reader.stored_fields(d)["meta"]) for d in range(count)), count)
