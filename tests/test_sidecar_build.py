@@ -439,3 +439,23 @@ def test_a_segment_with_near_duplicates_loads_its_sidecar(tmp_path: Path) -> Non
     assert groups is not None
     assert len(groups.fields["group"].terms) < groups.doc_count
     assert _check_every_segment(path) == len(segments)
+
+
+@pytest.mark.parametrize("field", ["body", "id", "facets"])
+def test_damage_finds_a_dictionary_offset_moved_inside_a_term(tmp_path: Path, field: str) -> None:
+    """A look-up reads a term by its stored start: one moved into the previous term misreads
+    terms that decoding the whole blob (split at its separators) would still read right."""
+    with Index.create(tmp_path, extractor=NoExtractor()) as ix:
+        ix.add(*_articles(0, 20, 3))
+    (prefix,) = [p.name.split(".")[0] for p in tmp_path.glob("MAIN_*.cols.json")]
+    manifest = json.loads((tmp_path / f"{prefix}.cols.json").read_text("utf-8"))
+    name = "facets.sources.start" if field == "facets" else f"{field}.tstart"
+    dtype, at, _length = manifest["arrays"][name]
+    data = bytearray((tmp_path / f"{prefix}.cols.bin").read_bytes())
+    size = np.dtype(dtype).itemsize
+    second = int.from_bytes(data[at + size : at + 2 * size], "little")
+    data[at + size : at + 2 * size] = (second - 1).to_bytes(size, "little")
+    (tmp_path / f"{prefix}.cols.bin").write_bytes(bytes(data))
+    cols = sidecar.load(tmp_path, prefix)
+    assert cols is not None  # (only the ends are checked on load)
+    assert "offsets do not fit" in (sidecar.damage(cols) or "")

@@ -432,9 +432,12 @@ def damage(cols: SegmentColumns) -> str | None:
                     return f"the {name} frequencies do not add up to its positions"
                 if not np.array_equal(starts[::POS_BLOCK], np.asarray(fp.pos_blocks, dtype=np.int64)):
                     return f"the {name} position offsets do not match its frequencies"
+            stored_starts = np.asarray(fp.stored_terms()[1], dtype=np.int64)  # (before .terms replaces them)
             terms = fp.terms
             if any(a >= b for a, b in itertools.pairwise(terms)):
                 return f"the {name} term dictionary is not sorted"
+            if not np.array_equal(stored_starts, TermDict.pack(terms)[1]):  # what a look-up reads by
+                return f"the {name} term dictionary's offsets do not fit its terms"
         except (ValueError, IndexError, UnicodeDecodeError) as e:
             return f"the {name} arrays do not read: {e}"
     if cols.facets is not None:
