@@ -135,3 +135,54 @@ def test_damage_finds_dictionary_offsets_and_ids_out_of_place() -> None:
     assert ft.FacetTable(table.names, table.sources, table.starts, table.ids, beyond).damage() == (
         "the facet table names sources it does not have"
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(SEGMENT, st.data()), min_size=1, max_size=3),
+    st.integers(1, 5),
+    st.integers(1, 2),
+    st.sets(st.sampled_from(["anna", "osl", "oslo", "gdansk", "j. berg"]), max_size=2),
+    st.data(),
+)
+def test_related_ranks_as_a_scan_of_the_documents_does(
+    segments: list[tuple[list[Doc], st.DataObject]], size: int, min_count: int, exclude: set[str], data: st.DataObject
+) -> None:
+    """JLH over key counts (a name twice in a document counts twice), keys of ``exclude`` or known
+    by an alias in it left out, ties by count then name: as the per-document scan computed it."""
+    from searchlib._whoosh import analytics
+    from searchlib._whoosh.schema import entity_key
+
+    tables = [_stored(_table(docs)) for docs, _ in segments]
+    parts: list[tuple[ft.FacetTable, np.ndarray]] = []
+    scanned: list[Doc] = []
+    for table, (docs, seg_data) in zip(tables, segments, strict=True):
+        picked = sorted(
+            seg_data.draw(st.sets(st.integers(0, max(len(docs) - 1, 0)), max_size=len(docs))) if docs else []
+        )
+        if picked:
+            parts.append((table, np.asarray(picked, dtype=np.int64)))
+            scanned += [docs[d] for d in picked]
+    keys = analytics.FacetKeys(tables)
+    background = np.array([data.draw(st.integers(0, 9)) for _ in keys.keys], dtype=np.int64)
+    total = data.draw(st.integers(1, 40))
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    aliases: dict[str, set[str]] = {}
+    for _source, names in scanned:
+        for entity in names:
+            name, *others = entity.split(ft.ALIAS_SEP)
+            key = entity_key(name)
+            shown.setdefault(key, name)
+            aliases.setdefault(key, set()).update(entity_key(o) for o in others)
+            counts[key] += 1
+    want = []
+    for key, count in counts.items():
+        if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
+            continue
+        back = max(int(background[keys.keys.index(key)]), count)
+        fg, bg = count / len(scanned), back / total
+        want.append((shown[key], count, back, (fg - bg) * (fg / bg) if fg > bg else 0.0))
+    want.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
+    got = analytics.related(parts, keys, background, total, exclude=exclude, size=size, min_count=min_count)
+    assert got == want[:size]

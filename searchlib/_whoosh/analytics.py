@@ -6,6 +6,7 @@ numpy, each distinct name decoded once, never a document's names one by one.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -95,19 +96,10 @@ def facets(parts: TableParts, keys: FacetKeys, dates: Mapping[str, int], bucket:
     ``dates`` (bucket label -> documents) are counted by the caller, from the date column.
     """
     picked = [table.picked(docs) for table, docs in parts]
-    kids = (
-        np.concatenate([keys.of(table)[ids] for (table, _), ids in zip(parts, picked, strict=True)])
-        if parts
-        else np.zeros(0, dtype=np.int64)
-    )
+    kids = _key_numbers(parts, picked, keys)
     counts = np.bincount(kids, minlength=len(keys.keys))
     chosen = _top_keys(counts, size)
-    bounds = np.cumsum([0, *(len(ids) for ids in picked)])
-    display: dict[int, str] = {}
-    for key, position in _first_places(kids, chosen, len(keys.keys)):
-        segment = int(np.searchsorted(bounds, position, side="right")) - 1
-        table = parts[segment][0]
-        display[key] = table.name(int(picked[segment][position - bounds[segment]])).split(ALIAS_SEP, 1)[0]
+    display = dict(_shown_names(parts, picked, kids, chosen, len(keys.keys)))
     entities = tuple(FacetCount(display[k], int(counts[k])) for k in chosen.tolist())
     source_counts: Counter[str] = Counter()
     for table, docs in parts:
@@ -138,8 +130,9 @@ def entity_counts(parts: TableParts) -> tuple[Counter[str], dict[str, str], dict
 
 def related(
     parts: TableParts,
+    keys: FacetKeys,
+    background: npt.NDArray[np.int64],
     total: int,
-    doc_frequency: Callable[[str], int],
     *,
     exclude: Collection[str],
     size: int,
@@ -148,26 +141,93 @@ def related(
     """(name, foreground count, background count, JLH significance), most significant first.
 
     The foreground is the documents of ``parts``; the background is the whole index of
-    ``total`` live documents, ``doc_frequency(key)`` giving those that name an entity key
-    (:func:`.keywords.live_doc_frequency`). The JLH score of Elasticsearch's significant
-    terms, ``(fg% - bg%) * fg% / bg%``, favours entities that are both frequent among the
-    matches and unusually so compared with the archive.
+    ``total`` live documents, ``background[k]`` of which name key number ``k`` (see
+    :func:`entity_background`). The JLH score of Elasticsearch's significant terms,
+    ``(fg% - bg%) * fg% / bg%``, favours entities that are both frequent among the matches
+    and unusually so compared with the archive. Entities of ``exclude`` (keys), or known
+    among the matches by an alias in it, are left out; ties go by count, then name.
     """
     matched = sum(len(docs) for _, docs in parts)
     if not matched:
         return []
     total = max(total, 1)
-    counts, display, aliases = entity_counts(parts)
-    out = []
-    for key, count in counts.items():
-        if key in exclude or not aliases[key].isdisjoint(exclude) or count < min_count:
+    picked = [table.picked(docs) for table, docs in parts]
+    kids = _key_numbers(parts, picked, keys)
+    counts = np.bincount(kids, minlength=len(keys.keys))
+    keep = counts >= max(min_count, 1)
+    if exclude:
+        keep &= ~_excluded(parts, picked, keys, exclude)
+    candidates = np.flatnonzero(keep)
+    count = counts[candidates]
+    back = np.maximum(background[candidates], count)
+    fg = count / matched  # float64, the same operations as on Python floats: the same scores
+    bg = back / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(fg > bg, (fg - bg) * (fg / bg), 0.0)
+    order = np.lexsort((-count, -score))
+    if len(order) > size:  # the size best by score and count, and every one tied with the last (names decide)
+        last = order[size - 1]
+        order = np.flatnonzero((score > score[last]) | ((score == score[last]) & (count >= count[last])))
+    names = dict(_shown_names(parts, picked, kids, candidates[order], len(keys.keys)))
+    rows = [(names[int(candidates[i])], int(count[i]), int(back[i]), float(score[i])) for i in order.tolist()]
+    rows.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
+    return rows[:size]
+
+
+def _key_numbers(parts: TableParts, picked: Sequence[npt.NDArray[np.int64]], keys: FacetKeys) -> npt.NDArray[np.int64]:
+    """The key number of every mention of ``picked`` (each part's entity string ids), in order."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([keys.of(table)[ids] for (table, _), ids in zip(parts, picked, strict=True)])
+
+
+def _shown_names(
+    parts: TableParts,
+    picked: Sequence[npt.NDArray[np.int64]],
+    kids: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    count: int,
+) -> Iterator[tuple[int, str]]:
+    """(key number, the name a scan of the documents meets first for it) for each of ``chosen``."""
+    bounds = np.cumsum([0, *(len(ids) for ids in picked)])
+    for key, position in _first_places(kids, chosen, count):
+        segment = int(np.searchsorted(bounds, position, side="right")) - 1
+        table = parts[segment][0]
+        yield key, table.name(int(picked[segment][position - bounds[segment]])).split(ALIAS_SEP, 1)[0]
+
+
+def _excluded(
+    parts: TableParts, picked: Sequence[npt.NDArray[np.int64]], keys: FacetKeys, exclude: Collection[str]
+) -> npt.NDArray[np.bool_]:
+    """Key numbers to leave out: those of ``exclude``, and those named among the matches with an alias in it."""
+    out = np.zeros(len(keys.keys), dtype=bool)
+    for key in exclude:
+        at = bisect.bisect_left(keys.keys, key)
+        if at < len(keys.keys) and keys.keys[at] == key:
+            out[at] = True
+    for (table, _), ids in zip(parts, picked, strict=True):
+        aliased, alias_keys = table.aliased(sch.entity_key)
+        if not len(aliased) or not len(ids):
             continue
-        background = max(doc_frequency(key), count)
-        fg, bg = count / matched, background / total
-        score = (fg - bg) * (fg / bg) if fg > bg else 0.0
-        out.append((display[key], count, background, score))
-    out.sort(key=lambda row: (-row[3], -row[1], row[0].casefold()))
-    return out[:size]
+        present = np.bincount(ids, minlength=len(table.names))[aliased] > 0
+        of = keys.of(table)
+        for at in np.flatnonzero(present).tolist():
+            if not alias_keys[at].isdisjoint(exclude):
+                out[of[aliased[at]]] = True
+    return out
+
+
+def entity_background(
+    keys: FacetKeys, fields: Sequence[tuple[list[str], npt.NDArray[np.int64]]]
+) -> npt.NDArray[np.int64]:
+    """Live documents naming each key number, from each segment's ``entity`` terms and their live document counts."""
+    index = {key: i for i, key in enumerate(keys.keys)}
+    out = np.zeros(len(keys.keys), dtype=np.int64)
+    for terms, live_counts in fields:
+        at = np.fromiter((index.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+        known = at >= 0
+        np.add.at(out, at[known], live_counts[known])
+    return out
 
 
 def entity_names(parts: TableParts) -> dict[str, str]:

@@ -154,6 +154,11 @@ class FieldPostings:
             terms = self._terms = terms.decode()  # a race only decodes twice: same list
         return terms
 
+    def decoded_terms(self) -> list[str]:
+        """Every term decoded, without keeping them (:attr:`terms` keeps them: for merges)."""
+        terms = self._terms
+        return terms.decode() if isinstance(terms, TermDict) else terms
+
     @property
     def term_count(self) -> int:
         return len(self._terms)

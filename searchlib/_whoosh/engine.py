@@ -523,18 +523,41 @@ class ColumnarSnapshot:
 
     def facets(self, docs: I64, bucket: DateBucket, size: int) -> Facets:
         """Top entities, dates per bucket and sources over ``docs``."""
+        return wa.facets(self.table_parts(docs), self._facet_keys(), self.date_counts(docs, bucket), bucket, size)
+
+    def _facet_keys(self) -> wa.FacetKeys:
+        """Every entity key of this commit, numbered (once per snapshot: a race only makes it twice)."""
         keys: wa.FacetKeys | None = self._lazy.get("facet_keys")
-        if keys is None:  # once per snapshot (a race only makes it twice)
+        if keys is None:
             tables = [seg.cols.facets for seg in self.segments if seg.cols.facets is not None]
             keys = self._lazy["facet_keys"] = wa.FacetKeys(tables)
-        return wa.facets(self.table_parts(docs), keys, self.date_counts(docs, bucket), bucket, size)
+        return keys
+
+    def _entity_background(self) -> I64:
+        """Live documents naming each key of :meth:`_facet_keys` (its ``entity`` postings), once per snapshot."""
+        found: I64 | None = self._lazy.get("entity_background")
+        if found is None:
+            fields = []
+            for seg in self.segments:
+                fp = seg.cols.fields["entity"]
+                offsets = np.asarray(fp.offsets, dtype=np.int64)
+                if seg.live is None:
+                    live_counts = offsets[1:] - offsets[:-1]
+                else:
+                    before = np.zeros(len(fp.docs) + 1, dtype=np.int64)
+                    np.cumsum(seg.live[np.asarray(fp.docs, dtype=np.int64)], out=before[1:])
+                    live_counts = before[offsets[1:]] - before[offsets[:-1]]
+                fields.append((fp.decoded_terms(), live_counts))
+            found = self._lazy["entity_background"] = wa.entity_background(self._facet_keys(), fields)
+        return found
 
     def related(self, docs: I64, exclude: set[str], size: int, min_count: int) -> list[tuple[str, int, int, float]]:
         """Entities of ``docs`` ranked by significance against the whole index."""
         return wa.related(
             self.table_parts(docs),
+            self._facet_keys(),
+            self._entity_background(),
             self.doc_count(),
-            lambda key: kw.live_doc_frequency(self.segments, "entity", key),
             exclude=exclude,
             size=size,
             min_count=min_count,

@@ -65,6 +65,7 @@ class FacetTable:
         self.ids = ids
         self.source_ids = source_ids
         self._keyed: tuple[list[str], I64] | None = None
+        self._aliased: tuple[I64, list[frozenset[str]]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -99,6 +100,19 @@ class FacetTable:
                     index = {k: i for i, k in enumerate(keys)}
                     of_name = np.fromiter((index[k] for k in names), dtype=np.int64, count=len(names))
                     found = self._keyed = (keys, of_name)
+        return found
+
+    def aliased(self, key: Callable[[str], str]) -> tuple[I64, list[frozenset[str]]]:
+        """(the ids of the entity strings that have aliases, each one's alias keys); made once, as :meth:`keyed`."""
+        found = self._aliased
+        if found is None:
+            with self._lock:
+                found = self._aliased
+                if found is None:
+                    with_aliases = [(i, n) for i, n in enumerate(_all(self.names)) if ALIAS_SEP in n]
+                    ids = np.fromiter((i for i, _ in with_aliases), dtype=np.int64, count=len(with_aliases))
+                    sets = [frozenset(key(a) for a in n.split(ALIAS_SEP)[1:]) for _, n in with_aliases]
+                    found = self._aliased = (ids, sets)
         return found
 
     def picked(self, docs: I64) -> I64:
