@@ -58,6 +58,8 @@ class FacetKeys:
 def _top_keys(counts: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:
     """The key numbers of the ``size`` largest counts, ties by key (numbers are in key order)."""
     present = np.flatnonzero(counts)
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
     if len(present) > size:
         cut = len(present) - size
         threshold = np.partition(counts[present], cut)[cut]  # the size-th largest count
