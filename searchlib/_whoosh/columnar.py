@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib._whoosh.facettable import FacetsBuilder, FacetTable, merged
+from searchlib._whoosh.ranges import gather
 from searchlib._whoosh.terms import TermDict
 
 TEXT_FIELDS = ("body", "title", "entity_text")
@@ -402,20 +403,6 @@ class ColumnsBuilder:
         known = min(doc_count, len(self.dates))
         dates[:known] = np.frombuffer(self.dates, dtype=np.int64)[:known]
         return SegmentColumns(doc_count, fields, lengths, dates, self.facets.finish(doc_count))
-
-
-def gather(starts: I64, ends: I64) -> I64:
-    """The concatenated index ranges ``[starts[i], ends[i])`` as one array (no Python loop).
-
-    Used to pick the positions of many postings at once (phrase matching, merges).
-    """
-    counts = ends - starts
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shift: I64 = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    result: I64 = np.arange(total, dtype=np.int64) + shift
-    return result
 
 
 Part = tuple[SegmentColumns, "npt.NDArray[np.bool_] | None"]

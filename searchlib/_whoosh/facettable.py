@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from searchlib._whoosh.ranges import gather
 from searchlib._whoosh.terms import TermDict
 
 __all__ = ["ALIAS_SEP", "ENTITY_SEP", "FacetTable", "FacetsBuilder", "Merged", "merged", "of_values"]
@@ -122,7 +123,7 @@ class FacetTable:
         if len(docs) == self.doc_count:  # every document (they are distinct): no ranges to gather
             return np.asarray(self.ids).astype(np.int64)
         lo, hi = (np.asarray(self.starts[at]).astype(np.int64) for at in (docs, docs + 1))
-        return np.asarray(self.ids)[_ranges(lo, hi)].astype(np.int64)
+        return np.asarray(self.ids)[gather(lo, hi)].astype(np.int64)
 
     def mentions(self, docs: I64) -> tuple[I64, I64]:
         """(entity string ids, documents of ``docs`` naming each), ordered by where each is first named.
@@ -175,17 +176,6 @@ class FacetTable:
         return None
 
 
-def _ranges(starts: I64, ends: I64) -> I64:
-    """The concatenated index ranges ``[starts[i], ends[i])``."""
-    counts = ends - starts
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    out: I64 = np.arange(total, dtype=np.int64) + shift
-    return out
-
-
 def _narrowest(top: int) -> np.dtype[Any]:
     for dtype in (np.uint8, np.uint16, np.uint32):
         if top <= np.iinfo(dtype).max:
@@ -235,7 +225,7 @@ class FacetsBuilder:
         source_ids[docnums[keep]] = source_map[np.frombuffer(self._source_of, dtype=np.int64)[keep]]
         starts = np.zeros(doc_count + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        seen = np.frombuffer(self._ids, dtype=np.int64)[_ranges(first[keep], first[keep + 1])]
+        seen = np.frombuffer(self._ids, dtype=np.int64)[gather(first[keep], first[keep + 1])]
         ids = name_map[seen]
         return FacetTable(
             names,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from searchlib._whoosh import kernels
-from searchlib._whoosh.columnar import FieldPostings, gather
+from searchlib._whoosh.columnar import FieldPostings
 from searchlib._whoosh.docsets import _EMPTY_I, I64, MAP_RATIO, Result, empty, intersect, restrict
 from searchlib._whoosh.packing import PackedPositions
+from searchlib._whoosh.ranges import gather
 
 __all__ = ["phrase_positions"]
 

@@ -24,10 +24,11 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, facet_parts, gather, renumbered
+from searchlib._whoosh.columnar import KEYWORD_FIELDS, POS_BLOCK, TEXT_FIELDS, Part, facet_parts, renumbered
 from searchlib._whoosh.facettable import Merged
 from searchlib._whoosh.packing import PackedWriter, packed_words, width_for
 from searchlib._whoosh.pages import drop_pages, mapping_of
+from searchlib._whoosh.ranges import gather
 from searchlib._whoosh.sidecar import ALIGN, SIDECAR_VERSION, _narrow
 from searchlib._whoosh.terms import TermDict
 
