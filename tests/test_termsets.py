@@ -6,6 +6,7 @@ and sketches of every document, read one by one (deleted ones too, as the lookup
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,25 @@ def _build(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Index:
     return ix
 
 
-@pytest.mark.parametrize("collide", [False, True])
-def test_lookups_equal_the_stored_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool) -> None:
-    if collide:  # every term hashes alike: each lookup asks every segment, answers unchanged
+def _low_bits_only(key: bytes) -> int:
+    """A hash that differs between terms in its three low bits alone (the bits a key gives its segment)."""
+    return zlib.crc32(key) & 7
+
+
+@pytest.mark.parametrize("collide", ["none", "all", "high bits"])
+def test_lookups_equal_the_stored_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: str) -> None:
+    if collide == "all":  # every term hashes alike: each lookup asks every segment, answers unchanged
         monkeypatch.setattr(termsets, "term_hash", lambda key: 7)
         monkeypatch.setattr(termsets, "term_hashes", lambda blob, starts: np.full(len(starts) - 1, 7, dtype=np.uint64))
+    elif collide == "high bits":  # distinct hashes whose high bits agree: the same, through the keys' low bits
+        monkeypatch.setattr(termsets, "term_hash", _low_bits_only)
+        monkeypatch.setattr(
+            termsets,
+            "term_hashes",
+            lambda blob, starts: np.array(
+                [_low_bits_only(t.encode()) for t in TermDict(blob, starts).decode()], dtype=np.uint64
+            ),
+        )
     with _build(tmp_path / "ix", monkeypatch) as ix:
         writer = ix.writer()
         raw = writer._writer()

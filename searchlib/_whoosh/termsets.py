@@ -7,9 +7,10 @@ dictionary costs a few microseconds a segment, and nearly every lookup misses. S
 immutable, so each segment's terms of a field are hashed once per opened index into a sorted
 array of 64-bit polynomial hashes (8 bytes a term, computed with numpy over the dictionary's
 stored bytes and cached by the segment's id and size), and the segments of one writer are
-joined into one sorted array: a lookup is one ``searchsorted`` naming the few segments that
-may hold the term, and only those are asked (a hash collision costs one bisection, never a
-wrong answer). Deletions are not involved: callers check them as before.
+joined into one sorted array of keys -- each hash with its low bits replaced by the segment's
+number (8 bytes a term, sorted in place) -- so a lookup is one ``searchsorted`` naming the few
+segments that may hold the term, and only those are asked (a collision of the hashes' high
+bits costs one bisection, never a wrong answer). Deletions are not involved: callers check them as before.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ _SEGMENT_CACHE_MAX = 1024
 _MULTIPLIER = 0x100000001B3  # FNV-1's 64-bit prime
 _MASK = (1 << 64) - 1
 _POWERS: list[int] = [1]
-_CHUNK_BYTES = 1 << 22
-"""Dictionary bytes hashed at a time (the temporary arrays take ~24 bytes a byte)."""
+_CHUNK_BYTES = 1 << 18
+"""Dictionary bytes hashed at a time (the temporary arrays take ~32 bytes a byte: 8 MB)."""
 
 U64 = npt.NDArray[np.uint64]
 
@@ -55,15 +56,17 @@ def term_hashes(blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any]) -> U64:
 
     Vectorised: each byte times the power of its place in its term, summed per term
     (``np.add.reduceat``; unsigned 64-bit arithmetic wraps as the modulus wants). A term's
-    separator is a zero byte and adds nothing. Done a range of terms at a time.
+    separator is a zero byte and adds nothing. Done a range of terms (about ``_CHUNK_BYTES``
+    bytes) at a time, each range's bytes widened on their own: the temporary arrays stay a few
+    MB whatever the dictionary's size (widening the whole blob first took 8 bytes a byte of it
+    -- ~150 MB for the near-duplicate keys of a million articles, in every ingest worker).
     """
     starts = np.asarray(starts, dtype=np.int64)
     count = len(starts) - 1
     out = np.zeros(max(count, 0), dtype=np.uint64)
     if count <= 0:
         return out
-    data = np.zeros(int(starts[-1]), dtype=np.uint64)  # one zero past the blob: the last term's "separator"
-    data[: len(blob)] = np.asarray(blob, dtype=np.uint8)
+    blob = np.asarray(blob, dtype=np.uint8)
     longest = int(np.max(starts[1:] - starts[:-1]))
     powers = np.array(_powers(longest), dtype=np.uint64)
     lo = 0
@@ -71,10 +74,14 @@ def term_hashes(blob: npt.NDArray[np.uint8], starts: npt.NDArray[Any]) -> U64:
         hi = int(np.searchsorted(starts, starts[lo] + _CHUNK_BYTES, side="right")) - 1
         hi = min(max(hi, lo + 1), count)
         first, last = int(starts[lo]), int(starts[hi])
+        data = np.zeros(last - first, dtype=np.uint64)  # past the blob's end: the last term's "separator"
+        stored = blob[first : min(last, len(blob))]
+        data[: len(stored)] = stored
         sizes = starts[lo + 1 : hi + 1] - starts[lo:hi]
         place = np.arange(last - first, dtype=np.int64) - np.repeat(starts[lo:hi] - first, sizes)
         with np.errstate(over="ignore"):
-            out[lo:hi] = np.add.reduceat(data[first:last] * powers[place], starts[lo:hi] - first)
+            data *= powers[place]
+            out[lo:hi] = np.add.reduceat(data, starts[lo:hi] - first)
         lo = hi
     return out
 
@@ -105,27 +112,35 @@ class TermIndex:
     ) -> None:
         self.fieldname = fieldname
         self.segments = segments
-        self._hashes = np.zeros(0, dtype=np.uint64)
-        self._owners = np.zeros(0, dtype=np.int32)
+        self._bits = max(1, (len(segments) - 1).bit_length())  # low bits of a key: the segment's number
+        self._keys = np.zeros(0, dtype=np.uint64)
         if segments:
             parts = [_segment_hashes(fp, key, cache) for key, fp, _ in segments]
-            owners = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
-            hashes = np.concatenate(parts)
-            order = np.argsort(hashes, kind="stable")  # a term's segments stay in reader order
-            self._hashes, self._owners = hashes[order], owners[order]
+            keys = np.empty(sum(len(p) for p in parts), dtype=np.uint64)
+            bits, at = np.uint64(self._bits), 0
+            for owner, part in enumerate(parts):
+                view = keys[at : at + len(part)]
+                np.right_shift(part, bits, out=view)
+                view <<= bits
+                view |= np.uint64(owner)
+                at += len(part)
+            keys.sort()  # in place: a term's segments come out in reader order
+            self._keys = keys
             live = {key for key, _, _ in segments}
             for stale in [k for k in cache if k[2] == fieldname and k not in live]:
                 del cache[stale]  # a segment merged away: its array is never asked for again
 
     def docnums(self, text: str) -> Iterator[int]:
         """The index-wide document numbers holding ``text`` (deleted ones too), in document order."""
-        h = np.uint64(term_hash(text.encode("utf-8")))  # a numpy scalar: searching with a Python int costs ~40x
-        hashes = self._hashes
-        lo = int(hashes.searchsorted(h, side="left"))
-        if lo == len(hashes) or hashes[lo] != h:
+        bits = self._bits
+        low = (1 << bits) - 1
+        h = term_hash(text.encode("utf-8")) & ~low
+        keys = self._keys
+        lo = int(keys.searchsorted(np.uint64(h), side="left"))  # numpy scalars: a Python int costs ~40x
+        if lo == len(keys) or int(keys[lo]) > h | low:
             return
-        hi = int(hashes.searchsorted(h, side="right"))
-        for owner in sorted(set(self._owners[lo:hi].tolist())):
+        hi = int(keys.searchsorted(np.uint64(h | low), side="right"))
+        for owner in sorted({key & low for key in keys[lo:hi].tolist()}):
             _, fp, offset = self.segments[owner]
             a, b = fp.find_range(text)  # (0, 0) after a hash collision
             for docnum in fp.docs[a:b].tolist():
