@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import _compiled
-from searchlib._whoosh import kernels
+from searchlib._whoosh import kernels, packing
 from searchlib._whoosh.columnar import POS_BLOCK
 from searchlib._whoosh.packing import PackedPositions, PackedWriter, pack, packed_words, unpack, width_for
 from tests.conftest import require_compiled
@@ -41,6 +41,21 @@ def test_any_range_and_gather_unpacks_what_was_packed(case: tuple[np.ndarray, in
     assert np.array_equal(packed[a:b], expected[a:b])
     index = np.array(data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=20)) if len(values) else [])
     assert np.array_equal(unpack(words, width, index.astype(np.int64)), expected[index.astype(np.int64)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(packed_values(), st.sampled_from([1, 2, 3, 1 << 13]))
+def test_pack_writes_the_bits_of_every_value_in_place(case: tuple[np.ndarray, int], groups: int) -> None:
+    """Packed a few groups at a time (``PACK_GROUPS``), the words are value ``i``'s bits at bit ``i * width``."""
+    values, width = case
+    total = sum(int(v) << (i * width) for i, v in enumerate(values.tolist()))
+    want = [(total >> (64 * k)) & ((1 << 64) - 1) for k in range(packed_words(len(values), width))]
+    old = packing.PACK_GROUPS
+    packing.PACK_GROUPS = groups
+    try:
+        assert pack(values, width).tolist() == want
+    finally:
+        packing.PACK_GROUPS = old
 
 
 @pytest.fixture(scope="module")

@@ -163,3 +163,22 @@ def test_workers_write_segments_at_their_budget_and_commit_the_same(
         assert split.get("a3").body.startswith("Version two")  # type: ignore[union-attr]
     assert finished[0] == 2 and finished[1] > 2
     assert searchlib.check_index(tmp_path / "split").ok
+
+
+def test_a_worker_gives_memory_back_after_every_segment_it_writes(tmp_path: Path) -> None:
+    """The worker's ``release`` (glibc's ``malloc_trim`` in a real worker) runs after each write and each finish."""
+    from searchlib import Article, NoExtractor
+    from searchlib._whoosh.store import Backend
+
+    Index.create(tmp_path / "ix", extractor=NoExtractor()).close()
+    released: list[int] = []
+    buffer = parallel._WorkerSegments(
+        Backend.open(tmp_path / "ix"), 1, release=lambda: released.append(len(buffer.written))
+    )
+    for i in range(3):  # a budget of one character: every article after the first writes the one before
+        article = Article(id=f"a{i}", date="2024-01-02", body=f"Ferry timetable number {i} changes.")
+        buffer.writer_for(article).upsert(article, (), f"digest{i}")
+    assert released == [1, 2]
+    assert len(buffer.finish()) == 3
+    assert released == [1, 2, 3, 0]  # the last segment written, then everything since the commit let go
+    parallel._release(parallel._libc())  # glibc here (Linux CI); None elsewhere: both accepted

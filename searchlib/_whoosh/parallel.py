@@ -25,6 +25,7 @@ import queue
 import signal
 import traceback
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,40 @@ WORKER_BUFFER_CHARS = 50_000_000
 ~400-450 MB of the worker's memory, measured; a commit every 10,000 articles with 2 workers never reaches it)."""
 WORKER_GC_THRESHOLDS = (100_000, 50, 50)
 """Worker processes collect garbage less often than the default (700, 10, 10)."""
+WORKER_MMAP_THRESHOLD = 4 << 20
+"""Allocations glibc serves with their own map in a worker (returned whole when freed)."""
 
 
 def _die_with_parent() -> None:
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _libc() -> Any:
+    """glibc, or None elsewhere (the tuning below is then skipped)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+def _tune_malloc(libc: Any) -> None:
+    """Fix glibc's map threshold in a worker, whose arrays of a segment come and go in the MBs.
+
+    By default the threshold rises to the largest block freed (up to 32 MB), after which a
+    segment's arrays are carved from the heap, whose free space is not returned to the
+    system; a fixed one keeps them in maps of their own (measured on a worker at 1M
+    articles: its peak ~45 MB lower, ~2% more CPU). ``M_MMAP_THRESHOLD`` is -3.
+    """
+    if libc is not None:
+        libc.mallopt(-3, WORKER_MMAP_THRESHOLD)
+
+
+def _release(libc: Any) -> None:
+    """Return the heap's free pages to the system after a segment is written (``malloc_trim``)."""
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent: int, budget: int) -> None:
@@ -61,8 +91,10 @@ def _work(path: str, extractor: EntityExtractor, inbox: Any, outbox: Any, parent
     # segment is written; the default collector rescans them ~10% of the worker's time.
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    libc = _libc()
+    _tune_malloc(libc)
     try:
-        buffer = _WorkerSegments(Backend.open(Path(path)), budget)
+        buffer = _WorkerSegments(Backend.open(Path(path)), budget, release=lambda: _release(libc))
         while True:
             try:
                 kind, payload = inbox.get(timeout=REPLY_TIMEOUT)
@@ -96,9 +128,10 @@ class _WorkerSegments:
     Near-duplicates are grouped across all of them (the pending sketches carry over).
     """
 
-    def __init__(self, backend: Backend, budget: int) -> None:
+    def __init__(self, backend: Backend, budget: int, *, release: Callable[[], None] = lambda: None) -> None:
         self.backend = backend
         self.budget = budget
+        self.release = release  # called after each segment is written (the worker trims its heap)
         self.writer: BackendWriter | None = None
         self.chars = 0
         self.written: list[Any] = []
@@ -129,11 +162,14 @@ class _WorkerSegments:
         if segment is not None:
             self.placed.update((doc_id, (segment, docnum)) for doc_id, docnum in writer.written_ids().items())
             self.written.append(segment)
+        del writer
+        self.release()
 
     def finish(self) -> list[Any]:
         """Every segment written since the last commit (the open one written now); then start afresh."""
         self._write()
         written, self.written, self.placed, self.pending = self.written, [], {}, None
+        self.release()
         return written
 
 

@@ -164,8 +164,6 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
     """
     tag = f".{os.getpid()}.{threading.get_ident()}.tmp"
     layout: dict[str, list[Any]] = {}
-    chunks: list[npt.NDArray[Any]] = []
-    at = 0
     term_counts: dict[str, int] = {}
     packings: dict[str, list[int]] = {}
     arrays = list(_arrays(cols))
@@ -176,26 +174,30 @@ def save(folder: Path, prefix: str, cols: SegmentColumns, *, durable: bool = Fal
     if cols.facets is None:
         raise ValueError("a segment's arrays to save have no facet table")
     arrays += list(cols.facets.arrays())
-    for name, values in arrays:
+
+    def stored(name: str, values: Any) -> npt.NDArray[Any]:
+        """An array as the file holds it: positions packed, numbers narrowed."""
         if name.endswith(".pos"):
             found = packed(values)
             packings[name[: -len(".pos")]] = [found.width, found.count]
-            data = found.words
-        else:
-            top = _position_count(cols, name[: -len(".posblk")]) if name.endswith(".posblk") else None
-            is_blob = name.endswith(".terms") or name in ("facets.names", "facets.sources")
-            data = np.ascontiguousarray(values if is_blob else _narrow(name, values, top))
-        layout[name] = [data.dtype.str, at, int(data.shape[0])]
-        chunks.append(data)
-        at += data.nbytes
-        at += -at % ALIGN
+            return found.words
+        top = _position_count(cols, name[: -len(".posblk")]) if name.endswith(".posblk") else None
+        is_blob = name.endswith(".terms") or name in ("facets.names", "facets.sources")
+        return np.ascontiguousarray(values if is_blob else _narrow(name, values, top))
 
-    def write_data(f: Any) -> None:
-        for data in chunks:
-            f.write(data.tobytes())
+    sizes: list[int] = []  # the data file's, once written
+
+    def write_data(f: Any) -> None:  # one array made and written at a time: no second copy of the segment
+        layout.clear()
+        for name, values in arrays:
+            data = stored(name, values)
+            layout[name] = [data.dtype.str, f.tell(), int(data.shape[0])]
+            f.write(data.data)  # the array's bytes, not a copy (tobytes made one)
             f.write(bytes(-f.tell() % ALIGN))
+        sizes.append(f.tell())
 
     _write_durably(folder / f"{prefix}.cols.bin", tag, write_data, durable)
+    at = sizes[-1]
     manifest = {
         "version": SIDECAR_VERSION,
         "pos_block": POS_BLOCK,

@@ -11,10 +11,12 @@ term, as they were added (a stable sort) -- and run lengths give frequencies. Th
 those the per-term path builds (tests/test_sidecar_build.py, tests/test_textcolumns.py) at a
 fraction of the Python work per token (``benchmarks/bench_stages.py``).
 
-Memory: the streams take 12 bytes a token (term id, position, and the document of each token
-made at the end); the sort runs over ranges of terms holding about ``BUCKET_TOKENS`` tokens
-each, so its temporary arrays stay small whatever the segment's size, and the postings come
-out in term order, ready to join.
+Memory: the streams take 8 bytes a token (term id and position); at the end each token's
+term is ranked in dictionary order (4 bytes a token, the stream of ids freed), the sort runs
+over ranges of terms holding about ``BUCKET_TOKENS`` tokens each (a token's document found
+then, by bisection), so its temporary arrays stay small whatever the segment's size, and the
+positions are written in place into the field's array: ~12 bytes a token at the peak, which
+was a segment write's and a parallel-ingest worker's (~20 before).
 """
 
 from __future__ import annotations
@@ -115,35 +117,40 @@ class TextPostings:
             fp = FieldPostings([], np.zeros(1, dtype=np.int64), empty, empty, np.zeros(1, dtype=np.int64), empty)
             return fp, lengths
         by_text = sorted(range(len(terms)), key=terms.__getitem__)
-        rank = np.empty(len(terms), dtype=np.uint32)
-        rank[np.array(by_text, dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
-        keys = rank[np.frombuffer(self._tids, dtype=np.uint32) - 1]  # each token's term, in dictionary order
-        docs = np.repeat(doc_list, counts)
+        rank = np.zeros(len(terms) + 1, dtype=np.uint32)  # at term id + 1, as the stream holds them
+        rank[np.array(by_text, dtype=np.int64) + 1] = np.arange(len(terms), dtype=np.uint32)
+        keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
+        self._tids = array("I")  # its memory back before the sort
+        ends = np.cumsum(counts, dtype=np.int64)  # where each document's tokens end
         pos = np.frombuffer(self._pos, dtype=np.uint32)
         # ranges of terms holding about bucket_tokens tokens each
         per_term = np.cumsum(np.bincount(keys, minlength=len(terms)))
         wanted = np.arange(1, -(-len(keys) // self.bucket_tokens), dtype=np.int64) * self.bucket_tokens
         cuts = np.unique(np.concatenate(([0], np.searchsorted(per_term, wanted, side="right"), [len(terms)])))
         postings_per_term = np.zeros(len(terms), dtype=np.int64)
-        out_docs, out_freqs, out_pos = [], [], []
+        out_pos = np.empty(len(keys), dtype=np.uint32)  # filled a range of terms at a time, in place
+        out_docs, out_freqs = [], []
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
             picked = np.flatnonzero((keys >= lo) & (keys < hi))
+            d = doc_list[np.searchsorted(ends, picked, side="right")]  # each token's document
             order = np.argsort(keys[picked], kind="stable")  # tokens came in (document, position) order
-            picked = picked[order]
-            k, d = keys[picked], docs[picked]
+            picked, d = picked[order], d[order]
+            k = keys[picked]
             starts = np.flatnonzero(np.concatenate(([True], (k[1:] != k[:-1]) | (d[1:] != d[:-1]))))
             out_docs.append(d[starts])
             out_freqs.append(np.diff(np.append(starts, len(k))).astype(np.uint32))
-            out_pos.append(pos[picked])
+            first = int(per_term[lo - 1]) if lo else 0
+            out_pos[first : first + len(picked)] = pos[picked]
             postings_per_term[lo:hi] = np.bincount(k[starts].astype(np.int64) - lo, minlength=hi - lo)
+        del keys, pos
         freqs = np.concatenate(out_freqs)
         pos_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
         np.cumsum(freqs, out=pos_offsets[1:])
         offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(postings_per_term, out=offsets[1:])
         sorted_terms = [terms[i] for i in by_text]
-        fp = FieldPostings(sorted_terms, offsets, np.concatenate(out_docs), freqs, pos_offsets, np.concatenate(out_pos))
-        self._tids, self._pos, self._docs, self._counts = array("I"), array("I"), array("I"), array("I")
+        fp = FieldPostings(sorted_terms, offsets, np.concatenate(out_docs), freqs, pos_offsets, out_pos)
+        self._pos, self._docs, self._counts = array("I"), array("I"), array("I")
         return fp, lengths
 
 
