@@ -303,6 +303,7 @@ class SegmentColumns:
         self.lengths = lengths
         self.dates = dates
         self.facets = facets  # None: a sidecar older than version 8 (see sidecar.segment_columns)
+        self.mapped: Any = None  # the memory map of the sidecar's data file the arrays view (sidecar.load)
 
 
 # --- building from the writer's own postings, and by concatenation ---------------------------

@@ -247,10 +247,11 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             return None
         # a plain ndarray over the map (slicing a np.memmap builds a memmap object each time,
         # and making one costs ~4x an mmap): the map lives as long as any view of it
-        raw = np.zeros(0, np.uint8)
+        raw, mapped = np.zeros(0, np.uint8), None
         if size:
             with open(data_path, "rb") as f:
-                raw = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            raw = np.frombuffer(mapped, dtype=np.uint8)
         layout = manifest["arrays"]
 
         def arr(name: str) -> Any:
@@ -391,9 +392,24 @@ def load(folder: Path, prefix: str) -> SegmentColumns | None:
             if item("facets.start", 0) != 0 or source_count < 1:
                 return None
             facets = FacetTable(names, sources, starts, ids, source_ids)
-        return SegmentColumns(count, fields, lengths, dates, facets)
+        cols = SegmentColumns(count, fields, lengths, dates, facets)
+        cols.mapped = mapped
+        return cols
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def drop_pages(cols: SegmentColumns) -> None:
+    """Unmap the pages of ``cols``' data file this process has read (Linux ``MADV_DONTNEED``).
+
+    The file stays in the page cache and the arrays stay valid: a later read maps its page
+    again. For a process that reads a large index at random and then needs its memory for
+    something else (an ingest worker about to write a segment). No-op for arrays in memory.
+    """
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if cols.mapped is not None and advice is not None:
+        with contextlib.suppress(OSError, ValueError):  # a closed map: nothing resident
+            cols.mapped.madvise(advice)
 
 
 def damage(cols: SegmentColumns) -> str | None:
