@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import searchlib
 from searchlib import Article, Index, NoExtractor
-from searchlib._whoosh import merging, termsets
+from searchlib._whoosh import merging, segwriter, sidecar, termsets
 from searchlib._whoosh.search import column_reader
 from searchlib._whoosh.segwriter import BackendWriter
 from searchlib._whoosh.terms import TermDict
@@ -167,5 +167,22 @@ def test_the_cache_forgets_segments_merged_away(tmp_path: Path) -> None:
             index = raw._term_index("id")
             live = {key for key, _, _ in index.segments}
             assert {key for key in cache if key[2] == "id"} == live and not (before & live)
+        finally:
+            writer.cancel()
+
+
+def test_lookups_answer_the_same_after_their_pages_are_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer unmaps the sidecar pages its look-ups read every ``DROP_PAGES_EVERY``: answers unchanged."""
+    with _build(tmp_path / "ix", monkeypatch) as ix:
+        writer = ix.writer()
+        raw = writer._writer()
+        try:
+            want = {f"a{i}": list(raw._term_docnums("id", f"a{i}")) for i in range(45)}
+            dropped: list[int] = []
+            drop = sidecar.drop_pages
+            monkeypatch.setattr(sidecar, "drop_pages", lambda cols: dropped.append(1) or drop(cols))
+            monkeypatch.setattr(segwriter, "DROP_PAGES_EVERY", 1)
+            assert {doc_id: list(raw._term_docnums("id", doc_id)) for doc_id in want} == want
+            assert len(dropped) == 45 * len(raw._committed())
         finally:
             writer.cancel()

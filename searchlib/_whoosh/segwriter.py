@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 MAX_COPY_CANDIDATES = 50
 """Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
+DROP_PAGES_EVERY = 2_000
+"""Look-ups into the committed index after which a writer unmaps the sidecar pages they read
+(:func:`.sidecar.drop_pages`): each read of a memory map maps ~300 KB around it here, so a
+writer's random look-ups would otherwise keep most of a large index's dictionaries resident."""
 
 
 def _keep_all(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
@@ -58,6 +62,7 @@ class BackendWriter:
         self._groups: Any = None
         self._reader = raw.reader()
         self._term_indexes: dict[str, TermIndex] = {}
+        self._lookups = 0
         self._segments: list[tuple[Any, SegmentColumns, int]] | None = None
         self.closed = False
         folder = backend.path
@@ -107,8 +112,16 @@ class BackendWriter:
 
     def _term_docnums(self, fieldname: str, text: str) -> Iterator[int]:
         """The live committed documents holding a term of a keyword field, in order (as Whoosh's postings were)."""
+        self._lookups += 1
+        if self._lookups % DROP_PAGES_EVERY == 0:
+            self._drop_pages()
         is_deleted = self._reader.is_deleted
         return (d for d in self._term_index(fieldname).docnums(text) if not is_deleted(d))
+
+    def _drop_pages(self) -> None:
+        """Unmap the committed segments' sidecar pages this writer has read (they stay in the page cache)."""
+        for _leaf, cols, _offset in self._segments or ():
+            sidecar.drop_pages(cols)
 
     def _existing_docnum(self, doc_id: str) -> int | None:
         """The live committed document with ``doc_id``, if any."""
@@ -284,8 +297,7 @@ class BackendWriter:
         in a worker, counted in its RSS until the map goes.
         """
         self._term_indexes.clear()
-        for _leaf, cols, _offset in self._segments or ():
-            sidecar.drop_pages(cols)
+        self._drop_pages()
         self._segments = None
 
     def _finalize_segment(self) -> Any:
