@@ -39,7 +39,7 @@ MAX_COPY_CANDIDATES = 50
 """Documents compared per candidate key when looking for near-duplicates (bounds boilerplate)."""
 DROP_PAGES_EVERY = 2_000
 """Look-ups into the committed index after which a writer unmaps the sidecar pages they read
-(:func:`.sidecar.drop_pages`): each read of a memory map maps ~300 KB around it here, so a
+(:func:`.sidecar.drop_pages`): each read of a memory map maps ~340 KB around it here, so a
 writer's random look-ups would otherwise keep most of a large index's dictionaries resident."""
 
 
