@@ -15,13 +15,17 @@ handle (see each): the caller then runs the pure path.
 * :func:`token_ids`: the analysis tokens (word characters with single inner dots, as written),
   each looked up in a field's ``word -> term id + 1`` dict (0: not indexed); the nonzero ids
   are appended to an ``array("I")`` and ``(count, first position)`` returned.
+* :func:`count_postings` and :func:`place_postings`: a segment's text-field tokens sorted by
+  term with a counting sort (two passes, no comparison sort), equal to ``TextPostings.finish``'s
+  numpy path (tests/test_ingest_kernels.py).
 """
 
 from cpython cimport array
 from cpython.dict cimport PyDict_GetItem
 from cpython.ref cimport PyObject
 from cpython.unicode cimport PyUnicode_Substring
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
 
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object)
@@ -202,3 +206,93 @@ def token_ids(str text, object ids, object missing, array.array out):
             count += 1
         raw += 1
     return count, (first if first >= 0 else 0)
+
+
+def count_postings(
+    const uint32_t[::1] keys, const uint32_t[::1] doc_list, const uint32_t[::1] counts,
+    int64_t[::1] tokens, int64_t[::1] postings,
+):
+    """Add each term's tokens and postings to ``tokens[k]`` and ``postings[k]``; True.
+
+    ``keys[t]`` is token ``t``'s term, the tokens in document order: ``counts[j]`` of them
+    for document ``doc_list[j]`` (ascending). The first pass of :func:`place_postings`.
+    """
+    cdef Py_ssize_t nterms = tokens.shape[0], n = keys.shape[0], j, t = 0, end
+    cdef uint32_t k
+    cdef int64_t d
+    cdef int64_t* last = _last_seen(nterms, postings.shape[0], n, doc_list.shape[0], counts)
+    try:
+        for j in range(doc_list.shape[0]):
+            d = <int64_t>doc_list[j] + 1
+            end = t + counts[j]
+            while t < end:
+                k = keys[t]
+                if k >= nterms:
+                    raise ValueError(f"token {t}'s term {k} is not below {nterms}")
+                tokens[k] += 1
+                if last[k] != d:
+                    last[k] = d
+                    postings[k] += 1
+                t += 1
+    finally:
+        free(last)
+    return True
+
+
+def place_postings(
+    const uint32_t[::1] keys, const uint32_t[::1] pos, const uint32_t[::1] doc_list, const uint32_t[::1] counts,
+    int64_t[::1] token_at, int64_t[::1] posting_at,
+    uint32_t[::1] out_pos, uint32_t[::1] out_docs, uint32_t[::1] out_freqs,
+):
+    """Sort the tokens by term in one counting pass: each term's documents, frequencies and positions.
+
+    ``token_at[k]`` / ``posting_at[k]`` are where term ``k``'s positions / postings start (the
+    running sums of :func:`count_postings`' counts; both advanced here). A term's tokens keep
+    the order they came in -- documents ascending, positions ascending -- as numpy's stable
+    sort by term keeps them (``TextPostings.finish``'s pure path), so the arrays are equal.
+    """
+    cdef Py_ssize_t nterms = token_at.shape[0], n = keys.shape[0], j, t = 0, end, p
+    cdef uint32_t k
+    cdef int64_t d
+    cdef int64_t* last = _last_seen(nterms, posting_at.shape[0], n, doc_list.shape[0], counts)
+    try:
+        if pos.shape[0] != n or out_pos.shape[0] != n or out_docs.shape[0] != out_freqs.shape[0]:
+            raise ValueError("positions, placed positions, documents and frequencies differ in length")
+        for j in range(doc_list.shape[0]):
+            d = <int64_t>doc_list[j] + 1
+            end = t + counts[j]
+            while t < end:
+                k = keys[t]
+                if k >= nterms:
+                    raise ValueError(f"token {t}'s term {k} is not below {nterms}")
+                out_pos[token_at[k]] = pos[t]
+                token_at[k] += 1
+                if last[k] != d:
+                    last[k] = d
+                    p = posting_at[k]
+                    posting_at[k] = p + 1
+                    out_docs[p] = <uint32_t>(d - 1)
+                    out_freqs[p] = 1
+                else:
+                    out_freqs[posting_at[k] - 1] += 1
+                t += 1
+    finally:
+        free(last)
+    return True
+
+
+cdef int64_t* _last_seen(Py_ssize_t nterms, Py_ssize_t nterms2, Py_ssize_t n, Py_ssize_t ndocs, const uint32_t[::1] counts) except NULL:
+    """Zeroed per-term memory of the last document seen (+ 1), after checking the shapes agree."""
+    cdef Py_ssize_t j, total = 0
+    if nterms != nterms2:
+        raise ValueError("the token and posting arrays are for different numbers of terms")
+    if counts.shape[0] != ndocs:
+        raise ValueError("one token count per document is needed")
+    for j in range(ndocs):
+        total += counts[j]
+    if total != n:
+        raise ValueError(f"the documents hold {total} tokens, not {n}")
+    cdef int64_t* last = <int64_t*>calloc(nterms if nterms else 1, sizeof(int64_t))
+    if last == NULL:
+        raise MemoryError()
+    return last

@@ -40,6 +40,24 @@ def test_sketch_similarity() -> None:
     assert dedup.unpack(dedup.pack(a)) == a
 
 
+def reference_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Broder's bottom-k estimate as first written: shared hashes among the k smallest of the union."""
+    if not a or not b:
+        return 0.0
+    k = min(dedup.SKETCH_SIZE, len(set(a) | set(b)))
+    union_bottom = heapq.nsmallest(k, set(a) | set(b))
+    return sum(1 for h in union_bottom if h in set(a) & set(b)) / k
+
+
+_SKETCHES = st.lists(st.integers(0, 300), max_size=dedup.SKETCH_SIZE, unique=True).map(lambda v: tuple(sorted(v)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SKETCHES, _SKETCHES)
+def test_similarity_is_the_bottom_k_estimate(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    assert dedup.similarity(a, b) == reference_similarity(a, b) == dedup.similarity(b, a)
+
+
 @pytest.mark.parametrize("same_writer", [True, False])
 def test_copies_are_grouped_when_added(same_writer: bool) -> None:
     ix = Index.in_memory()

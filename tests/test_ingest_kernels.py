@@ -91,6 +91,45 @@ def test_both_paths_agree_on_the_sample_corpus(kernels: ModuleType, monkeypatch:
         assert np.array_equal(got, expected)
 
 
+def sorted_by_term(texts: list[str], *, counting_sort: bool, gap: int) -> tuple[list[str], list[Any]]:
+    """The field's arrays from ``texts`` (every ``gap``-th document), sorted by the counting sort or numpy's."""
+    with pytest.MonkeyPatch.context() as m:
+        if not counting_sort:
+            m.setattr(textcolumns, "count_postings", _compiled._no_kernel)
+        tp = textcolumns.TextPostings(bucket_tokens=7)  # numpy's path: many term ranges
+        for i, text in enumerate(texts):
+            tp.add(i * gap, text)
+        fp, _ = tp.finish(len(texts) * gap)
+    return list(fp.terms), [fp.offsets, fp.docs, fp.freqs, fp.pos_offsets, fp.positions]
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(_ASCII | _MIXED | _WORDS.map(" ".join), max_size=12), gap=st.integers(1, 3))
+def test_counting_sort_equals_numpys_sort(kernels: ModuleType, texts: list[str], gap: int) -> None:
+    terms, arrays = sorted_by_term(texts, counting_sort=True, gap=gap)
+    assert (terms, [a.tolist() for a in arrays]) == (
+        (got := sorted_by_term(texts, counting_sort=False, gap=gap))[0],
+        [a.tolist() for a in got[1]],
+    )
+    for got_array, dtype in zip(arrays, [np.int64, np.uint32, np.uint32, np.int64, np.uint32], strict=True):
+        assert got_array.dtype == dtype
+
+
+def test_counting_sort_refuses_inconsistent_streams(kernels: ModuleType) -> None:
+    keys, docs = np.array([0, 1, 0], dtype=np.uint32), np.array([0, 4], dtype=np.uint32)
+    tokens, postings_at = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
+    assert kernels.count_postings(keys, docs, np.array([2, 1], dtype=np.uint32), tokens, postings_at)
+    assert tokens.tolist() == [2, 1] and postings_at.tolist() == [2, 1]  # term 0 in documents 0 and 4
+    with pytest.raises(ValueError, match="hold 4 tokens, not 3"):
+        kernels.count_postings(keys, docs, np.array([2, 2], dtype=np.uint32), tokens, postings_at)
+    counts = np.array([2, 1], dtype=np.uint32)
+    with pytest.raises(ValueError, match="term 2 is not below 2"):
+        kernels.count_postings(np.array([0, 2, 0], dtype=np.uint32), docs, counts, tokens, postings_at)
+    out = np.zeros(3, dtype=np.uint32)
+    with pytest.raises(ValueError, match="differ in length"):
+        kernels.place_postings(keys, keys[:2], docs, counts, tokens, postings_at, out, out, out[:1])
+
+
 def test_kernels_decline_only_what_they_do_not_handle(kernels: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     out = array("I")
     assert kernels.sketch("Gdańsk port") is None  # a non-ASCII word: the pure path lower-cases and encodes it

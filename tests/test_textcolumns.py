@@ -1,19 +1,23 @@
 """The text fields' arrays built from token streams equal those built from per-term posting lists.
 
 :class:`searchlib._whoosh.textcolumns.TextPostings` (format 9's writer path: token ids sorted
-with numpy, a range of terms at a time) against the posting-list path (``MemoryPostings``
-into a ``ColumnsBuilder``), on random documents, sorted in term ranges as small as one token.
+by the compiled counting sort, or by numpy a range of terms at a time) against the posting-list
+path (``MemoryPostings`` into a ``ColumnsBuilder``), on random documents, numpy's sort in term
+ranges as small as one token.
 """
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from searchlib import _compiled
 from searchlib._whoosh import textcolumns
 from searchlib._whoosh.columnar import ColumnsBuilder
 from searchlib._whoosh.postings import MemoryPostings
 from searchlib._whoosh.schema import build_schema
+from tests.conftest import require_compiled
 from tests.test_sidecar_build import assert_same_columns
 
 _WORDS = st.sampled_from(
@@ -22,13 +26,25 @@ _WORDS = st.sampled_from(
 _TEXT = st.lists(_WORDS, max_size=30).map(" ".join)
 
 
+@pytest.mark.parametrize("counting_sort", [True, False], ids=["compiled-counting-sort", "numpy-sort"])
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from(["title", "body", "entity_text"]), _TEXT), max_size=25),
     st.sampled_from([1, 7, 10_000_000]),
     st.integers(0, 3),
 )
-def test_token_streams_equal_posting_lists(values: list[tuple[str, str]], chunk: int, gap: int) -> None:
+def test_token_streams_equal_posting_lists(
+    counting_sort: bool, values: list[tuple[str, str]], chunk: int, gap: int
+) -> None:
+    if counting_sort:
+        require_compiled(_compiled.ingest_kernels(), "indexing kernels")
+    with pytest.MonkeyPatch.context() as m:
+        if not counting_sort:
+            m.setattr(textcolumns, "count_postings", _compiled._no_kernel)
+        compare_paths(values, chunk, gap)
+
+
+def compare_paths(values: list[tuple[str, str]], chunk: int, gap: int) -> None:
     schema = build_schema()
     memory = MemoryPostings()
     reference = ColumnsBuilder()

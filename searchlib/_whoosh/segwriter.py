@@ -151,10 +151,9 @@ class BackendWriter:
                 if other_id != doc_id and (sim := dedup.similarity(sketch, dedup.unpack(packed))) >= best:
                     best_group, best = group, sim + 1e-9
             for docnum in itertools.islice(self._term_docnums("dupkey", key), MAX_COPY_CANDIDATES):
-                if reader.is_deleted(docnum) or reader.stored_fields(docnum)["id"] == doc_id:
-                    continue
                 other = dedup.unpack(self._sketch_column()[docnum])
-                if (sim := dedup.similarity(sketch, other)) >= best:
+                # (live documents only; its own stored id, a decompressed pickle, read only for a match)
+                if (sim := dedup.similarity(sketch, other)) >= best and reader.stored_fields(docnum)["id"] != doc_id:
                     best_group, best = str(self._group_column()[docnum]), sim + 1e-9
         return best_group
 

@@ -12,11 +12,13 @@ those the per-term path builds (tests/test_sidecar_build.py, tests/test_textcolu
 fraction of the Python work per token (``benchmarks/bench_stages.py``).
 
 Memory: the streams take 8 bytes a token (term id and position); at the end each token's
-term is ranked in dictionary order (4 bytes a token, the stream of ids freed), the sort runs
-over ranges of terms holding about ``BUCKET_TOKENS`` tokens each (a token's document found
-then, by bisection), so its temporary arrays stay small whatever the segment's size, and the
+term is ranked in dictionary order (4 bytes a token, the stream of ids freed) and the
 positions are written in place into the field's array: ~12 bytes a token at the peak, which
-was a segment write's and a parallel-ingest worker's (~20 before).
+was a segment write's and a parallel-ingest worker's (~20 before). The sort is the compiled
+counting sort (``_ingest_kernels.count_postings`` / ``place_postings``: two linear passes)
+when built, else numpy's stable sort over ranges of terms holding about ``BUCKET_TOKENS``
+tokens each (a token's document found then, by bisection), so its temporary arrays stay small
+whatever the segment's size.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ __all__ = ["BUCKET_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
 
 token_ids = ingest_kernel("token_ids")
 """The compiled ``token_ids`` kernel, or a stand-in returning None (then :meth:`TextPostings.add`'s Python runs)."""
+count_postings = ingest_kernel("count_postings")
+place_postings = ingest_kernel("place_postings")
+"""The compiled counting sort of :meth:`TextPostings.finish` (stand-ins returning None: numpy's sort runs)."""
 
 BUCKET_TOKENS = 2_000_000
 """Tokens sorted at a time (a range of terms): ~16 bytes of temporary arrays each."""
 
 I64 = npt.NDArray[np.int64]
+U32 = npt.NDArray[np.uint32]
+_Placed = tuple[I64, U32, U32, U32]
 
 
 class _TermIds(dict[str, int]):
@@ -121,13 +128,28 @@ class TextPostings:
         rank[np.array(by_text, dtype=np.int64) + 1] = np.arange(len(terms), dtype=np.uint32)
         keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
         self._tids = array("I")  # its memory back before the sort
-        ends = np.cumsum(counts, dtype=np.int64)  # where each document's tokens end
         pos = np.frombuffer(self._pos, dtype=np.uint32)
-        # ranges of terms holding about bucket_tokens tokens each
-        per_term = np.cumsum(np.bincount(keys, minlength=len(terms)))
+        placed = _placed_compiled(keys, pos, doc_list, counts, len(terms))
+        offsets, docs, freqs, out_pos = placed or self._placed(keys, pos, doc_list, counts, len(terms))
+        del keys, pos, placed
+        pos_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
+        np.cumsum(freqs, out=pos_offsets[1:])
+        sorted_terms = [terms[i] for i in by_text]
+        fp = FieldPostings(sorted_terms, offsets, docs, freqs, pos_offsets, out_pos)
+        self._pos, self._docs, self._counts = array("I"), array("I"), array("I")
+        return fp, lengths
+
+    def _placed(self, keys: U32, pos: U32, doc_list: U32, counts: U32, nterms: int) -> _Placed:
+        """Term offsets, documents, frequencies and positions sorted by term with numpy (the pure path).
+
+        A stable sort by term over ranges of terms holding about ``bucket_tokens`` tokens each,
+        so its temporary arrays stay small whatever the segment's size.
+        """
+        ends = np.cumsum(counts, dtype=np.int64)  # where each document's tokens end
+        per_term = np.cumsum(np.bincount(keys, minlength=nterms))
         wanted = np.arange(1, -(-len(keys) // self.bucket_tokens), dtype=np.int64) * self.bucket_tokens
-        cuts = np.unique(np.concatenate(([0], np.searchsorted(per_term, wanted, side="right"), [len(terms)])))
-        postings_per_term = np.zeros(len(terms), dtype=np.int64)
+        cuts = np.unique(np.concatenate(([0], np.searchsorted(per_term, wanted, side="right"), [nterms])))
+        postings_per_term = np.zeros(nterms, dtype=np.int64)
         out_pos = np.empty(len(keys), dtype=np.uint32)  # filled a range of terms at a time, in place
         out_docs, out_freqs = [], []
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
@@ -142,16 +164,24 @@ class TextPostings:
             first = int(per_term[lo - 1]) if lo else 0
             out_pos[first : first + len(picked)] = pos[picked]
             postings_per_term[lo:hi] = np.bincount(k[starts].astype(np.int64) - lo, minlength=hi - lo)
-        del keys, pos
-        freqs = np.concatenate(out_freqs)
-        pos_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
-        np.cumsum(freqs, out=pos_offsets[1:])
-        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        offsets = np.zeros(nterms + 1, dtype=np.int64)
         np.cumsum(postings_per_term, out=offsets[1:])
-        sorted_terms = [terms[i] for i in by_text]
-        fp = FieldPostings(sorted_terms, offsets, np.concatenate(out_docs), freqs, pos_offsets, out_pos)
-        self._pos, self._docs, self._counts = array("I"), array("I"), array("I")
-        return fp, lengths
+        return offsets, np.concatenate(out_docs), np.concatenate(out_freqs), out_pos
+
+
+def _placed_compiled(keys: U32, pos: U32, doc_list: U32, counts: U32, nterms: int) -> _Placed | None:
+    """:meth:`TextPostings._placed` by the compiled counting sort (one pass to count, one to place), or None."""
+    tokens = np.zeros(nterms + 1, dtype=np.int64)
+    offsets = np.zeros(nterms + 1, dtype=np.int64)
+    if count_postings(keys, doc_list, counts, tokens[1:], offsets[1:]) is None:
+        return None  # not compiled
+    np.cumsum(tokens, out=tokens)
+    np.cumsum(offsets, out=offsets)
+    docs = np.empty(int(offsets[-1]), dtype=np.uint32)
+    freqs = np.empty(len(docs), dtype=np.uint32)
+    out_pos = np.empty(len(keys), dtype=np.uint32)
+    place_postings(keys, pos, doc_list, counts, tokens[:-1], offsets[:-1].copy(), out_pos, docs, freqs)
+    return offsets, docs, freqs, out_pos
 
 
 class StreamingColumnsBuilder(ColumnsBuilder):
