@@ -18,6 +18,8 @@ handle (see each): the caller then runs the pure path.
 * :func:`count_postings` and :func:`place_postings`: a segment's text-field tokens sorted by
   term with a counting sort (two passes, no comparison sort), equal to ``TextPostings.finish``'s
   numpy path (tests/test_ingest_kernels.py).
+* :func:`collapsed_ascii`: an ASCII body with its whitespace runs collapsed, as the bytes
+  ``models.derive_id`` hashes.
 """
 
 from cpython cimport array
@@ -53,6 +55,7 @@ cdef inline bint _is_word(Py_UCS4 c) noexcept nogil:
 cdef uint32_t CRC_TABLE[256]
 cdef unsigned char WORD_CHAR[256]   # 1 for [A-Za-z0-9_]
 cdef unsigned char LOWER[256]
+cdef unsigned char ASCII_SPACE[256]  # 1 for what str.isspace() calls whitespace below 128
 
 cdef void _init_tables():
     cdef uint32_t c
@@ -67,6 +70,7 @@ cdef void _init_tables():
         CRC_TABLE[n] = c
         WORD_CHAR[n] = 1 if (48 <= n <= 57 or 65 <= n <= 90 or 97 <= n <= 122 or n == 95) else 0
         LOWER[n] = n + 32 if 65 <= n <= 90 else n
+        ASCII_SPACE[n] = 1 if (9 <= n <= 13 or 28 <= n <= 32) else 0
 
 _init_tables()
 
@@ -296,3 +300,31 @@ cdef int64_t* _last_seen(Py_ssize_t nterms, Py_ssize_t nterms2, Py_ssize_t n, Py
     if last == NULL:
         raise MemoryError()
     return last
+
+
+def collapsed_ascii(str text):
+    """``" ".join(text.split()).encode()`` for an ASCII text (runs of whitespace as one space), None for any other.
+
+    ``models.derive_id`` hashes every article's body so: one pass into a buffer instead of a
+    Python string per word.
+    """
+    if not PyUnicode_IS_ASCII(text):
+        return None
+    cdef const unsigned char* s = <const unsigned char*>PyUnicode_DATA(text)
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, w = 0
+    cdef bint gap = False
+    cdef unsigned char c
+    cdef bytearray out = bytearray(n)
+    cdef unsigned char* o = <unsigned char*>(<char*>out)
+    for i in range(n):
+        c = s[i]
+        if ASCII_SPACE[c]:
+            gap = w > 0
+            continue
+        if gap:
+            o[w] = 32
+            w += 1
+            gap = False
+        o[w] = c
+        w += 1
+    return (<char*>o)[:w]

@@ -130,6 +130,16 @@ def test_counting_sort_refuses_inconsistent_streams(kernels: ModuleType) -> None
         kernels.place_postings(keys, keys[:2], docs, counts, tokens, postings_at, out, out, out[:1])
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=_ASCII | _MIXED | st.text(alphabet="a \x1c\x1d\x1e\x1f\x0b\x0c\r\x85\u2003"))
+def test_collapsed_ascii_is_the_split_and_join(kernels: ModuleType, text: str) -> None:
+    from searchlib import models
+
+    assert models._collapsed_ascii is kernels.collapsed_ascii  # derive_id uses it
+    expected = " ".join(text.split()).encode()
+    assert kernels.collapsed_ascii(text) == (expected if text.isascii() else None)
+
+
 def test_kernels_decline_only_what_they_do_not_handle(kernels: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     out = array("I")
     assert kernels.sketch("Gdańsk port") is None  # a non-ASCII word: the pure path lower-cases and encodes it
