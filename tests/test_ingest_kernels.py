@@ -140,6 +140,26 @@ def test_collapsed_ascii_is_the_split_and_join(kernels: ModuleType, text: str) -
     assert kernels.collapsed_ascii(text) == (expected if text.isascii() else None)
 
 
+def test_word_table_caches_every_ascii_spelling(kernels: ModuleType) -> None:
+    """Thousands of spellings (the table grows from 1,024 slots), long ones (kept apart), one per value."""
+    words = [f"w{i}" for i in range(3000)] + [f"long_word_{i:06d}_beyond_sixteen" for i in range(600)] + ["U.S", "3.5"]
+    ids: dict[str, int] = {}
+
+    def missing(word: str) -> int:
+        ids[word] = value = len(ids) % 7  # some not indexed (0)
+        return value
+
+    table, out, plain = kernels.WordTable(), array("I"), array("I")
+    text = " ".join(words)
+    for _ in range(2):  # second time: every token from the table
+        kernels.token_ids(text, ids, missing, out, table)
+    assert len(table) == len(set(words)) == len(ids)
+    kernels.token_ids(text, ids, missing, plain)  # without the table: the dict alone
+    assert out.tolist() == plain.tolist() * 2 == [ids[w] for w in words if ids[w]] * 2
+    ids["w1"] = 99  # (values never change in use: the table answers what it was given)
+    assert kernels.token_ids("w1", ids, missing, out, table) == (1, 0) and out[-1] == 1
+
+
 def test_kernels_decline_only_what_they_do_not_handle(kernels: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     out = array("I")
     assert kernels.sketch("Gdańsk port") is None  # a non-ASCII word: the pure path lower-cases and encodes it

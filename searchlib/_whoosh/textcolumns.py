@@ -24,18 +24,21 @@ whatever the segment's size.
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from searchlib import analysis
-from searchlib._compiled import ingest_kernel
+from searchlib._compiled import ingest_kernel, ingest_kernels
 from searchlib._whoosh.columnar import TEXT_FIELDS, ColumnsBuilder, FieldPostings, SegmentColumns
 
 __all__ = ["BUCKET_TOKENS", "StreamingColumnsBuilder", "TextPostings"]
 
 token_ids = ingest_kernel("token_ids")
 """The compiled ``token_ids`` kernel, or a stand-in returning None (then :meth:`TextPostings.add`'s Python runs)."""
+_WordTable: Any = getattr(ingest_kernels(), "WordTable", None)
+"""The compiled ``WordTable`` (an ASCII token's bytes -> its id, no Python string per token), or None."""
 count_postings = ingest_kernel("count_postings")
 place_postings = ingest_kernel("place_postings")
 """The compiled counting sort of :meth:`TextPostings.finish` (stand-ins returning None: numpy's sort runs)."""
@@ -90,6 +93,7 @@ class TextPostings:
         self._terms: list[str] = []
         self._ids = _TermIds(self._terms)
         self._word_ids = _WordIds(self._ids)
+        self._word_table = None if _WordTable is None else _WordTable()  # the compiled kernel's cache of _word_ids
         self._tids = array("I")  # term id + 1 per token
         self._pos = array("I")  # position per token
         self._docs = array("I")  # document number per document with tokens
@@ -97,7 +101,7 @@ class TextPostings:
 
     def add(self, docnum: int, text: str) -> int:
         """Add document ``docnum``'s value (documents in ascending order); returns its length in tokens."""
-        counted = token_ids(text, self._word_ids, self._word_ids.__getitem__, self._tids)
+        counted = token_ids(text, self._word_ids, self._word_ids.__getitem__, self._tids, self._word_table)
         if counted is None:  # not ASCII, or no compiled kernel: the same ids in Python
             found = list(map(self._word_ids.__getitem__, analysis.written_tokens(text)))
             kept = list(filter(None, found))
@@ -114,6 +118,8 @@ class TextPostings:
 
     def finish(self, doc_count: int) -> tuple[FieldPostings, npt.NDArray[np.uint32]]:
         """The field's postings and every document's length (tokens), for ``doc_count`` documents."""
+        self._word_table = None  # the spellings' memory back before the sort
+        self._word_ids.clear()
         terms = self._terms
         doc_list = np.frombuffer(self._docs, dtype=np.uint32)
         counts = np.frombuffer(self._counts, dtype=np.uint32)
