@@ -248,6 +248,28 @@ cdef class WordTable:
         return 0
 
 
+cdef enum:
+    KEY_BUFFER = 64  # the longest ASCII token of a non-ASCII text looked up in a WordTable
+
+
+cdef inline const unsigned char* _ascii_key(
+    const unsigned char* s, bint ascii, int kind, void* data, Py_ssize_t start, Py_ssize_t end, unsigned char* buf
+) noexcept:
+    """Token ``text[start:end]``'s bytes if it is ASCII (in ``buf`` when the text is not), else NULL."""
+    cdef Py_ssize_t j
+    cdef Py_UCS4 c
+    if ascii:
+        return s + start
+    if end - start > KEY_BUFFER:
+        return NULL
+    for j in range(end - start):
+        c = PyUnicode_READ(kind, data, start + j)
+        if c >= 128:
+            return NULL
+        buf[j] = <unsigned char>c
+    return buf
+
+
 def token_ids(str text, object ids, object missing, array.array out, WordTable table=None):
     """Append the term ids of ``text``'s indexed tokens to ``out``; ``(count, first position)``.
 
@@ -256,7 +278,7 @@ def token_ids(str text, object ids, object missing, array.array out, WordTable t
     yet. A token is a run of word characters (``_`` or ``str.isalnum``) with single inner
     dots. None (and nothing appended) for a text holding combining marks (the pure path's
     expression keeps them inside words). With a ``table`` (the field's :class:`WordTable`),
-    an ASCII text's tokens are looked up by their bytes there first (FNV-1a hashes).
+    ASCII tokens (of any text) are looked up by their bytes there first (FNV-1a hashes).
     """
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
@@ -268,7 +290,8 @@ def token_ids(str text, object ids, object missing, array.array out, WordTable t
     cdef long value
     cdef uint64_t h
     cdef _Entry* entry
-    cdef bint cached = ascii and table is not None
+    cdef const unsigned char* key
+    cdef unsigned char kbuf[KEY_BUFFER]
     cdef uint32_t* tids = <uint32_t*>malloc(((n + 1) // 2 + 1) * sizeof(uint32_t))  # a token and a gap: 2 chars
     if tids == NULL:
         raise MemoryError()
@@ -295,11 +318,13 @@ def token_ids(str text, object ids, object missing, array.array out, WordTable t
                     continue
                 break
             entry = NULL
-            if cached:
-                h = 14695981039346656037ULL
-                for j in range(start, i):
-                    h = (h ^ s[j]) * 1099511628211ULL
-                entry = table._find(h, s + start, <uint32_t>(i - start))
+            if table is not None:
+                key = _ascii_key(s, ascii, kind, data, start, i, kbuf)
+                if key != NULL:
+                    h = 14695981039346656037ULL
+                    for j in range(i - start):
+                        h = (h ^ key[j]) * 1099511628211ULL
+                    entry = table._find(h, key, <uint32_t>(i - start))
             if entry != NULL and entry.length != 0:
                 value = entry.value
             else:
@@ -310,7 +335,7 @@ def token_ids(str text, object ids, object missing, array.array out, WordTable t
                 else:
                     value = <long><object>found
                 if entry != NULL:
-                    table._add(h, s + start, <uint32_t>(i - start), <uint32_t>value)
+                    table._add(h, key, <uint32_t>(i - start), <uint32_t>value)
             if value:
                 tids[count] = <uint32_t>value
                 if first < 0:

@@ -156,6 +156,10 @@ def test_word_table_caches_every_ascii_spelling(kernels: ModuleType) -> None:
     assert len(table) == len(set(words)) == len(ids)
     kernels.token_ids(text, ids, missing, plain)  # without the table: the dict alone
     assert out.tolist() == plain.tolist() * 2 == [ids[w] for w in words if ids[w]] * 2
+    mixed, plain_mixed = array("I"), array("I")
+    kernels.token_ids("Gdańsk " + text, ids, missing, mixed, table)  # ASCII tokens of a non-ASCII text: the table
+    kernels.token_ids("Gdańsk " + text, ids, missing, plain_mixed)
+    assert mixed.tolist() == plain_mixed.tolist() and len(table) == len(set(words))  # (Gdańsk: the dict alone)
     ids["w1"] = 99  # (values never change in use: the table answers what it was given)
     assert kernels.token_ids("w1", ids, missing, out, table) == (1, 0) and out[-1] == 1
 
