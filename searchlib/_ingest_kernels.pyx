@@ -405,11 +405,15 @@ def place_postings(
                 k = keys[t]
                 if k >= nterms:
                     raise ValueError(f"token {t}'s term {k} is not below {nterms}")
+                if not (0 <= token_at[k] < n and 0 <= posting_at[k] <= out_docs.shape[0]):
+                    raise ValueError(f"term {k}'s starts are not those count_postings gave")
                 out_pos[token_at[k]] = pos[t]
                 token_at[k] += 1
                 if last[k] != d:
                     last[k] = d
                     p = posting_at[k]
+                    if p == out_docs.shape[0]:
+                        raise ValueError(f"term {k}'s starts are not those count_postings gave")
                     posting_at[k] = p + 1
                     out_docs[p] = <uint32_t>(d - 1)
                     out_freqs[p] = 1

@@ -128,6 +128,12 @@ def test_counting_sort_refuses_inconsistent_streams(kernels: ModuleType) -> None
     out = np.zeros(3, dtype=np.uint32)
     with pytest.raises(ValueError, match="differ in length"):
         kernels.place_postings(keys, keys[:2], docs, counts, tokens, postings_at, out, out, out[:1])
+    docs_out, freqs_out = np.zeros(3, dtype=np.uint32), np.zeros(3, dtype=np.uint32)
+    for token_at, posting_at in [([0, 3], [0, 2]), ([0, 2], [0, 3]), ([-1, 2], [0, 2])]:  # past the arrays
+        with pytest.raises(ValueError, match="starts are not those count_postings gave"):
+            kernels.place_postings(
+                keys, keys, docs, counts, np.array(token_at), np.array(posting_at), out, docs_out, freqs_out
+            )
 
 
 @settings(max_examples=300, deadline=None)
