@@ -104,7 +104,7 @@ cdef inline void _keep_smallest(uint32_t* best, Py_ssize_t* size, uint32_t h) no
         size[0] += 1
 
 
-def sketch(str text):
+def sketch(str text not None):
     """``dedup.sketch(text)`` for a text whose words are ASCII, None for any other.
 
     Characters beyond ASCII that are not word characters (dashes, quotes, ellipses) separate
@@ -172,7 +172,8 @@ cdef class WordTable:
     :func:`token_ids` asks this open-addressing table first for an ASCII text's tokens (one
     cache line per look-up, short keys inline); a token it lacks is looked up in (or added
     to) ``ids`` as before and copied in. Values never change once given, so it is a cache
-    of ``ids``: both paths give the same ids. ~32 bytes a distinct spelling at load <= 1/2.
+    of ``ids``: both paths give the same ids. 32 bytes a slot, at most half of them used
+    (64-128 bytes a spelling), keys over 16 bytes in an arena besides.
     """
 
     cdef _Entry* entries
@@ -217,15 +218,15 @@ cdef class WordTable:
         if (self.used + 1) * 2 > self.mask + 1:
             self._grow()
         e = self._find(h, key, length)
-        e.hash = h
-        e.value = value
-        e.length = length
         if length <= 16:
             memcpy(e.key, key, length)
         else:
             off = <uint64_t>len(self.arena)
-            self.arena += (<const char*>key)[:length]
+            self.arena += (<const char*>key)[:length]  # (a MemoryError here leaves the slot empty)
             memcpy(e.key, &off, 8)
+        e.hash = h
+        e.value = value
+        e.length = length  # last: the slot is taken only once whole
         self.used += 1
         return 0
 
@@ -270,7 +271,7 @@ cdef inline const unsigned char* _ascii_key(
     return buf
 
 
-def token_ids(str text, object ids, object missing, array.array out, WordTable table=None):
+def token_ids(str text not None, object ids, object missing, array.array out not None, WordTable table=None):
     """Append the term ids of ``text``'s indexed tokens to ``out``; ``(count, first position)``.
 
     ``ids`` (a dict, or a subclass) maps a token as written to its term id + 1 (0 when it is
@@ -442,7 +443,7 @@ cdef int64_t* _last_seen(Py_ssize_t nterms, Py_ssize_t nterms2, Py_ssize_t n, Py
     return last
 
 
-def collapsed_ascii(str text):
+def collapsed_ascii(str text not None):
     """``" ".join(text.split()).encode()`` for an ASCII text (runs of whitespace as one space), None for any other.
 
     ``models.derive_id`` hashes every article's body so: one pass into a buffer instead of a
