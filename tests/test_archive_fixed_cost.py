@@ -3,6 +3,7 @@
 - A kept :class:`~searchlib._whoosh.multi.Combined` view reads its page's article ids from one
   column of every id, built once for the view from the ``WHOLE_COLUMNS_FROM``-th round it
   serves, rather than decoding them segment by segment on every query; the answers stay the same.
+  A date range alone walks that view's one order of every id (not one per segment).
 - ``Archive.search`` checks the manifest twice (before asking the shards, for the alias table
   and the first attempt; and after), not three times.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from searchlib import Article, Sort
+from searchlib import Article, Index, Sort
 from searchlib._whoosh import multi
 from searchlib.archive import Archive
 from searchlib.archive.manifest import Manifest
@@ -57,6 +58,37 @@ def test_a_reused_view_reads_ids_from_one_column_with_the_same_answers(tmp_path:
             assert archive.search("port", sort=sort, limit=7, offset=3) == third
         assert first == second
         assert [h.article.id for h in first] == [h.article.id for h in second]
+
+
+@pytest.mark.parametrize(("date_from", "date_to", "offset"), [("2024-01-05", "2024-01-30", 0), ("2024-01-01", None, 7)])
+def test_a_reused_view_walks_one_id_order_for_a_date_range(
+    tmp_path: Path, date_from: str, date_to: str | None, offset: int
+) -> None:
+    """A date range alone on a view that keeps serving walks one order of every id, not one per
+    segment: the same page (article-id order) as a view used a few times and as one index."""
+    multi._KEPT.clear()
+    articles = _articles(60)
+    with (
+        Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive,
+        Index.create(tmp_path / "one") as one,
+    ):
+        one.add(*articles)
+        archive.add(*articles[:30])
+        archive.add(*articles[30:])  # two segments per shard
+        archive.delete("a037")  # a deleted document is walked past
+
+        def page() -> list[str]:
+            found = archive.search("", date_from=date_from, date_to=date_to, limit=12, offset=offset)
+            return [h.article.id for h in found]
+
+        one.delete("a037")
+        want = [h.article.id for h in one.search("", date_from=date_from, date_to=date_to, limit=12, offset=offset)]
+        assert want == sorted(want) and "a037" not in want and len(want) == 12
+        assert page() == want  # a new view: each segment's id order, the picks sorted by id
+        for _ in range(multi.WHOLE_COLUMNS_FROM):
+            assert page() == want
+        (view,) = _views()
+        assert "id_order" in view._lazy  # a view that keeps serving: one order of every id
 
 
 def test_search_checks_the_manifest_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

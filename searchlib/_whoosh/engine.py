@@ -456,16 +456,7 @@ class ColumnarSnapshot:
         if counts is None:
             live = self.live() if self._deleted else None
             counts = self._lazy["date_counts"] = daterange.DateCounts(self.dates(), live)
-        orders = self._lazy.get("id_orders")
-        if orders is None:
-            orders = []
-            for seg in self.segments:
-                docs = seg.cols.fields["id"].docs
-                if len(docs) != seg.cols.doc_count:
-                    orders = None
-                    break
-                orders.append(docs.astype(np.int64) + seg.offset)
-            self._lazy["id_orders"] = orders
+        orders = self._id_orders()
         if orders is None:
             return None
         total = counts.total(low, high)
@@ -477,6 +468,21 @@ class ColumnarSnapshot:
         )
         chosen = daterange.smallest_ids(picks, wanted, self._local_id_ranks)[offset:]
         return Ranked(chosen, np.zeros(len(chosen)), total)
+
+    def _id_orders(self) -> list[I64] | None:
+        """Each segment's document numbers (global) in its article-id order (its sorted ``id``
+        dictionary's); None when a segment lacks an id per document."""
+        orders = self._lazy.get("id_orders")
+        if orders is None:
+            orders = []
+            for seg in self.segments:
+                docs = seg.cols.fields["id"].docs
+                if len(docs) != seg.cols.doc_count:
+                    orders = None
+                    break
+                orders.append(docs.astype(np.int64) + seg.offset)
+            self._lazy["id_orders"] = orders
+        return orders
 
     def _copies(self, docnum: int) -> tuple[str, ...]:
         codes = self.group_codes()

@@ -102,6 +102,23 @@ class Combined(ColumnarSnapshot):
             return found
         return super().ids_of(docnums)
 
+    def _id_orders(self) -> list[I64] | None:
+        """Once the view is reused: one order of every document by article id, so a date range
+        walks one list, not one per segment whose picks are then sorted by id again."""
+        if self.uses < WHOLE_COLUMNS_FROM:
+            return super()._id_orders()
+        found = self._lazy.get("id_order")
+        if found is None:
+            found = self._lazy["id_order"] = np.argsort(self.id_rank())  # built once, then kept with the view
+        return [found]
+
+    def _local_id_ranks(self, docnums: I64) -> I64:
+        """Once the view is reused: from the rank of every document by article id, built once."""
+        if self.uses < WHOLE_COLUMNS_FROM:
+            return super()._local_id_ranks(docnums)
+        ranked: I64 = self.id_rank()[docnums]
+        return ranked
+
     def part_of(self, docnums: I64) -> I64:
         """The shard (position among the view's parts) of each document number."""
         which: I64 = np.searchsorted(self.bases, docnums, side="right") - 1

@@ -413,7 +413,7 @@ class Archive(EntityCuration):
         )
         matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
-            attrs.evolve(make_hit(offset + i + 1, score, table.show(article), matchers, highlight), copies=copies)
+            make_hit(offset + i + 1, score, table.show(article), matchers, highlight, copies=copies)
             for i, (score, article, copies) in enumerate(page_hits)
         )
         facet_value = None
