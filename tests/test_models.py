@@ -87,3 +87,25 @@ def test_derive_id_normalises_whitespace_as_the_regex_did(text: str) -> None:
     normal = re.sub(r"\s+", " ", text).strip()
     digest = hashlib.sha1(f"2024-05-06\n{normal}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
     assert derive_id(dt.date(2024, 5, 6), text) == digest
+
+
+_SENTENCES = st.text(alphabet=st.sampled_from([*"ab .!?\"'”)", "\n", "\t", "\u00a0", "\u2028"]))
+
+
+@settings(max_examples=300)
+@given(st.text() | _ASCII_WITH_SPACES | _SENTENCES)
+def test_derive_title_collapses_whitespace_as_the_regex_did(text: str) -> None:
+    """derive_title's lead sentence, as first defined with ``\\s+`` runs replaced (titles never change)."""
+    import re
+
+    from searchlib.models import _SENTENCE_END, TITLE_MAX_CHARS
+
+    lead = re.sub(r"\s+", " ", text.strip().split("\n\n", 1)[0]).strip()
+    match = _SENTENCE_END.search(lead)
+    if match:
+        lead = lead[: match.start()].strip()
+    if len(lead) > TITLE_MAX_CHARS:
+        cut = lead[: TITLE_MAX_CHARS - 1]
+        space = cut.rfind(" ")
+        lead = (cut[:space] if space > TITLE_MAX_CHARS // 2 else cut).rstrip(" ,;:-") + "…"
+    assert derive_title(text) == lead

@@ -137,19 +137,26 @@ _ENTITY_KEYS_MAX = 200_000
 
 
 def checksum(article: Article) -> str:
-    """Digest of every field, so an unchanged re-ingest can be skipped."""
-    payload = json.dumps(
-        [
-            article.date.isoformat(),
-            article.title,
-            article.body,
-            article.source,
-            article.url,
-            None if article.entities is None else [[e.name, e.kind.value, *e.aliases] for e in article.entities],
-        ],
-        ensure_ascii=False,
-    )
+    """Digest of every field, so an unchanged re-ingest can be skipped.
+
+    The sha1 of the fields as ``json.dumps(..., ensure_ascii=False)`` writes them (stored in
+    every index: it must never change). When every string is ASCII without DEL, that is what
+    ``ensure_ascii=True`` writes, which CPython encodes ~3x faster (an article's checksum is
+    computed on every ingest).
+    """
+    entities = None if article.entities is None else [[e.name, e.kind.value, *e.aliases] for e in article.entities]
+    fields = [article.date.isoformat(), article.title, article.body, article.source, article.url, entities]
+    payload = json.dumps(fields, ensure_ascii=_plain_ascii(article))
     return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _plain_ascii(article: Article) -> bool:
+    """Whether every string of ``article`` is ASCII without DEL (``\\x7f``, which only
+    ``ensure_ascii=True`` escapes): both ways of writing JSON then give the same text."""
+    texts = [article.title, article.body, article.source or "", article.url or ""]
+    for ent in article.entities or ():
+        texts += ent.names
+    return all(t.isascii() and "\x7f" not in t for t in texts)
 
 
 def indexed_body(article: Article, entities: tuple[Entity, ...]) -> str:
