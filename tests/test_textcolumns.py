@@ -60,3 +60,16 @@ def compare_paths(values: list[tuple[str, str]], chunk: int, gap: int) -> None:
     count = docnum + 1
     memory.feed(reference)
     assert_same_columns(streamed.finish(count), reference.finish(count))
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 2**20), st.integers(1, 50)), max_size=30))
+def test_positions_made_at_finish_are_each_documents_run(docs: list[tuple[int, int]]) -> None:
+    """A segment keeps each document's first position and count; the positions made from them at
+    finish are every document's run ``first, first + 1, ...`` in order (uint32 wrap-around included)."""
+    import numpy as np
+
+    firsts = np.array([f for f, _ in docs], dtype=np.uint32)
+    counts = np.array([c for _, c in docs], dtype=np.uint32)
+    want = [p for f, c in docs for p in range(f, f + c)]
+    assert textcolumns._positions(firsts, counts).tolist() == want

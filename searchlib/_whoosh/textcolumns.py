@@ -85,6 +85,21 @@ class _WordIds(dict[str, int]):
         return value
 
 
+def _positions(firsts: U32, counts: U32) -> U32:
+    """Every token's position: document d's ``counts[d]`` tokens at ``firsts[d]``, ``firsts[d] + 1``, ...
+
+    Token i (of all documents' tokens in order) is at ``i - (start[d] - firsts[d])``, computed in
+    uint32 arithmetic (it wraps, and every result fits): no per-token position is kept while a
+    segment collects (4 bytes a token, and an ``array.extend`` of a range per document).
+    """
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    shift = (starts - firsts).astype(np.uint32)  # negative shifts wrap: so does the subtraction below
+    pos = np.repeat(shift, counts)
+    np.subtract(np.arange(len(pos), dtype=np.uint32), pos, out=pos)
+    return pos
+
+
 class TextPostings:
     """One text field's postings of one segment, collected as token streams."""
 
@@ -95,7 +110,7 @@ class TextPostings:
         self._word_ids = _WordIds(self._ids)
         self._word_table = None if _WordTable is None else _WordTable()  # the compiled kernel's cache of _word_ids
         self._tids = array("I")  # term id + 1 per token
-        self._pos = array("I")  # position per token
+        self._firsts = array("I")  # first kept token's position per document with tokens (the rest follow it)
         self._docs = array("I")  # document number per document with tokens
         self._counts = array("I")  # tokens per such document
 
@@ -111,7 +126,7 @@ class TextPostings:
         first: int = counted[1]
         if not count:
             return 0
-        self._pos.extend(range(first, first + count))
+        self._firsts.append(first)  # its tokens' positions are first, first + 1, ... (made at finish)
         self._docs.append(docnum)
         self._counts.append(count)
         return count
@@ -134,7 +149,7 @@ class TextPostings:
         rank[np.array(by_text, dtype=np.int64) + 1] = np.arange(len(terms), dtype=np.uint32)
         keys = rank[np.frombuffer(self._tids, dtype=np.uint32)]  # each token's term, in dictionary order
         self._tids = array("I")  # its memory back before the sort
-        pos = np.frombuffer(self._pos, dtype=np.uint32)
+        pos = _positions(np.frombuffer(self._firsts, dtype=np.uint32), counts)
         placed = _placed_compiled(keys, pos, doc_list, counts, len(terms))
         offsets, docs, freqs, out_pos = placed or self._placed(keys, pos, doc_list, counts, len(terms))
         del keys, pos, placed
@@ -142,7 +157,7 @@ class TextPostings:
         np.cumsum(freqs, out=pos_offsets[1:])
         sorted_terms = [terms[i] for i in by_text]
         fp = FieldPostings(sorted_terms, offsets, docs, freqs, pos_offsets, out_pos)
-        self._pos, self._docs, self._counts = array("I"), array("I"), array("I")
+        self._firsts, self._docs, self._counts = array("I"), array("I"), array("I")
         return fp, lengths
 
     def _placed(self, keys: U32, pos: U32, doc_list: U32, counts: U32, nterms: int) -> _Placed:
