@@ -73,3 +73,6 @@ def test_positions_made_at_finish_are_each_documents_run(docs: list[tuple[int, i
     counts = np.array([c for _, c in docs], dtype=np.uint32)
     want = [p for f, c in docs for p in range(f, f + c)]
     assert textcolumns._positions(firsts, counts).tolist() == want
+    with pytest.MonkeyPatch.context() as mp:  # made a few tokens at a time: the same runs
+        mp.setattr(textcolumns, "POSITION_CHUNK", 7)
+        assert textcolumns._positions(firsts, counts).tolist() == want

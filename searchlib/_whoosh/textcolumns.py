@@ -85,6 +85,10 @@ class _WordIds(dict[str, int]):
         return value
 
 
+POSITION_CHUNK = 1 << 20
+"""Tokens whose positions :func:`_positions` makes in one step (a 4 MB temporary array)."""
+
+
 def _positions(firsts: U32, counts: U32) -> U32:
     """Every token's position: document d's ``counts[d]`` tokens at ``firsts[d]``, ``firsts[d] + 1``, ...
 
@@ -96,7 +100,9 @@ def _positions(firsts: U32, counts: U32) -> U32:
     np.cumsum(counts[:-1], out=starts[1:])
     shift = (starts - firsts).astype(np.uint32)  # negative shifts wrap: so does the subtraction below
     pos = np.repeat(shift, counts)
-    np.subtract(np.arange(len(pos), dtype=np.uint32), pos, out=pos)
+    for lo in range(0, len(pos), POSITION_CHUNK):  # a chunk at a time: no second array of every token
+        hi = min(lo + POSITION_CHUNK, len(pos))
+        np.subtract(np.arange(lo, hi, dtype=np.uint32), pos[lo:hi], out=pos[lo:hi])
     return pos
 
 
