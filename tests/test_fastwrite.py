@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import analysis as analysis_whoosh
@@ -117,3 +121,34 @@ def test_fast_numeric_items_equal_whooshs(value: int) -> None:
     other = fields.NUMERIC(numtype=int, bits=64, signed=False, shift_step=8)
     if value >= 0:
         assert fastwrite.fast_items(other, value) == list(other.index(value))
+
+
+def test_stored_fields_written_at_the_set_level_and_read_with_older_ones(tmp_path: Path) -> None:
+    """A segment's stored fields are zlib stored blocks (``STORED_FIELDS_LEVEL``): the same format,
+    so a merge of such a segment with one compressed at Whoosh's level 3 reads every article back."""
+    from whoosh import columns
+
+    from searchlib import Article, Entity, Index
+
+    levels: list[int] = []
+    add = columns.CompressedBytesColumn.Writer.add
+
+    def recorded(self: Any, docnum: int, v: bytes) -> None:
+        levels.append(self._level)
+        add(self, docnum, v)
+
+    shipped = fastwrite.STORED_FIELDS_LEVEL
+    assert shipped == 0
+    port = (Entity("Gdańsk", "place"),)  # given: stored as given
+    articles = [Article(date=f"2024-05-0{i + 1}", body=f"strike {i} at Gdańsk", entities=port) for i in range(6)]
+    with pytest.MonkeyPatch.context() as mp, Index.create(tmp_path / "ix") as ix:
+        mp.setattr(columns.CompressedBytesColumn.Writer, "add", recorded)
+        mp.setattr(fastwrite, "STORED_FIELDS_LEVEL", 3)  # an older segment, compressed
+        ix.add(*articles[:3])
+        mp.setattr(fastwrite, "STORED_FIELDS_LEVEL", shipped)
+        ix.add(*articles[3:])
+        assert levels == [3, 3, 3, 0, 0, 0]
+        assert [ix.get(a.id) for a in articles] == articles
+        with ix.writer() as w:
+            w.commit(optimize=True)  # the two segments merged: their stored bytes copied as they are
+        assert [ix.get(a.id) for a in articles] == articles
