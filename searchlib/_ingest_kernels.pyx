@@ -20,6 +20,8 @@ handle (see each): the caller then runs the pure path.
   numpy path (tests/test_ingest_kernels.py).
 * :func:`collapsed_ascii`: an ASCII body with its whitespace runs collapsed, as the bytes
   ``models.derive_id`` hashes.
+* :func:`term_hash`: a term's 64-bit polynomial hash (``termsets.term_hash``), for a writer's
+  look-ups of ids and near-duplicate keys in the committed index.
 """
 
 from cpython cimport array
@@ -469,3 +471,18 @@ def collapsed_ascii(str text not None):
         o[w] = c
         w += 1
     return (<char*>o)[:w]
+
+
+cdef uint64_t TERM_MULTIPLIER = 0x100000001B3ULL  # FNV-1's 64-bit prime, as termsets._MULTIPLIER
+
+
+def term_hash(bytes key not None):
+    """``sum(key[i] * M**i) mod 2**64`` (``termsets.term_hash``'s pure definition): a writer hashes
+    every new article's id and near-duplicate keys to look them up in the committed index."""
+    cdef const unsigned char* s = <const unsigned char*>(<char*>key)
+    cdef Py_ssize_t n = len(key), i
+    cdef uint64_t total = 0, power = 1
+    for i in range(n):
+        total += s[i] * power
+        power *= TERM_MULTIPLIER
+    return total

@@ -223,3 +223,12 @@ def test_a_stale_or_missing_build_is_never_used(monkeypatch: pytest.MonkeyPatch)
     real = importlib.import_module
     monkeypatch.setattr(importlib, "import_module", lambda name, *a: stale if name == stale.__name__ else real(name))
     assert _compiled.ingest_kernels() is None  # built from another .pyx: the pure path runs
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(max_size=80) | st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_term_hash_kernel_is_the_polynomial_hash(kernels: ModuleType, key: bytes) -> None:
+    from searchlib._whoosh import termsets
+
+    assert termsets.term_hash is kernels.term_hash  # the writer's look-ups use it
+    assert kernels.term_hash(key) == termsets._term_hash(key)
