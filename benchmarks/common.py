@@ -153,12 +153,22 @@ def snapshot_searchlib() -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(Path(searchlib.__file__).parent, tmp / "searchlib", ignore=shutil.ignore_patterns("__pycache__"))
     dest = DATA / "snapshots" / searchlib_digest(tmp / "searchlib")
-    if dest.exists():
+    if dest.exists() and _same_builds(dest / "searchlib", tmp / "searchlib"):
         shutil.rmtree(tmp)
-    else:
+    else:  # new sources, or the same ones built again: a kept copy of a stale build would run pure Python
+        shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
     _SNAPSHOT = dest
     return dest
+
+
+def _same_builds(a: Path, b: Path) -> bool:
+    """Whether two copies of the package hold the same compiled extensions, byte for byte."""
+
+    def builds(root: Path) -> dict[str, bytes]:
+        return {p.name: hashlib.sha1(p.read_bytes()).digest() for p in root.glob("*.so")}
+
+    return builds(a) == builds(b)
 
 
 def searchlib_digest(root: Path | None = None) -> str:
