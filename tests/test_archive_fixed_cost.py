@@ -91,6 +91,32 @@ def test_a_reused_view_walks_one_id_order_for_a_date_range(
         assert "id_order" in view._lazy  # a view that keeps serving: one order of every id
 
 
+def test_a_view_keeps_each_plans_summed_statistics_for_its_commits(tmp_path: Path) -> None:
+    """A whole-archive search sums every shard's statistics once per plan and view (the commits
+    it was made of): later searches of that plan reuse the sums, other plans and later commits
+    do not -- the scores stay one index's."""
+    multi._KEPT.clear()
+    articles = _articles(60)
+    with (
+        Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive,
+        Index.create(tmp_path / "one") as one,
+    ):
+        one.add(*articles)
+        archive.add(*articles)
+
+        def scores(target: Any, query: str) -> list[tuple[str, float]]:
+            return [(h.article.id, round(h.score, 9)) for h in target.search(query, limit=60)]
+
+        for query in ["strike wages", "port", "strike wages", "talks OR wages"]:
+            assert scores(archive, query) == scores(one, query)
+        (view,) = _views()
+        assert len(view._lazy["summed_stats"]) == 3  # one sum per plan
+        archive.delete("a037")  # a new commit: a new view, new sums
+        one.delete("a037")
+        for query in ["strike wages", "port"]:
+            assert scores(archive, query) == scores(one, query)
+
+
 def test_search_checks_the_manifest_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive:
         archive.add(*_articles(20))

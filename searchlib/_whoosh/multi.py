@@ -39,7 +39,7 @@ from searchlib._whoosh.shard import FacetParts, RankedPage, facet_parts, rank
 from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
 
-__all__ = ["Combined", "combined", "rank_held", "rank_together", "read_together"]
+__all__ = ["Combined", "combined", "rank_held", "rank_together", "read_together", "summed_stats"]
 
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T")
@@ -273,16 +273,18 @@ def rank_together(
     facets: DateBucket | None,
     hidden: Sequence[Collection[str]],
     fetch: bool = False,
+    view: Combined | None = None,
 ) -> list[RankedPage]:
     """Every shard's part of the first ``wanted`` matches of all ``snaps`` together, ranked in one pass.
 
     The arguments are those of :func:`searchlib._whoosh.shard.rank` (``hidden``: one set per
-    shard). Returns one page per shard: its hits among the overall first ``wanted`` (so
+    shard; ``view``: their :func:`combined` view, if the caller holds it already). Returns one
+    page per shard: its hits among the overall first ``wanted`` (so
     merging the pages gives the same page as merging every shard's own first ``wanted``),
     its facet counts and, with ``fetch``, its hits' articles. The total of every match is
     counted in the first page (the others count 0): a round's total is the sum of its pages'.
     """
-    view = combined(snaps, hidden)
+    view = view or combined(snaps, hidden)
     ranked = view.evaluate(plan, stats, sort=sort, offset=0, limit=wanted, collapse=collapse, recency=recency)
     docnums = ranked.docnums
     ids = view.ids_of(docnums)
@@ -326,12 +328,35 @@ def rank_held(
     rank together (one shard: on its own, :func:`searchlib._whoosh.shard.rank`). ``hidden``:
     one set per target; ``options`` as :func:`rank_together`'s.
     """
-    stats: Stats | None = None
-    if scored:
-        stats = Stats(0, {}, {})
-        for snap in snaps:
-            stats = stats.merged(snap.collect_stats(plan))
     chosen = [snaps[t] for t in targets]
+    # every shard a target (no date filter pruned one): the view of them all keeps their sums
+    view = combined(chosen, hidden) if len(chosen) > 1 and len(chosen) == len(snaps) else None
+    stats = summed_stats(snaps, plan, view) if scored else None
     if len(chosen) == 1:
         return [rank(chosen[0], plan, stats=stats, hidden=hidden[0], **options)]
-    return rank_together(chosen, plan, stats=stats, hidden=hidden, **options)
+    return rank_together(chosen, plan, stats=stats, hidden=hidden, view=view, **options)
+
+
+SUMMED_KEPT = 4096
+"""Plans whose summed statistics a :class:`Combined` view keeps (past this it starts over)."""
+
+
+def summed_stats(snaps: Sequence[ColumnarSnapshot], plan: p.Plan, view: Combined | None = None) -> Stats:
+    """The statistics of ``plan`` summed over ``snaps``; kept by ``view`` (the view of these very
+    snapshots, whose commits never change) for the next search of the same plan."""
+    kept: dict[p.Plan, Stats] | None = None
+    if view is not None:
+        kept = view._lazy.get("summed_stats")
+        if kept is None:
+            kept = view._lazy["summed_stats"] = {}
+        found = kept.get(plan)
+        if found is not None:
+            return found
+    stats = Stats(0, {}, {})
+    for snap in snaps:
+        stats = stats.merged(snap.collect_stats(plan))
+    if kept is not None:
+        if len(kept) >= SUMMED_KEPT:
+            kept.clear()
+        kept[plan] = stats
+    return stats
