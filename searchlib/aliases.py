@@ -462,14 +462,15 @@ class AliasFile:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._path = None if folder is None else os.fspath(folder / ALIAS_FILE)  # stat'ed every search: no pathlib
         self._table = AliasTable.load(folder) if folder is not None else AliasTable()
         self._stamp = self._file_stamp()
 
     def _file_stamp(self) -> tuple[int, int] | None:
-        if self.folder is None:
+        if self._path is None:
             return None
         try:
-            st = (self.folder / ALIAS_FILE).stat()
+            st = os.stat(self._path)
         except FileNotFoundError:
             return None
         return (st.st_mtime_ns, st.st_size)
