@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +62,9 @@ def test_a_reused_view_reads_ids_from_one_column_with_the_same_answers(tmp_path:
         assert [h.article.id for h in first] == [h.article.id for h in second]
 
 
-@pytest.mark.parametrize(("date_from", "date_to", "offset"), [("2024-01-05", "2024-01-30", 0), ("2024-01-01", None, 7)])
-def test_a_reused_view_walks_one_id_order_for_a_date_range(
-    tmp_path: Path, date_from: str, date_to: str | None, offset: int
-) -> None:
-    """A date range alone on a view that keeps serving walks one order of every id, not one per
-    segment: the same page (article-id order) as a view used a few times and as one index."""
+@contextlib.contextmanager
+def _beside_one_index(tmp_path: Path) -> Iterator[tuple[Archive, Index, list[Article]]]:
+    """An empty archive of 3 hash shards (no views kept from other tests) and one index holding 60 articles."""
     multi._KEPT.clear()
     articles = _articles(60)
     with (
@@ -73,6 +72,16 @@ def test_a_reused_view_walks_one_id_order_for_a_date_range(
         Index.create(tmp_path / "one") as one,
     ):
         one.add(*articles)
+        yield archive, one, articles
+
+
+@pytest.mark.parametrize(("date_from", "date_to", "offset"), [("2024-01-05", "2024-01-30", 0), ("2024-01-01", None, 7)])
+def test_a_reused_view_walks_one_id_order_for_a_date_range(
+    tmp_path: Path, date_from: str, date_to: str | None, offset: int
+) -> None:
+    """A date range alone on a view that keeps serving walks one order of every id, not one per
+    segment: the same page (article-id order) as a view used a few times and as one index."""
+    with _beside_one_index(tmp_path) as (archive, one, articles):
         archive.add(*articles[:30])
         archive.add(*articles[30:])  # two segments per shard
         archive.delete("a037")  # a deleted document is walked past
@@ -95,13 +104,7 @@ def test_a_view_keeps_each_plans_summed_statistics_for_its_commits(tmp_path: Pat
     """A whole-archive search sums every shard's statistics once per plan and view (the commits
     it was made of): later searches of that plan reuse the sums, other plans and later commits
     do not -- the scores stay one index's."""
-    multi._KEPT.clear()
-    articles = _articles(60)
-    with (
-        Archive.create(tmp_path / "a", shard_by="hash", shards=3, executor="serial") as archive,
-        Index.create(tmp_path / "one") as one,
-    ):
-        one.add(*articles)
+    with _beside_one_index(tmp_path) as (archive, one, articles):
         archive.add(*articles)
 
         def scores(target: Any, query: str) -> list[tuple[str, float]]:
