@@ -155,8 +155,12 @@ def snapshot_searchlib() -> Path:
     dest = DATA / "snapshots" / searchlib_digest(tmp / "searchlib")
     if dest.exists() and _same_builds(dest / "searchlib", tmp / "searchlib"):
         shutil.rmtree(tmp)
-    else:  # new sources, or the same ones built again: a kept copy of a stale build would run pure Python
-        shutil.rmtree(dest, ignore_errors=True)
+    elif dest.exists():  # the same sources built again: a kept copy of a stale build would run pure Python
+        stale = dest.with_name(f"{dest.name}-stale-{os.getpid()}")
+        dest.rename(stale)  # moved aside, then replaced: the name never holds a half-deleted copy
+        tmp.rename(dest)
+        shutil.rmtree(stale, ignore_errors=True)
+    else:
         tmp.rename(dest)
     _SNAPSHOT = dest
     return dest

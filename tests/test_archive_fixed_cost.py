@@ -114,6 +114,10 @@ def test_a_view_keeps_each_plans_summed_statistics_for_its_commits(tmp_path: Pat
             assert scores(archive, query) == scores(one, query)
         (view,) = _views()
         assert len(view._lazy["summed_stats"]) == 3  # one sum per plan
+        with pytest.MonkeyPatch.context() as mp:  # a sum of more words than a view keeps: summed each time
+            mp.setattr(multi, "SUMMED_MAX_KEYS", 1)
+            assert scores(archive, "strike OR port") == scores(one, "strike OR port")
+        assert len(view._lazy["summed_stats"]) == 3
         archive.delete("a037")  # a new commit: a new view, new sums
         one.delete("a037")
         for query in ["strike wages", "port"]:

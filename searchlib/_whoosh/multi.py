@@ -39,7 +39,7 @@ from searchlib._whoosh.shard import FacetParts, RankedPage, facet_parts, rank
 from searchlib.engine import Stats
 from searchlib.models import Article, DateBucket, Recency, Sort
 
-__all__ = ["Combined", "combined", "rank_held", "rank_together", "read_together", "summed_stats"]
+__all__ = ["Combined", "combined", "rank_held", "rank_together", "read_together"]
 
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T")
@@ -284,7 +284,8 @@ def rank_together(
     its facet counts and, with ``fetch``, its hits' articles. The total of every match is
     counted in the first page (the others count 0): a round's total is the sum of its pages'.
     """
-    view = view or combined(snaps, hidden)
+    if view is None:
+        view = combined(snaps, hidden)
     ranked = view.evaluate(plan, stats, sort=sort, offset=0, limit=wanted, collapse=collapse, recency=recency)
     docnums = ranked.docnums
     ids = view.ids_of(docnums)
@@ -331,7 +332,7 @@ def rank_held(
     chosen = [snaps[t] for t in targets]
     # every shard a target (no date filter pruned one): the view of them all keeps their sums
     view = combined(chosen, hidden) if len(chosen) > 1 and len(chosen) == len(snaps) else None
-    stats = summed_stats(snaps, plan, view) if scored else None
+    stats = _summed_stats(snaps, plan, view) if scored else None
     if len(chosen) == 1:
         return [rank(chosen[0], plan, stats=stats, hidden=hidden[0], **options)]
     return rank_together(chosen, plan, stats=stats, hidden=hidden, view=view, **options)
@@ -339,9 +340,13 @@ def rank_held(
 
 SUMMED_KEPT = 4096
 """Plans whose summed statistics a :class:`Combined` view keeps (past this it starts over)."""
+SUMMED_MAX_KEYS = 64
+"""Most words, phrases and keywords a kept sum holds: a plan with broad prefixes (up to
+``plan.MAX_PREFIX_TERMS`` words each) is summed again each time rather than kept, so a view's
+sums stay a few MB whatever the queries."""
 
 
-def summed_stats(snaps: Sequence[ColumnarSnapshot], plan: p.Plan, view: Combined | None = None) -> Stats:
+def _summed_stats(snaps: Sequence[ColumnarSnapshot], plan: p.Plan, view: Combined | None = None) -> Stats:
     """The statistics of ``plan`` summed over ``snaps``; kept by ``view`` (the view of these very
     snapshots, whose commits never change) for the next search of the same plan."""
     kept: dict[p.Plan, Stats] | None = None
@@ -355,7 +360,7 @@ def summed_stats(snaps: Sequence[ColumnarSnapshot], plan: p.Plan, view: Combined
     stats = Stats(0, {}, {})
     for snap in snaps:
         stats = stats.merged(snap.collect_stats(plan))
-    if kept is not None:
+    if kept is not None and len(stats.doc_freqs) <= SUMMED_MAX_KEYS:
         if len(kept) >= SUMMED_KEPT:
             kept.clear()
         kept[plan] = stats
