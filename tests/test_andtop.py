@@ -227,16 +227,45 @@ def test_a_common_word_searched_again_skips_blocks_and_ranks_exactly_the_same(se
     assert used == 30
 
 
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_common_word_within_date_ranges_skips_blocks_and_ranks_exactly_the_same(seed: int) -> None:
+    """A word within a date range takes ``word_top`` too: the window filters the total and the
+    candidates, the bounds stay those of every posting, so one search's bounds serve the word
+    alone and in any other range -- including bounds first asked for by a range holding none of
+    its documents (nothing filled then: nothing may be kept)."""
+    ranges = [(None, None), ("2024-03-01", "2024-03-31"), ("2023-01-01", "2023-12-31"), ("2024-01-20", "2024-01-20")]
+    with _common_words(seed, days=90) as ix:
+
+        def run() -> list[tuple[int, list[tuple[str, float]]]]:
+            out = []
+            for _ in range(2):  # the first search of a word fills its bounds, the others use them
+                for text in ("alpha", "beta"):
+                    for low, high in [ranges[i] for i in ((2, 0, 1, 3) if text == "beta" else (0, 1, 2, 3))]:
+                        for offset, limit in ((0, 1), (0, 10), (7, 10), (0, 0)):
+                            dates = {"date_from": low, "date_to": high}
+                            found = ix.search(text, **dates, offset=offset, limit=limit, highlight=None)
+                            out.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+            return out
+
+        off, on, used = _both(run)
+    assert off == on
+    assert used == 2 * 2 * 4 * 4
+    assert any(total for total, _ in on[4:8]) and not any(total for total, _ in on[8:12])  # alpha: March, none in 2023
+    assert not any(total for total, _ in on[16:20])  # beta's first search: a range holding none of it
+
+
 @contextlib.contextmanager
-def _common_words(seed: int) -> Iterator[Index]:
-    """Two segments of 1,200 articles, a few deleted; "alpha" in 30% of bodies and 2% of titles."""
+def _common_words(seed: int, *, days: int = 1) -> Iterator[Index]:
+    """Two segments of 1,200 articles, a few deleted; "alpha" in 30% of bodies and 2% of titles;
+    dated over ``days`` days from 2024-01-01."""
     rng = np.random.default_rng(seed)
     vocab = ["alpha", "beta", "gamma", "delta", "pad"]
     articles = []
     for n in range(2400):
         words = rng.choice(vocab, size=int(rng.integers(3, 40)), p=[0.3, 0.1, 0.05, 0.05, 0.5])
         title = "alpha news" if rng.random() < 0.02 else "news"
-        articles.append(Article(id=f"d{(n * 7919) % 2400:05d}", date="2024-01-01", title=title, body=" ".join(words)))
+        date = dt.date(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, days)))
+        articles.append(Article(id=f"d{(n * 7919) % 2400:05d}", date=date, title=title, body=" ".join(words)))
     with Index.in_memory(extractor=NoExtractor()) as ix:
         ix.add(*articles[:1200])
         ix.add(*articles[1200:])

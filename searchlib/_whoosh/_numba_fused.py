@@ -314,6 +314,7 @@ def word_top(
     norm1: Any,
     norm2: Any,
     live: Any,
+    dates: Any,
     meta: Any,
     order: Any,
     floats: Any,
@@ -340,15 +341,21 @@ def word_top(
     largest are saturated (the score grows with the pseudo frequency; the margin covers its
     rounding, as :func:`.topk.near_largest` does). The same float operations as the numpy
     path's steps in the same order: ``(p0 + p1) + p2`` with the fields in ``order``, which must
-    not end with slot 0 when it has three. ``meta``: base, cap, whether ``live`` applies, fill.
+    not end with slot 0 when it has three. ``meta``: base, cap, whether ``live`` applies, fill,
+    whether a date window applies and its low and high keys (``dates``: global, as ``and_top``'s).
+    A window only filters: the bounds are of every posting, so a word's kept bounds serve any
+    window (a common word within a date range skips blocks as it does alone).
 
-    Returns (scores, global documents, total): every live match that may rank in the top
-    ``cap`` (and each tying with the last of them), in posting order; the caller ranks them.
+    Returns (scores, global documents, total): every live match in the window that may rank in
+    the top ``cap`` (and each tying with the last of them), in posting order; the caller ranks them.
     """
     base = meta[0]
     cap = meta[1]
     has_live = meta[2] != 0
     fill = meta[3] != 0
+    has_window = meta[4] != 0
+    dlow = meta[5]
+    dhigh = meta[6]
     lo = ranges[0, 0, 0]
     hi = ranges[0, 0, 1]
     n = hi - lo
@@ -356,7 +363,12 @@ def word_top(
     for s in order:
         use0 = use0 or s == 0
     total = n
-    if has_live:
+    if has_window:
+        for i in range(n):
+            g = np.int64(bdocs[lo + i]) + base
+            if (has_live and not live[g]) or dates[g] < dlow or dates[g] > dhigh:
+                total -= 1
+    elif has_live:
         for i in range(n):
             if not live[np.int64(bdocs[lo + i]) + base]:
                 total -= 1
@@ -451,7 +463,10 @@ def word_top(
             v = pseudo[i]
             if v < heap[0] * (1.0 - margin):  # below the final bound too: the heap only grows
                 continue
-            if has_live and not live[np.int64(bdocs[lo + i]) + base]:
+            g = np.int64(bdocs[lo + i]) + base
+            if has_live and not live[g]:
+                continue
+            if has_window and (dates[g] < dlow or dates[g] > dhigh):
                 continue
             picked[npicked] = i
             npicked += 1
@@ -507,7 +522,8 @@ def compile_and_top(key: tuple[tuple[Any, bool], ...]) -> None:
         np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), ones, np.zeros(1, np.int64), np.zeros(1),
     )  # fmt: skip
     word_top(
-        bd, bf, d1, f1, d2, f2, ranges, ones, ones, ones, np.zeros(0, np.bool_), np.array([0, 1, 0, 1], np.int64),
+        bd, bf, d1, f1, d2, f2, ranges, ones, ones, ones, np.zeros(0, np.bool_), np.zeros(0, np.int64),
+        np.array([0, 1, 0, 1, 0, 0, 0], np.int64),
         np.array([0, 1, 2], np.int64), np.array([1.0, 1.0, 1.0, 1.2, 0.0]), 1.0, 1e-6, np.zeros(1),
         np.zeros(2, np.int64), np.zeros(2), np.zeros(1, np.int64),
     )  # fmt: skip

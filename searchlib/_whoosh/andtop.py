@@ -125,13 +125,13 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     found = shape(root)
     if found is None:
         return None
-    alone = len(found.words) == 1 and not found.keywords and found.window is None
+    alone = len(found.words) == 1 and not found.keywords  # word_top's: a date window only filters
     words = found.words
     field = words[0].field
     kept: _KeptWords | None = snap._lazy.get("andtop_words")
     if kept is None:
         kept = snap._lazy.setdefault("andtop_words", _KeptWords())
-    if alone:  # a word searched before with the same statistics: its kernel calls are ready
+    if alone:  # a word searched before with the same statistics (any window): its kernel calls are ready
         word = words[0]
         key = (
             field,
@@ -146,7 +146,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
         )
         ready_calls = kept.get(key)
         if ready_calls is not None:
-            return _word_page(snap, fast, ready_calls, offset)
+            return _word_page(snap, fast, ready_calls, offset, found.window)
     slots: list[tuple[str, float]] = []  # the fields each word scores in, in boost order
     order: list[int] = []
     norms: list[F64] = [_ONE, _ONE, _ONE]
@@ -220,10 +220,10 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
                 np.zeros(-(-(own[0][1] - own[0][0]) // fast.BLOCK)),
                 np.zeros(extra, dtype=np.int64),
                 np.zeros(extra),
-                np.zeros(1, dtype=np.int64),
+                np.full(1, -1, dtype=np.int64),  # how many of those: -1 until the kernel filled the bounds
             )
             kranges = _NO_RANGES
-            meta = np.array([base, wanted, len(live) > 0, 1], dtype=np.int64)
+            meta = np.array([base, wanted, len(live) > 0, 1, *_window_meta(window)], dtype=np.int64)
         else:
             kranges = np.zeros((len(keyword_docs), 2), dtype=np.int64)
             for i, docs in enumerate(keyword_docs):
@@ -244,7 +244,7 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
     for arrays, ranges, kranges, meta, cached in jobs:
         if alone:  # blocks that vectorise over a common word's many matches, most skipped
             scores, docs, count = fast.word_top(
-                *arrays, ranges, norms[0], norms[1], norms[2], live, meta, order_arr, floats,
+                *arrays, ranges, norms[0], norms[1], norms[2], live, dates, meta, order_arr, floats,
                 factors[0], MARGIN, *cached,
             )  # fmt: skip
         else:
@@ -256,9 +256,10 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
         if len(docs):
             score_parts.append(scores)
             doc_parts.append(docs)
-    if alone and wanted and MAX_KEPT_WORDS > 0:
-        # published only now, filled (a kernel asked for no page returns before filling them):
-        # another thread must never find bounds still being written
+    if alone and wanted and MAX_KEPT_WORDS > 0 and all(cached[3][0] >= 0 for *_, cached in jobs):
+        # published only now, filled (a kernel with no match to rank -- none live, none in the
+        # window -- returns before filling them): another thread must never find bounds still
+        # being written, nor a later search bounds never written
         calls = [(arrays, ranges, _filled(meta), cached) for arrays, ranges, _k, meta, cached in jobs]
         kept.keep(key, _Prepared(calls, norms, live, order_arr, floats, factors[0], wanted))
     if not total or not limit or not doc_parts:
@@ -304,22 +305,35 @@ class _Prepared:
         self.wanted = wanted
 
 
+def _window_meta(window: tuple[int, int] | None) -> tuple[int, int, int]:
+    """``word_top``'s meta for a date window: whether one applies, its low and high keys."""
+    return (0, 0, 0) if window is None else (1, window[0], window[1])
+
+
 def _filled(meta: I64) -> I64:
-    """``meta`` of a ``word_top`` call whose bounds are filled (read, not written)."""
+    """``meta`` of a ``word_top`` call whose bounds are filled (read, not written), without a window."""
     again = meta.copy()
     again[3] = 0
+    again[4:7] = _window_meta(None)
     return again
 
 
-def _word_page(snap: ColumnarSnapshot, fast: Any, ready: _Prepared, offset: int) -> Ranked:
-    """The page of a word alone searched before: its kept calls, block bounds read, not computed."""
+def _word_page(
+    snap: ColumnarSnapshot, fast: Any, ready: _Prepared, offset: int, window: tuple[int, int] | None
+) -> Ranked:
+    """The page of a word searched before (alone or within ``window``): its kept calls, block
+    bounds read, not computed."""
     total = 0
     score_parts: list[F64] = []
     doc_parts: list[I64] = []
     norm0, norm1, norm2 = ready.norms
+    dates = _NO_DATES if window is None else _writable(snap.layout.dates())
     for arrays, ranges, meta, cached in ready.calls:
+        if window is not None:
+            meta = meta.copy()
+            meta[4:7] = _window_meta(window)
         scores, docs, count = fast.word_top(
-            *arrays, ranges, norm0, norm1, norm2, ready.live, meta, ready.order, ready.floats,
+            *arrays, ranges, norm0, norm1, norm2, ready.live, dates, meta, ready.order, ready.floats,
             ready.factor, MARGIN, *cached,
         )  # fmt: skip
         total += count
