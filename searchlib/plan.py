@@ -36,6 +36,7 @@ __all__ = [
     "Prefix",
     "Text",
     "compile_plan",
+    "shape_key",
 ]
 
 MAX_PREFIX_TERMS = 2_000
@@ -258,6 +259,34 @@ def _compiled(
     if filters:
         root = AllOf((*root.must, *filters), root.must_not) if isinstance(root, AllOf) else AllOf((root, *filters))
     return Plan(root, k1, b)
+
+
+SHAPE_KEY_LIMIT = 48
+"""Characters of a :func:`shape_key` kept; a longer shape is one class, ``"long"``."""
+
+
+def shape_key(node: PlanNode) -> str:
+    """The shape of ``node`` without its words: ``"w"`` a word, ``"p"`` a phrase, ``"x"`` a
+    prefix, ``"k"`` a keyword value, ``"d"`` dates, ``"e"`` every document, ``"n"`` nothing;
+    ``&(..)``, ``|(..)`` and ``-(..)`` for AND, OR and NOT, children sorted.
+
+    Queries of one shape cost alike far more often than queries in general do: an archive
+    times its rounds per shape to decide where they run (:mod:`searchlib.archive.dispatch`).
+    """
+    found = _shape(node)
+    return found if len(found) <= SHAPE_KEY_LIMIT else "long"
+
+
+def _shape(node: PlanNode) -> str:
+    if isinstance(node, Text):
+        return "w" if len(node.terms) == 1 else "p"
+    if isinstance(node, AllOf):
+        inner = ",".join(sorted(_shape(c) for c in node.must))
+        excluded = ",".join(sorted(_shape(c) for c in node.must_not))
+        return f"&({inner})" + (f"-({excluded})" if excluded else "")
+    if isinstance(node, AnyOf):
+        return "|(" + ",".join(sorted(_shape(c) for c in node.children)) + ")"
+    return {Prefix: "x", Keyword: "k", Dates: "d", Every: "e", Nothing: "n"}[type(node)]
 
 
 def scored_leaves(node: PlanNode) -> list[Text | Prefix | Keyword]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from searchlib import Ranking
+from searchlib import Archive, Article, NoExtractor, Ranking, plan
+from searchlib import query as q
 from searchlib.archive import dispatch
 from searchlib.archive.dispatch import Dispatcher
 from searchlib.archive.executor import Job, SerialExecutor
+from searchlib.querying import _filters
 
 
 class Remote:
@@ -106,3 +109,72 @@ def test_an_error_here_abandons_the_round() -> None:
     with pytest.raises(ValueError, match="bad shard"):
         d.run(_jobs(3), boom)
     d.close()
+
+
+def test_kinds_timed_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``MAX_KINDS`` kinds a new one forgets the one timed first: memory stays bounded."""
+    monkeypatch.setattr(dispatch, "MAX_KINDS", 2)
+    d = Dispatcher(Remote(0.0))
+    for kind in ("a", "b", "c"):
+        for _ in range(2):
+            d.run(_jobs(2), _here(0.0), kind=kind)
+    assert sorted(d.estimates()) == ["b", "c"]
+
+
+def test_a_round_is_timed_as_the_kind_its_caller_names() -> None:
+    """An archive times ranking rounds per query shape: a cheap shape runs here while a costly
+    one, timed apart, stays split."""
+    remote = Remote(0.03)
+    d = Dispatcher(remote)
+    for _ in range(3):
+        d.run(_jobs(2), _here(0.0), kind="rank w")
+        d.run(_jobs(2), _here(0.05), kind="rank p")
+    assert d.run(_jobs(2), _here(0.0), kind="rank w") == ["here s0", "here s1"]
+    assert d.run(_jobs(2), _here(0.05), kind="rank p") == ["here s0", "remote s1"]
+    assert set(d.estimates()) == {"rank w", "rank p"}  # the jobs' own kind ("rank") never timed
+
+
+@pytest.mark.parametrize(
+    ("query", "dates", "shape"),
+    [
+        ("strike", None, "w"),
+        ("strike port", None, "&(w,w)"),
+        ("strike OR wages", None, "|(w,w)"),
+        ('"strike port"', None, "p"),
+        ("str*", None, "x"),
+        ("strike -port", None, "&(w)-(w)"),
+        ("strike", ("2024-01-01", "2024-01-31"), "&(d,w)"),
+        ("", ("2024-01-01", "2024-01-31"), "&(d,e)"),
+        ('strike entity:"Port Authority"', None, "&(k,w)"),
+        (" OR ".join(f"w{i}" for i in range(40)), None, "long"),
+    ],
+)
+def test_a_plans_shape_key_names_its_shape_without_its_words(query: str, dates: Any, shape: str) -> None:
+    low, high = dates or (None, None)
+    assert plan.shape_key(Ranking().plan(q.parse(query), _filters(low, high, (), None)).root) == shape
+
+
+def test_an_archive_times_its_ranking_rounds_per_query_shape(tmp_path: Any) -> None:
+    articles = [
+        Article(id=f"a{i}", date=dt.date(2024, 1, 1 + i % 20), title="t", body=f"strike port wages {i}")
+        for i in range(40)
+    ]
+    with Archive.create(tmp_path / "ar", shard_by="hash", shards=3, executor="serial", extractor=NoExtractor()) as ar:
+        ar.add(*articles)
+
+    class Elsewhere:  # runs the jobs as a pool would, but in this process (not a SerialExecutor: timed)
+        def __init__(self) -> None:
+            self.serial = SerialExecutor()
+
+        def run(self, jobs: Sequence[Job]) -> list[Any]:
+            return self.serial.run(jobs)
+
+        def close(self) -> None:
+            self.serial.close()
+
+    with Archive.open(tmp_path / "ar", executor=Elsewhere(), extractor=NoExtractor()) as ar:
+        for _ in range(3):
+            assert ar.search("strike", highlight=None).total == 40
+            assert ar.search('"strike port"', highlight=None).total == 40
+        assert {"rank w", "rank p"} <= set(ar._dispatch.estimates())
+        assert "rank" not in ar._dispatch.estimates()

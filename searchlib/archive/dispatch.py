@@ -11,12 +11,16 @@ of two ways, whichever has been finishing sooner for that kind of job:
 Both are timed as they run (an exponentially weighted mean per kind: milliseconds per job
 run here, milliseconds per split round; the first split round of a kind, which may have
 started the executor's workers, is not counted), and a round goes "here" when ``jobs x ms per job
-here`` is at most the ms of a split round. Every split round also times one job here, so the
-"here" estimate never goes stale; after ``PROBE_EVERY`` rounds in a row run here, one round
-is split again to refresh the other. Small shards on a busy machine thus run where they
-cost least (a process round trip can cost more than the shards' whole work), large shards
-(or an idle machine with several cores) go parallel. Answers are the same either way; only
-the time differs. ``local_share=False`` (a thin client) sends every job to the executor.
+here`` is at most the ms of a split round. A caller may time its rounds under a finer kind than
+the job's: an archive's ranking rounds are timed per query shape (``"rank &(d,w)"``,
+:func:`searchlib.plan.shape_key`), so cheap shapes -- a word alone -- run here while costly ones
+go parallel, where one mean over every query would send them all the same way. Every split
+round also times one job here, so the "here" estimate never goes stale; after
+``PROBE_EVERY`` rounds in a row run here, one round is split again to refresh the other.
+Small shards on a busy machine thus run where they cost least (a process round trip can
+cost more than the shards' whole work), large shards (or an idle machine with several cores)
+go parallel. Answers are the same either way; only the time differs. ``local_share=False``
+(a thin client) sends every job to the executor.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ __all__ = ["PROBE_EVERY", "Dispatcher"]
 
 PROBE_EVERY = 32
 """Rounds run in this process in a row before one is split again to re-measure the executor."""
+
+MAX_KINDS = 256
+"""Kinds timed at most; a new one beyond it forgets the one timed first (bounds memory)."""
 
 T = TypeVar("T")
 
@@ -56,6 +63,10 @@ class Dispatcher:
     def _mean(self, table: dict[str, float], kind: str, ms: float) -> None:
         with self._lock:
             old = table.get(kind)
+            if old is None and len(table) >= MAX_KINDS:
+                forgotten = next(iter(table))
+                for tables in (self._here_ms, self._split_ms, self._streak, self._warm):
+                    tables.pop(forgotten, None)
             table[kind] = ms if old is None else (1 - WEIGHT) * old + WEIGHT * ms
 
     def all_here(self, kind: str, jobs: int) -> bool:
@@ -63,7 +74,7 @@ class Dispatcher:
         with self._lock:
             here, split = self._here_ms.get(kind), self._split_ms.get(kind)
             if here is None or split is None or here * jobs > split:
-                self._streak[kind] = 0
+                self._streak.pop(kind, None)  # none in a row (absent: a kind never timed adds nothing)
                 return False
             streak = self._streak.get(kind, 0) + 1
             if streak > PROBE_EVERY:  # re-measure the executor now and then
@@ -97,12 +108,14 @@ class Dispatcher:
             self._mean(self._here_ms, kind, (time.perf_counter() - started) * 1000 / max(jobs, 1))
         return out
 
-    def run(self, jobs: Sequence[Job], here: Callable[[Job], Any]) -> list[Any]:
-        """Every job's result, in order; ``here(job)`` runs one in this process."""
+    def run(self, jobs: Sequence[Job], here: Callable[[Job], Any], *, kind: str | None = None) -> list[Any]:
+        """Every job's result, in order; ``here(job)`` runs one in this process. The round is
+        timed as ``kind`` (default: the jobs' own)."""
         if not jobs:
             return []
-        if self.runs_here(jobs[0].kind, len(jobs)):
-            return self.timed_here(jobs[0].kind, len(jobs), lambda: [here(j) for j in jobs])
+        kind = jobs[0].kind if kind is None else kind
+        if self.runs_here(kind, len(jobs)):
+            return self.timed_here(kind, len(jobs), lambda: [here(j) for j in jobs])
         if not self.local_share:
             return self.executor.run(jobs)
         started = time.perf_counter()
@@ -120,17 +133,17 @@ class Dispatcher:
         try:
             own = time.perf_counter()
             first = here(jobs[0])
-            self._mean(self._here_ms, jobs[0].kind, (time.perf_counter() - own) * 1000)
+            self._mean(self._here_ms, kind, (time.perf_counter() - own) * 1000)
         except BaseException:
             pending.cancel()
             raise
         rest = collect()
         ms = (time.perf_counter() - started) * 1000
         with self._lock:
-            warm = self._warm.get(jobs[0].kind, False)
-            self._warm[jobs[0].kind] = True
+            warm = self._warm.get(kind, False)
+            self._warm[kind] = True
         if warm:  # the first split round of a kind may have started the workers: seconds, not the round's cost
-            self._mean(self._split_ms, jobs[0].kind, ms)
+            self._mean(self._split_ms, kind, ms)
         return [first, *rest]
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from searchlib.archive.statcache import StatsCache
 from searchlib.engine import Stats
 from searchlib.errors import ArchiveError
 from searchlib.models import Article, DateBucket, FacetCount, Facets, Recency, Sort
-from searchlib.plan import scored_leaves
+from searchlib.plan import scored_leaves, shape_key
 
 if TYPE_CHECKING:
     from searchlib.archive.archive import Archive
@@ -137,7 +137,8 @@ def ranked(
         # a plan no leaf of which scores (a date range alone, filters) needs no statistics: the
         # shards it covers are all a round reads, here or on the executor
         scored = bool((sort is Sort.SCORE or recency is not None) and limit and scored_leaves(plan.root))
-        here = archive._dispatch.runs_here("rank", len(targets))
+        cost = f"rank {shape_key(plan.root)}"  # rounds are timed per query shape (see .dispatch)
+        here = archive._dispatch.runs_here(cost, len(targets))
         # a round run here returns only the overall best ``offset + limit`` hits, so their articles
         fetch = limit > 0 and (offset + limit) * (1 if here else len(targets)) <= FETCH_WITH_RANK
 
@@ -162,13 +163,13 @@ def ranked(
             indexes = [archive._shard(s) for s in names]
             jobs = [job(s, None) for s in targets]
             pages = archive._dispatch.timed_here(
-                "rank", len(targets), lambda: tasks.rank_here(indexes, at, query, scored, jobs)
+                cost, len(targets), lambda: tasks.rank_here(indexes, at, query, scored, jobs)
             )
         elif scored and not archive.local_share:  # a thin client: no shard read here
             pages = thin_round(archive, m, plan, query, targets, job)
         else:
             stats = summed_stats(archive, m, plan, query) if scored else None
-            pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)))
+            pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)), kind=cost)
         fetched.update((a.id, a) for p in pages for a in p.articles)
         merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
         if sort is Sort.SCORE:
