@@ -45,17 +45,18 @@ def _here(delay: float) -> Any:
     return run
 
 
-def test_cheap_shards_run_here_after_one_split_round(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cheap_shards_run_here_once_both_sides_are_timed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dispatch, "PROBE_EVERY", 5)
+    n = dispatch.FIRST_TIMINGS
     remote = Remote(0.05)
     d = Dispatcher(remote)
-    for _ in range(2):  # split: nothing measured yet (the first split round, a warm-up, is not counted)
+    for _ in range(1 + n):  # split: a warm-up round (not counted), then n timed
         assert d.run(_jobs(3), _here(0.0)) == ["here s0", "remote s1", "remote s2"]
-    for _ in range(5):
+    for _ in range(5):  # n rounds timing this process, then its choice
         assert d.run(_jobs(3), _here(0.0)) == ["here s0", "here s1", "here s2"]
-    assert remote.ran == ["s1", "s2"] * 2
+    assert remote.ran == ["s1", "s2"] * (1 + n)
     d.run(_jobs(3), _here(0.0))  # the sixth in a row re-measures the executor
-    assert remote.ran == ["s1", "s2"] * 3
+    assert remote.ran == ["s1", "s2"] * (2 + n)
     here, split = d.estimates()["rank"]
     assert here is not None and split is not None and here * 3 < split
 
@@ -65,26 +66,54 @@ def test_the_first_split_round_is_a_warm_up() -> None:
     d = Dispatcher(remote)
     remote.delay = 0.2  # e.g. starting the workers
     d.run(_jobs(3), _here(0.0))
-    assert d.estimates() == {"rank": (d.estimates()["rank"][0], None)}
+    assert d.estimates() == {"rank": (None, None)}
     remote.delay = 0.0
-    d.run(_jobs(3), _here(0.001))
+    for _ in range(dispatch.FIRST_TIMINGS):  # split again: now timed
+        d.run(_jobs(3), _here(0.001))
     here, split = d.estimates()["rank"]
-    assert here is not None and split is not None and split < 100
+    assert here is None and split is not None and split < 100
+    assert d.run(_jobs(3), _here(0.001)) == ["here s0", "here s1", "here s2"]  # then this process
+    assert d.estimates()["rank"][0] is not None
 
 
 def test_costly_shards_stay_split() -> None:
+    """Split (a warm-up, then timed), here as many times to time this process, then split for good."""
+    n = dispatch.FIRST_TIMINGS
     remote = Remote(0.0)
     d = Dispatcher(remote)
-    for _ in range(4):
-        assert d.run(_jobs(3), _here(0.02)) == ["here s0", "remote s1", "remote s2"]
-    assert remote.ran == ["s1", "s2"] * 4
+    rounds = [d.run(_jobs(3), _here(0.02)) for _ in range(2 * n + 4)]
+    assert rounds[1 + n : 1 + 2 * n] == [["here s0", "here s1", "here s2"]] * n
+    assert rounds[: 1 + n] + rounds[1 + 2 * n :] == [["here s0", "remote s1", "remote s2"]] * (n + 4)
+
+
+def test_one_slow_round_does_not_flip_the_choice() -> None:
+    """The choice compares medians: a round here slowed once (a view built on first use) is
+    outvoted by the rounds around it, where a running mean sent the next rounds to the executor."""
+    remote = Remote(0.03)
+    d = Dispatcher(remote)
+    for _ in range(1 + 2 * dispatch.FIRST_TIMINGS):
+        d.run(_jobs(2), _here(0.0))
+    ran = len(remote.ran)
+    assert d.run(_jobs(2), _here(0.2)) == ["here s0", "here s1"]  # slow, once
+    for _ in range(5):
+        assert d.run(_jobs(2), _here(0.0)) == ["here s0", "here s1"]
+    assert len(remote.ran) == ran
+
+
+def test_a_split_round_does_not_time_its_own_job_as_a_round_here() -> None:
+    """The job this process runs during a split round shares the cores with the workers: only
+    whole rounds run here are timed as this process's cost."""
+    d = Dispatcher(Remote(0.0))
+    for _ in range(1 + dispatch.FIRST_TIMINGS):
+        assert d.run(_jobs(3), _here(0.05)) == ["here s0", "remote s1", "remote s2"]
+    assert d.estimates()["rank"][0] is None
 
 
 def test_kinds_are_measured_apart() -> None:
     remote = Remote(0.03)
     d = Dispatcher(remote)
-    d.run(_jobs(2, "rank"), _here(0.0))
-    d.run(_jobs(2, "rank"), _here(0.0))
+    for _ in range(1 + dispatch.FIRST_TIMINGS):
+        d.run(_jobs(2, "rank"), _here(0.0))
     assert d.run(_jobs(2, "rank"), _here(0.0)) == ["here s0", "here s1"]
     assert d.run(_jobs(2, "dates"), _here(0.0)) == ["here s0", "remote s1"]  # no timing of "dates" yet
 
@@ -126,7 +155,7 @@ def test_a_round_is_timed_as_the_kind_its_caller_names() -> None:
     one, timed apart, stays split."""
     remote = Remote(0.03)
     d = Dispatcher(remote)
-    for _ in range(3):
+    for _ in range(1 + 2 * dispatch.FIRST_TIMINGS):  # both sides timed for both kinds
         d.run(_jobs(2), _here(0.0), kind="rank w")
         d.run(_jobs(2), _here(0.05), kind="rank p")
     assert d.run(_jobs(2), _here(0.0), kind="rank w") == ["here s0", "here s1"]

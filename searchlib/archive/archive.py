@@ -321,15 +321,17 @@ class Archive(EntityCuration):
     def _jobs(self, shards: Iterable[str], kind: str, args: Callable[[str], dict[str, Any]]) -> list[Job]:
         return [Job(s, str(self._shard_path(s)), self.ranking, kind, args(s)) for s in shards]
 
-    def _run(self, jobs: Sequence[Job], *, kind: str | None = None) -> list[Any]:
+    def _run(self, jobs: Sequence[Job], *, kind: str | None = None, split: bool = False) -> list[Any]:
         """Every read job's result, in order, wherever it costs least (:mod:`.dispatch`).
 
         This process holds every shard open already (it sums their statistics), so a round
         of one job runs here with no task round trip at all, and a round of several either
         runs here too or goes to the executor with this process running its first job
-        meanwhile, whichever has been finishing sooner (timed as ``kind``: default, the jobs' own).
+        meanwhile, whichever has been finishing sooner (timed as ``kind``: default, the jobs' own;
+        ``split``: the caller was told already that the round does not run here).
         """
-        return self._dispatch.run(jobs, lambda j: tasks.run_on(self._shard(j.shard), j.kind, j.args), kind=kind)
+        run_here = lambda j: tasks.run_on(self._shard(j.shard), j.kind, j.args)  # noqa: E731
+        return self._dispatch.run(jobs, run_here, kind=kind, split=split)
 
     def _pinned(self, compute: Callable[[Manifest], Any], first: Manifest | None = None) -> Any:
         """``compute`` against one manifest generation; again if a writer changed it meanwhile.

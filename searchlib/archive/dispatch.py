@@ -8,24 +8,31 @@ of two ways, whichever has been finishing sooner for that kind of job:
 - **split**: the executor gets every job but the first, which this process runs meanwhile;
 - **here**: this process runs every job in turn.
 
-Both are timed as they run (an exponentially weighted mean per kind: milliseconds per job
-run here, milliseconds per split round; the first split round of a kind, which may have
-started the executor's workers, is not counted), and a round goes "here" when ``jobs x ms per job
-here`` is at most the ms of a split round. A caller may time its rounds under a finer kind than
-the job's: an archive's ranking rounds are timed per query shape (``"rank &(d,w)"``,
-:func:`searchlib.plan.shape_key`), so cheap shapes -- a word alone -- run here while costly ones
-go parallel, where one mean over every query would send them all the same way. Every split
-round also times one job here, so the "here" estimate never goes stale; after
-``PROBE_EVERY`` rounds in a row run here, one round is split again to refresh the other.
-Small shards on a busy machine thus run where they cost least (a process round trip can
-cost more than the shards' whole work), large shards (or an idle machine with several cores)
-go parallel. Answers are the same either way; only the time differs. ``local_share=False``
-(a thin client) sends every job to the executor.
+Both are timed as they run -- milliseconds per job of a round run here, milliseconds per
+split round (the first split round of a kind, which may have started the executor's workers,
+is not counted) -- and a round goes "here" when ``jobs x ms per job here`` is at most the ms
+of a split round, each the median of the kind's last ``WINDOW`` timings: one slow round (a
+view built on first use, a page fault, another process's burst) does not flip the choice,
+as it did a running mean, which then took a dozen slow rounds to forget it. A kind first
+splits ``FIRST_TIMINGS`` times (after a warm-up round), then runs here as often; after
+``PROBE_EVERY`` rounds in a row on one side, one round runs on the other to re-measure it.
+Only whole rounds are timed: the job this process runs during a split round
+shares the cores with the executor's workers and is not a round run here.
+
+A caller may time its rounds under a finer kind than the job's: an archive's ranking rounds
+are timed per query shape (``"rank &(d,w)"``, :func:`searchlib.plan.shape_key`), so cheap
+shapes -- a word alone -- run here while costly ones go parallel, where one estimate for
+every query would send them all the same way. Small shards on a busy machine thus run where
+they cost least (a process round trip can cost more than the shards' whole work), large
+shards (or an idle machine with several cores) go parallel. Answers are the same either way;
+only the time differs. ``local_share=False`` (a thin client) sends every job to the executor.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,18 +40,39 @@ from typing import Any, TypeVar
 
 from searchlib.archive.executor import Job, SerialExecutor, ShardExecutor
 
-__all__ = ["PROBE_EVERY", "Dispatcher"]
+__all__ = ["FIRST_TIMINGS", "MAX_KINDS", "PROBE_EVERY", "WINDOW", "Dispatcher"]
 
 PROBE_EVERY = 32
-"""Rounds run in this process in a row before one is split again to re-measure the executor."""
+"""Rounds run on one side in a row before one runs on the other to re-measure it."""
 
 MAX_KINDS = 256
 """Kinds timed at most; a new one beyond it forgets the one timed first (bounds memory)."""
 
+WINDOW = 9
+"""Timings kept per kind and side; the choice compares their medians."""
+
+FIRST_TIMINGS = 3
+"""Rounds a new kind runs on each side before the choice compares them (a first round here may
+build a view: one timing alone would send the kind to the executor for ``PROBE_EVERY`` rounds)."""
+
 T = TypeVar("T")
 
-WEIGHT = 0.2
-"""Weight of the newest timing in the running means."""
+
+def _median(timings: collections.deque[float]) -> float | None:
+    return statistics.median(timings) if timings else None
+
+
+class _Kind:
+    """One kind's timings and where its recent rounds ran."""
+
+    __slots__ = ("here", "last", "split", "streak", "warm")
+
+    def __init__(self) -> None:
+        self.here: collections.deque[float] = collections.deque(maxlen=WINDOW)  # ms per job, rounds run here
+        self.split: collections.deque[float] = collections.deque(maxlen=WINDOW)  # ms per split round
+        self.warm = False  # a split round has run (the executor is started)
+        self.last: bool | None = None  # where the last round went (True: here)
+        self.streak = 0  # rounds in a row that went there
 
 
 class Dispatcher:
@@ -53,41 +81,40 @@ class Dispatcher:
     def __init__(self, executor: ShardExecutor, *, local_share: bool = True) -> None:
         self.executor = executor
         self.local_share = local_share
-        self._here_ms: dict[str, float] = {}  # kind -> ms per job run in this process
-        self._split_ms: dict[str, float] = {}  # kind -> ms per split round
-        self._streak: dict[str, int] = {}  # kind -> rounds run here in a row
-        self._warm: dict[str, bool] = {}  # kind -> a split round has run (the executor is started)
+        self._kinds: dict[str, _Kind] = {}
         self._lock = threading.Lock()
         self._helper: cf.ThreadPoolExecutor | None = None  # waits on an executor without ``start``
 
-    def _mean(self, table: dict[str, float], kind: str, ms: float) -> None:
-        with self._lock:
-            old = table.get(kind)
-            if old is None and len(table) >= MAX_KINDS:
-                forgotten = next(iter(table))
-                for tables in (self._here_ms, self._split_ms, self._streak, self._warm):
-                    tables.pop(forgotten, None)
-            table[kind] = ms if old is None else (1 - WEIGHT) * old + WEIGHT * ms
+    def _kind(self, kind: str) -> _Kind:
+        """``kind``'s timings (made on first use; the lock is held)."""
+        found = self._kinds.get(kind)
+        if found is None:
+            if len(self._kinds) >= MAX_KINDS:
+                del self._kinds[next(iter(self._kinds))]
+            found = self._kinds[kind] = _Kind()
+        return found
 
     def all_here(self, kind: str, jobs: int) -> bool:
         """Whether a round of ``jobs`` jobs of ``kind`` should run entirely in this process."""
         with self._lock:
-            here, split = self._here_ms.get(kind), self._split_ms.get(kind)
-            if here is None or split is None or here * jobs > split:
-                self._streak.pop(kind, None)  # none in a row (absent: a kind never timed adds nothing)
-                return False
-            streak = self._streak.get(kind, 0) + 1
-            if streak > PROBE_EVERY:  # re-measure the executor now and then
-                self._streak[kind] = 0
-                return False
-            self._streak[kind] = streak
-            return True
+            timed = self._kind(kind)
+            if len(timed.split) < FIRST_TIMINGS:
+                here = False  # the executor first (its first round a warm-up) ...
+            elif len(timed.here) < FIRST_TIMINGS:
+                here = True  # ... then this process
+            else:
+                here = statistics.median(timed.here) * jobs <= statistics.median(timed.split)
+            timed.streak = timed.streak + 1 if here == timed.last else 1
+            if timed.streak > PROBE_EVERY:  # re-measure the other side now and then
+                here, timed.streak = not here, 1
+            timed.last = here
+            return here
 
     def estimates(self) -> dict[str, tuple[float | None, float | None]]:
-        """kind -> (ms per job here, ms per split round), as measured so far (diagnostics, benchmarks)."""
+        """kind -> (ms per job here, ms per split round): the medians the choice compares, None
+        before a side has been timed (diagnostics, benchmarks)."""
         with self._lock:
-            kinds = sorted({*self._here_ms, *self._split_ms})
-            return {k: (self._here_ms.get(k), self._split_ms.get(k)) for k in kinds}
+            return {name: (_median(timed.here), _median(timed.split)) for name, timed in sorted(self._kinds.items())}
 
     def runs_here(self, kind: str, jobs: int) -> bool:
         """Whether a round of ``jobs`` jobs of ``kind`` is to run entirely in this process now.
@@ -105,16 +132,21 @@ class Dispatcher:
         started = time.perf_counter()
         out = fn()
         if not isinstance(self.executor, SerialExecutor):
-            self._mean(self._here_ms, kind, (time.perf_counter() - started) * 1000 / max(jobs, 1))
+            ms = (time.perf_counter() - started) * 1000 / max(jobs, 1)
+            with self._lock:
+                self._kind(kind).here.append(ms)
         return out
 
-    def run(self, jobs: Sequence[Job], here: Callable[[Job], Any], *, kind: str | None = None) -> list[Any]:
+    def run(
+        self, jobs: Sequence[Job], here: Callable[[Job], Any], *, kind: str | None = None, split: bool = False
+    ) -> list[Any]:
         """Every job's result, in order; ``here(job)`` runs one in this process. The round is
-        timed as ``kind`` (default: the jobs' own)."""
+        timed as ``kind`` (default: the jobs' own); ``split=True``: the caller asked
+        :meth:`runs_here` already and was told no (it is not asked again)."""
         if not jobs:
             return []
         kind = jobs[0].kind if kind is None else kind
-        if self.runs_here(kind, len(jobs)):
+        if not split and self.runs_here(kind, len(jobs)):
             return self.timed_here(kind, len(jobs), lambda: [here(j) for j in jobs])
         if not self.local_share:
             return self.executor.run(jobs)
@@ -131,19 +163,17 @@ class Dispatcher:
             pending = helper.submit(self.executor.run, jobs[1:])
             collect = pending.result
         try:
-            own = time.perf_counter()
             first = here(jobs[0])
-            self._mean(self._here_ms, kind, (time.perf_counter() - own) * 1000)
         except BaseException:
             pending.cancel()
             raise
         rest = collect()
         ms = (time.perf_counter() - started) * 1000
         with self._lock:
-            warm = self._warm.get(kind, False)
-            self._warm[kind] = True
-        if warm:  # the first split round of a kind may have started the workers: seconds, not the round's cost
-            self._mean(self._split_ms, kind, ms)
+            timed = self._kind(kind)
+            if timed.warm:
+                timed.split.append(ms)
+            timed.warm = True  # the first split round of a kind may have started the workers: not its cost
         return [first, *rest]
 
     def close(self) -> None:

@@ -169,7 +169,7 @@ def ranked(
             pages = thin_round(archive, m, plan, query, targets, job)
         else:
             stats = summed_stats(archive, m, plan, query) if scored else None
-            pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)), kind=cost)
+            pages = archive._run(archive._jobs(targets, "rank", lambda s: job(s, stats)), kind=cost, split=True)
         fetched.update((a.id, a) for p in pages for a in p.articles)
         merged = [(*hit, name) for name, p in zip(targets, pages, strict=True) for hit in p.hits]
         if sort is Sort.SCORE:
