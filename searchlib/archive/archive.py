@@ -413,7 +413,7 @@ class Archive(EntityCuration):
             bucket=bucket,
             manifest=manifest,
         )
-        matchers = (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
+        matchers = None if highlight is None else (Matcher.for_query(node, "body"), Matcher.for_query(node, "title"))
         hits = tuple(
             make_hit(offset + i + 1, score, table.show(article), matchers, highlight, copies=copies)
             for i, (score, article, copies) in enumerate(page_hits)
