@@ -148,3 +148,39 @@ def test_threads_share_the_views_while_a_writer_commits(tmp_path: Path, views: l
         assert archive.search("strike", limit=5).total == 70
         assert len(multi._KEPT) <= multi.KEEP
         assert len(_alive(views)) <= multi.KEEP  # the views of commits gone went with them
+
+
+def test_up_to_keep_views_are_all_kept_and_the_least_recently_used_goes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bound of ``keep`` views keeps ``keep`` of them: with more than half of it in use, a
+    negative slice bound once evicted views far below it (each rebuilt on its next search)."""
+
+    class Layout:  # what a view is keyed by (a commit's layout), alive while the test holds it
+        pass
+
+    class Part:
+        def __init__(self) -> None:
+            self.layout = Layout()
+
+    made: list[Any] = []
+
+    class Fake:
+        def __init__(self, parts: Any, hidden: Any) -> None:
+            self.uses = 1
+            made.append(self)
+
+    monkeypatch.setattr(multi, "Combined", Fake)
+    kept = multi._Kept(16)
+    parts = [[Part(), Part()] for _ in range(20)]
+    for pair in parts[:16]:
+        kept.get(pair, [(), ()])
+    assert len(kept) == 16
+    for pair in parts[:16]:  # every one found again: none rebuilt
+        kept.get(pair, [(), ()])
+    assert len(made) == 16
+    kept.get(parts[0], [(), ()])  # parts[0] most recently used: parts[1] goes first
+    kept.get(parts[16], [(), ()])
+    assert len(kept) == 16 and len(made) == 17
+    kept.get(parts[0], [(), ()])
+    assert len(made) == 17
+    kept.get(parts[1], [(), ()])
+    assert len(made) == 18

@@ -224,7 +224,7 @@ class _Kept:
             found = self._views.get(key)
             if found is None:
                 self._views[key] = (view, finalizers)
-                stale = list(self._views)[: len(self._views) - self.keep]
+                stale = list(self._views)[: max(len(self._views) - self.keep, 0)]  # never a negative bound
                 evicted = [e for e in (self._views.pop(k, None) for k in stale) if e is not None]
             else:  # another thread made it meanwhile: use that one
                 evicted = [(view, finalizers)]
