@@ -254,6 +254,38 @@ def test_a_common_word_within_date_ranges_skips_blocks_and_ranks_exactly_the_sam
     assert not any(total for total, _ in on[16:20])  # beta's first search: a range holding none of it
 
 
+def test_a_word_first_searched_in_one_segments_dates_keeps_bounds_for_every_window() -> None:
+    """Segments written a month at a time: a range within one of them leaves the others with no
+    match, yet they fill their bounds too, so the word is kept after that first search and later
+    searches -- alone, or in another month -- skip blocks and rank as the numpy path does."""
+    rng = np.random.default_rng(7)
+    with Index.in_memory(extractor=NoExtractor()) as ix:
+        for month in (1, 2, 3):
+            articles = []
+            for n in range(700):
+                words = rng.choice(["alpha", "beta", "pad"], size=int(rng.integers(3, 30)), p=[0.3, 0.1, 0.6])
+                day = dt.date(2024, month, 1 + n % 28)
+                articles.append(Article(id=f"m{month}-{n:04d}", date=day, title="news", body=" ".join(words)))
+            ix.add(*articles)
+        ix.delete(*[f"m3-{n:04d}" for n in range(700) if n % 3])  # a segment mostly deleted too
+
+        def kept() -> list[Any]:
+            return list(ix._engine.read("t", lambda snap: list(snap._lazy.get("andtop_words", {}))))
+
+        def run() -> list[tuple[int, list[tuple[str, float]]]]:
+            out = []
+            for low, high in [("2024-02-01", "2024-02-28"), (None, None), ("2024-03-05", "2024-03-20")]:
+                found = ix.search("alpha", date_from=low, date_to=high, limit=10, highlight=None)
+                out.append((found.total, [(h.article.id, h.score) for h in found.hits]))
+                if low == "2024-02-01" and andtop.ENABLED:
+                    assert kept(), "the first search, within February alone, kept the word"
+            return out
+
+        off, on, used = _both(run)
+    assert off == on
+    assert used == 3
+
+
 @contextlib.contextmanager
 def _common_words(seed: int, *, days: int = 1) -> Iterator[Index]:
     """Two segments of 1,200 articles, a few deleted; "alpha" in 30% of bodies and 2% of titles;

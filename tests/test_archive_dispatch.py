@@ -141,13 +141,16 @@ def test_an_error_here_abandons_the_round() -> None:
 
 
 def test_kinds_timed_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past ``MAX_KINDS`` kinds a new one forgets the one timed first: memory stays bounded."""
+    """Past ``MAX_KINDS`` kinds a new one forgets the least recently used: memory stays bounded."""
     monkeypatch.setattr(dispatch, "MAX_KINDS", 2)
     d = Dispatcher(Remote(0.0))
     for kind in ("a", "b", "c"):
         for _ in range(2):
             d.run(_jobs(2), _here(0.0), kind=kind)
     assert sorted(d.estimates()) == ["b", "c"]
+    d.run(_jobs(2), _here(0.0), kind="b")  # used again: "c" is now the least recently used
+    d.run(_jobs(2), _here(0.0), kind="a")
+    assert sorted(d.estimates()) == ["a", "b"]
 
 
 def test_a_round_is_timed_as_the_kind_its_caller_names() -> None:

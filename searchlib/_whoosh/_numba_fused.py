@@ -372,7 +372,7 @@ def word_top(
         for i in range(n):
             if not live[np.int64(bdocs[lo + i]) + base]:
                 total -= 1
-    if cap == 0 or total == 0:
+    if cap == 0 or (total == 0 and not fill):  # filling goes on: the bounds serve other windows
         return np.zeros(0, np.float64), np.zeros(0, np.int64), total
     w0 = floats[0]
     scale0 = floats[4] != 0.0
@@ -423,7 +423,8 @@ def word_top(
         pseudo[ex_at[e]] = ex_val[e]
     picked = np.empty(n, np.int64)  # the scored live postings near enough the heap, ascending
     npicked = 0
-    heap = np.full(min(cap, total), -1.0)  # the largest pseudo frequencies seen (a min-heap)
+    heap = np.full(max(min(cap, total), 1), -1.0)  # the largest pseudo frequencies seen (a min-heap;
+    # one slot when nothing matches, which nothing then reaches: every posting fails the checks)
     size = heap.shape[0]
     qe = 0
     for blk in range(nblocks):

@@ -257,9 +257,10 @@ def page(snap: ColumnarSnapshot, root: p.PlanNode, ctx: Context, offset: int, li
             score_parts.append(scores)
             doc_parts.append(docs)
     if alone and wanted and MAX_KEPT_WORDS > 0 and all(cached[3][0] >= 0 for *_, cached in jobs):
-        # published only now, filled (a kernel with no match to rank -- none live, none in the
-        # window -- returns before filling them): another thread must never find bounds still
-        # being written, nor a later search bounds never written
+        # published only now, filled (every call asked for a page fills them, even one with no
+        # match to rank -- none live, none in its window -- whose bounds serve other windows):
+        # another thread must never find bounds still being written, nor any search bounds never
+        # written
         calls = [(arrays, ranges, _filled(meta), cached) for arrays, ranges, _k, meta, cached in jobs]
         kept.keep(key, _Prepared(calls, norms, live, order_arr, floats, factors[0], wanted))
     if not total or not limit or not doc_parts:

@@ -17,7 +17,9 @@ as it did a running mean, which then took a dozen slow rounds to forget it. A ki
 splits ``FIRST_TIMINGS`` times (after a warm-up round), then runs here as often; after
 ``PROBE_EVERY`` rounds in a row on one side, one round runs on the other to re-measure it.
 Only whole rounds are timed: the job this process runs during a split round
-shares the cores with the executor's workers and is not a round run here.
+shares the cores with the executor's workers and is not a round run here. The price: the side
+not chosen is re-timed only by those probes, so a side that got cheaper wins back its kind
+only after a few of them (each probe adds one timing to its median).
 
 A caller may time its rounds under a finer kind than the job's: an archive's ranking rounds
 are timed per query shape (``"rank &(d,w)"``, :func:`searchlib.plan.shape_key`), so cheap
@@ -46,7 +48,7 @@ PROBE_EVERY = 32
 """Rounds run on one side in a row before one runs on the other to re-measure it."""
 
 MAX_KINDS = 256
-"""Kinds timed at most; a new one beyond it forgets the one timed first (bounds memory)."""
+"""Kinds timed at most; a new one beyond it forgets the least recently used (bounds memory)."""
 
 WINDOW = 9
 """Timings kept per kind and side; the choice compares their medians."""
@@ -86,12 +88,14 @@ class Dispatcher:
         self._helper: cf.ThreadPoolExecutor | None = None  # waits on an executor without ``start``
 
     def _kind(self, kind: str) -> _Kind:
-        """``kind``'s timings (made on first use; the lock is held)."""
-        found = self._kinds.get(kind)
+        """``kind``'s timings, made on first use and moved last on every use (so past
+        ``MAX_KINDS`` the least recently used goes); the lock is held."""
+        found = self._kinds.pop(kind, None)
         if found is None:
             if len(self._kinds) >= MAX_KINDS:
                 del self._kinds[next(iter(self._kinds))]
-            found = self._kinds[kind] = _Kind()
+            found = _Kind()
+        self._kinds[kind] = found
         return found
 
     def all_here(self, kind: str, jobs: int) -> bool:
